@@ -1,0 +1,41 @@
+//! `spingraph`: the Spin-compatible host (`up`), schema migrations (`migrate`)
+//! and operator tasks (`admin`).
+
+mod admin;
+mod migrate;
+mod up;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "spingraph", version, about = "Run and operate the spingraph API")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the application described by a Spin manifest (like `spin up`).
+    Up(up::UpArgs),
+    /// Apply, revert or list schema migrations.
+    Migrate(migrate::MigrateArgs),
+    /// Operator tasks: bootstrap users.
+    Admin(admin::AdminArgs),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Up(args) => up::run(args),
+        Command::Migrate(args) => migrate::run(args),
+        Command::Admin(args) => admin::run(args),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
