@@ -1,7 +1,158 @@
-//! placeholder, replaced by its owner
-#[derive(clap::Args)]
-pub struct AdminArgs {}
+//! `spingraph admin`: operator tasks run against the database directly —
+//! bootstrapping users. Passwords come from stdin or a no-echo prompt, never argv.
 
-pub fn run(_args: AdminArgs) -> anyhow::Result<()> {
-    anyhow::bail!("not implemented yet")
+use std::io::{BufRead, IsTerminal};
+use std::str::FromStr;
+
+use anyhow::{Context, bail};
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{ConnectOptions, Connection};
+
+use crate::migrate::DEFAULT_DATABASE_URL;
+
+#[derive(clap::Args)]
+pub struct AdminArgs {
+    #[command(subcommand)]
+    command: AdminCommand,
+}
+
+#[derive(clap::Subcommand)]
+enum AdminCommand {
+    /// Create a user. The password is read from stdin, or prompted for without echo on a terminal.
+    CreateUser(CreateUserArgs),
+}
+
+#[derive(clap::Args)]
+struct CreateUserArgs {
+    /// The user's email address (their login).
+    #[arg(long)]
+    email: String,
+    /// The user's role.
+    #[arg(long, value_enum)]
+    role: Role,
+    /// Postgres connection string of the spingraph database.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, default_value = DEFAULT_DATABASE_URL)]
+    database_url: String,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Role {
+    Admin,
+    User,
+}
+
+impl Role {
+    fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::User => "user",
+        }
+    }
+}
+
+pub fn run(args: AdminArgs) -> anyhow::Result<()> {
+    match args.command {
+        AdminCommand::CreateUser(args) => create_user(args),
+    }
+}
+
+fn create_user(args: CreateUserArgs) -> anyhow::Result<()> {
+    let email = args.email.trim().to_owned();
+    if email.len() < 3 || !email.contains('@') || email.chars().any(char::is_whitespace) {
+        bail!("--email {email:?} is not an email address");
+    }
+    let password = read_password()?;
+    spingraph_password::validate(&password, &email).context("password rejected")?;
+    let password_hash = spingraph_password::hash(&password)?;
+    drop(password);
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let id = runtime.block_on(insert_user(
+        &args.database_url,
+        &email,
+        args.role,
+        &password_hash,
+    ))?;
+    println!("created {} user {email} with id {id}", args.role.as_str());
+    Ok(())
+}
+
+/// One line from stdin when it is piped; otherwise a no-echo prompt, twice.
+fn read_password() -> anyhow::Result<String> {
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password: ").context("reading the password")?;
+        let second =
+            rpassword::prompt_password("Repeat password: ").context("reading the password")?;
+        if first != second {
+            bail!("the passwords do not match");
+        }
+        return Ok(first);
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("reading the password from stdin")?;
+    let password = line.strip_suffix('\n').unwrap_or(&line);
+    let password = password.strip_suffix('\r').unwrap_or(password);
+    if password.is_empty() {
+        bail!("no password on stdin (pipe it in, or run on a terminal to be prompted)");
+    }
+    Ok(password.to_owned())
+}
+
+async fn insert_user(
+    database_url: &str,
+    email: &str,
+    role: Role,
+    password_hash: &str,
+) -> anyhow::Result<uuid::Uuid> {
+    let mut conn = PgConnectOptions::from_str(database_url)
+        .context("parsing the database URL")?
+        .disable_statement_logging()
+        .connect()
+        .await
+        .context("connecting to the database")?;
+    let id = uuid::Uuid::now_v7();
+    let mut tx = conn.begin().await?;
+    let inserted = sqlx::query(
+        "INSERT INTO users (id, email, password_hash, role) VALUES ($1::uuid, $2, $3, $4)",
+    )
+    .bind(id.to_string())
+    .bind(email)
+    .bind(password_hash)
+    .bind(role.as_str())
+    .execute(&mut *tx)
+    .await;
+    if let Err(err) = inserted {
+        let code = err
+            .as_database_error()
+            .and_then(|e| e.code())
+            .map(|c| c.into_owned());
+        return Err(match code.as_deref() {
+            Some("23505") => anyhow::anyhow!("a user with email {email} already exists"),
+            Some("42P01") => anyhow::anyhow!(
+                "the database has no users table; run `spingraph migrate up` first"
+            ),
+            _ => anyhow::Error::new(err).context("inserting the user"),
+        });
+    }
+    sqlx::query(
+        "INSERT INTO audit_log (id, actor_id, action, resource_type, resource_id, details) \
+         VALUES ($1::uuid, NULL, 'user.create', 'user', $2::uuid, \
+                 jsonb_build_object('email', $3::text, 'role', $4::text, 'via', 'spingraph admin'))",
+    )
+    .bind(uuid::Uuid::now_v7().to_string())
+    .bind(id.to_string())
+    .bind(email)
+    .bind(role.as_str())
+    .execute(&mut *tx)
+    .await
+    .context("writing the audit log")?;
+    tx.commit().await?;
+    conn.close().await.ok();
+    Ok(id)
 }

@@ -1,8 +1,17 @@
 //! `spingraph`: the Spin-compatible host (`up`), schema migrations (`migrate`)
 //! and operator tasks (`admin`).
 
+mod access_log;
 mod admin;
+mod allowed_hosts;
+mod capabilities;
+mod compose;
+mod engine;
+mod manifest;
 mod migrate;
+mod router;
+mod server;
+mod state;
 mod up;
 
 use clap::{Parser, Subcommand};

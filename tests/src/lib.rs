@@ -1,1 +1,575 @@
+//! End-to-end test harness: a [`TestApp`] is one running host (`spingraph up`, or the command in
+//! `SPINGRAPH_HOST_CMD`) on a free 127.0.0.1 port, against a fresh, migrated database of its own.
+//! It builds nothing (`./dev test` builds first), captures the host's log lines, and tears
+//! everything down (process killed, database dropped) when dropped.
+//!
+//! ```ignore
+//! let app = TestApp::start(TestOptions::default());
+//! let resp = app.get("/v1/health/live").send().unwrap();
+//! assert_eq!(resp.status(), 200);
+//! ```
+//!
+//! Environment:
+//! - `SPINGRAPH_HOST_CMD`: another Spin-compatible host, e.g. `spin up`; the harness appends
+//!   `-f <manifest> --listen <addr> --variable ...` (and none of spingraph's own flags).
+//! - `SPINGRAPH_TEST_DATABASE_URL`: maintenance database the harness creates and drops test
+//!   databases from (default `postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable`).
+//! - `SPINGRAPH_TEST_ECHO_LOGS=1`: also copy the host's output to stderr as it arrives.
 
+use std::io::{BufRead, BufReader, Read};
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+pub use reqwest::blocking::{Client, RequestBuilder, Response};
+pub use serde_json::{Value, json};
+
+/// How long a host may take to answer its first `/v1/health/live` (first start compiles wasm).
+const START_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The workspace root (where spin.toml lives).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
+}
+
+/// The application manifest users run.
+pub fn app_manifest() -> PathBuf {
+    workspace_root().join("spin.toml")
+}
+
+/// The test application of probe components (tests/fixtures/spin.toml).
+pub fn fixtures_manifest() -> PathBuf {
+    workspace_root().join("tests/fixtures/spin.toml")
+}
+
+/// The `spingraph` binary `./dev test` builds (`target/debug/spingraph`).
+pub fn spingraph_bin() -> PathBuf {
+    let bin = workspace_root().join("target/debug/spingraph");
+    assert!(
+        bin.exists(),
+        "{} is missing: build it first (`./dev test` does, or `cargo build -p spingraph`)",
+        bin.display()
+    );
+    bin
+}
+
+/// Whether the tests run against spingraph's own host (not `SPINGRAPH_HOST_CMD`).
+pub fn host_is_spingraph() -> bool {
+    std::env::var("SPINGRAPH_HOST_CMD")
+        .map(|c| c.trim().is_empty())
+        .unwrap_or(true)
+}
+
+fn maintenance_url() -> String {
+    std::env::var("SPINGRAPH_TEST_DATABASE_URL").unwrap_or_else(|_| {
+        "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable".to_string()
+    })
+}
+
+/// `base` with its database name replaced by `name` (query string kept).
+pub fn database_url_named(base: &str, name: &str) -> String {
+    let (head, query) = match base.split_once('?') {
+        Some((h, q)) => (h, Some(q)),
+        None => (base, None),
+    };
+    let authority_end = head.find("://").map(|i| i + 3).unwrap_or(0);
+    let prefix = match head[authority_end..].find('/') {
+        Some(slash) => &head[..authority_end + slash],
+        None => head,
+    };
+    match query {
+        Some(q) => format!("{prefix}/{name}?{q}"),
+        None => format!("{prefix}/{name}"),
+    }
+}
+
+/// A 127.0.0.1 port nothing listens on right now.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("binding an ephemeral port")
+}
+
+/// What to start.
+#[derive(Debug, Clone)]
+pub struct TestOptions {
+    /// The manifest (default: the application's spin.toml).
+    pub manifest: PathBuf,
+    /// Run spingraph with `--spin-compat 4.0.2` (default true; SPEC §3).
+    pub spin_compat: bool,
+    /// `--variable name=value`, after the harness's own (database_url, JWT keys).
+    pub variables: Vec<(String, String)>,
+    /// Extra flags for spingraph's host only (`--request-timeout-ms 2000`); dropped under
+    /// `SPINGRAPH_HOST_CMD`.
+    pub host_args: Vec<String>,
+    /// Extra environment for the host process.
+    pub env: Vec<(String, String)>,
+    /// Create and migrate a fresh database (default true). Without it the host still gets a
+    /// fresh database name, which does not exist.
+    pub migrate: bool,
+}
+
+impl Default for TestOptions {
+    fn default() -> Self {
+        TestOptions {
+            manifest: app_manifest(),
+            spin_compat: true,
+            variables: Vec::new(),
+            host_args: Vec::new(),
+            env: Vec::new(),
+            migrate: true,
+        }
+    }
+}
+
+impl TestOptions {
+    /// The probe application of tests/fixtures/spin.toml (with its required secret set).
+    pub fn fixtures() -> Self {
+        TestOptions {
+            manifest: fixtures_manifest(),
+            ..TestOptions::default()
+        }
+        .variable("probe_secret", FIXTURE_SECRET)
+    }
+
+    pub fn manifest(mut self, path: impl Into<PathBuf>) -> Self {
+        self.manifest = path.into();
+        self
+    }
+
+    pub fn variable(mut self, name: &str, value: &str) -> Self {
+        self.variables.retain(|(n, _)| n != name);
+        self.variables.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    pub fn host_arg(mut self, arg: &str) -> Self {
+        self.host_args.push(arg.to_string());
+        self
+    }
+
+    pub fn env(mut self, name: &str, value: &str) -> Self {
+        self.env.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    pub fn without_spin_compat(mut self) -> Self {
+        self.spin_compat = false;
+        self
+    }
+
+    pub fn without_migrations(mut self) -> Self {
+        self.migrate = false;
+        self
+    }
+}
+
+/// The value of the fixtures' required secret variable (tests assert it never reaches a log).
+pub const FIXTURE_SECRET: &str = "fixture-secret-7c1e9b2d4f6a8c0e";
+
+/// Log lines captured from a host process (stdout and stderr, in arrival order).
+#[derive(Clone, Default)]
+pub struct Logs(Arc<Mutex<Vec<String>>>);
+
+impl Logs {
+    pub fn lines(&self) -> Vec<String> {
+        self.0.lock().unwrap().clone()
+    }
+
+    pub fn text(&self) -> String {
+        self.lines().join("\n")
+    }
+
+    /// Lines that parse as JSON objects.
+    pub fn json_lines(&self) -> Vec<Value> {
+        self.lines()
+            .iter()
+            .filter_map(|l| serde_json::from_str::<Value>(l.trim()).ok())
+            .filter(Value::is_object)
+            .collect()
+    }
+
+    /// Wait up to `timeout` for a line satisfying `pred`.
+    pub fn wait_for(&self, timeout: Duration, pred: impl Fn(&str) -> bool) -> Option<String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(line) = self.lines().into_iter().find(|l| pred(l)) {
+                return Some(line);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            thread::sleep(Duration::from_millis(25));
+        }
+    }
+
+    fn capture(&self, stream: impl Read + Send + 'static) -> thread::JoinHandle<()> {
+        let sink = self.0.clone();
+        let echo = std::env::var("SPINGRAPH_TEST_ECHO_LOGS").is_ok_and(|v| v == "1");
+        thread::spawn(move || {
+            for line in BufReader::new(stream).lines() {
+                let Ok(line) = line else { break };
+                if echo {
+                    eprintln!("[host] {line}");
+                }
+                sink.lock().unwrap().push(line);
+            }
+        })
+    }
+}
+
+/// A fresh test database, dropped (with any connections) when this is dropped.
+pub struct TestDatabase {
+    pub name: String,
+    pub url: String,
+}
+
+impl TestDatabase {
+    /// Name a new database; `migrate` creates it and applies every migration.
+    pub fn new(migrate: bool) -> TestDatabase {
+        let name = format!("spingraph_test_{}", uuid::Uuid::new_v4().simple());
+        let url = database_url_named(&maintenance_url(), &name);
+        let db = TestDatabase { name, url };
+        if migrate {
+            let out = Command::new(spingraph_bin())
+                .args(["migrate", "up", "--database-url", &db.url])
+                .current_dir(workspace_root())
+                .output()
+                .expect("running spingraph migrate up");
+            assert!(
+                out.status.success(),
+                "spingraph migrate up failed ({}):\n{}{}",
+                out.status,
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        db
+    }
+
+    /// Run SQL statements (no results) in this database.
+    pub fn execute(&self, sql: &str) {
+        let url = self.url.clone();
+        let sql = sql.to_string();
+        block_on(async move {
+            let client = connect(&url).await?;
+            client.batch_execute(&sql).await
+        })
+        .unwrap_or_else(|e| panic!("executing SQL in {}: {e}", self.name));
+    }
+
+    /// The rows of a query as a JSON array of objects.
+    pub fn query_json(&self, sql: &str) -> Value {
+        let url = self.url.clone();
+        let wrapped = format!("SELECT coalesce(jsonb_agg(to_jsonb(x)), '[]'::jsonb) FROM ({sql}) x");
+        block_on(async move {
+            let client = connect(&url).await?;
+            let row = client.query_one(&wrapped, &[]).await?;
+            Ok(row.get::<_, Value>(0))
+        })
+        .unwrap_or_else(|e| panic!("querying {}: {e}", self.name))
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let url = maintenance_url();
+        let sql = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name);
+        let result = block_on(async move {
+            let client = connect(&url).await?;
+            client.batch_execute(&sql).await
+        });
+        if let Err(e) = result {
+            eprintln!("warning: dropping test database {}: {e}", self.name);
+        }
+    }
+}
+
+async fn connect(url: &str) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    Ok(client)
+}
+
+fn block_on<T>(
+    fut: impl std::future::Future<Output = Result<T, tokio_postgres::Error>>,
+) -> Result<T, tokio_postgres::Error> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+        .block_on(fut)
+}
+
+/// A host process that has exited (or been stopped), with everything it printed.
+pub struct HostExit {
+    /// `None` when the host was still running at the deadline (it has been killed).
+    pub status: Option<ExitStatus>,
+    pub output: String,
+}
+
+/// The command line a [`TestApp`] runs: program, arguments.
+fn host_command(opts: &TestOptions, listen: SocketAddr, vars: &[(String, String)]) -> Command {
+    let custom = std::env::var("SPINGRAPH_HOST_CMD").ok().filter(|c| !c.trim().is_empty());
+    let mut cmd = match &custom {
+        Some(line) => {
+            let mut words = line.split_whitespace();
+            let mut cmd = Command::new(words.next().expect("SPINGRAPH_HOST_CMD is not empty"));
+            cmd.args(words);
+            cmd
+        }
+        None => {
+            let mut cmd = Command::new(spingraph_bin());
+            cmd.arg("up");
+            if opts.spin_compat {
+                cmd.args(["--spin-compat", "4.0.2"]);
+            }
+            cmd.args(&opts.host_args);
+            cmd
+        }
+    };
+    cmd.arg("-f")
+        .arg(&opts.manifest)
+        .arg("--listen")
+        .arg(listen.to_string());
+    for (name, value) in vars {
+        cmd.arg("--variable").arg(format!("{name}={value}"));
+    }
+    cmd.env_remove("SPINGRAPH_SPIN_COMPAT");
+    for (name, value) in &opts.env {
+        cmd.env(name, value);
+    }
+    cmd.current_dir(workspace_root())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+/// Test signing keys for the application manifest's required JWT variables.
+pub struct TestKeys {
+    /// `jwt_signing_key`: `<kid>:<base64url seed>`.
+    pub signing_key: String,
+    /// `jwt_public_keys`: JWKS JSON.
+    pub public_keys: String,
+}
+
+impl TestKeys {
+    pub fn generate() -> TestKeys {
+        let signing_key = spingraph_identity::keys::SigningKey::generate("e2e");
+        let parsed = spingraph_identity::keys::SigningKey::parse(&signing_key)
+            .expect("a generated signing key parses");
+        TestKeys {
+            public_keys: parsed.public_keys().to_jwks().to_string(),
+            signing_key,
+        }
+    }
+}
+
+/// One running host with its own database.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub db: TestDatabase,
+    pub keys: TestKeys,
+    pub logs: Logs,
+    client: Client,
+    child: Child,
+    readers: Vec<thread::JoinHandle<()>>,
+}
+
+impl TestApp {
+    /// Start a host and wait until `/v1/health/live` answers 200; panics (with the host's output)
+    /// when it exits or does not answer in time.
+    pub fn start(opts: TestOptions) -> TestApp {
+        let db = TestDatabase::new(opts.migrate);
+        let keys = TestKeys::generate();
+        let addr: SocketAddr = ([127, 0, 0, 1], free_port()).into();
+        let vars = harness_variables(&opts, &db, &keys);
+        let mut cmd = host_command(&opts, addr, &vars);
+        // The application's JWT variables through the environment: a host may reject
+        // `--variable` for names a manifest (the fixtures) does not declare.
+        cmd.env("SPIN_VARIABLE_JWT_SIGNING_KEY", &keys.signing_key)
+            .env("SPIN_VARIABLE_JWT_PUBLIC_KEYS", &keys.public_keys);
+        let mut child = cmd.spawn().expect("starting the host");
+        let logs = Logs::default();
+        let readers = vec![
+            logs.capture(child.stdout.take().unwrap()),
+            logs.capture(child.stderr.take().unwrap()),
+        ];
+        let client = Client::builder()
+            .timeout(Duration::from_secs(30))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("HTTP client");
+        let mut app = TestApp {
+            addr,
+            db,
+            keys,
+            logs,
+            client,
+            child,
+            readers,
+        };
+        app.wait_until_live();
+        app
+    }
+
+    fn wait_until_live(&mut self) {
+        let deadline = Instant::now() + START_TIMEOUT;
+        let probe = Client::builder()
+            .timeout(Duration::from_secs(2))
+            .build()
+            .unwrap();
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                thread::sleep(Duration::from_millis(100));
+                panic!(
+                    "the host exited ({status}) before serving:\n{}",
+                    self.logs.text()
+                );
+            }
+            if let Ok(resp) = probe.get(self.url("/v1/health/live")).send()
+                && resp.status() == 200
+            {
+                return;
+            }
+            if Instant::now() >= deadline {
+                panic!(
+                    "the host did not answer /v1/health/live within {START_TIMEOUT:?}:\n{}",
+                    self.logs.text()
+                );
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Run a host that is expected to exit on its own (bad manifest, missing variable); kill it
+    /// after `timeout` otherwise.
+    pub fn run_to_exit(opts: TestOptions, timeout: Duration) -> HostExit {
+        let addr: SocketAddr = ([127, 0, 0, 1], free_port()).into();
+        let db_url = database_url_named(&maintenance_url(), "spingraph_never_created");
+        let mut vars = vec![("database_url".to_string(), db_url)];
+        vars.extend(opts.variables.iter().cloned());
+        let mut child = host_command(&opts, addr, &vars)
+            .spawn()
+            .expect("starting the host");
+        let logs = Logs::default();
+        let readers = [
+            logs.capture(child.stdout.take().unwrap()),
+            logs.capture(child.stderr.take().unwrap()),
+        ];
+        let deadline = Instant::now() + timeout;
+        let status = loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                break Some(status);
+            }
+            if Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            thread::sleep(Duration::from_millis(25));
+        };
+        for r in readers {
+            let _ = r.join();
+        }
+        HostExit {
+            status,
+            output: logs.text(),
+        }
+    }
+
+    /// `http://127.0.0.1:<port><path>`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn get(&self, path: &str) -> RequestBuilder {
+        self.client.get(self.url(path))
+    }
+
+    pub fn post(&self, path: &str) -> RequestBuilder {
+        self.client.post(self.url(path))
+    }
+
+    pub fn post_json(&self, path: &str, body: &Value) -> RequestBuilder {
+        self.client.post(self.url(path)).json(body)
+    }
+
+    pub fn patch(&self, path: &str) -> RequestBuilder {
+        self.client.patch(self.url(path))
+    }
+
+    pub fn delete(&self, path: &str) -> RequestBuilder {
+        self.client.delete(self.url(path))
+    }
+
+    /// The host's output so far, one entry per line.
+    pub fn log_lines(&self) -> Vec<String> {
+        self.logs.lines()
+    }
+
+    /// Whether the host process is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+}
+
+fn harness_variables(opts: &TestOptions, db: &TestDatabase, _keys: &TestKeys) -> Vec<(String, String)> {
+    let mut vars = vec![("database_url".to_string(), db.url.clone())];
+    for (name, value) in &opts.variables {
+        vars.retain(|(n, _)| n != name);
+        vars.push((name.clone(), value.clone()));
+    }
+    vars
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        for r in self.readers.drain(..) {
+            let _ = r.join();
+        }
+        // `db` drops after this, removing the database.
+    }
+}
+
+/// Read a response body as JSON, panicking with the body text when it is not JSON.
+pub fn json_body(resp: Response) -> Value {
+    let status = resp.status();
+    let text = resp.text().expect("reading the response body");
+    serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("response ({status}) is not JSON ({e}): {text}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_url_named_replaces_only_the_database() {
+        assert_eq!(
+            database_url_named("postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "t1"),
+            "postgres://postgres@127.0.0.1:5432/t1?sslmode=disable"
+        );
+        assert_eq!(
+            database_url_named("postgres://u:p@h/db", "t2"),
+            "postgres://u:p@h/t2"
+        );
+        assert_eq!(database_url_named("postgres://h:5432", "t3"), "postgres://h:5432/t3");
+    }
+}

@@ -1,1 +1,235 @@
+//! The health component: `/v1/health/live` (no dependencies), `/v1/health/ready` (Postgres schema
+//! version and Redis PING, each with its status and latency) and `/v1/health` (readiness plus the
+//! name and version of every component built from this tree).
 
+use serde::Serialize;
+use serde_json::{Value, json};
+use spin_sdk::http::{Request, Response};
+use spingraph_guest::db::Db;
+use spingraph_guest::{ApiError, Ctx, Reply, Result, kv, serve};
+
+mod facts {
+    include!(concat!(env!("OUT_DIR"), "/build_facts.rs"));
+}
+
+pub use facts::{COMPONENTS, EXPECTED_SCHEMA_VERSION};
+
+#[spin_sdk::http_component]
+fn handle(req: Request) -> Response {
+    serve("health", req, route)
+}
+
+fn route(ctx: &Ctx, _req: &Request) -> Result<Reply> {
+    let segments = ctx.segments();
+    let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+    let get = ctx.method == "GET" || ctx.method == "HEAD";
+    match (get, segments.as_slice()) {
+        (true, []) => Ok(health(ctx)),
+        (true, ["live"]) => Ok(Reply::ok(&json!({"status": "up"}))),
+        (true, ["ready"]) => Ok(ready(ctx)),
+        (false, [] | ["live"] | ["ready"]) => Err(ApiError::MethodNotAllowed(&["GET", "HEAD"])),
+        _ => Err(ApiError::not_found("No such health endpoint.")),
+    }
+}
+
+/// One dependency check as reported to clients.
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    pub status: &'static str,
+    pub latency_ms: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, Value>,
+}
+
+impl Check {
+    fn up(latency_ms: u64) -> Check {
+        Check {
+            status: "up",
+            latency_ms,
+            error: None,
+            extra: Default::default(),
+        }
+    }
+
+    fn down(latency_ms: u64, error: impl Into<String>) -> Check {
+        Check {
+            status: "down",
+            latency_ms,
+            error: Some(error.into()),
+            extra: Default::default(),
+        }
+    }
+
+    fn with(mut self, key: &str, value: Value) -> Check {
+        self.extra.insert(key.to_string(), value);
+        self
+    }
+
+    fn is_up(&self) -> bool {
+        self.status == "up"
+    }
+}
+
+fn ready(ctx: &Ctx) -> Reply {
+    report(ctx, serde_json::Map::new())
+}
+
+fn health(ctx: &Ctx) -> Reply {
+    let components: Vec<Value> = COMPONENTS
+        .iter()
+        .map(|(name, version)| json!({"name": name, "version": version}))
+        .collect();
+    let mut extra = serde_json::Map::new();
+    extra.insert("components".into(), Value::Array(components));
+    report(ctx, extra)
+}
+
+/// 200 `{status: "up", checks}` when every check is up; otherwise a 503 problem+json naming the
+/// failed checks, with the same `checks` as an extension member.
+fn report(ctx: &Ctx, extra: serde_json::Map<String, Value>) -> Reply {
+    let checks = [("postgres", check_postgres(ctx)), ("redis", check_redis(ctx))];
+    let failed: Vec<&str> = checks
+        .iter()
+        .filter(|(_, c)| !c.is_up())
+        .map(|(name, _)| *name)
+        .collect();
+    let debug = ctx.debug();
+    let mut checks_json = serde_json::Map::new();
+    for (name, check) in &checks {
+        if let Some(error) = &check.error {
+            ctx.warn(
+                "readiness check failed",
+                json!({"check": name, "error": error, "latency_ms": check.latency_ms}),
+            );
+        }
+        let mut check = check.clone();
+        if !debug && check.error.is_some() {
+            check.error = Some(public_error(name));
+        }
+        checks_json.insert(
+            name.to_string(),
+            serde_json::to_value(&check).unwrap_or(Value::Null),
+        );
+    }
+
+    if failed.is_empty() {
+        let mut body = serde_json::Map::new();
+        body.insert("status".into(), json!("up"));
+        body.insert("checks".into(), Value::Object(checks_json));
+        body.extend(extra);
+        return Reply::ok(&Value::Object(body));
+    }
+    let err = ApiError::unavailable("A dependency", failed.join(", "));
+    let problem = err.problem(&ctx.path, &ctx.request_id, false);
+    let mut body = match serde_json::to_value(&problem) {
+        Ok(Value::Object(map)) => map,
+        _ => serde_json::Map::new(),
+    };
+    body.insert(
+        "detail".into(),
+        json!(format!("Not ready: {} down.", failed.join(" and "))),
+    );
+    body.insert("failed".into(), json!(failed));
+    body.insert("checks".into(), Value::Object(checks_json));
+    body.extend(extra);
+    Reply::json(503, &Value::Object(body))
+        .header("content-type", spingraph_guest::reply::PROBLEM_JSON)
+        .header("retry-after", "1")
+        .header("cache-control", "no-store")
+}
+
+fn public_error(check: &str) -> String {
+    format!("{check} is unreachable or failing (details in the logs)")
+}
+
+/// Postgres answers, and its applied schema version is at least the one this build expects.
+fn check_postgres(ctx: &Ctx) -> Check {
+    let started = std::time::Instant::now();
+    let elapsed = || started.elapsed().as_millis() as u64;
+    let db = match Db::connect(ctx) {
+        Ok(db) => db,
+        Err(e) => return Check::down(elapsed(), describe(&e)),
+    };
+    // One row, one bigint column (NULL before any migration): safe on the released Spin.
+    let version = db.value(
+        "SELECT (SELECT max(version) FROM _sqlx_migrations WHERE success)::bigint AS v",
+        &[],
+    );
+    let latency = elapsed();
+    match version {
+        Ok(Value::Number(n)) => {
+            let applied = n.as_i64().unwrap_or(0);
+            let check = if applied >= EXPECTED_SCHEMA_VERSION {
+                Check::up(latency)
+            } else {
+                Check::down(
+                    latency,
+                    format!(
+                        "schema version {applied} is older than {EXPECTED_SCHEMA_VERSION}; run `spingraph migrate up`"
+                    ),
+                )
+            };
+            check
+                .with("schema_version", json!(applied))
+                .with("expected_schema_version", json!(EXPECTED_SCHEMA_VERSION))
+        }
+        Ok(_) if EXPECTED_SCHEMA_VERSION == 0 => Check::up(latency)
+            .with("schema_version", json!(0))
+            .with("expected_schema_version", json!(0)),
+        Ok(_) => Check::down(latency, "no migrations applied; run `spingraph migrate up`")
+            .with("schema_version", Value::Null)
+            .with("expected_schema_version", json!(EXPECTED_SCHEMA_VERSION)),
+        Err(e) => Check::down(latency, describe(&e))
+            .with("expected_schema_version", json!(EXPECTED_SCHEMA_VERSION)),
+    }
+}
+
+/// Redis answers `PING`.
+fn check_redis(ctx: &Ctx) -> Check {
+    let started = std::time::Instant::now();
+    let elapsed = || started.elapsed().as_millis() as u64;
+    let conn = match kv::connect(ctx) {
+        Ok(conn) => conn,
+        Err(e) => return Check::down(elapsed(), describe(&e)),
+    };
+    match conn.execute("PING", &[]) {
+        Ok(_) => Check::up(elapsed()),
+        Err(e) => Check::down(elapsed(), describe(&kv::map_redis_error(&e))),
+    }
+}
+
+fn describe(err: &ApiError) -> String {
+    err.internal_detail().unwrap_or_else(|| err.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn build_lists_this_component_with_its_cargo_version() {
+        assert!(
+            COMPONENTS
+                .iter()
+                .any(|(name, version)| *name == "health" && *version == env!("CARGO_PKG_VERSION"))
+        );
+    }
+
+    #[test]
+    fn expected_schema_version_is_zero_or_a_14_digit_timestamp() {
+        let v = EXPECTED_SCHEMA_VERSION;
+        assert!(v == 0 || (10_000_000_000_000..100_000_000_000_000).contains(&v));
+    }
+
+    #[test]
+    fn check_reports_status_latency_and_extras() {
+        let c = Check::down(3, "refused").with("schema_version", json!(1));
+        let v = serde_json::to_value(&c).unwrap();
+        assert_eq!(v["status"], "down");
+        assert_eq!(v["latency_ms"], 3);
+        assert_eq!(v["error"], "refused");
+        assert_eq!(v["schema_version"], 1);
+    }
+}

@@ -1,0 +1,107 @@
+//! API keys: a SHA-256 lookup in Postgres, one round trip that also checks expiry, revocation
+//! and the owner's standing, and records `last_used_at` (at most once a minute per key).
+
+use crate::bindings::spingraph::api::types::{AuthError, Principal};
+use crate::{invalid, unavailable, wit_principal};
+use serde::Deserialize;
+use spin_sdk::pg4::ParameterValue;
+use spingraph_guest::Config;
+use spingraph_identity::{
+    Credential, Principal as Who, Role, Scope, hash_secret, looks_like_api_key,
+};
+
+#[derive(Deserialize)]
+struct KeyRow {
+    id: uuid::Uuid,
+    user_id: uuid::Uuid,
+    email: String,
+    role: String,
+    active: bool,
+    scopes: Vec<String>,
+    revoked: bool,
+    expired: bool,
+    expires_at: Option<i64>,
+}
+
+const KEY_SQL: &str = "\
+WITH k AS (
+    SELECT k.id, k.user_id, k.scopes, k.expires_at, k.revoked_at, u.email, u.role, u.active
+    FROM api_keys k JOIN users u ON u.id = k.user_id
+    WHERE k.key_hash = $1::text
+), touched AS (
+    UPDATE api_keys SET last_used_at = now()
+    WHERE id = (SELECT id FROM k) AND revoked_at IS NULL
+      AND (last_used_at IS NULL OR last_used_at < now() - interval '60 seconds')
+    RETURNING id
+)
+SELECT (SELECT jsonb_build_object(
+          'id', id, 'user_id', user_id, 'email', email, 'role', role, 'active', active,
+          'scopes', to_jsonb(scopes),
+          'revoked', revoked_at IS NOT NULL,
+          'expired', expires_at IS NOT NULL AND expires_at <= now(),
+          'expires_at', floor(extract(epoch FROM expires_at))::bigint)
+        FROM k) AS j";
+
+pub fn authenticate(config: &Config, key: &str) -> Result<Principal, AuthError> {
+    if !looks_like_api_key(key) {
+        return Err(invalid("malformed api key"));
+    }
+    let db = crate::db(config)?;
+    let row: Option<KeyRow> = db
+        .json(KEY_SQL, &[ParameterValue::Str(hash_secret(key))])
+        .map_err(unavailable)?;
+    let row = row.ok_or_else(|| invalid("unknown api key"))?;
+    if row.revoked {
+        return Err(invalid("api key revoked"));
+    }
+    if row.expired {
+        return Err(invalid("api key expired"));
+    }
+    if !row.active {
+        return Err(invalid("api key owner is deactivated"));
+    }
+    let role: Role = row.role.parse().map_err(|_| {
+        AuthError::Unavailable(format!("user {} has role {}", row.user_id, row.role))
+    })?;
+    Ok(wit_principal(Who {
+        user_id: row.user_id,
+        email: row.email,
+        role,
+        scopes: effective_scopes(role, &row.scopes),
+        credential: Credential::ApiKey,
+        token_id: Some(row.id.to_string()),
+        expires_at: row.expires_at,
+    }))
+}
+
+/// A key grants its scopes only as far as its owner's current role allows: a demoted admin's
+/// keys lose `admin` at once.
+fn effective_scopes(role: Role, granted: &[String]) -> Vec<Scope> {
+    granted
+        .iter()
+        .filter_map(|s| s.parse::<Scope>().ok())
+        .filter(|s| role.scopes().contains(s))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_scopes_are_capped_by_the_owner_role() {
+        let granted = vec![
+            "admin".to_string(),
+            "entities:read".to_string(),
+            "bogus".to_string(),
+        ];
+        assert_eq!(
+            effective_scopes(Role::User, &granted),
+            vec![Scope::EntitiesRead]
+        );
+        assert_eq!(
+            effective_scopes(Role::Admin, &granted),
+            vec![Scope::Admin, Scope::EntitiesRead]
+        );
+    }
+}

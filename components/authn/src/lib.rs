@@ -1,0 +1,85 @@
+//! The `authn` library component: exports `spingraph:api/authn` and answers "who is calling?"
+//! from a request's method and headers. Route components (auth, entities, relationships) import
+//! it as a Spin component dependency, so replacing this one wasm changes authentication
+//! everywhere without rebuilding them.
+//!
+//! Credentials, in order of precedence: `Authorization: Bearer <jwt>`, `Authorization: ApiKey
+//! <key>`, `X-API-Key: <key>`, the `sg_access` session cookie. It reads only public keys
+//! (`jwt_public_keys`); the private signing key belongs to `auth` alone.
+
+mod bindings {
+    wit_bindgen::generate!({
+        path: "../../wit",
+        world: "spingraph:api/authn-provider",
+        additional_derives: [PartialEq, Eq],
+    });
+}
+
+mod api_key;
+mod credential;
+mod token;
+
+use bindings::exports::spingraph::api::authn::Guest;
+use bindings::spingraph::api::types::{AuthError, CredentialKind, Principal, Role};
+use credential::Presented;
+use spingraph_guest::db::{DATABASE_URL, Db};
+use spingraph_guest::{ApiError, Config};
+use spingraph_identity as identity;
+
+struct Authn;
+
+impl Guest for Authn {
+    fn authenticate(
+        method: String,
+        headers: Vec<(String, String)>,
+    ) -> Result<Principal, AuthError> {
+        let config = Config::spin();
+        let request_id = credential::request_id(&headers);
+        match credential::presented(&method, &headers)? {
+            Presented::Bearer(jwt) => token::authenticate(&config, &request_id, jwt, None),
+            Presented::Cookie { jwt, csrf } => {
+                token::authenticate(&config, &request_id, jwt, Some(csrf))
+            }
+            Presented::ApiKey(key) => api_key::authenticate(&config, key),
+        }
+    }
+}
+
+bindings::export!(Authn with_types_in bindings);
+
+/// A dependency problem as the WIT error (the route component answers 503).
+fn unavailable(err: ApiError) -> AuthError {
+    AuthError::Unavailable(
+        err.internal_detail()
+            .unwrap_or_else(|| err.detail(true).to_string()),
+    )
+}
+
+/// One Postgres connection from the inherited `database_url`.
+fn db(config: &Config) -> Result<Db, AuthError> {
+    let url = config.require(DATABASE_URL).map_err(unavailable)?;
+    Db::open(&url).map_err(unavailable)
+}
+
+fn invalid(reason: impl Into<String>) -> AuthError {
+    AuthError::InvalidCredentials(reason.into())
+}
+
+fn wit_principal(p: identity::Principal) -> Principal {
+    Principal {
+        user_id: p.user_id.to_string(),
+        email: p.email,
+        role: match p.role {
+            identity::Role::Admin => Role::Admin,
+            identity::Role::User => Role::User,
+        },
+        scopes: p.scopes.iter().map(|s| s.as_str().to_string()).collect(),
+        credential: match p.credential {
+            identity::Credential::Bearer => CredentialKind::Bearer,
+            identity::Credential::Cookie => CredentialKind::Cookie,
+            identity::Credential::ApiKey => CredentialKind::ApiKey,
+        },
+        token_id: p.token_id,
+        expires_at: p.expires_at,
+    }
+}

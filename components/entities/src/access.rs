@@ -1,0 +1,96 @@
+//! Who may do what to entities (SPEC §4): any principal reads (API keys need `entities:read`),
+//! users and admins create (`entities:write`), the owner or an admin updates and deletes, and
+//! admin-only operations need the admin role (plus the `admin` scope for API keys).
+
+use spin_sdk::http::Request;
+use spingraph_guest::{ApiError, Ctx, Result};
+use spingraph_identity::{Principal, Scope};
+
+/// The authenticated caller of this request (via the `authn` component dependency).
+pub fn authenticate(_ctx: &Ctx, _req: &Request) -> Result<Principal> {
+    Err(ApiError::unavailable(
+        "authn",
+        "authentication is not wired into entities yet",
+    ))
+}
+
+/// Count this request against the principal's limit (SPEC §4: per principal, in Redis); the
+/// `RateLimit-*` headers for the answer, or a 429 with `Retry-After`.
+pub fn rate_limit(_ctx: &Ctx, _p: &Principal) -> Result<Vec<(String, String)>> {
+    Ok(Vec::new())
+}
+
+/// Reads: any principal; API keys need `entities:read` (or `entities:write`).
+pub fn require_read(p: &Principal) -> Result<()> {
+    if p.has_scope(Scope::EntitiesRead) || p.has_scope(Scope::EntitiesWrite) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden("This credential lacks the entities:read scope."))
+    }
+}
+
+/// Writes: the `entities:write` scope.
+pub fn require_write(p: &Principal) -> Result<()> {
+    if p.has_scope(Scope::EntitiesWrite) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden("This credential lacks the entities:write scope."))
+    }
+}
+
+/// Admin-only operations.
+pub fn require_admin(p: &Principal, what: &str) -> Result<()> {
+    if p.is_admin() {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(format!("Only an admin may {what}.")))
+    }
+}
+
+/// Whether `p` may change an entity owned by `owner_id`.
+pub fn may_modify(p: &Principal, owner_id: &str) -> bool {
+    p.is_admin() || p.user_id.to_string().eq_ignore_ascii_case(owner_id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use spingraph_identity::{Credential, Role};
+    use uuid::Uuid;
+
+    fn principal(role: Role, scopes: &[Scope], credential: Credential) -> Principal {
+        Principal {
+            user_id: Uuid::now_v7(),
+            email: "a@example.com".into(),
+            role,
+            scopes: scopes.to_vec(),
+            credential,
+            token_id: None,
+        }
+    }
+
+    #[test]
+    fn api_key_without_scope_cannot_read_or_write() {
+        let p = principal(Role::User, &[Scope::RelationshipsRead], Credential::ApiKey);
+        assert_eq!(require_read(&p).unwrap_err().status(), 403);
+        assert_eq!(require_write(&p).unwrap_err().status(), 403);
+        let p = principal(Role::User, &[Scope::EntitiesRead], Credential::ApiKey);
+        assert!(require_read(&p).is_ok());
+        assert_eq!(require_write(&p).unwrap_err().status(), 403);
+    }
+
+    #[test]
+    fn owner_and_admin_may_modify_others_may_not() {
+        let user = principal(Role::User, Role::User.scopes(), Credential::Bearer);
+        let other = Uuid::now_v7().to_string();
+        assert!(may_modify(&user, &user.user_id.to_string()));
+        assert!(!may_modify(&user, &other));
+        let admin = principal(Role::Admin, Role::Admin.scopes(), Credential::Bearer);
+        assert!(may_modify(&admin, &other));
+        assert!(require_admin(&admin, "restore").is_ok());
+        assert_eq!(require_admin(&user, "restore").unwrap_err().status(), 403);
+        // an admin's API key without the admin scope is not an admin
+        let key = principal(Role::Admin, &[Scope::EntitiesWrite], Credential::ApiKey);
+        assert!(!may_modify(&key, &other));
+    }
+}

@@ -1,0 +1,256 @@
+//! The entities component: `/v1/entities/...` — validated CRUD, search, batch writes, optimistic
+//! concurrency (ETag / If-Match) and an audited soft delete (SPEC §4 "Entities component").
+
+pub mod access;
+pub mod entity;
+pub mod store;
+
+use serde_json::{Value, json};
+use spin_sdk::http::{Request, Response};
+use spingraph_guest::audit::Audit;
+use spingraph_guest::body::{BATCH_LIMIT, DEFAULT_LIMIT};
+use spingraph_guest::context::header;
+use spingraph_guest::db::Db;
+use spingraph_guest::etag::{self, IfMatch};
+use spingraph_guest::page::PageRequest;
+use spingraph_guest::validate;
+use spingraph_guest::{ApiError, Ctx, Reply, Result, render_error, serve};
+use spingraph_identity::Principal;
+
+use crate::entity::parse_bool;
+
+/// Where entities live; `Location` of a new one is `{BASE}/{id}`.
+pub const BASE: &str = "/v1/entities";
+
+#[spin_sdk::http_component]
+fn handle(req: Request) -> Response {
+    serve("entities", req, route)
+}
+
+/// Authenticate, rate-limit, then dispatch; the rate-limit headers go on every answer after that.
+pub fn route(ctx: &Ctx, req: &Request) -> Result<Reply> {
+    let principal = access::authenticate(ctx, req)?;
+    let limit_headers = access::rate_limit(ctx, &principal)?;
+    let mut reply = match dispatch(ctx, req, &principal) {
+        Ok(reply) => reply,
+        Err(err) => render_error(ctx, &err),
+    };
+    for (name, value) in &limit_headers {
+        reply.set_header(name, value);
+    }
+    Ok(reply)
+}
+
+fn dispatch(ctx: &Ctx, req: &Request, p: &Principal) -> Result<Reply> {
+    let segments = ctx.segments();
+    let path: Vec<&str> = segments.iter().map(String::as_str).collect();
+    match (ctx.method.as_str(), path.as_slice()) {
+        ("GET", []) => list(ctx, p),
+        ("POST", []) => create(ctx, req, p),
+        (_, []) => Err(ApiError::MethodNotAllowed(&["GET", "POST"])),
+        ("POST", ["batch"]) => create_batch(ctx, req, p),
+        (_, ["batch"]) => Err(ApiError::MethodNotAllowed(&["POST"])),
+        ("GET", [id]) => get(ctx, req, p, id),
+        ("PATCH", [id]) => patch(ctx, req, p, id),
+        ("DELETE", [id]) => delete(ctx, req, p, id),
+        (_, [_]) => Err(ApiError::MethodNotAllowed(&["GET", "PATCH", "DELETE"])),
+        ("POST", [id, "restore"]) => restore(ctx, p, id),
+        (_, [_, "restore"]) => Err(ApiError::MethodNotAllowed(&["POST"])),
+        _ => Err(ApiError::not_found("No such route.")),
+    }
+}
+
+/// The audit context of a principal's request.
+fn audit<'a>(ctx: &'a Ctx, actor: &'a str) -> Audit<'a> {
+    Audit::new(Some(actor), &ctx.request_id)
+}
+
+/// A path id that is not a UUID names no entity.
+fn entity_id(raw: &str) -> Result<String> {
+    validate::uuid_str(raw)
+        .map(|id| id.to_string())
+        .ok_or_else(|| not_found(raw))
+}
+
+fn not_found(id: &str) -> ApiError {
+    ApiError::not_found(format!("No entity with id {id}."))
+}
+
+/// A JSON reply carrying the entity's `ETag`.
+fn with_etag(reply: Reply, entity: &Value) -> Reply {
+    match etag::of(entity) {
+        Some(tag) => reply.header("etag", &tag),
+        None => reply,
+    }
+}
+
+fn flag(ctx: &Ctx, name: &'static str) -> Result<bool> {
+    match ctx.query_param(name) {
+        None => Ok(false),
+        Some(raw) => parse_bool(&raw).ok_or_else(|| {
+            ApiError::InvalidQuery(vec![spingraph_guest::FieldError::new(
+                name,
+                "must be true or false",
+            )])
+        }),
+    }
+}
+
+/// `POST /` → 201 with `Location` and `ETag`.
+fn create(ctx: &Ctx, req: &Request, p: &Principal) -> Result<Reply> {
+    access::require_write(p)?;
+    let new = entity::parse_new(validate::json_value(req, DEFAULT_LIMIT)?)?;
+    let db = Db::connect(ctx)?;
+    let id = uuid::Uuid::now_v7().to_string();
+    let actor = p.user_id.to_string();
+    let stored = store::insert(&db, &audit(ctx, &actor), &id, &actor, &new)?;
+    Ok(with_etag(
+        Reply::created(&format!("{BASE}/{id}"), &stored),
+        &stored,
+    ))
+}
+
+/// `POST /batch` → 201 `{items}`: up to 1000 entities, all or nothing.
+fn create_batch(ctx: &Ctx, req: &Request, p: &Principal) -> Result<Reply> {
+    access::require_write(p)?;
+    let items = entity::parse_batch(validate::json_value(req, BATCH_LIMIT)?)?;
+    let db = Db::connect(ctx)?;
+    let actor = p.user_id.to_string();
+    let stored = store::insert_batch(&db, &audit(ctx, &actor), &actor, &items)?;
+    Ok(Reply::json(201, &json!({ "items": stored })))
+}
+
+/// `GET /` with filters, sort and cursor pagination.
+fn list(ctx: &Ctx, p: &Principal) -> Result<Reply> {
+    access::require_read(p)?;
+    let filter = entity::parse_filter(|name| ctx.query_param(name))?;
+    if filter.include_deleted {
+        access::require_admin(p, "list deleted entities")?;
+    }
+    let page = PageRequest::from_query(ctx, store::SORTS, store::default_sort())?;
+    let db = Db::connect(ctx)?;
+    Ok(Reply::ok(&store::list(&db, &filter, &page)?))
+}
+
+/// `GET /{id}` with `ETag`; `If-None-Match` → 304. Deleted ones only for admins asking for them.
+fn get(ctx: &Ctx, req: &Request, p: &Principal, id: &str) -> Result<Reply> {
+    access::require_read(p)?;
+    let id = entity_id(id)?;
+    let include_deleted = flag(ctx, "include_deleted")?;
+    if include_deleted {
+        access::require_admin(p, "read deleted entities")?;
+    }
+    let db = Db::connect(ctx)?;
+    let entity = store::find(&db, &id)?
+        .filter(|e| include_deleted || e.get("deleted_at").is_none())
+        .ok_or_else(|| not_found(&id))?;
+    if let Some(tag) = etag::of(&entity)
+        && etag::not_modified(header(req, "if-none-match"), &tag)
+    {
+        return Ok(Reply::not_modified().header("etag", &tag));
+    }
+    Ok(with_etag(Reply::ok(&entity), &entity))
+}
+
+/// `PATCH /{id}`: a JSON merge patch; owner or admin; `If-Match` → 412 when stale. Without
+/// `If-Match`, a concurrent change is merged again (a few times) rather than lost.
+fn patch(ctx: &Ctx, req: &Request, p: &Principal, id: &str) -> Result<Reply> {
+    access::require_write(p)?;
+    let id = entity_id(id)?;
+    let patch = entity::parse_patch(validate::json_value(req, DEFAULT_LIMIT)?)?;
+    let if_match = etag::if_match(header(req, "if-match"), &id);
+    let db = Db::connect(ctx)?;
+    let actor = p.user_id.to_string();
+    for _attempt in 0..3 {
+        let current = store::find(&db, &id)?
+            .filter(|e| e.get("deleted_at").is_none())
+            .ok_or_else(|| not_found(&id))?;
+        let owner = current["owner_id"].as_str().unwrap_or_default();
+        if !access::may_modify(p, owner) {
+            return Err(ApiError::forbidden(
+                "Only the entity's owner or an admin may change it.",
+            ));
+        }
+        let version = current["version"].as_i64().unwrap_or_default();
+        if !if_match.allows(version) {
+            return Err(stale(&id));
+        }
+        if patch.is_empty() {
+            return Ok(with_etag(Reply::ok(&current), &current));
+        }
+        let metadata = patch.merged_metadata(&current["metadata"])?;
+        let updated = store::update(
+            &db,
+            &audit(ctx, &actor),
+            &id,
+            version,
+            &patch,
+            metadata.as_ref(),
+        )?;
+        match (updated, if_match) {
+            (Some(entity), _) => return Ok(with_etag(Reply::ok(&entity), &entity)),
+            (None, IfMatch::Version(_) | IfMatch::Never) => return Err(stale(&id)),
+            (None, IfMatch::Absent | IfMatch::Any) => continue,
+        }
+    }
+    Err(ApiError::conflict(
+        "The entity kept changing concurrently; retry the request.",
+    ))
+}
+
+fn stale(id: &str) -> ApiError {
+    ApiError::PreconditionFailed(format!(
+        "Entity {id} has changed since the version in If-Match; fetch it again."
+    ))
+}
+
+/// `DELETE /{id}` → 204: a soft delete by the owner or an admin; `?hard=true` (admin) deletes for
+/// good. `If-Match` honoured.
+fn delete(ctx: &Ctx, req: &Request, p: &Principal, id: &str) -> Result<Reply> {
+    access::require_write(p)?;
+    let id = entity_id(id)?;
+    let hard = flag(ctx, "hard")?;
+    if hard {
+        access::require_admin(p, "hard-delete entities")?;
+    }
+    let if_match = etag::if_match(header(req, "if-match"), &id);
+    let db = Db::connect(ctx)?;
+    let actor = p.user_id.to_string();
+    let audit = audit(ctx, &actor);
+    let outcome = if hard {
+        store::hard_delete(&db, &audit, &id, if_match)?
+    } else {
+        store::soft_delete(&db, &audit, &id, &actor, p.is_admin(), if_match)?
+    };
+    if outcome.done {
+        return Ok(Reply::no_content());
+    }
+    if !outcome.found {
+        return Err(not_found(&id));
+    }
+    if !hard
+        && !outcome
+            .owner_id
+            .as_deref()
+            .is_some_and(|owner| access::may_modify(p, owner))
+    {
+        return Err(ApiError::forbidden(
+            "Only the entity's owner or an admin may delete it.",
+        ));
+    }
+    Err(stale(&id))
+}
+
+/// `POST /{id}/restore` (admin) → 200 with the restored entity.
+fn restore(ctx: &Ctx, p: &Principal, id: &str) -> Result<Reply> {
+    access::require_write(p)?;
+    access::require_admin(p, "restore entities")?;
+    let id = entity_id(id)?;
+    let db = Db::connect(ctx)?;
+    let actor = p.user_id.to_string();
+    match store::restore(&db, &audit(ctx, &actor), &id)? {
+        (_, Some(entity)) => Ok(with_etag(Reply::ok(&entity), &entity)),
+        (true, None) => Err(ApiError::conflict(format!("Entity {id} is not deleted."))),
+        (false, None) => Err(not_found(&id)),
+    }
+}

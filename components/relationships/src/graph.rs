@@ -1,0 +1,349 @@
+//! `/v1/graph/...`: neighbors of an entity and the shortest path between two, each answered by
+//! one bounded breadth-first statement (see `sql::NEIGHBORS` and `sql::PATH`) that visits every
+//! node at most once, so cycles and hubs cannot make it blow up.
+
+use serde_json::{Value, json};
+use spingraph_guest::db::{Db, ParameterValue};
+use spingraph_guest::validate::{self, Errors};
+use spingraph_guest::{ApiError, Ctx, Reply, Result};
+
+use spingraph_authn_client::Principal;
+
+use crate::access;
+use crate::sql;
+
+/// `depth` of a neighbors walk: 1..=3, default 1.
+pub const MAX_NEIGHBOR_DEPTH: i32 = 3;
+/// `max_depth` of a path search: 1..=6, default 6.
+pub const MAX_PATH_DEPTH: i32 = 6;
+/// `limit` (nodes in a neighbors answer, the start included): 1..=1000, default 100.
+pub const MAX_NODES: i32 = 1000;
+pub const DEFAULT_NODES: i32 = 100;
+/// Nodes a path search keeps per level (its frontier bound).
+pub const PATH_LEVEL_CAP: i32 = 10_000;
+
+/// Which way relationships are followed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// source → target
+    Out,
+    /// target → source
+    In,
+    Both,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Out => "out",
+            Direction::In => "in",
+            Direction::Both => "both",
+        }
+    }
+}
+
+/// Dispatch on the path below `/v1/graph`.
+pub fn route(ctx: &Ctx, caller: &Principal, segments: &[&str]) -> Result<Reply> {
+    let read_only = || Err(ApiError::MethodNotAllowed(&["GET", "HEAD"]));
+    match (ctx.method.as_str(), segments) {
+        ("GET" | "HEAD", ["neighbors", id]) => neighbors(ctx, caller, id),
+        ("GET" | "HEAD", ["path"]) => path(ctx, caller),
+        (_, ["neighbors", _] | ["path"]) => read_only(),
+        _ => Err(ApiError::not_found("No such route.")),
+    }
+}
+
+/// Parameters of `GET /v1/graph/neighbors/{entity_id}`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NeighborsQuery {
+    pub depth: i32,
+    pub direction: Direction,
+    pub kind: Option<String>,
+    pub limit: i32,
+}
+
+impl NeighborsQuery {
+    /// `depth` 1..=3 (default 1), `direction` out|in|both (default both), `type`, `limit`
+    /// 1..=1000 (default 100). Unparsable values are 400, out-of-range ones 422.
+    pub fn parse(get: impl Fn(&str) -> Option<String>) -> Result<NeighborsQuery> {
+        let mut p = Params::new(&get);
+        let depth = p.int("depth", 1, 1, MAX_NEIGHBOR_DEPTH);
+        let direction = p.direction(Direction::Both);
+        let kind = p.kind();
+        let limit = p.int("limit", DEFAULT_NODES, 1, MAX_NODES);
+        p.finish()?;
+        Ok(NeighborsQuery {
+            depth,
+            direction,
+            kind,
+            limit,
+        })
+    }
+}
+
+/// Parameters of `GET /v1/graph/path`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PathQuery {
+    pub from: String,
+    pub to: String,
+    pub max_depth: i32,
+    pub direction: Direction,
+    pub kind: Option<String>,
+}
+
+impl PathQuery {
+    /// `from`, `to` (entity ids, required), `max_depth` 1..=6 (default 6), `direction`
+    /// out|in|both (default out: along relationships), `type`.
+    pub fn parse(get: impl Fn(&str) -> Option<String>) -> Result<PathQuery> {
+        let mut p = Params::new(&get);
+        let from = p.uuid("from");
+        let to = p.uuid("to");
+        let max_depth = p.int("max_depth", MAX_PATH_DEPTH, 1, MAX_PATH_DEPTH);
+        let direction = p.direction(Direction::Out);
+        let kind = p.kind();
+        p.finish()?;
+        Ok(PathQuery {
+            from: from.unwrap_or_default(),
+            to: to.unwrap_or_default(),
+            max_depth,
+            direction,
+            kind,
+        })
+    }
+}
+
+/// `{nodes, edges, truncated}`: nodes nearest first (each with its `depth`), the start at depth 0,
+/// at most `limit` of them; edges are the visible relationships among them.
+fn neighbors(ctx: &Ctx, caller: &Principal, raw_id: &str) -> Result<Reply> {
+    access::require_read(caller)?;
+    let id = validate::uuid_str(raw_id).ok_or_else(no_entity)?;
+    let q = NeighborsQuery::parse(|name| ctx.query_param(name))?;
+    let out: Value = Db::connect(ctx)?.value(
+        sql::NEIGHBORS,
+        &[
+            ParameterValue::Uuid(id.to_string()),
+            ParameterValue::Str(q.direction.as_str().into()),
+            optional_str(q.kind),
+            ParameterValue::Int32(q.depth),
+            ParameterValue::Int32(q.limit),
+            ParameterValue::DbNull,
+            ParameterValue::Int64(sql::MAX_EDGES),
+        ],
+    )?;
+    if out["found"] != Value::Bool(true) {
+        return Err(no_entity());
+    }
+    Ok(Reply::ok(&json!({
+        "nodes": out["nodes"],
+        "edges": out["edges"],
+        "truncated": out["truncated"],
+    })))
+}
+
+/// `{nodes, edges, length}`: the shortest path from `from` to `to`, in order; 404 when either
+/// entity is missing or no path of at most `max_depth` relationships exists.
+fn path(ctx: &Ctx, caller: &Principal) -> Result<Reply> {
+    access::require_read(caller)?;
+    let q = PathQuery::parse(|name| ctx.query_param(name))?;
+    let out: Value = Db::connect(ctx)?.value(
+        sql::PATH,
+        &[
+            ParameterValue::Uuid(q.from.clone()),
+            ParameterValue::Str(q.direction.as_str().into()),
+            optional_str(q.kind),
+            ParameterValue::Int32(q.max_depth),
+            ParameterValue::Int32(PATH_LEVEL_CAP),
+            ParameterValue::Uuid(q.to.clone()),
+        ],
+    )?;
+    for end in ["from", "to"] {
+        if out[end] != Value::Bool(true) {
+            return Err(ApiError::not_found(format!(
+                "No entity {} (it does not exist or is deleted).",
+                if end == "from" { &q.from } else { &q.to }
+            )));
+        }
+    }
+    let Some(nodes) = out["nodes"].as_array().filter(|n| !n.is_empty()) else {
+        return Err(ApiError::not_found(format!(
+            "No path from {} to {} within {} relationships.",
+            q.from, q.to, q.max_depth
+        )));
+    };
+    Ok(Reply::ok(&json!({
+        "length": nodes.len() - 1,
+        "nodes": nodes,
+        "edges": out["edges"],
+    })))
+}
+
+fn no_entity() -> ApiError {
+    ApiError::not_found("No such entity (it does not exist or is deleted).")
+}
+
+fn optional_str(value: Option<String>) -> ParameterValue {
+    value.map_or(ParameterValue::DbNull, ParameterValue::Str)
+}
+
+/// Query parameter reader collecting malformed (400) and out-of-range (422) errors separately.
+struct Params<'a, F: Fn(&str) -> Option<String>> {
+    get: &'a F,
+    malformed: Errors,
+    invalid: Errors,
+}
+
+impl<'a, F: Fn(&str) -> Option<String>> Params<'a, F> {
+    fn new(get: &'a F) -> Self {
+        Params {
+            get,
+            malformed: Errors::new(),
+            invalid: Errors::new(),
+        }
+    }
+
+    fn value(&self, name: &str) -> Option<String> {
+        (self.get)(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+    }
+
+    fn int(&mut self, name: &'static str, default: i32, min: i32, max: i32) -> i32 {
+        let Some(raw) = self.value(name) else {
+            return default;
+        };
+        match raw.parse::<i64>() {
+            Ok(n) if (i64::from(min)..=i64::from(max)).contains(&n) => n as i32,
+            Ok(_) => {
+                self.invalid
+                    .push(name, format!("must be from {min} to {max}"));
+                default
+            }
+            Err(_) => {
+                self.malformed
+                    .push(name, format!("must be an integer from {min} to {max}"));
+                default
+            }
+        }
+    }
+
+    fn direction(&mut self, default: Direction) -> Direction {
+        match self.value("direction").as_deref() {
+            None => default,
+            Some("out") => Direction::Out,
+            Some("in") => Direction::In,
+            Some("both") => Direction::Both,
+            Some(_) => {
+                self.invalid.push("direction", "must be out, in or both");
+                default
+            }
+        }
+    }
+
+    fn kind(&mut self) -> Option<String> {
+        let kind = (self.get)("type")?;
+        validate::check_text(&mut self.invalid, "type", &kind, validate::TYPE_MAX_CHARS);
+        Some(kind)
+    }
+
+    fn uuid(&mut self, name: &'static str) -> Option<String> {
+        match self.value(name) {
+            None => {
+                self.invalid.push(name, "is required");
+                None
+            }
+            Some(raw) => match validate::uuid_str(&raw) {
+                Some(id) => Some(id.to_string()),
+                None => {
+                    self.malformed.push(name, "must be a UUID");
+                    None
+                }
+            },
+        }
+    }
+
+    /// 400 for malformed parameters first, then 422 for out-of-range ones.
+    fn finish(self) -> Result<()> {
+        self.malformed.into_query_result()?;
+        self.invalid.into_result()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn params(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name| map.get(name).cloned()
+    }
+
+    const A: &str = "0192e4a0-0000-7000-8000-00000000000a";
+    const E: &str = "0192e4a0-0000-7000-8000-00000000000e";
+
+    #[test]
+    fn neighbors_defaults_to_depth_1_both_directions_100_nodes() {
+        let q = NeighborsQuery::parse(params(&[])).unwrap();
+        assert_eq!(
+            q,
+            NeighborsQuery {
+                depth: 1,
+                direction: Direction::Both,
+                kind: None,
+                limit: 100
+            }
+        );
+    }
+
+    #[test]
+    fn neighbors_depth_outside_1_to_3_is_422() {
+        for bad in ["0", "4", "-1", "99999999999"] {
+            let err = NeighborsQuery::parse(params(&[("depth", bad)])).unwrap_err();
+            assert_eq!(err.status(), 422, "{bad}");
+        }
+        let q = NeighborsQuery::parse(params(&[("depth", "3"), ("direction", "out"), ("limit", "1000"), ("type", "knows")])).unwrap();
+        assert_eq!((q.depth, q.direction, q.limit, q.kind.as_deref()), (3, Direction::Out, 1000, Some("knows")));
+    }
+
+    #[test]
+    fn neighbors_bad_direction_limit_or_type_is_422_and_garbage_is_400() {
+        assert_eq!(NeighborsQuery::parse(params(&[("direction", "up")])).unwrap_err().status(), 422);
+        assert_eq!(NeighborsQuery::parse(params(&[("limit", "0")])).unwrap_err().status(), 422);
+        assert_eq!(NeighborsQuery::parse(params(&[("limit", "1001")])).unwrap_err().status(), 422);
+        assert_eq!(NeighborsQuery::parse(params(&[("type", "")])).unwrap_err().status(), 422);
+        assert_eq!(NeighborsQuery::parse(params(&[("depth", "two")])).unwrap_err().status(), 400);
+    }
+
+    #[test]
+    fn path_max_depth_7_is_422_and_6_is_accepted() {
+        let err = PathQuery::parse(params(&[("from", A), ("to", E), ("max_depth", "7")])).unwrap_err();
+        match err {
+            ApiError::Validation(errors) => assert_eq!(errors[0].field, "max_depth"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(PathQuery::parse(params(&[("from", A), ("to", E), ("max_depth", "0")])).unwrap_err().status(), 422);
+        let q = PathQuery::parse(params(&[("from", A), ("to", E), ("max_depth", "6")])).unwrap();
+        assert_eq!((q.max_depth, q.direction), (6, Direction::Out));
+    }
+
+    #[test]
+    fn path_needs_from_and_to_as_uuids() {
+        assert_eq!(PathQuery::parse(params(&[("to", E)])).unwrap_err().status(), 422);
+        assert_eq!(PathQuery::parse(params(&[("from", "x"), ("to", E)])).unwrap_err().status(), 400);
+        let q = PathQuery::parse(params(&[("from", A), ("to", E)])).unwrap();
+        assert_eq!((q.from.as_str(), q.to.as_str(), q.max_depth), (A, E, 6));
+    }
+
+    #[test]
+    fn every_walk_statement_is_one_select_returning_jsonb() {
+        for statement in [sql::NEIGHBORS, sql::PATH] {
+            assert!(statement.starts_with("WITH RECURSIVE bfs"));
+            assert!(statement.ends_with(") AS j"));
+            // each level only expands nodes not seen before, and is capped
+            assert!(statement.contains("x.node <> ALL (b.visited)"));
+            assert!(statement.contains("LIMIT $5::int"));
+            assert!(statement.contains("b.depth < $4::int"));
+        }
+    }
+}

@@ -1,0 +1,301 @@
+//! What clients send: a new relationship (POST) and a JSON merge patch (PATCH), validated with
+//! the shared field rules; every broken field is reported at once as a 422.
+
+use serde_json::{Map, Value};
+use spingraph_guest::validate::{self, Errors, Fields};
+use spingraph_guest::{ApiError, Result};
+
+/// Fields the server owns; a client sending them gets a 422 saying so.
+const READ_ONLY: &[&str] = &[
+    "id",
+    "created_by",
+    "version",
+    "created_at",
+    "updated_at",
+    "deleted_at",
+    "deleted_by",
+];
+
+/// Every key no reader asked for is an error: read-only fields say so, others are unknown.
+fn deny_rest(f: &mut Fields<'_>) {
+    for key in READ_ONLY {
+        if f.has(key) {
+            f.allow(key);
+            f.error(key, "is read-only");
+        }
+    }
+    f.deny_unknown();
+}
+
+/// A validated `POST /v1/relationships` body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewRelationship {
+    pub source_id: uuid::Uuid,
+    pub target_id: uuid::Uuid,
+    pub kind: String,
+    pub confidence: f64,
+    pub metadata: Map<String, Value>,
+}
+
+impl NewRelationship {
+    /// `{source_id, target_id, type, confidence?, metadata?}`; a self-loop is a 422 on `target_id`.
+    pub fn parse(body: &Map<String, Value>) -> Result<NewRelationship> {
+        let mut errors = Errors::new();
+        let mut f = Fields::new(body, "", &mut errors);
+        let source_id = f.uuid("source_id");
+        let target_id = f.uuid("target_id");
+        let kind = f.kind("type");
+        let confidence = f.confidence("confidence");
+        let metadata = f.metadata("metadata");
+        let confidence_given = f.has("confidence");
+        let metadata_given = f.has("metadata");
+        deny_rest(&mut f);
+        if let (Some(s), Some(t)) = (source_id, target_id)
+            && s == t
+        {
+            errors.push("target_id", "must differ from source_id (no self-loops)");
+        }
+        errors.into_result()?;
+        let invalid = || ApiError::internal("validated relationship field missing");
+        Ok(NewRelationship {
+            source_id: source_id.ok_or_else(invalid)?,
+            target_id: target_id.ok_or_else(invalid)?,
+            kind: kind.ok_or_else(invalid)?,
+            confidence: match confidence {
+                Some(c) => c,
+                None if !confidence_given => validate::DEFAULT_CONFIDENCE,
+                None => return Err(invalid()),
+            },
+            metadata: match metadata {
+                Some(m) => m,
+                None if !metadata_given => Map::new(),
+                None => return Err(invalid()),
+            },
+        })
+    }
+}
+
+/// The mutable fields of a relationship after a merge patch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Changes {
+    pub kind: String,
+    pub confidence: f64,
+    pub metadata: Map<String, Value>,
+}
+
+impl Changes {
+    /// Apply an RFC 7396 merge patch to `current` (the relationship as rendered). `type` and
+    /// `confidence` may be replaced (not removed); `metadata` is merged key by key (`null` removes
+    /// a key; `"metadata": null` empties it); the ends, `id` and bookkeeping fields are read-only.
+    pub fn merge(current: &Value, patch: &Map<String, Value>) -> Result<Changes> {
+        let mut errors = Errors::new();
+        let mut f = Fields::new(patch, "", &mut errors);
+        for key in ["type", "confidence"] {
+            if matches!(patch.get(key), Some(Value::Null)) {
+                f.error(key, "cannot be removed (null); send a value");
+            }
+        }
+        let given = |key: &str| patch.get(key).is_some_and(|v| !v.is_null());
+        let kind = if given("type") { f.kind("type") } else { None };
+        let confidence = if given("confidence") {
+            f.confidence("confidence")
+        } else {
+            None
+        };
+        f.allow("type");
+        f.allow("confidence");
+        let metadata_patch = f.raw("metadata").cloned();
+        for key in ["source_id", "target_id"] {
+            if f.has(key) {
+                f.error(
+                    key,
+                    "cannot be changed; delete this relationship and create another",
+                );
+            }
+        }
+        f.allow("source_id");
+        f.allow("target_id");
+        deny_rest(&mut f);
+        let metadata = match metadata_patch {
+            None => current.get("metadata").cloned().unwrap_or_else(|| Value::Object(Map::new())),
+            Some(Value::Null) => Value::Object(Map::new()),
+            Some(p @ Value::Object(_)) => {
+                let mut merged = current
+                    .get("metadata")
+                    .cloned()
+                    .unwrap_or_else(|| Value::Object(Map::new()));
+                merge_patch(&mut merged, &p);
+                merged
+            }
+            Some(_) => {
+                errors.push("metadata", "must be a JSON object or null");
+                Value::Null
+            }
+        };
+        let metadata = if metadata.is_object() {
+            validate::metadata(&mut errors, "metadata", &metadata)
+        } else {
+            None
+        };
+        errors.into_result()?;
+        let stored = |field: &str| {
+            ApiError::internal(format!("stored relationship lacks a valid {field}"))
+        };
+        Ok(Changes {
+            kind: match kind {
+                Some(k) => k,
+                None => current
+                    .get("type")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| stored("type"))?
+                    .to_string(),
+            },
+            confidence: match confidence {
+                Some(c) => c,
+                None => current
+                    .get("confidence")
+                    .and_then(Value::as_f64)
+                    .ok_or_else(|| stored("confidence"))?,
+            },
+            metadata: metadata.ok_or_else(|| stored("metadata"))?,
+        })
+    }
+}
+
+/// RFC 7396: objects merge recursively, `null` removes, anything else replaces.
+pub fn merge_patch(target: &mut Value, patch: &Value) {
+    let Value::Object(patch) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = Value::Object(Map::new());
+    }
+    if let Value::Object(map) = target {
+        for (key, value) in patch {
+            if value.is_null() {
+                map.remove(key);
+            } else {
+                merge_patch(map.entry(key.clone()).or_insert(Value::Null), value);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const A: &str = "0192e4a0-0000-7000-8000-00000000000a";
+    const B: &str = "0192e4a0-0000-7000-8000-00000000000b";
+
+    fn obj(v: Value) -> Map<String, Value> {
+        match v {
+            Value::Object(m) => m,
+            _ => panic!("not an object"),
+        }
+    }
+
+    fn fields(err: ApiError) -> Vec<String> {
+        match err {
+            ApiError::Validation(errors) => errors.into_iter().map(|e| e.field).collect(),
+            other => panic!("expected 422, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn new_relationship_defaults_confidence_and_metadata() {
+        let r = NewRelationship::parse(&obj(json!({"source_id": A, "target_id": B, "type": "knows"})))
+            .unwrap();
+        assert_eq!(r.confidence, 1.0);
+        assert!(r.metadata.is_empty());
+        assert_eq!(r.kind, "knows");
+    }
+
+    #[test]
+    fn self_loop_is_rejected_on_target_id() {
+        let err = NewRelationship::parse(&obj(json!({"source_id": A, "target_id": A, "type": "x"})))
+            .unwrap_err();
+        assert_eq!(fields(err), vec!["target_id"]);
+    }
+
+    #[test]
+    fn every_broken_field_of_a_new_relationship_is_named() {
+        let err = NewRelationship::parse(&obj(json!({
+            "source_id": "nope", "type": "", "confidence": 2, "metadata": {"k": "\u{0}"}, "extra": 1
+        })))
+        .unwrap_err();
+        assert_eq!(
+            fields(err),
+            vec!["source_id", "target_id", "type", "confidence", "metadata.k", "extra"]
+        );
+    }
+
+    #[test]
+    fn null_confidence_or_metadata_is_rejected_on_create() {
+        let err = NewRelationship::parse(&obj(json!({
+            "source_id": A, "target_id": B, "type": "x", "confidence": null, "metadata": null
+        })))
+        .unwrap_err();
+        assert_eq!(fields(err), vec!["confidence", "metadata"]);
+    }
+
+    fn current() -> Value {
+        json!({"id": "x", "source_id": A, "target_id": B, "type": "knows", "confidence": 0.5,
+               "metadata": {"a": 1, "b": {"c": 2, "d": 3}}, "version": 1})
+    }
+
+    #[test]
+    fn merge_patch_replaces_scalars_and_merges_metadata() {
+        let c = Changes::merge(
+            &current(),
+            &obj(json!({"confidence": 0.9, "metadata": {"a": null, "b": {"c": 5}, "e": [1]}})),
+        )
+        .unwrap();
+        assert_eq!(c.kind, "knows");
+        assert_eq!(c.confidence, 0.9);
+        assert_eq!(Value::Object(c.metadata), json!({"b": {"c": 5, "d": 3}, "e": [1]}));
+    }
+
+    #[test]
+    fn metadata_null_empties_it_and_empty_patch_changes_nothing() {
+        let c = Changes::merge(&current(), &obj(json!({"metadata": null}))).unwrap();
+        assert!(c.metadata.is_empty());
+        let c = Changes::merge(&current(), &obj(json!({}))).unwrap();
+        assert_eq!(Value::Object(c.metadata), current()["metadata"]);
+        assert_eq!(c.confidence, 0.5);
+    }
+
+    #[test]
+    fn patching_ends_nulling_type_or_unknown_fields_is_422() {
+        let err = Changes::merge(
+            &current(),
+            &obj(json!({"source_id": B, "type": null, "confidence": null, "colour": 1, "version": 3})),
+        )
+        .unwrap_err();
+        assert_eq!(fields(err), vec!["type", "confidence", "source_id", "version", "colour"]);
+    }
+
+    #[test]
+    fn merged_metadata_is_checked_against_the_limits() {
+        let deep = json!({"a": {"b": {"c": {"d": {"e": {"f": {"g": {"h": 1}}}}}}}});
+        let err = Changes::merge(&current(), &obj(json!({"metadata": {"x": deep}}))).unwrap_err();
+        assert_eq!(fields(err).len(), 1);
+        let err = Changes::merge(&current(), &obj(json!({"metadata": [1]}))).unwrap_err();
+        assert_eq!(fields(err), vec!["metadata"]);
+    }
+
+    #[test]
+    fn merge_patch_follows_rfc_7396_examples() {
+        let mut t = json!({"a": "b", "c": {"d": "e", "f": "g"}});
+        merge_patch(&mut t, &json!({"a": "z", "c": {"f": null}}));
+        assert_eq!(t, json!({"a": "z", "c": {"d": "e"}}));
+        let mut t = json!({"a": [{"b": "c"}]});
+        merge_patch(&mut t, &json!({"a": [1]}));
+        assert_eq!(t, json!({"a": [1]}));
+        let mut t = json!(["a"]);
+        merge_patch(&mut t, &json!({"a": {"bb": {"ccc": null}}}));
+        assert_eq!(t, json!({"a": {"bb": {}}}));
+    }
+}

@@ -1,0 +1,68 @@
+//! The relationships component: typed relationships between entities (`/v1/relationships/...`)
+//! and bounded graph walks over them (`/v1/graph/...`). Both route groups map here in spin.toml;
+//! every request is authenticated through the `authn` component dependency first.
+
+pub mod access;
+pub mod graph;
+pub mod input;
+pub mod relationship;
+pub mod sql;
+
+use spin_sdk::http::{Request, Response};
+use spingraph_guest::{ApiError, Ctx, Reply, Result, serve};
+
+/// The component's name in spin.toml (logs, `/v1/health`).
+pub const COMPONENT: &str = "relationships";
+
+#[spin_sdk::http_component]
+fn handle(req: Request) -> Response {
+    serve(COMPONENT, req, route)
+}
+
+/// Which route group a request path belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Group {
+    Relationships,
+    Graph,
+}
+
+/// `/v1/graph` or below → graph; `/v1/relationships` or below → relationships.
+pub fn group(path: &str) -> Option<Group> {
+    let under = |prefix: &str| {
+        path.strip_prefix(prefix)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    };
+    if under("/v1/graph") {
+        Some(Group::Graph)
+    } else if under("/v1/relationships") {
+        Some(Group::Relationships)
+    } else {
+        None
+    }
+}
+
+fn route(ctx: &Ctx, req: &Request) -> Result<Reply> {
+    let principal = spingraph_authn_client::authenticate_ctx(ctx, req)?;
+    let segments = ctx.segments();
+    let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+    match group(&ctx.path) {
+        Some(Group::Relationships) => relationship::route(ctx, req, &principal, &segments),
+        Some(Group::Graph) => graph::route(ctx, &principal, &segments),
+        None => Err(ApiError::not_found("No such route.")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_map_to_their_route_group() {
+        assert_eq!(group("/v1/relationships"), Some(Group::Relationships));
+        assert_eq!(group("/v1/relationships/0192e4a0-0000-7000-8000-000000000001"), Some(Group::Relationships));
+        assert_eq!(group("/v1/graph/neighbors/x"), Some(Group::Graph));
+        assert_eq!(group("/v1/graph"), Some(Group::Graph));
+        assert_eq!(group("/v1/graphs"), None);
+        assert_eq!(group("/v1/entities"), None);
+    }
+}

@@ -1,0 +1,269 @@
+//! Every statement this component runs, named. Each query returns exactly one row whose first
+//! column is `jsonb` built by Postgres (released-Spin rules, SPEC §2): no zero-row results and no
+//! `timestamptz` columns cross the boundary. Parameters carry explicit casts so their types never
+//! depend on inference.
+//!
+//! Visibility: a relationship is visible when neither it nor either of its entities is
+//! soft-deleted; soft-deleting an entity hides its relationships without touching them, so
+//! restoring the entity brings them back.
+
+/// RFC 3339 UTC text of a `timestamptz` expression.
+macro_rules! ts {
+    ($col:literal) => {
+        concat!(
+            "to_char(",
+            $col,
+            " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+        )
+    };
+}
+
+/// The API representation of relationship row `r` (deleted ones also carry `deleted_at/by`).
+macro_rules! relationship_json {
+    () => {
+        concat!(
+            "(jsonb_build_object('id', r.id, 'source_id', r.source_id, 'target_id', r.target_id, ",
+            "'type', r.type, 'confidence', r.confidence, 'metadata', r.metadata, ",
+            "'created_by', r.created_by, 'version', r.version, ",
+            "'created_at', ",
+            ts!("r.created_at"),
+            ", 'updated_at', ",
+            ts!("r.updated_at"),
+            ") || CASE WHEN r.deleted_at IS NULL THEN '{}'::jsonb ELSE jsonb_build_object(",
+            "'deleted_at', ",
+            ts!("r.deleted_at"),
+            ", 'deleted_by', r.deleted_by) END)"
+        )
+    };
+}
+
+/// The API representation of entity row `e`, as the entities component renders it.
+macro_rules! entity_json {
+    () => {
+        concat!(
+            "jsonb_build_object('id', e.id, 'type', e.type, 'name', e.name, ",
+            "'confidence', e.confidence, 'metadata', e.metadata, 'owner_id', e.owner_id, ",
+            "'version', e.version, 'created_at', ",
+            ts!("e.created_at"),
+            ", 'updated_at', ",
+            ts!("e.updated_at"),
+            ")"
+        )
+    };
+}
+
+/// `r` joined to both of its entities as `s` and `t`.
+macro_rules! with_ends {
+    () => {
+        " relationships r JOIN entities s ON s.id = r.source_id JOIN entities t ON t.id = r.target_id "
+    };
+}
+
+/// Visible: neither the relationship nor either end soft-deleted.
+macro_rules! visible {
+    () => {
+        " (r.deleted_at IS NULL AND s.deleted_at IS NULL AND t.deleted_at IS NULL) "
+    };
+}
+
+/// One relationship by id ($1 uuid); `$2` bool: include deleted ones (and those of deleted
+/// entities). NULL when there is none.
+pub const GET: &str = concat!(
+    "SELECT (SELECT ",
+    relationship_json!(),
+    " FROM",
+    with_ends!(),
+    "WHERE r.id = $1::uuid AND ($2::bool OR",
+    visible!(),
+    ")) AS j"
+);
+
+/// Where a mutation's audit row goes: replaced by `spingraph_guest::audit::Audit::insert_one`
+/// over the CTE named in the statement's doc, with parameters bound after the statement's own.
+pub const AUDIT: &str = "{audit}";
+
+/// Insert relationship $1 from $2 to $3 (type $4, confidence $5, metadata $6, created_by $7)
+/// when both entities exist and are not deleted; they are share-locked so a concurrent soft
+/// delete waits. `{source, target, relationship}`: which ends exist, and the new row (NULL when
+/// an end is missing). A duplicate active (source, target, type) raises unique_violation.
+/// Audit source: `r`.
+pub const INSERT: &str = concat!(
+    "WITH s AS (SELECT id FROM entities WHERE id = $2::uuid AND deleted_at IS NULL FOR SHARE), ",
+    "t AS (SELECT id FROM entities WHERE id = $3::uuid AND deleted_at IS NULL FOR SHARE), ",
+    "r AS (INSERT INTO relationships ",
+    "(id, source_id, target_id, type, confidence, metadata, created_by, version, created_at, updated_at) ",
+    "SELECT $1::uuid, s.id, t.id, $4::text, $5::float8, $6::jsonb, $7::uuid, 1, now(), now() ",
+    "FROM s, t RETURNING *), ",
+    "log AS ({audit}) ",
+    "SELECT jsonb_build_object('source', EXISTS (SELECT 1 FROM s), 'target', EXISTS (SELECT 1 FROM t), ",
+    "'relationship', (SELECT ",
+    relationship_json!(),
+    " FROM r)) AS j"
+);
+
+/// Set type $2, confidence $3 and metadata $4 of relationship $1 if it is still visible and at
+/// version $5, bumping the version. The new row; NULL when it changed or vanished meanwhile.
+/// Audit source: `r`.
+pub const UPDATE: &str = concat!(
+    "WITH r AS (UPDATE relationships x SET type = $2::text, confidence = $3::float8, ",
+    "metadata = $4::jsonb, version = x.version + 1, updated_at = now() ",
+    "WHERE x.id = $1::uuid AND x.version = $5::bigint AND x.deleted_at IS NULL ",
+    "AND EXISTS (SELECT 1 FROM entities s WHERE s.id = x.source_id AND s.deleted_at IS NULL) ",
+    "AND EXISTS (SELECT 1 FROM entities t WHERE t.id = x.target_id AND t.deleted_at IS NULL) ",
+    "RETURNING x.*), ",
+    "log AS ({audit}) ",
+    "SELECT (SELECT ",
+    relationship_json!(),
+    " FROM r) AS j"
+);
+
+/// Soft-delete relationship $1 by user $2 if it is active and (when $3 is not NULL) at version
+/// $3. The deleted row; NULL when nothing matched. Audit source: `r`.
+pub const SOFT_DELETE: &str = concat!(
+    "WITH r AS (UPDATE relationships x SET deleted_at = now(), deleted_by = $2::uuid, ",
+    "version = x.version + 1, updated_at = now() ",
+    "WHERE x.id = $1::uuid AND x.deleted_at IS NULL AND ($3::bigint IS NULL OR x.version = $3::bigint) ",
+    "RETURNING x.*), ",
+    "log AS ({audit}) ",
+    "SELECT (SELECT ",
+    relationship_json!(),
+    " FROM r) AS j"
+);
+
+/// Remove relationship $1 for good (deleted or not) if (when $2 is not NULL) it is at version
+/// $2; `true` when a row went away. Audit source: `r`.
+pub const HARD_DELETE: &str = "WITH r AS (DELETE FROM relationships \
+     WHERE id = $1::uuid AND ($2::bigint IS NULL OR version = $2::bigint) RETURNING id), \
+     log AS ({audit}) \
+     SELECT to_jsonb(EXISTS (SELECT 1 FROM r)) AS j";
+
+/// Undelete relationship $1. `{found, deleted, ends_visible, relationship}`; the row is only
+/// restored when it was deleted and both entities are visible. A clash with an active duplicate
+/// raises unique_violation. Audit source: `r`.
+pub const RESTORE: &str = concat!(
+    "WITH cur AS (SELECT r.id, r.deleted_at IS NOT NULL AS deleted, ",
+    "s.deleted_at IS NULL AND t.deleted_at IS NULL AS ends_visible FROM",
+    with_ends!(),
+    "WHERE r.id = $1::uuid FOR UPDATE OF r), ",
+    "r AS (UPDATE relationships x SET deleted_at = NULL, deleted_by = NULL, ",
+    "version = x.version + 1, updated_at = now() ",
+    "FROM cur WHERE x.id = cur.id AND cur.deleted AND cur.ends_visible RETURNING x.*), ",
+    "log AS ({audit}) ",
+    "SELECT jsonb_build_object('found', EXISTS (SELECT 1 FROM cur), ",
+    "'deleted', coalesce((SELECT deleted FROM cur), false), ",
+    "'ends_visible', coalesce((SELECT ends_visible FROM cur), false), ",
+    "'relationship', (SELECT ",
+    relationship_json!(),
+    " FROM r)) AS j"
+);
+
+/// Conditions of `GET /v1/relationships` on `r` (with ends `s`, `t`) when it should show only
+/// visible rows.
+pub const LIST_VISIBLE: &str = visible!();
+
+/// One page of relationships: `conditions` is a `WHERE ...` clause (or empty) over `r`, `s`, `t`
+/// whose parameters the caller bound, `order_by` the keyset order, `limit` the bound row count.
+pub fn list(conditions: &str, order_by: &str, limit: &str) -> String {
+    format!(
+        concat!(
+            "SELECT coalesce(jsonb_agg(x.j ORDER BY x.n), '[]'::jsonb) AS j FROM (",
+            "SELECT row_number() OVER (ORDER BY {order_by}) AS n, ",
+            "{relationship} AS j FROM {from} {conditions} ORDER BY {order_by} LIMIT {limit}) x"
+        ),
+        relationship = relationship_json!(),
+        from = with_ends!(),
+        conditions = conditions,
+        order_by = order_by,
+        limit = limit,
+    )
+}
+
+/// Breadth-first search from entity $1 as one bounded statement: one row per level holding the
+/// level's new nodes (with the parent and relationship that reached each) and every node seen so
+/// far, so a node is expanded at most once (cycles terminate) and each level holds at most $5
+/// nodes drawn from at most 100 000 relationships (hubs cannot blow it up).
+/// $2 direction (`out`, `in`, `both`), $3 type (NULL = any), $4 depth bound, $5 node cap per level,
+/// $6 node to stop at once reached (NULL = none). Deleted entities and relationships are never
+/// walked. Produces CTE `reached(node, parent, edge, depth)`, each node once.
+macro_rules! bfs {
+    () => {
+        concat!(
+            "WITH RECURSIVE bfs(depth, nodes, parents, edges, visited) AS (",
+            "SELECT 0, ARRAY[e.id], ARRAY[NULL::uuid], ARRAY[NULL::uuid], ARRAY[e.id] ",
+            "FROM entities e WHERE e.id = $1::uuid AND e.deleted_at IS NULL ",
+            "UNION ALL ",
+            "SELECT b.depth + 1, n.nodes, n.parents, n.edges, b.visited || n.nodes FROM bfs b ",
+            "CROSS JOIN LATERAL (",
+            "SELECT coalesce(array_agg(s.node ORDER BY s.node), '{}') AS nodes, ",
+            "coalesce(array_agg(s.parent ORDER BY s.node), '{}') AS parents, ",
+            "coalesce(array_agg(s.edge ORDER BY s.node), '{}') AS edges FROM (",
+            "SELECT DISTINCT ON (x.node) x.node, x.parent, x.edge FROM (",
+            "SELECT r.target_id AS node, r.source_id AS parent, r.id AS edge FROM relationships r ",
+            "WHERE $2::text IN ('out', 'both') AND r.source_id = ANY (b.nodes) ",
+            "AND r.deleted_at IS NULL AND ($3::text IS NULL OR r.type = $3::text) ",
+            "UNION ALL ",
+            "SELECT r.source_id, r.target_id, r.id FROM relationships r ",
+            "WHERE $2::text IN ('in', 'both') AND r.target_id = ANY (b.nodes) ",
+            "AND r.deleted_at IS NULL AND ($3::text IS NULL OR r.type = $3::text) ",
+            "LIMIT 100000) x ",
+            "JOIN entities e ON e.id = x.node AND e.deleted_at IS NULL ",
+            "WHERE x.node <> ALL (b.visited) ",
+            "ORDER BY x.node, x.edge LIMIT $5::int) s) n ",
+            "WHERE b.depth < $4::int AND cardinality(b.nodes) > 0 ",
+            "AND ($6::uuid IS NULL OR NOT ($6::uuid = ANY (b.visited)))), ",
+            "reached AS (SELECT u.node, u.parent, u.edge, b.depth ",
+            "FROM bfs b, unnest(b.nodes, b.parents, b.edges) AS u(node, parent, edge))"
+        )
+    };
+}
+
+/// The most edges a neighbors answer lists.
+pub const MAX_EDGES: i64 = 5_000;
+
+/// Neighbors of entity $1 up to depth $4 (see `bfs!`), at most $5 nodes in all (the start node
+/// included, nearest first), and the visible relationships (of type $3, when given) among them,
+/// at most $6. `{found, nodes, edges, truncated}`; `found` is false when the start entity is
+/// missing or deleted.
+pub const NEIGHBORS: &str = concat!(
+    bfs!(),
+    ", kept AS (SELECT * FROM reached ORDER BY depth, node LIMIT $5::int), ",
+    "edge_rows AS (SELECT r.* FROM relationships r ",
+    "WHERE r.deleted_at IS NULL AND ($3::text IS NULL OR r.type = $3::text) ",
+    "AND r.source_id IN (SELECT node FROM kept) AND r.target_id IN (SELECT node FROM kept) ",
+    "ORDER BY r.id LIMIT $7::bigint + 1) ",
+    "SELECT jsonb_build_object(",
+    "'found', EXISTS (SELECT 1 FROM kept), ",
+    "'nodes', (SELECT coalesce(jsonb_agg(",
+    entity_json!(),
+    " || jsonb_build_object('depth', k.depth) ORDER BY k.depth, k.node), '[]'::jsonb) ",
+    "FROM kept k JOIN entities e ON e.id = k.node), ",
+    "'edges', (SELECT coalesce(jsonb_agg(",
+    relationship_json!(),
+    " ORDER BY r.id), '[]'::jsonb) FROM (SELECT * FROM edge_rows ORDER BY id LIMIT $7::bigint) r), ",
+    "'truncated', (SELECT count(*) FROM reached) > $5::int ",
+    "OR (SELECT count(*) FROM edge_rows) > $7::bigint",
+    ") AS j"
+);
+
+/// Shortest path from entity $1 to entity $6 within $4 hops (see `bfs!`; $5 caps each level).
+/// `{from, to, nodes, edges}`: whether each end is visible, then the path in order (nodes from
+/// $1 to $6, edges along it), both NULL when $6 is unreachable.
+pub const PATH: &str = concat!(
+    bfs!(),
+    ", walk(node, parent, edge, depth) AS (",
+    "SELECT node, parent, edge, depth FROM reached WHERE node = $6::uuid ",
+    "UNION ALL ",
+    "SELECT p.node, p.parent, p.edge, p.depth FROM walk w JOIN reached p ON p.node = w.parent) ",
+    "SELECT jsonb_build_object(",
+    "'from', EXISTS (SELECT 1 FROM entities WHERE id = $1::uuid AND deleted_at IS NULL), ",
+    "'to', EXISTS (SELECT 1 FROM entities WHERE id = $6::uuid AND deleted_at IS NULL), ",
+    "'nodes', (SELECT jsonb_agg(",
+    entity_json!(),
+    " || jsonb_build_object('depth', w.depth) ORDER BY w.depth) ",
+    "FROM walk w JOIN entities e ON e.id = w.node), ",
+    "'edges', (SELECT coalesce(jsonb_agg(",
+    relationship_json!(),
+    " ORDER BY w.depth), '[]'::jsonb) ",
+    "FROM walk w JOIN relationships r ON r.id = w.edge)",
+    ") AS j"
+);

@@ -1,0 +1,241 @@
+//! Postgres through `spin:postgres@4.0.0`, written for the released Spin (SPEC §2): every query
+//! returns exactly one row whose first column is `jsonb` (or text holding JSON), so zero-row
+//! results and `timestamptz` columns never cross the boundary. Build the JSON in SQL:
+//!
+//! ```sql
+//! SELECT (SELECT to_jsonb(e) FROM entities e WHERE id = $1) AS j            -- one row, NULL when missing
+//! SELECT coalesce(jsonb_agg(x), '[]'::jsonb) AS j FROM (...) x               -- one row, [] when empty
+//! ```
+//!
+//! (`row_to_json`/`json_agg` give `json`, which Spin does not decode: use the `jsonb` forms.)
+//! Postgres errors map to statuses: connection → 503, unique violation → 409, check/foreign-key/data
+//! errors → 422, anything else → 500.
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use spin_sdk::pg4::{self, DbValue, PgError, QueryError};
+
+pub use spin_sdk::pg4::ParameterValue;
+
+use crate::context::Ctx;
+use crate::error::{ApiError, FieldError, Result};
+
+/// The variable holding the connection string.
+pub const DATABASE_URL: &str = "database_url";
+
+/// One Postgres connection for the request.
+pub struct Db {
+    conn: pg4::Connection,
+}
+
+impl Db {
+    /// Connect with the `database_url` variable.
+    pub fn connect(ctx: &Ctx) -> Result<Db> {
+        Db::open(&ctx.config.require(DATABASE_URL)?)
+    }
+
+    pub fn open(url: &str) -> Result<Db> {
+        pg4::Connection::open(url)
+            .map(|conn| Db { conn })
+            .map_err(|e| map_pg_error(&e))
+    }
+
+    /// Run a query that returns one row; decode its first column (jsonb, JSON text or NULL) as `T`.
+    /// Use `Option<T>` for "NULL when missing".
+    pub fn json<T: DeserializeOwned>(&self, sql: &str, params: &[ParameterValue]) -> Result<T> {
+        let value = self.value(sql, params)?;
+        serde_json::from_value(value)
+            .map_err(|e| ApiError::internal(format!("decoding query result: {e}")))
+    }
+
+    /// Like [`Db::json`], as a `serde_json::Value` (`Null` for SQL NULL).
+    pub fn value(&self, sql: &str, params: &[ParameterValue]) -> Result<Value> {
+        let rows = self.conn.query(sql, params).map_err(|e| map_pg_error(&e))?;
+        let row = rows.rows.first().ok_or_else(|| {
+            ApiError::internal(format!(
+                "query returned no rows (every query must return one row): {sql}"
+            ))
+        })?;
+        let cell = row
+            .first()
+            .ok_or_else(|| ApiError::internal(format!("query returned no columns: {sql}")))?;
+        decode_json_cell(cell)
+    }
+
+    /// Run a statement without a result; the number of rows affected.
+    pub fn execute(&self, sql: &str, params: &[ParameterValue]) -> Result<u64> {
+        self.conn.execute(sql, params).map_err(|e| map_pg_error(&e))
+    }
+
+    /// Run `f` inside `BEGIN`/`COMMIT`; any error (or a failing `COMMIT`) rolls everything back.
+    pub fn transaction<T>(&self, f: impl FnOnce(&Db) -> Result<T>) -> Result<T> {
+        self.execute("BEGIN", &[])?;
+        match f(self) {
+            Ok(value) => match self.execute("COMMIT", &[]) {
+                Ok(_) => Ok(value),
+                Err(e) => {
+                    let _ = self.execute("ROLLBACK", &[]);
+                    Err(e)
+                }
+            },
+            Err(e) => {
+                let _ = self.execute("ROLLBACK", &[]);
+                Err(e)
+            }
+        }
+    }
+
+    /// The underlying connection, for what the helpers do not cover.
+    pub fn connection(&self) -> &pg4::Connection {
+        &self.conn
+    }
+}
+
+/// A result cell as JSON: `jsonb`, text holding JSON, or NULL.
+pub fn decode_json_cell(cell: &DbValue) -> Result<Value> {
+    match cell {
+        DbValue::DbNull => Ok(Value::Null),
+        DbValue::Jsonb(bytes) | DbValue::Unsupported(bytes) | DbValue::Binary(bytes) => {
+            serde_json::from_slice(bytes)
+                .map_err(|e| ApiError::internal(format!("query result is not JSON: {e}")))
+        }
+        DbValue::Str(text) => serde_json::from_str(text)
+            .map_err(|e| ApiError::internal(format!("query result is not JSON: {e}"))),
+        DbValue::Boolean(b) => Ok(Value::Bool(*b)),
+        DbValue::Int16(n) => Ok(Value::from(*n)),
+        DbValue::Int32(n) => Ok(Value::from(*n)),
+        DbValue::Int64(n) => Ok(Value::from(*n)),
+        DbValue::Floating64(f) => Ok(Value::from(*f)),
+        DbValue::Uuid(s) => Ok(Value::String(s.clone())),
+        other => Err(ApiError::internal(format!(
+            "query result column is not jsonb: {other:?}"
+        ))),
+    }
+}
+
+/// A Postgres error's SQLSTATE code, when the server gave one.
+pub fn sqlstate(err: &PgError) -> Option<&str> {
+    match err {
+        PgError::QueryFailed(QueryError::DbError(db)) => Some(db.code.as_str()),
+        _ => None,
+    }
+}
+
+/// The constraint a database error names (from the error's extra fields), if any.
+pub fn constraint(err: &PgError) -> Option<&str> {
+    match err {
+        PgError::QueryFailed(QueryError::DbError(db)) => db
+            .extras
+            .iter()
+            .find(|(k, _)| k == "constraint" || k == "constraint_name")
+            .map(|(_, v)| v.as_str()),
+        _ => None,
+    }
+}
+
+/// Map a Postgres error to the status SPEC §4 asks for.
+pub fn map_pg_error(err: &PgError) -> ApiError {
+    match err {
+        PgError::ConnectionFailed(msg) => ApiError::unavailable("Postgres", msg.clone()),
+        PgError::BadParameter(msg) => ApiError::internal(format!("bad query parameter: {msg}")),
+        PgError::ValueConversionFailed(msg) => {
+            ApiError::internal(format!("value conversion failed: {msg}"))
+        }
+        PgError::Other(msg) => ApiError::internal(format!("postgres: {msg}")),
+        PgError::QueryFailed(QueryError::Text(msg)) => {
+            ApiError::internal(format!("query failed: {msg}"))
+        }
+        PgError::QueryFailed(QueryError::DbError(db)) => {
+            let code = db.code.as_str();
+            let field = constraint(err).unwrap_or("body").to_string();
+            match code {
+                "23505" => ApiError::conflict("A resource with these values already exists."),
+                "23514" | "23502" | "23503" | "23P01" => ApiError::Validation(vec![
+                    FieldError::new(field, "violates a data constraint"),
+                ]),
+                "40001" | "40P01" => {
+                    ApiError::conflict("A concurrent update interfered; retry the request.")
+                }
+                c if c.starts_with("22") => {
+                    ApiError::Validation(vec![FieldError::new(field, "invalid value")])
+                }
+                c if c.starts_with("08")
+                    || c.starts_with("53")
+                    || c.starts_with("57")
+                    || c.starts_with("58") =>
+                {
+                    ApiError::unavailable("Postgres", format!("{code}: {}", db.message))
+                }
+                _ => ApiError::internal(format!("query failed ({code}): {}", db.message)),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use spin_sdk::pg4::DbError;
+
+    fn db_error(code: &str, constraint: Option<&str>) -> PgError {
+        PgError::QueryFailed(QueryError::DbError(DbError {
+            as_text: format!("error {code}"),
+            severity: "ERROR".into(),
+            code: code.into(),
+            message: "msg".into(),
+            detail: None,
+            extras: constraint
+                .map(|c| vec![("constraint".to_string(), c.to_string())])
+                .unwrap_or_default(),
+        }))
+    }
+
+    #[test]
+    fn connection_failure_is_503() {
+        let e = map_pg_error(&PgError::ConnectionFailed("refused".into()));
+        assert_eq!(e.status(), 503);
+        assert_eq!(map_pg_error(&db_error("08006", None)).status(), 503);
+        assert_eq!(map_pg_error(&db_error("57P01", None)).status(), 503);
+    }
+
+    #[test]
+    fn unique_violation_is_409() {
+        assert_eq!(map_pg_error(&db_error("23505", None)).status(), 409);
+    }
+
+    #[test]
+    fn check_violation_is_422_naming_the_constraint() {
+        let e = map_pg_error(&db_error("23514", Some("entities_confidence_check")));
+        assert_eq!(
+            e,
+            ApiError::Validation(vec![FieldError::new(
+                "entities_confidence_check",
+                "violates a data constraint"
+            )])
+        );
+        assert_eq!(map_pg_error(&db_error("22P02", None)).status(), 422);
+    }
+
+    #[test]
+    fn other_errors_are_500_bugs() {
+        assert_eq!(map_pg_error(&db_error("42P01", None)).status(), 500);
+        assert_eq!(map_pg_error(&PgError::Other("spin-compat".into())).status(), 500);
+    }
+
+    #[test]
+    fn json_cells_decode_from_jsonb_text_and_null() {
+        assert_eq!(
+            decode_json_cell(&DbValue::Jsonb(br#"{"a":1}"#.to_vec())).unwrap(),
+            serde_json::json!({"a": 1})
+        );
+        assert_eq!(
+            decode_json_cell(&DbValue::Str("[1,2]".into())).unwrap(),
+            serde_json::json!([1, 2])
+        );
+        assert_eq!(decode_json_cell(&DbValue::DbNull).unwrap(), Value::Null);
+        assert_eq!(
+            decode_json_cell(&DbValue::Int64(7)).unwrap(),
+            serde_json::json!(7)
+        );
+    }
+}

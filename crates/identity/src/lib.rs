@@ -1,0 +1,18 @@
+//! Who a caller is, shared by the `auth` component (which issues credentials) and the
+//! `authn` component (which checks them): JWT claims and Ed25519 keys, the API-key format,
+//! token hashing, roles, scopes and the principal. No I/O here: it builds natively and for
+//! `wasm32-wasip2`, and every rule is unit-tested natively.
+
+pub mod api_key;
+pub mod keys;
+pub mod principal;
+pub mod revocation;
+pub mod secret;
+pub mod session;
+pub mod token;
+
+pub use api_key::{ApiKey, looks_like_api_key};
+pub use keys::{KeyError, PublicKeys, SigningKey};
+pub use principal::{Credential, Principal, Role, Scope, UnknownName};
+pub use secret::{constant_time_eq, hash_secret, random_urlsafe};
+pub use token::{Claims, TokenError, TokenRules, TokenType, now as unix_now};

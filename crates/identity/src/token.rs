@@ -1,0 +1,461 @@
+//! JWT access and refresh tokens: the claims, issuing (EdDSA only) and verification. Every
+//! rejection is a distinct `TokenError` so logs say why; clients only ever see a 401.
+
+use crate::keys::{PublicKeys, SigningKey};
+use crate::principal::Role;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, Header, Validation};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::time::{SystemTime, UNIX_EPOCH};
+use uuid::Uuid;
+
+/// The only `alg` we issue and accept.
+const ALG: &str = "EdDSA";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenType {
+    Access,
+    Refresh,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    pub iss: String,
+    pub aud: String,
+    /// The user id.
+    pub sub: String,
+    pub role: Role,
+    pub email: String,
+    /// Unique per token: the denylist key of an access token, the `refresh_tokens.id` of a
+    /// refresh token.
+    pub jti: String,
+    pub iat: i64,
+    pub nbf: i64,
+    pub exp: i64,
+    pub typ: TokenType,
+    /// The session: the refresh-token family this token was issued in. Logout and reuse
+    /// detection revoke a family; `authn` refuses its access tokens through the denylist (or,
+    /// with Redis down, through the family's `revoked_at` in Postgres).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+}
+
+impl Claims {
+    pub fn with_session(mut self, family_id: Uuid) -> Claims {
+        self.sid = Some(family_id.to_string());
+        self
+    }
+
+    pub fn user_id(&self) -> Option<Uuid> {
+        Uuid::parse_str(&self.sub).ok()
+    }
+
+    /// Seconds until `exp`, at least 1 (used as the denylist TTL).
+    pub fn remaining_lifetime(&self, now: i64) -> i64 {
+        (self.exp - now).max(1)
+    }
+}
+
+/// Why a token was refused. For logs; the client sees one uniform 401.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenError {
+    Malformed(String),
+    /// `alg` other than EdDSA: `none`, HS*, RS*, ES*, ...
+    UnsupportedAlgorithm(String),
+    MissingKeyId,
+    UnknownKeyId(String),
+    BadSignature,
+    Expired,
+    NotYetValid,
+    WrongAudience,
+    WrongIssuer,
+    WrongType {
+        expected: TokenType,
+    },
+    /// Issuing failed (a key problem); never caused by client input.
+    Signing(String),
+}
+
+impl fmt::Display for TokenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TokenError::Malformed(why) => write!(f, "malformed token: {why}"),
+            TokenError::UnsupportedAlgorithm(alg) => write!(f, "token alg `{alg}` is not EdDSA"),
+            TokenError::MissingKeyId => f.write_str("token has no kid"),
+            TokenError::UnknownKeyId(kid) => write!(f, "token kid `{kid}` is not an active key"),
+            TokenError::BadSignature => f.write_str("token signature does not verify"),
+            TokenError::Expired => f.write_str("token expired"),
+            TokenError::NotYetValid => f.write_str("token not valid yet (nbf)"),
+            TokenError::WrongAudience => f.write_str("token audience mismatch"),
+            TokenError::WrongIssuer => f.write_str("token issuer mismatch"),
+            TokenError::WrongType { expected } => {
+                write!(f, "token is not an {expected:?} token")
+            }
+            TokenError::Signing(why) => write!(f, "cannot sign token: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for TokenError {}
+
+/// Seconds since the Unix epoch.
+pub fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// Issuer, audience and clock-skew allowance shared by `auth` (issuing) and `authn` (checking).
+#[derive(Debug, Clone)]
+pub struct TokenRules {
+    pub issuer: String,
+    pub audience: String,
+    /// Clock skew tolerated on `exp` and `nbf`, seconds.
+    pub leeway: u64,
+}
+
+impl TokenRules {
+    pub fn new(issuer: impl Into<String>, audience: impl Into<String>) -> TokenRules {
+        TokenRules {
+            issuer: issuer.into(),
+            audience: audience.into(),
+            leeway: 30,
+        }
+    }
+
+    /// Claims for a new token of `typ`, valid from `now` for `ttl_seconds`, with a fresh or
+    /// given `jti`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn claims(
+        &self,
+        typ: TokenType,
+        user_id: Uuid,
+        email: &str,
+        role: Role,
+        jti: Uuid,
+        now: i64,
+        ttl_seconds: i64,
+    ) -> Claims {
+        Claims {
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            sub: user_id.to_string(),
+            role,
+            email: email.to_owned(),
+            jti: jti.to_string(),
+            iat: now,
+            nbf: now,
+            exp: now + ttl_seconds,
+            typ,
+            sid: None,
+        }
+    }
+
+    /// Signs `claims` with EdDSA; the header carries the key's `kid`.
+    pub fn sign(&self, key: &SigningKey, claims: &Claims) -> Result<String, TokenError> {
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(key.kid().to_owned());
+        jsonwebtoken::encode(&header, claims, key.encoding_key())
+            .map_err(|e| TokenError::Signing(e.to_string()))
+    }
+
+    /// Verifies a token of type `expected` against the active public keys.
+    pub fn verify(
+        &self,
+        keys: &PublicKeys,
+        token: &str,
+        expected: TokenType,
+    ) -> Result<Claims, TokenError> {
+        let (alg, kid) = read_header(token)?;
+        // Checked by hand before any key is touched: `none`, HMAC (e.g. HS256 keyed with our
+        // public key) and RSA/EC never reach a verifier.
+        if alg != ALG {
+            return Err(TokenError::UnsupportedAlgorithm(alg));
+        }
+        let kid = kid.ok_or(TokenError::MissingKeyId)?;
+        let key = keys
+            .find(&kid)
+            .ok_or_else(|| TokenError::UnknownKeyId(kid.clone()))?;
+
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.leeway = self.leeway;
+        validation.validate_exp = true;
+        validation.validate_nbf = true;
+        validation.set_audience(&[&self.audience]);
+        validation.set_issuer(&[&self.issuer]);
+        validation.set_required_spec_claims(&["exp", "nbf", "aud", "iss", "sub"]);
+
+        let data = jsonwebtoken::decode::<Claims>(token, key, &validation).map_err(|e| match e
+            .kind()
+        {
+            ErrorKind::InvalidSignature => TokenError::BadSignature,
+            ErrorKind::ExpiredSignature => TokenError::Expired,
+            ErrorKind::ImmatureSignature => TokenError::NotYetValid,
+            ErrorKind::InvalidAudience => TokenError::WrongAudience,
+            ErrorKind::InvalidIssuer => TokenError::WrongIssuer,
+            ErrorKind::InvalidAlgorithm | ErrorKind::UnsupportedAlgorithm => {
+                TokenError::UnsupportedAlgorithm(ALG.to_owned())
+            }
+            other => TokenError::Malformed(format!("{other:?}")),
+        })?;
+        if data.claims.typ != expected {
+            return Err(TokenError::WrongType { expected });
+        }
+        Ok(data.claims)
+    }
+}
+
+/// `alg` and `kid` of a compact JWS, read without trusting anything else in it.
+fn read_header(token: &str) -> Result<(String, Option<String>), TokenError> {
+    let mut parts = token.split('.');
+    let (Some(header), Some(_payload), Some(_signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(TokenError::Malformed(
+            "not three dot-separated parts".into(),
+        ));
+    };
+    let bytes = URL_SAFE_NO_PAD
+        .decode(header)
+        .map_err(|_| TokenError::Malformed("header is not base64url".into()))?;
+    let header: serde_json::Value = serde_json::from_slice(&bytes)
+        .map_err(|_| TokenError::Malformed("header is not JSON".into()))?;
+    let alg = header
+        .get("alg")
+        .and_then(|alg| alg.as_str())
+        .ok_or_else(|| TokenError::Malformed("header has no alg".into()))?;
+    let kid = header
+        .get("kid")
+        .and_then(|kid| kid.as_str())
+        .map(str::to_owned);
+    Ok((alg.to_owned(), kid))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jsonwebtoken::EncodingKey;
+    use serde_json::json;
+
+    const KEY: &str = "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+
+    fn rules() -> TokenRules {
+        TokenRules::new("spingraph", "spingraph-api")
+    }
+
+    fn key() -> SigningKey {
+        SigningKey::parse(KEY).unwrap()
+    }
+
+    fn claims(typ: TokenType) -> Claims {
+        rules().claims(
+            typ,
+            Uuid::now_v7(),
+            "a@example.com",
+            Role::User,
+            Uuid::now_v7(),
+            now(),
+            900,
+        )
+    }
+
+    fn b64(value: &serde_json::Value) -> String {
+        URL_SAFE_NO_PAD.encode(value.to_string())
+    }
+
+    fn verify(token: &str) -> Result<Claims, TokenError> {
+        rules().verify(&key().public_keys(), token, TokenType::Access)
+    }
+
+    #[test]
+    fn issued_access_token_verifies() {
+        let c = claims(TokenType::Access);
+        let token = rules().sign(&key(), &c).unwrap();
+        assert_eq!(verify(&token), Ok(c));
+    }
+
+    #[test]
+    fn tampered_payload_is_rejected() {
+        let token = rules().sign(&key(), &claims(TokenType::Access)).unwrap();
+        let parts: Vec<&str> = token.split('.').collect();
+        let mut evil = claims(TokenType::Access);
+        evil.role = Role::Admin;
+        let forged = format!(
+            "{}.{}.{}",
+            parts[0],
+            b64(&serde_json::to_value(&evil).unwrap()),
+            parts[2]
+        );
+        assert_eq!(verify(&forged), Err(TokenError::BadSignature));
+    }
+
+    #[test]
+    fn tampered_signature_is_rejected() {
+        let token = rules().sign(&key(), &claims(TokenType::Access)).unwrap();
+        let (head, sig) = token.rsplit_once('.').unwrap();
+        let mut sig: Vec<u8> = URL_SAFE_NO_PAD.decode(sig).unwrap();
+        sig[0] ^= 1;
+        let forged = format!("{head}.{}", URL_SAFE_NO_PAD.encode(sig));
+        assert_eq!(verify(&forged), Err(TokenError::BadSignature));
+    }
+
+    #[test]
+    fn alg_none_is_rejected() {
+        let header = json!({"alg": "none", "typ": "JWT", "kid": "k1"});
+        let payload = serde_json::to_value(claims(TokenType::Access)).unwrap();
+        let token = format!("{}.{}.", b64(&header), b64(&payload));
+        assert_eq!(
+            verify(&token),
+            Err(TokenError::UnsupportedAlgorithm("none".into()))
+        );
+    }
+
+    #[test]
+    fn hs256_signed_with_the_public_key_is_rejected() {
+        let public = key().public_jwk();
+        let x = public["x"].as_str().unwrap();
+        for secret in [x.as_bytes().to_vec(), URL_SAFE_NO_PAD.decode(x).unwrap()] {
+            let mut header = Header::new(Algorithm::HS256);
+            header.kid = Some("k1".into());
+            let token = jsonwebtoken::encode(
+                &header,
+                &claims(TokenType::Access),
+                &EncodingKey::from_secret(&secret).unwrap(),
+            )
+            .unwrap();
+            assert_eq!(
+                verify(&token),
+                Err(TokenError::UnsupportedAlgorithm("HS256".into()))
+            );
+        }
+    }
+
+    #[test]
+    fn rs256_header_is_rejected() {
+        let header = json!({"alg": "RS256", "typ": "JWT", "kid": "k1"});
+        let payload = serde_json::to_value(claims(TokenType::Access)).unwrap();
+        let token = format!("{}.{}.AAAA", b64(&header), b64(&payload));
+        assert_eq!(
+            verify(&token),
+            Err(TokenError::UnsupportedAlgorithm("RS256".into()))
+        );
+    }
+
+    #[test]
+    fn expired_token_is_rejected() {
+        let mut c = claims(TokenType::Access);
+        c.iat -= 7200;
+        c.nbf -= 7200;
+        c.exp = now() - 3600;
+        let token = rules().sign(&key(), &c).unwrap();
+        assert_eq!(verify(&token), Err(TokenError::Expired));
+    }
+
+    #[test]
+    fn token_within_leeway_after_expiry_is_accepted() {
+        let mut c = claims(TokenType::Access);
+        c.exp = now() - 5;
+        let token = rules().sign(&key(), &c).unwrap();
+        assert!(verify(&token).is_ok());
+    }
+
+    #[test]
+    fn future_nbf_is_rejected() {
+        let mut c = claims(TokenType::Access);
+        c.nbf = now() + 3600;
+        c.exp = now() + 7200;
+        let token = rules().sign(&key(), &c).unwrap();
+        assert_eq!(verify(&token), Err(TokenError::NotYetValid));
+    }
+
+    #[test]
+    fn wrong_audience_is_rejected() {
+        let mut c = claims(TokenType::Access);
+        c.aud = "another-api".into();
+        let token = rules().sign(&key(), &c).unwrap();
+        assert_eq!(verify(&token), Err(TokenError::WrongAudience));
+    }
+
+    #[test]
+    fn wrong_issuer_is_rejected() {
+        let mut c = claims(TokenType::Access);
+        c.iss = "someone-else".into();
+        let token = rules().sign(&key(), &c).unwrap();
+        assert_eq!(verify(&token), Err(TokenError::WrongIssuer));
+    }
+
+    #[test]
+    fn refresh_token_is_not_an_access_token() {
+        let token = rules().sign(&key(), &claims(TokenType::Refresh)).unwrap();
+        assert_eq!(
+            verify(&token),
+            Err(TokenError::WrongType {
+                expected: TokenType::Access
+            })
+        );
+        assert!(
+            rules()
+                .verify(&key().public_keys(), &token, TokenType::Refresh)
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn unknown_or_missing_kid_is_rejected() {
+        let other = SigningKey::parse(&SigningKey::generate("k2")).unwrap();
+        let token = rules().sign(&other, &claims(TokenType::Access)).unwrap();
+        assert_eq!(verify(&token), Err(TokenError::UnknownKeyId("k2".into())));
+
+        let token = rules().sign(&key(), &claims(TokenType::Access)).unwrap();
+        let (_, rest) = token.split_once('.').unwrap();
+        let no_kid = format!("{}.{rest}", b64(&json!({"alg": "EdDSA", "typ": "JWT"})));
+        assert_eq!(verify(&no_kid), Err(TokenError::MissingKeyId));
+    }
+
+    #[test]
+    fn other_key_claiming_our_kid_is_rejected() {
+        let impostor = SigningKey::parse(&SigningKey::generate("k1")).unwrap();
+        let token = rules().sign(&impostor, &claims(TokenType::Access)).unwrap();
+        assert_eq!(verify(&token), Err(TokenError::BadSignature));
+    }
+
+    #[test]
+    fn kid_selects_among_rotated_keys() {
+        let old = key();
+        let new = SigningKey::parse(&SigningKey::generate("k2")).unwrap();
+        let keys = old.public_keys().merge(new.public_keys());
+        for signer in [&old, &new] {
+            let token = rules().sign(signer, &claims(TokenType::Access)).unwrap();
+            assert!(rules().verify(&keys, &token, TokenType::Access).is_ok());
+        }
+    }
+
+    #[test]
+    fn garbage_is_malformed() {
+        for token in ["", "abc", "a.b", "a.b.c.d", "!!!.b.c", "e30.e30.e30"] {
+            assert!(
+                matches!(verify(token), Err(TokenError::Malformed(_))),
+                "{token}"
+            );
+        }
+    }
+
+    #[test]
+    fn missing_claims_are_malformed() {
+        let header = json!({"alg": "EdDSA", "typ": "JWT", "kid": "k1"});
+        let payload = json!({"sub": "x", "exp": now() + 60});
+        let message = format!("{}.{}", b64(&header), b64(&payload));
+        let sig =
+            jsonwebtoken::crypto::sign(message.as_bytes(), key().encoding_key(), Algorithm::EdDSA)
+                .unwrap();
+        assert!(matches!(
+            verify(&format!("{message}.{sig}")),
+            Err(TokenError::Malformed(_))
+        ));
+    }
+}

@@ -1,0 +1,559 @@
+//! `fermyon:spin/redis@2.0.0`: Redis for guests over cached connections.
+//!
+//! App-wide: one multiplexed connection per address, opened on first use and
+//! shared by every instance (no connection set-up per request); a connection
+//! that breaks is dropped from the cache so the next `open` reconnects.
+//! Per instance: the component's allowed hosts and its `connection`
+//! resources. Redis failures are returned to the guest as the WIT `error`,
+//! never as a trap.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use redis::aio::MultiplexedConnection;
+use redis::{AsyncConnectionConfig, ConnectionAddr, ErrorKind, FromRedisValue, RedisError, Value};
+use wasmtime::component::{HasSelf, Linker, Resource, ResourceTable};
+
+use crate::allowed_hosts::AllowedHosts;
+use crate::capabilities::bindings::fermyon::spin::redis as wit;
+use wit::{Error, RedisParameter, RedisResult};
+
+/// Establishing a connection; a closed port fails at once, a black hole after this.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+/// Waiting for a reply to one command.
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// App-wide Redis state: the connection cache, shared by every instance.
+#[derive(Clone, Default)]
+pub struct Redis {
+    connections: Arc<Mutex<HashMap<String, MultiplexedConnection>>>,
+}
+
+impl Redis {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Per-instance state for a component with these allowed outbound hosts.
+    pub fn instance(&self, allowed_hosts: Arc<AllowedHosts>) -> RedisInstance {
+        RedisInstance {
+            redis: self.clone(),
+            allowed_hosts,
+            connections: ResourceTable::new(),
+        }
+    }
+
+    /// Opens a connection for a component: checks `address` against its
+    /// allowed hosts, then reuses (or makes) the cached connection.
+    pub async fn connect(
+        &self,
+        allowed_hosts: &AllowedHosts,
+        address: &str,
+    ) -> Result<Connection, Error> {
+        let client = redis::Client::open(address).map_err(|_| Error::InvalidAddress)?;
+        check_allowed(address, &client.get_connection_info().addr, allowed_hosts)?;
+
+        let cached = self.cache().get(address).cloned();
+        let connection = match cached {
+            Some(connection) => connection,
+            None => {
+                let config = AsyncConnectionConfig::new()
+                    .set_connection_timeout(CONNECT_TIMEOUT)
+                    .set_response_timeout(RESPONSE_TIMEOUT);
+                let connection = client
+                    .get_multiplexed_async_connection_with_config(&config)
+                    .await
+                    .map_err(|e| {
+                        Error::Other(format!("cannot connect to Redis at {}: {e}", redact(address)))
+                    })?;
+                self.cache()
+                    .entry(address.to_string())
+                    .or_insert(connection)
+                    .clone()
+            }
+        };
+        Ok(Connection {
+            redis: self.clone(),
+            address: address.to_string(),
+            connection,
+        })
+    }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<String, MultiplexedConnection>> {
+        self.connections.lock().expect("redis connections lock")
+    }
+
+    /// Forgets a broken connection so that the next `open` reconnects.
+    fn evict(&self, address: &str) {
+        self.cache().remove(address);
+    }
+}
+
+fn check_allowed(
+    address: &str,
+    addr: &ConnectionAddr,
+    allowed_hosts: &AllowedHosts,
+) -> Result<(), Error> {
+    let scheme = address
+        .split_once("://")
+        .map(|(scheme, _)| scheme.to_ascii_lowercase())
+        .unwrap_or_else(|| "redis".to_string());
+    let (host, port) = match addr {
+        ConnectionAddr::Tcp(host, port) => (host, *port),
+        ConnectionAddr::TcpTls { host, port, .. } => (host, *port),
+        _ => {
+            return Err(Error::Other(
+                "Unix-socket Redis connections are not available to components; use a TCP host"
+                    .to_string(),
+            ));
+        }
+    };
+    if allowed_hosts.allows(&scheme, host, port) {
+        Ok(())
+    } else {
+        let host = if host.contains(':') {
+            format!("[{host}]")
+        } else {
+            host.clone()
+        };
+        Err(Error::Other(format!(
+            "{scheme}://{host}:{port} is not allowed by allowed_outbound_hosts {allowed_hosts}"
+        )))
+    }
+}
+
+/// Removes the password from a Redis URL.
+fn redact(address: &str) -> String {
+    let Some((scheme, rest)) = address.split_once("://") else {
+        return address.to_string();
+    };
+    match rest.split_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+            None => format!("{scheme}://***@{host}"),
+        },
+        None => address.to_string(),
+    }
+}
+
+/// An open `connection` resource: a handle on the shared multiplexed connection.
+pub struct Connection {
+    redis: Redis,
+    address: String,
+    connection: MultiplexedConnection,
+}
+
+impl Connection {
+    /// Runs one command, mapping failures to the WIT error.
+    async fn run<T: FromRedisValue>(&mut self, cmd: &redis::Cmd) -> Result<T, Error> {
+        match cmd.query_async(&mut self.connection).await {
+            Ok(value) => Ok(value),
+            Err(err) => {
+                if err.is_unrecoverable_error() || err.is_connection_dropped() || err.is_timeout()
+                {
+                    self.redis.evict(&self.address);
+                }
+                Err(redis_error(err))
+            }
+        }
+    }
+
+    pub async fn publish(&mut self, channel: &str, payload: &[u8]) -> Result<(), Error> {
+        self.run::<i64>(redis::cmd("PUBLISH").arg(channel).arg(payload))
+            .await
+            .map(|_| ())
+    }
+
+    pub async fn get(&mut self, key: &str) -> Result<Option<Vec<u8>>, Error> {
+        self.run(redis::cmd("GET").arg(key)).await
+    }
+
+    pub async fn set(&mut self, key: &str, value: &[u8]) -> Result<(), Error> {
+        self.run(redis::cmd("SET").arg(key).arg(value)).await
+    }
+
+    pub async fn incr(&mut self, key: &str) -> Result<i64, Error> {
+        self.run(redis::cmd("INCR").arg(key)).await
+    }
+
+    pub async fn del(&mut self, keys: &[String]) -> Result<u32, Error> {
+        self.run(redis::cmd("DEL").arg(keys)).await
+    }
+
+    pub async fn sadd(&mut self, key: &str, values: &[String]) -> Result<u32, Error> {
+        self.run(redis::cmd("SADD").arg(key).arg(values)).await
+    }
+
+    pub async fn smembers(&mut self, key: &str) -> Result<Vec<String>, Error> {
+        self.run(redis::cmd("SMEMBERS").arg(key)).await
+    }
+
+    pub async fn srem(&mut self, key: &str, values: &[String]) -> Result<u32, Error> {
+        self.run(redis::cmd("SREM").arg(key).arg(values)).await
+    }
+
+    /// Any command (`PING`, `EVAL`, `EXPIRE`, ...); nested replies are flattened.
+    pub async fn execute(
+        &mut self,
+        command: &str,
+        arguments: &[RedisParameter],
+    ) -> Result<Vec<RedisResult>, Error> {
+        let mut cmd = redis::cmd(command);
+        for argument in arguments {
+            match argument {
+                RedisParameter::Int64(n) => cmd.arg(*n),
+                RedisParameter::Binary(bytes) => cmd.arg(bytes.as_slice()),
+            };
+        }
+        let value: Value = self.run(&cmd).await?;
+        let mut results = Vec::new();
+        flatten(value, &mut results)?;
+        Ok(results)
+    }
+}
+
+/// A reply as the list `execute` returns: arrays are flattened in order.
+fn flatten(value: Value, out: &mut Vec<RedisResult>) -> Result<(), Error> {
+    match value {
+        Value::Nil => out.push(RedisResult::Nil),
+        Value::Int(n) => out.push(RedisResult::Int64(n)),
+        Value::BulkString(bytes) => out.push(RedisResult::Binary(bytes)),
+        Value::SimpleString(status) => out.push(RedisResult::Status(status)),
+        Value::Okay => out.push(RedisResult::Status("OK".to_string())),
+        Value::Array(values) | Value::Set(values) => {
+            for value in values {
+                flatten(value, out)?;
+            }
+        }
+        Value::Map(pairs) => {
+            for (key, value) in pairs {
+                flatten(key, out)?;
+                flatten(value, out)?;
+            }
+        }
+        Value::Attribute { data, .. } => flatten(*data, out)?,
+        Value::Double(n) => out.push(RedisResult::Binary(n.to_string().into_bytes())),
+        Value::Boolean(b) => out.push(RedisResult::Int64(i64::from(b))),
+        Value::VerbatimString { text, .. } => out.push(RedisResult::Binary(text.into_bytes())),
+        Value::ServerError(err) => {
+            return Err(Error::Other(RedisError::from(err).to_string()));
+        }
+        other => {
+            return Err(Error::Other(format!("unsupported Redis reply {other:?}")));
+        }
+    }
+    Ok(())
+}
+
+fn redis_error(err: RedisError) -> Error {
+    let text = err.to_string();
+    if err.kind() == ErrorKind::TypeError
+        || err.code() == Some("WRONGTYPE")
+        || text.contains("WRONGTYPE")
+        || text.contains("not an integer")
+    {
+        Error::TypeError
+    } else {
+        Error::Other(text)
+    }
+}
+
+/// Per-instance Redis state (`RedisInstance` lives in the store data).
+pub struct RedisInstance {
+    redis: Redis,
+    allowed_hosts: Arc<AllowedHosts>,
+    connections: ResourceTable,
+}
+
+/// Links `fermyon:spin/redis@2.0.0` into `linker`.
+pub fn add_to_linker<T: Send + 'static>(
+    linker: &mut Linker<T>,
+    get: fn(&mut T) -> &mut RedisInstance,
+) -> wasmtime::Result<()> {
+    wit::add_to_linker::<T, HasSelf<RedisInstance>>(linker, get)
+}
+
+impl wit::Host for RedisInstance {}
+
+impl wit::HostConnection for RedisInstance {
+    async fn open(&mut self, address: String) -> wasmtime::Result<Result<Resource<Connection>, Error>> {
+        match self.redis.connect(&self.allowed_hosts, &address).await {
+            Ok(connection) => Ok(Ok(self.connections.push(connection)?)),
+            Err(err) => Ok(Err(err)),
+        }
+    }
+
+    async fn publish(
+        &mut self,
+        connection: Resource<Connection>,
+        channel: String,
+        payload: Vec<u8>,
+    ) -> wasmtime::Result<Result<(), Error>> {
+        let connection = self.connections.get_mut(&connection)?;
+        Ok(connection.publish(&channel, &payload).await)
+    }
+
+    async fn get(
+        &mut self,
+        connection: Resource<Connection>,
+        key: String,
+    ) -> wasmtime::Result<Result<Option<Vec<u8>>, Error>> {
+        let connection = self.connections.get_mut(&connection)?;
+        Ok(connection.get(&key).await)
+    }
+
+    async fn set(
+        &mut self,
+        connection: Resource<Connection>,
+        key: String,
+        value: Vec<u8>,
+    ) -> wasmtime::Result<Result<(), Error>> {
+        let connection = self.connections.get_mut(&connection)?;
+        Ok(connection.set(&key, &value).await)
+    }
+
+    async fn incr(
+        &mut self,
+        connection: Resource<Connection>,
+        key: String,
+    ) -> wasmtime::Result<Result<i64, Error>> {
+        let connection = self.connections.get_mut(&connection)?;
+        Ok(connection.incr(&key).await)
+    }
+
+    async fn del(
+        &mut self,
+        connection: Resource<Connection>,
+        keys: Vec<String>,
+    ) -> wasmtime::Result<Result<u32, Error>> {
+        let connection = self.connections.get_mut(&connection)?;
+        Ok(connection.del(&keys).await)
+    }
+
+    async fn sadd(
+        &mut self,
+        connection: Resource<Connection>,
+        key: String,
+        values: Vec<String>,
+    ) -> wasmtime::Result<Result<u32, Error>> {
+        let connection = self.connections.get_mut(&connection)?;
+        Ok(connection.sadd(&key, &values).await)
+    }
+
+    async fn smembers(
+        &mut self,
+        connection: Resource<Connection>,
+        key: String,
+    ) -> wasmtime::Result<Result<Vec<String>, Error>> {
+        let connection = self.connections.get_mut(&connection)?;
+        Ok(connection.smembers(&key).await)
+    }
+
+    async fn srem(
+        &mut self,
+        connection: Resource<Connection>,
+        key: String,
+        values: Vec<String>,
+    ) -> wasmtime::Result<Result<u32, Error>> {
+        let connection = self.connections.get_mut(&connection)?;
+        Ok(connection.srem(&key, &values).await)
+    }
+
+    async fn execute(
+        &mut self,
+        connection: Resource<Connection>,
+        command: String,
+        arguments: Vec<RedisParameter>,
+    ) -> wasmtime::Result<Result<Vec<RedisResult>, Error>> {
+        let connection = self.connections.get_mut(&connection)?;
+        Ok(connection.execute(&command, &arguments).await)
+    }
+
+    async fn drop(&mut self, connection: Resource<Connection>) -> wasmtime::Result<()> {
+        self.connections.delete(connection)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wit::HostConnection as _;
+
+    // Against the real Redis at 127.0.0.1:6379.
+    const ADDRESS: &str = "redis://127.0.0.1:6379";
+
+    fn local_hosts() -> Arc<AllowedHosts> {
+        Arc::new(AllowedHosts::parse(&["redis://127.0.0.1:6379".to_string()]).unwrap())
+    }
+
+    fn unique_key(name: &str) -> String {
+        format!("spingraph-test:{}:{name}", uuid::Uuid::now_v7())
+    }
+
+    async fn connect() -> Connection {
+        Redis::new()
+            .connect(&local_hosts(), ADDRESS)
+            .await
+            .expect("local Redis at 127.0.0.1:6379 must be running")
+    }
+
+    #[test]
+    fn nested_replies_flatten_in_order() {
+        let mut out = Vec::new();
+        flatten(
+            Value::Array(vec![
+                Value::Int(1),
+                Value::Array(vec![Value::BulkString(b"a".to_vec()), Value::Nil]),
+                Value::Okay,
+                Value::SimpleString("PONG".into()),
+            ]),
+            &mut out,
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            vec![
+                RedisResult::Int64(1),
+                RedisResult::Binary(b"a".to_vec()),
+                RedisResult::Nil,
+                RedisResult::Status("OK".into()),
+                RedisResult::Status("PONG".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn passwords_are_redacted_for_messages() {
+        assert_eq!(redact("redis://:pw@cache:6379"), "redis://:***@cache:6379");
+        assert_eq!(redact("redis://user:pw@cache"), "redis://user:***@cache");
+        assert_eq!(redact("redis://cache:6379/0"), "redis://cache:6379/0");
+    }
+
+    #[tokio::test]
+    async fn get_set_incr_del_work() {
+        let mut conn = connect().await;
+        let key = unique_key("kv");
+        assert_eq!(conn.get(&key).await.unwrap(), None);
+        conn.set(&key, b"41").await.unwrap();
+        assert_eq!(conn.get(&key).await.unwrap(), Some(b"41".to_vec()));
+        assert_eq!(conn.incr(&key).await.unwrap(), 42);
+        assert_eq!(conn.del(std::slice::from_ref(&key)).await.unwrap(), 1);
+        assert_eq!(conn.del(&[key]).await.unwrap(), 0);
+    }
+
+    #[tokio::test]
+    async fn set_commands_work() {
+        let mut conn = connect().await;
+        let key = unique_key("set");
+        let added = conn
+            .sadd(&key, &["a".into(), "b".into(), "a".into()])
+            .await
+            .unwrap();
+        assert_eq!(added, 2);
+        let mut members = conn.smembers(&key).await.unwrap();
+        members.sort();
+        assert_eq!(members, vec!["a".to_string(), "b".to_string()]);
+        assert_eq!(conn.srem(&key, &["a".into(), "z".into()]).await.unwrap(), 1);
+        conn.del(&[key]).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn publish_works() {
+        let mut conn = connect().await;
+        conn.publish(&unique_key("channel"), b"hello").await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn execute_ping_returns_pong_status() {
+        let mut conn = connect().await;
+        assert_eq!(
+            conn.execute("PING", &[]).await.unwrap(),
+            vec![RedisResult::Status("PONG".into())]
+        );
+    }
+
+    #[tokio::test]
+    async fn execute_runs_a_rate_limit_eval_script() {
+        let mut conn = connect().await;
+        let key = unique_key("rate");
+        let script = "local n = redis.call('INCR', KEYS[1]) \
+                      if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end \
+                      return {n, redis.call('PTTL', KEYS[1])}";
+        let args = [
+            RedisParameter::Binary(script.as_bytes().to_vec()),
+            RedisParameter::Int64(1),
+            RedisParameter::Binary(key.as_bytes().to_vec()),
+            RedisParameter::Int64(60_000),
+        ];
+        let first = conn.execute("EVAL", &args).await.unwrap();
+        let second = conn.execute("EVAL", &args).await.unwrap();
+        assert_eq!(first[0], RedisResult::Int64(1));
+        assert_eq!(second[0], RedisResult::Int64(2));
+        assert!(matches!(second[1], RedisResult::Int64(ttl) if ttl > 0 && ttl <= 60_000));
+        conn.del(&[key]).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn wrong_type_is_a_type_error_and_server_errors_are_other() {
+        let mut conn = connect().await;
+        let key = unique_key("wrongtype");
+        conn.set(&key, b"not a number").await.unwrap();
+        assert_eq!(conn.incr(&key).await, Err(Error::TypeError));
+        assert_eq!(conn.smembers(&key).await, Err(Error::TypeError));
+        let result = conn.execute("NOSUCHCOMMAND", &[]).await;
+        assert!(matches!(result, Err(Error::Other(_))), "{result:?}");
+        conn.del(&[key]).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn connections_are_cached_per_address() {
+        let redis = Redis::new();
+        let mut instance = redis.instance(local_hosts());
+        let first = instance.open(ADDRESS.to_string()).await.unwrap().unwrap();
+        let second = instance.open(ADDRESS.to_string()).await.unwrap().unwrap();
+        assert_eq!(redis.cache().len(), 1);
+        let reply = instance
+            .execute(Resource::new_borrow(second.rep()), "PING".into(), vec![])
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(reply, vec![RedisResult::Status("PONG".into())]);
+        wit::HostConnection::drop(&mut instance, first).await.unwrap();
+        wit::HostConnection::drop(&mut instance, second).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn denied_host_is_an_error_naming_it_not_a_trap() {
+        let redis = Redis::new();
+        let allowed = Arc::new(AllowedHosts::parse(&["postgres://127.0.0.1:5432".to_string()]).unwrap());
+        let mut instance = redis.instance(allowed);
+        match instance.open(ADDRESS.to_string()).await.expect("no trap") {
+            Err(Error::Other(message)) => {
+                assert!(message.contains("redis://127.0.0.1:6379"), "{message}");
+                assert!(message.contains("not allowed by allowed_outbound_hosts"), "{message}");
+            }
+            Err(other) => panic!("expected error::other, got {other:?}"),
+            Ok(_) => panic!("expected an error, got a connection"),
+        }
+        assert!(redis.cache().is_empty());
+    }
+
+    #[tokio::test]
+    async fn closed_port_fails_fast() {
+        let allowed = Arc::new(AllowedHosts::parse(&["redis://127.0.0.1:*".to_string()]).unwrap());
+        let started = std::time::Instant::now();
+        let result = Redis::new().connect(&allowed, "redis://127.0.0.1:1").await;
+        assert!(matches!(result, Err(Error::Other(_))), "{:?}", result.err());
+        assert!(started.elapsed() < Duration::from_secs(2));
+    }
+
+    #[tokio::test]
+    async fn malformed_address_is_invalid_address() {
+        let result = Redis::new()
+            .connect(&AllowedHosts::allow_all(), "not a url")
+            .await;
+        assert_eq!(result.err(), Some(Error::InvalidAddress));
+    }
+}

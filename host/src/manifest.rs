@@ -1,0 +1,482 @@
+//! The Spin application manifest (`spin.toml`, manifest version 2): parsing and
+//! validation. Every table denies unknown keys, so a key `spingraph up` does not
+//! support is a start-up error naming it rather than a silently ignored setting.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail, ensure};
+use serde::Deserialize;
+
+/// A loaded manifest plus the directory its relative paths are resolved against.
+#[derive(Debug)]
+pub struct App {
+    pub manifest: Manifest,
+    /// The manifest file itself (for error messages).
+    pub path: PathBuf,
+    /// The directory holding the manifest; `source`, `files` and dependency paths are relative to it.
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    pub spin_manifest_version: u32,
+    pub application: Application,
+    #[serde(default)]
+    pub variables: BTreeMap<String, Variable>,
+    #[serde(default)]
+    pub trigger: Triggers,
+    #[serde(default)]
+    pub component: BTreeMap<String, Component>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Application {
+    pub name: String,
+    #[serde(default)]
+    pub version: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub authors: Vec<String>,
+    #[serde(default)]
+    pub targets: Vec<String>,
+}
+
+/// An application variable declaration (`[variables]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Variable {
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default)]
+    pub default: Option<String>,
+    #[serde(default)]
+    pub secret: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Triggers {
+    #[serde(default)]
+    pub http: Vec<HttpTrigger>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpTrigger {
+    #[serde(default)]
+    pub id: Option<String>,
+    pub route: String,
+    pub component: String,
+    #[serde(default)]
+    pub executor: Option<Executor>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Executor {
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Component {
+    pub source: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub variables: BTreeMap<String, String>,
+    #[serde(default)]
+    pub allowed_outbound_hosts: Vec<String>,
+    #[serde(default)]
+    pub environment: BTreeMap<String, String>,
+    #[serde(default)]
+    pub files: Vec<FilesMount>,
+    #[serde(default)]
+    pub build: Option<Build>,
+    #[serde(default)]
+    pub dependencies: BTreeMap<String, Dependency>,
+    #[serde(default)]
+    pub dependencies_inherit_configuration: Option<bool>,
+}
+
+/// `files = [{ source = "assets", destination = "/assets" }]`. Glob patterns are
+/// rejected at validation time with a message saying so.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum FilesMount {
+    Pattern(String),
+    Placement(Placement),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Placement {
+    pub source: String,
+    pub destination: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Build {
+    pub command: Commands,
+    #[serde(default)]
+    pub workdir: Option<String>,
+    #[serde(default)]
+    pub watch: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Commands {
+    One(String),
+    Many(Vec<String>),
+}
+
+/// `"pkg:name/iface@1.0.0" = { path = "x.wasm", export = "..." }`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Dependency {
+    pub path: PathBuf,
+    #[serde(default)]
+    pub export: Option<String>,
+}
+
+impl App {
+    /// Loads a manifest from a file, or from `spin.toml` inside a directory.
+    pub fn load(from: &Path) -> Result<App> {
+        let path = if from.is_dir() {
+            from.join("spin.toml")
+        } else {
+            from.to_path_buf()
+        };
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read manifest {}", path.display()))?;
+        let manifest = Manifest::parse(&text)
+            .with_context(|| format!("invalid manifest {}", path.display()))?;
+        let path = std::path::absolute(&path).unwrap_or(path);
+        let dir = path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+        Ok(App {
+            manifest,
+            path,
+            dir,
+        })
+    }
+
+    /// A manifest-relative path made absolute.
+    pub fn resolve(&self, relative: impl AsRef<Path>) -> PathBuf {
+        self.dir.join(relative)
+    }
+}
+
+impl Manifest {
+    /// Parses and validates manifest text.
+    pub fn parse(text: &str) -> Result<Manifest> {
+        let manifest: Manifest = toml::from_str(text).map_err(|e| anyhow::anyhow!("{e}"))?;
+        manifest.validate()?;
+        Ok(manifest)
+    }
+
+    fn validate(&self) -> Result<()> {
+        ensure!(
+            self.spin_manifest_version == 2,
+            "spin_manifest_version must be 2 (found {})",
+            self.spin_manifest_version
+        );
+        for (name, var) in &self.variables {
+            validate_variable_name(name).with_context(|| format!("[variables] {name:?}"))?;
+            ensure!(
+                var.required ^ var.default.is_some(),
+                "variable {name:?} must either be `required = true` or have a `default` (not both)"
+            );
+        }
+        for trigger in &self.trigger.http {
+            ensure!(
+                self.component.contains_key(&trigger.component),
+                "[[trigger.http]] route {:?} names component {:?}, which has no [component.{}] table",
+                trigger.route,
+                trigger.component,
+                trigger.component
+            );
+            if let Some(executor) = &trigger.executor {
+                ensure!(
+                    executor.kind == "spin",
+                    "[[trigger.http]] route {:?}: executor type {:?} is not supported by spingraph up (only \"spin\")",
+                    trigger.route,
+                    executor.kind
+                );
+            }
+        }
+        for (id, component) in &self.component {
+            for (key, template) in &component.variables {
+                validate_variable_name(key)
+                    .with_context(|| format!("[component.{id}.variables] {key:?}"))?;
+                Template::parse(template)
+                    .and_then(|t| t.check_known(&self.variables))
+                    .with_context(|| format!("[component.{id}.variables] {key:?}"))?;
+            }
+            for host in &component.allowed_outbound_hosts {
+                Template::parse(host)
+                    .and_then(|t| t.check_known(&self.variables))
+                    .with_context(|| format!("[component.{id}] allowed_outbound_hosts {host:?}"))?;
+            }
+            for file in &component.files {
+                match file {
+                    FilesMount::Pattern(p) => bail!(
+                        "[component.{id}] files entry {p:?}: glob patterns are not supported by spingraph up; \
+                         use {{ source = \"dir\", destination = \"/dir\" }}"
+                    ),
+                    FilesMount::Placement(p) => ensure!(
+                        p.destination.starts_with('/'),
+                        "[component.{id}] files destination {:?} must be absolute",
+                        p.destination
+                    ),
+                }
+            }
+            if !component.dependencies.is_empty()
+                && component.dependencies_inherit_configuration != Some(true)
+            {
+                bail!(
+                    "[component.{id}] has dependencies but not `dependencies_inherit_configuration = true`: \
+                     spingraph up composes dependencies into their parent, so they always share its \
+                     configuration; set dependencies_inherit_configuration = true"
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Spin's variable-name rule: lowercase ASCII letters, digits and single
+/// underscores, starting with a letter and ending with a letter or digit.
+pub fn validate_variable_name(name: &str) -> Result<()> {
+    let reason = if name.is_empty() {
+        "must not be empty"
+    } else if !name
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    {
+        "may contain only lower-case letters, digits and underscores"
+    } else if !name.as_bytes()[0].is_ascii_lowercase() {
+        "must start with a lower-case letter"
+    } else if !name.as_bytes()[name.len() - 1].is_ascii_alphanumeric() {
+        "must end with a letter or digit"
+    } else if name.contains("__") {
+        "must not contain consecutive underscores"
+    } else {
+        return Ok(());
+    };
+    bail!("invalid variable name {name:?}: {reason}")
+}
+
+/// A string with `{{ variable }}` references to application variables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Template {
+    parts: Vec<Part>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Part {
+    Literal(String),
+    Variable(String),
+}
+
+impl Template {
+    pub fn parse(text: &str) -> Result<Template> {
+        let mut parts = Vec::new();
+        let mut rest = text;
+        while let Some(start) = rest.find("{{") {
+            if start > 0 {
+                parts.push(Part::Literal(rest[..start].to_string()));
+            }
+            let after = &rest[start + 2..];
+            let end = after
+                .find("}}")
+                .with_context(|| format!("unclosed `{{{{` in template {text:?}"))?;
+            let name = after[..end].trim();
+            validate_variable_name(name).with_context(|| format!("in template {text:?}"))?;
+            parts.push(Part::Variable(name.to_string()));
+            rest = &after[end + 2..];
+        }
+        if !rest.is_empty() {
+            parts.push(Part::Literal(rest.to_string()));
+        }
+        Ok(Template { parts })
+    }
+
+    pub fn parts(&self) -> &[Part] {
+        &self.parts
+    }
+
+    /// The application variables this template refers to.
+    pub fn variables(&self) -> impl Iterator<Item = &str> {
+        self.parts.iter().filter_map(|p| match p {
+            Part::Variable(v) => Some(v.as_str()),
+            Part::Literal(_) => None,
+        })
+    }
+
+    fn check_known(self, declared: &BTreeMap<String, Variable>) -> Result<Template> {
+        if let Some(unknown) = self.variables().find(|v| !declared.contains_key(*v)) {
+            bail!("refers to {unknown:?}, which is not declared in [variables]");
+        }
+        Ok(self)
+    }
+
+    /// Expands the template; `lookup` returns an application variable's value.
+    pub fn render<'a>(&self, lookup: impl Fn(&str) -> Option<&'a str>) -> Result<String> {
+        let mut out = String::new();
+        for part in &self.parts {
+            match part {
+                Part::Literal(l) => out.push_str(l),
+                Part::Variable(v) => out.push_str(
+                    lookup(v).with_context(|| format!("variable {v:?} has no value"))?,
+                ),
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+spin_manifest_version = 2
+[application]
+name = "t"
+[variables]
+db = { default = "x" }
+key = { required = true, secret = true }
+[[trigger.http]]
+route = "/..."
+component = "web"
+[component.web]
+source = "web.wasm"
+allowed_outbound_hosts = ["postgres://{{ db }}"]
+[component.web.variables]
+database_url = "postgres://{{ db }}/app"
+"#;
+
+    #[test]
+    fn minimal_manifest_parses() {
+        let m = Manifest::parse(MINIMAL).unwrap();
+        assert_eq!(m.trigger.http[0].component, "web");
+        assert!(m.variables["key"].secret);
+    }
+
+    #[test]
+    fn unknown_top_level_key_is_an_error_naming_it() {
+        let text = format!("{MINIMAL}\nfrobnicate = true\n");
+        let err = format!("{:#}", Manifest::parse(&text).unwrap_err());
+        assert!(err.contains("frobnicate"), "{err}");
+    }
+
+    #[test]
+    fn unknown_component_key_is_an_error_naming_it() {
+        let text = MINIMAL.replace(
+            "source = \"web.wasm\"",
+            "source = \"web.wasm\"\nkey_value_stores = [\"default\"]",
+        );
+        let err = format!("{:#}", Manifest::parse(&text).unwrap_err());
+        assert!(err.contains("key_value_stores"), "{err}");
+    }
+
+    #[test]
+    fn unknown_trigger_type_is_an_error_naming_it() {
+        let text = format!("{MINIMAL}\n[[trigger.redis]]\nchannel = \"x\"\ncomponent = \"web\"\n");
+        let err = format!("{:#}", Manifest::parse(&text).unwrap_err());
+        assert!(err.contains("redis"), "{err}");
+    }
+
+    #[test]
+    fn unknown_variable_attribute_is_an_error_naming_it() {
+        let text = MINIMAL.replace("db = { default = \"x\" }", "db = { default = \"x\", sekret = true }");
+        let err = format!("{:#}", Manifest::parse(&text).unwrap_err());
+        assert!(err.contains("sekret"), "{err}");
+    }
+
+    #[test]
+    fn variable_must_be_required_or_have_default() {
+        let both = MINIMAL.replace("db = { default = \"x\" }", "db = { default = \"x\", required = true }");
+        assert!(Manifest::parse(&both).is_err());
+        let neither = MINIMAL.replace("db = { default = \"x\" }", "db = { secret = true }");
+        assert!(Manifest::parse(&neither).is_err());
+    }
+
+    #[test]
+    fn template_referring_to_undeclared_variable_is_rejected() {
+        let text = MINIMAL.replace("postgres://{{ db }}/app", "postgres://{{ nope }}/app");
+        let err = format!("{:#}", Manifest::parse(&text).unwrap_err());
+        assert!(err.contains("nope"), "{err}");
+    }
+
+    #[test]
+    fn trigger_naming_missing_component_is_rejected() {
+        let text = MINIMAL.replace("component = \"web\"", "component = \"api\"");
+        assert!(Manifest::parse(&text).is_err());
+    }
+
+    #[test]
+    fn dependencies_without_inheritance_are_rejected() {
+        let text = format!(
+            "{MINIMAL}\n[component.web.dependencies]\n\"a:b/c@1.0.0\" = {{ path = \"c.wasm\" }}\n"
+        );
+        let err = format!("{:#}", Manifest::parse(&text).unwrap_err());
+        assert!(err.contains("dependencies_inherit_configuration"), "{err}");
+        let ok = text.replace(
+            "[component.web.dependencies]",
+            "[component.web.dependencies]\n",
+        ) + "";
+        let ok = ok.replace(
+            "source = \"web.wasm\"",
+            "source = \"web.wasm\"\ndependencies_inherit_configuration = true",
+        );
+        Manifest::parse(&ok).unwrap();
+    }
+
+    #[test]
+    fn template_expands_variables_with_whitespace() {
+        let t = Template::parse("a{{db}}b{{  key }}c").unwrap();
+        let out = t
+            .render(|v| match v {
+                "db" => Some("1"),
+                "key" => Some("2"),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(out, "a1b2c");
+    }
+
+    #[test]
+    fn template_without_variables_is_literal() {
+        let t = Template::parse("plain").unwrap();
+        assert_eq!(t.render(|_| None).unwrap(), "plain");
+    }
+
+    #[test]
+    fn unclosed_template_is_rejected() {
+        assert!(Template::parse("a{{ db").is_err());
+        assert!(Template::parse("a{{ Bad }}").is_err());
+    }
+
+    #[test]
+    fn variable_names_follow_spin_rules() {
+        for good in ["a", "abc", "a1", "a_1_b"] {
+            validate_variable_name(good).unwrap();
+        }
+        for bad in ["", "A", "1a", "_a", "a_", "a__b", "a-b", "a.b"] {
+            assert!(validate_variable_name(bad).is_err(), "{bad}");
+        }
+    }
+}

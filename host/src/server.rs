@@ -1,0 +1,460 @@
+//! The HTTP trigger: accepts connections, routes each request, runs it in a fresh
+//! instance of the matched component under the request limits (body cap,
+//! concurrency cap, deadline), and turns any failure into a problem+json answer
+//! for that request alone. Shuts down gracefully (stop accepting, drain).
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use bytes::Bytes;
+use http::{HeaderValue, Request, Response, StatusCode, header};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinSet;
+use wasmtime::component::ResourceTable;
+use wasmtime::{Store, StoreLimitsBuilder, Trap, UpdateDeadline};
+use wasmtime_wasi::{FsPerms, WasiCtx};
+use wasmtime_wasi_http::WasiHttpView;
+use wasmtime_wasi_http::io::TokioIo;
+use wasmtime_wasi_http::p2::bindings::ProxyPre;
+use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
+use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
+
+use crate::access_log::AccessRecord;
+use crate::allowed_hosts::AllowedHosts;
+use crate::capabilities::{Capabilities, outbound_http::OutboundHttpInstance, variables::ComponentVariables};
+use crate::router::Router;
+use crate::state::InstanceState;
+
+/// Limits applied to each request.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestLimits {
+    pub timeout: Duration,
+    pub max_body_bytes: usize,
+    pub max_memory_bytes: usize,
+    pub max_concurrent: usize,
+}
+
+/// A component ready to serve: pre-instantiated, plus what each instance gets.
+pub struct ServedComponent {
+    pub id: Arc<str>,
+    pub pre: ProxyPre<InstanceState>,
+    pub variables: ComponentVariables,
+    pub allowed_hosts: Arc<AllowedHosts>,
+    pub environment: Vec<(String, String)>,
+    /// (host directory, guest path) mounted read-only.
+    pub files: Vec<(PathBuf, String)>,
+}
+
+pub struct Server {
+    pub router: Router,
+    pub components: HashMap<String, Arc<ServedComponent>>,
+    pub capabilities: Capabilities,
+    pub limits: RequestLimits,
+    permits: Arc<Semaphore>,
+}
+
+impl Server {
+    pub fn new(
+        router: Router,
+        components: HashMap<String, Arc<ServedComponent>>,
+        capabilities: Capabilities,
+        limits: RequestLimits,
+    ) -> Server {
+        Server {
+            router,
+            components,
+            capabilities,
+            limits,
+            permits: Arc::new(Semaphore::new(limits.max_concurrent)),
+        }
+    }
+
+    /// Serves until `shutdown` fires, then stops accepting and drains open
+    /// connections for up to `drain`.
+    pub async fn serve(
+        self: Arc<Self>,
+        listener: TcpListener,
+        mut shutdown: watch::Receiver<bool>,
+        drain: Duration,
+    ) -> Result<()> {
+        let mut connections = JoinSet::new();
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => {
+                    let (stream, client) = match accepted {
+                        Ok(a) => a,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "accept failed");
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                            continue;
+                        }
+                    };
+                    let _ = stream.set_nodelay(true);
+                    let server = self.clone();
+                    let mut conn_shutdown = shutdown.clone();
+                    connections.spawn(async move {
+                        let service = hyper::service::service_fn(move |req| {
+                            let server = server.clone();
+                            async move { Ok::<_, Infallible>(server.handle(req, client).await) }
+                        });
+                        let conn = hyper::server::conn::http1::Builder::new()
+                            .keep_alive(true)
+                            .serve_connection(TokioIo::new(stream), service);
+                        tokio::pin!(conn);
+                        tokio::select! {
+                            res = conn.as_mut() => {
+                                if let Err(e) = res {
+                                    tracing::debug!(error = %e, %client, "connection error");
+                                }
+                            }
+                            _ = stopped(&mut conn_shutdown) => {
+                                conn.as_mut().graceful_shutdown();
+                                let _ = conn.await;
+                            }
+                        }
+                    });
+                    while connections.try_join_next().is_some() {}
+                }
+                _ = stopped(&mut shutdown) => break,
+            }
+        }
+        drop(listener);
+        tracing::info!(open_connections = connections.len(), "shutting down: draining in-flight requests");
+        if tokio::time::timeout(drain, async { while connections.join_next().await.is_some() {} })
+            .await
+            .is_err()
+        {
+            tracing::warn!(remaining = connections.len(), "drain timeout: closing remaining connections");
+            connections.abort_all();
+        }
+        Ok(())
+    }
+
+    /// Answers one request. Never fails: every error becomes a problem+json response.
+    pub async fn handle(
+        self: Arc<Self>,
+        mut req: Request<Incoming>,
+        client: SocketAddr,
+    ) -> Response<HyperOutgoingBody> {
+        let start = Instant::now();
+        let request_id = request_id(req.headers());
+        let method = req.method().to_string();
+        let path = req.uri().path().to_string();
+
+        let Some(matched) = self.router.route(&path) else {
+            let resp = problem(StatusCode::NOT_FOUND, "no route matches this path", &path, &request_id);
+            AccessRecord::new(&request_id, &method, &path, None, None, 404, start.elapsed()).emit();
+            return resp;
+        };
+        let component_id = matched.component.to_string();
+        let raw_route = matched.raw_route.to_string();
+        let full_url = full_url(&req);
+        let client_addr = client.to_string();
+        let spin_headers = matched.spin_headers(&full_url, &client_addr);
+
+        let resp = match self.components.get(&component_id) {
+            Some(component) => {
+                let headers = req.headers_mut();
+                headers.remove(header::HOST);
+                for (name, value) in spin_headers {
+                    if let (Ok(name), Ok(value)) = (
+                        http::HeaderName::from_bytes(name.as_bytes()),
+                        HeaderValue::from_str(&value),
+                    ) {
+                        headers.insert(name, value);
+                    }
+                }
+                if let Ok(v) = HeaderValue::from_str(&request_id) {
+                    headers.insert("x-request-id", v);
+                }
+                // wasi-http wants the authority in the URI once `host` is gone.
+                if let Ok(uri) = full_url.parse() {
+                    *req.uri_mut() = uri;
+                }
+                self.clone()
+                    .run_component(component.clone(), req, &request_id, &path)
+                    .await
+            }
+            None => problem(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the routed component is not loaded",
+                &path,
+                &request_id,
+            ),
+        };
+        let mut resp = resp;
+        if let Ok(v) = HeaderValue::from_str(&request_id) {
+            resp.headers_mut().insert("x-request-id", v);
+        }
+        AccessRecord::new(
+            &request_id,
+            &method,
+            &path,
+            Some(&raw_route),
+            Some(&component_id),
+            resp.status().as_u16(),
+            start.elapsed(),
+        )
+        .emit();
+        resp
+    }
+
+    async fn run_component(
+        self: Arc<Self>,
+        component: Arc<ServedComponent>,
+        req: Request<Incoming>,
+        request_id: &str,
+        path: &str,
+    ) -> Response<HyperOutgoingBody> {
+        let deadline = Instant::now() + self.limits.timeout;
+
+        // Concurrency cap: wait for a slot, but never beyond the request deadline.
+        let permit = match tokio::time::timeout(self.limits.timeout, self.permits.clone().acquire_owned()).await {
+            Ok(Ok(p)) => p,
+            _ => {
+                return problem(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the server is at its concurrent request limit",
+                    path,
+                    request_id,
+                );
+            }
+        };
+
+        // Body cap: the whole body is read (up to the cap) before the guest runs.
+        let too_large = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+            .is_some_and(|n| n > self.limits.max_body_bytes as u64);
+        if too_large {
+            return problem(StatusCode::PAYLOAD_TOO_LARGE, "request body too large", path, request_id);
+        }
+        let (parts, body) = req.into_parts();
+        let body = match Limited::new(body, self.limits.max_body_bytes).collect().await {
+            Ok(collected) => collected.to_bytes(),
+            Err(e) => {
+                if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+                    return problem(StatusCode::PAYLOAD_TOO_LARGE, "request body too large", path, request_id);
+                }
+                return problem(StatusCode::BAD_REQUEST, "could not read the request body", path, request_id);
+            }
+        };
+        let req = Request::from_parts(parts, Full::new(body));
+
+        let mut store = match self.new_store(&component, deadline) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(request_id, component = %component.id, error = format!("{e:#}"), "cannot prepare instance");
+                return problem(StatusCode::INTERNAL_SERVER_ERROR, "cannot prepare the component instance", path, request_id);
+            }
+        };
+        let (sender, receiver) = tokio::sync::oneshot::channel();
+        let prepared = (|| -> wasmtime::Result<_> {
+            let req = store.data_mut().http().new_incoming_request(Scheme::Http, req)?;
+            let out = store.data_mut().http().new_response_outparam(sender)?;
+            Ok((req, out))
+        })();
+        let (wasi_req, out) = match prepared {
+            Ok(x) => x,
+            Err(e) => {
+                tracing::error!(request_id, component = %component.id, error = format!("{e:#}"), "cannot pass the request to the component");
+                return problem(StatusCode::BAD_REQUEST, "the request cannot be passed to the component", path, request_id);
+            }
+        };
+
+        let pre = component.pre.clone();
+        let task = tokio::spawn(async move {
+            let _permit = permit;
+            let proxy = pre.instantiate_async(&mut store).await?;
+            proxy
+                .wasi_http_incoming_handler()
+                .call_handle(&mut store, wasi_req, out)
+                .await
+        });
+        let abort = task.abort_handle();
+
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(remaining, receiver).await {
+            Ok(Ok(Ok(resp))) => resp,
+            Ok(Ok(Err(code))) => {
+                tracing::warn!(request_id, component = %component.id, error = ?code, "component answered with an error code");
+                problem(StatusCode::INTERNAL_SERVER_ERROR, "the component failed to produce a response", path, request_id)
+            }
+            Ok(Err(_)) => {
+                // The guest finished (or died) without setting a response.
+                let err = match task.await {
+                    Ok(Ok(())) => wasmtime::Error::msg("guest returned without setting a response"),
+                    Ok(Err(e)) => e,
+                    Err(e) => wasmtime::Error::msg(format!("component task failed: {e}")),
+                };
+                self.failure(&component, err, path, request_id)
+            }
+            Err(_) => {
+                abort.abort();
+                tracing::error!(request_id, component = %component.id, timeout_ms = self.limits.timeout.as_millis() as u64, "request deadline exceeded");
+                problem(StatusCode::SERVICE_UNAVAILABLE, "the request exceeded its time limit", path, request_id)
+            }
+        }
+    }
+
+    fn failure(
+        &self,
+        component: &ServedComponent,
+        err: wasmtime::Error,
+        path: &str,
+        request_id: &str,
+    ) -> Response<HyperOutgoingBody> {
+        let timed_out = err.downcast_ref::<Trap>() == Some(&Trap::Interrupt);
+        tracing::error!(request_id, component = %component.id, error = format!("{err:#}"), "component failed");
+        if timed_out {
+            problem(StatusCode::SERVICE_UNAVAILABLE, "the request exceeded its time limit", path, request_id)
+        } else {
+            problem(StatusCode::INTERNAL_SERVER_ERROR, "the component failed while handling the request", path, request_id)
+        }
+    }
+
+    fn new_store(&self, component: &ServedComponent, deadline: Instant) -> Result<Store<InstanceState>> {
+        let mut wasi = WasiCtx::builder();
+        wasi.stdout(tokio::io::stderr()).stderr(tokio::io::stderr());
+        for (k, v) in &component.environment {
+            wasi.env(k, v);
+        }
+        for (host, guest) in &component.files {
+            wasi.preopened_dir(host, guest, FsPerms::ReadOnly)
+                .map_err(anyhow::Error::from)
+                .with_context(|| format!("cannot mount {}", host.display()))?;
+        }
+        let state = InstanceState {
+            table: ResourceTable::new(),
+            wasi: wasi.build(),
+            http: wasmtime_wasi_http::WasiHttpCtx::new(),
+            outbound_http: OutboundHttpInstance::new(component.allowed_hosts.clone(), component.id.clone()),
+            variables: component.variables.instance(),
+            postgres: self.capabilities.postgres.instance(component.allowed_hosts.clone()),
+            redis: self.capabilities.redis.instance(component.allowed_hosts.clone()),
+            limits: StoreLimitsBuilder::new()
+                .memory_size(self.limits.max_memory_bytes)
+                .trap_on_grow_failure(true)
+                .build(),
+        };
+        let mut store = Store::new(component.pre.engine(), state);
+        store.limiter(|s| &mut s.limits);
+        store.set_epoch_deadline(1);
+        // Yield to other tasks every tick; trap once the request's deadline has passed.
+        store.epoch_deadline_callback(move |_| {
+            if Instant::now() >= deadline {
+                Ok(UpdateDeadline::Interrupt)
+            } else {
+                Ok(UpdateDeadline::Yield(1))
+            }
+        });
+        Ok(store)
+    }
+}
+
+/// Resolves once shutdown has been requested (or the sender is gone).
+async fn stopped(rx: &mut watch::Receiver<bool>) {
+    let _ = rx.wait_for(|stop| *stop).await;
+}
+
+/// Keeps a valid incoming `x-request-id` (`[A-Za-z0-9._-]{1,128}`), else makes one.
+pub fn request_id(headers: &http::HeaderMap) -> String {
+    headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| is_valid_request_id(v))
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string())
+}
+
+pub fn is_valid_request_id(id: &str) -> bool {
+    (1..=128).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-')
+}
+
+fn full_url<B>(req: &Request<B>) -> String {
+    let host = req
+        .uri()
+        .authority()
+        .map(|a| a.to_string())
+        .or_else(|| {
+            req.headers()
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| "localhost".to_string());
+    let pq = req
+        .uri()
+        .path_and_query()
+        .map(|pq| pq.as_str())
+        .unwrap_or("/");
+    format!("http://{host}{pq}")
+}
+
+/// An RFC 9457 problem answer made by the host itself.
+pub fn problem(status: StatusCode, detail: &str, instance: &str, request_id: &str) -> Response<HyperOutgoingBody> {
+    let body = serde_json::json!({
+        "type": "about:blank",
+        "title": status.canonical_reason().unwrap_or("Error"),
+        "status": status.as_u16(),
+        "detail": detail,
+        "instance": instance,
+        "request_id": request_id,
+    });
+    let bytes = Bytes::from(serde_json::to_vec(&body).unwrap_or_default());
+    let mut resp = Response::new(Full::new(bytes).map_err(|never: Infallible| match never {}).boxed_unsync());
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        resp.headers_mut().insert("x-request-id", v);
+    }
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn valid_incoming_request_id_is_kept() {
+        let mut h = http::HeaderMap::new();
+        h.insert("x-request-id", HeaderValue::from_static("abc-123_x.y"));
+        assert_eq!(request_id(&h), "abc-123_x.y");
+    }
+
+    #[test]
+    fn invalid_or_missing_request_id_is_replaced() {
+        let mut h = http::HeaderMap::new();
+        h.insert("x-request-id", HeaderValue::from_static("bad id!"));
+        let id = request_id(&h);
+        assert_ne!(id, "bad id!");
+        assert!(is_valid_request_id(&id));
+        assert!(is_valid_request_id(&request_id(&http::HeaderMap::new())));
+        assert!(!is_valid_request_id(&"a".repeat(129)));
+        assert!(!is_valid_request_id(""));
+    }
+
+    #[test]
+    fn problem_carries_status_and_request_id() {
+        let r = problem(StatusCode::PAYLOAD_TOO_LARGE, "too big", "/x", "rid");
+        assert_eq!(r.status(), 413);
+        assert_eq!(r.headers()["content-type"], "application/problem+json");
+        assert_eq!(r.headers()["x-request-id"], "rid");
+    }
+}
