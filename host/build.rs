@@ -70,8 +70,13 @@ fn main() {
     };
     println!("cargo:rerun-if-changed={}", wit.display());
 
-    fs::write(out_dir.join("spin_bindings.rs"), bindings_source(&wit))
-        .expect("writing $OUT_DIR/spin_bindings.rs");
+    // Rewritten only when it changes, so an unrelated Cargo.lock edit does not
+    // touch the generated file.
+    let bindings = out_dir.join("spin_bindings.rs");
+    let source = bindings_source(&wit);
+    if fs::read_to_string(&bindings).ok().as_deref() != Some(source.as_str()) {
+        fs::write(&bindings, source).expect("writing $OUT_DIR/spin_bindings.rs");
+    }
 }
 
 /// The one `bindgen!` invocation for Spin's data capabilities.
@@ -145,7 +150,10 @@ fn locate_spin_sdk_wit(manifest_dir: &Path, lock: Option<&Path>) -> Result<PathB
     match lock {
         Some(lock) => match from_lock_and_registry(lock) {
             Ok(dir) => return Ok(dir),
-            Err(why) => tried.push(format!("{} + cargo registry sources: {why}", lock.display())),
+            Err(why) => tried.push(format!(
+                "{} + cargo registry sources: {why}",
+                lock.display()
+            )),
         },
         None => tried.push(format!("no Cargo.lock above {}", manifest_dir.display())),
     }
@@ -275,8 +283,11 @@ fn json_string_values(json: &str, key: &str) -> Vec<String> {
                     Some((_, 'n')) => value.push('\n'),
                     Some((_, 't')) => value.push('\t'),
                     Some((_, 'u')) => {
-                        let hex: String = (0..4).filter_map(|_| chars.next().map(|(_, c)| c)).collect();
-                        if let Some(c) = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                        let hex: String = (0..4)
+                            .filter_map(|_| chars.next().map(|(_, c)| c))
+                            .collect();
+                        if let Some(c) = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32)
+                        {
                             value.push(c);
                         }
                     }

@@ -76,13 +76,18 @@ fn workspace_version(manifest: &Path) -> Option<String> {
         .map(str::to_string)
 }
 
-fn package_name_version(manifest: &Path, workspace_version: Option<&str>) -> Option<(String, String)> {
+fn package_name_version(
+    manifest: &Path,
+    workspace_version: Option<&str>,
+) -> Option<(String, String)> {
     let doc: toml::Table = fs::read_to_string(manifest).ok()?.parse().ok()?;
     let package = doc.get("package")?;
     let name = package.get("name")?.as_str()?.to_string();
     let version = match package.get("version") {
         Some(toml::Value::String(v)) => v.clone(),
-        Some(toml::Value::Table(t)) if t.get("workspace").and_then(|w| w.as_bool()) == Some(true) => {
+        Some(toml::Value::Table(t))
+            if t.get("workspace").and_then(|w| w.as_bool()) == Some(true) =>
+        {
             workspace_version?.to_string()
         }
         _ => "0.0.0".to_string(),

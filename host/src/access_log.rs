@@ -54,8 +54,9 @@ impl<'a> AccessRecord<'a> {
 
 /// Host logs as JSON lines on stderr; `RUST_LOG` filters (default `info`).
 pub fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,wasmtime=warn,cranelift=warn"));
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new("info,wasmtime=warn,cranelift=warn")
+    });
     let _ = tracing_subscriber::fmt()
         .json()
         .with_env_filter(filter)
@@ -80,7 +81,16 @@ mod tests {
             Duration::from_micros(1500),
         );
         let v: serde_json::Value = serde_json::to_value(&r).unwrap();
-        for key in ["ts", "request_id", "method", "path", "route", "component", "status", "latency_ms"] {
+        for key in [
+            "ts",
+            "request_id",
+            "method",
+            "path",
+            "route",
+            "component",
+            "status",
+            "latency_ms",
+        ] {
             assert!(v.get(key).is_some(), "missing {key}");
         }
         assert_eq!(v["latency_ms"], 1.5);

@@ -134,9 +134,9 @@ async fn insert_user(
             .map(|c| c.into_owned());
         return Err(match code.as_deref() {
             Some("23505") => anyhow::anyhow!("a user with email {email} already exists"),
-            Some("42P01") => anyhow::anyhow!(
-                "the database has no users table; run `spingraph migrate up` first"
-            ),
+            Some("42P01") => {
+                anyhow::anyhow!("the database has no users table; run `spingraph migrate up` first")
+            }
             _ => anyhow::Error::new(err).context("inserting the user"),
         });
     }

@@ -62,18 +62,6 @@ impl AllowedHosts {
         Ok(Self { rules })
     }
 
-    /// An allow-list that allows every scheme, host and port.
-    pub fn allow_all() -> Self {
-        Self {
-            rules: vec![Rule {
-                scheme: Scheme::Any,
-                host: Host::Any,
-                port: Port::Any,
-                source: "*://*:*".to_string(),
-            }],
-        }
-    }
-
     /// True when a connection to `scheme://host:port` is allowed. `host` may be
     /// a name, an IPv4 address or an IPv6 address with or without brackets.
     pub fn allows(&self, scheme: &str, host: &str, port: u16) -> bool {
@@ -82,11 +70,6 @@ impl AllowedHosts {
         self.rules
             .iter()
             .any(|rule| rule.matches(&scheme, &host, port))
-    }
-
-    /// True when the list is empty (the component may not connect anywhere).
-    pub fn is_empty(&self) -> bool {
-        self.rules.is_empty()
     }
 }
 
@@ -160,7 +143,9 @@ impl Rule {
         let host_ok = match &self.host {
             Host::Any => true,
             Host::Is(h) => h == host,
-            Host::SubdomainOf(suffix) => host.len() > suffix.len() && host.ends_with(suffix.as_str()),
+            Host::SubdomainOf(suffix) => {
+                host.len() > suffix.len() && host.ends_with(suffix.as_str())
+            }
         };
         let port_ok = match self.port {
             Port::Any => true,
@@ -236,7 +221,10 @@ fn parse_host(host: &str) -> anyhow::Result<Host> {
         if domain.is_empty() || domain.contains('*') {
             bail!("`{host}`: a wildcard host is `*` or `*.domain`");
         }
-        return Ok(Host::SubdomainOf(format!(".{}", domain.to_ascii_lowercase())));
+        return Ok(Host::SubdomainOf(format!(
+            ".{}",
+            domain.to_ascii_lowercase()
+        )));
     }
     if host.contains('*') {
         bail!("`{host}`: a wildcard host is `*` or `*.domain`");
@@ -291,7 +279,6 @@ mod tests {
     #[test]
     fn empty_list_denies_everything() {
         let allowed = hosts(&[]);
-        assert!(allowed.is_empty());
         assert!(!allowed.allows("postgres", "localhost", 5432));
     }
 
@@ -354,7 +341,6 @@ mod tests {
             assert!(allowed.allows("postgres", "db.internal", 5432), "{entry}");
             assert!(allowed.allows("https", "example.com", 8443), "{entry}");
         }
-        assert!(AllowedHosts::allow_all().allows("redis", "x", 1));
     }
 
     #[test]

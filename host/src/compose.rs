@@ -27,8 +27,9 @@ pub fn component_bytes(app: &App, id: &str, component: &Component) -> Result<Vec
         .iter()
         .map(|(import, dep)| {
             let path = app.resolve(&dep.path);
-            let bytes = std::fs::read(&path)
-                .with_context(|| format!("cannot read dependency {import:?} from {}", path.display()))?;
+            let bytes = std::fs::read(&path).with_context(|| {
+                format!("cannot read dependency {import:?} from {}", path.display())
+            })?;
             Ok((import.as_str(), dep.export.as_deref(), bytes))
         })
         .collect::<Result<Vec<_>>>()?;
@@ -52,8 +53,13 @@ pub fn compose(main: Vec<u8>, deps: Vec<(&str, Option<&str>, Vec<u8>)>) -> Resul
         } else {
             bail!("dependency {import:?}: the component has no such import");
         };
-        let pkg = Package::from_bytes(&format!("spingraph:dep{index}"), None, bytes, graph.types_mut())
-            .with_context(|| format!("dependency {import:?} is not a valid component"))?;
+        let pkg = Package::from_bytes(
+            &format!("spingraph:dep{index}"),
+            None,
+            bytes,
+            graph.types_mut(),
+        )
+        .with_context(|| format!("dependency {import:?} is not a valid component"))?;
         let dep_id = graph.register_package(pkg)?;
         let wanted = export.unwrap_or(import);
         let exports = &graph.types()[graph[dep_id].ty()].exports;

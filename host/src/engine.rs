@@ -46,7 +46,11 @@ pub fn build(limits: EngineLimits) -> Result<Engine> {
     pool.table_elements(100_000);
     config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     // Keep the guard regions but don't reserve 4 GiB per slot for small memories.
-    config.memory_reservation((limits.max_memory_bytes as u64).next_power_of_two().max(1 << 30));
+    config.memory_reservation(
+        (limits.max_memory_bytes as u64)
+            .next_power_of_two()
+            .max(1 << 30),
+    );
     Engine::new(&config)
         .map_err(anyhow::Error::from)
         .context("cannot configure the wasmtime engine")
@@ -98,11 +102,16 @@ pub fn default_cache_dir() -> PathBuf {
 /// bytes by a compatible engine.
 pub fn load_component(engine: &Engine, wasm: &[u8], cache_dir: &Path) -> Result<Component> {
     let mut engine_hash = std::collections::hash_map::DefaultHasher::new();
-    engine.precompile_compatibility_hash().hash(&mut engine_hash);
+    engine
+        .precompile_compatibility_hash()
+        .hash(&mut engine_hash);
     let digest = Sha256::digest(wasm);
     let key = format!(
         "{}-{:016x}.cwasm",
-        digest.iter().map(|b| format!("{b:02x}")).collect::<String>(),
+        digest
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>(),
         engine_hash.finish()
     );
     let path = cache_dir.join(key);
@@ -111,7 +120,9 @@ pub fn load_component(engine: &Engine, wasm: &[u8], cache_dir: &Path) -> Result<
         // same compatibility hash (it is in the file name), in a directory we own.
         match unsafe { Component::deserialize_file(engine, &path) } {
             Ok(component) => return Ok(component),
-            Err(e) => tracing::warn!(path = %path.display(), error = %e, "discarding unusable compile cache entry"),
+            Err(e) => {
+                tracing::warn!(path = %path.display(), error = %e, "discarding unusable compile cache entry")
+            }
         }
     }
     let compiled = engine

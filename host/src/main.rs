@@ -8,6 +8,7 @@ mod capabilities;
 mod compose;
 mod engine;
 mod manifest;
+mod metrics;
 mod migrate;
 mod router;
 mod server;

@@ -35,12 +35,28 @@ pub struct Manifest {
 #[serde(deny_unknown_fields)]
 pub struct Application {
     pub name: String,
+    #[expect(
+        dead_code,
+        reason = "accepted so Spin manifests parse; spingraph up does not use it"
+    )]
     #[serde(default)]
     pub version: String,
+    #[expect(
+        dead_code,
+        reason = "accepted so Spin manifests parse; spingraph up does not use it"
+    )]
     #[serde(default)]
     pub description: String,
+    #[expect(
+        dead_code,
+        reason = "accepted so Spin manifests parse; spingraph up does not use it"
+    )]
     #[serde(default)]
     pub authors: Vec<String>,
+    #[expect(
+        dead_code,
+        reason = "accepted so Spin manifests parse; spingraph up does not use it"
+    )]
     #[serde(default)]
     pub targets: Vec<String>,
 }
@@ -49,6 +65,10 @@ pub struct Application {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Variable {
+    #[expect(
+        dead_code,
+        reason = "accepted so Spin manifests parse; spingraph up does not use it"
+    )]
     #[serde(default)]
     pub description: Option<String>,
     #[serde(default)]
@@ -69,6 +89,10 @@ pub struct Triggers {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HttpTrigger {
+    #[expect(
+        dead_code,
+        reason = "accepted so Spin manifests parse; spingraph up does not use it"
+    )]
     #[serde(default)]
     pub id: Option<String>,
     pub route: String,
@@ -88,6 +112,10 @@ pub struct Executor {
 #[serde(deny_unknown_fields)]
 pub struct Component {
     pub source: String,
+    #[expect(
+        dead_code,
+        reason = "accepted so Spin manifests parse; spingraph up does not use it"
+    )]
     #[serde(default)]
     pub description: String,
     #[serde(default)]
@@ -98,6 +126,10 @@ pub struct Component {
     pub environment: BTreeMap<String, String>,
     #[serde(default)]
     pub files: Vec<FilesMount>,
+    #[expect(
+        dead_code,
+        reason = "accepted so Spin manifests parse; spingraph up does not use it"
+    )]
     #[serde(default)]
     pub build: Option<Build>,
     #[serde(default)]
@@ -124,6 +156,10 @@ pub struct Placement {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[expect(
+    dead_code,
+    reason = "`spin build` settings: validated, not used by spingraph up"
+)]
 pub struct Build {
     pub command: Commands,
     #[serde(default)]
@@ -134,6 +170,10 @@ pub struct Build {
 
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
+#[expect(
+    dead_code,
+    reason = "`spin build` settings: validated, not used by spingraph up"
+)]
 pub enum Commands {
     One(String),
     Many(Vec<String>),
@@ -313,10 +353,6 @@ impl Template {
         Ok(Template { parts })
     }
 
-    pub fn parts(&self) -> &[Part] {
-        &self.parts
-    }
-
     /// The application variables this template refers to.
     pub fn variables(&self) -> impl Iterator<Item = &str> {
         self.parts.iter().filter_map(|p| match p {
@@ -338,9 +374,9 @@ impl Template {
         for part in &self.parts {
             match part {
                 Part::Literal(l) => out.push_str(l),
-                Part::Variable(v) => out.push_str(
-                    lookup(v).with_context(|| format!("variable {v:?} has no value"))?,
-                ),
+                Part::Variable(v) => {
+                    out.push_str(lookup(v).with_context(|| format!("variable {v:?} has no value"))?)
+                }
             }
         }
         Ok(out)
@@ -401,14 +437,20 @@ database_url = "postgres://{{ db }}/app"
 
     #[test]
     fn unknown_variable_attribute_is_an_error_naming_it() {
-        let text = MINIMAL.replace("db = { default = \"x\" }", "db = { default = \"x\", sekret = true }");
+        let text = MINIMAL.replace(
+            "db = { default = \"x\" }",
+            "db = { default = \"x\", sekret = true }",
+        );
         let err = format!("{:#}", Manifest::parse(&text).unwrap_err());
         assert!(err.contains("sekret"), "{err}");
     }
 
     #[test]
     fn variable_must_be_required_or_have_default() {
-        let both = MINIMAL.replace("db = { default = \"x\" }", "db = { default = \"x\", required = true }");
+        let both = MINIMAL.replace(
+            "db = { default = \"x\" }",
+            "db = { default = \"x\", required = true }",
+        );
         assert!(Manifest::parse(&both).is_err());
         let neither = MINIMAL.replace("db = { default = \"x\" }", "db = { secret = true }");
         assert!(Manifest::parse(&neither).is_err());

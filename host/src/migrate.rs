@@ -63,7 +63,10 @@ pub fn run(args: MigrateArgs) -> anyhow::Result<()> {
         match args.command {
             MigrateCommand::Up => {
                 if create_database_if_missing(&args.database_url).await? {
-                    print(&format!("created database {}", database_name(&args.database_url)?));
+                    print(&format!(
+                        "created database {}",
+                        database_name(&args.database_url)?
+                    ));
                 }
                 let mut conn = connect(&args.database_url).await?;
                 up(&mut conn, &set, &print).await?;
@@ -94,11 +97,20 @@ pub fn expected_version() -> i64 {
 pub async fn ensure_database_and_migrate(database_url: &str) -> anyhow::Result<()> {
     let log = |line: &str| tracing::info!(target: "spingraph::migrate", "{line}");
     if create_database_if_missing(database_url).await? {
-        log(&format!("created database {}", database_name(database_url)?));
+        log(&format!(
+            "created database {}",
+            database_name(database_url)?
+        ));
     }
     let mut conn = connect(database_url).await?;
     up(&mut conn, &MigrationSet::embedded(), &log).await?;
+    let current = current_version(&mut conn).await?;
     conn.close().await.ok();
+    anyhow::ensure!(
+        current == expected_version(),
+        "database schema is at version {current}, this binary expects {}",
+        expected_version()
+    );
     Ok(())
 }
 
@@ -443,14 +455,12 @@ async fn status(
     }
     for (version, ..) in rows.iter().filter(|r| set.up_migration(r.0).is_none()) {
         problems += 1;
-        out(&format!("UNKNOWN  {version} (applied, missing from {})", set.origin));
+        out(&format!(
+            "UNKNOWN  {version} (applied, missing from {})",
+            set.origin
+        ));
     }
-    let current = rows
-        .iter()
-        .filter(|r| r.2)
-        .map(|r| r.0)
-        .max()
-        .unwrap_or(0);
+    let current = rows.iter().filter(|r| r.2).map(|r| r.0).max().unwrap_or(0);
     let expected = set.ups().map(|m| m.version).max().unwrap_or(0);
     out(&format!(
         "schema version {current}, expected {expected}: {pending} pending, {problems} problem(s)"

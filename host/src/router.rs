@@ -102,9 +102,7 @@ impl Route {
         let mut segments = Vec::new();
         for seg in prefix.split('/').skip(1) {
             if seg == "..." || seg == "*" {
-                bail!(
-                    "route {raw:?} (component {component:?}): a wildcard may only end the route"
-                );
+                bail!("route {raw:?} (component {component:?}): a wildcard may only end the route");
             }
             if let Some(name) = seg.strip_prefix(':') {
                 if name.is_empty() {
@@ -251,8 +249,16 @@ mod tests {
     #[test]
     fn longest_wildcard_prefix_wins_regardless_of_order() {
         for routes in [
-            [("/one/...", "1"), ("/one/two/...", "2"), ("/one/two/three/...", "3")],
-            [("/one/two/three/...", "3"), ("/one/two/...", "2"), ("/one/...", "1")],
+            [
+                ("/one/...", "1"),
+                ("/one/two/...", "2"),
+                ("/one/two/three/...", "3"),
+            ],
+            [
+                ("/one/two/three/...", "3"),
+                ("/one/two/...", "2"),
+                ("/one/...", "1"),
+            ],
         ] {
             let r = router(&routes);
             assert_eq!(component(&r, "/one/two/three/four"), Some("3"));
@@ -327,9 +333,15 @@ mod tests {
 
     #[test]
     fn spin_headers_describe_the_match() {
-        let r = router(&[("/v1/entities/:id", "entities"), ("/v1/health/...", "health")]);
+        let r = router(&[
+            ("/v1/entities/:id", "entities"),
+            ("/v1/health/...", "health"),
+        ]);
         let m = r.route("/v1/entities/abc").unwrap();
-        let h = m.spin_headers("http://127.0.0.1:3000/v1/entities/abc?x=1", "127.0.0.1:5555");
+        let h = m.spin_headers(
+            "http://127.0.0.1:3000/v1/entities/abc?x=1",
+            "127.0.0.1:5555",
+        );
         let get = |n: &str| h.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
         assert_eq!(get("spin-path-info"), Some(""));
         assert_eq!(get("spin-matched-route"), Some("/v1/entities/:id"));

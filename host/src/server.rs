@@ -29,7 +29,10 @@ use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
 use crate::access_log::AccessRecord;
 use crate::allowed_hosts::AllowedHosts;
-use crate::capabilities::{Capabilities, outbound_http::OutboundHttpInstance, variables::ComponentVariables};
+use crate::capabilities::{
+    Capabilities, outbound_http::OutboundHttpInstance, variables::ComponentVariables,
+};
+use crate::metrics::Metrics;
 use crate::router::Router;
 use crate::state::InstanceState;
 
@@ -58,6 +61,7 @@ pub struct Server {
     pub components: HashMap<String, Arc<ServedComponent>>,
     pub capabilities: Capabilities,
     pub limits: RequestLimits,
+    pub metrics: Arc<Metrics>,
     permits: Arc<Semaphore>,
 }
 
@@ -67,12 +71,14 @@ impl Server {
         components: HashMap<String, Arc<ServedComponent>>,
         capabilities: Capabilities,
         limits: RequestLimits,
+        metrics: Arc<Metrics>,
     ) -> Server {
         Server {
             router,
             components,
             capabilities,
             limits,
+            metrics,
             permits: Arc::new(Semaphore::new(limits.max_concurrent)),
         }
     }
@@ -127,12 +133,20 @@ impl Server {
             }
         }
         drop(listener);
-        tracing::info!(open_connections = connections.len(), "shutting down: draining in-flight requests");
-        if tokio::time::timeout(drain, async { while connections.join_next().await.is_some() {} })
-            .await
-            .is_err()
+        tracing::info!(
+            open_connections = connections.len(),
+            "shutting down: draining in-flight requests"
+        );
+        if tokio::time::timeout(drain, async {
+            while connections.join_next().await.is_some() {}
+        })
+        .await
+        .is_err()
         {
-            tracing::warn!(remaining = connections.len(), "drain timeout: closing remaining connections");
+            tracing::warn!(
+                remaining = connections.len(),
+                "drain timeout: closing remaining connections"
+            );
             connections.abort_all();
         }
         Ok(())
@@ -150,8 +164,23 @@ impl Server {
         let path = req.uri().path().to_string();
 
         let Some(matched) = self.router.route(&path) else {
-            let resp = problem(StatusCode::NOT_FOUND, "no route matches this path", &path, &request_id);
-            AccessRecord::new(&request_id, &method, &path, None, None, 404, start.elapsed()).emit();
+            let resp = problem(
+                StatusCode::NOT_FOUND,
+                "no route matches this path",
+                &path,
+                &request_id,
+            );
+            AccessRecord::new(
+                &request_id,
+                &method,
+                &path,
+                None,
+                None,
+                404,
+                start.elapsed(),
+            )
+            .emit();
+            self.metrics.request("-", 404, start.elapsed());
             return resp;
         };
         let component_id = matched.component.to_string();
@@ -204,6 +233,8 @@ impl Server {
             start.elapsed(),
         )
         .emit();
+        self.metrics
+            .request(&component_id, resp.status().as_u16(), start.elapsed());
         resp
     }
 
@@ -217,17 +248,20 @@ impl Server {
         let deadline = Instant::now() + self.limits.timeout;
 
         // Concurrency cap: wait for a slot, but never beyond the request deadline.
-        let permit = match tokio::time::timeout(self.limits.timeout, self.permits.clone().acquire_owned()).await {
-            Ok(Ok(p)) => p,
-            _ => {
-                return problem(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "the server is at its concurrent request limit",
-                    path,
-                    request_id,
-                );
-            }
-        };
+        let permit =
+            match tokio::time::timeout(self.limits.timeout, self.permits.clone().acquire_owned())
+                .await
+            {
+                Ok(Ok(p)) => p,
+                _ => {
+                    return problem(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "the server is at its concurrent request limit",
+                        path,
+                        request_id,
+                    );
+                }
+            };
 
         // Body cap: the whole body is read (up to the cap) before the guest runs.
         let too_large = req
@@ -237,16 +271,36 @@ impl Server {
             .and_then(|v| v.parse::<u64>().ok())
             .is_some_and(|n| n > self.limits.max_body_bytes as u64);
         if too_large {
-            return problem(StatusCode::PAYLOAD_TOO_LARGE, "request body too large", path, request_id);
+            return problem(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "request body too large",
+                path,
+                request_id,
+            );
         }
         let (parts, body) = req.into_parts();
-        let body = match Limited::new(body, self.limits.max_body_bytes).collect().await {
+        let body = match Limited::new(body, self.limits.max_body_bytes)
+            .collect()
+            .await
+        {
             Ok(collected) => collected.to_bytes(),
             Err(e) => {
-                if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
-                    return problem(StatusCode::PAYLOAD_TOO_LARGE, "request body too large", path, request_id);
+                if e.downcast_ref::<http_body_util::LengthLimitError>()
+                    .is_some()
+                {
+                    return problem(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "request body too large",
+                        path,
+                        request_id,
+                    );
                 }
-                return problem(StatusCode::BAD_REQUEST, "could not read the request body", path, request_id);
+                return problem(
+                    StatusCode::BAD_REQUEST,
+                    "could not read the request body",
+                    path,
+                    request_id,
+                );
             }
         };
         let req = Request::from_parts(parts, Full::new(body));
@@ -255,12 +309,20 @@ impl Server {
             Ok(s) => s,
             Err(e) => {
                 tracing::error!(request_id, component = %component.id, error = format!("{e:#}"), "cannot prepare instance");
-                return problem(StatusCode::INTERNAL_SERVER_ERROR, "cannot prepare the component instance", path, request_id);
+                return problem(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "cannot prepare the component instance",
+                    path,
+                    request_id,
+                );
             }
         };
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let prepared = (|| -> wasmtime::Result<_> {
-            let req = store.data_mut().http().new_incoming_request(Scheme::Http, req)?;
+            let req = store
+                .data_mut()
+                .http()
+                .new_incoming_request(Scheme::Http, req)?;
             let out = store.data_mut().http().new_response_outparam(sender)?;
             Ok((req, out))
         })();
@@ -268,14 +330,24 @@ impl Server {
             Ok(x) => x,
             Err(e) => {
                 tracing::error!(request_id, component = %component.id, error = format!("{e:#}"), "cannot pass the request to the component");
-                return problem(StatusCode::BAD_REQUEST, "the request cannot be passed to the component", path, request_id);
+                return problem(
+                    StatusCode::BAD_REQUEST,
+                    "the request cannot be passed to the component",
+                    path,
+                    request_id,
+                );
             }
         };
 
         let pre = component.pre.clone();
+        let metrics = self.metrics.clone();
+        let id = component.id.clone();
         let task = tokio::spawn(async move {
             let _permit = permit;
+            let _live = metrics.instance_guard();
+            let t = Instant::now();
             let proxy = pre.instantiate_async(&mut store).await?;
+            metrics.instantiated(&id, t.elapsed());
             proxy
                 .wasi_http_incoming_handler()
                 .call_handle(&mut store, wasi_req, out)
@@ -288,7 +360,12 @@ impl Server {
             Ok(Ok(Ok(resp))) => resp,
             Ok(Ok(Err(code))) => {
                 tracing::warn!(request_id, component = %component.id, error = ?code, "component answered with an error code");
-                problem(StatusCode::INTERNAL_SERVER_ERROR, "the component failed to produce a response", path, request_id)
+                problem(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "the component failed to produce a response",
+                    path,
+                    request_id,
+                )
             }
             Ok(Err(_)) => {
                 // The guest finished (or died) without setting a response.
@@ -302,7 +379,12 @@ impl Server {
             Err(_) => {
                 abort.abort();
                 tracing::error!(request_id, component = %component.id, timeout_ms = self.limits.timeout.as_millis() as u64, "request deadline exceeded");
-                problem(StatusCode::SERVICE_UNAVAILABLE, "the request exceeded its time limit", path, request_id)
+                problem(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the request exceeded its time limit",
+                    path,
+                    request_id,
+                )
             }
         }
     }
@@ -317,13 +399,27 @@ impl Server {
         let timed_out = err.downcast_ref::<Trap>() == Some(&Trap::Interrupt);
         tracing::error!(request_id, component = %component.id, error = format!("{err:#}"), "component failed");
         if timed_out {
-            problem(StatusCode::SERVICE_UNAVAILABLE, "the request exceeded its time limit", path, request_id)
+            problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the request exceeded its time limit",
+                path,
+                request_id,
+            )
         } else {
-            problem(StatusCode::INTERNAL_SERVER_ERROR, "the component failed while handling the request", path, request_id)
+            problem(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the component failed while handling the request",
+                path,
+                request_id,
+            )
         }
     }
 
-    fn new_store(&self, component: &ServedComponent, deadline: Instant) -> Result<Store<InstanceState>> {
+    fn new_store(
+        &self,
+        component: &ServedComponent,
+        deadline: Instant,
+    ) -> Result<Store<InstanceState>> {
         let mut wasi = WasiCtx::builder();
         wasi.stdout(tokio::io::stderr()).stderr(tokio::io::stderr());
         for (k, v) in &component.environment {
@@ -338,10 +434,19 @@ impl Server {
             table: ResourceTable::new(),
             wasi: wasi.build(),
             http: wasmtime_wasi_http::WasiHttpCtx::new(),
-            outbound_http: OutboundHttpInstance::new(component.allowed_hosts.clone(), component.id.clone()),
+            outbound_http: OutboundHttpInstance::new(
+                component.allowed_hosts.clone(),
+                component.id.clone(),
+            ),
             variables: component.variables.instance(),
-            postgres: self.capabilities.postgres.instance(component.allowed_hosts.clone()),
-            redis: self.capabilities.redis.instance(component.allowed_hosts.clone()),
+            postgres: self
+                .capabilities
+                .postgres
+                .instance(component.allowed_hosts.clone()),
+            redis: self
+                .capabilities
+                .redis
+                .instance(component.allowed_hosts.clone()),
             limits: StoreLimitsBuilder::new()
                 .memory_size(self.limits.max_memory_bytes)
                 .trap_on_grow_failure(true)
@@ -405,7 +510,12 @@ fn full_url<B>(req: &Request<B>) -> String {
 }
 
 /// An RFC 9457 problem answer made by the host itself.
-pub fn problem(status: StatusCode, detail: &str, instance: &str, request_id: &str) -> Response<HyperOutgoingBody> {
+pub fn problem(
+    status: StatusCode,
+    detail: &str,
+    instance: &str,
+    request_id: &str,
+) -> Response<HyperOutgoingBody> {
     let body = serde_json::json!({
         "type": "about:blank",
         "title": status.canonical_reason().unwrap_or("Error"),
@@ -415,7 +525,11 @@ pub fn problem(status: StatusCode, detail: &str, instance: &str, request_id: &st
         "request_id": request_id,
     });
     let bytes = Bytes::from(serde_json::to_vec(&body).unwrap_or_default());
-    let mut resp = Response::new(Full::new(bytes).map_err(|never: Infallible| match never {}).boxed_unsync());
+    let mut resp = Response::new(
+        Full::new(bytes)
+            .map_err(|never: Infallible| match never {})
+            .boxed_unsync(),
+    );
     *resp.status_mut() = status;
     resp.headers_mut().insert(
         header::CONTENT_TYPE,

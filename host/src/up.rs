@@ -26,7 +26,12 @@ use crate::{access_log, compose, engine};
 #[derive(clap::Args, Debug)]
 pub struct UpArgs {
     /// The application manifest, or a directory containing spin.toml.
-    #[arg(short = 'f', long = "from", value_name = "MANIFEST", default_value = "spin.toml")]
+    #[arg(
+        short = 'f',
+        long = "from",
+        value_name = "MANIFEST",
+        default_value = "spin.toml"
+    )]
     pub from: PathBuf,
 
     /// Address to serve HTTP on.
@@ -138,7 +143,10 @@ async fn up(args: UpArgs) -> Result<()> {
     let mut linker: Linker<InstanceState> = Linker::new(&engine);
     capabilities::add_to_linker(&mut linker)?;
 
-    let cache_dir = args.cache_dir.clone().unwrap_or_else(engine::default_cache_dir);
+    let cache_dir = args
+        .cache_dir
+        .clone()
+        .unwrap_or_else(engine::default_cache_dir);
     let components = load_components(&app, &variables, &engine, &linker, &cache_dir)?;
     let router = Router::build(
         app.manifest
@@ -148,30 +156,53 @@ async fn up(args: UpArgs) -> Result<()> {
             .map(|t| (t.route.as_str(), t.component.as_str())),
     )?;
 
-    let server = Arc::new(Server::new(router, components, capabilities, limits));
+    let metrics = crate::metrics::Metrics::new(limits.max_concurrent);
+    let server = Arc::new(Server::new(
+        router,
+        components,
+        capabilities,
+        limits,
+        metrics.clone(),
+    ));
+    let (stop_tx, stop_rx) = watch::channel(false);
+    if let Some(admin) = args.admin_listen {
+        let admin_listener = TcpListener::bind(admin)
+            .await
+            .with_context(|| format!("cannot listen on {admin} (--admin-listen)"))?;
+        eprintln!(
+            "spingraph metrics on http://{}/metrics",
+            admin_listener.local_addr()?
+        );
+        tokio::spawn(crate::metrics::serve_admin(
+            admin_listener,
+            metrics,
+            stop_rx.clone(),
+        ));
+    }
     let listener = TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let local = listener.local_addr()?;
-    if args.admin_listen.is_some() {
-        tracing::warn!("--admin-listen: /metrics is not implemented yet; ignoring");
-    }
     tracing::info!(
         app = %app.manifest.application.name,
+        manifest = %app.path.display(),
         listen = %local,
         startup_ms = started.elapsed().as_millis() as u64,
         "serving"
     );
     eprintln!("spingraph listening on http://{local}");
 
-    let (stop_tx, stop_rx) = watch::channel(false);
     tokio::spawn(async move {
         shutdown_signal().await;
         tracing::info!("shutdown signal received");
         let _ = stop_tx.send(true);
     });
     server
-        .serve(listener, stop_rx, Duration::from_millis(args.drain_timeout_ms))
+        .serve(
+            listener,
+            stop_rx,
+            Duration::from_millis(args.drain_timeout_ms),
+        )
         .await
 }
 
@@ -230,7 +261,9 @@ fn load_components(
                 .files
                 .iter()
                 .filter_map(|f| match f {
-                    FilesMount::Placement(p) => Some((app.resolve(&p.source), p.destination.clone())),
+                    FilesMount::Placement(p) => {
+                        Some((app.resolve(&p.source), p.destination.clone()))
+                    }
                     FilesMount::Pattern(_) => None,
                 })
                 .collect();
@@ -319,10 +352,9 @@ async fn dev_database(variables: &Variables) -> Result<()> {
     let Some(url) = variables.get("database_url") else {
         bail!("--dev needs the `database_url` variable to create and migrate the database");
     };
-    // TODO(H3): call `crate::migrate::ensure_database_and_migrate(url.expose()).await`
-    // once host/src/migrate.rs provides it; until then --dev cannot prepare the database.
-    let _ = url;
-    tracing::warn!("--dev: database creation/migration is not wired up yet (migrate.rs pending)");
+    crate::migrate::ensure_database_and_migrate(url.expose())
+        .await
+        .context("--dev: preparing the database")?;
     Ok(())
 }
 
@@ -335,7 +367,9 @@ mod tests {
         use base64::Engine as _;
         let (signing, jwks) = generate_dev_keys().unwrap();
         let (kid, seed) = signing.split_once(':').unwrap();
-        let seed = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(seed).unwrap();
+        let seed = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(seed)
+            .unwrap();
         assert_eq!(seed.len(), 32);
         let jwks: serde_json::Value = serde_json::from_str(&jwks).unwrap();
         let key = &jwks["keys"][0];

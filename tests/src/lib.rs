@@ -14,6 +14,7 @@
 //!   `-f <manifest> --listen <addr> --variable ...` (and none of spingraph's own flags).
 //! - `SPINGRAPH_TEST_DATABASE_URL`: maintenance database the harness creates and drops test
 //!   databases from (default `postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable`).
+//! - `SPINGRAPH_TEST_APP_MANIFEST`: run the application tests against another manifest.
 //! - `SPINGRAPH_TEST_ECHO_LOGS=1`: also copy the host's output to stderr as it arrives.
 
 use std::io::{BufRead, BufReader, Read};
@@ -38,9 +39,12 @@ pub fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// The application manifest users run.
+/// The application manifest users run (`SPINGRAPH_TEST_APP_MANIFEST` overrides it).
 pub fn app_manifest() -> PathBuf {
-    workspace_root().join("spin.toml")
+    match std::env::var_os("SPINGRAPH_TEST_APP_MANIFEST") {
+        Some(path) if !path.is_empty() => PathBuf::from(path),
+        _ => workspace_root().join("spin.toml"),
+    }
 }
 
 /// The test application of probe components (tests/fixtures/spin.toml).
@@ -268,7 +272,8 @@ impl TestDatabase {
     /// The rows of a query as a JSON array of objects.
     pub fn query_json(&self, sql: &str) -> Value {
         let url = self.url.clone();
-        let wrapped = format!("SELECT coalesce(jsonb_agg(to_jsonb(x)), '[]'::jsonb) FROM ({sql}) x");
+        let wrapped =
+            format!("SELECT coalesce(jsonb_agg(to_jsonb(x)), '[]'::jsonb) FROM ({sql}) x");
         block_on(async move {
             let client = connect(&url).await?;
             let row = client.query_one(&wrapped, &[]).await?;
@@ -319,7 +324,9 @@ pub struct HostExit {
 
 /// The command line a [`TestApp`] runs: program, arguments.
 fn host_command(opts: &TestOptions, listen: SocketAddr, vars: &[(String, String)]) -> Command {
-    let custom = std::env::var("SPINGRAPH_HOST_CMD").ok().filter(|c| !c.trim().is_empty());
+    let custom = std::env::var("SPINGRAPH_HOST_CMD")
+        .ok()
+        .filter(|c| !c.trim().is_empty());
     let mut cmd = match &custom {
         Some(line) => {
             let mut words = line.split_whitespace();
@@ -528,7 +535,11 @@ impl TestApp {
     }
 }
 
-fn harness_variables(opts: &TestOptions, db: &TestDatabase, _keys: &TestKeys) -> Vec<(String, String)> {
+fn harness_variables(
+    opts: &TestOptions,
+    db: &TestDatabase,
+    _keys: &TestKeys,
+) -> Vec<(String, String)> {
     let mut vars = vec![("database_url".to_string(), db.url.clone())];
     for (name, value) in &opts.variables {
         vars.retain(|(n, _)| n != name);
@@ -563,13 +574,19 @@ mod tests {
     #[test]
     fn database_url_named_replaces_only_the_database() {
         assert_eq!(
-            database_url_named("postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "t1"),
+            database_url_named(
+                "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable",
+                "t1"
+            ),
             "postgres://postgres@127.0.0.1:5432/t1?sslmode=disable"
         );
         assert_eq!(
             database_url_named("postgres://u:p@h/db", "t2"),
             "postgres://u:p@h/t2"
         );
-        assert_eq!(database_url_named("postgres://h:5432", "t3"), "postgres://h:5432/t3");
+        assert_eq!(
+            database_url_named("postgres://h:5432", "t3"),
+            "postgres://h:5432/t3"
+        );
     }
 }

@@ -71,6 +71,7 @@ pub fn authenticate(config: &Config, key: &str) -> Result<Principal, AuthError> 
         credential: Credential::ApiKey,
         token_id: Some(row.id.to_string()),
         expires_at: row.expires_at,
+        session_id: None,
     }))
 }
 

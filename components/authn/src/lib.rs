@@ -45,6 +45,8 @@ impl Guest for Authn {
     }
 }
 
+// Native builds (unit tests) cannot link export names containing `:`.
+#[cfg(target_arch = "wasm32")]
 bindings::export!(Authn with_types_in bindings);
 
 /// A dependency problem as the WIT error (the route component answers 503).
@@ -81,5 +83,6 @@ fn wit_principal(p: identity::Principal) -> Principal {
         },
         token_id: p.token_id,
         expires_at: p.expires_at,
+        session_id: p.session_id.map(|s| s.to_string()),
     }
 }

@@ -70,6 +70,10 @@ pub fn authenticate(
         },
         token_id: Some(claims.jti.clone()),
         expires_at: Some(claims.exp),
+        session_id: claims
+            .sid
+            .as_deref()
+            .and_then(|s| uuid::Uuid::parse_str(s).ok()),
     }))
 }
 

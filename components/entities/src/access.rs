@@ -7,17 +7,8 @@ use spingraph_guest::{ApiError, Ctx, Result};
 use spingraph_identity::{Principal, Scope};
 
 /// The authenticated caller of this request (via the `authn` component dependency).
-pub fn authenticate(_ctx: &Ctx, _req: &Request) -> Result<Principal> {
-    Err(ApiError::unavailable(
-        "authn",
-        "authentication is not wired into entities yet",
-    ))
-}
-
-/// Count this request against the principal's limit (SPEC §4: per principal, in Redis); the
-/// `RateLimit-*` headers for the answer, or a 429 with `Retry-After`.
-pub fn rate_limit(_ctx: &Ctx, _p: &Principal) -> Result<Vec<(String, String)>> {
-    Ok(Vec::new())
+pub fn authenticate(ctx: &Ctx, req: &Request) -> Result<Principal> {
+    spingraph_authn_client::authenticate_ctx(ctx, req)
 }
 
 /// Reads: any principal; API keys need `entities:read` (or `entities:write`).
@@ -25,7 +16,9 @@ pub fn require_read(p: &Principal) -> Result<()> {
     if p.has_scope(Scope::EntitiesRead) || p.has_scope(Scope::EntitiesWrite) {
         Ok(())
     } else {
-        Err(ApiError::forbidden("This credential lacks the entities:read scope."))
+        Err(ApiError::forbidden(
+            "This credential lacks the entities:read scope.",
+        ))
     }
 }
 
@@ -34,7 +27,9 @@ pub fn require_write(p: &Principal) -> Result<()> {
     if p.has_scope(Scope::EntitiesWrite) {
         Ok(())
     } else {
-        Err(ApiError::forbidden("This credential lacks the entities:write scope."))
+        Err(ApiError::forbidden(
+            "This credential lacks the entities:write scope.",
+        ))
     }
 }
 
@@ -58,15 +53,16 @@ mod tests {
     use spingraph_identity::{Credential, Role};
     use uuid::Uuid;
 
+    // Built from JSON so fields the identity crate adds later default to None.
     fn principal(role: Role, scopes: &[Scope], credential: Credential) -> Principal {
-        Principal {
-            user_id: Uuid::now_v7(),
-            email: "a@example.com".into(),
-            role,
-            scopes: scopes.to_vec(),
-            credential,
-            token_id: None,
-        }
+        serde_json::from_value(serde_json::json!({
+            "user_id": Uuid::now_v7(),
+            "email": "a@example.com",
+            "role": role,
+            "scopes": scopes,
+            "credential": credential,
+        }))
+        .unwrap()
     }
 
     #[test]

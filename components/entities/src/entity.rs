@@ -94,7 +94,10 @@ pub fn parse_batch(body: Value) -> Result<Vec<NewEntity>> {
     if items.is_empty() || items.len() > BATCH_MAX_ITEMS {
         return Err(ApiError::invalid(
             "items",
-            format!("must hold 1 to {BATCH_MAX_ITEMS} entities (has {})", items.len()),
+            format!(
+                "must hold 1 to {BATCH_MAX_ITEMS} entities (has {})",
+                items.len()
+            ),
         ));
     }
     let mut errors = Errors::new();
@@ -124,12 +127,7 @@ fn truncated(errors: Errors) -> ApiError {
 
 /// Every key no reader asked for is an error: read-only fields say so, others are unknown.
 fn deny_rest(f: &mut Fields<'_>) {
-    for key in READ_ONLY {
-        if f.has(key) {
-            f.allow(key);
-            f.error(key, "is read-only");
-        }
-    }
+    f.read_only(READ_ONLY);
     f.deny_unknown();
 }
 
@@ -171,18 +169,10 @@ impl EntityPatch {
         let Some(patch) = &self.metadata else {
             return Ok(None);
         };
-        let mut merged = current.clone();
-        if !merged.is_object() {
-            merged = Value::Object(Map::new());
-        }
-        merge_patch(&mut merged, patch);
-        if merged.is_null() {
-            merged = Value::Object(Map::new());
-        }
         let mut errors = Errors::new();
-        let map = validate::metadata(&mut errors, "metadata", &merged);
+        let merged = validate::patched_metadata(&mut errors, "metadata", Some(current), patch);
         errors.into_result()?;
-        Ok(map)
+        Ok(merged)
     }
 }
 
@@ -212,63 +202,15 @@ pub fn parse_patch(body: Value) -> Result<EntityPatch> {
     } else {
         f.allow("confidence");
     }
+    // Checked once merged into the stored metadata (`EntityPatch::merged_metadata`).
     match f.raw("metadata") {
         None => {}
-        Some(Value::Null) => patch.metadata = Some(Value::Null),
-        Some(Value::Object(m)) => {
-            // Keys and strings of the patch obey the same rules; nulls are removals.
-            let path = f.path("metadata");
-            check_patch_strings(&mut f, &path, &Value::Object(m.clone()));
-            patch.metadata = Some(Value::Object(m.clone()));
-        }
+        Some(v @ (Value::Null | Value::Object(_))) => patch.metadata = Some(v.clone()),
         Some(_) => f.error("metadata", "must be a JSON object (a merge patch) or null"),
     }
     deny_rest(&mut f);
     errors.into_result()?;
     Ok(patch)
-}
-
-fn check_patch_strings(f: &mut Fields<'_>, path: &str, value: &Value) {
-    match value {
-        Value::Object(map) => {
-            for (k, v) in map {
-                let child = validate::join(path, k);
-                if validate::has_control(k) {
-                    f.error_at(&child, "key must not contain control characters");
-                }
-                check_patch_strings(f, &child, v);
-            }
-        }
-        Value::Array(items) => {
-            for (i, v) in items.iter().enumerate() {
-                check_patch_strings(f, &format!("{path}[{i}]"), v);
-            }
-        }
-        Value::String(s) if validate::has_control(s) => {
-            f.error_at(path, "must not contain control characters");
-        }
-        _ => {}
-    }
-}
-
-/// RFC 7396 JSON merge patch of `target` by `patch`.
-pub fn merge_patch(target: &mut Value, patch: &Value) {
-    let Value::Object(patch) = patch else {
-        *target = patch.clone();
-        return;
-    };
-    if !target.is_object() {
-        *target = Value::Object(Map::new());
-    }
-    if let Value::Object(map) = target {
-        for (key, value) in patch {
-            if value.is_null() {
-                map.remove(key);
-            } else {
-                merge_patch(map.entry(key.clone()).or_insert(Value::Null), value);
-            }
-        }
-    }
 }
 
 /// The filters of `GET /`, validated (400 naming the parameter).
@@ -304,7 +246,10 @@ pub fn parse_filter(param: impl Fn(&str) -> Option<String>) -> Result<ListFilter
             Ok(v @ Value::Object(_)) => {
                 filter.metadata = validate::metadata(&mut errors, "metadata", &v);
             }
-            _ => errors.push("metadata", "must be a JSON object, e.g. {\"source\":\"crm\"}"),
+            _ => errors.push(
+                "metadata",
+                "must be a JSON object, e.g. {\"source\":\"crm\"}",
+            ),
         }
     }
     for (name, slot) in [
@@ -315,7 +260,10 @@ pub fn parse_filter(param: impl Fn(&str) -> Option<String>) -> Result<ListFilter
             if validate::is_rfc3339(raw.trim()) {
                 *slot = Some(raw.trim().to_string());
             } else {
-                errors.push(name, "must be an RFC 3339 timestamp, e.g. 2026-01-02T03:04:05Z");
+                errors.push(
+                    name,
+                    "must be an RFC 3339 timestamp, e.g. 2026-01-02T03:04:05Z",
+                );
             }
         }
     }
@@ -365,7 +313,9 @@ mod tests {
 
     fn fields(err: ApiError) -> Vec<String> {
         match err {
-            ApiError::Validation(e) | ApiError::InvalidQuery(e) => e.into_iter().map(|e| e.field).collect(),
+            ApiError::Validation(e) | ApiError::InvalidQuery(e) => {
+                e.into_iter().map(|e| e.field).collect()
+            }
             other => panic!("{other:?}"),
         }
     }
@@ -387,36 +337,54 @@ mod tests {
     fn confidence_bounds_are_inclusive() {
         assert!(parse_new(json!({"type": "t", "name": "n", "confidence": 0})).is_ok());
         assert!(parse_new(json!({"type": "t", "name": "n", "confidence": 1})).is_ok());
-        assert_eq!(fields(parse_new(json!({"type": "t", "name": "n", "confidence": -0.01})).unwrap_err()), vec!["confidence"]);
-        assert_eq!(fields(parse_new(json!({"type": "t", "name": "n", "confidence": null})).unwrap_err()), vec!["confidence"]);
+        assert_eq!(
+            fields(parse_new(json!({"type": "t", "name": "n", "confidence": -0.01})).unwrap_err()),
+            vec!["confidence"]
+        );
+        assert_eq!(
+            fields(parse_new(json!({"type": "t", "name": "n", "confidence": null})).unwrap_err()),
+            vec!["confidence"]
+        );
     }
 
     #[test]
     fn batch_errors_name_the_item_index() {
-        let mut items: Vec<Value> = (0..1000).map(|i| json!({"type": "t", "name": format!("n{i}")})).collect();
-        assert_eq!(parse_batch(json!({"items": items.clone()})).unwrap().len(), 1000);
+        let mut items: Vec<Value> = (0..1000)
+            .map(|i| json!({"type": "t", "name": format!("n{i}")}))
+            .collect();
+        assert_eq!(
+            parse_batch(json!({"items": items.clone()})).unwrap().len(),
+            1000
+        );
         items[517] = json!({"type": "t", "name": ""});
-        assert_eq!(fields(parse_batch(json!({"items": items.clone()})).unwrap_err()), vec!["items[517].name"]);
+        assert_eq!(
+            fields(parse_batch(json!({"items": items.clone()})).unwrap_err()),
+            vec!["items[517].name"]
+        );
         items[517] = json!("x");
-        assert_eq!(fields(parse_batch(json!(items)).unwrap_err()), vec!["items[517]"]);
+        assert_eq!(
+            fields(parse_batch(json!(items)).unwrap_err()),
+            vec!["items[517]"]
+        );
     }
 
     #[test]
     fn batch_size_is_1_to_1000() {
-        let items: Vec<Value> = (0..1001).map(|_| json!({"type": "t", "name": "n"})).collect();
-        assert_eq!(fields(parse_batch(json!({"items": items})).unwrap_err()), vec!["items"]);
-        assert_eq!(fields(parse_batch(json!({"items": []})).unwrap_err()), vec!["items"]);
-        assert_eq!(fields(parse_batch(json!({"things": []})).unwrap_err()), vec!["things", "items"]);
-    }
-
-    #[test]
-    fn merge_patch_follows_rfc7396() {
-        let mut target = json!({"a": "b", "c": {"d": "e", "f": "g"}});
-        merge_patch(&mut target, &json!({"a": "z", "c": {"f": null}}));
-        assert_eq!(target, json!({"a": "z", "c": {"d": "e"}}));
-        let mut target = json!({"a": [1]});
-        merge_patch(&mut target, &json!({"a": {"b": 1}, "n": null}));
-        assert_eq!(target, json!({"a": {"b": 1}}));
+        let items: Vec<Value> = (0..1001)
+            .map(|_| json!({"type": "t", "name": "n"}))
+            .collect();
+        assert_eq!(
+            fields(parse_batch(json!({"items": items})).unwrap_err()),
+            vec!["items"]
+        );
+        assert_eq!(
+            fields(parse_batch(json!({"items": []})).unwrap_err()),
+            vec!["items"]
+        );
+        assert_eq!(
+            fields(parse_batch(json!({"things": []})).unwrap_err()),
+            vec!["things", "items"]
+        );
     }
 
     #[test]
@@ -424,38 +392,84 @@ mod tests {
         let p = parse_patch(json!({"name": "B", "metadata": {"x": null}})).unwrap();
         assert_eq!(p.name.as_deref(), Some("B"));
         assert_eq!(p.fields(), vec!["name", "metadata"]);
-        assert_eq!(fields(parse_patch(json!({"name": null})).unwrap_err()), vec!["name"]);
-        assert_eq!(fields(parse_patch(json!({"version": 3})).unwrap_err()), vec!["version"]);
-        assert_eq!(fields(parse_patch(json!({"metadata": {"a": {"b": "\u{0}"}}})).unwrap_err()), vec!["metadata.a.b"]);
-        assert_eq!(fields(parse_patch(json!({"metadata": 5})).unwrap_err()), vec!["metadata"]);
+        assert_eq!(
+            fields(parse_patch(json!({"name": null})).unwrap_err()),
+            vec!["name"]
+        );
+        assert_eq!(
+            fields(parse_patch(json!({"version": 3})).unwrap_err()),
+            vec!["version"]
+        );
+        assert_eq!(
+            fields(parse_patch(json!({"metadata": 5})).unwrap_err()),
+            vec!["metadata"]
+        );
         assert!(parse_patch(json!({})).unwrap().is_empty());
     }
 
     #[test]
     fn merged_metadata_is_validated_and_null_clears() {
         let p = parse_patch(json!({"metadata": {"b": 2, "a": null}})).unwrap();
-        let merged = p.merged_metadata(&json!({"a": 1, "c": 3})).unwrap().unwrap();
+        let merged = p
+            .merged_metadata(&json!({"a": 1, "c": 3}))
+            .unwrap()
+            .unwrap();
         assert_eq!(Value::Object(merged), json!({"b": 2, "c": 3}));
         let p = parse_patch(json!({"metadata": null})).unwrap();
-        assert!(p.merged_metadata(&json!({"a": 1})).unwrap().unwrap().is_empty());
+        assert!(
+            p.merged_metadata(&json!({"a": 1}))
+                .unwrap()
+                .unwrap()
+                .is_empty()
+        );
+        let p = parse_patch(json!({"metadata": {"a": {"b": "\u{0}"}}})).unwrap();
+        assert_eq!(
+            fields(p.merged_metadata(&json!({})).unwrap_err()),
+            vec!["metadata.a.b"]
+        );
         let many: Map<String, Value> = (0..200).map(|i| (format!("n{i}"), json!(1))).collect();
         let p = parse_patch(json!({"metadata": many})).unwrap();
         let current: Map<String, Value> = (0..100).map(|i| (format!("o{i}"), json!(1))).collect();
-        assert_eq!(p.merged_metadata(&Value::Object(current)).unwrap_err().status(), 422);
+        assert_eq!(
+            p.merged_metadata(&Value::Object(current))
+                .unwrap_err()
+                .status(),
+            422
+        );
     }
 
     #[test]
     fn list_filters_parse_and_bad_ones_are_400_naming_them() {
         let q = |pairs: &'static [(&'static str, &'static str)]| {
-            parse_filter(move |name| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string()))
+            parse_filter(move |name| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string())
+            })
         };
-        let f = q(&[("type", "person"), ("metadata", "{\"source\":\"crm\"}"), ("min_confidence", "0.5"), ("include_deleted", "true")]).unwrap();
+        let f = q(&[
+            ("type", "person"),
+            ("metadata", "{\"source\":\"crm\"}"),
+            ("min_confidence", "0.5"),
+            ("include_deleted", "true"),
+        ])
+        .unwrap();
         assert_eq!(f.kind.as_deref(), Some("person"));
         assert_eq!(f.metadata.unwrap()["source"], "crm");
         assert!(f.include_deleted);
-        let err = q(&[("metadata", "[1]"), ("min_confidence", "2"), ("created_after", "yesterday"), ("owner_id", "x")]).unwrap_err();
+        let err = q(&[
+            ("metadata", "[1]"),
+            ("min_confidence", "2"),
+            ("created_after", "yesterday"),
+            ("owner_id", "x"),
+        ])
+        .unwrap_err();
         assert_eq!(err.status(), 400);
-        assert_eq!(fields(err), vec!["min_confidence", "metadata", "created_after", "owner_id"]);
+        assert_eq!(
+            fields(err),
+            vec!["min_confidence", "metadata", "created_after", "owner_id"]
+        );
     }
 
     #[test]

@@ -14,7 +14,7 @@ use spingraph_guest::db::Db;
 use spingraph_guest::etag::{self, IfMatch};
 use spingraph_guest::page::PageRequest;
 use spingraph_guest::validate;
-use spingraph_guest::{ApiError, Ctx, Reply, Result, render_error, serve};
+use spingraph_guest::{ApiError, Ctx, Reply, Result, rate_limit, serve};
 use spingraph_identity::Principal;
 
 use crate::entity::parse_bool;
@@ -27,18 +27,12 @@ fn handle(req: Request) -> Response {
     serve("entities", req, route)
 }
 
-/// Authenticate, rate-limit, then dispatch; the rate-limit headers go on every answer after that.
+/// Authenticate, count the request against the principal's rate limit (429 when exceeded), then
+/// dispatch; the `RateLimit-*` headers go on every answer after authentication, errors included.
 pub fn route(ctx: &Ctx, req: &Request) -> Result<Reply> {
     let principal = access::authenticate(ctx, req)?;
-    let limit_headers = access::rate_limit(ctx, &principal)?;
-    let mut reply = match dispatch(ctx, req, &principal) {
-        Ok(reply) => reply,
-        Err(err) => render_error(ctx, &err),
-    };
-    for (name, value) in &limit_headers {
-        reply.set_header(name, value);
-    }
-    Ok(reply)
+    let limit = rate_limit::api(ctx, &principal.user_id.to_string());
+    rate_limit::limited(ctx, limit.as_ref(), || dispatch(ctx, req, &principal))
 }
 
 fn dispatch(ctx: &Ctx, req: &Request, p: &Principal) -> Result<Reply> {

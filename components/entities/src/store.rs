@@ -115,7 +115,14 @@ pub fn insert_batch(
     let mut q = Query::new();
     let input = q.bind(jsonb(&rows));
     let owner = q.bind(uuid(owner_id));
-    let log = audit.insert(&mut q, "entity.create", RESOURCE, "input", true, Some(&json!({"batch": true})));
+    let log = audit.insert(
+        &mut q,
+        "entity.create",
+        RESOURCE,
+        "input",
+        true,
+        Some(&json!({"batch": true})),
+    );
     let sql = format!(
         "WITH input AS (SELECT * FROM jsonb_to_recordset({input}) \
            AS x(id uuid, audit_id uuid, ord int, \"type\" text, name text, confidence float8, metadata jsonb)), \
@@ -196,10 +203,20 @@ pub fn update(
     let id = q.bind(uuid(id));
     let kind = nullable(&mut q, patch.kind.clone().map(ParameterValue::Str), "text");
     let name = nullable(&mut q, patch.name.clone().map(ParameterValue::Str), "text");
-    let confidence = nullable(&mut q, patch.confidence.map(ParameterValue::Floating64), "float8");
+    let confidence = nullable(
+        &mut q,
+        patch.confidence.map(ParameterValue::Floating64),
+        "float8",
+    );
     let metadata = nullable(&mut q, metadata.map(jsonb), "jsonb");
     let version = q.bind(ParameterValue::Int64(version));
-    let log = audit.insert_one(&mut q, "entity.update", RESOURCE, "e", Some(&json!({"fields": patch.fields()})));
+    let log = audit.insert_one(
+        &mut q,
+        "entity.update",
+        RESOURCE,
+        "e",
+        Some(&json!({"fields": patch.fields()})),
+    );
     let sql = format!(
         "WITH e AS (UPDATE entities SET type = coalesce({kind}, type), name = coalesce({name}, name), \
            confidence = coalesce({confidence}, confidence), metadata = coalesce({metadata}, metadata), \
@@ -258,22 +275,24 @@ pub fn soft_delete(
     outcome(db, &sql, &q)
 }
 
-/// Delete for good (admin), with the relationships that touch it; `If-Match` holds.
+/// Delete for good (admin); its relationships go with it (`ON DELETE CASCADE`). `If-Match` holds.
 pub fn hard_delete(db: &Db, audit: &Audit, id: &str, if_match: IfMatch) -> Result<Outcome> {
     let mut q = Query::new();
     let id = q.bind(uuid(id));
     let version = expected_version(&mut q, if_match);
-    let log = audit.insert_one(&mut q, "entity.hard_delete", RESOURCE, "e", Some(&json!({"hard": true})));
+    let log = audit.insert_one(
+        &mut q,
+        "entity.hard_delete",
+        RESOURCE,
+        "e",
+        Some(&json!({"hard": true})),
+    );
     let sql = format!(
-        "WITH cur AS (SELECT id, owner_id FROM entities WHERE id = {id} \
-           AND ({version} IS NULL OR version = {version})), \
-         rels AS (DELETE FROM relationships r WHERE (r.source_id = {id} OR r.target_id = {id}) \
-           AND EXISTS (SELECT 1 FROM cur) RETURNING r.id), \
-         e AS (DELETE FROM entities t WHERE t.id = {id} AND ({version} IS NULL OR t.version = {version}) RETURNING t.id), \
+        "WITH e AS (DELETE FROM entities t WHERE t.id = {id} AND ({version} IS NULL OR t.version = {version}) \
+           RETURNING t.id, t.owner_id), \
          log AS ({log}) \
          SELECT jsonb_build_object('found', EXISTS (SELECT 1 FROM entities WHERE id = {id}), \
-           'done', EXISTS (SELECT 1 FROM e), 'owner_id', (SELECT owner_id FROM cur), \
-           'relationships', (SELECT count(*) FROM rels)) AS j"
+           'done', EXISTS (SELECT 1 FROM e), 'owner_id', (SELECT owner_id FROM entities WHERE id = {id})) AS j"
     );
     outcome(db, &sql, &q)
 }
@@ -309,7 +328,10 @@ mod tests {
     fn nullable_binds_typed_nulls() {
         let mut q = Query::new();
         assert_eq!(nullable(&mut q, None, "text"), "$1::text");
-        assert_eq!(nullable(&mut q, Some(ParameterValue::Str("x".into())), "text"), "$2::text");
+        assert_eq!(
+            nullable(&mut q, Some(ParameterValue::Str("x".into())), "text"),
+            "$2::text"
+        );
         assert_eq!(expected_version(&mut q, IfMatch::Never), "$3::int8");
         assert!(matches!(q.params()[2], ParameterValue::Int64(-1)));
     }

@@ -89,7 +89,10 @@ fn health(ctx: &Ctx) -> Reply {
 /// 200 `{status: "up", checks}` when every check is up; otherwise a 503 problem+json naming the
 /// failed checks, with the same `checks` as an extension member.
 fn report(ctx: &Ctx, extra: serde_json::Map<String, Value>) -> Reply {
-    let checks = [("postgres", check_postgres(ctx)), ("redis", check_redis(ctx))];
+    let checks = [
+        ("postgres", check_postgres(ctx)),
+        ("redis", check_redis(ctx)),
+    ];
     let failed: Vec<&str> = checks
         .iter()
         .filter(|(_, c)| !c.is_up())

@@ -41,21 +41,25 @@ mod tests {
     use spingraph_authn_client::{Credential, Role};
     use uuid::Uuid;
 
+    // Built through serde so optional fields added to `Principal` later default to `None`.
     fn principal(role: Role, scopes: &[Scope], credential: Credential) -> Principal {
-        Principal {
-            user_id: Uuid::now_v7(),
-            email: "a@example.com".into(),
-            role,
-            scopes: scopes.to_vec(),
-            credential,
-            token_id: None,
-            expires_at: None,
-        }
+        serde_json::from_value(serde_json::json!({
+            "user_id": Uuid::now_v7(),
+            "email": "a@example.com",
+            "role": role,
+            "scopes": scopes,
+            "credential": credential,
+        }))
+        .expect("a principal")
     }
 
     #[test]
     fn api_key_needs_relationship_scopes() {
-        let p = principal(Role::User, &[Scope::EntitiesRead, Scope::EntitiesWrite], Credential::ApiKey);
+        let p = principal(
+            Role::User,
+            &[Scope::EntitiesRead, Scope::EntitiesWrite],
+            Credential::ApiKey,
+        );
         assert_eq!(require_read(&p).unwrap_err().status(), 403);
         assert_eq!(require_write(&p).unwrap_err().status(), 403);
         let p = principal(Role::User, &[Scope::RelationshipsRead], Credential::ApiKey);
@@ -72,8 +76,16 @@ mod tests {
         let mine = user.user_id.to_string().to_uppercase();
         assert!(require_creator_or_admin(&user, Some(&mine)).is_ok());
         let other = Uuid::now_v7().to_string();
-        assert_eq!(require_creator_or_admin(&user, Some(&other)).unwrap_err().status(), 403);
-        assert_eq!(require_creator_or_admin(&user, None).unwrap_err().status(), 403);
+        assert_eq!(
+            require_creator_or_admin(&user, Some(&other))
+                .unwrap_err()
+                .status(),
+            403
+        );
+        assert_eq!(
+            require_creator_or_admin(&user, None).unwrap_err().status(),
+            403
+        );
         let admin = principal(Role::Admin, Role::Admin.scopes(), Credential::Bearer);
         assert!(require_creator_or_admin(&admin, Some(&other)).is_ok());
     }
@@ -81,10 +93,17 @@ mod tests {
     #[test]
     fn only_admins_restore_and_an_admins_key_needs_the_admin_scope() {
         let user = principal(Role::User, Role::User.scopes(), Credential::Bearer);
-        assert_eq!(require_admin_to(&user, "restore").unwrap_err().status(), 403);
+        assert_eq!(
+            require_admin_to(&user, "restore").unwrap_err().status(),
+            403
+        );
         let admin = principal(Role::Admin, Role::Admin.scopes(), Credential::Bearer);
         assert!(require_admin_to(&admin, "restore").is_ok());
-        let key = principal(Role::Admin, &[Scope::RelationshipsWrite], Credential::ApiKey);
+        let key = principal(
+            Role::Admin,
+            &[Scope::RelationshipsWrite],
+            Credential::ApiKey,
+        );
         assert_eq!(require_admin_to(&key, "restore").unwrap_err().status(), 403);
     }
 }

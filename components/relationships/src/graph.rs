@@ -202,7 +202,9 @@ impl<'a, F: Fn(&str) -> Option<String>> Params<'a, F> {
     }
 
     fn value(&self, name: &str) -> Option<String> {
-        (self.get)(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+        (self.get)(name)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
     }
 
     fn int(&mut self, name: &'static str, default: i32, min: i32, max: i32) -> i32 {
@@ -302,35 +304,83 @@ mod tests {
             let err = NeighborsQuery::parse(params(&[("depth", bad)])).unwrap_err();
             assert_eq!(err.status(), 422, "{bad}");
         }
-        let q = NeighborsQuery::parse(params(&[("depth", "3"), ("direction", "out"), ("limit", "1000"), ("type", "knows")])).unwrap();
-        assert_eq!((q.depth, q.direction, q.limit, q.kind.as_deref()), (3, Direction::Out, 1000, Some("knows")));
+        let q = NeighborsQuery::parse(params(&[
+            ("depth", "3"),
+            ("direction", "out"),
+            ("limit", "1000"),
+            ("type", "knows"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            (q.depth, q.direction, q.limit, q.kind.as_deref()),
+            (3, Direction::Out, 1000, Some("knows"))
+        );
     }
 
     #[test]
     fn neighbors_bad_direction_limit_or_type_is_422_and_garbage_is_400() {
-        assert_eq!(NeighborsQuery::parse(params(&[("direction", "up")])).unwrap_err().status(), 422);
-        assert_eq!(NeighborsQuery::parse(params(&[("limit", "0")])).unwrap_err().status(), 422);
-        assert_eq!(NeighborsQuery::parse(params(&[("limit", "1001")])).unwrap_err().status(), 422);
-        assert_eq!(NeighborsQuery::parse(params(&[("type", "")])).unwrap_err().status(), 422);
-        assert_eq!(NeighborsQuery::parse(params(&[("depth", "two")])).unwrap_err().status(), 400);
+        assert_eq!(
+            NeighborsQuery::parse(params(&[("direction", "up")]))
+                .unwrap_err()
+                .status(),
+            422
+        );
+        assert_eq!(
+            NeighborsQuery::parse(params(&[("limit", "0")]))
+                .unwrap_err()
+                .status(),
+            422
+        );
+        assert_eq!(
+            NeighborsQuery::parse(params(&[("limit", "1001")]))
+                .unwrap_err()
+                .status(),
+            422
+        );
+        assert_eq!(
+            NeighborsQuery::parse(params(&[("type", "")]))
+                .unwrap_err()
+                .status(),
+            422
+        );
+        assert_eq!(
+            NeighborsQuery::parse(params(&[("depth", "two")]))
+                .unwrap_err()
+                .status(),
+            400
+        );
     }
 
     #[test]
     fn path_max_depth_7_is_422_and_6_is_accepted() {
-        let err = PathQuery::parse(params(&[("from", A), ("to", E), ("max_depth", "7")])).unwrap_err();
+        let err =
+            PathQuery::parse(params(&[("from", A), ("to", E), ("max_depth", "7")])).unwrap_err();
         match err {
             ApiError::Validation(errors) => assert_eq!(errors[0].field, "max_depth"),
             other => panic!("{other:?}"),
         }
-        assert_eq!(PathQuery::parse(params(&[("from", A), ("to", E), ("max_depth", "0")])).unwrap_err().status(), 422);
+        assert_eq!(
+            PathQuery::parse(params(&[("from", A), ("to", E), ("max_depth", "0")]))
+                .unwrap_err()
+                .status(),
+            422
+        );
         let q = PathQuery::parse(params(&[("from", A), ("to", E), ("max_depth", "6")])).unwrap();
         assert_eq!((q.max_depth, q.direction), (6, Direction::Out));
     }
 
     #[test]
     fn path_needs_from_and_to_as_uuids() {
-        assert_eq!(PathQuery::parse(params(&[("to", E)])).unwrap_err().status(), 422);
-        assert_eq!(PathQuery::parse(params(&[("from", "x"), ("to", E)])).unwrap_err().status(), 400);
+        assert_eq!(
+            PathQuery::parse(params(&[("to", E)])).unwrap_err().status(),
+            422
+        );
+        assert_eq!(
+            PathQuery::parse(params(&[("from", "x"), ("to", E)]))
+                .unwrap_err()
+                .status(),
+            400
+        );
         let q = PathQuery::parse(params(&[("from", A), ("to", E)])).unwrap();
         assert_eq!((q.from.as_str(), q.to.as_str(), q.max_depth), (A, E, 6));
     }

@@ -117,7 +117,10 @@ impl Changes {
         f.allow("target_id");
         deny_rest(&mut f);
         let metadata = match metadata_patch {
-            None => current.get("metadata").cloned().unwrap_or_else(|| Value::Object(Map::new())),
+            None => current
+                .get("metadata")
+                .cloned()
+                .unwrap_or_else(|| Value::Object(Map::new())),
             Some(Value::Null) => Value::Object(Map::new()),
             Some(p @ Value::Object(_)) => {
                 let mut merged = current
@@ -138,9 +141,8 @@ impl Changes {
             None
         };
         errors.into_result()?;
-        let stored = |field: &str| {
-            ApiError::internal(format!("stored relationship lacks a valid {field}"))
-        };
+        let stored =
+            |field: &str| ApiError::internal(format!("stored relationship lacks a valid {field}"));
         Ok(Changes {
             kind: match kind {
                 Some(k) => k,
@@ -206,8 +208,10 @@ mod tests {
 
     #[test]
     fn new_relationship_defaults_confidence_and_metadata() {
-        let r = NewRelationship::parse(&obj(json!({"source_id": A, "target_id": B, "type": "knows"})))
-            .unwrap();
+        let r = NewRelationship::parse(&obj(
+            json!({"source_id": A, "target_id": B, "type": "knows"}),
+        ))
+        .unwrap();
         assert_eq!(r.confidence, 1.0);
         assert!(r.metadata.is_empty());
         assert_eq!(r.kind, "knows");
@@ -215,8 +219,9 @@ mod tests {
 
     #[test]
     fn self_loop_is_rejected_on_target_id() {
-        let err = NewRelationship::parse(&obj(json!({"source_id": A, "target_id": A, "type": "x"})))
-            .unwrap_err();
+        let err =
+            NewRelationship::parse(&obj(json!({"source_id": A, "target_id": A, "type": "x"})))
+                .unwrap_err();
         assert_eq!(fields(err), vec!["target_id"]);
     }
 
@@ -228,7 +233,14 @@ mod tests {
         .unwrap_err();
         assert_eq!(
             fields(err),
-            vec!["source_id", "target_id", "type", "confidence", "metadata.k", "extra"]
+            vec![
+                "source_id",
+                "target_id",
+                "type",
+                "confidence",
+                "metadata.k",
+                "extra"
+            ]
         );
     }
 
@@ -255,7 +267,10 @@ mod tests {
         .unwrap();
         assert_eq!(c.kind, "knows");
         assert_eq!(c.confidence, 0.9);
-        assert_eq!(Value::Object(c.metadata), json!({"b": {"c": 5, "d": 3}, "e": [1]}));
+        assert_eq!(
+            Value::Object(c.metadata),
+            json!({"b": {"c": 5, "d": 3}, "e": [1]})
+        );
     }
 
     #[test]
@@ -274,7 +289,10 @@ mod tests {
             &obj(json!({"source_id": B, "type": null, "confidence": null, "colour": 1, "version": 3})),
         )
         .unwrap_err();
-        assert_eq!(fields(err), vec!["type", "confidence", "source_id", "version", "colour"]);
+        assert_eq!(
+            fields(err),
+            vec!["type", "confidence", "source_id", "version", "colour"]
+        );
     }
 
     #[test]

@@ -8,12 +8,18 @@ pub mod input;
 pub mod relationship;
 pub mod sql;
 
-use spin_sdk::http::{Request, Response};
-use spingraph_guest::{ApiError, Ctx, Reply, Result, serve};
+use spin_sdk::http::Request;
+use spingraph_authn_client::Principal;
+use spingraph_guest::{ApiError, Ctx, Reply, Result, rate_limit};
+#[cfg(target_arch = "wasm32")]
+use {spin_sdk::http::Response, spingraph_guest::serve};
 
 /// The component's name in spin.toml (logs, `/v1/health`).
 pub const COMPONENT: &str = "relationships";
 
+// Exported only for wasm: natively (unit tests) the `wasi:http/incoming-handler` export symbol
+// is not a valid linker symbol name.
+#[cfg(target_arch = "wasm32")]
 #[spin_sdk::http_component]
 fn handle(req: Request) -> Response {
     serve(COMPONENT, req, route)
@@ -41,13 +47,20 @@ pub fn group(path: &str) -> Option<Group> {
     }
 }
 
-fn route(ctx: &Ctx, req: &Request) -> Result<Reply> {
+/// Authenticate, count the request against the caller's rate limit (per principal, in Redis),
+/// then dispatch to the route group; the `RateLimit-*` headers go on every answer after that.
+pub fn route(ctx: &Ctx, req: &Request) -> Result<Reply> {
     let principal = spingraph_authn_client::authenticate_ctx(ctx, req)?;
+    let limit = rate_limit::api(ctx, &principal.user_id.to_string());
+    rate_limit::limited(ctx, limit.as_ref(), || dispatch(ctx, req, &principal))
+}
+
+fn dispatch(ctx: &Ctx, req: &Request, principal: &Principal) -> Result<Reply> {
     let segments = ctx.segments();
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
     match group(&ctx.path) {
-        Some(Group::Relationships) => relationship::route(ctx, req, &principal, &segments),
-        Some(Group::Graph) => graph::route(ctx, &principal, &segments),
+        Some(Group::Relationships) => relationship::route(ctx, req, principal, &segments),
+        Some(Group::Graph) => graph::route(ctx, principal, &segments),
         None => Err(ApiError::not_found("No such route.")),
     }
 }
@@ -59,7 +72,10 @@ mod tests {
     #[test]
     fn paths_map_to_their_route_group() {
         assert_eq!(group("/v1/relationships"), Some(Group::Relationships));
-        assert_eq!(group("/v1/relationships/0192e4a0-0000-7000-8000-000000000001"), Some(Group::Relationships));
+        assert_eq!(
+            group("/v1/relationships/0192e4a0-0000-7000-8000-000000000001"),
+            Some(Group::Relationships)
+        );
         assert_eq!(group("/v1/graph/neighbors/x"), Some(Group::Graph));
         assert_eq!(group("/v1/graph"), Some(Group::Graph));
         assert_eq!(group("/v1/graphs"), None);

@@ -51,10 +51,14 @@ pub fn route(ctx: &Ctx, req: &Request, caller: &Principal, segments: &[&str]) ->
                 "GET" | "HEAD" => get(ctx, req, caller, &id),
                 "PATCH" => update(ctx, req, caller, &id),
                 "DELETE" => delete(ctx, req, caller, &id),
-                _ => Err(ApiError::MethodNotAllowed(&["GET", "HEAD", "PATCH", "DELETE"])),
+                _ => Err(ApiError::MethodNotAllowed(&[
+                    "GET", "HEAD", "PATCH", "DELETE",
+                ])),
             }
         }
-        ("POST", [id, action]) if *action == "restore" => restore(ctx, caller, &relationship_id(id)?),
+        ("POST", [id, action]) if *action == "restore" => {
+            restore(ctx, caller, &relationship_id(id)?)
+        }
         (_, [_, action]) if *action == "restore" => Err(ApiError::MethodNotAllowed(&["POST"])),
         _ => Err(ApiError::not_found("No such route.")),
     }
@@ -85,10 +89,20 @@ fn create(ctx: &Ctx, req: &Request, caller: &Principal) -> Result<Reply> {
         ParameterValue::Jsonb(Value::Object(new.metadata).to_string().into_bytes()),
         ParameterValue::Uuid(caller.user_id.to_string()),
     ]);
-    let sql = audited(ctx, caller, &mut q, sql::INSERT, "relationship.create", None);
-    let out: Value = Db::connect(ctx)?
-        .value(&sql, q.params())
-        .map_err(|e| duplicate_as(e, "An active relationship with this source, target and type already exists."))?;
+    let sql = audited(
+        ctx,
+        caller,
+        &mut q,
+        sql::INSERT,
+        "relationship.create",
+        None,
+    );
+    let out: Value = Db::connect(ctx)?.value(&sql, q.params()).map_err(|e| {
+        duplicate_as(
+            e,
+            "An active relationship with this source, target and type already exists.",
+        )
+    })?;
     let mut errors = Errors::new();
     for (end, field) in [("source", "source_id"), ("target", "target_id")] {
         if out[end] != Value::Bool(true) {
@@ -175,10 +189,20 @@ fn update(ctx: &Ctx, req: &Request, caller: &Principal, id: &str) -> Result<Repl
         ParameterValue::Int64(version),
     ]);
     let details = json!({ "fields": changed });
-    let sql = audited(ctx, caller, &mut q, sql::UPDATE, "relationship.update", Some(&details));
-    let rel: Value = db
-        .value(&sql, q.params())
-        .map_err(|e| duplicate_as(e, "An active relationship with this source, target and type already exists."))?;
+    let sql = audited(
+        ctx,
+        caller,
+        &mut q,
+        sql::UPDATE,
+        "relationship.update",
+        Some(&details),
+    );
+    let rel: Value = db.value(&sql, q.params()).map_err(|e| {
+        duplicate_as(
+            e,
+            "An active relationship with this source, target and type already exists.",
+        )
+    })?;
     if rel.is_null() {
         // It changed (or was deleted) between our read and our write.
         return Err(match condition {
@@ -242,10 +266,20 @@ fn restore(ctx: &Ctx, caller: &Principal, id: &str) -> Result<Reply> {
     access::require_write(caller)?;
     access::require_admin_to(caller, "restore relationships")?;
     let mut q = bind(vec![ParameterValue::Uuid(id.to_string())]);
-    let sql = audited(ctx, caller, &mut q, sql::RESTORE, "relationship.restore", None);
-    let out = Db::connect(ctx)?
-        .value(&sql, q.params())
-        .map_err(|e| duplicate_as(e, "An active relationship with this source, target and type exists; delete it first."))?;
+    let sql = audited(
+        ctx,
+        caller,
+        &mut q,
+        sql::RESTORE,
+        "relationship.restore",
+        None,
+    );
+    let out = Db::connect(ctx)?.value(&sql, q.params()).map_err(|e| {
+        duplicate_as(
+            e,
+            "An active relationship with this source, target and type exists; delete it first.",
+        )
+    })?;
     if out["found"] != Value::Bool(true) {
         return Err(not_found());
     }
@@ -311,9 +345,8 @@ fn audited(
     details: Option<&Value>,
 ) -> String {
     let actor = caller.user_id.to_string();
-    let log = Audit::new(Some(&actor), &ctx.request_id).insert_one(
-        q, action, RESOURCE, "r", details,
-    );
+    let log =
+        Audit::new(Some(&actor), &ctx.request_id).insert_one(q, action, RESOURCE, "r", details);
     statement.replace(sql::AUDIT, &log)
 }
 

@@ -113,5 +113,6 @@ fn from_wit(p: wit::Principal) -> Result<Principal, AuthError> {
         },
         token_id: p.token_id,
         expires_at: p.expires_at,
+        session_id: p.session_id.and_then(|s| uuid::Uuid::parse_str(&s).ok()),
     })
 }

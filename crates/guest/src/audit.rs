@@ -107,7 +107,11 @@ mod tests {
     #[test]
     fn batch_audit_uses_per_row_ids_and_anonymous_actor_is_null() {
         let mut q = Query::new();
-        let sql = Audit::new(None, "rid").insert(&mut q, "entity.create", "entity", "ins", true, None);
-        assert!(sql.contains("SELECT ins.audit_id, NULL::uuid, $1::text"), "{sql}");
+        let sql =
+            Audit::new(None, "rid").insert(&mut q, "entity.create", "entity", "ins", true, None);
+        assert!(
+            sql.contains("SELECT ins.audit_id, NULL::uuid, $1::text"),
+            "{sql}"
+        );
     }
 }

@@ -35,7 +35,9 @@ pub fn parse_json<T: DeserializeOwned>(
         });
     }
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::bad_request("The request body is empty; JSON expected."));
+        return Err(ApiError::bad_request(
+            "The request body is empty; JSON expected.",
+        ));
     }
     let de = &mut serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut *de).map_err(json_error)?;
@@ -147,12 +149,21 @@ mod tests {
     fn oversized_body_is_413() {
         let body = vec![b' '; DEFAULT_LIMIT + 1];
         let err = parse_json::<Item>(Some("application/json"), &body, DEFAULT_LIMIT).unwrap_err();
-        assert_eq!(err, ApiError::PayloadTooLarge { limit: DEFAULT_LIMIT });
+        assert_eq!(
+            err,
+            ApiError::PayloadTooLarge {
+                limit: DEFAULT_LIMIT
+            }
+        );
     }
 
     #[test]
     fn wrong_or_missing_content_type_is_415() {
-        for ct in [None, Some("text/plain"), Some("application/x-www-form-urlencoded")] {
+        for ct in [
+            None,
+            Some("text/plain"),
+            Some("application/x-www-form-urlencoded"),
+        ] {
             let err = parse_json::<Item>(ct, br#"{"name":"a"}"#, DEFAULT_LIMIT).unwrap_err();
             assert_eq!(err.status(), 415);
         }
@@ -162,7 +173,13 @@ mod tests {
 
     #[test]
     fn malformed_json_is_400() {
-        for body in ["{", "{\"name\":}", "", "{\"name\":\"a\",", "{\"name\":\"a\"} x"] {
+        for body in [
+            "{",
+            "{\"name\":}",
+            "",
+            "{\"name\":\"a\",",
+            "{\"name\":\"a\"} x",
+        ] {
             assert_eq!(parse(body).unwrap_err().status(), 400, "{body}");
         }
     }

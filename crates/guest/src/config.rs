@@ -89,7 +89,11 @@ impl Config {
     /// `true`/`1`/`yes`/`on` (any case) is true; anything else, unset or unreadable is false.
     pub fn flag(&self, name: &str) -> bool {
         matches!(
-            self.get(name).ok().flatten().map(|v| v.trim().to_ascii_lowercase()).as_deref(),
+            self.get(name)
+                .ok()
+                .flatten()
+                .map(|v| v.trim().to_ascii_lowercase())
+                .as_deref(),
             Some("true" | "1" | "yes" | "on")
         )
     }
@@ -129,7 +133,12 @@ mod tests {
 
     #[test]
     fn flags_lists_and_numbers_parse() {
-        let c = Config::fixed(&[("debug", "True"), ("o", " a, ,b "), ("n", "12"), ("bad", "x")]);
+        let c = Config::fixed(&[
+            ("debug", "True"),
+            ("o", " a, ,b "),
+            ("n", "12"),
+            ("bad", "x"),
+        ]);
         assert!(c.flag("debug"));
         assert!(!c.flag("nope"));
         assert_eq!(c.list("o").unwrap(), vec!["a", "b"]);

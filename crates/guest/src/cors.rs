@@ -4,7 +4,8 @@
 use crate::reply::Reply;
 
 pub const ALLOWED_METHODS: &str = "GET, POST, PUT, PATCH, DELETE, OPTIONS";
-pub const ALLOWED_HEADERS: &str = "authorization, content-type, x-request-id, x-csrf-token, x-api-key, if-match, if-none-match";
+pub const ALLOWED_HEADERS: &str =
+    "authorization, content-type, x-request-id, x-csrf-token, x-api-key, if-match, if-none-match";
 pub const EXPOSED_HEADERS: &str = "x-request-id, etag, location, retry-after, ratelimit-limit, ratelimit-remaining, ratelimit-reset";
 pub const MAX_AGE_SECS: u32 = 600;
 
@@ -101,7 +102,10 @@ mod tests {
             r.header_value("access-control-allow-origin"),
             Some("https://app.example.com")
         );
-        assert_eq!(r.header_value("access-control-allow-credentials"), Some("true"));
+        assert_eq!(
+            r.header_value("access-control-allow-credentials"),
+            Some("true")
+        );
         assert_eq!(r.header_value("vary"), Some("Origin"));
     }
 
@@ -128,8 +132,16 @@ mod tests {
     fn preflight_for_allowed_origin_lists_methods_and_headers() {
         let p = cors(&["https://app.example.com"]).preflight("https://app.example.com");
         assert_eq!(p.status(), 204);
-        assert!(p.header_value("access-control-allow-methods").unwrap().contains("PATCH"));
-        assert!(p.header_value("access-control-allow-headers").unwrap().contains("x-csrf-token"));
+        assert!(
+            p.header_value("access-control-allow-methods")
+                .unwrap()
+                .contains("PATCH")
+        );
+        assert!(
+            p.header_value("access-control-allow-headers")
+                .unwrap()
+                .contains("x-csrf-token")
+        );
         assert!(is_preflight("OPTIONS", Some("o"), Some("POST")));
         assert!(!is_preflight("OPTIONS", Some("o"), None));
     }

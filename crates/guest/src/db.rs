@@ -7,7 +7,8 @@
 //! SELECT coalesce(jsonb_agg(x), '[]'::jsonb) AS j FROM (...) x               -- one row, [] when empty
 //! ```
 //!
-//! (`row_to_json`/`json_agg` give `json`, which Spin does not decode: use the `jsonb` forms.)
+//! (`row_to_json`/`json_agg` give `json`, which Spin 4.0.2 hands over as `unsupported` raw bytes;
+//! [`decode_json_cell`] accepts those too, but prefer the `jsonb` forms.)
 //! Postgres errors map to statuses: connection → 503, unique violation → 409, check/foreign-key/data
 //! errors → 422, anything else → 500.
 
@@ -150,9 +151,9 @@ pub fn map_pg_error(err: &PgError) -> ApiError {
             let field = constraint(err).unwrap_or("body").to_string();
             match code {
                 "23505" => ApiError::conflict("A resource with these values already exists."),
-                "23514" | "23502" | "23503" | "23P01" => ApiError::Validation(vec![
-                    FieldError::new(field, "violates a data constraint"),
-                ]),
+                "23514" | "23502" | "23503" | "23P01" => {
+                    ApiError::Validation(vec![FieldError::new(field, "violates a data constraint")])
+                }
                 "40001" | "40P01" => {
                     ApiError::conflict("A concurrent update interfered; retry the request.")
                 }
@@ -219,7 +220,10 @@ mod tests {
     #[test]
     fn other_errors_are_500_bugs() {
         assert_eq!(map_pg_error(&db_error("42P01", None)).status(), 500);
-        assert_eq!(map_pg_error(&PgError::Other("spin-compat".into())).status(), 500);
+        assert_eq!(
+            map_pg_error(&PgError::Other("spin-compat".into())).status(),
+            500
+        );
     }
 
     #[test]

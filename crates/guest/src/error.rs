@@ -261,7 +261,13 @@ impl ApiError {
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}: {}", self.status(), self.title(), self.detail(true))
+        write!(
+            f,
+            "{} {}: {}",
+            self.status(),
+            self.title(),
+            self.detail(true)
+        )
     }
 }
 

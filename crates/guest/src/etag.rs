@@ -10,7 +10,10 @@ pub fn etag(id: &str, version: i64) -> String {
 
 /// The ETag of a resource rendered as JSON with `id` and `version` fields.
 pub fn of(resource: &Value) -> Option<String> {
-    Some(etag(resource.get("id")?.as_str()?, resource.get("version")?.as_i64()?))
+    Some(etag(
+        resource.get("id")?.as_str()?,
+        resource.get("version")?.as_i64()?,
+    ))
 }
 
 /// What an `If-Match` header asks of a write to resource `id`.
@@ -108,7 +111,10 @@ mod tests {
         assert_eq!(if_match(None, ID), IfMatch::Absent);
         assert_eq!(if_match(Some("*"), ID), IfMatch::Any);
         assert_eq!(if_match(Some(&etag(ID, 4)), ID), IfMatch::Version(4));
-        assert_eq!(if_match(Some(&format!("W/{}", etag(ID, 4))), ID), IfMatch::Version(4));
+        assert_eq!(
+            if_match(Some(&format!("W/{}", etag(ID, 4))), ID),
+            IfMatch::Version(4)
+        );
         assert_eq!(if_match(Some("\"other.4\""), ID), IfMatch::Never);
         assert_eq!(if_match(Some("garbage"), ID), IfMatch::Never);
         assert!(IfMatch::Version(4).allows(4));

@@ -134,7 +134,9 @@ mod tests {
     #[test]
     fn internal_error_hides_detail_unless_debug_variable() {
         let req = request(Method::Get, &[]);
-        let hidden = respond(&ctx(&req, &[]), &req, |_, _| Err(ApiError::internal("SQL: x")));
+        let hidden = respond(&ctx(&req, &[]), &req, |_, _| {
+            Err(ApiError::internal("SQL: x"))
+        });
         assert!(!String::from_utf8_lossy(hidden.body()).contains("SQL"));
         let shown = respond(&ctx(&req, &[("debug", "true")]), &req, |_, _| {
             Err(ApiError::internal("SQL: x"))

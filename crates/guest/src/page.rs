@@ -120,7 +120,9 @@ impl Cursor {
 
     /// Decode and check an opaque cursor against `sort`; `None` when it is not one of ours.
     pub fn decode(raw: &str, sort: &Sort) -> Option<Cursor> {
-        let bytes = URL_SAFE_NO_PAD.decode(raw.trim().trim_end_matches('=')).ok()?;
+        let bytes = URL_SAFE_NO_PAD
+            .decode(raw.trim().trim_end_matches('='))
+            .ok()?;
         let cursor: Cursor = serde_json::from_slice(&bytes).ok()?;
         validate::uuid_str(&cursor.id)?;
         if cursor.sort != sort.as_param() {
@@ -193,7 +195,10 @@ impl PageRequest {
                 let names: Vec<&str> = keys.iter().map(|k| k.name).collect();
                 errors.push(
                     "sort",
-                    format!("must be one of {} (prefix - for descending)", names.join(", ")),
+                    format!(
+                        "must be one of {} (prefix - for descending)",
+                        names.join(", ")
+                    ),
                 );
                 None
             }),
@@ -362,10 +367,17 @@ mod tests {
 
     const ID: &str = "0192e4a0-0000-7000-8000-000000000001";
 
-    fn parse(limit: Option<&str>, sort: Option<&str>, cursor: Option<&str>) -> (Option<PageRequest>, Vec<String>) {
+    fn parse(
+        limit: Option<&str>,
+        sort: Option<&str>,
+        cursor: Option<&str>,
+    ) -> (Option<PageRequest>, Vec<String>) {
         let mut errors = Errors::new();
         let p = PageRequest::parse(limit, sort, cursor, KEYS, Sort::desc(&KEYS[0]), &mut errors);
-        (p, errors.as_slice().iter().map(|e| e.field.clone()).collect())
+        (
+            p,
+            errors.as_slice().iter().map(|e| e.field.clone()).collect(),
+        )
     }
 
     #[test]
@@ -399,7 +411,11 @@ mod tests {
         let page = p.page(rows);
         assert_eq!(page.items.len(), 2);
         let cursor = page.next_cursor.unwrap();
-        assert!(cursor.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+        assert!(
+            cursor
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        );
         let next = parse(Some("2"), Some("name"), Some(&cursor)).0.unwrap();
         assert_eq!(next.after.as_ref().unwrap().key, json!("b"));
         // the same cursor under another sort is rejected
@@ -410,7 +426,9 @@ mod tests {
     #[test]
     fn last_page_has_no_next_cursor() {
         let p = parse(Some("2"), None, None).0.unwrap();
-        let page = p.page(vec![json!({"id": ID, "created_at": "2026-01-01T00:00:00.000000Z"})]);
+        let page = p.page(vec![
+            json!({"id": ID, "created_at": "2026-01-01T00:00:00.000000Z"}),
+        ]);
         assert_eq!(page.next_cursor, None);
         let body = serde_json::to_value(&page).unwrap();
         assert_eq!(body["next_cursor"], Value::Null);

@@ -1,1 +1,211 @@
-//! Redis-backed rate limiting shared by every component (owned by H5; stub until filled).
+//! Rate limiting in Redis, shared by every instance and replica: a fixed one-minute window per
+//! bucket, counted by one `EVAL` round trip (INCR, EXPIRE on the first hit, TTL). Two policies:
+//! - login (`POST /token`, `/session`, `/register`, `/refresh`): per client IP,
+//!   `login_rate_limit_per_minute` (default 5); Redis down → 503 (fail closed: an attacker must
+//!   not get unlimited password guesses by knocking Redis over);
+//! - api (everything authenticated): per principal, `api_rate_limit_per_minute` (default 600);
+//!   Redis down → not limited (SPEC §6: Postgres-only work keeps working), logged.
+//!
+//! ```ignore
+//! let limit = rate_limit::api(ctx, &principal.user_id.to_string());
+//! rate_limit::limited(ctx, limit.as_ref(), || handler(ctx, req))
+//! ```
+
+use serde_json::json;
+use spin_sdk::redis::{Connection, RedisParameter, RedisResult};
+
+use crate::context::Ctx;
+use crate::error::{ApiError, Result};
+use crate::kv;
+use crate::reply::Reply;
+
+/// The window every limit is counted over.
+pub const WINDOW_SECS: u64 = 60;
+pub const LOGIN_LIMIT_VAR: &str = "login_rate_limit_per_minute";
+pub const API_LIMIT_VAR: &str = "api_rate_limit_per_minute";
+pub const DEFAULT_LOGIN_LIMIT: u64 = 5;
+pub const DEFAULT_API_LIMIT: u64 = 600;
+
+/// `EVAL SCRIPT 1 <key> <window>` → `{count, seconds until the window resets}`.
+const SCRIPT: &str = "\
+local n = redis.call('INCR', KEYS[1]) \
+local ttl = redis.call('TTL', KEYS[1]) \
+if n == 1 or ttl < 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]) ttl = tonumber(ARGV[1]) end \
+return {n, ttl}";
+
+/// One counted request: what the `RateLimit-*` headers report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub limit: u64,
+    pub remaining: u64,
+    /// Seconds until the window resets.
+    pub reset_secs: u64,
+    pub exceeded: bool,
+}
+
+impl RateLimit {
+    /// From the bucket's count after this request.
+    pub fn from_count(limit: u64, count: u64, reset_secs: u64) -> RateLimit {
+        RateLimit {
+            limit,
+            remaining: limit.saturating_sub(count),
+            reset_secs: reset_secs.max(1),
+            exceeded: count > limit,
+        }
+    }
+
+    /// `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset` (and `Retry-After` when
+    /// exceeded).
+    pub fn apply(&self, reply: &mut Reply) {
+        reply.set_header("ratelimit-limit", &self.limit.to_string());
+        reply.set_header("ratelimit-remaining", &self.remaining.to_string());
+        reply.set_header("ratelimit-reset", &self.reset_secs.to_string());
+        if self.exceeded {
+            reply.set_header("retry-after", &self.reset_secs.to_string());
+        }
+    }
+
+    pub fn error(&self) -> ApiError {
+        ApiError::TooManyRequests {
+            retry_after_secs: self.reset_secs,
+        }
+    }
+}
+
+/// Count one request in `key`'s window.
+pub fn hit(conn: &Connection, key: &str, limit: u64) -> Result<RateLimit> {
+    let args = [
+        RedisParameter::Binary(SCRIPT.as_bytes().to_vec()),
+        RedisParameter::Int64(1),
+        RedisParameter::Binary(key.as_bytes().to_vec()),
+        RedisParameter::Int64(WINDOW_SECS as i64),
+    ];
+    let results = conn
+        .execute("EVAL", &args)
+        .map_err(|e| kv::map_redis_error(&e))?;
+    match results.as_slice() {
+        [RedisResult::Int64(count), RedisResult::Int64(ttl), ..] => Ok(RateLimit::from_count(
+            limit,
+            (*count).max(0) as u64,
+            (*ttl).max(1) as u64,
+        )),
+        other => Err(ApiError::unavailable(
+            "Redis",
+            format!("unexpected rate-limit answer: {other:?}"),
+        )),
+    }
+}
+
+/// The bucket key. The limit is part of it so deployments (and test runs) that share a Redis
+/// but configure different limits never count into each other's windows.
+pub fn key(policy: &str, limit: u64, subject: &str) -> String {
+    format!("ratelimit:{policy}:{limit}:{subject}")
+}
+
+/// The login policy, per client IP. Redis unavailable → `Err(503)`.
+pub fn login(ctx: &Ctx) -> Result<RateLimit> {
+    let limit = ctx
+        .config
+        .parse_or(LOGIN_LIMIT_VAR, DEFAULT_LOGIN_LIMIT)?
+        .max(1);
+    let ip = ctx.client_ip().unwrap_or_else(|| "unknown".to_string());
+    let conn = kv::connect(ctx)?;
+    hit(&conn, &key("login", limit, &ip), limit)
+}
+
+/// The api policy, per principal. Redis unavailable → `None` (not limited; logged).
+pub fn api(ctx: &Ctx, principal_id: &str) -> Option<RateLimit> {
+    let attempt = || -> Result<RateLimit> {
+        let limit = ctx
+            .config
+            .parse_or(API_LIMIT_VAR, DEFAULT_API_LIMIT)?
+            .max(1);
+        let conn = kv::connect(ctx)?;
+        hit(&conn, &key("api", limit, principal_id), limit)
+    };
+    match attempt() {
+        Ok(limit) => Some(limit),
+        Err(err) => {
+            ctx.warn(
+                "rate limit skipped: redis unavailable",
+                json!({"error": err.internal_detail().unwrap_or_else(|| err.to_string())}),
+            );
+            None
+        }
+    }
+}
+
+/// Run `handler` unless the limit is exceeded (429), rendering its error here so the
+/// `RateLimit-*` headers go on every answer, errors included.
+pub fn limited(
+    ctx: &Ctx,
+    limit: Option<&RateLimit>,
+    handler: impl FnOnce() -> Result<Reply>,
+) -> Result<Reply> {
+    let result = match limit {
+        Some(l) if l.exceeded => Err(l.error()),
+        _ => handler(),
+    };
+    let mut reply = result.unwrap_or_else(|err| crate::render_error(ctx, &err));
+    if let Some(l) = limit {
+        l.apply(&mut reply);
+    }
+    Ok(reply)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use spin_sdk::http::{Method, Request};
+
+    #[test]
+    fn counts_within_the_limit_leave_remaining() {
+        let l = RateLimit::from_count(5, 1, 60);
+        assert_eq!((l.remaining, l.exceeded), (4, false));
+        let l = RateLimit::from_count(5, 5, 12);
+        assert_eq!((l.remaining, l.exceeded, l.reset_secs), (0, false, 12));
+    }
+
+    #[test]
+    fn the_request_after_the_limit_is_exceeded() {
+        let l = RateLimit::from_count(5, 6, 30);
+        assert!(l.exceeded);
+        assert_eq!(l.remaining, 0);
+        assert_eq!(
+            l.error(),
+            ApiError::TooManyRequests {
+                retry_after_secs: 30
+            }
+        );
+    }
+
+    #[test]
+    fn limited_reply_carries_ratelimit_headers_and_retry_after() {
+        let req = Request::builder()
+            .method(Method::Post)
+            .uri("/v1/auth/token")
+            .build();
+        let ctx = Ctx::build("auth", &req, Config::fixed(&[]));
+        let over = RateLimit::from_count(5, 7, 42);
+        let reply = limited(&ctx, Some(&over), || panic!("handler must not run")).unwrap();
+        assert_eq!(reply.status(), 429);
+        assert_eq!(reply.header_value("retry-after"), Some("42"));
+        assert_eq!(reply.header_value("ratelimit-limit"), Some("5"));
+        assert_eq!(reply.header_value("ratelimit-remaining"), Some("0"));
+        assert_eq!(reply.header_value("ratelimit-reset"), Some("42"));
+
+        let under = RateLimit::from_count(5, 2, 42);
+        let reply = limited(&ctx, Some(&under), || Err(ApiError::unauthorized("no"))).unwrap();
+        assert_eq!(reply.status(), 401);
+        assert_eq!(reply.header_value("ratelimit-remaining"), Some("3"));
+        assert_eq!(reply.header_value("retry-after"), None);
+    }
+
+    #[test]
+    fn bucket_keys_separate_policies_limits_and_subjects() {
+        assert_eq!(key("login", 5, "127.0.0.1"), "ratelimit:login:5:127.0.0.1");
+        assert_ne!(key("login", 5, "a"), key("api", 5, "a"));
+        assert_ne!(key("login", 5, "a"), key("login", 6, "a"));
+    }
+}

@@ -237,6 +237,17 @@ impl<'a> Fields<'a> {
         self.seen.push(key);
     }
 
+    /// One "is read-only" error per key of `keys` the client sent (server-owned fields such as
+    /// `id`, `version`, `created_at`), so [`Fields::deny_unknown`] does not call them unknown.
+    pub fn read_only(&mut self, keys: &[&'static str]) {
+        for key in keys {
+            if self.has(key) {
+                self.allow(key);
+                self.error(key, "is read-only");
+            }
+        }
+    }
+
     /// One error per key that no reader asked for.
     pub fn deny_unknown(&mut self) {
         let unknown: Vec<String> = self
@@ -330,7 +341,9 @@ pub fn metadata(errors: &mut Errors, field: &str, value: &Value) -> Option<Map<S
         return None;
     };
     let before = errors.len();
-    let size = serde_json::to_string(value).map(|s| s.len()).unwrap_or(usize::MAX);
+    let size = serde_json::to_string(value)
+        .map(|s| s.len())
+        .unwrap_or(usize::MAX);
     if size > METADATA_MAX_BYTES {
         errors.push(
             field,
@@ -377,11 +390,14 @@ impl MetadataWalk<'_> {
                         );
                     }
                     if key.is_empty() {
-                        self.errors.push(child_path.clone(), "key must not be empty");
+                        self.errors
+                            .push(child_path.clone(), "key must not be empty");
                     }
                     if has_control(key) {
-                        self.errors
-                            .push(child_path.clone(), "key must not contain control characters");
+                        self.errors.push(
+                            child_path.clone(),
+                            "key must not contain control characters",
+                        );
                     }
                     self.value(&child_path, child, depth + 1);
                 }
@@ -417,13 +433,65 @@ impl MetadataWalk<'_> {
     }
 }
 
+/// RFC 7396 JSON merge patch: apply `patch` to `target` (`null` removes a key, objects merge
+/// recursively, anything else replaces).
+pub fn merge_patch(target: &mut Value, patch: &Value) {
+    let Value::Object(patch) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = Value::Object(Map::new());
+    }
+    if let Value::Object(map) = target {
+        for (key, value) in patch {
+            if value.is_null() {
+                map.remove(key);
+            } else {
+                merge_patch(map.entry(key.clone()).or_insert(Value::Null), value);
+            }
+        }
+    }
+}
+
+/// The metadata after a merge patch of `field`: `null` clears it, an object merges into
+/// `current` (RFC 7396), anything else is an error; the result obeys [`metadata`]'s limits.
+pub fn patched_metadata(
+    errors: &mut Errors,
+    field: &str,
+    current: Option<&Value>,
+    patch: &Value,
+) -> Option<Map<String, Value>> {
+    let mut merged = match current {
+        Some(v @ Value::Object(_)) => v.clone(),
+        _ => Value::Object(Map::new()),
+    };
+    match patch {
+        Value::Null => merged = Value::Object(Map::new()),
+        Value::Object(_) => merge_patch(&mut merged, patch),
+        _ => {
+            errors.push(field, "must be a JSON object (a merge patch) or null");
+            return None;
+        }
+    }
+    metadata(errors, field, &merged)
+}
+
 /// An RFC 3339 date-time (`2026-01-02T03:04:05Z`, fraction and offset optional) or a date
 /// (`2026-01-02`), checked by shape and ranges; Postgres parses the accepted text.
 pub fn is_rfc3339(raw: &str) -> bool {
     let b = raw.as_bytes();
-    let digits = |r: std::ops::Range<usize>| b.get(r.clone()).is_some_and(|s| s.iter().all(u8::is_ascii_digit));
+    let digits = |r: std::ops::Range<usize>| {
+        b.get(r.clone())
+            .is_some_and(|s| s.iter().all(u8::is_ascii_digit))
+    };
     let num = |r: std::ops::Range<usize>| raw[r].parse::<u32>().unwrap_or(99);
-    if b.len() < 10 || !digits(0..4) || b[4] != b'-' || !digits(5..7) || b[7] != b'-' || !digits(8..10)
+    if b.len() < 10
+        || !digits(0..4)
+        || b[4] != b'-'
+        || !digits(5..7)
+        || b[7] != b'-'
+        || !digits(8..10)
     {
         return false;
     }
@@ -499,14 +567,22 @@ mod tests {
 
     #[test]
     fn every_broken_field_is_collected_and_named() {
-        let names = fields_named(json!({"type": "", "name": 5, "confidence": 1.01, "metadata": [], "colour": "red"}));
-        assert_eq!(names, vec!["type", "name", "confidence", "metadata", "colour"]);
+        let names = fields_named(
+            json!({"type": "", "name": 5, "confidence": 1.01, "metadata": [], "colour": "red"}),
+        );
+        assert_eq!(
+            names,
+            vec!["type", "name", "confidence", "metadata", "colour"]
+        );
     }
 
     #[test]
     fn missing_type_and_name_are_required() {
         assert_eq!(fields_named(json!({})), vec!["type", "name"]);
-        assert_eq!(fields_named(json!({"type": null, "name": null})), vec!["type", "name"]);
+        assert_eq!(
+            fields_named(json!({"type": null, "name": null})),
+            vec!["type", "name"]
+        );
     }
 
     #[test]
@@ -514,35 +590,87 @@ mod tests {
         let ok_type = "é".repeat(64);
         let long_type = "a".repeat(65);
         assert!(fields_of(json!({"type": ok_type, "name": "x".repeat(512)})).is_empty());
-        assert_eq!(fields_named(json!({"type": long_type, "name": "x".repeat(513)})), vec!["type", "name"]);
-        assert_eq!(fields_named(json!({"type": "   ", "name": "a"})), vec!["type"]);
+        assert_eq!(
+            fields_named(json!({"type": long_type, "name": "x".repeat(513)})),
+            vec!["type", "name"]
+        );
+        assert_eq!(
+            fields_named(json!({"type": "   ", "name": "a"})),
+            vec!["type"]
+        );
     }
 
     #[test]
     fn control_characters_in_name_are_rejected() {
-        assert_eq!(fields_named(json!({"type": "t", "name": "a\u{0}b"})), vec!["name"]);
-        assert_eq!(fields_named(json!({"type": "t\u{7}", "name": "ab"})), vec!["type"]);
+        assert_eq!(
+            fields_named(json!({"type": "t", "name": "a\u{0}b"})),
+            vec!["name"]
+        );
+        assert_eq!(
+            fields_named(json!({"type": "t\u{7}", "name": "ab"})),
+            vec!["type"]
+        );
     }
 
     #[test]
     fn confidence_outside_unit_interval_or_not_a_number_is_rejected() {
-        for bad in [json!(-0.01), json!(1.01), json!("0.5"), json!(null), json!(true)] {
-            assert_eq!(fields_named(json!({"type": "t", "name": "n", "confidence": bad})), vec!["confidence"]);
+        for bad in [
+            json!(-0.01),
+            json!(1.01),
+            json!("0.5"),
+            json!(null),
+            json!(true),
+        ] {
+            assert_eq!(
+                fields_named(json!({"type": "t", "name": "n", "confidence": bad})),
+                vec!["confidence"]
+            );
         }
     }
 
     #[test]
     fn out_of_range_number_is_422_naming_the_field() {
-        let err = parse_json(Some("application/json"), br#"{"type":"t","confidence":1e999}"#, 1024).unwrap_err();
-        assert_eq!(err, ApiError::invalid("confidence", "number is out of range (must be a finite number)"));
-        let err = parse_json(Some("application/json"), br#"{"items":[{},{"confidence":-1e999}]}"#, 1024).unwrap_err();
+        let err = parse_json(
+            Some("application/json"),
+            br#"{"type":"t","confidence":1e999}"#,
+            1024,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            ApiError::invalid(
+                "confidence",
+                "number is out of range (must be a finite number)"
+            )
+        );
+        let err = parse_json(
+            Some("application/json"),
+            br#"{"items":[{},{"confidence":-1e999}]}"#,
+            1024,
+        )
+        .unwrap_err();
         match err {
             ApiError::Validation(e) => assert_eq!(e[0].field, "items[1].confidence"),
             other => panic!("{other:?}"),
         }
-        assert_eq!(parse_json(Some("application/json"), b"{", 1024).unwrap_err().status(), 400);
-        assert_eq!(parse_json(Some("text/plain"), b"{}", 1024).unwrap_err().status(), 415);
-        assert_eq!(parse_json(Some("application/json"), b"{}", 1).unwrap_err().status(), 413);
+        assert_eq!(
+            parse_json(Some("application/json"), b"{", 1024)
+                .unwrap_err()
+                .status(),
+            400
+        );
+        assert_eq!(
+            parse_json(Some("text/plain"), b"{}", 1024)
+                .unwrap_err()
+                .status(),
+            415
+        );
+        assert_eq!(
+            parse_json(Some("application/json"), b"{}", 1)
+                .unwrap_err()
+                .status(),
+            413
+        );
     }
 
     #[test]
@@ -576,20 +704,29 @@ mod tests {
             v
         };
         assert!(fields_of(json!({"type": "t", "name": "n", "metadata": nest(8)})).is_empty());
-        assert_eq!(fields_named(json!({"type": "t", "name": "n", "metadata": nest(9)})).len(), 1);
+        assert_eq!(
+            fields_named(json!({"type": "t", "name": "n", "metadata": nest(9)})).len(),
+            1
+        );
         // arrays count as levels too
         let mut v = json!([1]);
         for _ in 0..8 {
             v = json!({"a": v});
         }
-        assert_eq!(fields_named(json!({"type": "t", "name": "n", "metadata": v})).len(), 1);
+        assert_eq!(
+            fields_named(json!({"type": "t", "name": "n", "metadata": v})).len(),
+            1
+        );
     }
 
     #[test]
     fn metadata_key_count_length_and_size_limits() {
         let keys = |n: usize| Value::Object((0..n).map(|i| (format!("k{i}"), json!(1))).collect());
         assert!(fields_of(json!({"type": "t", "name": "n", "metadata": keys(256)})).is_empty());
-        assert_eq!(fields_named(json!({"type": "t", "name": "n", "metadata": keys(257)})), vec!["metadata"]);
+        assert_eq!(
+            fields_named(json!({"type": "t", "name": "n", "metadata": keys(257)})),
+            vec!["metadata"]
+        );
         // nested keys count too
         assert_eq!(
             fields_named(json!({"type": "t", "name": "n", "metadata": {"x": keys(256)}})),
@@ -601,8 +738,14 @@ mod tests {
             vec![format!("metadata.{long_key}")]
         );
         let big = "x".repeat(METADATA_MAX_BYTES);
-        assert_eq!(fields_named(json!({"type": "t", "name": "n", "metadata": {"a": big}})), vec!["metadata"]);
-        assert_eq!(fields_named(json!({"type": "t", "name": "n", "metadata": "x"})), vec!["metadata"]);
+        assert_eq!(
+            fields_named(json!({"type": "t", "name": "n", "metadata": {"a": big}})),
+            vec!["metadata"]
+        );
+        assert_eq!(
+            fields_named(json!({"type": "t", "name": "n", "metadata": "x"})),
+            vec!["metadata"]
+        );
     }
 
     #[test]
@@ -615,11 +758,79 @@ mod tests {
     }
 
     #[test]
+    fn merge_patch_follows_rfc7396() {
+        let mut target = json!({"a": "b", "c": {"d": "e", "f": "g"}});
+        merge_patch(&mut target, &json!({"a": "z", "c": {"f": null}}));
+        assert_eq!(target, json!({"a": "z", "c": {"d": "e"}}));
+        let mut target = json!({"a": [1]});
+        merge_patch(&mut target, &json!({"a": {"b": 1}, "n": null}));
+        assert_eq!(target, json!({"a": {"b": 1}}));
+    }
+
+    #[test]
+    fn patched_metadata_merges_clears_and_validates() {
+        let mut e = Errors::new();
+        let current = json!({"a": 1, "c": 3});
+        let merged = patched_metadata(
+            &mut e,
+            "metadata",
+            Some(&current),
+            &json!({"a": null, "b": 2}),
+        );
+        assert_eq!(Value::Object(merged.unwrap()), json!({"b": 2, "c": 3}));
+        assert!(
+            patched_metadata(&mut e, "metadata", Some(&current), &Value::Null)
+                .unwrap()
+                .is_empty()
+        );
+        assert!(e.is_empty());
+        assert_eq!(
+            patched_metadata(&mut e, "metadata", None, &json!({"x": "\u{0}"})),
+            None
+        );
+        assert_eq!(patched_metadata(&mut e, "metadata", None, &json!(5)), None);
+        let fields: Vec<&str> = e.as_slice().iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(fields, vec!["metadata.x", "metadata"]);
+    }
+
+    #[test]
+    fn read_only_fields_are_named_as_such_not_unknown() {
+        let obj = object(json!({"id": "x", "name": "n", "zap": 1})).unwrap();
+        let mut errors = Errors::new();
+        let mut f = Fields::new(&obj, "", &mut errors);
+        f.name("name");
+        f.read_only(&["id", "version"]);
+        f.deny_unknown();
+        let got: Vec<(String, String)> =
+            errors.0.into_iter().map(|e| (e.field, e.message)).collect();
+        assert_eq!(
+            got,
+            vec![
+                ("id".into(), "is read-only".into()),
+                ("zap".into(), "unknown field".into())
+            ]
+        );
+    }
+
+    #[test]
     fn rfc3339_shapes() {
-        for ok in ["2026-01-02", "2026-01-02T03:04:05Z", "2026-01-02T03:04:05.123456Z", "2026-01-02T03:04:05+01:00"] {
+        for ok in [
+            "2026-01-02",
+            "2026-01-02T03:04:05Z",
+            "2026-01-02T03:04:05.123456Z",
+            "2026-01-02T03:04:05+01:00",
+        ] {
             assert!(is_rfc3339(ok), "{ok}");
         }
-        for bad in ["", "2026-13-01", "2026-01-02T", "yesterday", "2026-01-02T03:04:05", "2026-01-02T03:04:05.Z", "2026-01-02T25:00:00Z"] {
+        for bad in [
+            "",
+            "2026-13-01",
+            "2026-01-02T",
+            "yesterday",
+            "2026-01-02T03:04:05",
+            "2026-01-02T03:04:05.Z",
+            "2026-01-02T25:00:00Z",
+        ] {
             assert!(!is_rfc3339(bad), "{bad}");
         }
     }

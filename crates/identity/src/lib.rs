@@ -11,6 +11,9 @@ pub mod secret;
 pub mod session;
 pub mod token;
 
+/// The JWT library, for tests that forge tokens (HS256, other algorithms) to prove they fail.
+pub use jsonwebtoken;
+
 pub use api_key::{ApiKey, looks_like_api_key};
 pub use keys::{KeyError, PublicKeys, SigningKey};
 pub use principal::{Credential, Principal, Role, Scope, UnknownName};

@@ -141,6 +141,8 @@ pub struct Principal {
     pub token_id: Option<String>,
     /// When the credential stops being valid, Unix seconds (access token `exp`, key expiry).
     pub expires_at: Option<i64>,
+    /// The sign-in session (refresh-token family) of an access token.
+    pub session_id: Option<Uuid>,
 }
 
 impl Principal {
@@ -167,6 +169,7 @@ mod tests {
             credential: Credential::ApiKey,
             token_id: None,
             expires_at: None,
+            session_id: None,
         }
     }
 

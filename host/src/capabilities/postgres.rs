@@ -10,6 +10,10 @@
 //! Spin-compat mode ([`SpinCompat`]) turns what the released Spin cannot do
 //! into loud errors, so tests on this host catch it.
 
+// The WIT `error` (with its `db-error` record) is large, and it is exactly
+// what the guest receives, so it is passed by value as generated.
+#![allow(clippy::result_large_err)]
+
 use std::collections::HashMap;
 use std::error::Error as StdError;
 use std::fmt;
@@ -34,8 +38,7 @@ use wasmtime::component::{HasSelf, Linker, Resource, ResourceTable};
 use crate::allowed_hosts::AllowedHosts;
 use crate::capabilities::bindings::spin::postgres::postgres as wit;
 use wit::{
-    Column, DbDataType, DbError, DbValue, Error, ParameterValue, QueryError, RangeBoundKind,
-    RowSet,
+    Column, DbDataType, DbError, DbValue, Error, ParameterValue, QueryError, RangeBoundKind, RowSet,
 };
 
 /// Connections per connection string.
@@ -59,7 +62,9 @@ impl FromStr for SpinCompat {
     fn from_str(s: &str) -> anyhow::Result<Self> {
         match s.trim().trim_start_matches('v') {
             "4.0.2" => Ok(SpinCompat::V4_0_2),
-            other => anyhow::bail!("unsupported Spin compatibility version {other:?} (supported: 4.0.2)"),
+            other => {
+                anyhow::bail!("unsupported Spin compatibility version {other:?} (supported: 4.0.2)")
+            }
         }
     }
 }
@@ -81,7 +86,9 @@ impl SpinCompat {
             statement,
             "pg4 query rejected by Spin-compatibility mode"
         );
-        Error::Other(format!("spin-compat {self}: {rule}; statement: {statement}"))
+        Error::Other(format!(
+            "spin-compat {self}: {rule}; statement: {statement}"
+        ))
     }
 
     fn check_columns(self, statement: &Statement, sql: &str) -> Result<(), Error> {
@@ -156,11 +163,8 @@ impl Postgres {
         }
     }
 
-    pub fn spin_compat(&self) -> Option<SpinCompat> {
-        self.shared.compat
-    }
-
     /// Pool use per connection string (password removed), for metrics.
+    #[cfg_attr(not(test), allow(dead_code))] // until the admin listener's /metrics reads it
     pub fn pool_status(&self) -> Vec<(String, deadpool_postgres::Status)> {
         let targets = self.shared.targets.lock().expect("postgres pools lock");
         targets
@@ -227,17 +231,16 @@ impl Postgres {
             .create_timeout(Some(CONNECT_TIMEOUT + Duration::from_millis(500)))
             .recycle_timeout(Some(Duration::from_secs(1)))
             .build()
-            .map_err(|e| Error::ConnectionFailed(format!("cannot create a pool for {display}: {e}")))?;
+            .map_err(|e| {
+                Error::ConnectionFailed(format!("cannot create a pool for {display}: {e}"))
+            })?;
         let target = Arc::new(Target {
             endpoints,
             pool,
             display,
         });
         let mut targets = self.shared.targets.lock().expect("postgres pools lock");
-        Ok(targets
-            .entry(address.to_string())
-            .or_insert(target)
-            .clone())
+        Ok(targets.entry(address.to_string()).or_insert(target).clone())
     }
 }
 
@@ -418,7 +421,9 @@ impl Drop for Connection {
         if let Some(client) = self.client.take()
             && self.in_transaction
         {
-            tracing::warn!("pg4 connection dropped inside a transaction; closing it instead of pooling it");
+            tracing::warn!(
+                "pg4 connection dropped inside a transaction; closing it instead of pooling it"
+            );
             drop(deadpool_postgres::Object::take(client));
         }
     }
@@ -530,12 +535,6 @@ pub struct PostgresInstance {
     postgres: Postgres,
     allowed_hosts: Arc<AllowedHosts>,
     connections: ResourceTable,
-}
-
-impl PostgresInstance {
-    pub fn allowed_hosts(&self) -> &AllowedHosts {
-        &self.allowed_hosts
-    }
 }
 
 /// Links `spin:postgres/postgres@4.0.0` into `linker`.
@@ -888,7 +887,12 @@ fn date_to_wit(d: NaiveDate) -> (i32, u8, u8) {
 }
 
 fn time_to_wit(t: NaiveTime) -> (u8, u8, u8, u32) {
-    (t.hour() as u8, t.minute() as u8, t.second() as u8, t.nanosecond())
+    (
+        t.hour() as u8,
+        t.minute() as u8,
+        t.second() as u8,
+        t.nanosecond(),
+    )
 }
 
 fn datetime_to_wit(dt: NaiveDateTime) -> (i32, u8, u8, u8, u8, u8, u32) {
@@ -1129,7 +1133,9 @@ fn encode_numeric(text: &str, out: &mut BytesMut) -> Result<(), String> {
     let int_padded = format!("{}{int_part}", "0".repeat((4 - int_part.len() % 4) % 4));
     let frac_padded = format!("{frac_part}{}", "0".repeat((4 - frac_part.len() % 4) % 4));
     let group = |chunk: &[u8]| -> u16 {
-        chunk.iter().fold(0u16, |acc, b| acc * 10 + u16::from(b - b'0'))
+        chunk
+            .iter()
+            .fold(0u16, |acc, b| acc * 10 + u16::from(b - b'0'))
     };
     let int_groups: Vec<u16> = int_padded.as_bytes().chunks(4).map(group).collect();
     let mut weight = int_groups.len() as i64 - 1;
@@ -1189,21 +1195,22 @@ impl<'a, T: FromSql<'a>> FromSql<'a> for PgRange<T> {
                 upper: None,
             });
         }
-        let mut bound = |present: bool, inclusive: bool| -> Result<Option<(T, RangeBoundKind)>, BoxError> {
-            if !present {
-                return Ok(None);
-            }
-            let (len, tail) = rest.split_at_checked(4).ok_or("truncated range bound")?;
-            let len = i32::from_be_bytes(len.try_into()?) as usize;
-            let (value, tail) = tail.split_at_checked(len).ok_or("truncated range bound")?;
-            rest = tail;
-            let kind = if inclusive {
-                RangeBoundKind::Inclusive
-            } else {
-                RangeBoundKind::Exclusive
+        let mut bound =
+            |present: bool, inclusive: bool| -> Result<Option<(T, RangeBoundKind)>, BoxError> {
+                if !present {
+                    return Ok(None);
+                }
+                let (len, tail) = rest.split_at_checked(4).ok_or("truncated range bound")?;
+                let len = i32::from_be_bytes(len.try_into()?) as usize;
+                let (value, tail) = tail.split_at_checked(len).ok_or("truncated range bound")?;
+                rest = tail;
+                let kind = if inclusive {
+                    RangeBoundKind::Inclusive
+                } else {
+                    RangeBoundKind::Exclusive
+                };
+                Ok(Some((T::from_sql(element, value)?, kind)))
             };
-            Ok(Some((T::from_sql(element, value)?, kind)))
-        };
         let lower = bound(flags & RANGE_LB_INF == 0, flags & RANGE_LB_INC != 0)?;
         let upper = bound(flags & RANGE_UB_INF == 0, flags & RANGE_UB_INC != 0)?;
         Ok(PgRange { lower, upper })
@@ -1368,7 +1375,10 @@ mod tests {
             ("00012.3400", "12.3400"),
             ("-0.000", "0.000"),
             (".5", "0.5"),
-            ("99999999999999999999999999999999.1", "99999999999999999999999999999999.1"),
+            (
+                "99999999999999999999999999999999.1",
+                "99999999999999999999999999999999.1",
+            ),
             ("NaN", "NaN"),
             ("Infinity", "Infinity"),
             ("-Infinity", "-Infinity"),
@@ -1380,7 +1390,10 @@ mod tests {
     #[test]
     fn numeric_rejects_text_that_is_not_a_plain_decimal() {
         for input in ["", ".", "1e5", "abc", "1.2.3", "--1", "1,5", " - 1"] {
-            assert!(Numeric::parse(input).is_err(), "{input:?} should be rejected");
+            assert!(
+                Numeric::parse(input).is_err(),
+                "{input:?} should be rejected"
+            );
         }
     }
 
@@ -1400,7 +1413,10 @@ mod tests {
         };
         let mut buf = BytesMut::new();
         interval.to_sql(&Type::INTERVAL, &mut buf).unwrap();
-        assert_eq!(PgInterval::from_sql(&Type::INTERVAL, &buf).unwrap(), interval);
+        assert_eq!(
+            PgInterval::from_sql(&Type::INTERVAL, &buf).unwrap(),
+            interval
+        );
     }
 
     #[test]
@@ -1411,7 +1427,10 @@ mod tests {
         };
         let mut buf = BytesMut::new();
         range.to_sql(&Type::INT4_RANGE, &mut buf).unwrap();
-        assert_eq!(PgRange::<i32>::from_sql(&Type::INT4_RANGE, &buf).unwrap(), range);
+        assert_eq!(
+            PgRange::<i32>::from_sql(&Type::INT4_RANGE, &buf).unwrap(),
+            range
+        );
     }
 
     #[test]
@@ -1469,7 +1488,10 @@ mod tests {
     #[test]
     fn transaction_statements_are_recognised() {
         assert_eq!(transaction_control("BEGIN"), Some(true));
-        assert_eq!(transaction_control("  start transaction isolation level serializable"), Some(true));
+        assert_eq!(
+            transaction_control("  start transaction isolation level serializable"),
+            Some(true)
+        );
         assert_eq!(transaction_control("commit;"), Some(false));
         assert_eq!(transaction_control("ROLLBACK"), Some(false));
         assert_eq!(transaction_control("rollback to savepoint a"), None);
@@ -1509,8 +1531,14 @@ mod tests {
         let Error::Other(message) = err else {
             panic!("expected error::other, got {err:?}");
         };
-        assert!(message.starts_with("spin-compat 4.0.2: query returned zero rows"), "{message}");
-        assert!(message.ends_with("; statement: SELECT id FROM users WHERE false"), "{message}");
+        assert!(
+            message.starts_with("spin-compat 4.0.2: query returned zero rows"),
+            "{message}"
+        );
+        assert!(
+            message.ends_with("; statement: SELECT id FROM users WHERE false"),
+            "{message}"
+        );
     }
 
     #[test]
@@ -1560,7 +1588,10 @@ mod tests {
         let sql = "SELECT 1 AS one WHERE false";
         match conn.query(sql, &[]).await {
             Err(Error::Other(message)) => {
-                assert!(message.starts_with("spin-compat 4.0.2: query returned zero rows"), "{message}");
+                assert!(
+                    message.starts_with("spin-compat 4.0.2: query returned zero rows"),
+                    "{message}"
+                );
                 assert!(message.contains(sql), "{message}");
             }
             other => panic!("expected a spin-compat error, got {other:?}"),
@@ -1570,7 +1601,10 @@ mod tests {
     #[tokio::test]
     async fn zero_row_query_returns_columns_and_no_rows_without_compat() {
         let mut conn = connect(None).await;
-        let rows = conn.query("SELECT 1 AS one WHERE false", &[]).await.unwrap();
+        let rows = conn
+            .query("SELECT 1 AS one WHERE false", &[])
+            .await
+            .unwrap();
         assert!(rows.rows.is_empty());
         assert_eq!(rows.columns.len(), 1);
         assert_eq!(rows.columns[0].name, "one");
@@ -1584,7 +1618,10 @@ mod tests {
         match conn.query(sql, &[]).await {
             Err(Error::Other(message)) => {
                 assert!(message.starts_with("spin-compat 4.0.2: "), "{message}");
-                assert!(message.contains("timestamptz column `created_at`"), "{message}");
+                assert!(
+                    message.contains("timestamptz column `created_at`"),
+                    "{message}"
+                );
                 assert!(message.ends_with(&format!("statement: {sql}")), "{message}");
             }
             other => panic!("expected a spin-compat error, got {other:?}"),
@@ -1601,10 +1638,7 @@ mod tests {
     async fn timestamptz_column_is_a_utc_datetime_without_compat() {
         let mut conn = connect(None).await;
         let rows = conn
-            .query(
-                "SELECT '2024-05-06 07:08:09.5+02'::timestamptz AS t",
-                &[],
-            )
+            .query("SELECT '2024-05-06 07:08:09.5+02'::timestamptz AS t", &[])
             .await
             .unwrap();
         assert_eq!(rows.columns[0].data_type, DbDataType::Datetime);
@@ -1617,13 +1651,17 @@ mod tests {
     #[tokio::test]
     async fn denied_host_is_a_connection_error_not_a_trap() {
         let postgres = Postgres::new(None);
-        let allowed = Arc::new(AllowedHosts::parse(&["postgres://db.example.com".to_string()]).unwrap());
+        let allowed =
+            Arc::new(AllowedHosts::parse(&["postgres://db.example.com".to_string()]).unwrap());
         let mut instance = postgres.instance(allowed);
         let result = instance.open(DATABASE.to_string()).await.expect("no trap");
         match result {
             Err(Error::ConnectionFailed(message)) => {
                 assert!(message.contains("postgres://127.0.0.1:5432"), "{message}");
-                assert!(message.contains("not allowed by allowed_outbound_hosts"), "{message}");
+                assert!(
+                    message.contains("not allowed by allowed_outbound_hosts"),
+                    "{message}"
+                );
             }
             Err(other) => panic!("expected connection-failed, got {other:?}"),
             Ok(_) => panic!("expected connection-failed, got a connection"),
@@ -1634,13 +1672,40 @@ mod tests {
 
     #[tokio::test]
     async fn closed_port_is_a_prompt_connection_error() {
-        let allowed = Arc::new(AllowedHosts::parse(&["postgres://127.0.0.1:*".to_string()]).unwrap());
+        let allowed =
+            Arc::new(AllowedHosts::parse(&["postgres://127.0.0.1:*".to_string()]).unwrap());
         let started = std::time::Instant::now();
         let result = Postgres::new(None)
-            .connect(&allowed, "postgres://postgres@127.0.0.1:1/postgres?sslmode=disable")
+            .connect(
+                &allowed,
+                "postgres://postgres@127.0.0.1:1/postgres?sslmode=disable",
+            )
             .await;
-        assert!(matches!(result, Err(Error::ConnectionFailed(_))), "{:?}", result.err());
+        assert!(
+            matches!(result, Err(Error::ConnectionFailed(_))),
+            "{:?}",
+            result.err()
+        );
         assert!(started.elapsed() < Duration::from_secs(3));
+    }
+
+    #[tokio::test]
+    async fn tls_modes_verify_the_server_certificate() {
+        // The local server (Debian) offers TLS with a self-signed certificate:
+        // like Spin's client, `require` and the default `prefer` reject it.
+        for address in [
+            "postgres://postgres@127.0.0.1:5432/postgres?sslmode=require",
+            "postgres://postgres@127.0.0.1:5432/postgres",
+        ] {
+            match Postgres::new(None).connect(&local_hosts(), address).await {
+                Err(Error::ConnectionFailed(message)) => {
+                    assert!(message.contains("sslmode=disable"), "{message}")
+                }
+                Err(other) => panic!("{address}: expected connection-failed, got {other:?}"),
+                // A server without TLS accepts `prefer` in plain text.
+                Ok(_) => assert!(!address.contains("require"), "{address} connected"),
+            }
+        }
     }
 
     #[tokio::test]
@@ -1668,12 +1733,16 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(rows.rows, vec![vec![DbValue::Int32(42)]]);
-        wit::HostConnection::drop(&mut instance, conn).await.unwrap();
+        wit::HostConnection::drop(&mut instance, conn)
+            .await
+            .unwrap();
         // The client went back to the pool and is reused by the next open.
         let again = instance.open(DATABASE.to_string()).await.unwrap().unwrap();
         let status = &postgres.pool_status()[0].1;
         assert_eq!(status.size, 1, "{status:?}");
-        wit::HostConnection::drop(&mut instance, again).await.unwrap();
+        wit::HostConnection::drop(&mut instance, again)
+            .await
+            .unwrap();
     }
 
     #[tokio::test]
@@ -1778,13 +1847,19 @@ mod tests {
         assert_eq!(row[4], DbValue::Floating64(0.25));
         assert_eq!(row[5], DbValue::Str("héllo".into()));
         assert_eq!(row[6], DbValue::Binary(vec![0, 255]));
-        assert_eq!(row[7], DbValue::Uuid("0191d3a2-6f1e-7c3a-8b4d-1a2b3c4d5e6f".into()));
+        assert_eq!(
+            row[7],
+            DbValue::Uuid("0191d3a2-6f1e-7c3a-8b4d-1a2b3c4d5e6f".into())
+        );
         assert_eq!(row[8], DbValue::Jsonb(br#"{"k": [1, 2]}"#.to_vec()));
         assert_eq!(row[9], DbValue::Date((2000, 1, 2)));
         assert_eq!(row[10], DbValue::Time((3, 4, 5, 6000)));
         assert_eq!(row[11], DbValue::Datetime((2000, 1, 2, 3, 4, 5, 0)));
         assert_eq!(row[12], DbValue::Datetime((1970, 1, 2, 0, 0, 0, 0)));
-        assert_eq!(row[13], DbValue::Decimal("-98765432109876543210.0123".into()));
+        assert_eq!(
+            row[13],
+            DbValue::Decimal("-98765432109876543210.0123".into())
+        );
         assert_eq!(row[14], DbValue::ArrayInt32(vec![Some(1), None]));
         assert_eq!(row[15], DbValue::ArrayStr(vec![Some("a".into())]));
         assert_eq!(
@@ -1805,7 +1880,10 @@ mod tests {
     #[tokio::test]
     async fn postgres_errors_map_to_query_failed_with_code_message_and_detail() {
         let mut conn = connect(None).await;
-        match conn.query("SELECT * FROM spingraph_no_such_table", &[]).await {
+        match conn
+            .query("SELECT * FROM spingraph_no_such_table", &[])
+            .await
+        {
             Err(Error::QueryFailed(QueryError::DbError(db))) => {
                 assert_eq!(db.code, "42P01");
                 assert_eq!(db.severity, "ERROR");
@@ -1813,13 +1891,18 @@ mod tests {
             }
             other => panic!("expected a db error, got {other:?}"),
         }
-        conn.execute("CREATE TEMP TABLE t (id int PRIMARY KEY)", &[]).await.unwrap();
+        conn.execute("CREATE TEMP TABLE t (id int PRIMARY KEY)", &[])
+            .await
+            .unwrap();
         conn.execute("INSERT INTO t VALUES (1)", &[]).await.unwrap();
         match conn.execute("INSERT INTO t VALUES (1)", &[]).await {
             Err(Error::QueryFailed(QueryError::DbError(db))) => {
                 assert_eq!(db.code, "23505");
                 assert_eq!(db.detail.as_deref(), Some("Key (id)=(1) already exists."));
-                assert!(db.extras.contains(&("constraint".to_string(), "t_pkey".to_string())));
+                assert!(
+                    db.extras
+                        .contains(&("constraint".to_string(), "t_pkey".to_string()))
+                );
             }
             other => panic!("expected a unique violation, got {other:?}"),
         }
@@ -1835,9 +1918,16 @@ mod tests {
         let postgres = Postgres::new(None);
         let mut conn = postgres.connect(&local_hosts(), DATABASE).await.unwrap();
         conn.execute("BEGIN", &[]).await.unwrap();
-        conn.execute("CREATE TEMP TABLE tx_probe (n int) ON COMMIT DROP", &[]).await.unwrap();
-        conn.execute("INSERT INTO tx_probe VALUES (1)", &[]).await.unwrap();
-        let rows = conn.query("SELECT count(*) FROM tx_probe", &[]).await.unwrap();
+        conn.execute("CREATE TEMP TABLE tx_probe (n int) ON COMMIT DROP", &[])
+            .await
+            .unwrap();
+        conn.execute("INSERT INTO tx_probe VALUES (1)", &[])
+            .await
+            .unwrap();
+        let rows = conn
+            .query("SELECT count(*) FROM tx_probe", &[])
+            .await
+            .unwrap();
         assert_eq!(rows.rows[0][0], DbValue::Int64(1));
         assert!(conn.in_transaction);
         // Dropped mid-transaction: the session is closed, not returned to the pool.

@@ -65,7 +65,10 @@ impl Redis {
                     .get_multiplexed_async_connection_with_config(&config)
                     .await
                     .map_err(|e| {
-                        Error::Other(format!("cannot connect to Redis at {}: {e}", redact(address)))
+                        Error::Other(format!(
+                            "cannot connect to Redis at {}: {e}",
+                            redact(address)
+                        ))
                     })?;
                 self.cache()
                     .entry(address.to_string())
@@ -150,8 +153,7 @@ impl Connection {
         match cmd.query_async(&mut self.connection).await {
             Ok(value) => Ok(value),
             Err(err) => {
-                if err.is_unrecoverable_error() || err.is_connection_dropped() || err.is_timeout()
-                {
+                if err.is_unrecoverable_error() || err.is_connection_dropped() || err.is_timeout() {
                     self.redis.evict(&self.address);
                 }
                 Err(redis_error(err))
@@ -277,7 +279,10 @@ pub fn add_to_linker<T: Send + 'static>(
 impl wit::Host for RedisInstance {}
 
 impl wit::HostConnection for RedisInstance {
-    async fn open(&mut self, address: String) -> wasmtime::Result<Result<Resource<Connection>, Error>> {
+    async fn open(
+        &mut self,
+        address: String,
+    ) -> wasmtime::Result<Result<Resource<Connection>, Error>> {
         match self.redis.connect(&self.allowed_hosts, &address).await {
             Ok(connection) => Ok(Ok(self.connections.push(connection)?)),
             Err(err) => Ok(Err(err)),
@@ -462,7 +467,9 @@ mod tests {
     #[tokio::test]
     async fn publish_works() {
         let mut conn = connect().await;
-        conn.publish(&unique_key("channel"), b"hello").await.unwrap();
+        conn.publish(&unique_key("channel"), b"hello")
+            .await
+            .unwrap();
     }
 
     #[tokio::test]
@@ -520,19 +527,27 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(reply, vec![RedisResult::Status("PONG".into())]);
-        wit::HostConnection::drop(&mut instance, first).await.unwrap();
-        wit::HostConnection::drop(&mut instance, second).await.unwrap();
+        wit::HostConnection::drop(&mut instance, first)
+            .await
+            .unwrap();
+        wit::HostConnection::drop(&mut instance, second)
+            .await
+            .unwrap();
     }
 
     #[tokio::test]
     async fn denied_host_is_an_error_naming_it_not_a_trap() {
         let redis = Redis::new();
-        let allowed = Arc::new(AllowedHosts::parse(&["postgres://127.0.0.1:5432".to_string()]).unwrap());
+        let allowed =
+            Arc::new(AllowedHosts::parse(&["postgres://127.0.0.1:5432".to_string()]).unwrap());
         let mut instance = redis.instance(allowed);
         match instance.open(ADDRESS.to_string()).await.expect("no trap") {
             Err(Error::Other(message)) => {
                 assert!(message.contains("redis://127.0.0.1:6379"), "{message}");
-                assert!(message.contains("not allowed by allowed_outbound_hosts"), "{message}");
+                assert!(
+                    message.contains("not allowed by allowed_outbound_hosts"),
+                    "{message}"
+                );
             }
             Err(other) => panic!("expected error::other, got {other:?}"),
             Ok(_) => panic!("expected an error, got a connection"),
@@ -552,7 +567,10 @@ mod tests {
     #[tokio::test]
     async fn malformed_address_is_invalid_address() {
         let result = Redis::new()
-            .connect(&AllowedHosts::allow_all(), "not a url")
+            .connect(
+                &AllowedHosts::parse(&["*://*:*".to_string()]).unwrap(),
+                "not a url",
+            )
             .await;
         assert_eq!(result.err(), Some(Error::InvalidAddress));
     }

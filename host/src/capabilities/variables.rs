@@ -149,8 +149,11 @@ pub struct Resolver {
     /// `--variable name=value` (highest precedence).
     overrides: BTreeMap<String, Value>,
     providers: Vec<Provider>,
-    env: Box<dyn Fn(&str) -> Option<String> + Send + Sync>,
+    env: EnvLookup,
 }
+
+/// Reads one process environment variable (replaceable in tests).
+type EnvLookup = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
 impl Resolver {
     /// `runtime_config` is the parsed runtime-config file, if any; `base` is the
@@ -377,12 +380,17 @@ impl v2::Host for VariablesInstance {
 }
 
 impl wasi_config::Host for VariablesInstance {
-    async fn get(&mut self, key: String) -> wasmtime::Result<Result<Option<String>, wasi_config::Error>> {
+    async fn get(
+        &mut self,
+        key: String,
+    ) -> wasmtime::Result<Result<Option<String>, wasi_config::Error>> {
         // Spin answers an unknown or invalid key with `none`, not an error.
         Ok(Ok(VariablesInstance::get(self, &key).ok()))
     }
 
-    async fn get_all(&mut self) -> wasmtime::Result<Result<Vec<(String, String)>, wasi_config::Error>> {
+    async fn get_all(
+        &mut self,
+    ) -> wasmtime::Result<Result<Vec<(String, String)>, wasi_config::Error>> {
         Ok(Ok(VariablesInstance::get_all(self)))
     }
 }
@@ -434,7 +442,14 @@ mod tests {
             Some(RC_ENV_PREFIX),
             &[("MYAPP_A", "provider"), ("SPIN_VARIABLE_A", "env")],
         );
-        assert_eq!(Variables::resolve(&d, &all).unwrap().get("a").unwrap().expose(), "cli");
+        assert_eq!(
+            Variables::resolve(&d, &all)
+                .unwrap()
+                .get("a")
+                .unwrap()
+                .expose(),
+            "cli"
+        );
 
         let no_cli = resolver(
             &[],
@@ -442,19 +457,31 @@ mod tests {
             &[("MYAPP_A", "provider"), ("SPIN_VARIABLE_A", "env")],
         );
         assert_eq!(
-            Variables::resolve(&d, &no_cli).unwrap().get("a").unwrap().expose(),
+            Variables::resolve(&d, &no_cli)
+                .unwrap()
+                .get("a")
+                .unwrap()
+                .expose(),
             "provider"
         );
 
         let env_only = resolver(&[], Some(RC_ENV_PREFIX), &[("SPIN_VARIABLE_A", "env")]);
         assert_eq!(
-            Variables::resolve(&d, &env_only).unwrap().get("a").unwrap().expose(),
+            Variables::resolve(&d, &env_only)
+                .unwrap()
+                .get("a")
+                .unwrap()
+                .expose(),
             "env"
         );
 
         let nothing = resolver(&[], None, &[]);
         assert_eq!(
-            Variables::resolve(&d, &nothing).unwrap().get("a").unwrap().expose(),
+            Variables::resolve(&d, &nothing)
+                .unwrap()
+                .get("a")
+                .unwrap()
+                .expose(),
             "default"
         );
     }
@@ -467,19 +494,28 @@ mod tests {
             Some("[[variables_provider]]\ntype = \"static\"\nvalues = { a = \"s\" }\n"),
             &[],
         );
-        assert_eq!(Variables::resolve(&d, &r).unwrap().get("a").unwrap().expose(), "s");
+        assert_eq!(
+            Variables::resolve(&d, &r)
+                .unwrap()
+                .get("a")
+                .unwrap()
+                .expose(),
+            "s"
+        );
     }
 
     #[test]
     fn unknown_provider_type_is_an_error() {
-        let rc: toml::Table = toml::from_str("[[config_provider]]\ntype = \"vault\"\nurl = \"x\"\n").unwrap();
+        let rc: toml::Table =
+            toml::from_str("[[config_provider]]\ntype = \"vault\"\nurl = \"x\"\n").unwrap();
         let err = Resolver::new(&[], Some(&rc), Path::new(".")).err().unwrap();
         assert!(format!("{err:#}").contains("vault"), "{err:#}");
     }
 
     #[test]
     fn unknown_runtime_config_key_is_an_error_naming_it() {
-        let rc: toml::Table = toml::from_str("[key_value_store.default]\ntype = \"redis\"\n").unwrap();
+        let rc: toml::Table =
+            toml::from_str("[key_value_store.default]\ntype = \"redis\"\n").unwrap();
         let err = Resolver::new(&[], Some(&rc), Path::new(".")).err().unwrap();
         assert!(format!("{err:#}").contains("key_value_store"), "{err:#}");
     }
@@ -519,7 +555,10 @@ mod tests {
         let inst = vars.for_component("web", &t).unwrap().instance();
         assert_eq!(inst.get("database_url").unwrap(), "postgres://h:5432/app");
         assert!(matches!(inst.get("db_host"), Err(GetError::Undefined(_))));
-        assert!(matches!(inst.get("Bad-Name"), Err(GetError::InvalidName(_))));
+        assert!(matches!(
+            inst.get("Bad-Name"),
+            Err(GetError::InvalidName(_))
+        ));
         assert_eq!(inst.get_all().len(), 1);
     }
 

@@ -1,0 +1,111 @@
+//! The `auth` component, `/v1/auth/...`: password sign-in (tokens and browser sessions),
+//! refresh-token rotation with reuse detection, logout, the caller's principal, self sign-up,
+//! user administration, API keys and the public JWKS. It alone holds the private signing key;
+//! it authenticates its own callers through the `authn` component dependency like every
+//! other route component.
+
+mod api_keys;
+mod cookies;
+mod login;
+mod settings;
+mod sql;
+mod tokens;
+mod users;
+
+use serde_json::json;
+use spin_sdk::http::conversions::TryFromIncomingRequest;
+use spin_sdk::http::{IncomingRequest, Request, ResponseOutparam};
+use spingraph_authn_client::{Principal, authenticate_ctx};
+use spingraph_guest::{ApiError, Ctx, Reply, Result, rate_limit};
+
+/// The response is written by hand (not through `spin_sdk::http::Response`, whose header map
+/// holds one value per name) so a session can set several cookies.
+#[spin_sdk::http_component]
+async fn handle(req: IncomingRequest, out: ResponseOutparam) {
+    let response = match Request::try_from_incoming_request(req).await {
+        Ok(req) => spingraph_guest::serve("auth", req, route),
+        Err(_) => {
+            let err = ApiError::bad_request("The request could not be read.");
+            Reply::problem(&err, "/v1/auth", "-", false).into_response("-")
+        }
+    };
+    cookies::send(response, out).await;
+}
+
+fn route(ctx: &Ctx, req: &Request) -> Result<Reply> {
+    if ctx.path == "/.well-known/jwks.json" {
+        return match ctx.method.as_str() {
+            "GET" | "HEAD" => tokens::jwks(ctx),
+            _ => Err(ApiError::MethodNotAllowed(&["GET"])),
+        };
+    }
+    let segments = ctx.segments();
+    let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+    match (ctx.method.as_str(), segments.as_slice()) {
+        ("POST", ["token"]) => per_ip(ctx, || login::token(ctx, req)),
+        ("POST", ["session"]) => per_ip(ctx, || login::session(ctx, req)),
+        ("POST", ["refresh"]) => per_ip(ctx, || tokens::refresh(ctx, req)),
+        ("POST", ["register"]) => {
+            // Hidden entirely (not rate limited either) while sign-up is off.
+            if !ctx.config.flag("signup_enabled") {
+                return Err(ApiError::not_found("No such route."));
+            }
+            per_ip(ctx, || users::register(ctx, req))
+        }
+        ("POST", ["logout"]) => signed_in(ctx, req, |p| tokens::logout(ctx, p)),
+        ("GET", ["me"]) => signed_in(ctx, req, |p| Ok(Reply::ok(&me(p)))),
+        ("GET", ["users"]) => signed_in(ctx, req, |p| users::list(ctx, p)),
+        ("POST", ["users"]) => signed_in(ctx, req, |p| users::create(ctx, req, p)),
+        ("PATCH", ["users", id]) => signed_in(ctx, req, |p| users::update(ctx, req, p, id)),
+        ("POST", ["users", id, "unlock"]) => signed_in(ctx, req, |p| users::unlock(ctx, p, id)),
+        ("GET", ["api-keys"]) => signed_in(ctx, req, |p| api_keys::list(ctx, p)),
+        ("POST", ["api-keys"]) => signed_in(ctx, req, |p| api_keys::create(ctx, req, p)),
+        ("DELETE", ["api-keys", id]) => signed_in(ctx, req, |p| api_keys::revoke(ctx, p, id)),
+        ("GET" | "HEAD", [".well-known", "jwks.json"]) => tokens::jwks(ctx),
+        (_, path) => Err(match allowed(path) {
+            Some(allow) => ApiError::MethodNotAllowed(allow),
+            None => ApiError::not_found("No such route."),
+        }),
+    }
+}
+
+/// The methods a known path accepts (for 405 + `Allow`).
+fn allowed(path: &[&str]) -> Option<&'static [&'static str]> {
+    Some(match path {
+        ["token" | "session" | "refresh" | "register" | "logout"] => &["POST"],
+        ["me"] | [".well-known", "jwks.json"] => &["GET"],
+        ["users"] | ["api-keys"] => &["GET", "POST"],
+        ["users", _] => &["PATCH"],
+        ["users", _, "unlock"] => &["POST"],
+        ["api-keys", _] => &["DELETE"],
+        _ => return None,
+    })
+}
+
+/// Credential-issuing operations: the per-IP login limit, failing closed without Redis.
+fn per_ip(ctx: &Ctx, handler: impl FnOnce() -> Result<Reply>) -> Result<Reply> {
+    let limit = rate_limit::login(ctx)?;
+    rate_limit::limited(ctx, Some(&limit), handler)
+}
+
+/// Operations of a signed-in principal, under the per-principal api limit.
+fn signed_in(
+    ctx: &Ctx,
+    req: &Request,
+    handler: impl FnOnce(&Principal) -> Result<Reply>,
+) -> Result<Reply> {
+    let principal = authenticate_ctx(ctx, req)?;
+    let limit = rate_limit::api(ctx, &principal.user_id.to_string());
+    rate_limit::limited(ctx, limit.as_ref(), || handler(&principal))
+}
+
+fn me(p: &Principal) -> serde_json::Value {
+    json!({
+        "id": p.user_id,
+        "email": p.email,
+        "role": p.role,
+        "scopes": p.scopes,
+        "credential": p.credential,
+        "expires_at": p.expires_at,
+    })
+}

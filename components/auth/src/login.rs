@@ -1,0 +1,254 @@
+//! Password sign-in: `POST /token` (JSON or the OAuth2 password form) and `POST /session`
+//! (the browser flow with cookies). Unknown email, wrong password, locked or deactivated
+//! account all give the same 401 after the same argon2id work; lockout lives in Postgres.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+use spin_sdk::http::Request;
+use spingraph_guest::body;
+use spingraph_guest::context::{header, percent_decode};
+use spingraph_guest::db::Db;
+use spingraph_guest::{ApiError, Ctx, Reply, Result};
+use spingraph_identity::{Role, random_urlsafe};
+
+use crate::cookies;
+use crate::settings::Settings;
+use crate::sql;
+use crate::tokens::{self, Issued};
+
+/// The one answer to every failed sign-in.
+pub const INVALID_LOGIN: &str = "Invalid email or password.";
+
+/// Consecutive failures that lock an account.
+const MAX_FAILURES: i32 = 5;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonCredentials {
+    email: String,
+    password: String,
+}
+
+pub struct Credentials {
+    pub email: String,
+    pub password: String,
+}
+
+/// The signed-in user, as sign-in and refresh need it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct User {
+    pub id: uuid::Uuid,
+    pub email: String,
+    pub role: Role,
+}
+
+/// `{email, password}` JSON, or `grant_type=password&username=..&password=..` form.
+pub fn credentials(req: &Request) -> Result<Credentials> {
+    let content_type = header(req, "content-type").unwrap_or("");
+    if body::media_type(content_type) == "application/x-www-form-urlencoded" {
+        body::check_size(req.body(), body::DEFAULT_LIMIT)?;
+        let form = form_pairs(req.body());
+        let get = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+        match get("grant_type").as_deref() {
+            Some("password") | None => {}
+            Some(_) => {
+                return Err(ApiError::bad_request(
+                    "unsupported_grant_type: this endpoint accepts grant_type=password.",
+                ));
+            }
+        }
+        let mut errors = Vec::new();
+        let email = get("username").filter(|v| !v.is_empty());
+        let password = get("password").filter(|v| !v.is_empty());
+        if email.is_none() {
+            errors.push(spingraph_guest::FieldError::new("username", "is required"));
+        }
+        if password.is_none() {
+            errors.push(spingraph_guest::FieldError::new("password", "is required"));
+        }
+        return match (email, password) {
+            (Some(email), Some(password)) => Ok(Credentials { email, password }),
+            _ => Err(ApiError::Validation(errors)),
+        };
+    }
+    let c: JsonCredentials = body::json(req)?;
+    if c.email.trim().is_empty() {
+        return Err(ApiError::invalid("email", "is required"));
+    }
+    if c.password.is_empty() {
+        return Err(ApiError::invalid("password", "is required"));
+    }
+    Ok(Credentials {
+        email: c.email,
+        password: c.password,
+    })
+}
+
+/// `application/x-www-form-urlencoded` pairs, decoded.
+pub fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
+    String::from_utf8_lossy(body)
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (percent_decode(k, true), percent_decode(v, true))
+        })
+        .collect()
+}
+
+#[derive(Deserialize)]
+struct Account {
+    id: uuid::Uuid,
+    email: String,
+    role: Role,
+    active: bool,
+    locked: bool,
+    password_hash: String,
+}
+
+const ACCOUNT_SQL: &str = "\
+SELECT (SELECT jsonb_build_object('id', id, 'email', email, 'role', role, 'active', active,
+                                  'locked', coalesce(locked_until > now(), false),
+                                  'password_hash', password_hash)
+        FROM users WHERE lower(email) = lower($1::text)) AS j";
+
+/// One more failure; the fifth in a row locks for 15 min × 2^(earlier lockouts), capped at 24 h,
+/// and starts the count again.
+const FAILURE_SQL: &str = "\
+WITH u AS (
+    UPDATE users SET
+        failed_attempts = CASE WHEN failed_attempts + 1 >= $2::int4 THEN 0 ELSE failed_attempts + 1 END,
+        lockout_count = CASE WHEN failed_attempts + 1 >= $2::int4 THEN lockout_count + 1 ELSE lockout_count END,
+        locked_until = CASE WHEN failed_attempts + 1 >= $2::int4
+            THEN now() + least(interval '15 minutes' * power(2, least(lockout_count, 10)), interval '24 hours')
+            ELSE locked_until END,
+        updated_at = now()
+    WHERE id = $1::uuid
+    RETURNING coalesce(locked_until > now(), false) AS locked
+)
+SELECT (SELECT to_jsonb(u.locked) FROM u) AS j";
+
+const REHASH_SQL: &str = "\
+WITH u AS (UPDATE users SET password_hash = $2::text, updated_at = now() WHERE id = $1::uuid RETURNING id)
+SELECT (SELECT count(*) FROM u) AS j";
+
+/// Check a password sign-in. Every failure is logged (reason, email, IP; never the password)
+/// and answered with the same 401.
+pub fn verify(ctx: &Ctx, db: &Db, creds: &Credentials) -> Result<User> {
+    let account: Option<Account> = db.json(ACCOUNT_SQL, &[sql::text(creds.email.trim())])?;
+    let Some(account) = account else {
+        spingraph_password::verify_dummy(&creds.password);
+        return Err(failed(ctx, creds, "unknown email", None));
+    };
+    let password_ok = spingraph_password::verify(&creds.password, &account.password_hash);
+    if account.locked {
+        return Err(failed(ctx, creds, "account locked", Some(account.id)));
+    }
+    if !password_ok {
+        let locked_now: Option<bool> = db.json(
+            FAILURE_SQL,
+            &[
+                sql::uuid(account.id),
+                spin_sdk::pg4::ParameterValue::Int32(MAX_FAILURES),
+            ],
+        )?;
+        let reason = if locked_now == Some(true) {
+            "wrong password; account now locked"
+        } else {
+            "wrong password"
+        };
+        return Err(failed(ctx, creds, reason, Some(account.id)));
+    }
+    if !account.active {
+        return Err(failed(ctx, creds, "account deactivated", Some(account.id)));
+    }
+    if spingraph_password::needs_rehash(&account.password_hash)
+        && let Ok(fresh) = spingraph_password::hash(&creds.password)
+    {
+        db.value(REHASH_SQL, &[sql::uuid(account.id), sql::text(&fresh)])?;
+    }
+    Ok(User {
+        id: account.id,
+        email: account.email,
+        role: account.role,
+    })
+}
+
+fn failed(ctx: &Ctx, creds: &Credentials, reason: &str, user_id: Option<uuid::Uuid>) -> ApiError {
+    let email: String = creds.email.trim().chars().take(320).collect();
+    ctx.warn(
+        "login failed",
+        json!({"reason": reason, "email": email, "user_id": user_id, "ip": ctx.client_ip()}),
+    );
+    ApiError::unauthorized(INVALID_LOGIN)
+}
+
+/// `POST /token`.
+pub fn token(ctx: &Ctx, req: &Request) -> Result<Reply> {
+    let creds = credentials(req)?;
+    let settings = Settings::load(ctx)?;
+    let db = Db::connect(ctx)?;
+    let user = verify(ctx, &db, &creds)?;
+    let issued = tokens::issue(ctx, &db, &settings, &user, None, "user.login")?;
+    Ok(token_reply(&settings, &issued))
+}
+
+/// The OAuth2 token response (RFC 6749 §5.1), never cached.
+pub fn token_reply(settings: &Settings, issued: &Issued) -> Reply {
+    Reply::ok(&json!({
+        "access_token": issued.access_token,
+        "token_type": "bearer",
+        "expires_in": settings.access_ttl,
+        "refresh_token": issued.refresh_token,
+    }))
+    .header("cache-control", "no-store")
+    .header("pragma", "no-cache")
+}
+
+/// `POST /session`: the tokens go into cookies; the body has the user and the CSRF token.
+pub fn session(ctx: &Ctx, req: &Request) -> Result<Reply> {
+    let creds = credentials(req)?;
+    let settings = Settings::load(ctx)?;
+    let db = Db::connect(ctx)?;
+    let user = verify(ctx, &db, &creds)?;
+    let issued = tokens::issue(ctx, &db, &settings, &user, None, "user.login")?;
+    Ok(session_reply(&settings, &user, &issued))
+}
+
+pub fn session_reply(settings: &Settings, user: &User, issued: &Issued) -> Reply {
+    let csrf = random_urlsafe(32);
+    let body: Value = json!({
+        "user": {"id": user.id, "email": user.email, "role": user.role},
+        "csrf_token": csrf,
+        "expires_in": settings.access_ttl,
+    });
+    let reply = Reply::ok(&body).header("cache-control", "no-store");
+    cookies::set(
+        reply,
+        &cookies::session(
+            &issued.access_token,
+            settings.access_ttl,
+            &issued.refresh_token,
+            settings.refresh_ttl,
+            &csrf,
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_pairs_decode_plus_and_percent() {
+        let pairs = form_pairs(b"grant_type=password&username=a%40b.c&password=p+w%26");
+        assert_eq!(
+            pairs,
+            vec![
+                ("grant_type".to_string(), "password".to_string()),
+                ("username".to_string(), "a@b.c".to_string()),
+                ("password".to_string(), "p w&".to_string()),
+            ]
+        );
+    }
+}

@@ -1,0 +1,374 @@
+//! Token lifecycle: issuing an access + refresh pair (a refresh token row per pair, grouped in
+//! a family per sign-in), rotation with reuse detection, logout, and the public JWKS.
+
+use serde::Deserialize;
+use serde_json::json;
+use spin_sdk::http::Request;
+use spin_sdk::pg4::ParameterValue;
+use spin_sdk::redis::RedisParameter;
+use spingraph_authn_client::{Credential, Principal};
+use spingraph_guest::context::header;
+use spingraph_guest::db::Db;
+use spingraph_guest::{ApiError, Ctx, Reply, Result, body, kv};
+use spingraph_identity::session::{CSRF_COOKIE, CSRF_HEADER, REFRESH_COOKIE, cookie, csrf_ok};
+use spingraph_identity::{TokenType, hash_secret, revocation, unix_now};
+
+use crate::cookies;
+use crate::login::{self, User};
+use crate::settings::{self, Settings};
+use crate::sql;
+
+pub struct Issued {
+    pub access_token: String,
+    pub refresh_token: String,
+}
+
+/// Stores the refresh token (hash only), resets the sign-in failure count on a fresh sign-in,
+/// and writes the audit row: one statement.
+const ISSUE_SQL: &str = "\
+WITH ins AS (
+    INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, expires_at)
+    VALUES ($1::uuid, $2::uuid, $3::uuid, $4::text, to_timestamp($5::int8))
+    RETURNING id
+), prev AS (
+    UPDATE refresh_tokens SET replaced_by = $1::uuid
+    WHERE id = $6::uuid AND EXISTS (SELECT 1 FROM ins)
+    RETURNING id
+), reset AS (
+    UPDATE users SET failed_attempts = 0, lockout_count = 0, locked_until = NULL, updated_at = now()
+    WHERE id = $2::uuid AND $6::uuid IS NULL AND (failed_attempts <> 0 OR lockout_count <> 0)
+    RETURNING id
+), log AS (
+    INSERT INTO audit_log (id, actor_id, action, resource_type, resource_id, request_id, at, details)
+    VALUES ($7::uuid, $2::uuid, $8::text, 'user', $2::uuid, $9::text, now(),
+            jsonb_build_object('family_id', $3::uuid))
+    RETURNING id
+)
+SELECT (SELECT count(*) FROM ins) AS j";
+
+/// A new access + refresh pair for `user`; `rotated` is the refresh token it replaces (same
+/// family), `None` for a fresh sign-in (new family).
+pub fn issue(
+    ctx: &Ctx,
+    db: &Db,
+    settings: &Settings,
+    user: &User,
+    rotated: Option<(uuid::Uuid, uuid::Uuid)>,
+    action: &str,
+) -> Result<Issued> {
+    let now = unix_now();
+    let family_id = rotated
+        .map(|(_, family)| family)
+        .unwrap_or_else(uuid::Uuid::now_v7);
+    let refresh_id = uuid::Uuid::now_v7();
+    let sign = |typ, jti, ttl| {
+        let claims = settings
+            .rules
+            .claims(typ, user.id, &user.email, user.role, jti, now, ttl)
+            .with_session(family_id);
+        settings
+            .rules
+            .sign(&settings.signing, &claims)
+            .map(|token| (token, claims))
+            .map_err(|e| ApiError::unavailable("configuration", e.to_string()))
+    };
+    let (access_token, _) = sign(TokenType::Access, uuid::Uuid::now_v7(), settings.access_ttl)?;
+    let (refresh_token, refresh_claims) =
+        sign(TokenType::Refresh, refresh_id, settings.refresh_ttl)?;
+    let previous = match rotated {
+        Some((id, _)) => sql::uuid(id),
+        None => ParameterValue::DbNull,
+    };
+    db.value(
+        ISSUE_SQL,
+        &[
+            sql::uuid(refresh_id),
+            sql::uuid(user.id),
+            sql::uuid(family_id),
+            sql::text(&hash_secret(&refresh_token)),
+            ParameterValue::Int64(refresh_claims.exp),
+            previous,
+            sql::uuid(uuid::Uuid::now_v7()),
+            sql::text(action),
+            sql::text(&ctx.request_id),
+        ],
+    )?;
+    Ok(Issued {
+        access_token,
+        refresh_token,
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RefreshBody {
+    refresh_token: String,
+    #[serde(default)]
+    grant_type: Option<String>,
+}
+
+/// Where the refresh token came from: an explicit body, or the browser session's cookie (which
+/// then needs the CSRF double submit like every cookie-authenticated unsafe request).
+fn presented_refresh_token(req: &Request) -> Result<(String, bool)> {
+    let content_type = header(req, "content-type").unwrap_or("");
+    if body::media_type(content_type) == "application/x-www-form-urlencoded" {
+        body::check_size(req.body(), body::DEFAULT_LIMIT)?;
+        let form = login::form_pairs(req.body());
+        let get = |n: &str| form.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
+        if get("grant_type").is_some_and(|g| g != "refresh_token") {
+            return Err(ApiError::bad_request(
+                "unsupported_grant_type: this endpoint accepts grant_type=refresh_token.",
+            ));
+        }
+        return match get("refresh_token").filter(|t| !t.is_empty()) {
+            Some(t) => Ok((t, false)),
+            None => Err(ApiError::invalid("refresh_token", "is required")),
+        };
+    }
+    if !req.body().iter().all(u8::is_ascii_whitespace) {
+        let b: RefreshBody = body::json(req)?;
+        if b.grant_type.is_some_and(|g| g != "refresh_token") {
+            return Err(ApiError::invalid("grant_type", "must be refresh_token"));
+        }
+        if b.refresh_token.is_empty() {
+            return Err(ApiError::invalid("refresh_token", "is required"));
+        }
+        return Ok((b.refresh_token, false));
+    }
+    let cookies = header(req, "cookie").unwrap_or("");
+    match cookie(cookies, REFRESH_COOKIE) {
+        Some(t) => {
+            if !csrf_ok(cookie(cookies, CSRF_COOKIE), header(req, CSRF_HEADER)) {
+                return Err(ApiError::forbidden(
+                    "Cookie-authenticated requests that change state need an X-CSRF-Token header matching the sg_csrf cookie.",
+                ));
+            }
+            Ok((t.to_string(), true))
+        }
+        None => Err(ApiError::unauthorized("A refresh token is required.")),
+    }
+}
+
+#[derive(Deserialize)]
+struct Claimed {
+    id: uuid::Uuid,
+    family_id: uuid::Uuid,
+    email: String,
+    role: spingraph_identity::Role,
+    active: bool,
+    user_id: uuid::Uuid,
+}
+
+#[derive(Deserialize)]
+struct Existing {
+    family_id: uuid::Uuid,
+    used: bool,
+    revoked: bool,
+}
+
+#[derive(Deserialize)]
+struct ClaimResult {
+    claimed: Option<Claimed>,
+    existing: Option<Existing>,
+}
+
+/// Marks the token used if it is still valid (exactly one concurrent refresh wins), and
+/// reports what the token was before, for reuse detection.
+const CLAIM_SQL: &str = "\
+WITH claimed AS (
+    UPDATE refresh_tokens r SET used_at = now()
+    FROM users u
+    WHERE r.token_hash = $1::text AND u.id = r.user_id
+      AND r.used_at IS NULL AND r.revoked_at IS NULL AND r.expires_at > now()
+    RETURNING r.id, r.family_id, r.user_id, u.email, u.role, u.active
+)
+SELECT jsonb_build_object(
+    'claimed', (SELECT to_jsonb(c) FROM claimed c),
+    'existing', (SELECT jsonb_build_object('family_id', family_id, 'used', used_at IS NOT NULL,
+                                           'revoked', revoked_at IS NOT NULL)
+                 FROM refresh_tokens WHERE token_hash = $1::text)) AS j";
+
+const REVOKE_FAMILY_SQL: &str = "\
+WITH rev AS (
+    UPDATE refresh_tokens SET revoked_at = now()
+    WHERE family_id = $1::uuid AND revoked_at IS NULL
+    RETURNING id
+), log AS (
+    INSERT INTO audit_log (id, actor_id, action, resource_type, resource_id, request_id, at, details)
+    SELECT $2::uuid, $3::uuid, $4::text, 'refresh_family', $1::uuid, $5::text, now(),
+           jsonb_build_object('revoked', (SELECT count(*) FROM rev))
+    RETURNING id
+)
+SELECT (SELECT count(*) FROM rev) AS j";
+
+fn revoke_family(
+    ctx: &Ctx,
+    db: &Db,
+    family: uuid::Uuid,
+    actor: Option<uuid::Uuid>,
+    action: &str,
+) -> Result<()> {
+    db.value(
+        REVOKE_FAMILY_SQL,
+        &[
+            sql::uuid(family),
+            sql::uuid(uuid::Uuid::now_v7()),
+            actor.map(sql::uuid).unwrap_or(ParameterValue::DbNull),
+            sql::text(action),
+            sql::text(&ctx.request_id),
+        ],
+    )?;
+    Ok(())
+}
+
+/// `POST /refresh`: rotate. Presenting a token that was already used revokes its whole family
+/// (someone holds a stolen copy) and refuses every access token of that session.
+pub fn refresh(ctx: &Ctx, req: &Request) -> Result<Reply> {
+    let (token, from_cookie) = presented_refresh_token(req)?;
+    let settings = Settings::load(ctx)?;
+    let refused = |reason: &str| {
+        ctx.warn(
+            "refresh refused",
+            json!({"reason": reason, "ip": ctx.client_ip()}),
+        );
+        ApiError::unauthorized("Invalid or expired refresh token.")
+    };
+    let keys = settings.verifier_keys(ctx)?;
+    settings
+        .rules
+        .verify(&keys, &token, TokenType::Refresh)
+        .map_err(|e| refused(&e.to_string()))?;
+    let db = Db::connect(ctx)?;
+    let outcome = db.transaction(|db| {
+        let result: ClaimResult = db.json(CLAIM_SQL, &[sql::text(&hash_secret(&token))])?;
+        match result.claimed {
+            Some(c) if c.active => {
+                let user = User {
+                    id: c.user_id,
+                    email: c.email.clone(),
+                    role: c.role,
+                };
+                let issued = issue(
+                    ctx,
+                    db,
+                    &settings,
+                    &user,
+                    Some((c.id, c.family_id)),
+                    "token.refresh",
+                )?;
+                Ok(Ok((user, issued)))
+            }
+            Some(c) => {
+                revoke_family(
+                    ctx,
+                    db,
+                    c.family_id,
+                    Some(c.user_id),
+                    "token.revoke_inactive",
+                )?;
+                Ok(Err(("user deactivated", Some(c.family_id))))
+            }
+            None => match result.existing {
+                Some(e) if e.used && !e.revoked => {
+                    revoke_family(ctx, db, e.family_id, None, "token.reuse_detected")?;
+                    Ok(Err((
+                        "refresh token reuse detected; family revoked",
+                        Some(e.family_id),
+                    )))
+                }
+                Some(e) if e.revoked => Ok(Err(("refresh token revoked", None))),
+                Some(_) => Ok(Err(("refresh token expired", None))),
+                None => Ok(Err(("unknown refresh token", None))),
+            },
+        }
+    })?;
+    match outcome {
+        Ok((user, issued)) => Ok(if from_cookie {
+            login::session_reply(&settings, &user, &issued)
+        } else {
+            login::token_reply(&settings, &issued)
+        }),
+        Err((reason, revoked_family)) => {
+            if let Some(family) = revoked_family {
+                // Best effort: the family is revoked in Postgres either way, which `authn`
+                // consults when Redis is unavailable.
+                if let Err(e) = deny_session(ctx, &settings, family) {
+                    ctx.warn(
+                        "session denylist failed",
+                        json!({"error": e.internal_detail()}),
+                    );
+                }
+            }
+            Err(refused(reason))
+        }
+    }
+}
+
+fn redis_set(conn: &spin_sdk::redis::Connection, key: &str, ttl: i64) -> Result<()> {
+    conn.execute(
+        "SET",
+        &[
+            RedisParameter::Binary(key.as_bytes().to_vec()),
+            RedisParameter::Binary(b"1".to_vec()),
+            RedisParameter::Binary(b"EX".to_vec()),
+            RedisParameter::Int64(ttl.max(1)),
+        ],
+    )
+    .map(|_| ())
+    .map_err(|e| kv::map_redis_error(&e))
+}
+
+/// Refuse every access token of a session until the longest of them has expired.
+fn deny_session(ctx: &Ctx, settings: &Settings, family: uuid::Uuid) -> Result<()> {
+    let conn = kv::connect(ctx)?;
+    redis_set(
+        &conn,
+        &revocation::session_key(&family.to_string()),
+        settings.access_ttl,
+    )
+}
+
+/// `POST /logout`: denylist the access token (and its session) in Redis first, then revoke the
+/// refresh family in Postgres. Redis down → 503: a logout that could not take effect at once
+/// must not claim success.
+pub fn logout(ctx: &Ctx, principal: &Principal) -> Result<Reply> {
+    if principal.credential == Credential::ApiKey {
+        return Err(ApiError::bad_request(
+            "API keys do not sign in; revoke one with DELETE /v1/auth/api-keys/{id}.",
+        ));
+    }
+    let settings_ttl = ctx.config.parse_or("access_token_ttl_seconds", 900i64)?;
+    let jti = principal
+        .token_id
+        .clone()
+        .ok_or_else(|| ApiError::internal("authn returned a session principal without a jti"))?;
+    let family = principal.session_id;
+    let conn = kv::connect(ctx)?;
+    let remaining = principal
+        .expires_at
+        .map(|exp| exp - unix_now())
+        .unwrap_or(settings_ttl);
+    redis_set(&conn, &revocation::token_key(&jti), remaining)?;
+    if let Some(family) = family {
+        redis_set(
+            &conn,
+            &revocation::session_key(&family.to_string()),
+            settings_ttl,
+        )?;
+        let db = Db::connect(ctx)?;
+        revoke_family(ctx, &db, family, Some(principal.user_id), "user.logout")?;
+    }
+    ctx.info("logout", json!({"user_id": principal.user_id, "jti": jti}));
+    Ok(cookies::set(Reply::no_content(), &cookies::cleared()))
+}
+
+/// `GET /.well-known/jwks.json`: every public key still accepted, including the signing key's.
+pub fn jwks(ctx: &Ctx) -> Result<Reply> {
+    let mut keys = settings::published_keys(ctx)?;
+    if let Some(signing) = ctx.config.get("jwt_signing_key")?
+        && let Ok(key) = spingraph_identity::SigningKey::parse(&signing)
+    {
+        keys = keys.merge(key.public_keys());
+    }
+    Ok(Reply::ok(&keys.to_jwks()).header("cache-control", "public, max-age=300"))
+}

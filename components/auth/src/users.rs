@@ -1,0 +1,306 @@
+//! Accounts: self sign-up (behind `signup_enabled`) and administration (list, create, change
+//! role or active, unlock). Roles are only ever given explicitly, never derived from the email.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+use spin_sdk::http::Request;
+use spin_sdk::pg4::ParameterValue;
+use spin_sdk::redis::RedisParameter;
+use spingraph_authn_client::{Principal, require_admin};
+use spingraph_guest::db::Db;
+use spingraph_guest::{ApiError, Ctx, FieldError, Reply, Result, body, kv};
+use spingraph_identity::{Role, revocation, unix_now};
+
+use crate::sql;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewUser {
+    email: String,
+    password: String,
+    #[serde(default)]
+    role: Option<Role>,
+    #[serde(default)]
+    active: Option<bool>,
+}
+
+/// A trimmed, lower-cased address of plausible shape, or a 422.
+pub fn normalize_email(raw: &str) -> Result<String> {
+    let email = raw.trim().to_lowercase();
+    let plausible = (3..=320).contains(&email.chars().count())
+        && !email.chars().any(|c| c.is_control() || c.is_whitespace())
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && !domain.is_empty() && !domain.contains('@')
+        });
+    if plausible {
+        Ok(email)
+    } else {
+        Err(ApiError::invalid("email", "must be an email address"))
+    }
+}
+
+fn hashed_password(password: &str, email: &str) -> Result<String> {
+    spingraph_password::validate(password, email)
+        .map_err(|e| ApiError::invalid("password", e.to_string()))?;
+    spingraph_password::hash(password).map_err(|e| ApiError::internal(e.to_string()))
+}
+
+const INSERT_USER_SQL: &str = "\
+WITH u AS (
+    INSERT INTO users (id, email, password_hash, role, active)
+    VALUES ($1::uuid, $2::text, $3::text, $4::text, $5::bool)
+    RETURNING *
+), log AS (
+    INSERT INTO audit_log (id, actor_id, action, resource_type, resource_id, request_id, at, details)
+    SELECT $6::uuid, coalesce($7::uuid, u.id), $8::text, 'user', u.id, $9::text, now(),
+           jsonb_build_object('role', u.role)
+    FROM u
+    RETURNING id
+)
+SELECT (SELECT USER_JSON FROM u) AS j";
+
+fn insert_user(
+    ctx: &Ctx,
+    new: NewUser,
+    role: Role,
+    actor: Option<uuid::Uuid>,
+    action: &str,
+) -> Result<Reply> {
+    let email = normalize_email(&new.email)?;
+    let hash = hashed_password(&new.password, &email)?;
+    let id = uuid::Uuid::now_v7();
+    let db = Db::connect(ctx)?;
+    let user: Value = db
+        .value(
+            &INSERT_USER_SQL.replace("USER_JSON", &sql::user_json()),
+            &[
+                sql::uuid(id),
+                sql::text(&email),
+                sql::text(&hash),
+                sql::text(role.as_str()),
+                ParameterValue::Boolean(new.active.unwrap_or(true)),
+                sql::uuid(uuid::Uuid::now_v7()),
+                actor.map(sql::uuid).unwrap_or(ParameterValue::DbNull),
+                sql::text(action),
+                sql::text(&ctx.request_id),
+            ],
+        )
+        .map_err(|e| match e {
+            ApiError::Conflict(_) => {
+                ApiError::conflict("An account with this email already exists.")
+            }
+            other => other,
+        })?;
+    Ok(Reply::created(&format!("/v1/auth/users/{id}"), &user))
+}
+
+/// `POST /register`: role `user`, always.
+pub fn register(ctx: &Ctx, req: &Request) -> Result<Reply> {
+    let new: NewUser = body::json(req)?;
+    if new.role.is_some() || new.active.is_some() {
+        return Err(ApiError::Validation(vec![FieldError::new(
+            if new.role.is_some() { "role" } else { "active" },
+            "unknown field",
+        )]));
+    }
+    insert_user(ctx, new, Role::User, None, "user.register")
+}
+
+/// `POST /users` (admin): any role.
+pub fn create(ctx: &Ctx, req: &Request, p: &Principal) -> Result<Reply> {
+    require_admin(p)?;
+    let new: NewUser = body::json(req)?;
+    let role = new.role.unwrap_or(Role::User);
+    insert_user(ctx, new, role, Some(p.user_id), "user.create")
+}
+
+const LIST_SQL: &str = "\
+SELECT coalesce(jsonb_agg(s.x ORDER BY s.id), '[]'::jsonb) AS j
+FROM (SELECT u.id, USER_JSON AS x FROM users u
+      WHERE $1::uuid IS NULL OR u.id > $1::uuid
+      ORDER BY u.id LIMIT $2::int8) s";
+
+/// `GET /users` (admin): pages in id (= creation) order.
+pub fn list(ctx: &Ctx, p: &Principal) -> Result<Reply> {
+    require_admin(p)?;
+    let mut errors = Vec::new();
+    let limit = match ctx.query_param("limit") {
+        None => 50,
+        Some(raw) => match raw.parse::<i64>() {
+            Ok(n) if (1..=200).contains(&n) => n,
+            _ => {
+                errors.push(FieldError::new("limit", "must be an integer from 1 to 200"));
+                50
+            }
+        },
+    };
+    let cursor = match ctx.query_param("cursor").filter(|c| !c.is_empty()) {
+        None => None,
+        Some(raw) => match uuid::Uuid::parse_str(&raw) {
+            Ok(id) => Some(id),
+            Err(_) => {
+                errors.push(FieldError::new("cursor", "is not a valid cursor"));
+                None
+            }
+        },
+    };
+    if !errors.is_empty() {
+        return Err(ApiError::InvalidQuery(errors));
+    }
+    let db = Db::connect(ctx)?;
+    let mut items: Vec<Value> = db.json(
+        &LIST_SQL.replace("USER_JSON", &sql::user_json()),
+        &[
+            cursor.map(sql::uuid).unwrap_or(ParameterValue::DbNull),
+            ParameterValue::Int64(limit + 1),
+        ],
+    )?;
+    let next_cursor = if items.len() as i64 > limit {
+        items.truncate(limit as usize);
+        items.last().and_then(|u| u.get("id")).cloned()
+    } else {
+        None
+    };
+    Ok(Reply::ok(
+        &json!({"items": items, "next_cursor": next_cursor}),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UserPatch {
+    #[serde(default)]
+    role: Option<Role>,
+    #[serde(default)]
+    active: Option<bool>,
+}
+
+fn user_id(raw: &str) -> Result<uuid::Uuid> {
+    uuid::Uuid::parse_str(raw).map_err(|_| ApiError::not_found("No such user."))
+}
+
+const UPDATE_SQL: &str = "\
+WITH u AS (
+    UPDATE users SET role = coalesce($2::text, role), active = coalesce($3::bool, active),
+                     updated_at = now()
+    WHERE id = $1::uuid
+    RETURNING *
+), rev AS (
+    UPDATE refresh_tokens SET revoked_at = now()
+    WHERE user_id = (SELECT id FROM u WHERE NOT active) AND revoked_at IS NULL
+    RETURNING id
+), log AS (
+    INSERT INTO audit_log (id, actor_id, action, resource_type, resource_id, request_id, at, details)
+    SELECT $4::uuid, $5::uuid, 'user.update', 'user', u.id, $6::text, now(),
+           jsonb_strip_nulls(jsonb_build_object('role', $2::text, 'active', $3::bool))
+    FROM u
+    RETURNING id
+)
+SELECT (SELECT USER_JSON FROM u) AS j";
+
+/// `PATCH /users/{id}` (admin): role and/or active. Tokens the user already holds stop working
+/// at once (a denylist entry in Redis, written first: no Redis, no change).
+pub fn update(ctx: &Ctx, req: &Request, p: &Principal, id: &str) -> Result<Reply> {
+    require_admin(p)?;
+    let id = user_id(id)?;
+    let patch: UserPatch = body::json(req)?;
+    if patch.role.is_none() && patch.active.is_none() {
+        return Err(ApiError::invalid("body", "must set role or active"));
+    }
+    if id == p.user_id && (patch.role == Some(Role::User) || patch.active == Some(false)) {
+        return Err(ApiError::conflict(
+            "You cannot remove your own admin access; ask another admin.",
+        ));
+    }
+    deny_user_tokens(ctx, id)?;
+    let db = Db::connect(ctx)?;
+    let user: Value = db.value(
+        &UPDATE_SQL.replace("USER_JSON", &sql::user_json()),
+        &[
+            sql::uuid(id),
+            patch
+                .role
+                .map(|r| sql::text(r.as_str()))
+                .unwrap_or(ParameterValue::DbNull),
+            patch
+                .active
+                .map(ParameterValue::Boolean)
+                .unwrap_or(ParameterValue::DbNull),
+            sql::uuid(uuid::Uuid::now_v7()),
+            sql::uuid(p.user_id),
+            sql::text(&ctx.request_id),
+        ],
+    )?;
+    if user.is_null() {
+        return Err(ApiError::not_found("No such user."));
+    }
+    Ok(Reply::ok(&user))
+}
+
+/// Refuse the user's access tokens issued before now.
+fn deny_user_tokens(ctx: &Ctx, id: uuid::Uuid) -> Result<()> {
+    let ttl = ctx
+        .config
+        .parse_or("access_token_ttl_seconds", 900i64)?
+        .max(1);
+    let conn = kv::connect(ctx)?;
+    conn.execute(
+        "SET",
+        &[
+            RedisParameter::Binary(revocation::user_key(&id.to_string()).into_bytes()),
+            RedisParameter::Binary(unix_now().to_string().into_bytes()),
+            RedisParameter::Binary(b"EX".to_vec()),
+            RedisParameter::Int64(ttl),
+        ],
+    )
+    .map(|_| ())
+    .map_err(|e| kv::map_redis_error(&e))
+}
+
+const UNLOCK_SQL: &str = "\
+WITH u AS (
+    UPDATE users SET failed_attempts = 0, locked_until = NULL, lockout_count = 0, updated_at = now()
+    WHERE id = $1::uuid
+    RETURNING *
+), log AS (
+    INSERT INTO audit_log (id, actor_id, action, resource_type, resource_id, request_id, at, details)
+    SELECT $2::uuid, $3::uuid, 'user.unlock', 'user', u.id, $4::text, now(), '{}'::jsonb FROM u
+    RETURNING id
+)
+SELECT (SELECT USER_JSON FROM u) AS j";
+
+/// `POST /users/{id}/unlock` (admin): clears failures and any lockout.
+pub fn unlock(ctx: &Ctx, p: &Principal, id: &str) -> Result<Reply> {
+    require_admin(p)?;
+    let id = user_id(id)?;
+    let db = Db::connect(ctx)?;
+    let user: Value = db.value(
+        &UNLOCK_SQL.replace("USER_JSON", &sql::user_json()),
+        &[
+            sql::uuid(id),
+            sql::uuid(uuid::Uuid::now_v7()),
+            sql::uuid(p.user_id),
+            sql::text(&ctx.request_id),
+        ],
+    )?;
+    if user.is_null() {
+        return Err(ApiError::not_found("No such user."));
+    }
+    Ok(Reply::ok(&user))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_trimmed_lowercased_and_shape_checked() {
+        assert_eq!(
+            normalize_email("  Ann@Example.COM ").unwrap(),
+            "ann@example.com"
+        );
+        for bad in ["", "a", "@x", "x@", "a b@c", "a@b@c", "a\u{0}@b"] {
+            assert!(normalize_email(bad).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,814 @@
+//! Authentication and authorization end to end (issue 4, "must show" 1–8 and 10): sign-in,
+//! lockout, rate limits, token forgeries, refresh rotation and reuse, logout, cookie sessions
+//! with CSRF, API keys, Redis outages and role checks, over HTTP against the real host.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::Duration;
+
+use spingraph_e2e::{TestApp, TestOptions, Value, free_port, json, json_body, spingraph_bin};
+use spingraph_identity::keys::SigningKey;
+use spingraph_identity::{Role, TokenRules, TokenType, unix_now};
+
+const PASSWORD: &str = "correct horse battery staple";
+const ISSUER: &str = "spingraph";
+const AUDIENCE: &str = "spingraph-api";
+
+/// An app whose login limit is out of the way (every test signs in from 127.0.0.1).
+fn app_with(extra: &[(&str, &str)]) -> TestApp {
+    let mut opts = TestOptions::default().variable("login_rate_limit_per_minute", "100000");
+    for (name, value) in extra {
+        opts = opts.variable(name, value);
+    }
+    TestApp::start(opts)
+}
+
+fn app() -> TestApp {
+    app_with(&[])
+}
+
+/// Bootstrap a user with the operator CLI (password on stdin, never argv); returns its id.
+fn create_user(app: &TestApp, email: &str, role: &str) -> String {
+    let mut child = Command::new(spingraph_bin())
+        .args(["admin", "create-user", "--email", email, "--role", role])
+        .args(["--database-url", &app.db.url])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("running spingraph admin create-user");
+    writeln!(child.stdin.take().unwrap(), "{PASSWORD}").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "admin create-user failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows = app.db.query_json(&format!(
+        "SELECT id::text AS id FROM users WHERE lower(email) = lower('{email}')"
+    ));
+    rows[0]["id"].as_str().unwrap().to_string()
+}
+
+fn login(app: &TestApp, email: &str, password: &str) -> spingraph_e2e::Response {
+    app.post_json(
+        "/v1/auth/token",
+        &json!({"email": email, "password": password}),
+    )
+    .send()
+    .unwrap()
+}
+
+/// `(access_token, refresh_token)` of a successful sign-in.
+fn tokens(app: &TestApp, email: &str) -> (String, String) {
+    let resp = login(app, email, PASSWORD);
+    assert_eq!(resp.status(), 200, "sign-in of {email}");
+    let body = json_body(resp);
+    (
+        body["access_token"].as_str().unwrap().to_string(),
+        body["refresh_token"].as_str().unwrap().to_string(),
+    )
+}
+
+fn me_with(app: &TestApp, bearer: &str) -> u16 {
+    app.get("/v1/auth/me")
+        .bearer_auth(bearer)
+        .send()
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+fn admin_and_user(app: &TestApp) -> (String, String) {
+    create_user(app, "root@example.com", "admin");
+    let (admin, _) = tokens(app, "root@example.com");
+    let resp = app
+        .post_json(
+            "/v1/auth/users",
+            &json!({"email": "ann@example.com", "password": PASSWORD}),
+        )
+        .bearer_auth(&admin)
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    let (user, _) = tokens(app, "ann@example.com");
+    (admin, user)
+}
+
+fn b64(bytes: &[u8]) -> String {
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().fold(0u32, |acc, b| (acc << 8) | *b as u32) << (8 * (3 - chunk.len()));
+        for i in 0..=chunk.len() {
+            out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+fn problem(resp: spingraph_e2e::Response) -> Value {
+    let ct = resp.headers()["content-type"].to_str().unwrap().to_string();
+    assert!(ct.starts_with("application/problem+json"), "{ct}");
+    json_body(resp)
+}
+
+// ------------------------------------------------------------------ 1. sign-in
+
+#[test]
+fn correct_credentials_return_bearer_and_refresh_tokens() {
+    let app = app();
+    create_user(&app, "root@example.com", "admin");
+    let resp = login(&app, "ROOT@example.com", PASSWORD);
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["cache-control"], "no-store");
+    let body = json_body(resp);
+    assert_eq!(body["token_type"], "bearer");
+    assert_eq!(body["expires_in"], 900);
+    let access = body["access_token"].as_str().unwrap();
+    assert!(body["refresh_token"].as_str().is_some());
+    let me = json_body(app.get("/v1/auth/me").bearer_auth(access).send().unwrap());
+    assert_eq!(me["email"], "root@example.com");
+    assert_eq!(me["role"], "admin");
+    assert_eq!(me["credential"], "bearer");
+}
+
+#[test]
+fn oauth2_password_form_signs_in() {
+    let app = app();
+    create_user(&app, "root@example.com", "admin");
+    let resp = app
+        .post("/v1/auth/token")
+        .form(&[
+            ("grant_type", "password"),
+            ("username", "root@example.com"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(json_body(resp)["token_type"], "bearer");
+}
+
+#[test]
+fn wrong_password_and_unknown_email_get_identical_401_bodies() {
+    let app = app();
+    create_user(&app, "root@example.com", "admin");
+    let strip = |mut v: Value| {
+        v.as_object_mut().unwrap().remove("request_id");
+        v
+    };
+    let wrong = login(&app, "root@example.com", "not the password at all");
+    assert_eq!(wrong.status(), 401);
+    let unknown = login(&app, "nobody@example.com", "not the password at all");
+    assert_eq!(unknown.status(), 401);
+    assert_eq!(strip(problem(wrong)), strip(problem(unknown)));
+    // Failures are logged with request id and IP, never the password.
+    let logs = app.logs.text();
+    assert!(!logs.contains("not the password at all"));
+    let failure = app
+        .logs
+        .json_lines()
+        .into_iter()
+        .find(|l| l["msg"] == "login failed" && l["reason"] == "unknown email")
+        .expect("a login-failed log line");
+    assert!(
+        failure["request_id"]
+            .as_str()
+            .is_some_and(|r| !r.is_empty())
+    );
+    assert_eq!(failure["ip"], "127.0.0.1");
+}
+
+#[test]
+fn admin_looking_email_signs_up_as_plain_user() {
+    let app = app_with(&[("signup_enabled", "true")]);
+    let resp = app
+        .post_json(
+            "/v1/auth/register",
+            &json!({"email": "admin@example.com", "password": PASSWORD}),
+        )
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    assert_eq!(json_body(resp)["role"], "user");
+    let (access, _) = tokens(&app, "admin@example.com");
+    let me = json_body(app.get("/v1/auth/me").bearer_auth(&access).send().unwrap());
+    assert_eq!(me["role"], "user");
+    // Sign-up cannot ask for a role either.
+    let resp = app
+        .post_json(
+            "/v1/auth/register",
+            &json!({"email": "b@example.com", "password": PASSWORD, "role": "admin"}),
+        )
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 422);
+}
+
+#[test]
+fn register_is_not_found_while_signup_is_disabled() {
+    let app = app();
+    let resp = app
+        .post_json(
+            "/v1/auth/register",
+            &json!({"email": "a@example.com", "password": PASSWORD}),
+        )
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 404);
+}
+
+// ------------------------------------------------------------------ 2. lockout
+
+#[test]
+fn locked_account_rejects_correct_password_until_admin_unlocks() {
+    let app = app();
+    create_user(&app, "root@example.com", "admin");
+    let victim = create_user(&app, "victim@example.com", "user");
+    for _ in 0..6 {
+        assert_eq!(
+            login(&app, "victim@example.com", "wrong password!!").status(),
+            401
+        );
+    }
+    let locked = login(&app, "victim@example.com", PASSWORD);
+    assert_eq!(
+        locked.status(),
+        401,
+        "the right password is refused while locked"
+    );
+    let unknown = login(&app, "ghost@example.com", PASSWORD);
+    assert_eq!(
+        problem(locked)["detail"],
+        problem(unknown)["detail"],
+        "a lock does not reveal that the account exists"
+    );
+    let row = app.db.query_json(&format!(
+        "SELECT locked_until > now() AS locked, lockout_count FROM users WHERE id = '{victim}'"
+    ));
+    assert_eq!(row[0]["locked"], true);
+    assert_eq!(row[0]["lockout_count"], 1);
+
+    let (admin, _) = tokens(&app, "root@example.com");
+    let resp = app
+        .post(&format!("/v1/auth/users/{victim}/unlock"))
+        .bearer_auth(&admin)
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(json_body(resp)["locked"], false);
+    assert_eq!(login(&app, "victim@example.com", PASSWORD).status(), 200);
+    let audit = app.db.query_json(&format!(
+        "SELECT request_id FROM audit_log WHERE action = 'user.unlock' AND resource_id = '{victim}'"
+    ));
+    assert_eq!(audit.as_array().unwrap().len(), 1);
+    assert!(audit[0]["request_id"].as_str().is_some());
+}
+
+// ------------------------------------------------------------------ 3. rate limit
+
+#[test]
+fn more_than_five_token_requests_a_minute_are_rate_limited() {
+    let app = TestApp::start(TestOptions::default().variable("login_rate_limit_per_minute", "5"));
+    let mut limited = None;
+    for i in 0..7 {
+        let resp = login(&app, "nobody@example.com", "whatever password");
+        assert_eq!(resp.headers()["ratelimit-limit"], "5");
+        assert!(resp.headers().contains_key("ratelimit-remaining"));
+        assert!(resp.headers().contains_key("ratelimit-reset"));
+        if resp.status() == 429 {
+            limited = Some((i, resp));
+            break;
+        }
+        assert_eq!(resp.status(), 401);
+    }
+    let (i, resp) = limited.expect("a 429 within 7 requests");
+    assert!(i <= 5, "the sixth request at the latest is limited");
+    assert_eq!(resp.headers()["ratelimit-remaining"], "0");
+    let retry: u64 = resp.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry));
+    assert_eq!(problem(resp)["status"], 429);
+}
+
+// ------------------------------------------------------------------ 4. forged tokens
+
+fn sign(app: &TestApp, edit: impl FnOnce(&mut spingraph_identity::Claims)) -> String {
+    let key = SigningKey::parse(&app.keys.signing_key).unwrap();
+    let rules = TokenRules::new(ISSUER, AUDIENCE);
+    let sub = app
+        .db
+        .query_json("SELECT id::text AS id FROM users LIMIT 1")[0]["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let mut claims = rules.claims(
+        TokenType::Access,
+        sub,
+        "root@example.com",
+        Role::Admin,
+        uuid::Uuid::now_v7(),
+        unix_now(),
+        900,
+    );
+    edit(&mut claims);
+    rules.sign(&key, &claims).unwrap()
+}
+
+#[test]
+fn forged_expired_premature_and_foreign_tokens_get_401() {
+    let app = app();
+    create_user(&app, "root@example.com", "admin");
+    let genuine = sign(&app, |_| {});
+    assert_eq!(
+        me_with(&app, &genuine),
+        200,
+        "control: a well-formed token passes"
+    );
+
+    let (head, rest) = genuine.split_once('.').unwrap();
+    let (payload, sig) = rest.split_once('.').unwrap();
+    let flipped = if sig.starts_with('A') { "B" } else { "A" };
+    let tampered_sig = format!("{head}.{payload}.{flipped}{}", &sig[1..]);
+    assert_eq!(me_with(&app, &tampered_sig), 401, "tampered signature");
+
+    let claims: Value = serde_json::from_slice(&b64_decode(payload)).unwrap();
+    let mut escalated = claims.clone();
+    escalated["email"] = json!("evil@example.com");
+    let tampered_payload = format!("{head}.{}.{sig}", b64(escalated.to_string().as_bytes()));
+    assert_eq!(me_with(&app, &tampered_payload), 401, "tampered payload");
+
+    let none = format!(
+        "{}.{payload}.",
+        b64(br#"{"alg":"none","typ":"JWT","kid":"e2e"}"#)
+    );
+    assert_eq!(me_with(&app, &none), 401, "alg none");
+
+    let jwks: Value = serde_json::from_str(&app.keys.public_keys).unwrap();
+    let x = jwks["keys"][0]["x"].as_str().unwrap();
+    let mut header = spingraph_identity::jsonwebtoken::Header::new(
+        spingraph_identity::jsonwebtoken::Algorithm::HS256,
+    );
+    header.kid = Some("e2e".into());
+    let hs256 = spingraph_identity::jsonwebtoken::encode(
+        &header,
+        &claims,
+        &spingraph_identity::jsonwebtoken::EncodingKey::from_secret(x.as_bytes()).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        me_with(&app, &hs256),
+        401,
+        "HS256 keyed with the public key"
+    );
+
+    let expired = sign(&app, |c| {
+        c.iat -= 7200;
+        c.nbf -= 7200;
+        c.exp = unix_now() - 3600;
+    });
+    assert_eq!(me_with(&app, &expired), 401, "expired");
+    let premature = sign(&app, |c| {
+        c.nbf = unix_now() + 3600;
+        c.exp = unix_now() + 7200;
+    });
+    assert_eq!(me_with(&app, &premature), 401, "future nbf");
+    let foreign = sign(&app, |c| c.aud = "another-api".into());
+    assert_eq!(me_with(&app, &foreign), 401, "other audience");
+}
+
+fn b64_decode(s: &str) -> Vec<u8> {
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let (mut acc, mut bits, mut out) = (0u32, 0u32, Vec::new());
+    for c in s.bytes() {
+        acc = (acc << 6) | A.iter().position(|a| *a == c).unwrap() as u32;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    out
+}
+
+#[test]
+fn jwks_publishes_the_public_signing_key_only() {
+    let app = app();
+    let resp = app.get("/v1/auth/.well-known/jwks.json").send().unwrap();
+    assert_eq!(resp.status(), 200);
+    let body = json_body(resp);
+    let published: Value = serde_json::from_str(&app.keys.public_keys).unwrap();
+    assert_eq!(body["keys"][0]["x"], published["keys"][0]["x"]);
+    assert_eq!(body["keys"][0]["kid"], "e2e");
+    assert!(body["keys"][0].get("d").is_none());
+}
+
+// ------------------------------------------------------------------ 5. refresh and logout
+
+#[test]
+fn refresh_rotates_and_reusing_the_old_token_revokes_the_family() {
+    let app = app();
+    create_user(&app, "root@example.com", "admin");
+    let (_, first) = tokens(&app, "root@example.com");
+    let refresh = |token: &str| {
+        app.post_json("/v1/auth/refresh", &json!({"refresh_token": token}))
+            .send()
+            .unwrap()
+    };
+    let resp = refresh(&first);
+    assert_eq!(resp.status(), 200);
+    let body = json_body(resp);
+    let second = body["refresh_token"].as_str().unwrap().to_string();
+    let access = body["access_token"].as_str().unwrap().to_string();
+    assert_ne!(second, first);
+    assert_eq!(me_with(&app, &access), 200);
+
+    assert_eq!(refresh(&first).status(), 401, "reuse of the rotated token");
+    assert_eq!(
+        refresh(&second).status(),
+        401,
+        "the family is revoked with it"
+    );
+    assert_eq!(me_with(&app, &access), 401, "and so are its access tokens");
+    let revoked = app
+        .db
+        .query_json("SELECT count(*) AS n FROM refresh_tokens WHERE revoked_at IS NULL");
+    assert_eq!(revoked[0]["n"], 0);
+}
+
+#[test]
+fn logout_refuses_the_access_token_at_once() {
+    let app = app();
+    create_user(&app, "root@example.com", "admin");
+    let (access, refresh) = tokens(&app, "root@example.com");
+    assert_eq!(me_with(&app, &access), 200);
+    let resp = app
+        .post("/v1/auth/logout")
+        .bearer_auth(&access)
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+    assert_eq!(me_with(&app, &access), 401, "denylisted before it expires");
+    let resp = app
+        .post_json("/v1/auth/refresh", &json!({"refresh_token": refresh}))
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 401, "the session's refresh token is revoked");
+    let audit = app
+        .db
+        .query_json("SELECT request_id FROM audit_log WHERE action = 'user.logout'");
+    assert_eq!(audit.as_array().unwrap().len(), 1);
+}
+
+// ------------------------------------------------------------------ 6. cookie session
+
+fn set_cookies(resp: &spingraph_e2e::Response) -> Vec<String> {
+    resp.headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect()
+}
+
+fn cookie_value(cookies: &[String], name: &str) -> String {
+    cookies
+        .iter()
+        .find_map(|c| c.strip_prefix(&format!("{name}=")))
+        .and_then(|rest| rest.split(';').next())
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn cookie_session_needs_csrf_header_for_unsafe_requests() {
+    let app = app();
+    create_user(&app, "root@example.com", "admin");
+    let resp = app
+        .post_json(
+            "/v1/auth/session",
+            &json!({"email": "root@example.com", "password": PASSWORD}),
+        )
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let cookies = set_cookies(&resp);
+    assert_eq!(cookies.len(), 3, "{cookies:?}");
+    for c in &cookies {
+        assert!(c.contains("Secure"), "{c}");
+        assert!(c.contains("SameSite=Strict"), "{c}");
+    }
+    for name in ["sg_access", "sg_refresh"] {
+        let c = cookies.iter().find(|c| c.starts_with(name)).unwrap();
+        assert!(c.contains("HttpOnly"), "{c}");
+    }
+    let body = json_body(resp);
+    assert!(
+        body.get("access_token").is_none(),
+        "tokens travel only in cookies"
+    );
+    assert_eq!(body["user"]["email"], "root@example.com");
+    let csrf = body["csrf_token"].as_str().unwrap().to_string();
+    assert_eq!(cookie_value(&cookies, "sg_csrf"), csrf);
+    let cookie_header = format!(
+        "sg_access={}; sg_csrf={csrf}",
+        cookie_value(&cookies, "sg_access")
+    );
+
+    let me = app
+        .get("/v1/auth/me")
+        .header("cookie", &cookie_header)
+        .send()
+        .unwrap();
+    assert_eq!(me.status(), 200, "safe methods need no CSRF header");
+    assert_eq!(json_body(me)["credential"], "cookie");
+
+    let new_key = json!({"name": "ci", "scopes": ["entities:read"]});
+    let resp = app
+        .post_json("/v1/auth/api-keys", &new_key)
+        .header("cookie", &cookie_header)
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 403, "unsafe request without X-CSRF-Token");
+    let resp = app
+        .post_json("/v1/auth/api-keys", &new_key)
+        .header("cookie", &cookie_header)
+        .header("x-csrf-token", "not-the-token")
+        .send()
+        .unwrap();
+    assert_eq!(
+        resp.status(),
+        403,
+        "unsafe request with the wrong X-CSRF-Token"
+    );
+    let resp = app
+        .post_json("/v1/auth/api-keys", &new_key)
+        .header("cookie", &cookie_header)
+        .header("x-csrf-token", &csrf)
+        .send()
+        .unwrap();
+    assert_eq!(
+        resp.status(),
+        201,
+        "unsafe request with the matching header"
+    );
+}
+
+// ------------------------------------------------------------------ 7. API keys
+
+#[test]
+fn api_key_is_shown_once_scoped_and_refused_after_revocation_or_expiry() {
+    let app = app();
+    create_user(&app, "root@example.com", "admin");
+    let (admin, _) = tokens(&app, "root@example.com");
+    let create = |scopes: Value| {
+        let resp = app
+            .post_json(
+                "/v1/auth/api-keys",
+                &json!({"name": "reader", "scopes": scopes}),
+            )
+            .bearer_auth(&admin)
+            .send()
+            .unwrap();
+        assert_eq!(resp.status(), 201);
+        json_body(resp)
+    };
+    let created = create(json!(["entities:read"]));
+    let key = created["key"].as_str().unwrap().to_string();
+    let id = created["id"].as_str().unwrap().to_string();
+    assert!(key.starts_with("sgk_"));
+
+    let listed = json_body(
+        app.get("/v1/auth/api-keys")
+            .bearer_auth(&admin)
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(listed["items"][0]["id"], id.as_str());
+    assert!(
+        !listed.to_string().contains(&key),
+        "the secret is never listed"
+    );
+    let stored = app.db.query_json("SELECT key_hash FROM api_keys");
+    assert!(!stored.to_string().contains(&key), "only a hash is stored");
+
+    let me = app
+        .get("/v1/auth/me")
+        .header("x-api-key", &key)
+        .send()
+        .unwrap();
+    assert_eq!(me.status(), 200);
+    assert_eq!(json_body(me)["scopes"], json!(["entities:read"]));
+    let me = app
+        .get("/v1/auth/me")
+        .header("authorization", format!("ApiKey {key}"))
+        .send()
+        .unwrap();
+    assert_eq!(me.status(), 200);
+
+    // A read-only key of an admin cannot write: neither admin operations nor entities.
+    let resp = app
+        .post_json(
+            "/v1/auth/users",
+            &json!({"email": "x@example.com", "password": PASSWORD}),
+        )
+        .header("x-api-key", &key)
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 403);
+    let resp = app
+        .post_json("/v1/entities", &json!({"type": "person", "name": "Ada"}))
+        .header("x-api-key", &key)
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 403, "entities:write is missing");
+
+    let resp = app
+        .delete(&format!("/v1/auth/api-keys/{id}"))
+        .bearer_auth(&admin)
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+    let me = app
+        .get("/v1/auth/me")
+        .header("x-api-key", &key)
+        .send()
+        .unwrap();
+    assert_eq!(me.status(), 401, "revoked");
+
+    let expiring = create(json!(["entities:read"]));
+    let key = expiring["key"].as_str().unwrap();
+    assert_eq!(
+        app.get("/v1/auth/me")
+            .header("x-api-key", key)
+            .send()
+            .unwrap()
+            .status(),
+        200
+    );
+    app.db.execute(&format!(
+        "UPDATE api_keys SET expires_at = now() - interval '1 second' WHERE id = '{}'",
+        expiring["id"].as_str().unwrap()
+    ));
+    assert_eq!(
+        app.get("/v1/auth/me")
+            .header("x-api-key", key)
+            .send()
+            .unwrap()
+            .status(),
+        401,
+        "expired"
+    );
+}
+
+#[test]
+fn api_key_scopes_cannot_exceed_the_owner_role() {
+    let app = app();
+    let (_, user) = admin_and_user(&app);
+    let resp = app
+        .post_json(
+            "/v1/auth/api-keys",
+            &json!({"name": "k", "scopes": ["admin"]}),
+        )
+        .bearer_auth(&user)
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 422);
+}
+
+// ------------------------------------------------------------------ 8. Redis down
+
+#[test]
+fn login_answers_503_when_redis_is_down() {
+    let closed = free_port();
+    let app = app_with(&[
+        ("redis_url", &format!("redis://127.0.0.1:{closed}")),
+        ("redis_host", &format!("127.0.0.1:{closed}")),
+    ]);
+    create_user(&app, "root@example.com", "admin");
+    let resp = login(&app, "root@example.com", PASSWORD);
+    assert_eq!(resp.status(), 503);
+    assert_eq!(problem(resp)["status"], 503);
+    let resp = app
+        .post_json(
+            "/v1/auth/session",
+            &json!({"email": "root@example.com", "password": PASSWORD}),
+        )
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 503);
+}
+
+#[test]
+fn bearer_tokens_keep_working_without_redis_and_revocation_still_holds() {
+    let closed = free_port();
+    let app = app_with(&[
+        ("redis_url", &format!("redis://127.0.0.1:{closed}")),
+        ("redis_host", &format!("127.0.0.1:{closed}")),
+    ]);
+    let id = create_user(&app, "root@example.com", "admin");
+    let family = uuid::Uuid::now_v7();
+    let token = sign(&app, |c| c.sid = Some(family.to_string()));
+    assert_eq!(
+        me_with(&app, &token),
+        200,
+        "Postgres-only reads keep working"
+    );
+    // A revoked session is refused from the durable record.
+    app.db.execute(&format!(
+        "INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at, revoked_at) \
+         VALUES ('{id}', '{family}', 'x', now() + interval '1 day', now())"
+    ));
+    assert_eq!(me_with(&app, &token), 401);
+}
+
+// ------------------------------------------------------------------ 10. roles
+
+#[test]
+fn user_gets_403_on_user_management_and_admin_gets_200() {
+    let app = app();
+    let (admin, user) = admin_and_user(&app);
+    let resp = app.get("/v1/auth/users").bearer_auth(&user).send().unwrap();
+    assert_eq!(resp.status(), 403);
+    let resp = app
+        .post_json(
+            "/v1/auth/users",
+            &json!({"email": "x@example.com", "password": PASSWORD, "role": "admin"}),
+        )
+        .bearer_auth(&user)
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 403);
+
+    let resp = app
+        .get("/v1/auth/users")
+        .bearer_auth(&admin)
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let users = json_body(resp);
+    assert_eq!(users["items"].as_array().unwrap().len(), 2);
+    assert!(
+        users["items"][0]["created_at"]
+            .as_str()
+            .unwrap()
+            .ends_with('Z')
+    );
+    assert!(users["items"][0].get("password_hash").is_none());
+}
+
+#[test]
+fn demoting_a_user_refuses_their_existing_tokens() {
+    let app = app();
+    create_user(&app, "root@example.com", "admin");
+    let (admin, _) = tokens(&app, "root@example.com");
+    let resp = app
+        .post_json(
+            "/v1/auth/users",
+            &json!({"email": "boss@example.com", "password": PASSWORD, "role": "admin"}),
+        )
+        .bearer_auth(&admin)
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    let boss = json_body(resp)["id"].as_str().unwrap().to_string();
+    let (boss_token, _) = tokens(&app, "boss@example.com");
+    assert_eq!(
+        app.get("/v1/auth/users")
+            .bearer_auth(&boss_token)
+            .send()
+            .unwrap()
+            .status(),
+        200
+    );
+    thread::sleep(Duration::from_millis(1100));
+    let resp = app
+        .patch(&format!("/v1/auth/users/{boss}"))
+        .json(&json!({"role": "user"}))
+        .bearer_auth(&admin)
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(json_body(resp)["role"], "user");
+    assert_eq!(
+        me_with(&app, &boss_token),
+        401,
+        "the admin token is gone at once"
+    );
+    let (fresh, _) = tokens(&app, "boss@example.com");
+    assert_eq!(
+        app.get("/v1/auth/users")
+            .bearer_auth(&fresh)
+            .send()
+            .unwrap()
+            .status(),
+        403
+    );
+}

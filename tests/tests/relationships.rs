@@ -1,0 +1,869 @@
+//! Relationships and graph walks end to end (issue 6), against the real host under the
+//! released-Spin compatibility mode: every query must return a row and no timestamptz column.
+//!
+//! Callers are users inserted straight into the test database with access tokens signed by the
+//! harness's key (what `auth` would issue); large graphs are seeded through SQL.
+
+use std::collections::HashSet;
+use std::thread;
+
+use spingraph_e2e::{Response, TestApp, TestOptions, Value, json, json_body};
+use spingraph_identity::{Role, SigningKey, TokenRules, TokenType, unix_now};
+use uuid::Uuid;
+
+/// A user of the running app and a bearer token for it.
+struct Actor {
+    id: Uuid,
+    token: String,
+}
+
+fn actor(app: &TestApp, role: Role) -> Actor {
+    let id = Uuid::now_v7();
+    let email = format!("{}@e2e.test", id.simple());
+    app.db.execute(&format!(
+        "INSERT INTO users (id, email, password_hash, role) VALUES ('{id}', '{email}', 'not-a-hash', '{role}')"
+    ));
+    let key = SigningKey::parse(&app.keys.signing_key).expect("harness signing key");
+    let rules = TokenRules::new("spingraph", "spingraph-api");
+    let claims = rules.claims(
+        TokenType::Access,
+        id,
+        &email,
+        role,
+        Uuid::now_v7(),
+        unix_now(),
+        900,
+    );
+    Actor {
+        id,
+        token: rules.sign(&key, &claims).expect("signing a token"),
+    }
+}
+
+struct World {
+    app: TestApp,
+    user: Actor,
+    admin: Actor,
+}
+
+fn world() -> World {
+    let app = TestApp::start(TestOptions::default());
+    let user = actor(&app, Role::User);
+    let admin = actor(&app, Role::Admin);
+    World { app, user, admin }
+}
+
+impl World {
+    fn get(&self, who: &Actor, path: &str) -> Response {
+        self.app
+            .get(path)
+            .bearer_auth(&who.token)
+            .send()
+            .expect("GET")
+    }
+
+    fn post(&self, who: &Actor, path: &str, body: &Value) -> Response {
+        self.app
+            .post_json(path, body)
+            .bearer_auth(&who.token)
+            .send()
+            .expect("POST")
+    }
+
+    fn delete(&self, who: &Actor, path: &str) -> Response {
+        self.app
+            .delete(path)
+            .bearer_auth(&who.token)
+            .send()
+            .expect("DELETE")
+    }
+
+    /// Entities owned by the user, inserted through SQL; their ids in order.
+    fn entities(&self, names: &[&str]) -> Vec<String> {
+        let ids: Vec<String> = names.iter().map(|_| Uuid::now_v7().to_string()).collect();
+        let values: Vec<String> = ids
+            .iter()
+            .zip(names)
+            .map(|(id, name)| format!("('{id}', 'node', '{name}', '{}')", self.user.id))
+            .collect();
+        self.app.db.execute(&format!(
+            "INSERT INTO entities (id, type, name, owner_id) VALUES {}",
+            values.join(", ")
+        ));
+        ids
+    }
+
+    /// Relationships created by the user, inserted through SQL.
+    fn edges(&self, kind: &str, pairs: &[(&str, &str)]) {
+        let values: Vec<String> = pairs
+            .iter()
+            .map(|(s, t)| {
+                format!(
+                    "('{}', '{s}', '{t}', '{kind}', '{}')",
+                    Uuid::now_v7(),
+                    self.user.id
+                )
+            })
+            .collect();
+        self.app.db.execute(&format!(
+            "INSERT INTO relationships (id, source_id, target_id, type, created_by) VALUES {}",
+            values.join(", ")
+        ));
+    }
+
+    /// Create a relationship through the API; its body.
+    fn relate(&self, source: &str, target: &str, kind: &str) -> Value {
+        let resp = self.post(
+            &self.user,
+            "/v1/relationships",
+            &json!({"source_id": source, "target_id": target, "type": kind}),
+        );
+        assert_eq!(resp.status(), 201, "{}", resp.text().unwrap_or_default());
+        json_body(resp)
+    }
+}
+
+fn field_errors(body: &Value) -> Vec<String> {
+    body["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .filter_map(|e| e["field"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn ids(list: &Value) -> Vec<String> {
+    list.as_array()
+        .expect("an array")
+        .iter()
+        .map(|item| item["id"].as_str().expect("an id").to_string())
+        .collect()
+}
+
+fn is_rfc3339_utc(v: &Value) -> bool {
+    v.as_str().is_some_and(|s| {
+        s.len() >= 20 && s.ends_with('Z') && s.as_bytes()[10] == b'T' && s.as_bytes()[4] == b'-'
+    })
+}
+
+// ---------------------------------------------------------------- Must show 1
+
+#[test]
+fn relationship_to_missing_or_deleted_entity_or_itself_is_422_and_a_duplicate_is_409() {
+    let w = world();
+    let e = w.entities(&["a", "b", "gone"]);
+    w.app.db.execute(&format!(
+        "UPDATE entities SET deleted_at = now(), deleted_by = '{}' WHERE id = '{}'",
+        w.user.id, e[2]
+    ));
+
+    let missing = Uuid::now_v7().to_string();
+    let resp = w.post(
+        &w.user,
+        "/v1/relationships",
+        &json!({"source_id": e[0], "target_id": missing, "type": "knows"}),
+    );
+    assert_eq!(resp.status(), 422);
+    assert_eq!(field_errors(&json_body(resp)), vec!["target_id"]);
+
+    let resp = w.post(
+        &w.user,
+        "/v1/relationships",
+        &json!({"source_id": missing, "target_id": e[0], "type": "knows"}),
+    );
+    assert_eq!(resp.status(), 422);
+    assert_eq!(field_errors(&json_body(resp)), vec!["source_id"]);
+
+    let resp = w.post(
+        &w.user,
+        "/v1/relationships",
+        &json!({"source_id": e[0], "target_id": e[2], "type": "knows"}),
+    );
+    assert_eq!(resp.status(), 422, "soft-deleted target");
+    assert_eq!(field_errors(&json_body(resp)), vec!["target_id"]);
+
+    let resp = w.post(
+        &w.user,
+        "/v1/relationships",
+        &json!({"source_id": e[0], "target_id": e[0], "type": "knows"}),
+    );
+    assert_eq!(resp.status(), 422, "self-loop");
+    assert_eq!(
+        resp.headers()["content-type"].to_str().unwrap(),
+        "application/problem+json"
+    );
+
+    let body = json!({"source_id": e[0], "target_id": e[1], "type": "knows"});
+    let first = w.post(&w.user, "/v1/relationships", &body);
+    assert_eq!(first.status(), 201);
+    let second = w.post(&w.user, "/v1/relationships", &body);
+    assert_eq!(second.status(), 409);
+    assert_eq!(json_body(second)["status"], 409);
+
+    // the same pair with another type is a different relationship
+    let other = w.post(
+        &w.user,
+        "/v1/relationships",
+        &json!({"source_id": e[0], "target_id": e[1], "type": "likes"}),
+    );
+    assert_eq!(other.status(), 201);
+    assert_eq!(
+        w.app
+            .db
+            .query_json("SELECT id FROM relationships")
+            .as_array()
+            .unwrap()
+            .len(),
+        2,
+        "failed creates left no rows"
+    );
+}
+
+#[test]
+fn created_relationship_has_location_etag_and_rfc3339_timestamps() {
+    let w = world();
+    let e = w.entities(&["a", "b"]);
+    let resp = w.post(
+        &w.user,
+        "/v1/relationships",
+        &json!({"source_id": e[0], "target_id": e[1], "type": "knows",
+                "confidence": 0.25, "metadata": {"source": "crm"}}),
+    );
+    assert_eq!(resp.status(), 201);
+    let location = resp.headers()["location"].to_str().unwrap().to_string();
+    let etag = resp.headers()["etag"].to_str().unwrap().to_string();
+    let rel = json_body(resp);
+    let id = rel["id"].as_str().unwrap();
+    assert_eq!(location, format!("/v1/relationships/{id}"));
+    assert_eq!(Uuid::parse_str(id).unwrap().get_version_num(), 7);
+    assert_eq!(etag, format!("\"{id}.1\""));
+    assert_eq!(rel["source_id"], e[0].as_str());
+    assert_eq!(rel["target_id"], e[1].as_str());
+    assert_eq!(rel["type"], "knows");
+    assert_eq!(rel["confidence"], 0.25);
+    assert_eq!(rel["metadata"], json!({"source": "crm"}));
+    assert_eq!(rel["created_by"], w.user.id.to_string());
+    assert_eq!(rel["version"], 1);
+    assert!(is_rfc3339_utc(&rel["created_at"]), "{rel}");
+    assert!(is_rfc3339_utc(&rel["updated_at"]), "{rel}");
+    assert!(rel.get("deleted_at").is_none());
+
+    let got = w.get(&w.user, &location);
+    assert_eq!(got.status(), 200);
+    assert_eq!(got.headers()["etag"].to_str().unwrap(), etag);
+    assert_eq!(json_body(got), rel);
+}
+
+#[test]
+fn invalid_bodies_are_422_naming_each_field() {
+    let w = world();
+    let e = w.entities(&["a", "b"]);
+    let resp = w.post(
+        &w.user,
+        "/v1/relationships",
+        &json!({"source_id": "not-a-uuid", "target_id": e[1], "type": "",
+                "confidence": 1.5, "metadata": {"k": "nul\u{0}"}, "colour": "red"}),
+    );
+    assert_eq!(resp.status(), 422);
+    let fields = field_errors(&json_body(resp));
+    for f in ["source_id", "type", "confidence", "metadata.k", "colour"] {
+        assert!(
+            fields.contains(&f.to_string()),
+            "{f} missing from {fields:?}"
+        );
+    }
+    let resp = w
+        .app
+        .post("/v1/relationships")
+        .bearer_auth(&w.user.token)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+}
+
+// ---------------------------------------------------------------- Must show 2
+
+#[test]
+fn neighbors_at_depth_3_terminates_on_a_cycle_and_a_2000_edge_hub_returning_each_node_once() {
+    let w = world();
+    let e = w.entities(&["A", "B", "C", "H"]);
+    let (a, b, c, h) = (&e[0], &e[1], &e[2], &e[3]);
+    w.edges("cycle", &[(a, b), (b, c), (c, a)]);
+    w.edges("hub", &[(a, h)]);
+    // 2,000 leaves around H, linked both ways (so `both` walks meet every leaf twice)
+    w.app.db.execute(&format!(
+        "WITH leaves AS (INSERT INTO entities (id, type, name, owner_id) \
+           SELECT uuid_generate_v7(), 'leaf', 'leaf ' || g, '{u}' FROM generate_series(1, 2000) g RETURNING id) \
+         INSERT INTO relationships (id, source_id, target_id, type, created_by) \
+           SELECT uuid_generate_v7(), '{h}'::uuid, id, 'spoke'::text, '{u}'::uuid FROM leaves \
+           UNION ALL SELECT uuid_generate_v7(), id, '{h}'::uuid, 'back'::text, '{u}'::uuid FROM leaves",
+        u = w.user.id
+    ));
+
+    // the cycle alone: each of A, B, C once, at their BFS depth
+    let resp = w.get(
+        &w.user,
+        &format!("/v1/graph/neighbors/{a}?depth=3&direction=out&type=cycle"),
+    );
+    assert_eq!(resp.status(), 200);
+    let g = json_body(resp);
+    let depths: Vec<(String, i64)> = g["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            (
+                n["id"].as_str().unwrap().to_string(),
+                n["depth"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(depths, vec![(a.clone(), 0), (b.clone(), 1), (c.clone(), 2)]);
+    assert_eq!(g["edges"].as_array().unwrap().len(), 3);
+    assert_eq!(g["truncated"], false);
+
+    // through the hub, both directions, depth 3: bounded by the limit, no node twice
+    for limit in [50usize, 1000] {
+        let resp = w.get(
+            &w.user,
+            &format!("/v1/graph/neighbors/{a}?depth=3&direction=both&limit={limit}"),
+        );
+        assert_eq!(resp.status(), 200);
+        let g = json_body(resp);
+        let nodes = ids(&g["nodes"]);
+        assert_eq!(nodes.len(), limit, "limit {limit}");
+        assert_eq!(nodes.iter().collect::<HashSet<_>>().len(), nodes.len());
+        assert_eq!(nodes[0], *a, "the start node comes first");
+        assert_eq!(g["truncated"], true);
+        let depths: Vec<i64> = g["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["depth"].as_i64().unwrap())
+            .collect();
+        assert!(depths.windows(2).all(|p| p[0] <= p[1]), "nearest first");
+        assert!(depths.iter().all(|d| *d <= 3));
+        let kept: HashSet<&String> = nodes.iter().collect();
+        for edge in g["edges"].as_array().unwrap() {
+            assert!(kept.contains(&edge["source_id"].as_str().unwrap().to_string()));
+            assert!(kept.contains(&edge["target_id"].as_str().unwrap().to_string()));
+        }
+    }
+
+    // the whole neighbourhood fits: A, B, C, H and the 2,000 leaves, each once
+    let resp = w.get(
+        &w.user,
+        &format!("/v1/graph/neighbors/{h}?depth=3&limit=1000"),
+    );
+    assert_eq!(resp.status(), 200);
+    let resp = w.get(
+        &w.user,
+        &format!("/v1/graph/neighbors/{a}?depth=2&direction=out"),
+    );
+    let g = json_body(resp);
+    assert_eq!(ids(&g["nodes"]).len(), 100, "default limit is 100");
+}
+
+#[test]
+fn neighbors_rejects_out_of_range_parameters_and_unknown_entities() {
+    let w = world();
+    let e = w.entities(&["A"]);
+    for query in [
+        "depth=0",
+        "depth=4",
+        "direction=sideways",
+        "limit=0",
+        "limit=1001",
+    ] {
+        let resp = w.get(&w.user, &format!("/v1/graph/neighbors/{}?{query}", e[0]));
+        assert_eq!(resp.status(), 422, "{query}");
+    }
+    let resp = w.get(&w.user, &format!("/v1/graph/neighbors/{}", Uuid::now_v7()));
+    assert_eq!(resp.status(), 404);
+    let resp = w.get(&w.user, &format!("/v1/graph/neighbors/{}", e[0]));
+    assert_eq!(resp.status(), 200);
+    let g = json_body(resp);
+    assert_eq!(ids(&g["nodes"]), vec![e[0].clone()]);
+    assert_eq!(g["edges"], json!([]));
+}
+
+// ---------------------------------------------------------------- Must show 3
+
+#[test]
+fn path_is_the_shortest_one_unreachable_is_404_and_max_depth_7_is_422() {
+    let w = world();
+    let e = w.entities(&["A", "B", "C", "D", "E", "X", "F"]);
+    let [a, b, c, d, x_e, x, f] = [&e[0], &e[1], &e[2], &e[3], &e[4], &e[5], &e[6]];
+    // long way A→B→C→D→E, short way A→X→E, a cycle B→C→B, and F pointing into the graph only
+    w.edges(
+        "r",
+        &[
+            (a, b),
+            (b, c),
+            (c, d),
+            (d, x_e),
+            (a, x),
+            (x, x_e),
+            (c, b),
+            (f, a),
+        ],
+    );
+
+    let resp = w.get(&w.user, &format!("/v1/graph/path?from={a}&to={x_e}"));
+    assert_eq!(resp.status(), 200);
+    let p = json_body(resp);
+    assert_eq!(ids(&p["nodes"]), vec![a.clone(), x.clone(), x_e.clone()]);
+    assert_eq!(p["length"], 2);
+    let edges = p["edges"].as_array().unwrap();
+    assert_eq!(edges.len(), 2);
+    assert_eq!(
+        (
+            edges[0]["source_id"].as_str().unwrap(),
+            edges[0]["target_id"].as_str().unwrap()
+        ),
+        (a.as_str(), x.as_str())
+    );
+    assert_eq!(
+        (
+            edges[1]["source_id"].as_str().unwrap(),
+            edges[1]["target_id"].as_str().unwrap()
+        ),
+        (x.as_str(), x_e.as_str())
+    );
+
+    // E reaches nothing along the relationships; F is unreachable from A
+    assert_eq!(
+        w.get(&w.user, &format!("/v1/graph/path?from={x_e}&to={a}"))
+            .status(),
+        404
+    );
+    assert_eq!(
+        w.get(&w.user, &format!("/v1/graph/path?from={a}&to={f}"))
+            .status(),
+        404
+    );
+    // ... unless walked against the arrows
+    let resp = w.get(
+        &w.user,
+        &format!("/v1/graph/path?from={x_e}&to={a}&direction=both"),
+    );
+    assert_eq!(resp.status(), 200);
+    assert_eq!(json_body(resp)["length"], 2);
+    // too short a bound finds nothing; the shortest path needs 2
+    assert_eq!(
+        w.get(
+            &w.user,
+            &format!("/v1/graph/path?from={a}&to={x_e}&max_depth=1")
+        )
+        .status(),
+        404
+    );
+    assert_eq!(
+        w.get(
+            &w.user,
+            &format!("/v1/graph/path?from={a}&to={d}&max_depth=3")
+        )
+        .status(),
+        200
+    );
+
+    let resp = w.get(
+        &w.user,
+        &format!("/v1/graph/path?from={a}&to={x_e}&max_depth=7"),
+    );
+    assert_eq!(resp.status(), 422);
+    assert_eq!(field_errors(&json_body(resp)), vec!["max_depth"]);
+    assert_eq!(
+        w.get(
+            &w.user,
+            &format!("/v1/graph/path?from={a}&to={x_e}&max_depth=0")
+        )
+        .status(),
+        422
+    );
+    assert_eq!(
+        w.get(&w.user, &format!("/v1/graph/path?from={a}")).status(),
+        422
+    );
+    let resp = w.get(
+        &w.user,
+        &format!("/v1/graph/path?from={a}&to={}", Uuid::now_v7()),
+    );
+    assert_eq!(resp.status(), 404);
+}
+
+// ---------------------------------------------------------------- Must show 4
+
+#[test]
+fn soft_deleting_an_entity_hides_its_relationships_everywhere_and_restoring_brings_them_back() {
+    let w = world();
+    let e = w.entities(&["A", "B", "C"]);
+    let (a, b, c) = (&e[0], &e[1], &e[2]);
+    let ab = w.relate(a, b, "knows");
+    let bc = w.relate(b, c, "knows");
+    let ab_id = ab["id"].as_str().unwrap();
+
+    let visible = |expect: bool| {
+        let list = json_body(w.get(&w.user, "/v1/relationships"));
+        assert_eq!(
+            list["items"].as_array().unwrap().len(),
+            if expect { 2 } else { 0 }
+        );
+        let by_entity = json_body(w.get(&w.user, &format!("/v1/relationships?entity_id={b}")));
+        assert_eq!(
+            by_entity["items"].as_array().unwrap().len(),
+            if expect { 2 } else { 0 }
+        );
+        let by_source = json_body(w.get(&w.user, &format!("/v1/relationships?source_id={a}")));
+        assert_eq!(
+            by_source["items"].as_array().unwrap().len(),
+            if expect { 1 } else { 0 }
+        );
+        let one = w.get(&w.user, &format!("/v1/relationships/{ab_id}"));
+        assert_eq!(one.status(), if expect { 200 } else { 404 });
+        let g = json_body(w.get(&w.user, &format!("/v1/graph/neighbors/{a}?depth=3")));
+        assert_eq!(ids(&g["nodes"]).len(), if expect { 3 } else { 1 });
+        assert_eq!(
+            g["edges"].as_array().unwrap().len(),
+            if expect { 2 } else { 0 }
+        );
+        let path = w.get(&w.user, &format!("/v1/graph/path?from={a}&to={c}"));
+        assert_eq!(path.status(), if expect { 200 } else { 404 });
+    };
+    visible(true);
+
+    let resp = w.delete(&w.user, &format!("/v1/entities/{b}"));
+    assert_eq!(resp.status(), 204, "{}", resp.text().unwrap_or_default());
+    visible(false);
+    // a relationship to the deleted entity cannot be created either
+    let resp = w.post(
+        &w.user,
+        "/v1/relationships",
+        &json!({"source_id": c, "target_id": b, "type": "knows"}),
+    );
+    assert_eq!(resp.status(), 422);
+
+    let resp = w.post(&w.admin, &format!("/v1/entities/{b}/restore"), &json!({}));
+    assert_eq!(resp.status(), 200, "{}", resp.text().unwrap_or_default());
+    visible(true);
+    let again = json_body(w.get(
+        &w.user,
+        &format!("/v1/relationships/{}", bc["id"].as_str().unwrap()),
+    ));
+    assert_eq!(again, bc, "untouched by the entity's delete and restore");
+}
+
+// ---------------------------------------------------------------- Must show 5
+
+#[test]
+fn twenty_parallel_creates_of_the_same_relationship_yield_one_201_and_nineteen_409s() {
+    let w = world();
+    let e = w.entities(&["A", "B"]);
+    let body = json!({"source_id": e[0], "target_id": e[1], "type": "same"});
+    let url = w.app.url("/v1/relationships");
+    let statuses: Vec<u16> = thread::scope(|s| {
+        let handles: Vec<_> = (0..20)
+            .map(|_| {
+                let client = w.app.client().clone();
+                let (url, body, token) = (url.clone(), body.clone(), w.user.token.clone());
+                s.spawn(move || {
+                    client
+                        .post(url)
+                        .bearer_auth(token)
+                        .json(&body)
+                        .send()
+                        .expect("POST")
+                        .status()
+                        .as_u16()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 409).count(),
+        19,
+        "{statuses:?}"
+    );
+    let rows = w
+        .app
+        .db
+        .query_json("SELECT id FROM relationships WHERE deleted_at IS NULL");
+    assert_eq!(rows.as_array().unwrap().len(), 1);
+}
+
+// ---------------------------------------------------------------- CRUD rules as for entities
+
+#[test]
+fn if_none_match_is_304_and_a_stale_if_match_is_412() {
+    let w = world();
+    let e = w.entities(&["A", "B"]);
+    let rel = w.relate(&e[0], &e[1], "knows");
+    let path = format!("/v1/relationships/{}", rel["id"].as_str().unwrap());
+    let etag = w.get(&w.user, &path).headers()["etag"]
+        .to_str()
+        .unwrap()
+        .to_string();
+
+    let resp = w
+        .app
+        .get(&path)
+        .bearer_auth(&w.user.token)
+        .header("if-none-match", &etag)
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 304);
+
+    let patch = |if_match: &str, body: Value| {
+        w.app
+            .patch(&path)
+            .bearer_auth(&w.user.token)
+            .header("content-type", "application/merge-patch+json")
+            .header("if-match", if_match)
+            .body(body.to_string())
+            .send()
+            .unwrap()
+    };
+    let resp = patch(
+        &etag,
+        json!({"confidence": 0.5, "metadata": {"a": {"b": 1}}}),
+    );
+    assert_eq!(resp.status(), 200);
+    let new_etag = resp.headers()["etag"].to_str().unwrap().to_string();
+    let updated = json_body(resp);
+    assert_eq!(updated["version"], 2);
+    assert_eq!(updated["confidence"], 0.5);
+    assert_eq!(updated["type"], "knows");
+    assert_ne!(new_etag, etag);
+
+    // merge patch: null removes a metadata key
+    let resp = patch(&new_etag, json!({"metadata": {"a": {"b": null, "c": 2}}}));
+    assert_eq!(resp.status(), 200);
+    assert_eq!(json_body(resp)["metadata"], json!({"a": {"c": 2}}));
+
+    let resp = patch(&etag, json!({"confidence": 0.1}));
+    assert_eq!(resp.status(), 412);
+    let resp = patch("*", json!({"source_id": e[1]}));
+    assert_eq!(resp.status(), 422);
+
+    let resp = w
+        .app
+        .delete(&path)
+        .bearer_auth(&w.user.token)
+        .header("if-match", &etag)
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 412, "stale If-Match on delete");
+}
+
+#[test]
+fn list_filters_by_end_and_type_and_pages_through_every_relationship_once() {
+    let w = world();
+    let e = w.entities(&["hub", "x", "y"]);
+    let hub = &e[0];
+    let targets = w.entities(&["t"; 25]);
+    for t in &targets {
+        w.relate(hub, t, "links");
+    }
+    w.relate(&e[1], hub, "points");
+    w.relate(&e[1], &e[2], "points");
+
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut path = format!("/v1/relationships?source_id={hub}&limit=10");
+        if let Some(c) = &cursor {
+            path.push_str(&format!("&cursor={c}"));
+        }
+        let page = json_body(w.get(&w.user, &path));
+        seen.extend(ids(&page["items"]));
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 25);
+    assert_eq!(seen.iter().collect::<HashSet<_>>().len(), 25);
+
+    let page = json_body(w.get(&w.user, &format!("/v1/relationships?target_id={hub}")));
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
+    let page = json_body(w.get(
+        &w.user,
+        &format!("/v1/relationships?entity_id={hub}&limit=200"),
+    ));
+    assert_eq!(page["items"].as_array().unwrap().len(), 26);
+    let page = json_body(w.get(&w.user, "/v1/relationships?type=points"));
+    assert_eq!(page["items"].as_array().unwrap().len(), 2);
+
+    let empty = json_body(w.get(
+        &w.user,
+        &format!("/v1/relationships?entity_id={}", Uuid::now_v7()),
+    ));
+    assert_eq!(empty, json!({"items": [], "next_cursor": null}));
+    assert_eq!(
+        w.get(&w.user, "/v1/relationships?source_id=nope").status(),
+        400
+    );
+    assert_eq!(w.get(&w.user, "/v1/relationships?limit=201").status(), 400);
+}
+
+#[test]
+fn only_the_creator_or_an_admin_changes_a_relationship_and_only_admins_hard_delete_or_restore() {
+    let w = world();
+    let other = actor(&w.app, Role::User);
+    let e = w.entities(&["A", "B"]);
+    let rel = w.relate(&e[0], &e[1], "knows");
+    let path = format!("/v1/relationships/{}", rel["id"].as_str().unwrap());
+
+    assert_eq!(w.get(&other, &path).status(), 200, "anyone reads");
+    assert_eq!(w.delete(&other, &path).status(), 403);
+    assert_eq!(
+        w.delete(&w.user, &format!("{path}?hard=true")).status(),
+        403
+    );
+
+    assert_eq!(w.delete(&w.user, &path).status(), 204);
+    assert_eq!(w.get(&w.user, &path).status(), 404);
+    assert_eq!(
+        w.get(&w.user, &format!("{path}?include_deleted=true"))
+            .status(),
+        403
+    );
+    let deleted = json_body(w.get(&w.admin, &format!("{path}?include_deleted=true")));
+    assert!(is_rfc3339_utc(&deleted["deleted_at"]), "{deleted}");
+    assert_eq!(deleted["deleted_by"], w.user.id.to_string());
+
+    assert_eq!(
+        w.post(&w.user, &format!("{path}/restore"), &json!({}))
+            .status(),
+        403
+    );
+    let resp = w.post(&w.admin, &format!("{path}/restore"), &json!({}));
+    assert_eq!(resp.status(), 200);
+    assert!(json_body(resp).get("deleted_at").is_none());
+    assert_eq!(
+        w.post(&w.admin, &format!("{path}/restore"), &json!({}))
+            .status(),
+        409
+    );
+    assert_eq!(w.get(&w.user, &path).status(), 200);
+
+    assert_eq!(
+        w.delete(&w.admin, &format!("{path}?hard=true")).status(),
+        204
+    );
+    assert_eq!(
+        w.get(&w.admin, &format!("{path}?include_deleted=true"))
+            .status(),
+        404
+    );
+    assert_eq!(w.delete(&w.admin, &path).status(), 404);
+}
+
+#[test]
+fn restoring_a_relationship_whose_duplicate_is_active_is_409() {
+    let w = world();
+    let e = w.entities(&["A", "B"]);
+    let first = w.relate(&e[0], &e[1], "knows");
+    let path = format!("/v1/relationships/{}", first["id"].as_str().unwrap());
+    assert_eq!(w.delete(&w.user, &path).status(), 204);
+    // the pair is free again once the first is deleted
+    w.relate(&e[0], &e[1], "knows");
+    let resp = w.post(&w.admin, &format!("{path}/restore"), &json!({}));
+    assert_eq!(resp.status(), 409);
+}
+
+#[test]
+fn every_mutation_writes_an_audit_row_with_actor_and_request_id() {
+    let w = world();
+    let e = w.entities(&["A", "B"]);
+    let resp = w
+        .app
+        .post_json(
+            "/v1/relationships",
+            &json!({"source_id": e[0], "target_id": e[1], "type": "knows"}),
+        )
+        .bearer_auth(&w.user.token)
+        .header("x-request-id", "audit-create-1")
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    let id = json_body(resp)["id"].as_str().unwrap().to_string();
+    let path = format!("/v1/relationships/{id}");
+    let resp = w
+        .app
+        .patch(&path)
+        .bearer_auth(&w.user.token)
+        .json(&json!({"confidence": 0.3}))
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(w.delete(&w.user, &path).status(), 204);
+    assert_eq!(
+        w.post(&w.admin, &format!("{path}/restore"), &json!({}))
+            .status(),
+        200
+    );
+    assert_eq!(
+        w.delete(&w.admin, &format!("{path}?hard=true")).status(),
+        204
+    );
+
+    let rows = w.app.db.query_json(&format!(
+        "SELECT action, actor_id::text AS actor, request_id FROM audit_log \
+         WHERE resource_type = 'relationship' AND resource_id = '{id}' ORDER BY at, id"
+    ));
+    let actions: Vec<&str> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        vec![
+            "relationship.create",
+            "relationship.update",
+            "relationship.delete",
+            "relationship.restore",
+            "relationship.hard_delete"
+        ]
+    );
+    assert_eq!(rows[0]["request_id"], "audit-create-1");
+    assert_eq!(rows[0]["actor"], w.user.id.to_string());
+    assert_eq!(rows[4]["actor"], w.admin.id.to_string());
+}
+
+#[test]
+fn missing_relationship_is_a_prompt_404_and_unauthenticated_calls_are_401() {
+    let w = world();
+    let resp = w.get(&w.user, &format!("/v1/relationships/{}", Uuid::now_v7()));
+    assert_eq!(resp.status(), 404);
+    assert_eq!(json_body(resp)["status"], 404);
+    assert_eq!(w.get(&w.user, "/v1/relationships/not-a-uuid").status(), 404);
+    let empty = json_body(w.get(&w.user, "/v1/relationships"));
+    assert_eq!(empty, json!({"items": [], "next_cursor": null}));
+    assert_eq!(w.app.get("/v1/relationships").send().unwrap().status(), 401);
+    assert_eq!(w.app.get("/v1/graph/path").send().unwrap().status(), 401);
+    let resp = w
+        .app
+        .client()
+        .put(w.app.url("/v1/relationships"))
+        .bearer_auth(&w.user.token)
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 405);
+    assert!(resp.headers().contains_key("allow"));
+    let limited = w.get(&w.user, "/v1/relationships");
+    assert!(limited.headers().contains_key("ratelimit-limit"));
+}
