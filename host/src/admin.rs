@@ -57,7 +57,8 @@ pub fn run(args: AdminArgs) -> anyhow::Result<()> {
 }
 
 fn create_user(args: CreateUserArgs) -> anyhow::Result<()> {
-    let email = args.email.trim().to_owned();
+    // Stored lowercased, as the auth component stores the addresses it registers.
+    let email = args.email.trim().to_lowercase();
     if email.len() < 3 || !email.contains('@') || email.chars().any(char::is_whitespace) {
         bail!("--email {email:?} is not an email address");
     }
@@ -118,28 +119,14 @@ async fn insert_user(
         .context("connecting to the database")?;
     let id = uuid::Uuid::now_v7();
     let mut tx = conn.begin().await?;
-    let inserted = sqlx::query(
-        "INSERT INTO users (id, email, password_hash, role) VALUES ($1::uuid, $2, $3, $4)",
-    )
-    .bind(id.to_string())
-    .bind(email)
-    .bind(password_hash)
-    .bind(role.as_str())
-    .execute(&mut *tx)
-    .await;
-    if let Err(err) = inserted {
-        let code = err
-            .as_database_error()
-            .and_then(|e| e.code())
-            .map(|c| c.into_owned());
-        return Err(match code.as_deref() {
-            Some("23505") => anyhow::anyhow!("a user with email {email} already exists"),
-            Some("42P01") => {
-                anyhow::anyhow!("the database has no users table; run `spingraph migrate up` first")
-            }
-            _ => anyhow::Error::new(err).context("inserting the user"),
-        });
-    }
+    sqlx::query("INSERT INTO users (id, email, password_hash, role) VALUES ($1::uuid, $2, $3, $4)")
+        .bind(id.to_string())
+        .bind(email)
+        .bind(password_hash)
+        .bind(role.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(|err| explain(err, "inserting the user", email))?;
     sqlx::query(
         "INSERT INTO audit_log (id, actor_id, action, resource_type, resource_id, details) \
          VALUES ($1::uuid, NULL, 'user.create', 'user', $2::uuid, \
@@ -151,8 +138,24 @@ async fn insert_user(
     .bind(role.as_str())
     .execute(&mut *tx)
     .await
-    .context("writing the audit log")?;
+    .map_err(|err| explain(err, "writing the audit log", email))?;
     tx.commit().await?;
     conn.close().await.ok();
     Ok(id)
+}
+
+/// Turns the database errors an operator can act on into plain sentences.
+fn explain(err: sqlx::Error, doing: &str, email: &str) -> anyhow::Error {
+    let code = err
+        .as_database_error()
+        .and_then(|e| e.code())
+        .map(|c| c.into_owned());
+    match code.as_deref() {
+        Some("23505") => anyhow::anyhow!("a user with email {email} already exists"),
+        // undefined_table: the schema is missing or older than this binary.
+        Some("42P01") => anyhow::anyhow!(
+            "the database schema is not there yet ({err}); run `spingraph migrate up` first"
+        ),
+        _ => anyhow::Error::new(err).context(doing.to_owned()),
+    }
 }

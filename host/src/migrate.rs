@@ -366,13 +366,13 @@ async fn down(
     to: Option<i64>,
     out: &dyn Fn(&str),
 ) -> anyhow::Result<()> {
-    if let Some(to) = to {
-        if to < 0 || (to != 0 && set.up_migration(to).is_none()) {
-            bail!(
-                "--to {to}: no migration with that version in {} (use 0 to revert everything)",
-                set.origin
-            );
-        }
+    if let Some(to) = to
+        && (to < 0 || (to != 0 && set.up_migration(to).is_none()))
+    {
+        bail!(
+            "--to {to}: no migration with that version in {} (use 0 to revert everything)",
+            set.origin
+        );
     }
     locked(conn, async |conn| {
         let mut applied = check_applied(conn, set).await?;
@@ -466,4 +466,77 @@ async fn status(
         "schema version {current}, expected {expected}: {pending} pending, {problems} problem(s)"
     ));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Needs the local Postgres (as every data test does); override the server
+    /// with SPINGRAPH_TEST_PG_URL.
+    fn server_url() -> String {
+        std::env::var("SPINGRAPH_TEST_PG_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
+    }
+
+    #[test]
+    fn embedded_set_is_reversible_and_expected_version_is_its_newest() {
+        let set = MigrationSet::embedded();
+        assert!(set.ups().count() >= 5);
+        for up in set.ups() {
+            assert_eq!(up.migration_type, MigrationType::ReversibleUp);
+            assert!(set.down_migration(up.version).is_some(), "{}", set.path(up));
+            assert_eq!(up.version.to_string().len(), 14, "{}", set.path(up));
+        }
+        assert_eq!(
+            expected_version(),
+            set.ups().map(|m| m.version).max().unwrap()
+        );
+        let first = set.ups().next().unwrap();
+        assert_eq!(
+            set.path(first),
+            "migrations/20261128170001_extensions_and_users.up.sql"
+        );
+    }
+
+    #[tokio::test]
+    async fn ensure_database_and_migrate_creates_the_database_once_when_raced() {
+        let name = format!("spingraph_it_{}", uuid::Uuid::new_v4().simple());
+        let url = format!("{}/{name}?sslmode=disable", server_url());
+        let (a, b) = tokio::join!(
+            ensure_database_and_migrate(&url),
+            ensure_database_and_migrate(&url)
+        );
+        let outcome = async {
+            a?;
+            b?;
+            // Idempotent once at the expected version.
+            ensure_database_and_migrate(&url).await?;
+            let mut conn = connect(&url).await?;
+            let version = current_version(&mut conn).await?;
+            let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations")
+                .fetch_one(&mut conn)
+                .await?;
+            conn.close().await.ok();
+            anyhow::Ok((version, rows))
+        }
+        .await;
+
+        let mut admin = connect_options(&url)
+            .unwrap()
+            .database("postgres")
+            .connect()
+            .await
+            .unwrap();
+        admin
+            .execute(AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+            )))
+            .await
+            .unwrap();
+
+        let (version, rows) = outcome.unwrap();
+        assert_eq!(version, expected_version());
+        assert_eq!(rows as usize, MigrationSet::embedded().ups().count());
+    }
 }

@@ -721,7 +721,10 @@ async fn admin_create_user_stores_a_hash_the_shared_password_code_verifies() {
             .fetch_one(&mut conn)
             .await
             .unwrap();
-    assert_eq!(email, "Root@Example.com");
+    assert_eq!(
+        email, "root@example.com",
+        "stored lowercased, as the auth component does"
+    );
     assert_eq!(role, "admin");
     assert!(active);
     assert!(spingraph_password::verify(password, &hash));

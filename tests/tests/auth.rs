@@ -812,3 +812,63 @@ fn demoting_a_user_refuses_their_existing_tokens() {
         403
     );
 }
+
+// ------------------------------------------------------------------ 9. swapping authn.wasm
+
+/// A copy of spin.toml whose wasm paths are absolute and whose `authn` dependency is the file
+/// `authn` in `dir`, which the test then swaps.
+fn manifest_with_authn_at(dir: &std::path::Path) -> std::path::PathBuf {
+    let root = spingraph_e2e::workspace_root();
+    let release = root.join("target/wasm32-wasip2/release");
+    let text = std::fs::read_to_string(spingraph_e2e::app_manifest()).unwrap();
+    let text = text.replace(
+        "\"target/wasm32-wasip2/release/authn.wasm\"",
+        &format!("\"{}\"", dir.join("authn.wasm").display()),
+    );
+    let text = text.replace(
+        "\"target/wasm32-wasip2/release/",
+        &format!("\"{}/", release.display()),
+    );
+    let manifest = dir.join("spin.toml");
+    std::fs::write(&manifest, text).unwrap();
+    manifest
+}
+
+#[test]
+fn swapping_authn_wasm_changes_entities_and_relationships_without_rebuilding_them() {
+    let release = spingraph_e2e::workspace_root().join("target/wasm32-wasip2/release");
+    let dir = spingraph_e2e::workspace_root()
+        .join("target/e2e-authn-swap")
+        .join(uuid::Uuid::now_v7().to_string());
+    std::fs::create_dir_all(&dir).unwrap();
+    let manifest = manifest_with_authn_at(&dir);
+    let start = || {
+        TestApp::start(
+            TestOptions::default()
+                .manifest(&manifest)
+                .variable("login_rate_limit_per_minute", "100000"),
+        )
+    };
+    let reads = |app: &TestApp, token: &str| {
+        ["/v1/entities", "/v1/relationships"].map(|path| {
+            app.get(path).bearer_auth(token).send().unwrap().status().as_u16()
+        })
+    };
+
+    std::fs::copy(release.join("authn.wasm"), dir.join("authn.wasm")).unwrap();
+    {
+        let app = start();
+        create_user(&app, "root@example.com", "admin");
+        let (token, _) = tokens(&app, "root@example.com");
+        assert_eq!(reads(&app, &token), [200, 200], "the real authn accepts the token");
+    }
+
+    std::fs::copy(release.join("authn_deny.wasm"), dir.join("authn.wasm")).unwrap();
+    {
+        let app = start();
+        create_user(&app, "root@example.com", "admin");
+        let (token, _) = tokens(&app, "root@example.com");
+        assert_eq!(reads(&app, &token), [401, 401], "the swapped authn refuses it");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

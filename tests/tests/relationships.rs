@@ -867,3 +867,52 @@ fn missing_relationship_is_a_prompt_404_and_unauthenticated_calls_are_401() {
     let limited = w.get(&w.user, "/v1/relationships");
     assert!(limited.headers().contains_key("ratelimit-limit"));
 }
+
+#[test]
+fn api_keys_need_the_relationships_scopes() {
+    let w = world();
+    let e = w.entities(&["A", "B"]);
+    let key = |scopes: Value| {
+        let resp = w.post(
+            &w.user,
+            "/v1/auth/api-keys",
+            &json!({"name": "e2e", "scopes": scopes}),
+        );
+        assert_eq!(resp.status(), 201, "{}", resp.text().unwrap_or_default());
+        json_body(resp)["key"].as_str().unwrap().to_string()
+    };
+    let create = |key: &str| {
+        w.app
+            .post_json(
+                "/v1/relationships",
+                &json!({"source_id": e[0], "target_id": e[1], "type": "knows"}),
+            )
+            .header("x-api-key", key)
+            .send()
+            .unwrap()
+            .status()
+    };
+    let read = |key: &str, path: &str| {
+        w.app
+            .get(path)
+            .header("x-api-key", key)
+            .send()
+            .unwrap()
+            .status()
+    };
+    let neighbors = format!("/v1/graph/neighbors/{}", e[0]);
+
+    let entities_only = key(json!(["entities:read", "entities:write"]));
+    assert_eq!(read(&entities_only, "/v1/relationships"), 403);
+    assert_eq!(read(&entities_only, &neighbors), 403);
+    assert_eq!(create(&entities_only), 403);
+
+    let reader = key(json!(["relationships:read"]));
+    assert_eq!(read(&reader, "/v1/relationships"), 200);
+    assert_eq!(read(&reader, &neighbors), 200);
+    assert_eq!(create(&reader), 403);
+
+    let writer = key(json!(["relationships:write"]));
+    assert_eq!(create(&writer), 201);
+    assert_eq!(read(&writer, "/v1/relationships"), 200);
+}

@@ -26,6 +26,8 @@ use spingraph_guest::db::{DATABASE_URL, Db};
 use spingraph_guest::{ApiError, Config};
 use spingraph_identity as identity;
 
+// Constructed only by the wasm export glue.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 struct Authn;
 
 impl Guest for Authn {

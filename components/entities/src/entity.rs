@@ -226,8 +226,10 @@ pub struct ListFilter {
     pub include_deleted: bool,
 }
 
-/// Read the filters from `param` (the first value of a query parameter).
-pub fn parse_filter(param: impl Fn(&str) -> Option<String>) -> Result<ListFilter> {
+/// Read the filters from `param` (the first value of a query parameter); an empty value
+/// (`?type=`) is no filter, as forms send it.
+pub fn parse_filter(raw_param: impl Fn(&str) -> Option<String>) -> Result<ListFilter> {
+    let param = |name: &str| raw_param(name).filter(|v| !v.trim().is_empty());
     let mut errors = Errors::new();
     let mut filter = ListFilter::default();
     let text = |errors: &mut Errors, name: &str, max: usize| -> Option<String> {
@@ -448,6 +450,10 @@ mod tests {
                     .map(|(_, v)| v.to_string())
             })
         };
+        assert_eq!(
+            q(&[("type", ""), ("q", " ")]).unwrap(),
+            ListFilter::default()
+        );
         let f = q(&[
             ("type", "person"),
             ("metadata", "{\"source\":\"crm\"}"),

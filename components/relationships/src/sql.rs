@@ -267,3 +267,52 @@ pub const PATH: &str = concat!(
     "FROM walk w JOIN relationships r ON r.id = w.edge)",
     ") AS j"
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MUTATIONS: [&str; 5] = [INSERT, UPDATE, SOFT_DELETE, HARD_DELETE, RESTORE];
+
+    #[test]
+    fn every_statement_returns_one_jsonb_row() {
+        for statement in MUTATIONS.iter().chain(&[GET, NEIGHBORS, PATH]) {
+            // the final SELECT has no FROM of its own: exactly one row, built by Postgres
+            assert!(statement.ends_with(" AS j"), "{statement}");
+            assert!(
+                statement.starts_with("SELECT (SELECT ") || statement.starts_with("WITH "),
+                "{statement}"
+            );
+        }
+        // an aggregate without GROUP BY: one row, `[]` when nothing matches
+        let list = list("", "r.created_at DESC, r.id DESC", "$1::int8");
+        assert!(list.starts_with("SELECT coalesce(jsonb_agg("), "{list}");
+        assert!(!list.contains("GROUP BY"), "{list}");
+    }
+
+    #[test]
+    fn every_mutation_writes_its_audit_row_in_the_same_statement() {
+        for statement in MUTATIONS {
+            assert_eq!(statement.matches(AUDIT).count(), 1, "{statement}");
+            assert!(statement.contains("log AS ({audit})"), "{statement}");
+        }
+    }
+
+    #[test]
+    fn timestamps_leave_postgres_as_rfc3339_utc_text() {
+        assert_eq!(
+            ts!("r.created_at"),
+            "to_char(r.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+        );
+        for statement in [GET, NEIGHBORS, PATH] {
+            assert!(
+                !statement.contains("'created_at', r.created_at"),
+                "{statement}"
+            );
+            assert!(
+                !statement.contains("'created_at', e.created_at"),
+                "{statement}"
+            );
+        }
+    }
+}
