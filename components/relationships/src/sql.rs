@@ -207,7 +207,8 @@ macro_rules! bfs {
             "AND r.deleted_at IS NULL AND ($3::text IS NULL OR r.type = $3::text) ",
             "LIMIT 100000) x ",
             "JOIN entities e ON e.id = x.node AND e.deleted_at IS NULL ",
-            "WHERE x.node <> ALL (b.visited) ",
+            // an anti-join against the seen set (hashed), not `<> ALL`, which is candidates × seen
+            "WHERE NOT EXISTS (SELECT 1 FROM unnest(b.visited) AS v(id) WHERE v.id = x.node) ",
             "ORDER BY x.node, x.edge LIMIT $5::int) s) n ",
             "WHERE b.depth < $4::int AND cardinality(b.nodes) > 0 ",
             "AND ($6::uuid IS NULL OR NOT ($6::uuid = ANY (b.visited)))), ",
