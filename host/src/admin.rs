@@ -20,6 +20,9 @@ pub struct AdminArgs {
 enum AdminCommand {
     /// Create a user. The password is read from stdin, or prompted for without echo on a terminal.
     CreateUser(CreateUserArgs),
+    /// Generate an Ed25519 JWT key pair and print it as SPIN_VARIABLE_* lines on stdout
+    /// (redirect it into your secret store; the signing key is a secret).
+    GenKeys,
 }
 
 #[derive(clap::Args)]
@@ -53,7 +56,20 @@ impl Role {
 pub fn run(args: AdminArgs) -> anyhow::Result<()> {
     match args.command {
         AdminCommand::CreateUser(args) => create_user(args),
+        AdminCommand::GenKeys => gen_keys(),
     }
+}
+
+fn gen_keys() -> anyhow::Result<()> {
+    let (signing, public) = crate::up::generate_signing_keys()?;
+    if std::io::stdout().is_terminal() {
+        eprintln!(
+            "warning: printing a secret signing key to the terminal; redirect stdout to a file"
+        );
+    }
+    println!("SPIN_VARIABLE_JWT_SIGNING_KEY='{signing}'");
+    println!("SPIN_VARIABLE_JWT_PUBLIC_KEYS='{public}'");
+    Ok(())
 }
 
 fn create_user(args: CreateUserArgs) -> anyhow::Result<()> {

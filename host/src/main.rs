@@ -18,7 +18,11 @@ mod up;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "spingraph", version, about = "Run and operate the spingraph API")]
+#[command(
+    name = "spingraph",
+    version,
+    about = "Run and operate the spingraph API"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

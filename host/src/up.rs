@@ -313,7 +313,7 @@ fn dev_signing_key(app: &App, resolver: &mut Resolver) -> Result<()> {
     if resolver.lookup(SIGNING_KEY).is_some() || decl.default.is_some() {
         return Ok(());
     }
-    let (signing, public) = generate_dev_keys()?;
+    let (signing, public) = generate_signing_keys()?;
     resolver.set_override(SIGNING_KEY, Value::new(signing, true));
     if app.manifest.variables.contains_key(PUBLIC_KEYS) {
         resolver.set_override(PUBLIC_KEYS, Value::new(public, false));
@@ -330,8 +330,9 @@ fn dev_signing_key(app: &App, resolver: &mut Resolver) -> Result<()> {
     Ok(())
 }
 
-/// `("<kid>:<base64url seed>", JWKS JSON)` for a fresh Ed25519 key pair.
-fn generate_dev_keys() -> Result<(String, String)> {
+/// `("<kid>:<base64url seed>", JWKS JSON)` for a fresh Ed25519 key pair
+/// (`--dev` and `spingraph admin gen-keys`).
+pub(crate) fn generate_signing_keys() -> Result<(String, String)> {
     use base64::Engine as _;
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let mut seed = [0u8; 32];
@@ -365,7 +366,7 @@ mod tests {
     #[test]
     fn dev_keys_have_the_agreed_formats() {
         use base64::Engine as _;
-        let (signing, jwks) = generate_dev_keys().unwrap();
+        let (signing, jwks) = generate_signing_keys().unwrap();
         let (kid, seed) = signing.split_once(':').unwrap();
         let seed = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(seed)

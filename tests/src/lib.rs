@@ -17,7 +17,7 @@
 //! - `SPINGRAPH_TEST_APP_MANIFEST`: run the application tests against another manifest.
 //! - `SPINGRAPH_TEST_ECHO_LOGS=1`: also copy the host's output to stderr as it arrives.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -27,6 +27,12 @@ use std::time::{Duration, Instant};
 
 pub use reqwest::blocking::{Client, RequestBuilder, Response};
 pub use serde_json::{Value, json};
+
+/// The password [`TestApp::create_user`] gives every user it creates.
+pub const PASSWORD: &str = "correct horse battery staple";
+/// The `iss` and `aud` the application's tokens carry (spin.toml's `jwt_issuer`/`jwt_audience`).
+pub const ISSUER: &str = "spingraph";
+pub const AUDIENCE: &str = "spingraph-api";
 
 /// How long a host may take to answer its first `/v1/health/live` (first start compiles wasm).
 const START_TIMEOUT: Duration = Duration::from_secs(120);
@@ -522,6 +528,78 @@ impl TestApp {
 
     pub fn delete(&self, path: &str) -> RequestBuilder {
         self.client.delete(self.url(path))
+    }
+
+    /// Bootstrap a user with the operator CLI (`spingraph admin create-user`, [`PASSWORD`] on
+    /// stdin, never argv); returns its id.
+    pub fn create_user(&self, email: &str, role: &str) -> String {
+        let mut child = Command::new(spingraph_bin())
+            .args(["admin", "create-user", "--email", email, "--role", role])
+            .args(["--database-url", &self.db.url])
+            .current_dir(workspace_root())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("running spingraph admin create-user");
+        writeln!(child.stdin.take().unwrap(), "{PASSWORD}").unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "admin create-user failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let rows = self.db.query_json(&format!(
+            "SELECT id::text AS id FROM users WHERE lower(email) = lower('{email}')"
+        ));
+        rows[0]["id"].as_str().unwrap().to_string()
+    }
+
+    /// `POST /v1/auth/token` with a JSON `{email, password}` body.
+    pub fn login(&self, email: &str, password: &str) -> Response {
+        self.post_json(
+            "/v1/auth/token",
+            &json!({"email": email, "password": password}),
+        )
+        .send()
+        .unwrap()
+    }
+
+    /// `(access_token, refresh_token)` of a successful sign-in with [`PASSWORD`].
+    pub fn tokens(&self, email: &str) -> (String, String) {
+        let resp = self.login(email, PASSWORD);
+        assert_eq!(resp.status(), 200, "sign-in of {email}");
+        let body = json_body(resp);
+        (
+            body["access_token"].as_str().unwrap().to_string(),
+            body["refresh_token"].as_str().unwrap().to_string(),
+        )
+    }
+
+    /// An access token for `user_id`, signed with this app's key as `auth` would issue it (valid
+    /// for 15 minutes from now); `edit` may change the claims before signing.
+    pub fn access_token(
+        &self,
+        user_id: uuid::Uuid,
+        email: &str,
+        role: spingraph_identity::Role,
+        edit: impl FnOnce(&mut spingraph_identity::Claims),
+    ) -> String {
+        use spingraph_identity::{TokenRules, TokenType, keys::SigningKey, unix_now};
+        let key = SigningKey::parse(&self.keys.signing_key).expect("harness signing key");
+        let rules = TokenRules::new(ISSUER, AUDIENCE);
+        let mut claims = rules.claims(
+            TokenType::Access,
+            user_id,
+            email,
+            role,
+            uuid::Uuid::now_v7(),
+            unix_now(),
+            900,
+        );
+        edit(&mut claims);
+        rules.sign(&key, &claims).expect("signing a token")
     }
 
     /// The host's output so far, one entry per line.

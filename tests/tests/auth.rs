@@ -2,18 +2,11 @@
 //! lockout, rate limits, token forgeries, refresh rotation and reuse, logout, cookie sessions
 //! with CSRF, API keys, Redis outages and role checks, over HTTP against the real host.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
 use std::thread;
 use std::time::Duration;
 
-use spingraph_e2e::{TestApp, TestOptions, Value, free_port, json, json_body, spingraph_bin};
-use spingraph_identity::keys::SigningKey;
-use spingraph_identity::{Role, TokenRules, TokenType, unix_now};
-
-const PASSWORD: &str = "correct horse battery staple";
-const ISSUER: &str = "spingraph";
-const AUDIENCE: &str = "spingraph-api";
+use spingraph_e2e::{PASSWORD, TestApp, TestOptions, Value, free_port, json, json_body};
+use spingraph_identity::{Role, unix_now};
 
 /// An app whose login limit is out of the way (every test signs in from 127.0.0.1).
 fn app_with(extra: &[(&str, &str)]) -> TestApp {
@@ -28,50 +21,6 @@ fn app() -> TestApp {
     app_with(&[])
 }
 
-/// Bootstrap a user with the operator CLI (password on stdin, never argv); returns its id.
-fn create_user(app: &TestApp, email: &str, role: &str) -> String {
-    let mut child = Command::new(spingraph_bin())
-        .args(["admin", "create-user", "--email", email, "--role", role])
-        .args(["--database-url", &app.db.url])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("running spingraph admin create-user");
-    writeln!(child.stdin.take().unwrap(), "{PASSWORD}").unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "admin create-user failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let rows = app.db.query_json(&format!(
-        "SELECT id::text AS id FROM users WHERE lower(email) = lower('{email}')"
-    ));
-    rows[0]["id"].as_str().unwrap().to_string()
-}
-
-fn login(app: &TestApp, email: &str, password: &str) -> spingraph_e2e::Response {
-    app.post_json(
-        "/v1/auth/token",
-        &json!({"email": email, "password": password}),
-    )
-    .send()
-    .unwrap()
-}
-
-/// `(access_token, refresh_token)` of a successful sign-in.
-fn tokens(app: &TestApp, email: &str) -> (String, String) {
-    let resp = login(app, email, PASSWORD);
-    assert_eq!(resp.status(), 200, "sign-in of {email}");
-    let body = json_body(resp);
-    (
-        body["access_token"].as_str().unwrap().to_string(),
-        body["refresh_token"].as_str().unwrap().to_string(),
-    )
-}
-
 fn me_with(app: &TestApp, bearer: &str) -> u16 {
     app.get("/v1/auth/me")
         .bearer_auth(bearer)
@@ -82,8 +31,8 @@ fn me_with(app: &TestApp, bearer: &str) -> u16 {
 }
 
 fn admin_and_user(app: &TestApp) -> (String, String) {
-    create_user(app, "root@example.com", "admin");
-    let (admin, _) = tokens(app, "root@example.com");
+    app.create_user("root@example.com", "admin");
+    let (admin, _) = app.tokens("root@example.com");
     let resp = app
         .post_json(
             "/v1/auth/users",
@@ -93,7 +42,7 @@ fn admin_and_user(app: &TestApp) -> (String, String) {
         .send()
         .unwrap();
     assert_eq!(resp.status(), 201);
-    let (user, _) = tokens(app, "ann@example.com");
+    let (user, _) = app.tokens("ann@example.com");
     (admin, user)
 }
 
@@ -120,8 +69,8 @@ fn problem(resp: spingraph_e2e::Response) -> Value {
 #[test]
 fn correct_credentials_return_bearer_and_refresh_tokens() {
     let app = app();
-    create_user(&app, "root@example.com", "admin");
-    let resp = login(&app, "ROOT@example.com", PASSWORD);
+    app.create_user("root@example.com", "admin");
+    let resp = app.login("ROOT@example.com", PASSWORD);
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.headers()["cache-control"], "no-store");
     let body = json_body(resp);
@@ -138,7 +87,7 @@ fn correct_credentials_return_bearer_and_refresh_tokens() {
 #[test]
 fn oauth2_password_form_signs_in() {
     let app = app();
-    create_user(&app, "root@example.com", "admin");
+    app.create_user("root@example.com", "admin");
     let resp = app
         .post("/v1/auth/token")
         .form(&[
@@ -155,14 +104,14 @@ fn oauth2_password_form_signs_in() {
 #[test]
 fn wrong_password_and_unknown_email_get_identical_401_bodies() {
     let app = app();
-    create_user(&app, "root@example.com", "admin");
+    app.create_user("root@example.com", "admin");
     let strip = |mut v: Value| {
         v.as_object_mut().unwrap().remove("request_id");
         v
     };
-    let wrong = login(&app, "root@example.com", "not the password at all");
+    let wrong = app.login("root@example.com", "not the password at all");
     assert_eq!(wrong.status(), 401);
-    let unknown = login(&app, "nobody@example.com", "not the password at all");
+    let unknown = app.login("nobody@example.com", "not the password at all");
     assert_eq!(unknown.status(), 401);
     assert_eq!(strip(problem(wrong)), strip(problem(unknown)));
     // Failures are logged with request id and IP, never the password.
@@ -194,7 +143,7 @@ fn admin_looking_email_signs_up_as_plain_user() {
         .unwrap();
     assert_eq!(resp.status(), 201);
     assert_eq!(json_body(resp)["role"], "user");
-    let (access, _) = tokens(&app, "admin@example.com");
+    let (access, _) = app.tokens("admin@example.com");
     let me = json_body(app.get("/v1/auth/me").bearer_auth(&access).send().unwrap());
     assert_eq!(me["role"], "user");
     // Sign-up cannot ask for a role either.
@@ -226,21 +175,21 @@ fn register_is_not_found_while_signup_is_disabled() {
 #[test]
 fn locked_account_rejects_correct_password_until_admin_unlocks() {
     let app = app();
-    create_user(&app, "root@example.com", "admin");
-    let victim = create_user(&app, "victim@example.com", "user");
+    app.create_user("root@example.com", "admin");
+    let victim = app.create_user("victim@example.com", "user");
     for _ in 0..6 {
         assert_eq!(
-            login(&app, "victim@example.com", "wrong password!!").status(),
+            app.login("victim@example.com", "wrong password!!").status(),
             401
         );
     }
-    let locked = login(&app, "victim@example.com", PASSWORD);
+    let locked = app.login("victim@example.com", PASSWORD);
     assert_eq!(
         locked.status(),
         401,
         "the right password is refused while locked"
     );
-    let unknown = login(&app, "ghost@example.com", PASSWORD);
+    let unknown = app.login("ghost@example.com", PASSWORD);
     assert_eq!(
         problem(locked)["detail"],
         problem(unknown)["detail"],
@@ -252,7 +201,7 @@ fn locked_account_rejects_correct_password_until_admin_unlocks() {
     assert_eq!(row[0]["locked"], true);
     assert_eq!(row[0]["lockout_count"], 1);
 
-    let (admin, _) = tokens(&app, "root@example.com");
+    let (admin, _) = app.tokens("root@example.com");
     let resp = app
         .post(&format!("/v1/auth/users/{victim}/unlock"))
         .bearer_auth(&admin)
@@ -260,7 +209,7 @@ fn locked_account_rejects_correct_password_until_admin_unlocks() {
         .unwrap();
     assert_eq!(resp.status(), 200);
     assert_eq!(json_body(resp)["locked"], false);
-    assert_eq!(login(&app, "victim@example.com", PASSWORD).status(), 200);
+    assert_eq!(app.login("victim@example.com", PASSWORD).status(), 200);
     let audit = app.db.query_json(&format!(
         "SELECT request_id FROM audit_log WHERE action = 'user.unlock' AND resource_id = '{victim}'"
     ));
@@ -275,7 +224,7 @@ fn more_than_five_token_requests_a_minute_are_rate_limited() {
     let app = TestApp::start(TestOptions::default().variable("login_rate_limit_per_minute", "5"));
     let mut limited = None;
     for i in 0..7 {
-        let resp = login(&app, "nobody@example.com", "whatever password");
+        let resp = app.login("nobody@example.com", "whatever password");
         assert_eq!(resp.headers()["ratelimit-limit"], "5");
         assert!(resp.headers().contains_key("ratelimit-remaining"));
         assert!(resp.headers().contains_key("ratelimit-reset"));
@@ -300,8 +249,6 @@ fn more_than_five_token_requests_a_minute_are_rate_limited() {
 // ------------------------------------------------------------------ 4. forged tokens
 
 fn sign(app: &TestApp, edit: impl FnOnce(&mut spingraph_identity::Claims)) -> String {
-    let key = SigningKey::parse(&app.keys.signing_key).unwrap();
-    let rules = TokenRules::new(ISSUER, AUDIENCE);
     let sub = app
         .db
         .query_json("SELECT id::text AS id FROM users LIMIT 1")[0]["id"]
@@ -309,23 +256,13 @@ fn sign(app: &TestApp, edit: impl FnOnce(&mut spingraph_identity::Claims)) -> St
         .unwrap()
         .parse()
         .unwrap();
-    let mut claims = rules.claims(
-        TokenType::Access,
-        sub,
-        "root@example.com",
-        Role::Admin,
-        uuid::Uuid::now_v7(),
-        unix_now(),
-        900,
-    );
-    edit(&mut claims);
-    rules.sign(&key, &claims).unwrap()
+    app.access_token(sub, "root@example.com", Role::Admin, edit)
 }
 
 #[test]
 fn forged_expired_premature_and_foreign_tokens_get_401() {
     let app = app();
-    create_user(&app, "root@example.com", "admin");
+    app.create_user("root@example.com", "admin");
     let genuine = sign(&app, |_| {});
     assert_eq!(
         me_with(&app, &genuine),
@@ -416,8 +353,8 @@ fn jwks_publishes_the_public_signing_key_only() {
 #[test]
 fn refresh_rotates_and_reusing_the_old_token_revokes_the_family() {
     let app = app();
-    create_user(&app, "root@example.com", "admin");
-    let (_, first) = tokens(&app, "root@example.com");
+    app.create_user("root@example.com", "admin");
+    let (_, first) = app.tokens("root@example.com");
     let refresh = |token: &str| {
         app.post_json("/v1/auth/refresh", &json!({"refresh_token": token}))
             .send()
@@ -447,8 +384,8 @@ fn refresh_rotates_and_reusing_the_old_token_revokes_the_family() {
 #[test]
 fn logout_refuses_the_access_token_at_once() {
     let app = app();
-    create_user(&app, "root@example.com", "admin");
-    let (access, refresh) = tokens(&app, "root@example.com");
+    app.create_user("root@example.com", "admin");
+    let (access, refresh) = app.tokens("root@example.com");
     assert_eq!(me_with(&app, &access), 200);
     let resp = app
         .post("/v1/auth/logout")
@@ -490,7 +427,7 @@ fn cookie_value(cookies: &[String], name: &str) -> String {
 #[test]
 fn cookie_session_needs_csrf_header_for_unsafe_requests() {
     let app = app();
-    create_user(&app, "root@example.com", "admin");
+    app.create_user("root@example.com", "admin");
     let resp = app
         .post_json(
             "/v1/auth/session",
@@ -566,8 +503,8 @@ fn cookie_session_needs_csrf_header_for_unsafe_requests() {
 #[test]
 fn api_key_is_shown_once_scoped_and_refused_after_revocation_or_expiry() {
     let app = app();
-    create_user(&app, "root@example.com", "admin");
-    let (admin, _) = tokens(&app, "root@example.com");
+    app.create_user("root@example.com", "admin");
+    let (admin, _) = app.tokens("root@example.com");
     let create = |scopes: Value| {
         let resp = app
             .post_json(
@@ -692,8 +629,8 @@ fn login_answers_503_when_redis_is_down() {
         ("redis_url", &format!("redis://127.0.0.1:{closed}")),
         ("redis_host", &format!("127.0.0.1:{closed}")),
     ]);
-    create_user(&app, "root@example.com", "admin");
-    let resp = login(&app, "root@example.com", PASSWORD);
+    app.create_user("root@example.com", "admin");
+    let resp = app.login("root@example.com", PASSWORD);
     assert_eq!(resp.status(), 503);
     assert_eq!(problem(resp)["status"], 503);
     let resp = app
@@ -713,7 +650,7 @@ fn bearer_tokens_keep_working_without_redis_and_revocation_still_holds() {
         ("redis_url", &format!("redis://127.0.0.1:{closed}")),
         ("redis_host", &format!("127.0.0.1:{closed}")),
     ]);
-    let id = create_user(&app, "root@example.com", "admin");
+    let id = app.create_user("root@example.com", "admin");
     let family = uuid::Uuid::now_v7();
     let token = sign(&app, |c| c.sid = Some(family.to_string()));
     assert_eq!(
@@ -767,8 +704,8 @@ fn user_gets_403_on_user_management_and_admin_gets_200() {
 #[test]
 fn demoting_a_user_refuses_their_existing_tokens() {
     let app = app();
-    create_user(&app, "root@example.com", "admin");
-    let (admin, _) = tokens(&app, "root@example.com");
+    app.create_user("root@example.com", "admin");
+    let (admin, _) = app.tokens("root@example.com");
     let resp = app
         .post_json(
             "/v1/auth/users",
@@ -779,7 +716,7 @@ fn demoting_a_user_refuses_their_existing_tokens() {
         .unwrap();
     assert_eq!(resp.status(), 201);
     let boss = json_body(resp)["id"].as_str().unwrap().to_string();
-    let (boss_token, _) = tokens(&app, "boss@example.com");
+    let (boss_token, _) = app.tokens("boss@example.com");
     assert_eq!(
         app.get("/v1/auth/users")
             .bearer_auth(&boss_token)
@@ -802,7 +739,7 @@ fn demoting_a_user_refuses_their_existing_tokens() {
         401,
         "the admin token is gone at once"
     );
-    let (fresh, _) = tokens(&app, "boss@example.com");
+    let (fresh, _) = app.tokens("boss@example.com");
     assert_eq!(
         app.get("/v1/auth/users")
             .bearer_auth(&fresh)
@@ -851,24 +788,37 @@ fn swapping_authn_wasm_changes_entities_and_relationships_without_rebuilding_the
     };
     let reads = |app: &TestApp, token: &str| {
         ["/v1/entities", "/v1/relationships"].map(|path| {
-            app.get(path).bearer_auth(token).send().unwrap().status().as_u16()
+            app.get(path)
+                .bearer_auth(token)
+                .send()
+                .unwrap()
+                .status()
+                .as_u16()
         })
     };
 
     std::fs::copy(release.join("authn.wasm"), dir.join("authn.wasm")).unwrap();
     {
         let app = start();
-        create_user(&app, "root@example.com", "admin");
-        let (token, _) = tokens(&app, "root@example.com");
-        assert_eq!(reads(&app, &token), [200, 200], "the real authn accepts the token");
+        app.create_user("root@example.com", "admin");
+        let (token, _) = app.tokens("root@example.com");
+        assert_eq!(
+            reads(&app, &token),
+            [200, 200],
+            "the real authn accepts the token"
+        );
     }
 
     std::fs::copy(release.join("authn_deny.wasm"), dir.join("authn.wasm")).unwrap();
     {
         let app = start();
-        create_user(&app, "root@example.com", "admin");
-        let (token, _) = tokens(&app, "root@example.com");
-        assert_eq!(reads(&app, &token), [401, 401], "the swapped authn refuses it");
+        app.create_user("root@example.com", "admin");
+        let (token, _) = app.tokens("root@example.com");
+        assert_eq!(
+            reads(&app, &token),
+            [401, 401],
+            "the swapped authn refuses it"
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

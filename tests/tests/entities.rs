@@ -3,16 +3,9 @@
 //! end over HTTP against a real host, Postgres and Redis.
 
 use std::collections::HashSet;
-use std::io::Write;
-use std::process::{Command, Stdio};
 use std::thread;
 
-use spingraph_e2e::{
-    RequestBuilder, Response, TestApp, TestOptions, Value, json, json_body, spingraph_bin,
-    workspace_root,
-};
-
-const PASSWORD: &str = "correct horse battery staple";
+use spingraph_e2e::{RequestBuilder, Response, TestApp, TestOptions, Value, json, json_body};
 
 /// A signed-in user of the test app.
 struct Caller {
@@ -35,41 +28,8 @@ fn app() -> TestApp {
 /// Create a user with `spingraph admin create-user` and sign in through `POST /v1/auth/token`.
 fn caller(app: &TestApp, name: &str, role: &str) -> Caller {
     let email = format!("{name}@example.com");
-    let mut child = Command::new(spingraph_bin())
-        .args(["admin", "create-user", "--email", &email, "--role", role])
-        .args(["--database-url", &app.db.url])
-        .current_dir(workspace_root())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("running spingraph admin create-user");
-    writeln!(child.stdin.take().unwrap(), "{PASSWORD}").unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "create-user failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let resp = app
-        .post_json(
-            "/v1/auth/token",
-            &json!({"email": email, "password": PASSWORD}),
-        )
-        .send()
-        .unwrap();
-    assert_eq!(resp.status(), 200, "signing in {email}");
-    let token = json_body(resp)["access_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let id = app.db.query_json(&format!(
-        "SELECT id::text AS id FROM users WHERE email = '{email}'"
-    ))[0]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = app.create_user(&email, role);
+    let (token, _) = app.tokens(&email);
     Caller { id, token }
 }
 

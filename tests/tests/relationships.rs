@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use std::thread;
 
 use spingraph_e2e::{Response, TestApp, TestOptions, Value, json, json_body};
-use spingraph_identity::{Role, SigningKey, TokenRules, TokenType, unix_now};
+use spingraph_identity::Role;
 use uuid::Uuid;
 
 /// A user of the running app and a bearer token for it.
@@ -23,20 +23,9 @@ fn actor(app: &TestApp, role: Role) -> Actor {
     app.db.execute(&format!(
         "INSERT INTO users (id, email, password_hash, role) VALUES ('{id}', '{email}', 'not-a-hash', '{role}')"
     ));
-    let key = SigningKey::parse(&app.keys.signing_key).expect("harness signing key");
-    let rules = TokenRules::new("spingraph", "spingraph-api");
-    let claims = rules.claims(
-        TokenType::Access,
-        id,
-        &email,
-        role,
-        Uuid::now_v7(),
-        unix_now(),
-        900,
-    );
     Actor {
         id,
-        token: rules.sign(&key, &claims).expect("signing a token"),
+        token: app.access_token(id, &email, role, |_| {}),
     }
 }
 

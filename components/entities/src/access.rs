@@ -3,8 +3,11 @@
 //! admin-only operations need the admin role (plus the `admin` scope for API keys).
 
 use spin_sdk::http::Request;
-use spingraph_guest::{ApiError, Ctx, Result};
+use spingraph_authn_client::{is_owner_or_admin, require_read_scope, require_scope};
+use spingraph_guest::{Ctx, Result};
 use spingraph_identity::{Principal, Scope};
+
+pub use spingraph_authn_client::require_admin_to;
 
 /// The authenticated caller of this request (via the `authn` component dependency).
 pub fn authenticate(ctx: &Ctx, req: &Request) -> Result<Principal> {
@@ -13,38 +16,17 @@ pub fn authenticate(ctx: &Ctx, req: &Request) -> Result<Principal> {
 
 /// Reads: any principal; API keys need `entities:read` (or `entities:write`).
 pub fn require_read(p: &Principal) -> Result<()> {
-    if p.has_scope(Scope::EntitiesRead) || p.has_scope(Scope::EntitiesWrite) {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden(
-            "This credential lacks the entities:read scope.",
-        ))
-    }
+    require_read_scope(p, Scope::EntitiesRead, Scope::EntitiesWrite)
 }
 
 /// Writes: the `entities:write` scope.
 pub fn require_write(p: &Principal) -> Result<()> {
-    if p.has_scope(Scope::EntitiesWrite) {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden(
-            "This credential lacks the entities:write scope.",
-        ))
-    }
-}
-
-/// Admin-only operations.
-pub fn require_admin(p: &Principal, what: &str) -> Result<()> {
-    if p.is_admin() {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden(format!("Only an admin may {what}.")))
-    }
+    require_scope(p, Scope::EntitiesWrite)
 }
 
 /// Whether `p` may change an entity owned by `owner_id`.
 pub fn may_modify(p: &Principal, owner_id: &str) -> bool {
-    p.is_admin() || p.user_id.to_string().eq_ignore_ascii_case(owner_id)
+    is_owner_or_admin(p, Some(owner_id))
 }
 
 #[cfg(test)]
@@ -83,8 +65,11 @@ mod tests {
         assert!(!may_modify(&user, &other));
         let admin = principal(Role::Admin, Role::Admin.scopes(), Credential::Bearer);
         assert!(may_modify(&admin, &other));
-        assert!(require_admin(&admin, "restore").is_ok());
-        assert_eq!(require_admin(&user, "restore").unwrap_err().status(), 403);
+        assert!(require_admin_to(&admin, "restore").is_ok());
+        assert_eq!(
+            require_admin_to(&user, "restore").unwrap_err().status(),
+            403
+        );
         // an admin's API key without the admin scope is not an admin
         let key = principal(Role::Admin, &[Scope::EntitiesWrite], Credential::ApiKey);
         assert!(!may_modify(&key, &other));

@@ -119,7 +119,7 @@ fn list(ctx: &Ctx, p: &Principal) -> Result<Reply> {
     access::require_read(p)?;
     let filter = entity::parse_filter(|name| ctx.query_param(name))?;
     if filter.include_deleted {
-        access::require_admin(p, "list deleted entities")?;
+        access::require_admin_to(p, "list deleted entities")?;
     }
     let page = PageRequest::from_query(ctx, store::SORTS, store::default_sort())?;
     let db = Db::connect(ctx)?;
@@ -132,7 +132,7 @@ fn get(ctx: &Ctx, req: &Request, p: &Principal, id: &str) -> Result<Reply> {
     let id = entity_id(id)?;
     let include_deleted = flag(ctx, "include_deleted")?;
     if include_deleted {
-        access::require_admin(p, "read deleted entities")?;
+        access::require_admin_to(p, "read deleted entities")?;
     }
     let db = Db::connect(ctx)?;
     let entity = store::find(&db, &id)?
@@ -205,7 +205,7 @@ fn delete(ctx: &Ctx, req: &Request, p: &Principal, id: &str) -> Result<Reply> {
     let id = entity_id(id)?;
     let hard = flag(ctx, "hard")?;
     if hard {
-        access::require_admin(p, "hard-delete entities")?;
+        access::require_admin_to(p, "hard-delete entities")?;
     }
     let if_match = etag::if_match(header(req, "if-match"), &id);
     let db = Db::connect(ctx)?;
@@ -238,7 +238,7 @@ fn delete(ctx: &Ctx, req: &Request, p: &Principal, id: &str) -> Result<Reply> {
 /// `POST /{id}/restore` (admin) → 200 with the restored entity.
 fn restore(ctx: &Ctx, p: &Principal, id: &str) -> Result<Reply> {
     access::require_write(p)?;
-    access::require_admin(p, "restore entities")?;
+    access::require_admin_to(p, "restore entities")?;
     let id = entity_id(id)?;
     let db = Db::connect(ctx)?;
     let actor = p.user_id.to_string();

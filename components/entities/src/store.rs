@@ -17,21 +17,9 @@ pub const RESOURCE: &str = "entity";
 
 /// The sorts `GET /` accepts (`sort=name`, `sort=-confidence`, ...).
 pub static SORTS: &[SortKey] = &[
-    SortKey {
-        name: "created_at",
-        column: "created_at",
-        kind: KeyKind::Timestamp,
-    },
-    SortKey {
-        name: "name",
-        column: "name",
-        kind: KeyKind::Text,
-    },
-    SortKey {
-        name: "confidence",
-        column: "confidence",
-        kind: KeyKind::Float,
-    },
+    SortKey::CREATED_AT,
+    SortKey::new("name", KeyKind::Text),
+    SortKey::CONFIDENCE,
 ];
 
 /// Newest first.
@@ -40,14 +28,7 @@ pub fn default_sort() -> Sort {
 }
 
 /// An entity row `e` as the API's JSON; `deleted_at`/`deleted_by` only on deleted ones.
-const ENTITY_JSON: &str = r#"(jsonb_build_object(
-    'id', e.id, 'type', e.type, 'name', e.name, 'confidence', e.confidence,
-    'metadata', e.metadata, 'owner_id', e.owner_id, 'version', e.version,
-    'created_at', to_char(e.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
-    'updated_at', to_char(e.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))
-  || CASE WHEN e.deleted_at IS NULL THEN '{}'::jsonb ELSE jsonb_build_object(
-    'deleted_at', to_char(e.deleted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
-    'deleted_by', e.deleted_by) END)"#;
+const ENTITY_JSON: &str = spingraph_guest::entity_json_sql!();
 
 fn jsonb(value: &impl serde::Serialize) -> ParameterValue {
     ParameterValue::Jsonb(serde_json::to_vec(value).unwrap_or_else(|_| b"null".to_vec()))

@@ -2,15 +2,16 @@
 //! need `relationships:read` or `:write`), `relationships:write` creates, the creator or an admin
 //! updates and deletes, and only admins hard-delete, restore or see deleted relationships.
 
-use spingraph_authn_client::{Principal, Scope, require_admin, require_scope};
+use spingraph_authn_client::{
+    Principal, Scope, is_owner_or_admin, require_read_scope, require_scope,
+};
 use spingraph_guest::{ApiError, Result};
+
+pub use spingraph_authn_client::require_admin_to;
 
 /// Reads: `relationships:read`, which `relationships:write` implies.
 pub fn require_read(p: &Principal) -> Result<()> {
-    if p.has_scope(Scope::RelationshipsWrite) {
-        return Ok(());
-    }
-    require_scope(p, Scope::RelationshipsRead)
+    require_read_scope(p, Scope::RelationshipsRead, Scope::RelationshipsWrite)
 }
 
 /// Writes: `relationships:write`.
@@ -18,15 +19,9 @@ pub fn require_write(p: &Principal) -> Result<()> {
     require_scope(p, Scope::RelationshipsWrite)
 }
 
-/// Admin-only operations (role admin, plus the `admin` scope for API keys).
-pub fn require_admin_to(p: &Principal, what: &str) -> Result<()> {
-    require_admin(p).map_err(|_| ApiError::forbidden(format!("Only an admin may {what}.")))
-}
-
 /// 403 unless `p` created the relationship (`created_by`) or is an admin.
 pub fn require_creator_or_admin(p: &Principal, created_by: Option<&str>) -> Result<()> {
-    let creator = created_by.is_some_and(|c| p.user_id.to_string().eq_ignore_ascii_case(c));
-    if creator || p.is_admin() {
+    if is_owner_or_admin(p, created_by) {
         Ok(())
     } else {
         Err(ApiError::forbidden(

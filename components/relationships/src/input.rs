@@ -18,12 +18,7 @@ const READ_ONLY: &[&str] = &[
 
 /// Every key no reader asked for is an error: read-only fields say so, others are unknown.
 fn deny_rest(f: &mut Fields<'_>) {
-    for key in READ_ONLY {
-        if f.has(key) {
-            f.allow(key);
-            f.error(key, "is read-only");
-        }
-    }
+    f.read_only(READ_ONLY);
     f.deny_unknown();
 }
 
@@ -116,30 +111,14 @@ impl Changes {
         f.allow("source_id");
         f.allow("target_id");
         deny_rest(&mut f);
-        let metadata = match metadata_patch {
-            None => current
-                .get("metadata")
-                .cloned()
-                .unwrap_or_else(|| Value::Object(Map::new())),
-            Some(Value::Null) => Value::Object(Map::new()),
-            Some(p @ Value::Object(_)) => {
-                let mut merged = current
-                    .get("metadata")
-                    .cloned()
-                    .unwrap_or_else(|| Value::Object(Map::new()));
-                merge_patch(&mut merged, &p);
-                merged
-            }
-            Some(_) => {
-                errors.push("metadata", "must be a JSON object or null");
-                Value::Null
-            }
-        };
-        let metadata = if metadata.is_object() {
-            validate::metadata(&mut errors, "metadata", &metadata)
-        } else {
-            None
-        };
+        // Absent, `metadata` is an empty patch: the stored metadata, still held to the limits.
+        let metadata_patch = metadata_patch.unwrap_or_else(|| Value::Object(Map::new()));
+        let metadata = validate::patched_metadata(
+            &mut errors,
+            "metadata",
+            current.get("metadata"),
+            &metadata_patch,
+        );
         errors.into_result()?;
         let stored =
             |field: &str| ApiError::internal(format!("stored relationship lacks a valid {field}"));
@@ -161,26 +140,6 @@ impl Changes {
             },
             metadata: metadata.ok_or_else(|| stored("metadata"))?,
         })
-    }
-}
-
-/// RFC 7396: objects merge recursively, `null` removes, anything else replaces.
-pub fn merge_patch(target: &mut Value, patch: &Value) {
-    let Value::Object(patch) = patch else {
-        *target = patch.clone();
-        return;
-    };
-    if !target.is_object() {
-        *target = Value::Object(Map::new());
-    }
-    if let Value::Object(map) = target {
-        for (key, value) in patch {
-            if value.is_null() {
-                map.remove(key);
-            } else {
-                merge_patch(map.entry(key.clone()).or_insert(Value::Null), value);
-            }
-        }
     }
 }
 
@@ -302,18 +261,5 @@ mod tests {
         assert_eq!(fields(err).len(), 1);
         let err = Changes::merge(&current(), &obj(json!({"metadata": [1]}))).unwrap_err();
         assert_eq!(fields(err), vec!["metadata"]);
-    }
-
-    #[test]
-    fn merge_patch_follows_rfc_7396_examples() {
-        let mut t = json!({"a": "b", "c": {"d": "e", "f": "g"}});
-        merge_patch(&mut t, &json!({"a": "z", "c": {"f": null}}));
-        assert_eq!(t, json!({"a": "z", "c": {"d": "e"}}));
-        let mut t = json!({"a": [{"b": "c"}]});
-        merge_patch(&mut t, &json!({"a": [1]}));
-        assert_eq!(t, json!({"a": [1]}));
-        let mut t = json!(["a"]);
-        merge_patch(&mut t, &json!({"a": {"bb": {"ccc": null}}}));
-        assert_eq!(t, json!({"a": {"bb": {}}}));
     }
 }

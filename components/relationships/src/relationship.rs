@@ -22,21 +22,9 @@ const BASE: &str = "/v1/relationships";
 
 /// `sort` keys of `GET /v1/relationships` (ties broken by id).
 pub static SORTS: &[SortKey] = &[
-    SortKey {
-        name: "created_at",
-        column: "created_at",
-        kind: KeyKind::Timestamp,
-    },
-    SortKey {
-        name: "confidence",
-        column: "confidence",
-        kind: KeyKind::Float,
-    },
-    SortKey {
-        name: "type",
-        column: "type",
-        kind: KeyKind::Text,
-    },
+    SortKey::CREATED_AT,
+    SortKey::CONFIDENCE,
+    SortKey::new("type", KeyKind::Text),
 ];
 
 /// Dispatch on the path below `/v1/relationships`.

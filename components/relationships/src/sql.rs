@@ -7,16 +7,7 @@
 //! soft-deleted; soft-deleting an entity hides its relationships without touching them, so
 //! restoring the entity brings them back.
 
-/// RFC 3339 UTC text of a `timestamptz` expression.
-macro_rules! ts {
-    ($col:literal) => {
-        concat!(
-            "to_char(",
-            $col,
-            " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-        )
-    };
-}
+use spingraph_guest::{entity_json_sql, sql_timestamp as ts};
 
 /// The API representation of relationship row `r` (deleted ones also carry `deleted_at/by`).
 macro_rules! relationship_json {
@@ -33,21 +24,6 @@ macro_rules! relationship_json {
             "'deleted_at', ",
             ts!("r.deleted_at"),
             ", 'deleted_by', r.deleted_by) END)"
-        )
-    };
-}
-
-/// The API representation of entity row `e`, as the entities component renders it.
-macro_rules! entity_json {
-    () => {
-        concat!(
-            "jsonb_build_object('id', e.id, 'type', e.type, 'name', e.name, ",
-            "'confidence', e.confidence, 'metadata', e.metadata, 'owner_id', e.owner_id, ",
-            "'version', e.version, 'created_at', ",
-            ts!("e.created_at"),
-            ", 'updated_at', ",
-            ts!("e.updated_at"),
-            ")"
         )
     };
 }
@@ -235,7 +211,7 @@ pub const NEIGHBORS: &str = concat!(
     "SELECT jsonb_build_object(",
     "'found', EXISTS (SELECT 1 FROM kept), ",
     "'nodes', (SELECT coalesce(jsonb_agg(",
-    entity_json!(),
+    entity_json_sql!(),
     " || jsonb_build_object('depth', k.depth) ORDER BY k.depth, k.node), '[]'::jsonb) ",
     "FROM kept k JOIN entities e ON e.id = k.node), ",
     "'edges', (SELECT coalesce(jsonb_agg(",
@@ -259,7 +235,7 @@ pub const PATH: &str = concat!(
     "'from', EXISTS (SELECT 1 FROM entities WHERE id = $1::uuid AND deleted_at IS NULL), ",
     "'to', EXISTS (SELECT 1 FROM entities WHERE id = $6::uuid AND deleted_at IS NULL), ",
     "'nodes', (SELECT jsonb_agg(",
-    entity_json!(),
+    entity_json_sql!(),
     " || jsonb_build_object('depth', w.depth) ORDER BY w.depth) ",
     "FROM walk w JOIN entities e ON e.id = w.node), ",
     "'edges', (SELECT coalesce(jsonb_agg(",

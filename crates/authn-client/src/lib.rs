@@ -72,6 +72,31 @@ pub fn require_admin(principal: &Principal) -> Result<(), ApiError> {
     }
 }
 
+/// 403 unless the principal holds `read` or `write` (a resource's write scope implies its read
+/// scope); the detail names `read`.
+pub fn require_read_scope(
+    principal: &Principal,
+    read: Scope,
+    write: Scope,
+) -> Result<(), ApiError> {
+    if principal.has_scope(write) {
+        return Ok(());
+    }
+    require_scope(principal, read)
+}
+
+/// [`require_admin`] with a detail naming the operation: "Only an admin may {what}."
+pub fn require_admin_to(principal: &Principal, what: &str) -> Result<(), ApiError> {
+    require_admin(principal).map_err(|_| ApiError::forbidden(format!("Only an admin may {what}.")))
+}
+
+/// Whether `principal` owns a resource whose owner (or creator) id is `owner_id` (compared
+/// case-insensitively as text), or is an admin: who may change or delete it.
+pub fn is_owner_or_admin(principal: &Principal, owner_id: Option<&str>) -> bool {
+    principal.is_admin()
+        || owner_id.is_some_and(|o| principal.user_id.to_string().eq_ignore_ascii_case(o))
+}
+
 fn call(req: &Request) -> Result<Principal, AuthError> {
     let headers: Vec<(String, String)> = req
         .headers()
@@ -115,4 +140,53 @@ fn from_wit(p: wit::Principal) -> Result<Principal, AuthError> {
         expires_at: p.expires_at,
         session_id: p.session_id.and_then(|s| uuid::Uuid::parse_str(&s).ok()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Built through serde so optional fields added to `Principal` later default to `None`.
+    fn principal(role: Role, scopes: &[Scope], credential: Credential) -> Principal {
+        serde_json::from_value(json!({
+            "user_id": uuid::Uuid::now_v7(),
+            "email": "a@example.com",
+            "role": role,
+            "scopes": scopes,
+            "credential": credential,
+        }))
+        .expect("a principal")
+    }
+
+    #[test]
+    fn write_scope_implies_read_scope_and_a_missing_scope_is_403() {
+        let (r, w) = (Scope::EntitiesRead, Scope::EntitiesWrite);
+        let p = principal(Role::User, &[Scope::RelationshipsRead], Credential::ApiKey);
+        assert_eq!(require_read_scope(&p, r, w).unwrap_err().status(), 403);
+        let p = principal(Role::User, &[r], Credential::ApiKey);
+        assert!(require_read_scope(&p, r, w).is_ok());
+        let p = principal(Role::User, &[w], Credential::ApiKey);
+        assert!(require_read_scope(&p, r, w).is_ok());
+    }
+
+    #[test]
+    fn owner_and_admin_may_change_others_and_admin_keys_without_admin_scope_may_not() {
+        let user = principal(Role::User, Role::User.scopes(), Credential::Bearer);
+        let mine = user.user_id.to_string().to_uppercase();
+        let other = uuid::Uuid::now_v7().to_string();
+        assert!(is_owner_or_admin(&user, Some(&mine)));
+        assert!(!is_owner_or_admin(&user, Some(&other)));
+        assert!(!is_owner_or_admin(&user, None));
+        let admin = principal(Role::Admin, Role::Admin.scopes(), Credential::Bearer);
+        assert!(is_owner_or_admin(&admin, Some(&other)));
+        assert!(is_owner_or_admin(&admin, None));
+        assert!(require_admin_to(&admin, "restore").is_ok());
+        assert_eq!(
+            require_admin_to(&user, "restore").unwrap_err().status(),
+            403
+        );
+        let key = principal(Role::Admin, &[Scope::EntitiesWrite], Credential::ApiKey);
+        assert!(!is_owner_or_admin(&key, Some(&other)));
+        assert_eq!(require_admin_to(&key, "restore").unwrap_err().status(), 403);
+    }
 }

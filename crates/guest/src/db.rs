@@ -21,6 +21,40 @@ pub use spin_sdk::pg4::ParameterValue;
 use crate::context::Ctx;
 use crate::error::{ApiError, FieldError, Result};
 
+/// RFC 3339 UTC text (microseconds, `Z`) of a `timestamptz` SQL expression, as a string literal
+/// for `concat!`: timestamps leave Postgres as text, never as `timestamptz` (SPEC §2).
+#[macro_export]
+macro_rules! sql_timestamp {
+    ($col:literal) => {
+        concat!(
+            "to_char(",
+            $col,
+            " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+        )
+    };
+}
+
+/// The API representation of an entity row aliased `e`, as a `jsonb` SQL expression (a string
+/// literal): what the entities component returns and the nodes of the relationships component's
+/// graph walks. Deleted rows also carry `deleted_at` and `deleted_by`.
+#[macro_export]
+macro_rules! entity_json_sql {
+    () => {
+        concat!(
+            "(jsonb_build_object('id', e.id, 'type', e.type, 'name', e.name, ",
+            "'confidence', e.confidence, 'metadata', e.metadata, 'owner_id', e.owner_id, ",
+            "'version', e.version, 'created_at', ",
+            $crate::sql_timestamp!("e.created_at"),
+            ", 'updated_at', ",
+            $crate::sql_timestamp!("e.updated_at"),
+            ") || CASE WHEN e.deleted_at IS NULL THEN '{}'::jsonb ELSE jsonb_build_object(",
+            "'deleted_at', ",
+            $crate::sql_timestamp!("e.deleted_at"),
+            ", 'deleted_by', e.deleted_by) END)"
+        )
+    };
+}
+
 /// The variable holding the connection string.
 pub const DATABASE_URL: &str = "database_url";
 

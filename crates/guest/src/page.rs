@@ -50,6 +50,22 @@ pub struct SortKey {
     pub kind: KeyKind,
 }
 
+impl SortKey {
+    /// `sort=created_at`: the creation time every resource table has.
+    pub const CREATED_AT: SortKey = SortKey::new("created_at", KeyKind::Timestamp);
+    /// `sort=confidence`: the `confidence` column entities and relationships share.
+    pub const CONFIDENCE: SortKey = SortKey::new("confidence", KeyKind::Float);
+
+    /// A key whose API name is its column's name.
+    pub const fn new(name: &'static str, kind: KeyKind) -> SortKey {
+        SortKey {
+            name,
+            column: name,
+            kind,
+        }
+    }
+}
+
 /// A sort order: a key and a direction; ties are broken by `id` in the same direction.
 #[derive(Debug, Clone, Copy)]
 pub struct Sort {
@@ -348,21 +364,9 @@ mod tests {
     use serde_json::json;
 
     static KEYS: &[SortKey] = &[
-        SortKey {
-            name: "created_at",
-            column: "created_at",
-            kind: KeyKind::Timestamp,
-        },
-        SortKey {
-            name: "name",
-            column: "name",
-            kind: KeyKind::Text,
-        },
-        SortKey {
-            name: "confidence",
-            column: "confidence",
-            kind: KeyKind::Float,
-        },
+        SortKey::CREATED_AT,
+        SortKey::new("name", KeyKind::Text),
+        SortKey::CONFIDENCE,
     ];
 
     const ID: &str = "0192e4a0-0000-7000-8000-000000000001";

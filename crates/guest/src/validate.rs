@@ -765,6 +765,12 @@ mod tests {
         let mut target = json!({"a": [1]});
         merge_patch(&mut target, &json!({"a": {"b": 1}, "n": null}));
         assert_eq!(target, json!({"a": {"b": 1}}));
+        let mut target = json!({"a": [{"b": "c"}]});
+        merge_patch(&mut target, &json!({"a": [1]}));
+        assert_eq!(target, json!({"a": [1]}));
+        let mut target = json!(["a"]);
+        merge_patch(&mut target, &json!({"a": {"bb": {"ccc": null}}}));
+        assert_eq!(target, json!({"a": {"bb": {}}}));
     }
 
     #[test]

@@ -434,18 +434,28 @@ impl Connection {
         self.client.as_ref().expect("connection used after drop")
     }
 
-    /// Runs a statement that returns rows.
-    pub async fn query(
-        &mut self,
+    /// The guest's parameters converted for tokio-postgres, and the (cached) prepared statement.
+    async fn prepare(
+        &self,
         statement: &str,
         params: &[ParameterValue],
-    ) -> Result<RowSet, Error> {
+    ) -> Result<(tokio_postgres::Statement, Vec<SqlParam>), Error> {
         let params = to_sql_params(params)?;
         let prepared = self
             .client()
             .prepare_cached(statement)
             .await
             .map_err(statement_failed)?;
+        Ok((prepared, params))
+    }
+
+    /// Runs a statement that returns rows.
+    pub async fn query(
+        &mut self,
+        statement: &str,
+        params: &[ParameterValue],
+    ) -> Result<RowSet, Error> {
+        let (prepared, params) = self.prepare(statement, params).await?;
         if let Some(compat) = self.compat {
             compat.check_columns(&prepared, statement)?;
         }
@@ -480,12 +490,7 @@ impl Connection {
         statement: &str,
         params: &[ParameterValue],
     ) -> Result<u64, Error> {
-        let params = to_sql_params(params)?;
-        let prepared = self
-            .client()
-            .prepare_cached(statement)
-            .await
-            .map_err(statement_failed)?;
+        let (prepared, params) = self.prepare(statement, params).await?;
         self.note_transaction_control(statement);
         let count = self
             .client()
