@@ -8,12 +8,9 @@
 //! patterns of the components' route `match` arms (the sub-paths each component matches).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write;
-use std::process::{Command, Stdio};
 
-use spingraph_e2e::{TestApp, TestOptions, Value, json, json_body, spingraph_bin, workspace_root};
+use spingraph_e2e::{TestApp, TestOptions, Value, json_body, workspace_root};
 
-const PASSWORD: &str = "correct horse battery staple";
 const METHODS: &[&str] = &["get", "put", "post", "patch", "delete"];
 
 /// openapi.yaml as JSON.
@@ -63,33 +60,8 @@ fn app_and_admin_token() -> (TestApp, String) {
             .variable("api_rate_limit_per_minute", "100000"),
     );
     let email = "openapi-admin@example.com";
-    let mut child = Command::new(spingraph_bin())
-        .args(["admin", "create-user", "--email", email, "--role", "admin"])
-        .args(["--database-url", &app.db.url])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("running spingraph admin create-user");
-    writeln!(child.stdin.take().unwrap(), "{PASSWORD}").unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "admin create-user failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let resp = app
-        .post_json(
-            "/v1/auth/token",
-            &json!({"email": email, "password": PASSWORD}),
-        )
-        .send()
-        .unwrap();
-    assert_eq!(resp.status(), 200, "admin sign-in");
-    let token = json_body(resp)["access_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    app.create_user(email, "admin");
+    let (token, _) = app.tokens(email);
     (app, token)
 }
 
