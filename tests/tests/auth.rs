@@ -750,6 +750,46 @@ fn demoting_a_user_refuses_their_existing_tokens() {
     );
 }
 
+#[test]
+fn null_is_not_a_value_for_optional_user_fields() {
+    let app = app();
+    let (admin, _) = admin_and_user(&app);
+    let users = json_body(app.get("/v1/auth/users").bearer_auth(&admin).send().unwrap());
+    let plain = users["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["role"] == "user")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for body in [
+        json!({"active": null, "role": "user"}),
+        json!({"role": null}),
+    ] {
+        let resp = app
+            .patch(&format!("/v1/auth/users/{plain}"))
+            .json(&body)
+            .bearer_auth(&admin)
+            .send()
+            .unwrap();
+        assert_eq!(resp.status(), 422, "{body}");
+    }
+    let resp = app
+        .post_json(
+            "/v1/auth/users",
+            &json!({"email": "n@example.com", "password": PASSWORD, "active": null}),
+        )
+        .bearer_auth(&admin)
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 422);
+    let after = json_body(app.get("/v1/auth/users").bearer_auth(&admin).send().unwrap());
+    assert_eq!(after["items"].as_array().unwrap().len(), 2, "nothing created");
+    assert!(after["items"].as_array().unwrap().iter().all(|u| u["active"] == true));
+}
+
 // ------------------------------------------------------------------ 9. swapping authn.wasm
 
 /// A copy of spin.toml whose wasm paths are absolute and whose `authn` dependency is the file

@@ -103,7 +103,7 @@ pub fn issue(
 #[serde(deny_unknown_fields)]
 struct RefreshBody {
     refresh_token: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "body::present")]
     grant_type: Option<String>,
 }
 

@@ -18,9 +18,9 @@ use crate::sql;
 struct NewUser {
     email: String,
     password: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "body::present")]
     role: Option<Role>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "body::present")]
     active: Option<bool>,
 }
 
@@ -169,9 +169,9 @@ pub fn list(ctx: &Ctx, p: &Principal) -> Result<Reply> {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct UserPatch {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "body::present")]
     role: Option<Role>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "body::present")]
     active: Option<bool>,
 }
 

@@ -1,7 +1,8 @@
 //! Request bodies: size cap (413), content type (415), malformed JSON (400), and serde's
 //! type / missing / unknown-field errors turned into 422 field errors.
 
-use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde::de::{DeserializeOwned, Deserializer};
 use spin_sdk::http::Request;
 
 use crate::context::header;
@@ -11,6 +12,16 @@ use crate::error::{ApiError, FieldError, Result};
 pub const DEFAULT_LIMIT: usize = 64 * 1024;
 /// Body cap of batch endpoints (SPEC §4: 1 MiB).
 pub const BATCH_LIMIT: usize = 1024 * 1024;
+
+/// For an optional field that may be left out but not sent as `null` (serde reads `null` into
+/// `None` otherwise): `#[serde(default, deserialize_with = "body::present")]`.
+pub fn present<'de, D, T>(deserializer: D) -> std::result::Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
 
 /// The request's JSON body as `T`, capped at [`DEFAULT_LIMIT`].
 pub fn json<T: DeserializeOwned>(req: &Request) -> Result<T> {
@@ -39,12 +50,11 @@ pub fn parse_json<T: DeserializeOwned>(
             "The request body is empty; JSON expected.",
         ));
     }
-    let de = &mut serde_json::Deserializer::from_slice(body);
-    let value = serde_path_to_error::deserialize(&mut *de).map_err(json_error)?;
-    // Trailing garbage after the document is malformed input too.
-    de.end()
+    // Syntax first (400), then shape (422): read straight from the bytes, serde_json reports
+    // some well-formed values of the wrong type (`null` for an enum) as syntax errors.
+    let document: serde_json::Value = serde_json::from_slice(body)
         .map_err(|e| ApiError::bad_request(format!("Malformed JSON: {e}.")))?;
-    Ok(value)
+    serde_path_to_error::deserialize(document).map_err(json_error)
 }
 
 /// 413 when the body exceeds `limit` bytes.
@@ -74,9 +84,6 @@ pub fn media_type(content_type: &str) -> String {
 fn json_error(err: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
     let path = err.path().to_string();
     let inner = err.into_inner();
-    if !inner.is_data() {
-        return ApiError::bad_request(format!("Malformed JSON: {inner}."));
-    }
     let message = strip_position(&inner.to_string());
     let parent = if path == "." { String::new() } else { path };
     let join = |name: &str| {
@@ -123,7 +130,6 @@ fn strip_position(message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde::Deserialize;
 
     #[derive(Debug, Deserialize)]
     #[serde(deny_unknown_fields)]
@@ -227,5 +233,45 @@ mod tests {
     fn valid_body_parses() {
         let item = parse(r#" {"name":"a","confidence":0.5,"inner":{"depth":2}} "#).unwrap();
         assert_eq!(item.name, "a");
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Flags {
+        #[serde(default, deserialize_with = "present")]
+        active: Option<bool>,
+    }
+
+    #[test]
+    fn present_fields_may_be_left_out_but_not_null() {
+        let ct = Some("application/json");
+        let absent: Flags = parse_json(ct, b"{}", DEFAULT_LIMIT).unwrap();
+        assert_eq!(absent.active, None);
+        let set: Flags = parse_json(ct, br#"{"active": false}"#, DEFAULT_LIMIT).unwrap();
+        assert_eq!(set.active, Some(false));
+        let err = parse_json::<Flags>(ct, br#"{"active": null}"#, DEFAULT_LIMIT).unwrap_err();
+        assert_eq!(err.status(), 422, "{err:?}");
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(rename_all = "lowercase")]
+    enum Tier {
+        Gold,
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct WithTier {
+        #[allow(dead_code)]
+        tier: Tier,
+    }
+
+    #[test]
+    fn null_or_number_for_an_enum_is_422_not_malformed_json() {
+        let ct = Some("application/json");
+        assert!(parse_json::<WithTier>(ct, br#"{"tier": "gold"}"#, DEFAULT_LIMIT).is_ok());
+        for body in [&br#"{"tier": null}"#[..], br#"{"tier": 3}"#] {
+            let err = parse_json::<WithTier>(ct, body, DEFAULT_LIMIT).unwrap_err();
+            assert_eq!(err.status(), 422, "{err:?}");
+        }
     }
 }
