@@ -124,6 +124,9 @@ pub struct TestOptions {
     /// Create and migrate a fresh database (default true). Without it the host still gets a
     /// fresh database name, which does not exist.
     pub migrate: bool,
+    /// Serve Prometheus `/metrics` on a separate admin listener (`--admin-listen 127.0.0.1:0`;
+    /// spingraph's host only), whose address lands in [`TestApp::admin_addr`].
+    pub admin_listener: bool,
 }
 
 impl Default for TestOptions {
@@ -135,6 +138,7 @@ impl Default for TestOptions {
             host_args: Vec::new(),
             env: Vec::new(),
             migrate: true,
+            admin_listener: false,
         }
     }
 }
@@ -177,6 +181,11 @@ impl TestOptions {
 
     pub fn without_migrations(mut self) -> Self {
         self.migrate = false;
+        self
+    }
+
+    pub fn with_admin_listener(mut self) -> Self {
+        self.admin_listener = true;
         self
     }
 }
@@ -346,6 +355,10 @@ fn host_command(opts: &TestOptions, listen: SocketAddr, vars: &[(String, String)
             if opts.spin_compat {
                 cmd.args(["--spin-compat", "4.0.2"]);
             }
+            if opts.admin_listener {
+                // Port 0: the host picks a free port and prints it (no race for a free one).
+                cmd.args(["--admin-listen", "127.0.0.1:0"]);
+            }
             cmd.args(&opts.host_args);
             cmd
         }
@@ -391,6 +404,9 @@ impl TestKeys {
 /// One running host with its own database.
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// The admin listener serving `/metrics`, when [`TestOptions::with_admin_listener`] asked for
+    /// one and the host is spingraph's.
+    pub admin_addr: Option<SocketAddr>,
     pub db: TestDatabase,
     pub keys: TestKeys,
     pub logs: Logs,
@@ -425,6 +441,7 @@ impl TestApp {
             .expect("HTTP client");
         let mut app = TestApp {
             addr,
+            admin_addr: None,
             db,
             keys,
             logs,
@@ -433,7 +450,29 @@ impl TestApp {
             readers,
         };
         app.wait_until_live();
+        if opts.admin_listener && host_is_spingraph() {
+            app.admin_addr = Some(app.announced_admin_addr());
+        }
         app
+    }
+
+    /// The address in the host's `spingraph metrics on http://<addr>/metrics` line (printed
+    /// before it serves, so by now it is on its way through the log pipe).
+    fn announced_admin_addr(&self) -> SocketAddr {
+        const ANNOUNCEMENT: &str = "spingraph metrics on http://";
+        let line = self
+            .logs
+            .wait_for(Duration::from_secs(10), |l| l.contains(ANNOUNCEMENT))
+            .unwrap_or_else(|| {
+                panic!(
+                    "the host did not announce its admin listener:\n{}",
+                    self.logs.text()
+                )
+            });
+        let rest = &line[line.find(ANNOUNCEMENT).unwrap() + ANNOUNCEMENT.len()..];
+        let addr = rest.split('/').next().unwrap_or_default();
+        addr.parse()
+            .unwrap_or_else(|e| panic!("admin listener address {addr:?} in {line:?}: {e}"))
     }
 
     fn wait_until_live(&mut self) {
@@ -504,6 +543,14 @@ impl TestApp {
     /// `http://127.0.0.1:<port><path>`.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
+    }
+
+    /// `path` on the admin listener; panics when the app was started without one.
+    pub fn admin_url(&self, path: &str) -> String {
+        let addr = self
+            .admin_addr
+            .expect("no admin listener: start with TestOptions::with_admin_listener()");
+        format!("http://{addr}{path}")
     }
 
     pub fn client(&self) -> &Client {

@@ -754,7 +754,12 @@ fn demoting_a_user_refuses_their_existing_tokens() {
 fn null_is_not_a_value_for_optional_user_fields() {
     let app = app();
     let (admin, _) = admin_and_user(&app);
-    let users = json_body(app.get("/v1/auth/users").bearer_auth(&admin).send().unwrap());
+    let users = json_body(
+        app.get("/v1/auth/users")
+            .bearer_auth(&admin)
+            .send()
+            .unwrap(),
+    );
     let plain = users["items"]
         .as_array()
         .unwrap()
@@ -785,9 +790,24 @@ fn null_is_not_a_value_for_optional_user_fields() {
         .send()
         .unwrap();
     assert_eq!(resp.status(), 422);
-    let after = json_body(app.get("/v1/auth/users").bearer_auth(&admin).send().unwrap());
-    assert_eq!(after["items"].as_array().unwrap().len(), 2, "nothing created");
-    assert!(after["items"].as_array().unwrap().iter().all(|u| u["active"] == true));
+    let after = json_body(
+        app.get("/v1/auth/users")
+            .bearer_auth(&admin)
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(
+        after["items"].as_array().unwrap().len(),
+        2,
+        "nothing created"
+    );
+    assert!(
+        after["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|u| u["active"] == true)
+    );
 }
 
 // ------------------------------------------------------------------ 9. swapping authn.wasm

@@ -469,6 +469,90 @@ fn bad_pagination_parameters_are_400() {
     }
 }
 
+/// A 422 problem+json whose only field error names `param`.
+fn assert_flag_rejected(resp: Response, param: &str, what: &str) {
+    assert_eq!(resp.status(), 400, "{what}");
+    let content_type = resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        content_type.starts_with("application/problem+json"),
+        "{what}: {content_type}"
+    );
+    let body = json_body(resp);
+    assert_eq!(body["status"], 400, "{what}: {body}");
+    assert_eq!(error_fields(&body), vec![param], "{what}: {body}");
+}
+
+#[test]
+fn boolean_flags_take_true_false_1_or_0_and_yes_or_empty_is_400_naming_them() {
+    let app = app();
+    let ada = caller(&app, "ada", "user");
+    let root = caller(&app, "root", "admin");
+    let e = created(&app, &ada, &json!({"type": "person", "name": "Ada"}));
+    let id = e["id"].as_str().unwrap().to_string();
+    let path = format!("/v1/entities/{id}");
+    assert_eq!(ada.auth(app.delete(&path)).send().unwrap().status(), 204);
+
+    for bad in ["yes", "", "no"] {
+        let send = |url: String| root.auth(app.get(&url)).send().unwrap();
+        assert_flag_rejected(
+            send(format!("/v1/entities?include_deleted={bad}")),
+            "include_deleted",
+            &format!("list with include_deleted={bad:?}"),
+        );
+        assert_flag_rejected(
+            send(format!("{path}?include_deleted={bad}")),
+            "include_deleted",
+            &format!("get with include_deleted={bad:?}"),
+        );
+        let resp = root
+            .auth(app.delete(&format!("{path}?hard={bad}")))
+            .send()
+            .unwrap();
+        assert_flag_rejected(resp, "hard", &format!("delete with hard={bad:?}"));
+    }
+    // A bare flag is an empty value, not `true`.
+    let resp = root
+        .auth(app.get("/v1/entities?include_deleted"))
+        .send()
+        .unwrap();
+    assert_flag_rejected(resp, "include_deleted", "bare include_deleted");
+    assert_eq!(
+        entity_count(&app),
+        1,
+        "a rejected hard delete deletes nothing"
+    );
+
+    for yes in ["true", "1", "TRUE"] {
+        assert!(
+            list_ids(&app, &root, &format!("include_deleted={yes}")).contains(&id),
+            "include_deleted={yes} lists the deleted entity"
+        );
+        let resp = root
+            .auth(app.get(&format!("{path}?include_deleted={yes}")))
+            .send()
+            .unwrap();
+        assert_eq!(resp.status(), 200, "include_deleted={yes}");
+        assert!(json_body(resp)["deleted_at"].is_string());
+    }
+    for no in ["false", "0"] {
+        assert!(
+            !list_ids(&app, &root, &format!("include_deleted={no}")).contains(&id),
+            "include_deleted={no} hides the deleted entity"
+        );
+    }
+    let resp = root
+        .auth(app.delete(&format!("{path}?hard=1")))
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+    assert_eq!(entity_count(&app), 0);
+}
+
 // ------------------------------------------------------------------ 6. ownership, soft delete, audit
 
 #[test]

@@ -759,6 +759,92 @@ fn only_the_creator_or_an_admin_changes_a_relationship_and_only_admins_hard_dele
     assert_eq!(w.delete(&w.admin, &path).status(), 404);
 }
 
+/// A 422 problem+json whose only field error names `param`.
+fn assert_flag_rejected(resp: Response, param: &str, what: &str) {
+    assert_eq!(resp.status(), 400, "{what}");
+    let body = json_body(resp);
+    assert_eq!(body["status"], 400, "{what}: {body}");
+    assert_eq!(field_errors(&body), vec![param], "{what}: {body}");
+}
+
+#[test]
+fn boolean_flags_take_true_false_1_or_0_and_yes_or_empty_is_400_naming_them() {
+    let w = world();
+    let e = w.entities(&["A", "B"]);
+    let rel = w.relate(&e[0], &e[1], "knows");
+    let id = rel["id"].as_str().unwrap().to_string();
+    let path = format!("/v1/relationships/{id}");
+    assert_eq!(w.delete(&w.user, &path).status(), 204);
+
+    // An empty value used to mean `true` here: now it is rejected, like any other spelling.
+    for bad in ["yes", "", "no"] {
+        assert_flag_rejected(
+            w.get(
+                &w.admin,
+                &format!("/v1/relationships?include_deleted={bad}"),
+            ),
+            "include_deleted",
+            &format!("list with include_deleted={bad:?}"),
+        );
+        assert_flag_rejected(
+            w.get(&w.admin, &format!("{path}?include_deleted={bad}")),
+            "include_deleted",
+            &format!("get with include_deleted={bad:?}"),
+        );
+        assert_flag_rejected(
+            w.delete(&w.admin, &format!("{path}?hard={bad}")),
+            "hard",
+            &format!("delete with hard={bad:?}"),
+        );
+    }
+    assert_flag_rejected(
+        w.get(&w.admin, &format!("{path}?include_deleted")),
+        "include_deleted",
+        "bare include_deleted",
+    );
+    let still_there = w
+        .app
+        .db
+        .query_json(&format!("SELECT id FROM relationships WHERE id = '{id}'"));
+    assert_eq!(
+        still_there.as_array().unwrap().len(),
+        1,
+        "a rejected hard delete deletes nothing"
+    );
+
+    for yes in ["true", "1", "True"] {
+        let listed = json_body(w.get(
+            &w.admin,
+            &format!("/v1/relationships?include_deleted={yes}"),
+        ));
+        assert!(
+            ids(&listed["items"]).contains(&id),
+            "include_deleted={yes} lists the deleted relationship: {listed}"
+        );
+        let resp = w.get(&w.admin, &format!("{path}?include_deleted={yes}"));
+        assert_eq!(resp.status(), 200, "include_deleted={yes}");
+        assert!(is_rfc3339_utc(&json_body(resp)["deleted_at"]));
+    }
+    for no in ["false", "0"] {
+        let listed = json_body(w.get(&w.admin, &format!("/v1/relationships?include_deleted={no}")));
+        assert!(
+            !ids(&listed["items"]).contains(&id),
+            "include_deleted={no} hides the deleted relationship: {listed}"
+        );
+        assert_eq!(
+            w.get(&w.admin, &format!("{path}?include_deleted={no}"))
+                .status(),
+            404
+        );
+    }
+    assert_eq!(w.delete(&w.admin, &format!("{path}?hard=1")).status(), 204);
+    assert_eq!(
+        w.get(&w.admin, &format!("{path}?include_deleted=1"))
+            .status(),
+        404
+    );
+}
+
 #[test]
 fn restoring_a_relationship_whose_duplicate_is_active_is_409() {
     let w = world();

@@ -93,3 +93,187 @@ fn route(ctx: &Ctx, _req: &Request) -> Result<Reply> {
         _ => Err(ApiError::MethodNotAllowed(&["GET", "HEAD"])),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+    use spin_sdk::http::Method;
+    use spingraph_guest::Config;
+    use std::collections::BTreeSet;
+
+    /// What the component answers `method path` (no host: `route` behind the shared `respond`).
+    fn send(method: Method, path: &str) -> Reply {
+        let mut builder = Request::builder();
+        builder.method(method).uri(path);
+        let req = builder.build();
+        let ctx = Ctx::build("docs", &req, Config::fixed(&[]));
+        spingraph_guest::respond(&ctx, &req, route)
+    }
+
+    fn get(path: &str) -> Reply {
+        send(Method::Get, path)
+    }
+
+    /// openapi.yaml as it is in the repository now, read as JSON.
+    fn openapi_yaml() -> Value {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../openapi.yaml");
+        let text = std::fs::read_to_string(path).expect("reading openapi.yaml");
+        serde_norway::from_str(&text).expect("openapi.yaml is valid YAML")
+    }
+
+    fn paths(doc: &Value) -> BTreeSet<String> {
+        doc["paths"]
+            .as_object()
+            .expect("the document has paths")
+            .keys()
+            .cloned()
+            .collect()
+    }
+
+    /// The `href="..."` and `src="..."` values of an HTML page.
+    fn references(html: &str) -> Vec<&str> {
+        let mut refs = Vec::new();
+        for attr in ["href=\"", "src=\""] {
+            for (start, _) in html.match_indices(attr) {
+                let value = &html[start + attr.len()..];
+                refs.push(&value[..value.find('"').expect("a closed attribute")]);
+            }
+        }
+        refs
+    }
+
+    #[test]
+    fn openapi_json_is_the_yaml_document_as_json() {
+        let reply = get(OPENAPI_PATH);
+        assert_eq!(reply.status(), 200);
+        assert_eq!(reply.header_value("content-type"), Some("application/json"));
+        let served: Value = serde_json::from_slice(reply.body()).expect("valid JSON");
+        let yaml = openapi_yaml();
+        assert_eq!(
+            paths(&served),
+            paths(&yaml),
+            "the served paths are openapi.yaml's"
+        );
+        assert!(paths(&served).contains(OPENAPI_PATH), "it documents itself");
+        assert!(
+            served["openapi"]
+                .as_str()
+                .is_some_and(|v| v.starts_with("3.1"))
+        );
+        assert_eq!(served, yaml, "the served document is openapi.yaml, whole");
+    }
+
+    #[test]
+    fn docs_page_is_html_under_a_same_origin_policy_for_every_spelling() {
+        for path in ["/docs", "/docs/", "/docs/index.html"] {
+            let reply = get(path);
+            assert_eq!(reply.status(), 200, "{path}");
+            assert_eq!(
+                reply.header_value("content-type"),
+                Some("text/html; charset=utf-8"),
+                "{path}"
+            );
+            let csp = reply
+                .header_value("content-security-policy")
+                .unwrap_or_default();
+            assert!(csp.starts_with("default-src 'self'"), "{path}: {csp}");
+            let html = std::str::from_utf8(reply.body()).expect("UTF-8 HTML");
+            assert!(html.contains(r#"<div id="swagger-ui">"#), "{path}");
+        }
+    }
+
+    #[test]
+    fn docs_page_loads_only_bundled_assets_and_no_cdn() {
+        let page = get("/docs");
+        let html = std::str::from_utf8(page.body()).unwrap();
+        let refs = references(html);
+        assert!(
+            refs.len() >= 4,
+            "css, favicon, bundle and init script: {refs:?}"
+        );
+        for reference in refs {
+            assert!(
+                reference.starts_with("/docs/"),
+                "{reference} is not one of the page's own files"
+            );
+            let asset = get(reference);
+            assert_eq!(asset.status(), 200, "{reference} is served");
+            assert!(!asset.body().is_empty(), "{reference} is not empty");
+        }
+        let init = get("/docs/init.js");
+        let init_js = std::str::from_utf8(init.body()).unwrap();
+        assert!(
+            init_js.contains(&format!("url: \"{OPENAPI_PATH}\"")),
+            "{init_js}"
+        );
+        for text in [html, init_js] {
+            assert!(
+                !text.contains("http://") && !text.contains("https://") && !text.contains("//cdn"),
+                "no absolute or CDN URL in:\n{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn bundled_assets_are_served_with_their_content_types() {
+        for (name, content_type, bytes) in ASSETS {
+            let reply = get(&format!("/docs/{name}"));
+            assert_eq!(reply.status(), 200, "{name}");
+            assert_eq!(
+                reply.header_value("content-type"),
+                Some(*content_type),
+                "{name}"
+            );
+            assert_eq!(reply.body(), *bytes, "{name}");
+            assert!(!bytes.is_empty(), "{name} was bundled empty");
+            assert!(reply.header_value("cache-control").is_some(), "{name}");
+        }
+        let types: Vec<(&str, &str)> = ASSETS.iter().map(|(n, t, _)| (*n, *t)).collect();
+        assert!(types.contains(&("swagger-ui.css", "text/css; charset=utf-8")));
+        assert!(types.contains(&("swagger-ui-bundle.js", "text/javascript; charset=utf-8")));
+        let png = ASSETS.iter().find(|(n, _, _)| n.ends_with(".png")).unwrap();
+        assert!(
+            png.2.starts_with(b"\x89PNG\r\n\x1a\n"),
+            "the favicon is a PNG"
+        );
+        assert_eq!(
+            get("/docs/init.js").header_value("content-type"),
+            Some("text/javascript; charset=utf-8")
+        );
+    }
+
+    #[test]
+    fn unknown_paths_are_404_problem_json() {
+        for path in [
+            "/docs/nope.js",
+            "/docs/swagger-ui.css/more",
+            "/docs/../openapi.yaml",
+            "/docs/index.htm",
+            "/v1/openapi.yaml",
+            "/docsx",
+        ] {
+            let reply = get(path);
+            assert_eq!(reply.status(), 404, "{path}");
+            assert_eq!(
+                reply.header_value("content-type"),
+                Some("application/problem+json"),
+                "{path}"
+            );
+            let problem: Value = serde_json::from_slice(reply.body()).unwrap();
+            assert_eq!(problem["status"], 404, "{path}");
+        }
+    }
+
+    #[test]
+    fn only_get_and_head_are_allowed_and_head_has_no_body() {
+        for path in [OPENAPI_PATH, "/docs", "/docs/swagger-ui.css"] {
+            let reply = send(Method::Post, path);
+            assert_eq!(reply.status(), 405, "{path}");
+            assert_eq!(reply.header_value("allow"), Some("GET, HEAD"), "{path}");
+            let head = send(Method::Head, path);
+            assert_eq!(head.status(), 200, "{path}");
+            assert!(head.body().is_empty(), "{path}");
+        }
+    }
+}

@@ -35,35 +35,23 @@ mod tests {
     use spingraph_identity::{Credential, Role};
     use uuid::Uuid;
 
-    // Built from JSON so fields the identity crate adds later default to None.
-    fn principal(role: Role, scopes: &[Scope], credential: Credential) -> Principal {
-        serde_json::from_value(serde_json::json!({
-            "user_id": Uuid::now_v7(),
-            "email": "a@example.com",
-            "role": role,
-            "scopes": scopes,
-            "credential": credential,
-        }))
-        .unwrap()
-    }
-
     #[test]
     fn api_key_without_scope_cannot_read_or_write() {
-        let p = principal(Role::User, &[Scope::RelationshipsRead], Credential::ApiKey);
+        let p = Principal::for_tests(Role::User, Credential::ApiKey, &[Scope::RelationshipsRead]);
         assert_eq!(require_read(&p).unwrap_err().status(), 403);
         assert_eq!(require_write(&p).unwrap_err().status(), 403);
-        let p = principal(Role::User, &[Scope::EntitiesRead], Credential::ApiKey);
+        let p = Principal::for_tests(Role::User, Credential::ApiKey, &[Scope::EntitiesRead]);
         assert!(require_read(&p).is_ok());
         assert_eq!(require_write(&p).unwrap_err().status(), 403);
     }
 
     #[test]
     fn owner_and_admin_may_modify_others_may_not() {
-        let user = principal(Role::User, Role::User.scopes(), Credential::Bearer);
+        let user = Principal::for_tests(Role::User, Credential::Bearer, Role::User.scopes());
         let other = Uuid::now_v7().to_string();
         assert!(may_modify(&user, &user.user_id.to_string()));
         assert!(!may_modify(&user, &other));
-        let admin = principal(Role::Admin, Role::Admin.scopes(), Credential::Bearer);
+        let admin = Principal::for_tests(Role::Admin, Credential::Bearer, Role::Admin.scopes());
         assert!(may_modify(&admin, &other));
         assert!(require_admin_to(&admin, "restore").is_ok());
         assert_eq!(
@@ -71,7 +59,7 @@ mod tests {
             403
         );
         // an admin's API key without the admin scope is not an admin
-        let key = principal(Role::Admin, &[Scope::EntitiesWrite], Credential::ApiKey);
+        let key = Principal::for_tests(Role::Admin, Credential::ApiKey, &[Scope::EntitiesWrite]);
         assert!(!may_modify(&key, &other));
     }
 }

@@ -213,7 +213,7 @@ pub fn parse_patch(body: Value) -> Result<EntityPatch> {
     Ok(patch)
 }
 
-/// The filters of `GET /`, validated (400 naming the parameter).
+/// The filters of `GET /`, validated (400 naming the parameter; 422 for a bad `include_deleted`).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListFilter {
     pub kind: Option<String>,
@@ -275,23 +275,15 @@ pub fn parse_filter(raw_param: impl Fn(&str) -> Option<String>) -> Result<ListFi
             None => errors.push("owner_id", "must be a UUID"),
         }
     }
-    if let Some(raw) = param("include_deleted") {
-        match parse_bool(&raw) {
-            Some(b) => filter.include_deleted = b,
-            None => errors.push("include_deleted", "must be true or false"),
-        }
-    }
+    // Unlike the filters above, an empty flag (`?include_deleted=`) is not "no filter": it is
+    // malformed like any other value but true/false/1/0.
+    filter.include_deleted = validate::flag(
+        &mut errors,
+        "include_deleted",
+        raw_param("include_deleted").as_deref(),
+    );
     errors.into_query_result()?;
     Ok(filter)
-}
-
-/// `true`/`false` (also `1`/`0`), as query parameters spell them.
-pub fn parse_bool(raw: &str) -> Option<bool> {
-    match raw.trim().to_ascii_lowercase().as_str() {
-        "true" | "1" | "yes" => Some(true),
-        "false" | "0" | "no" | "" => Some(false),
-        _ => None,
-    }
 }
 
 /// A `LIKE` pattern matching `needle` anywhere, with `\`, `%` and `_` taken literally.
@@ -476,6 +468,30 @@ mod tests {
             fields(err),
             vec!["min_confidence", "metadata", "created_after", "owner_id"]
         );
+    }
+
+    #[test]
+    fn include_deleted_is_the_shared_flag_and_a_bad_value_is_400() {
+        let q = |value: &'static str| {
+            parse_filter(move |name| (name == "include_deleted").then(|| value.to_string()))
+        };
+        assert!(q("1").unwrap().include_deleted);
+        assert!(q("TRUE").unwrap().include_deleted);
+        assert!(!q("false").unwrap().include_deleted);
+        for bad in ["", "yes", "no"] {
+            let err = q(bad).unwrap_err();
+            assert_eq!(err.status(), 400, "{bad:?}");
+            assert_eq!(fields(err), vec!["include_deleted"], "{bad:?}");
+        }
+        // Reported together with the other malformed parameters.
+        let err = parse_filter(|name| match name {
+            "owner_id" => Some("x".into()),
+            "include_deleted" => Some("yes".into()),
+            _ => None,
+        })
+        .unwrap_err();
+        assert_eq!(err.status(), 400);
+        assert_eq!(fields(err), vec!["owner_id", "include_deleted"]);
     }
 
     #[test]

@@ -17,8 +17,6 @@ use spingraph_guest::validate;
 use spingraph_guest::{ApiError, Ctx, Reply, Result, rate_limit, serve};
 use spingraph_identity::Principal;
 
-use crate::entity::parse_bool;
-
 /// Where entities live; `Location` of a new one is `{BASE}/{id}`.
 pub const BASE: &str = "/v1/entities";
 
@@ -78,18 +76,6 @@ fn with_etag(reply: Reply, entity: &Value) -> Reply {
     }
 }
 
-fn flag(ctx: &Ctx, name: &'static str) -> Result<bool> {
-    match ctx.query_param(name) {
-        None => Ok(false),
-        Some(raw) => parse_bool(&raw).ok_or_else(|| {
-            ApiError::InvalidQuery(vec![spingraph_guest::FieldError::new(
-                name,
-                "must be true or false",
-            )])
-        }),
-    }
-}
-
 /// `POST /` → 201 with `Location` and `ETag`.
 fn create(ctx: &Ctx, req: &Request, p: &Principal) -> Result<Reply> {
     access::require_write(p)?;
@@ -130,7 +116,7 @@ fn list(ctx: &Ctx, p: &Principal) -> Result<Reply> {
 fn get(ctx: &Ctx, req: &Request, p: &Principal, id: &str) -> Result<Reply> {
     access::require_read(p)?;
     let id = entity_id(id)?;
-    let include_deleted = flag(ctx, "include_deleted")?;
+    let include_deleted = validate::query_flag(ctx, "include_deleted")?;
     if include_deleted {
         access::require_admin_to(p, "read deleted entities")?;
     }
@@ -203,7 +189,7 @@ fn stale(id: &str) -> ApiError {
 fn delete(ctx: &Ctx, req: &Request, p: &Principal, id: &str) -> Result<Reply> {
     access::require_write(p)?;
     let id = entity_id(id)?;
-    let hard = flag(ctx, "hard")?;
+    let hard = validate::query_flag(ctx, "hard")?;
     if hard {
         access::require_admin_to(p, "hard-delete entities")?;
     }

@@ -36,38 +36,26 @@ mod tests {
     use spingraph_authn_client::{Credential, Role};
     use uuid::Uuid;
 
-    // Built through serde so optional fields added to `Principal` later default to `None`.
-    fn principal(role: Role, scopes: &[Scope], credential: Credential) -> Principal {
-        serde_json::from_value(serde_json::json!({
-            "user_id": Uuid::now_v7(),
-            "email": "a@example.com",
-            "role": role,
-            "scopes": scopes,
-            "credential": credential,
-        }))
-        .expect("a principal")
-    }
-
     #[test]
     fn api_key_needs_relationship_scopes() {
-        let p = principal(
+        let p = Principal::for_tests(
             Role::User,
-            &[Scope::EntitiesRead, Scope::EntitiesWrite],
             Credential::ApiKey,
+            &[Scope::EntitiesRead, Scope::EntitiesWrite],
         );
         assert_eq!(require_read(&p).unwrap_err().status(), 403);
         assert_eq!(require_write(&p).unwrap_err().status(), 403);
-        let p = principal(Role::User, &[Scope::RelationshipsRead], Credential::ApiKey);
+        let p = Principal::for_tests(Role::User, Credential::ApiKey, &[Scope::RelationshipsRead]);
         assert!(require_read(&p).is_ok());
         assert_eq!(require_write(&p).unwrap_err().status(), 403);
-        let p = principal(Role::User, &[Scope::RelationshipsWrite], Credential::ApiKey);
+        let p = Principal::for_tests(Role::User, Credential::ApiKey, &[Scope::RelationshipsWrite]);
         assert!(require_read(&p).is_ok());
         assert!(require_write(&p).is_ok());
     }
 
     #[test]
     fn creator_and_admin_may_change_others_may_not() {
-        let user = principal(Role::User, Role::User.scopes(), Credential::Bearer);
+        let user = Principal::for_tests(Role::User, Credential::Bearer, Role::User.scopes());
         let mine = user.user_id.to_string().to_uppercase();
         assert!(require_creator_or_admin(&user, Some(&mine)).is_ok());
         let other = Uuid::now_v7().to_string();
@@ -81,23 +69,23 @@ mod tests {
             require_creator_or_admin(&user, None).unwrap_err().status(),
             403
         );
-        let admin = principal(Role::Admin, Role::Admin.scopes(), Credential::Bearer);
+        let admin = Principal::for_tests(Role::Admin, Credential::Bearer, Role::Admin.scopes());
         assert!(require_creator_or_admin(&admin, Some(&other)).is_ok());
     }
 
     #[test]
     fn only_admins_restore_and_an_admins_key_needs_the_admin_scope() {
-        let user = principal(Role::User, Role::User.scopes(), Credential::Bearer);
+        let user = Principal::for_tests(Role::User, Credential::Bearer, Role::User.scopes());
         assert_eq!(
             require_admin_to(&user, "restore").unwrap_err().status(),
             403
         );
-        let admin = principal(Role::Admin, Role::Admin.scopes(), Credential::Bearer);
+        let admin = Principal::for_tests(Role::Admin, Credential::Bearer, Role::Admin.scopes());
         assert!(require_admin_to(&admin, "restore").is_ok());
-        let key = principal(
+        let key = Principal::for_tests(
             Role::Admin,
-            &[Scope::RelationshipsWrite],
             Credential::ApiKey,
+            &[Scope::RelationshipsWrite],
         );
         assert_eq!(require_admin_to(&key, "restore").unwrap_err().status(), 403);
     }

@@ -204,7 +204,7 @@ fn update(ctx: &Ctx, req: &Request, caller: &Principal, id: &str) -> Result<Repl
 /// `DELETE /v1/relationships/{id}` → 204 (soft); `?hard=true` removes it for good (admins).
 fn delete(ctx: &Ctx, req: &Request, caller: &Principal, id: &str) -> Result<Reply> {
     access::require_write(caller)?;
-    let hard = flag(ctx, "hard")?;
+    let hard = validate::query_flag(ctx, "hard")?;
     if hard {
         access::require_admin_to(caller, "hard-delete relationships")?;
     }
@@ -296,22 +296,11 @@ fn fetch(db: &Db, id: &str, include_deleted: bool) -> Result<Option<Value>> {
 
 /// `include_deleted=true` is for admins (403 otherwise).
 fn include_deleted(ctx: &Ctx, caller: &Principal) -> Result<bool> {
-    let wanted = flag(ctx, "include_deleted")?;
+    let wanted = validate::query_flag(ctx, "include_deleted")?;
     if wanted {
         access::require_admin_to(caller, "see deleted relationships")?;
     }
     Ok(wanted)
-}
-
-/// A boolean query parameter: absent/`false` → false, `true` → true, anything else 400.
-fn flag(ctx: &Ctx, name: &'static str) -> Result<bool> {
-    match ctx.query_param(name).as_deref().map(str::trim) {
-        None | Some("false") | Some("0") => Ok(false),
-        Some("true") | Some("1") | Some("") => Ok(true),
-        Some(_) => Err(ApiError::InvalidQuery(vec![
-            spingraph_guest::FieldError::new(name, "must be true or false"),
-        ])),
-    }
 }
 
 /// A query whose first parameters are `values`, in order (`$1`, `$2`, ... of a `sql` statement).

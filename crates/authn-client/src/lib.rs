@@ -146,38 +146,26 @@ fn from_wit(p: wit::Principal) -> Result<Principal, AuthError> {
 mod tests {
     use super::*;
 
-    // Built through serde so optional fields added to `Principal` later default to `None`.
-    fn principal(role: Role, scopes: &[Scope], credential: Credential) -> Principal {
-        serde_json::from_value(json!({
-            "user_id": uuid::Uuid::now_v7(),
-            "email": "a@example.com",
-            "role": role,
-            "scopes": scopes,
-            "credential": credential,
-        }))
-        .expect("a principal")
-    }
-
     #[test]
     fn write_scope_implies_read_scope_and_a_missing_scope_is_403() {
         let (r, w) = (Scope::EntitiesRead, Scope::EntitiesWrite);
-        let p = principal(Role::User, &[Scope::RelationshipsRead], Credential::ApiKey);
+        let p = Principal::for_tests(Role::User, Credential::ApiKey, &[Scope::RelationshipsRead]);
         assert_eq!(require_read_scope(&p, r, w).unwrap_err().status(), 403);
-        let p = principal(Role::User, &[r], Credential::ApiKey);
+        let p = Principal::for_tests(Role::User, Credential::ApiKey, &[r]);
         assert!(require_read_scope(&p, r, w).is_ok());
-        let p = principal(Role::User, &[w], Credential::ApiKey);
+        let p = Principal::for_tests(Role::User, Credential::ApiKey, &[w]);
         assert!(require_read_scope(&p, r, w).is_ok());
     }
 
     #[test]
     fn owner_and_admin_may_change_others_and_admin_keys_without_admin_scope_may_not() {
-        let user = principal(Role::User, Role::User.scopes(), Credential::Bearer);
+        let user = Principal::for_tests(Role::User, Credential::Bearer, Role::User.scopes());
         let mine = user.user_id.to_string().to_uppercase();
         let other = uuid::Uuid::now_v7().to_string();
         assert!(is_owner_or_admin(&user, Some(&mine)));
         assert!(!is_owner_or_admin(&user, Some(&other)));
         assert!(!is_owner_or_admin(&user, None));
-        let admin = principal(Role::Admin, Role::Admin.scopes(), Credential::Bearer);
+        let admin = Principal::for_tests(Role::Admin, Credential::Bearer, Role::Admin.scopes());
         assert!(is_owner_or_admin(&admin, Some(&other)));
         assert!(is_owner_or_admin(&admin, None));
         assert!(require_admin_to(&admin, "restore").is_ok());
@@ -185,7 +173,7 @@ mod tests {
             require_admin_to(&user, "restore").unwrap_err().status(),
             403
         );
-        let key = principal(Role::Admin, &[Scope::EntitiesWrite], Credential::ApiKey);
+        let key = Principal::for_tests(Role::Admin, Credential::ApiKey, &[Scope::EntitiesWrite]);
         assert!(!is_owner_or_admin(&key, Some(&other)));
         assert_eq!(require_admin_to(&key, "restore").unwrap_err().status(), 403);
     }

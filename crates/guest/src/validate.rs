@@ -1,7 +1,7 @@
 //! Input validation shared by entities and relationships: JSON bodies read as objects (so every
 //! failure is collected, not just the first), the field rules of SPEC §4 (type, name, confidence,
-//! metadata limits, no control characters), and unknown fields — all as 422 errors naming the field
-//! (`name`, `metadata.a.b`, `items[517].confidence`).
+//! metadata limits, no control characters), unknown fields, and boolean query flags — all as 422
+//! errors naming the field (`name`, `metadata.a.b`, `items[517].confidence`, `include_deleted`).
 //!
 //! ```ignore
 //! let body = validate::json_object(req, body::DEFAULT_LIMIT)?;
@@ -19,7 +19,7 @@ use serde_json::{Map, Value};
 use spin_sdk::http::Request;
 
 use crate::body;
-use crate::context::header;
+use crate::context::{Ctx, header};
 use crate::error::{ApiError, FieldError, Result};
 
 /// `type`: 1..=64 characters.
@@ -315,6 +315,44 @@ pub fn confidence_str(errors: &mut Errors, field: &str, raw: &str) -> Option<f64
             None
         }
     }
+}
+
+/// What a boolean query flag may say, for its field error.
+pub const FLAG_MESSAGE: &str = "must be true, false, 1 or 0";
+
+/// A boolean query flag's value: `true`/`1` or `false`/`0`, letters in any case. Anything else,
+/// an empty value (`?hard=`) included, is `None`: a flag is never guessed at.
+pub fn parse_flag(raw: &str) -> Option<bool> {
+    if raw == "1" || raw.eq_ignore_ascii_case("true") {
+        Some(true)
+    } else if raw == "0" || raw.eq_ignore_ascii_case("false") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// The flag `name` from its raw query value: absent is `false`; a value [`parse_flag`] rejects
+/// is an error on `name` (and `false`).
+pub fn flag(errors: &mut Errors, name: &str, raw: Option<&str>) -> bool {
+    match raw.map(parse_flag) {
+        None => false,
+        Some(Some(value)) => value,
+        Some(None) => {
+            errors.push(name, FLAG_MESSAGE);
+            false
+        }
+    }
+}
+
+/// The boolean query flag `name` of this request (`?include_deleted=true`, `?hard=1`): absent is
+/// `false`, a value other than `true`/`false`/`1`/`0` is a 400 naming the parameter (SPEC §4:
+/// a malformed query).
+pub fn query_flag(ctx: &Ctx, name: &str) -> Result<bool> {
+    let mut errors = Errors::new();
+    let value = flag(&mut errors, name, ctx.query_param(name).as_deref());
+    errors.into_query_result()?;
+    Ok(value)
 }
 
 /// A UUID given as a JSON string.
@@ -848,5 +886,63 @@ mod tests {
         assert_eq!(confidence_str(&mut e, "min_confidence", "NaN"), None);
         assert_eq!(confidence_str(&mut e, "min_confidence", "2"), None);
         assert_eq!(e.into_query_result().unwrap_err().status(), 400);
+    }
+
+    #[test]
+    fn flags_are_true_false_1_or_0_in_any_case() {
+        for yes in ["true", "TRUE", "True", "1"] {
+            assert_eq!(parse_flag(yes), Some(true), "{yes}");
+        }
+        for no in ["false", "FALSE", "fAlSe", "0"] {
+            assert_eq!(parse_flag(no), Some(false), "{no}");
+        }
+        for other in [
+            "", " ", "yes", "no", "on", "off", "t", "f", "2", "-1", "01", " true", "true ",
+        ] {
+            assert_eq!(parse_flag(other), None, "{other:?}");
+        }
+    }
+
+    #[test]
+    fn absent_flag_is_false_and_a_bad_one_is_a_400_naming_it() {
+        let mut e = Errors::new();
+        assert!(!flag(&mut e, "include_deleted", None));
+        assert!(flag(&mut e, "include_deleted", Some("True")));
+        assert!(!flag(&mut e, "hard", Some("0")));
+        assert!(e.is_empty());
+        for bad in ["", "yes"] {
+            let mut e = Errors::new();
+            assert!(!flag(&mut e, "include_deleted", Some(bad)));
+            let err = e.into_query_result().unwrap_err();
+            assert_eq!(err.status(), 400, "{bad:?}");
+            assert_eq!(
+                err,
+                ApiError::InvalidQuery(vec![FieldError::new("include_deleted", FLAG_MESSAGE)])
+            );
+        }
+    }
+
+    fn query_ctx(query: &str) -> Ctx {
+        let mut b = Request::builder();
+        b.method(spin_sdk::http::Method::Get)
+            .uri(format!("/v1/entities?{query}"));
+        Ctx::build("test", &b.build(), crate::Config::fixed(&[]))
+    }
+
+    #[test]
+    fn query_flag_reads_the_request_and_rejects_empty_and_bare_flags() {
+        assert!(!query_flag(&query_ctx(""), "hard").unwrap());
+        assert!(!query_flag(&query_ctx("other=true"), "hard").unwrap());
+        assert!(query_flag(&query_ctx("hard=TRUE"), "hard").unwrap());
+        assert!(query_flag(&query_ctx("hard=1&hard=0"), "hard").unwrap());
+        assert!(!query_flag(&query_ctx("hard=false"), "hard").unwrap());
+        for bad in ["hard=", "hard", "hard=yes", "hard=%20"] {
+            let err = query_flag(&query_ctx(bad), "hard").unwrap_err();
+            assert_eq!(
+                err,
+                ApiError::InvalidQuery(vec![FieldError::new("hard", FLAG_MESSAGE)]),
+                "{bad}"
+            );
+        }
     }
 }

@@ -154,23 +154,31 @@ impl Principal {
     pub fn is_admin(&self) -> bool {
         self.role == Role::Admin && self.has_scope(Scope::Admin)
     }
+
+    /// A principal for unit tests of authorization rules: a fresh user id, `a@example.com`, and no
+    /// token id, expiry or session. Other crates get it with the `test-util` feature, enabled
+    /// only in their `[dev-dependencies]`.
+    #[cfg(any(test, feature = "test-util"))]
+    pub fn for_tests(role: Role, credential: Credential, scopes: &[Scope]) -> Principal {
+        Principal {
+            user_id: Uuid::now_v7(),
+            email: "a@example.com".into(),
+            role,
+            scopes: scopes.to_vec(),
+            credential,
+            token_id: None,
+            expires_at: None,
+            session_id: None,
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn principal(role: Role, scopes: Vec<Scope>) -> Principal {
-        Principal {
-            user_id: Uuid::nil(),
-            email: "a@example.com".into(),
-            role,
-            scopes,
-            credential: Credential::ApiKey,
-            token_id: None,
-            expires_at: None,
-            session_id: None,
-        }
+    fn api_key(role: Role, scopes: &[Scope]) -> Principal {
+        Principal::for_tests(role, Credential::ApiKey, scopes)
     }
 
     #[test]
@@ -194,15 +202,15 @@ mod tests {
 
     #[test]
     fn has_scope_checks_only_granted_scopes() {
-        let read_only = principal(Role::User, vec![Scope::EntitiesRead]);
+        let read_only = api_key(Role::User, &[Scope::EntitiesRead]);
         assert!(read_only.has_scope(Scope::EntitiesRead));
         assert!(!read_only.has_scope(Scope::EntitiesWrite));
     }
 
     #[test]
     fn admin_api_key_without_admin_scope_is_not_admin() {
-        assert!(!principal(Role::Admin, vec![Scope::EntitiesRead]).is_admin());
-        assert!(principal(Role::Admin, Scope::ALL.to_vec()).is_admin());
-        assert!(!principal(Role::User, vec![Scope::Admin]).is_admin());
+        assert!(!api_key(Role::Admin, &[Scope::EntitiesRead]).is_admin());
+        assert!(api_key(Role::Admin, &Scope::ALL).is_admin());
+        assert!(!api_key(Role::User, &[Scope::Admin]).is_admin());
     }
 }
