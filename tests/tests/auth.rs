@@ -605,6 +605,84 @@ fn api_key_is_shown_once_scoped_and_refused_after_revocation_or_expiry() {
     );
 }
 
+/// Walk a paged list to its end, `limit` at a time; every page but the last is full.
+fn all_pages(app: &TestApp, token: &str, path: &str, limit: usize) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut cursor = String::new();
+    for _ in 0..20 {
+        let resp = app
+            .get(&format!("{path}?limit={limit}&cursor={cursor}"))
+            .bearer_auth(token)
+            .send()
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        let page = json_body(resp);
+        let items = page["items"].as_array().unwrap();
+        ids.extend(items.iter().map(|i| i["id"].as_str().unwrap().to_string()));
+        match page["next_cursor"].as_str() {
+            Some(next) => {
+                assert_eq!(items.len(), limit, "only the last page may be short");
+                cursor = next.to_string();
+            }
+            None => return ids,
+        }
+    }
+    panic!("{path} did not end within 20 pages");
+}
+
+#[test]
+fn api_keys_and_users_are_paged_and_bad_paging_is_400() {
+    let app = app();
+    app.create_user("root@example.com", "admin");
+    let (admin, _) = app.tokens("root@example.com");
+    let mut created = Vec::new();
+    for n in 0..5 {
+        let resp = app
+            .post_json(
+                "/v1/auth/api-keys",
+                &json!({"name": format!("key-{n}"), "scopes": ["entities:read"]}),
+            )
+            .bearer_auth(&admin)
+            .send()
+            .unwrap();
+        assert_eq!(resp.status(), 201);
+        created.push(json_body(resp)["id"].as_str().unwrap().to_string());
+        let resp = app
+            .post_json(
+                "/v1/auth/users",
+                &json!({"email": format!("u{n}@example.com"), "password": PASSWORD}),
+            )
+            .bearer_auth(&admin)
+            .send()
+            .unwrap();
+        assert_eq!(resp.status(), 201);
+    }
+    created.reverse();
+    assert_eq!(
+        all_pages(&app, &admin, "/v1/auth/api-keys", 2),
+        created,
+        "every key once, newest first"
+    );
+    let users = all_pages(&app, &admin, "/v1/auth/users", 2);
+    assert_eq!(users.len(), 6);
+    let mut sorted = users.clone();
+    sorted.sort();
+    assert_eq!(users, sorted, "users in creation (id) order");
+
+    for path in ["/v1/auth/api-keys", "/v1/auth/users"] {
+        for query in ["limit=0", "limit=201", "limit=x", "cursor=nope"] {
+            let resp = app
+                .get(&format!("{path}?{query}"))
+                .bearer_auth(&admin)
+                .send()
+                .unwrap();
+            assert_eq!(resp.status(), 400, "{path}?{query}");
+            let field = query.split('=').next().unwrap();
+            assert_eq!(problem(resp)["errors"][0]["field"], field, "{path}?{query}");
+        }
+    }
+}
+
 #[test]
 fn api_key_scopes_cannot_exceed_the_owner_role() {
     let app = app();

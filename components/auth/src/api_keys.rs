@@ -7,6 +7,7 @@ use spin_sdk::http::Request;
 use spin_sdk::pg4::ParameterValue;
 use spingraph_authn_client::{Credential, Principal};
 use spingraph_guest::db::Db;
+use spingraph_guest::page::IdPage;
 use spingraph_guest::validate::{has_control, is_rfc3339};
 use spingraph_guest::{ApiError, Ctx, FieldError, Reply, Result, body};
 use spingraph_identity::Scope;
@@ -134,17 +135,19 @@ pub fn create(ctx: &Ctx, req: &Request, p: &Principal) -> Result<Reply> {
 const LIST_SQL: &str = "\
 SELECT coalesce(jsonb_agg(s.x ORDER BY s.id DESC), '[]'::jsonb) AS j
 FROM (SELECT k.id, KEY_JSON AS x FROM api_keys k
-      WHERE k.user_id = $1::uuid ORDER BY k.id DESC LIMIT 200) s";
+      WHERE k.user_id = $1::uuid AND ($2::uuid IS NULL OR k.id < $2::uuid)
+      ORDER BY k.id DESC LIMIT $3::int8) s";
 
-/// `GET /api-keys`: the caller's keys, newest first, without secrets.
+/// `GET /api-keys`: the caller's keys, newest first, without secrets; paged (`limit`, `cursor`).
 pub fn list(ctx: &Ctx, p: &Principal) -> Result<Reply> {
     require_person(p)?;
+    let page = IdPage::from_query(ctx)?;
     let db = Db::connect(ctx)?;
-    let items: Value = db.value(
+    let items: Vec<Value> = db.json(
         &LIST_SQL.replace("KEY_JSON", &key_json()),
-        &[sql::uuid(p.user_id)],
+        &[sql::uuid(p.user_id), page.after_param(), page.limit_param()],
     )?;
-    Ok(Reply::ok(&json!({"items": items, "next_cursor": null})))
+    Ok(Reply::ok(&page.page(items)))
 }
 
 const REVOKE_SQL: &str = "\

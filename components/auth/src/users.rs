@@ -2,12 +2,13 @@
 //! role or active, unlock). Roles are only ever given explicitly, never derived from the email.
 
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use spin_sdk::http::Request;
 use spin_sdk::pg4::ParameterValue;
 use spin_sdk::redis::RedisParameter;
 use spingraph_authn_client::{Principal, require_admin};
 use spingraph_guest::db::Db;
+use spingraph_guest::page::IdPage;
 use spingraph_guest::{ApiError, Ctx, FieldError, Reply, Result, body, kv};
 use spingraph_identity::{Role, revocation, unix_now};
 
@@ -123,47 +124,13 @@ FROM (SELECT u.id, USER_JSON AS x FROM users u
 /// `GET /users` (admin): pages in id (= creation) order.
 pub fn list(ctx: &Ctx, p: &Principal) -> Result<Reply> {
     require_admin(p)?;
-    let mut errors = Vec::new();
-    let limit = match ctx.query_param("limit") {
-        None => 50,
-        Some(raw) => match raw.parse::<i64>() {
-            Ok(n) if (1..=200).contains(&n) => n,
-            _ => {
-                errors.push(FieldError::new("limit", "must be an integer from 1 to 200"));
-                50
-            }
-        },
-    };
-    let cursor = match ctx.query_param("cursor").filter(|c| !c.is_empty()) {
-        None => None,
-        Some(raw) => match uuid::Uuid::parse_str(&raw) {
-            Ok(id) => Some(id),
-            Err(_) => {
-                errors.push(FieldError::new("cursor", "is not a valid cursor"));
-                None
-            }
-        },
-    };
-    if !errors.is_empty() {
-        return Err(ApiError::InvalidQuery(errors));
-    }
+    let page = IdPage::from_query(ctx)?;
     let db = Db::connect(ctx)?;
-    let mut items: Vec<Value> = db.json(
+    let items: Vec<Value> = db.json(
         &LIST_SQL.replace("USER_JSON", &sql::user_json()),
-        &[
-            cursor.map(sql::uuid).unwrap_or(ParameterValue::DbNull),
-            ParameterValue::Int64(limit + 1),
-        ],
+        &[page.after_param(), page.limit_param()],
     )?;
-    let next_cursor = if items.len() as i64 > limit {
-        items.truncate(limit as usize);
-        items.last().and_then(|u| u.get("id")).cloned()
-    } else {
-        None
-    };
-    Ok(Reply::ok(
-        &json!({"items": items, "next_cursor": next_cursor}),
-    ))
+    Ok(Reply::ok(&page.page(items)))
 }
 
 #[derive(Deserialize)]

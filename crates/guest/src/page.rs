@@ -195,16 +195,7 @@ impl PageRequest {
         default: Sort,
         errors: &mut Errors,
     ) -> Option<PageRequest> {
-        let limit = match limit.map(str::trim) {
-            None | Some("") => Some(DEFAULT_LIMIT),
-            Some(raw) => match raw.parse::<u32>() {
-                Ok(n) if (1..=MAX_LIMIT).contains(&n) => Some(n),
-                _ => {
-                    errors.push("limit", format!("must be an integer from 1 to {MAX_LIMIT}"));
-                    None
-                }
-            },
-        };
+        let limit = parse_limit(limit, errors);
         let sort = match sort.map(str::trim) {
             None | Some("") => Some(default),
             Some(raw) => Sort::parse(raw, keys).or_else(|| {
@@ -287,6 +278,97 @@ impl PageRequest {
                     .encode(),
                 )
             })
+        } else {
+            None
+        };
+        Page {
+            items: rows,
+            next_cursor,
+        }
+    }
+}
+
+/// `limit`: absent or empty is [`DEFAULT_LIMIT`], else 1..=[`MAX_LIMIT`] (an error otherwise).
+fn parse_limit(raw: Option<&str>, errors: &mut Errors) -> Option<u32> {
+    match raw.map(str::trim) {
+        None | Some("") => Some(DEFAULT_LIMIT),
+        Some(raw) => match raw.parse::<u32>() {
+            Ok(n) if (1..=MAX_LIMIT).contains(&n) => Some(n),
+            _ => {
+                errors.push("limit", format!("must be an integer from 1 to {MAX_LIMIT}"));
+                None
+            }
+        },
+    }
+}
+
+/// `limit` and `cursor` of a list with one fixed order, by id (UUIDv7: creation order), such as
+/// users and API keys. The cursor is the last id of the previous page.
+///
+/// ```ignore
+/// let page = IdPage::from_query(ctx)?;
+/// // ... WHERE $1::uuid IS NULL OR u.id > $1::uuid ORDER BY u.id LIMIT $2::int8
+/// let rows: Vec<Value> = db.json(SQL, &[page.after_param(), page.limit_param()])?;
+/// Ok(Reply::ok(&page.page(rows)))
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IdPage {
+    pub limit: u32,
+    pub after: Option<uuid::Uuid>,
+}
+
+impl IdPage {
+    /// Read `limit` and `cursor` from the query string; a bad value is a 400 naming it.
+    pub fn from_query(ctx: &Ctx) -> Result<IdPage> {
+        let mut errors = Errors::new();
+        let page = IdPage::parse(
+            ctx.query_param("limit").as_deref(),
+            ctx.query_param("cursor").as_deref(),
+            &mut errors,
+        );
+        errors.into_query_result()?;
+        page.ok_or_else(|| ApiError::bad_request("Invalid pagination parameters."))
+    }
+
+    /// [`IdPage::from_query`] on raw values, collecting errors.
+    pub fn parse(limit: Option<&str>, cursor: Option<&str>, errors: &mut Errors) -> Option<IdPage> {
+        let limit = parse_limit(limit, errors);
+        let after = match cursor.map(str::trim) {
+            None | Some("") => Some(None),
+            Some(raw) => match validate::uuid_str(raw) {
+                Some(id) => Some(Some(id)),
+                None => {
+                    errors.push("cursor", "is not a cursor this list returned");
+                    None
+                }
+            },
+        };
+        Some(IdPage {
+            limit: limit?,
+            after: after?,
+        })
+    }
+
+    /// The cursor's id, or a typed SQL `NULL` on the first page.
+    pub fn after_param(&self) -> ParameterValue {
+        match self.after {
+            Some(id) => ParameterValue::Uuid(id.to_string()),
+            None => ParameterValue::DbNull,
+        }
+    }
+
+    /// `limit + 1`: one extra row tells whether another page exists.
+    pub fn limit_param(&self) -> ParameterValue {
+        ParameterValue::Int64(i64::from(self.limit) + 1)
+    }
+
+    /// Up to `limit + 1` rows (in list order) as a page whose cursor is the last id shown.
+    pub fn page(&self, mut rows: Vec<Value>) -> Page {
+        let limit = self.limit as usize;
+        let next_cursor = if rows.len() > limit {
+            rows.truncate(limit);
+            rows.last()
+                .and_then(|last| last.get("id")?.as_str().map(str::to_string))
         } else {
             None
         };
@@ -476,5 +558,52 @@ mod tests {
             q.where_clause(),
             "WHERE (e.confidence, e.id) > ($1::float8, $2::uuid)"
         );
+    }
+
+    #[test]
+    fn id_pages_parse_limit_and_cursor_and_name_bad_ones() {
+        let mut e = Errors::new();
+        let first = IdPage::parse(None, None, &mut e).unwrap();
+        assert_eq!(first.limit, DEFAULT_LIMIT);
+        assert_eq!(first.after, None);
+        assert!(matches!(first.after_param(), ParameterValue::DbNull));
+        let id = "01a223dd-5272-75b5-a64f-49d7ea20b6ac";
+        let next = IdPage::parse(Some("2"), Some(id), &mut e).unwrap();
+        assert_eq!(next.after.unwrap().to_string(), id);
+        assert!(matches!(next.limit_param(), ParameterValue::Int64(3)));
+        assert!(e.is_empty());
+        for (limit, cursor, field) in [
+            (Some("0"), None, "limit"),
+            (Some("201"), None, "limit"),
+            (Some("x"), None, "limit"),
+            (None, Some("not-a-cursor"), "cursor"),
+        ] {
+            let mut e = Errors::new();
+            assert!(IdPage::parse(limit, cursor, &mut e).is_none());
+            let err = e.into_query_result().unwrap_err();
+            match err {
+                ApiError::InvalidQuery(errors) => assert_eq!(errors[0].field, field),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn id_page_cursor_is_the_last_id_shown_when_more_rows_exist() {
+        let page = IdPage {
+            limit: 2,
+            after: None,
+        };
+        let rows = |n: usize| -> Vec<Value> {
+            (0..n)
+                .map(|i| serde_json::json!({"id": format!("id-{i}")}))
+                .collect()
+        };
+        let full = page.page(rows(3));
+        assert_eq!(full.items.len(), 2);
+        assert_eq!(full.next_cursor.as_deref(), Some("id-1"));
+        let last = page.page(rows(2));
+        assert_eq!(last.items.len(), 2);
+        assert_eq!(last.next_cursor, None);
     }
 }
