@@ -109,14 +109,26 @@ pub fn default_cache_dir() -> PathBuf {
     base.join("spingraph")
 }
 
+/// SHA-256 of a component's bytes: its compile-cache key, and how `up --watch` tells a
+/// rebuild that changed nothing.
+pub type WasmDigest = [u8; 32];
+
+pub fn wasm_digest(wasm: &[u8]) -> WasmDigest {
+    Sha256::digest(wasm).into()
+}
+
 /// Compiles a component, or loads the cached machine code compiled from the same
-/// bytes by a compatible engine.
-pub fn load_component(engine: &Engine, wasm: &[u8], cache_dir: &Path) -> Result<Component> {
+/// bytes by a compatible engine. `digest` is [`wasm_digest`] of `wasm`.
+pub fn load_component(
+    engine: &Engine,
+    wasm: &[u8],
+    digest: &WasmDigest,
+    cache_dir: &Path,
+) -> Result<Component> {
     let mut engine_hash = std::collections::hash_map::DefaultHasher::new();
     engine
         .precompile_compatibility_hash()
         .hash(&mut engine_hash);
-    let digest = Sha256::digest(wasm);
     let key = format!(
         "{}-{:016x}.cwasm",
         digest

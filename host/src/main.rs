@@ -7,6 +7,7 @@ mod allowed_hosts;
 mod capabilities;
 mod compose;
 mod engine;
+mod loader;
 mod manifest;
 mod metrics;
 mod migrate;
@@ -14,6 +15,7 @@ mod router;
 mod server;
 mod state;
 mod up;
+mod watch;
 
 use clap::{Parser, Subcommand};
 

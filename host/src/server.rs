@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
+use arc_swap::ArcSwap;
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full, Limited};
@@ -48,6 +49,8 @@ pub struct RequestLimits {
 /// A component ready to serve: pre-instantiated, plus what each instance gets.
 pub struct ServedComponent {
     pub id: Arc<str>,
+    /// Of the wasm it was compiled from (composed with its dependencies).
+    pub digest: crate::engine::WasmDigest,
     pub pre: ProxyPre<InstanceState>,
     pub variables: ComponentVariables,
     pub allowed_hosts: Arc<AllowedHosts>,
@@ -56,9 +59,42 @@ pub struct ServedComponent {
     pub files: Vec<(PathBuf, String)>,
 }
 
+/// The routed components by id. Each one can be replaced while serving (`up --watch`): a request
+/// takes the `Arc` current when it is routed and holds it until it has answered, so a swap
+/// never disturbs a request in flight and the old version is freed after its last request.
+pub struct Components(HashMap<String, ArcSwap<ServedComponent>>);
+
+impl Components {
+    pub fn new(loaded: HashMap<String, ServedComponent>) -> Components {
+        Components(
+            loaded
+                .into_iter()
+                .map(|(id, component)| (id, ArcSwap::from_pointee(component)))
+                .collect(),
+        )
+    }
+
+    /// The version of component `id` that new requests get.
+    pub fn get(&self, id: &str) -> Option<Arc<ServedComponent>> {
+        self.0.get(id).map(ArcSwap::load_full)
+    }
+
+    /// Makes `component` the version new requests get; false (and nothing replaced) when no
+    /// routed component has its id.
+    pub fn replace(&self, component: ServedComponent) -> bool {
+        match self.0.get(&*component.id) {
+            Some(slot) => {
+                slot.store(Arc::new(component));
+                true
+            }
+            None => false,
+        }
+    }
+}
+
 pub struct Server {
     pub router: Router,
-    pub components: HashMap<String, Arc<ServedComponent>>,
+    pub components: Arc<Components>,
     pub capabilities: Capabilities,
     pub limits: RequestLimits,
     pub metrics: Arc<Metrics>,
@@ -68,7 +104,7 @@ pub struct Server {
 impl Server {
     pub fn new(
         router: Router,
-        components: HashMap<String, Arc<ServedComponent>>,
+        components: Arc<Components>,
         capabilities: Capabilities,
         limits: RequestLimits,
         metrics: Arc<Metrics>,
@@ -209,7 +245,7 @@ impl Server {
                     *req.uri_mut() = uri;
                 }
                 self.clone()
-                    .run_component(component.clone(), req, &request_id, &path)
+                    .run_component(component, req, &request_id, &path)
                     .await
             }
             None => problem(

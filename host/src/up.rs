@@ -1,8 +1,8 @@
 //! `spingraph up`: load the manifest and runtime config, resolve variables, compile
 //! (or load from cache) and pre-instantiate every routed component, then serve
-//! HTTP until SIGINT/SIGTERM. Flags follow `spin up`.
+//! HTTP until SIGINT/SIGTERM; with `--watch`, reload a component whose wasm is rebuilt
+//! (`watch.rs`). Flags follow `spin up`.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -12,16 +12,16 @@ use anyhow::{Context, Result, bail};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use wasmtime::component::Linker;
-use wasmtime_wasi_http::p2::bindings::ProxyPre;
 
-use crate::allowed_hosts::AllowedHosts;
 use crate::capabilities::variables::{Resolver, Value, Variables};
 use crate::capabilities::{self, Capabilities};
-use crate::manifest::{App, FilesMount};
+use crate::loader::Loader;
+use crate::manifest::App;
 use crate::router::Router;
-use crate::server::{RequestLimits, ServedComponent, Server};
+use crate::server::{Components, RequestLimits, Server};
 use crate::state::InstanceState;
-use crate::{access_log, compose, engine};
+use crate::watch::Watcher;
+use crate::{access_log, engine};
 
 #[derive(clap::Args, Debug)]
 pub struct UpArgs {
@@ -83,6 +83,14 @@ pub struct UpArgs {
     /// Directory for compiled components. Default: $SPINGRAPH_CACHE_DIR or ~/.cache/spingraph.
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
+
+    /// Reload a component when a file its wasm is built from changes (its `source` or a
+    /// dependency's `path`): the rebuilt component is swapped in without dropping in-flight
+    /// requests or restarting the others; a rebuild that fails is logged and the previous
+    /// version keeps serving. Changes to the manifest itself (spin.toml) are not picked up:
+    /// restart for those.
+    #[arg(long)]
+    pub watch: bool,
 }
 
 fn parse_variable(s: &str) -> Result<(String, String), String> {
@@ -147,7 +155,11 @@ async fn up(args: UpArgs) -> Result<()> {
         .cache_dir
         .clone()
         .unwrap_or_else(engine::default_cache_dir);
-    let components = load_components(&app, &variables, &engine, &linker, &cache_dir)?;
+    let loader = Arc::new(Loader::new(app, variables, engine, linker, cache_dir));
+    // Taken before loading, so a file rebuilt while start-up compiles is reloaded too.
+    let watcher = args.watch.then(|| Watcher::snapshot(&loader));
+    let components = Arc::new(Components::new(loader.load_routed()?));
+    let app = loader.app();
     let router = Router::build(
         app.manifest
             .trigger
@@ -159,12 +171,15 @@ async fn up(args: UpArgs) -> Result<()> {
     let metrics = crate::metrics::Metrics::new(limits.max_concurrent);
     let server = Arc::new(Server::new(
         router,
-        components,
+        components.clone(),
         capabilities,
         limits,
         metrics.clone(),
     ));
     let (stop_tx, stop_rx) = watch::channel(false);
+    if let Some(watcher) = watcher {
+        watcher.spawn(loader.clone(), components, stop_rx.clone())?;
+    }
     if let Some(admin) = args.admin_listen {
         let admin_listener = TcpListener::bind(admin)
             .await
@@ -223,68 +238,6 @@ fn load_runtime_config(app: &App, explicit: Option<&Path>) -> Result<Option<toml
         .map_err(|e| anyhow::anyhow!("{e}"))
         .with_context(|| format!("invalid runtime config {}", path.display()))?;
     Ok(Some(table))
-}
-
-/// Compiles and pre-instantiates every component a trigger routes to.
-fn load_components(
-    app: &App,
-    variables: &Variables,
-    engine: &wasmtime::Engine,
-    linker: &Linker<InstanceState>,
-    cache_dir: &Path,
-) -> Result<HashMap<String, Arc<ServedComponent>>> {
-    let mut out = HashMap::new();
-    for trigger in &app.manifest.trigger.http {
-        let id = &trigger.component;
-        if out.contains_key(id) {
-            continue;
-        }
-        let component = &app.manifest.component[id];
-        let load = || -> Result<ServedComponent> {
-            let t = Instant::now();
-            let wasm = compose::component_bytes(app, id, component)?;
-            let compiled = engine::load_component(engine, &wasm, cache_dir)?;
-            let pre = linker
-                .instantiate_pre(&compiled)
-                .map_err(anyhow::Error::from)
-                .context("the component imports something spingraph up does not provide")?;
-            let pre = ProxyPre::new(pre)
-                .map_err(anyhow::Error::from)
-                .context("the component does not export wasi:http/incoming-handler")?;
-            let hosts = component
-                .allowed_outbound_hosts
-                .iter()
-                .map(|h| variables.render(h).map(|v| v.expose().to_string()))
-                .collect::<Result<Vec<_>>>()?;
-            let allowed_hosts = Arc::new(AllowedHosts::parse(&hosts)?);
-            let files = component
-                .files
-                .iter()
-                .filter_map(|f| match f {
-                    FilesMount::Placement(p) => {
-                        Some((app.resolve(&p.source), p.destination.clone()))
-                    }
-                    FilesMount::Pattern(_) => None,
-                })
-                .collect();
-            tracing::info!(component = %id, load_ms = t.elapsed().as_millis() as u64, "component ready");
-            Ok(ServedComponent {
-                id: Arc::from(id.as_str()),
-                pre,
-                variables: variables.for_component(id, &component.variables)?,
-                allowed_hosts,
-                environment: component
-                    .environment
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect(),
-                files,
-            })
-        };
-        let served = load().with_context(|| format!("component {id:?}"))?;
-        out.insert(id.clone(), Arc::new(served));
-    }
-    Ok(out)
 }
 
 async fn shutdown_signal() {

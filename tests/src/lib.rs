@@ -99,6 +99,29 @@ pub fn database_url_named(base: &str, name: &str) -> String {
     }
 }
 
+/// A fresh directory under the system temp directory, removed with its contents when dropped.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn create() -> TempDir {
+        let path =
+            std::env::temp_dir().join(format!("spingraph-e2e-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&path)
+            .unwrap_or_else(|e| panic!("creating {}: {e}", path.display()));
+        TempDir(path)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// A 127.0.0.1 port nothing listens on right now.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -690,6 +713,15 @@ pub fn json_body(resp: Response) -> Value {
     let text = resp.text().expect("reading the response body");
     serde_json::from_str(&text)
         .unwrap_or_else(|e| panic!("response ({status}) is not JSON ({e}): {text}"))
+}
+
+/// A response header as text; empty when absent or not visible ASCII.
+pub fn header(resp: &Response, name: &str) -> String {
+    resp.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
 }
 
 #[cfg(test)]

@@ -5,7 +5,9 @@
 use std::collections::HashSet;
 use std::thread;
 
-use spingraph_e2e::{RequestBuilder, Response, TestApp, TestOptions, Value, json, json_body};
+use spingraph_e2e::{
+    RequestBuilder, Response, TestApp, TestOptions, Value, header, json, json_body,
+};
 
 /// A signed-in user of the test app.
 struct Caller {
@@ -469,15 +471,10 @@ fn bad_pagination_parameters_are_400() {
     }
 }
 
-/// A 422 problem+json whose only field error names `param`.
+/// A 400 problem+json whose only field error names `param`.
 fn assert_flag_rejected(resp: Response, param: &str, what: &str) {
     assert_eq!(resp.status(), 400, "{what}");
-    let content_type = resp
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
+    let content_type = header(&resp, "content-type");
     assert!(
         content_type.starts_with("application/problem+json"),
         "{what}: {content_type}"

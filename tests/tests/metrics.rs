@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use spingraph_e2e::{TestApp, TestOptions, host_is_spingraph};
+use spingraph_e2e::{TestApp, TestOptions, header, host_is_spingraph};
 
 /// Every sample of a Prometheus text exposition, `series → value` (`name{labels}` as written),
 /// after checking that each line is a `# HELP`/`# TYPE` comment or a `series value` sample.
@@ -47,12 +47,7 @@ fn scrape(app: &TestApp) -> (String, BTreeMap<String, f64>) {
         .send()
         .expect("scraping the admin listener");
     assert_eq!(resp.status(), 200);
-    let content_type = resp
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
+    let content_type = header(&resp, "content-type");
     assert!(
         content_type.starts_with("text/plain") && content_type.contains("version=0.0.4"),
         "Prometheus text format, got {content_type:?}"

@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use spingraph_e2e::{TestApp, TestOptions, Value, json_body, workspace_root};
+use spingraph_e2e::{TestApp, TestOptions, Value, header, json_body, workspace_root};
 
 const METHODS: &[&str] = &["get", "put", "post", "patch", "delete"];
 
@@ -116,12 +116,7 @@ fn every_method_a_documented_path_allows_is_documented() {
         // No component serves PUT: each answers 405 with the methods the path does allow.
         let resp = send(&app, "PUT", &concrete(&path), &token);
         let status = resp.status().as_u16();
-        let allow = resp
-            .headers()
-            .get("allow")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string();
+        let allow = header(&resp, "allow");
         let served: BTreeSet<String> = allow
             .split(',')
             .map(|m| m.trim().to_uppercase())

@@ -759,7 +759,7 @@ fn only_the_creator_or_an_admin_changes_a_relationship_and_only_admins_hard_dele
     assert_eq!(w.delete(&w.admin, &path).status(), 404);
 }
 
-/// A 422 problem+json whose only field error names `param`.
+/// A 400 problem+json whose only field error names `param`.
 fn assert_flag_rejected(resp: Response, param: &str, what: &str) {
     assert_eq!(resp.status(), 400, "{what}");
     let body = json_body(resp);
