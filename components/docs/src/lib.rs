@@ -89,7 +89,7 @@ fn route(ctx: &Ctx, _req: &Request) -> Result<Reply> {
     };
     match ctx.method.as_str() {
         "GET" => Ok(reply),
-        "HEAD" => Ok(Reply::empty(reply.status())),
+        "HEAD" => Ok(reply.without_body()),
         _ => Err(ApiError::MethodNotAllowed(&["GET", "HEAD"])),
     }
 }
@@ -274,6 +274,12 @@ mod tests {
             let head = send(Method::Head, path);
             assert_eq!(head.status(), 200, "{path}");
             assert!(head.body().is_empty(), "{path}");
+            let get = send(Method::Get, path);
+            assert_eq!(
+                head.header_value("content-type"),
+                get.header_value("content-type"),
+                "HEAD answers with GET's headers: {path}"
+            );
         }
     }
 }

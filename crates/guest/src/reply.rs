@@ -58,6 +58,13 @@ impl Reply {
         }
     }
 
+    /// The answer to `HEAD`: this reply's status and headers (content type included, as
+    /// RFC 9110 §9.3.2 asks) without its body.
+    pub fn without_body(mut self) -> Reply {
+        self.body = Vec::new();
+        self
+    }
+
     /// Any body with its content type (HTML, YAML, ...).
     pub fn bytes(status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> Reply {
         Reply {
