@@ -715,6 +715,32 @@ pub fn json_body(resp: Response) -> Value {
         .unwrap_or_else(|e| panic!("response ({status}) is not JSON ({e}): {text}"))
 }
 
+/// The `field` of every error of a 400/422 problem body, in order.
+pub fn error_fields(body: &Value) -> Vec<String> {
+    body["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .map(|e| e["field"].as_str().unwrap_or_default().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A 400 problem+json (a malformed query) whose only field error names `param`.
+pub fn assert_query_rejected(resp: Response, param: &str, what: &str) {
+    assert_eq!(resp.status(), 400, "{what}");
+    let content_type = header(&resp, "content-type");
+    assert!(
+        content_type.starts_with("application/problem+json"),
+        "{what}: {content_type}"
+    );
+    let body = json_body(resp);
+    assert_eq!(body["status"], 400, "{what}: {body}");
+    assert_eq!(error_fields(&body), vec![param], "{what}: {body}");
+}
+
 /// A response header as text; empty when absent or not visible ASCII.
 pub fn header(resp: &Response, name: &str) -> String {
     resp.headers()

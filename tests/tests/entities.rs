@@ -6,7 +6,8 @@ use std::collections::HashSet;
 use std::thread;
 
 use spingraph_e2e::{
-    RequestBuilder, Response, TestApp, TestOptions, Value, header, json, json_body,
+    RequestBuilder, Response, TestApp, TestOptions, Value, assert_query_rejected, error_fields,
+    json, json_body,
 };
 
 /// A signed-in user of the test app.
@@ -51,19 +52,6 @@ fn entity_count(app: &TestApp) -> i64 {
     app.db.query_json("SELECT count(*) AS n FROM entities")[0]["n"]
         .as_i64()
         .unwrap()
-}
-
-/// The `field` of every error of a 422/400 problem body.
-fn error_fields(body: &Value) -> Vec<String> {
-    body["errors"]
-        .as_array()
-        .map(|errors| {
-            errors
-                .iter()
-                .map(|e| e["field"].as_str().unwrap_or_default().to_string())
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 fn ids(items: &Value) -> Vec<String> {
@@ -471,19 +459,6 @@ fn bad_pagination_parameters_are_400() {
     }
 }
 
-/// A 400 problem+json whose only field error names `param`.
-fn assert_flag_rejected(resp: Response, param: &str, what: &str) {
-    assert_eq!(resp.status(), 400, "{what}");
-    let content_type = header(&resp, "content-type");
-    assert!(
-        content_type.starts_with("application/problem+json"),
-        "{what}: {content_type}"
-    );
-    let body = json_body(resp);
-    assert_eq!(body["status"], 400, "{what}: {body}");
-    assert_eq!(error_fields(&body), vec![param], "{what}: {body}");
-}
-
 #[test]
 fn boolean_flags_take_true_false_1_or_0_and_yes_or_empty_is_400_naming_them() {
     let app = app();
@@ -496,12 +471,12 @@ fn boolean_flags_take_true_false_1_or_0_and_yes_or_empty_is_400_naming_them() {
 
     for bad in ["yes", "", "no"] {
         let send = |url: String| root.auth(app.get(&url)).send().unwrap();
-        assert_flag_rejected(
+        assert_query_rejected(
             send(format!("/v1/entities?include_deleted={bad}")),
             "include_deleted",
             &format!("list with include_deleted={bad:?}"),
         );
-        assert_flag_rejected(
+        assert_query_rejected(
             send(format!("{path}?include_deleted={bad}")),
             "include_deleted",
             &format!("get with include_deleted={bad:?}"),
@@ -510,14 +485,14 @@ fn boolean_flags_take_true_false_1_or_0_and_yes_or_empty_is_400_naming_them() {
             .auth(app.delete(&format!("{path}?hard={bad}")))
             .send()
             .unwrap();
-        assert_flag_rejected(resp, "hard", &format!("delete with hard={bad:?}"));
+        assert_query_rejected(resp, "hard", &format!("delete with hard={bad:?}"));
     }
     // A bare flag is an empty value, not `true`.
     let resp = root
         .auth(app.get("/v1/entities?include_deleted"))
         .send()
         .unwrap();
-    assert_flag_rejected(resp, "include_deleted", "bare include_deleted");
+    assert_query_rejected(resp, "include_deleted", "bare include_deleted");
     assert_eq!(
         entity_count(&app),
         1,

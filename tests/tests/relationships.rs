@@ -7,7 +7,9 @@
 use std::collections::HashSet;
 use std::thread;
 
-use spingraph_e2e::{Response, TestApp, TestOptions, Value, json, json_body};
+use spingraph_e2e::{
+    Response, TestApp, TestOptions, Value, assert_query_rejected, error_fields, json, json_body,
+};
 use spingraph_identity::Role;
 use uuid::Uuid;
 
@@ -112,18 +114,6 @@ impl World {
     }
 }
 
-fn field_errors(body: &Value) -> Vec<String> {
-    body["errors"]
-        .as_array()
-        .map(|errors| {
-            errors
-                .iter()
-                .filter_map(|e| e["field"].as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 fn ids(list: &Value) -> Vec<String> {
     list.as_array()
         .expect("an array")
@@ -156,7 +146,7 @@ fn relationship_to_missing_or_deleted_entity_or_itself_is_422_and_a_duplicate_is
         &json!({"source_id": e[0], "target_id": missing, "type": "knows"}),
     );
     assert_eq!(resp.status(), 422);
-    assert_eq!(field_errors(&json_body(resp)), vec!["target_id"]);
+    assert_eq!(error_fields(&json_body(resp)), vec!["target_id"]);
 
     let resp = w.post(
         &w.user,
@@ -164,7 +154,7 @@ fn relationship_to_missing_or_deleted_entity_or_itself_is_422_and_a_duplicate_is
         &json!({"source_id": missing, "target_id": e[0], "type": "knows"}),
     );
     assert_eq!(resp.status(), 422);
-    assert_eq!(field_errors(&json_body(resp)), vec!["source_id"]);
+    assert_eq!(error_fields(&json_body(resp)), vec!["source_id"]);
 
     let resp = w.post(
         &w.user,
@@ -172,7 +162,7 @@ fn relationship_to_missing_or_deleted_entity_or_itself_is_422_and_a_duplicate_is
         &json!({"source_id": e[0], "target_id": e[2], "type": "knows"}),
     );
     assert_eq!(resp.status(), 422, "soft-deleted target");
-    assert_eq!(field_errors(&json_body(resp)), vec!["target_id"]);
+    assert_eq!(error_fields(&json_body(resp)), vec!["target_id"]);
 
     let resp = w.post(
         &w.user,
@@ -257,7 +247,7 @@ fn invalid_bodies_are_422_naming_each_field() {
                 "confidence": 1.5, "metadata": {"k": "nul\u{0}"}, "colour": "red"}),
     );
     assert_eq!(resp.status(), 422);
-    let fields = field_errors(&json_body(resp));
+    let fields = error_fields(&json_body(resp));
     for f in ["source_id", "type", "confidence", "metadata.k", "colour"] {
         assert!(
             fields.contains(&f.to_string()),
@@ -466,7 +456,7 @@ fn path_is_the_shortest_one_unreachable_is_404_and_max_depth_7_is_422() {
         &format!("/v1/graph/path?from={a}&to={x_e}&max_depth=7"),
     );
     assert_eq!(resp.status(), 422);
-    assert_eq!(field_errors(&json_body(resp)), vec!["max_depth"]);
+    assert_eq!(error_fields(&json_body(resp)), vec!["max_depth"]);
     assert_eq!(
         w.get(
             &w.user,
@@ -759,14 +749,6 @@ fn only_the_creator_or_an_admin_changes_a_relationship_and_only_admins_hard_dele
     assert_eq!(w.delete(&w.admin, &path).status(), 404);
 }
 
-/// A 400 problem+json whose only field error names `param`.
-fn assert_flag_rejected(resp: Response, param: &str, what: &str) {
-    assert_eq!(resp.status(), 400, "{what}");
-    let body = json_body(resp);
-    assert_eq!(body["status"], 400, "{what}: {body}");
-    assert_eq!(field_errors(&body), vec![param], "{what}: {body}");
-}
-
 #[test]
 fn boolean_flags_take_true_false_1_or_0_and_yes_or_empty_is_400_naming_them() {
     let w = world();
@@ -778,7 +760,7 @@ fn boolean_flags_take_true_false_1_or_0_and_yes_or_empty_is_400_naming_them() {
 
     // An empty value used to mean `true` here: now it is rejected, like any other spelling.
     for bad in ["yes", "", "no"] {
-        assert_flag_rejected(
+        assert_query_rejected(
             w.get(
                 &w.admin,
                 &format!("/v1/relationships?include_deleted={bad}"),
@@ -786,18 +768,18 @@ fn boolean_flags_take_true_false_1_or_0_and_yes_or_empty_is_400_naming_them() {
             "include_deleted",
             &format!("list with include_deleted={bad:?}"),
         );
-        assert_flag_rejected(
+        assert_query_rejected(
             w.get(&w.admin, &format!("{path}?include_deleted={bad}")),
             "include_deleted",
             &format!("get with include_deleted={bad:?}"),
         );
-        assert_flag_rejected(
+        assert_query_rejected(
             w.delete(&w.admin, &format!("{path}?hard={bad}")),
             "hard",
             &format!("delete with hard={bad:?}"),
         );
     }
-    assert_flag_rejected(
+    assert_query_rejected(
         w.get(&w.admin, &format!("{path}?include_deleted")),
         "include_deleted",
         "bare include_deleted",
