@@ -52,7 +52,9 @@ impl<'a> AccessRecord<'a> {
     }
 }
 
-/// Host logs as JSON lines on stderr; `RUST_LOG` filters (default `info`).
+/// Host logs as JSON lines on stderr; `RUST_LOG` filters (default `info`). The fmt layer writes
+/// each event in one `Stderr::write_all`, i.e. under the stderr lock that the access log and
+/// guest output (`guest_output`) take too, so lines never interleave.
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new("info,wasmtime=warn,cranelift=warn")

@@ -7,6 +7,7 @@ mod allowed_hosts;
 mod capabilities;
 mod compose;
 mod engine;
+mod guest_output;
 mod loader;
 mod manifest;
 mod metrics;

@@ -33,6 +33,7 @@ use crate::allowed_hosts::AllowedHosts;
 use crate::capabilities::{
     Capabilities, outbound_http::OutboundHttpInstance, variables::ComponentVariables,
 };
+use crate::guest_output::GuestOutput;
 use crate::metrics::Metrics;
 use crate::router::Router;
 use crate::state::InstanceState;
@@ -457,7 +458,10 @@ impl Server {
         deadline: Instant,
     ) -> Result<Store<InstanceState>> {
         let mut wasi = WasiCtx::builder();
-        wasi.stdout(tokio::io::stderr()).stderr(tokio::io::stderr());
+        // Both go to the host's log (stderr) as written, but a whole line at a time, so they
+        // cannot split a host log line nor be split by one.
+        wasi.stdout(GuestOutput::to_host_stderr())
+            .stderr(GuestOutput::to_host_stderr());
         for (k, v) in &component.environment {
             wasi.env(k, v);
         }

@@ -373,6 +373,63 @@ fn unbounded_allocation_gets_5xx_while_health_serves() {
     assert_eq!(app.get("/route/exact").send().unwrap().status(), 200);
 }
 
+/// What `/probe/stderr-pieces` writes to stderr, one byte per write (tests/fixtures/probe).
+const STDERR_PIECES_LINE: &str =
+    "probe: this line reached stderr one byte per write, and the host kept it whole";
+
+#[test]
+fn guest_line_written_in_pieces_reaches_the_log_whole_among_host_json_lines() {
+    // The host's log format is spingraph's own (another host logs differently).
+    if !host_is_spingraph() {
+        return;
+    }
+    const THREADS: usize = 8;
+    const REQUESTS_PER_THREAD: usize = 5;
+    let app = fixtures();
+    let url = app.url("/probe/stderr-pieces");
+    let workers: Vec<_> = (0..THREADS)
+        .map(|_| {
+            let client = app.client().clone();
+            let url = url.clone();
+            thread::spawn(move || {
+                (0..REQUESTS_PER_THREAD)
+                    .map(|_| client.get(&url).send().map(|r| r.status().as_u16()))
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    for worker in workers {
+        for status in worker.join().unwrap() {
+            assert_eq!(status.expect("the probe answers"), 200);
+        }
+    }
+
+    // The log arrives through a pipe: wait until every request's line is in (or time runs out).
+    let expected = THREADS * REQUESTS_PER_THREAD;
+    let whole = |lines: &[String]| lines.iter().filter(|l| *l == STDERR_PIECES_LINE).count();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while whole(&app.log_lines()) < expected && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(50));
+    }
+    let lines = app.log_lines();
+    let broken: Vec<&String> = lines
+        .iter()
+        .filter(|l| {
+            *l != STDERR_PIECES_LINE
+                && serde_json::from_str::<Value>(l).is_err()
+                // The one plain line the host prints, before it serves.
+                && !l.starts_with("spingraph listening on http://")
+        })
+        .collect();
+    assert!(
+        broken.is_empty(),
+        "{} log lines are neither host JSON nor the probe's whole line, e.g. {:?}",
+        broken.len(),
+        &broken[..broken.len().min(5)]
+    );
+    assert_eq!(whole(&lines), expected, "{}", app.logs.text());
+}
+
 // ------------------------------------------------------------------ 6. variables
 
 #[test]
