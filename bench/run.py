@@ -15,6 +15,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HOST_BIN = os.environ.get("BENCH_HOST_BIN", os.path.join(ROOT, "target", "release", "spingraph"))
 DURATION = os.environ.get("BENCH_DURATION", "10s")
 CONNECTIONS = os.environ.get("BENCH_CONNECTIONS", "64")
+LOGIN_ROUNDS = int(os.environ.get("BENCH_LOGIN_ROUNDS", "20"))
 PG = "postgres://postgres@127.0.0.1:5432"
 
 
@@ -113,16 +114,16 @@ def main():
         ph = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
         digest = ph.hash(password)
         t0 = time.perf_counter()
-        for _ in range(5):
+        for _ in range(LOGIN_ROUNDS):
             ph.verify(digest, password)
-        native = (time.perf_counter() - t0) / 5
+        native = (time.perf_counter() - t0) / LOGIN_ROUNDS
         t0 = time.perf_counter()
-        for _ in range(5):
+        for _ in range(LOGIN_ROUNDS):
             http("POST", f"{base}/v1/auth/token", {"email": "bench@example.com", "password": password})
-        login = (time.perf_counter() - t0) / 5
+        login = (time.perf_counter() - t0) / LOGIN_ROUNDS
         # The same argon2 crate and parameters compiled natively (crates/password/examples).
         native_rust = float(subprocess.run(
-            ["cargo", "run", "-q", "--release", "-p", "spingraph-password", "--example", "verify_time", "5"],
+            ["cargo", "run", "-q", "--release", "-p", "spingraph-password", "--example", "verify_time", str(LOGIN_ROUNDS)],
             cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip())
 
         # Start to first answer, components already compiled and cached.
