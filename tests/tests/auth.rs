@@ -5,7 +5,7 @@
 use std::thread;
 use std::time::Duration;
 
-use spingraph_e2e::{PASSWORD, TestApp, TestOptions, Value, free_port, json, json_body};
+use spingraph_e2e::{PASSWORD, TestApp, TestOptions, Value, free_port, header, json, json_body};
 use spingraph_identity::{Role, unix_now};
 
 /// An app whose login limit is out of the way (every test signs in from 127.0.0.1).
@@ -59,7 +59,7 @@ fn b64(bytes: &[u8]) -> String {
 }
 
 fn problem(resp: spingraph_e2e::Response) -> Value {
-    let ct = resp.headers()["content-type"].to_str().unwrap().to_string();
+    let ct = header(&resp, "content-type");
     assert!(ct.starts_with("application/problem+json"), "{ct}");
     json_body(resp)
 }
@@ -917,46 +917,34 @@ fn swapping_authn_wasm_changes_entities_and_relationships_without_rebuilding_the
         .join(uuid::Uuid::now_v7().to_string());
     std::fs::create_dir_all(&dir).unwrap();
     let manifest = manifest_with_authn_at(&dir);
-    let start = || {
-        TestApp::start(
+    // A fresh host whose `authn` is `wasm`: the statuses of the admin's entity and relationship reads.
+    let reads_with = |wasm: &str| {
+        std::fs::copy(release.join(wasm), dir.join("authn.wasm")).unwrap();
+        let app = TestApp::start(
             TestOptions::default()
                 .manifest(&manifest)
                 .variable("login_rate_limit_per_minute", "100000"),
-        )
-    };
-    let reads = |app: &TestApp, token: &str| {
+        );
+        app.create_user("root@example.com", "admin");
+        let (token, _) = app.tokens("root@example.com");
         ["/v1/entities", "/v1/relationships"].map(|path| {
             app.get(path)
-                .bearer_auth(token)
+                .bearer_auth(&token)
                 .send()
                 .unwrap()
                 .status()
                 .as_u16()
         })
     };
-
-    std::fs::copy(release.join("authn.wasm"), dir.join("authn.wasm")).unwrap();
-    {
-        let app = start();
-        app.create_user("root@example.com", "admin");
-        let (token, _) = app.tokens("root@example.com");
-        assert_eq!(
-            reads(&app, &token),
-            [200, 200],
-            "the real authn accepts the token"
-        );
-    }
-
-    std::fs::copy(release.join("authn_deny.wasm"), dir.join("authn.wasm")).unwrap();
-    {
-        let app = start();
-        app.create_user("root@example.com", "admin");
-        let (token, _) = app.tokens("root@example.com");
-        assert_eq!(
-            reads(&app, &token),
-            [401, 401],
-            "the swapped authn refuses it"
-        );
-    }
+    assert_eq!(
+        reads_with("authn.wasm"),
+        [200, 200],
+        "the real authn accepts the token"
+    );
+    assert_eq!(
+        reads_with("authn_deny.wasm"),
+        [401, 401],
+        "the swapped authn refuses it"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

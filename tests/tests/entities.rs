@@ -7,7 +7,7 @@ use std::thread;
 
 use spingraph_e2e::{
     RequestBuilder, Response, TestApp, TestOptions, Value, assert_query_rejected, error_fields,
-    json, json_body,
+    header, json, json_body,
 };
 
 /// A signed-in user of the test app.
@@ -141,12 +141,7 @@ fn each_validation_rule_is_422_naming_the_field_and_stores_nothing() {
     for (body, field) in cases {
         let resp = create(&app, &ada, &body);
         assert_eq!(resp.status(), 422, "{body}");
-        assert!(
-            resp.headers()["content-type"]
-                .to_str()
-                .unwrap()
-                .starts_with("application/problem+json")
-        );
+        assert!(header(&resp, "content-type").starts_with("application/problem+json"));
         let problem = json_body(resp);
         let fields = error_fields(&problem);
         assert!(

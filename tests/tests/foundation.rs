@@ -35,10 +35,7 @@ fn header<'a>(echoed: &'a Value, name: &str) -> Option<&'a str> {
 }
 
 fn is_problem_json(resp: &spingraph_e2e::Response) -> bool {
-    resp.headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/problem+json"))
+    spingraph_e2e::header(resp, "content-type").starts_with("application/problem+json")
 }
 
 // ------------------------------------------------------------------ 2. health
@@ -48,12 +45,7 @@ fn health_live_answers_200_json_through_the_host() {
     let app = TestApp::start(TestOptions::default());
     let resp = app.get("/v1/health/live").send().unwrap();
     assert_eq!(resp.status(), 200);
-    assert!(
-        resp.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("application/json")
-    );
+    assert!(spingraph_e2e::header(&resp, "content-type").starts_with("application/json"));
     assert_eq!(json_body(resp)["status"], "up");
 }
 

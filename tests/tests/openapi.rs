@@ -322,12 +322,7 @@ fn openapi_json_serves_the_document_in_openapi_yaml() {
     let app = TestApp::start(TestOptions::default());
     let resp = app.get("/v1/openapi.json").send().unwrap();
     assert_eq!(resp.status(), 200);
-    assert!(
-        resp.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("application/json")
-    );
+    assert!(header(&resp, "content-type").starts_with("application/json"));
     let served = json_body(resp);
     let doc = document();
     assert_eq!(served, doc, "/v1/openapi.json differs from openapi.yaml");

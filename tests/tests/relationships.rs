@@ -8,7 +8,8 @@ use std::collections::HashSet;
 use std::thread;
 
 use spingraph_e2e::{
-    Response, TestApp, TestOptions, Value, assert_query_rejected, error_fields, json, json_body,
+    Response, TestApp, TestOptions, Value, assert_query_rejected, error_fields, header, json,
+    json_body,
 };
 use spingraph_identity::Role;
 use uuid::Uuid;
@@ -170,10 +171,7 @@ fn relationship_to_missing_or_deleted_entity_or_itself_is_422_and_a_duplicate_is
         &json!({"source_id": e[0], "target_id": e[0], "type": "knows"}),
     );
     assert_eq!(resp.status(), 422, "self-loop");
-    assert_eq!(
-        resp.headers()["content-type"].to_str().unwrap(),
-        "application/problem+json"
-    );
+    assert_eq!(header(&resp, "content-type"), "application/problem+json");
 
     let body = json!({"source_id": e[0], "target_id": e[1], "type": "knows"});
     let first = w.post(&w.user, "/v1/relationships", &body);
