@@ -114,10 +114,9 @@ struct Watched {
     detector: ChangeDetector<Vec<Option<Fingerprint>>>,
 }
 
-impl Watched {
-    fn state(&self) -> Vec<Option<Fingerprint>> {
-        self.files.iter().map(|f| Fingerprint::of(f)).collect()
-    }
+/// The state of `files`, in order.
+fn fingerprints(files: &[PathBuf]) -> Vec<Option<Fingerprint>> {
+    files.iter().map(|f| Fingerprint::of(f)).collect()
 }
 
 /// The components to watch, with the state of their files taken before they are loaded, so a
@@ -133,11 +132,11 @@ impl Watcher {
             .into_iter()
             .map(|id| {
                 let files = loader.source_files(&id);
-                let initial = files.iter().map(|f| Fingerprint::of(f)).collect();
+                let detector = ChangeDetector::new(fingerprints(&files), QUIET_PERIOD);
                 Watched {
                     id,
                     files,
-                    detector: ChangeDetector::new(initial, QUIET_PERIOD),
+                    detector,
                 }
             })
             .collect();
@@ -172,7 +171,7 @@ impl Watcher {
 
     fn poll(&mut self, loader: &Loader, components: &Components, now: Instant) {
         for w in &mut self.watched {
-            let current = w.state();
+            let current = fingerprints(&w.files);
             let Some(before) = w.detector.observe(current.clone(), now) else {
                 continue;
             };

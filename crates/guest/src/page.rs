@@ -161,6 +161,24 @@ pub struct Page {
     pub next_cursor: Option<String>,
 }
 
+impl Page {
+    /// Up to `limit + 1` rows, fetched in list order, as a page of at most `limit`; when the
+    /// extra row shows another page exists, `cursor` of the last row shown is its `next_cursor`.
+    fn of(mut rows: Vec<Value>, limit: u32, cursor: impl FnOnce(&Value) -> Option<String>) -> Page {
+        let limit = limit as usize;
+        let next_cursor = if rows.len() > limit {
+            rows.truncate(limit);
+            rows.last().and_then(cursor)
+        } else {
+            None
+        };
+        Page {
+            items: rows,
+            next_cursor,
+        }
+    }
+}
+
 /// `limit`, `sort` and `cursor` of a list request.
 #[derive(Debug, Clone)]
 pub struct PageRequest {
@@ -264,27 +282,17 @@ impl PageRequest {
     }
 
     /// Turn up to `limit + 1` rows (in sort order) into a page with its `next_cursor`.
-    pub fn page(&self, mut rows: Vec<Value>) -> Page {
-        let limit = self.limit as usize;
-        let next_cursor = if rows.len() > limit {
-            rows.truncate(limit);
-            rows.last().and_then(|last| {
-                Some(
-                    Cursor {
-                        sort: self.sort.as_param(),
-                        key: last.get(self.sort.key.name)?.clone(),
-                        id: last.get("id")?.as_str()?.to_string(),
-                    }
-                    .encode(),
-                )
-            })
-        } else {
-            None
-        };
-        Page {
-            items: rows,
-            next_cursor,
-        }
+    pub fn page(&self, rows: Vec<Value>) -> Page {
+        Page::of(rows, self.limit, |last| {
+            Some(
+                Cursor {
+                    sort: self.sort.as_param(),
+                    key: last.get(self.sort.key.name)?.clone(),
+                    id: last.get("id")?.as_str()?.to_string(),
+                }
+                .encode(),
+            )
+        })
     }
 }
 
@@ -363,19 +371,10 @@ impl IdPage {
     }
 
     /// Up to `limit + 1` rows (in list order) as a page whose cursor is the last id shown.
-    pub fn page(&self, mut rows: Vec<Value>) -> Page {
-        let limit = self.limit as usize;
-        let next_cursor = if rows.len() > limit {
-            rows.truncate(limit);
-            rows.last()
-                .and_then(|last| last.get("id")?.as_str().map(str::to_string))
-        } else {
-            None
-        };
-        Page {
-            items: rows,
-            next_cursor,
-        }
+    pub fn page(&self, rows: Vec<Value>) -> Page {
+        Page::of(rows, self.limit, |last| {
+            last.get("id")?.as_str().map(str::to_string)
+        })
     }
 }
 
