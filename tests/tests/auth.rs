@@ -670,7 +670,7 @@ fn api_keys_and_users_are_paged_and_bad_paging_is_400() {
     assert_eq!(users, sorted, "users in creation (id) order");
 
     for path in ["/v1/auth/api-keys", "/v1/auth/users"] {
-        for query in ["limit=0", "limit=201", "limit=x", "cursor=nope"] {
+        for query in ["limit=0", "limit=201", "limit=x", "limit=", "cursor=nope"] {
             let resp = app
                 .get(&format!("{path}?{query}"))
                 .bearer_auth(&admin)

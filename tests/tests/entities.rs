@@ -439,6 +439,7 @@ fn bad_pagination_parameters_are_400() {
     for (query, field) in [
         ("limit=0", "limit"),
         ("limit=201", "limit"),
+        ("limit=", "limit"),
         ("sort=owner", "sort"),
         ("cursor=garbage", "cursor"),
         ("min_confidence=2", "min_confidence"),

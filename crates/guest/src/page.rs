@@ -296,10 +296,11 @@ impl PageRequest {
     }
 }
 
-/// `limit`: absent or empty is [`DEFAULT_LIMIT`], else 1..=[`MAX_LIMIT`] (an error otherwise).
+/// `limit`: absent is [`DEFAULT_LIMIT`], else an integer 1..=[`MAX_LIMIT`]; anything else, an
+/// empty `?limit=` included, is an error (the parameter is an integer, as openapi.yaml says).
 fn parse_limit(raw: Option<&str>, errors: &mut Errors) -> Option<u32> {
     match raw.map(str::trim) {
-        None | Some("") => Some(DEFAULT_LIMIT),
+        None => Some(DEFAULT_LIMIT),
         Some(raw) => match raw.parse::<u32>() {
             Ok(n) if (1..=MAX_LIMIT).contains(&n) => Some(n),
             _ => {
@@ -470,7 +471,7 @@ mod tests {
         assert_eq!(parse(None, None, None).0.unwrap().limit, 50);
         assert_eq!(parse(Some("1"), None, None).0.unwrap().limit, 1);
         assert_eq!(parse(Some("200"), None, None).0.unwrap().limit, 200);
-        for bad in ["0", "201", "-1", "x", "1.5"] {
+        for bad in ["0", "201", "-1", "x", "1.5", "", " "] {
             assert_eq!(parse(Some(bad), None, None).1, vec!["limit"], "{bad}");
         }
     }
@@ -575,6 +576,7 @@ mod tests {
             (Some("0"), None, "limit"),
             (Some("201"), None, "limit"),
             (Some("x"), None, "limit"),
+            (Some(""), None, "limit"),
             (None, Some("not-a-cursor"), "cursor"),
         ] {
             let mut e = Errors::new();
