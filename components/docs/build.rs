@@ -1,6 +1,7 @@
 //! Build-time inputs of the docs component: `openapi.yaml` (repository root) converted to JSON,
-//! and the Swagger UI files of the npm package `swagger-ui-dist`, which `./dev` unpacks into
-//! `target/swagger-ui-dist/` before the wasm build (override with `SWAGGER_UI_DIST`).
+//! and the Swagger UI files of the npm package `swagger-ui-dist`, which the first step of
+//! `[component.docs.build]` in spin.toml (`./dev npm-asset ...`) unpacks into
+//! `target/swagger-ui-dist/` (override with `SWAGGER_UI_DIST`).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -51,9 +52,9 @@ fn copy_asset(from: &Path, to: &Path) {
     if let Err(e) = fs::copy(from, to) {
         panic!(
             "\n\nthe docs component bundles Swagger UI from the npm package `swagger-ui-dist`, but \
-             {} is missing ({e}).\nRun `./dev build` (it unpacks the package into \
-             target/swagger-ui-dist/), or set SWAGGER_UI_DIST to an unpacked copy of its dist \
-             files.\n\n",
+             {} is missing ({e}).\nRun the component's build (`spin build`, `spingraph build` or \
+             `./dev build`: its first step unpacks the package into target/swagger-ui-dist/), or \
+             set SWAGGER_UI_DIST to an unpacked copy of its dist files.\n\n",
             from.display()
         );
     }

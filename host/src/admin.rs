@@ -20,8 +20,9 @@ pub struct AdminArgs {
 enum AdminCommand {
     /// Create a user. The password is read from stdin, or prompted for without echo on a terminal.
     CreateUser(CreateUserArgs),
-    /// Generate an Ed25519 JWT key pair and print it as SPIN_VARIABLE_* lines on stdout
-    /// (redirect it into your secret store; the signing key is a secret).
+    /// Generate an Ed25519 JWT key pair and print it as SPIN_VARIABLE_* lines on stdout, in the
+    /// `.env` format Spin reads (`gen-keys > .env`, then `spin up`) that a POSIX shell also sources.
+    /// The signing key is a secret: redirect it into a file or your secret store.
     GenKeys,
 }
 
@@ -67,9 +68,27 @@ fn gen_keys() -> anyhow::Result<()> {
             "warning: printing a secret signing key to the terminal; redirect stdout to a file"
         );
     }
-    println!("SPIN_VARIABLE_JWT_SIGNING_KEY='{signing}'");
-    println!("SPIN_VARIABLE_JWT_PUBLIC_KEYS='{public}'");
+    print!("{}", env_file(&signing, &public)?);
     Ok(())
+}
+
+/// The key pair as `NAME='value'` lines. Single quotes keep the JWKS JSON literal both for
+/// dotenvy (what `spin up` uses to read `.env` from its working directory) and for `sh`'s `.`;
+/// neither has an escape inside them, so a value holding a quote or a newline is refused.
+fn env_file(signing: &str, public: &str) -> anyhow::Result<String> {
+    let mut out = String::new();
+    for (name, value) in [
+        ("SPIN_VARIABLE_JWT_SIGNING_KEY", signing),
+        ("SPIN_VARIABLE_JWT_PUBLIC_KEYS", public),
+    ] {
+        if value.contains(['\'', '\n', '\r']) {
+            bail!(
+                "{name}: the value holds a quote or a line break and cannot be written as one .env line"
+            );
+        }
+        out.push_str(&format!("{name}='{value}'\n"));
+    }
+    Ok(out)
 }
 
 fn create_user(args: CreateUserArgs) -> anyhow::Result<()> {
@@ -173,5 +192,53 @@ fn explain(err: sqlx::Error, doing: &str, email: &str) -> anyhow::Error {
             "the database schema is not there yet ({err}); run `spingraph migrate up` first"
         ),
         _ => anyhow::Error::new(err).context(doing.to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gen_keys_prints_single_quoted_env_lines() {
+        let out = env_file("kid-1:c2VlZA", r#"{"keys":[{"kid":"kid-1","x":"eA"}]}"#).unwrap();
+        assert_eq!(
+            out,
+            "SPIN_VARIABLE_JWT_SIGNING_KEY='kid-1:c2VlZA'\n\
+             SPIN_VARIABLE_JWT_PUBLIC_KEYS='{\"keys\":[{\"kid\":\"kid-1\",\"x\":\"eA\"}]}'\n"
+        );
+    }
+
+    #[test]
+    fn gen_keys_output_of_real_keys_reads_back_as_the_same_values() {
+        let (signing, public) = crate::up::generate_signing_keys().unwrap();
+        let out = env_file(&signing, &public).unwrap();
+        let values: Vec<(&str, &str)> = out
+            .lines()
+            .map(|line| {
+                let (name, quoted) = line.split_once('=').unwrap();
+                let value = quoted
+                    .strip_prefix('\'')
+                    .unwrap()
+                    .strip_suffix('\'')
+                    .unwrap();
+                assert!(!value.contains('\''), "{line}");
+                (name, value)
+            })
+            .collect();
+        assert_eq!(
+            values,
+            [
+                ("SPIN_VARIABLE_JWT_SIGNING_KEY", signing.as_str()),
+                ("SPIN_VARIABLE_JWT_PUBLIC_KEYS", public.as_str()),
+            ]
+        );
+        serde_json::from_str::<serde_json::Value>(values[1].1).expect("the JWKS stays JSON");
+    }
+
+    #[test]
+    fn gen_keys_refuses_a_value_it_cannot_quote() {
+        assert!(env_file("it's", "{}").is_err());
+        assert!(env_file("a", "{\n}").is_err());
     }
 }

@@ -2,15 +2,23 @@
 //! every outbound capability (Postgres, Redis, HTTP) makes before it connects.
 //!
 //! Accepted entries (after `{{ variable }}` expansion):
-//! `scheme://host[:port]`, where `scheme` may be `*`, `host` may be `*` or
-//! `*.example.com` (subdomains only), `port` may be `*`, a number or a range
+//! `scheme://host[:port]`, where `scheme` may be `*`, `host` may be `*`,
+//! `*.example.com` (subdomains only) or a network (`10.0.0.0/8`, `fd00::/8`: IP
+//! addresses in it, never names), `port` may be `*`, a number or a range
 //! `low..high` (high exclusive), and a missing port means the scheme's
 //! well-known port (`postgres` 5432, `redis` 6379, `http` 80, `https` 443,
 //! ...). `"*://*:*"` and `"insecure:allow-all"` allow everything.
+//!
+//! Under `--spin-compat 4.0.2`, [`AllowedHosts::check_spin_compat`] also rejects the entries
+//! released Spin 4.0.2 rejects (`crates/outbound-networking-config/src/allowed_hosts.rs` at
+//! v4.0.2), so a manifest that would not start there does not start here either.
 
 use std::fmt;
+use std::net::IpAddr;
 
 use anyhow::{Context, bail};
+
+use crate::capabilities::postgres::SpinCompat;
 
 /// The parsed allow-list of one component. An empty list denies everything.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -39,6 +47,8 @@ enum Host {
     /// `*.example.com`: stored as `.example.com`.
     SubdomainOf(String),
     Is(String),
+    /// `10.0.0.0/8`, `fd00::/8` (Spin's CIDR form): IP addresses in the network, never names.
+    Network(IpAddr, u8),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -60,6 +70,20 @@ impl AllowedHosts {
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
         Ok(Self { rules })
+    }
+
+    /// Rejects what the released Spin `compat` rejects among entries this host accepts
+    /// (`entries` as [`AllowedHosts::parse`] takes them, after `{{ variable }}` expansion).
+    pub fn check_spin_compat(entries: &[String], compat: SpinCompat) -> anyhow::Result<()> {
+        for entry in entries {
+            let rejected = match compat {
+                SpinCompat::V4_0_2 => spin_4_0_2_rejects(entry),
+            };
+            if let Some(reason) = rejected {
+                bail!("allowed_outbound_hosts entry {entry:?}: Spin {compat} {reason}");
+            }
+        }
+        Ok(())
     }
 
     /// True when a connection to `scheme://host:port` is allowed. `host` may be
@@ -105,14 +129,19 @@ impl Rule {
         let scheme = parse_scheme(scheme)?;
         // A single trailing slash is tolerated (`https://example.com/`), a path is not.
         let authority = rest.strip_suffix('/').unwrap_or(rest);
-        if authority.contains('/') || authority.contains('?') || authority.contains('#') {
-            bail!("an entry names a scheme, host and port only, not a path or query");
-        }
-        if authority.contains('@') {
-            bail!("an entry may not carry user information (`user@`)");
-        }
-        let (host, port) = split_host_port(authority)?;
-        let host = parse_host(host)?;
+        let (host, port) = match split_network(authority)? {
+            Some(network) => network,
+            None => {
+                if authority.contains('/') || authority.contains('?') || authority.contains('#') {
+                    bail!("an entry names a scheme, host and port only, not a path or query");
+                }
+                if authority.contains('@') {
+                    bail!("an entry may not carry user information (`user@`)");
+                }
+                let (host, port) = split_host_port(authority)?;
+                (parse_host(host)?, port)
+            }
+        };
         let port = match port {
             Some(port) => parse_port(port)?,
             None => match &scheme {
@@ -146,6 +175,9 @@ impl Rule {
             Host::SubdomainOf(suffix) => {
                 host.len() > suffix.len() && host.ends_with(suffix.as_str())
             }
+            Host::Network(network, len) => host
+                .parse::<IpAddr>()
+                .is_ok_and(|ip| network_of(ip, *len) == Some(*network)),
         };
         let port_ok = match self.port {
             Port::Any => true,
@@ -154,6 +186,68 @@ impl Rule {
         };
         scheme_ok && host_ok && port_ok
     }
+}
+
+/// The schemes Spin 4.0.2 knows a default port for (compared case-sensitively there).
+const SPIN_4_0_2_DEFAULT_PORTS: &[&str] = &["postgres", "mysql", "redis", "mqtt", "http", "https"];
+
+/// Why Spin 4.0.2 rejects `entry` (or, for an upper-case scheme, never matches it), if it does.
+/// Spin splits `scheme://host:port` at the first `://` and the *last* `:`, which is why
+/// `postgres://[::1]` fails there: the port it sees is `1]`.
+fn spin_4_0_2_rejects(entry: &str) -> Option<String> {
+    let entry = entry.trim();
+    if entry == "insecure:allow-all" {
+        return Some(
+            "rejects `insecure:allow-all`: write `*://*:*` to allow all outbound traffic".into(),
+        );
+    }
+    let (scheme, rest) = entry.split_once("://")?;
+    if scheme != "*" && !scheme.chars().all(char::is_alphabetic) {
+        return Some(format!(
+            "accepts only letters in a scheme (or `*`), not `{scheme}`"
+        ));
+    }
+    if scheme != "*" && scheme.chars().any(char::is_uppercase) {
+        return Some(format!(
+            "compares schemes case-sensitively, so `{scheme}` never matches: write `{}`",
+            scheme.to_ascii_lowercase()
+        ));
+    }
+    let (host, after) = rest.rsplit_once(':').unwrap_or((rest, ""));
+    let port = match after.split_once('/') {
+        Some((_, path)) if !path.is_empty() => {
+            return Some(format!(
+                "reads `/{path}` after `{host}:` as a path: write an IPv6 network with its port, \
+                 e.g. `{entry}:1234`"
+            ));
+        }
+        Some((port, _)) => port,
+        None => after,
+    };
+    if port.is_empty() {
+        if !SPIN_4_0_2_DEFAULT_PORTS.contains(&scheme) {
+            return Some(format!(
+                "knows no default port for `{scheme}` (only for {}): add one, e.g. `{entry}:1234`",
+                SPIN_4_0_2_DEFAULT_PORTS.join(", ")
+            ));
+        }
+        return None;
+    }
+    let number = |p: &str| p.parse::<u16>().is_ok();
+    let port_ok = port == "*"
+        || number(port)
+        || port
+            .split_once("..")
+            .is_some_and(|(low, high)| number(low) && number(high));
+    if port_ok {
+        return None;
+    }
+    if host.starts_with('[') && !rest.contains("]:") {
+        return Some(format!(
+            "needs an explicit port after a bracketed IPv6 address: write `{entry}:PORT`"
+        ));
+    }
+    Some(format!("cannot parse the port `{port}`"))
 }
 
 /// The well-known port Spin assumes when an entry (or an address) omits it.
@@ -185,6 +279,49 @@ fn parse_scheme(scheme: &str) -> anyhow::Result<Scheme> {
         bail!("`{scheme}` is not a scheme (letters, digits, `+`, `-`, `.`, or `*`)");
     }
     Ok(Scheme::Is(scheme.to_ascii_lowercase()))
+}
+
+/// `ip/len[:port]`, Spin's CIDR form, as a network and its port text; `None` when `authority`
+/// is not one. An IPv6 network is written unbracketed, as Spin reads it (`fd00::/8:5432`).
+fn split_network(authority: &str) -> anyhow::Result<Option<(Host, Option<&str>)>> {
+    let (network, port) = match authority.rsplit_once(':') {
+        Some((network, port)) if !port.contains('/') && network.contains('/') => {
+            (network, Some(port))
+        }
+        _ => (authority, None),
+    };
+    let Some((ip, len)) = network.split_once('/') else {
+        return Ok(None);
+    };
+    let Ok(ip) = ip.parse::<IpAddr>() else {
+        return Ok(None);
+    };
+    if len.contains('/') {
+        return Ok(None);
+    }
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    let len = len
+        .parse::<u8>()
+        .ok()
+        .filter(|l| *l <= max)
+        .with_context(|| format!("`{len}` is not a network prefix length (0-{max})"))?;
+    // Host bits are dropped, as Spin does (`10.1.2.3/8` is `10.0.0.0/8`).
+    let network = network_of(ip, len).expect("the length fits the address family");
+    Ok(Some((Host::Network(network, len), port)))
+}
+
+/// `ip` with all but its first `len` bits cleared; `None` when `len` is too long for it.
+fn network_of(ip: IpAddr, len: u8) -> Option<IpAddr> {
+    match ip {
+        IpAddr::V4(v4) => {
+            let mask = u32::MAX.checked_shl(32 - u32::from(len)).unwrap_or(0);
+            (len <= 32).then(|| IpAddr::from((u32::from(v4) & mask).to_be_bytes()))
+        }
+        IpAddr::V6(v6) => {
+            let mask = u128::MAX.checked_shl(128 - u32::from(len)).unwrap_or(0);
+            (len <= 128).then(|| IpAddr::from((u128::from(v6) & mask).to_be_bytes()))
+        }
+    }
 }
 
 /// Splits `host[:port]`, keeping `[ipv6]` literals whole.
@@ -229,7 +366,11 @@ fn parse_host(host: &str) -> anyhow::Result<Host> {
     if host.contains('*') {
         bail!("`{host}`: a wildcard host is `*` or `*.domain`");
     }
-    if host.chars().any(|c| c.is_whitespace() || c == ',') {
+    // WHATWG's forbidden domain code points (what Spin's URL parser refuses in a host), and `,`.
+    if host
+        .chars()
+        .any(|c| c.is_control() || c.is_whitespace() || "<>\\^|%,".contains(c))
+    {
         bail!("`{host}` is not a host name");
     }
     Ok(Host::Is(normalize_host(host)))
@@ -400,6 +541,112 @@ mod tests {
             let err = parse_error(entry);
             assert!(err.contains(expect), "{entry:?}: {err}");
         }
+    }
+
+    fn compat_error(entry: &str) -> String {
+        hosts(&[entry]);
+        format!(
+            "{:#}",
+            AllowedHosts::check_spin_compat(&[entry.to_string()], SpinCompat::V4_0_2)
+                .expect_err("Spin 4.0.2 rejects this entry")
+        )
+    }
+
+    #[test]
+    fn spin_compat_rejects_what_spin_4_0_2_rejects() {
+        for (entry, expect) in [
+            ("insecure:allow-all", "rejects `insecure:allow-all`"),
+            (" insecure:allow-all ", "rejects `insecure:allow-all`"),
+            ("rediss://cache", "no default port for `rediss`"),
+            ("postgresql://db", "no default port for `postgresql`"),
+            ("wss://example.com", "no default port for `wss`"),
+            ("ws://example.com", "no default port for `ws`"),
+            ("mqtts://broker", "no default port for `mqtts`"),
+            ("my-db://example.com:*", "accepts only letters"),
+            ("redis+tls://cache:6380", "accepts only letters"),
+            ("h2c://example.com:80", "accepts only letters"),
+            ("postgres://[::1]", "explicit port after a bracketed IPv6"),
+            ("HTTPS://example.com:443", "case-sensitively"),
+        ] {
+            let err = compat_error(entry);
+            assert!(err.contains(expect), "{entry:?}: {err}");
+            assert!(
+                err.contains("Spin 4.0.2") && err.contains(entry),
+                "{entry:?}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn spin_compat_accepts_what_spin_4_0_2_accepts() {
+        let ok: Vec<String> = [
+            "*://*:*",
+            "postgres://db",
+            "mysql://db",
+            "redis://cache",
+            "mqtt://broker",
+            "http://web",
+            "https://example.com/",
+            "https://*.example.com",
+            "postgres://[::1]:5432",
+            "rediss://cache:6380",
+            "tcp://example.com:9000..9010",
+            "http://localhost:*",
+            "postgres://127.0.0.1:5432",
+        ]
+        .iter()
+        .map(|e| e.to_string())
+        .collect();
+        hosts(&ok.iter().map(String::as_str).collect::<Vec<_>>());
+        AllowedHosts::check_spin_compat(&ok, SpinCompat::V4_0_2).unwrap();
+    }
+
+    #[test]
+    fn without_spin_compat_the_legacy_and_extra_forms_stay_accepted() {
+        let allowed = hosts(&["insecure:allow-all"]);
+        assert!(allowed.allows("https", "example.com", 443));
+        let allowed = hosts(&["rediss://cache", "postgres://[::1]"]);
+        assert!(allowed.allows("rediss", "cache", 6379));
+        assert!(allowed.allows("postgres", "::1", 5432));
+    }
+
+    #[test]
+    fn host_with_a_forbidden_code_point_is_rejected() {
+        for entry in ["http://a<b", "http://a|b:80", "http://a%20b", "http://a\\b"] {
+            assert!(parse_error(entry).contains("not a host name"), "{entry}");
+        }
+    }
+
+    #[test]
+    fn network_entries_allow_the_addresses_in_them_as_spin_does() {
+        let allowed = hosts(&[
+            "postgres://10.1.2.3/8",
+            "*://127.0.0.1/24:63551",
+            "redis://fd00::/8:6379",
+        ]);
+        assert!(allowed.allows("postgres", "10.200.0.1", 5432));
+        assert!(!allowed.allows("postgres", "11.0.0.1", 5432));
+        assert!(!allowed.allows("postgres", "10.200.0.1", 5433));
+        assert!(!allowed.allows("postgres", "ten.example.com", 5432));
+        assert!(allowed.allows("https", "127.0.0.9", 63551));
+        assert!(!allowed.allows("https", "127.0.1.9", 63551));
+        assert!(allowed.allows("redis", "fd12::1", 6379));
+        assert!(allowed.allows("redis", "[fd12::1]", 6379));
+        assert!(!allowed.allows("redis", "fe80::1", 6379));
+        let any = hosts(&["http://0.0.0.0/0:80"]);
+        assert!(any.allows("http", "192.0.2.1", 80));
+        assert!(!any.allows("http", "::1", 80));
+        assert!(parse_error("http://10.0.0.0/33:80").contains("prefix length"));
+        assert!(parse_error("http://10.0.0.0/8/api").contains("not a path"));
+        AllowedHosts::check_spin_compat(
+            &[
+                "postgres://10.0.0.0/8".into(),
+                "redis://fd00::/8:6379".into(),
+            ],
+            SpinCompat::V4_0_2,
+        )
+        .unwrap();
+        assert!(compat_error("postgres://fd00::/8").contains("as a path"));
     }
 
     #[test]

@@ -26,7 +26,7 @@ pub fn component_bytes(app: &App, id: &str, component: &Component) -> Result<Vec
         .dependencies
         .iter()
         .map(|(import, dep)| {
-            let path = app.resolve(&dep.path);
+            let path = app.dependency_wasm(dep);
             let bytes = std::fs::read(&path).with_context(|| {
                 format!("cannot read dependency {import:?} from {}", path.display())
             })?;

@@ -79,7 +79,7 @@ impl Loader {
                 component
                     .dependencies
                     .values()
-                    .map(|dep| self.app.resolve(&dep.path)),
+                    .map(|dep| self.app.dependency_wasm(dep)),
             )
             .collect()
     }

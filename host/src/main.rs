@@ -1,9 +1,10 @@
-//! `spingraph`: the Spin-compatible host (`up`), schema migrations (`migrate`)
+//! `spingraph`: the Spin-compatible host (`up`, `build`), schema migrations (`migrate`)
 //! and operator tasks (`admin`).
 
 mod access_log;
 mod admin;
 mod allowed_hosts;
+mod build;
 mod capabilities;
 mod compose;
 mod engine;
@@ -35,6 +36,8 @@ struct Cli {
 enum Command {
     /// Run the application described by a Spin manifest (like `spin up`).
     Up(up::UpArgs),
+    /// Run every component's build commands, as `spin build` does.
+    Build(build::BuildArgs),
     /// Apply, revert or list schema migrations.
     Migrate(migrate::MigrateArgs),
     /// Operator tasks: bootstrap users.
@@ -45,6 +48,7 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Up(args) => up::run(args),
+        Command::Build(args) => build::run(args),
         Command::Migrate(args) => migrate::run(args),
         Command::Admin(args) => admin::run(args),
     };

@@ -126,10 +126,7 @@ pub struct Component {
     pub environment: BTreeMap<String, String>,
     #[serde(default)]
     pub files: Vec<FilesMount>,
-    #[expect(
-        dead_code,
-        reason = "accepted so Spin manifests parse; spingraph up does not use it"
-    )]
+    /// `spin build`'s settings, which `spingraph build` runs.
     #[serde(default)]
     pub build: Option<Build>,
     #[serde(default)]
@@ -156,36 +153,45 @@ pub struct Placement {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-#[expect(
-    dead_code,
-    reason = "`spin build` settings: validated, not used by spingraph up"
-)]
 pub struct Build {
     pub command: Commands,
     #[serde(default)]
     pub workdir: Option<String>,
+    /// For `spin watch`; `spingraph up --watch` watches the built wasm instead.
     #[serde(default)]
+    #[expect(dead_code, reason = "read by `spin watch`, not by spingraph")]
     pub watch: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
-#[expect(
-    dead_code,
-    reason = "`spin build` settings: validated, not used by spingraph up"
-)]
 pub enum Commands {
     One(String),
     Many(Vec<String>),
 }
 
-/// `"pkg:name/iface@1.0.0" = { path = "x.wasm", export = "..." }`
+/// `"pkg:name/iface@1.0.0" = { path = "x.wasm" }` or `{ component = "other" }` (another
+/// `[component.*]` of this manifest, whose `source` is the dependency), with an optional
+/// `export` and `inherit_configuration`, as Spin's manifest has them.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Dependency {
-    pub path: PathBuf,
+    #[serde(default)]
+    pub path: Option<PathBuf>,
+    #[serde(default)]
+    pub component: Option<String>,
     #[serde(default)]
     pub export: Option<String>,
+    #[serde(default)]
+    pub inherit_configuration: Option<InheritConfiguration>,
+}
+
+/// `inherit_configuration = true | false | ["variables", ...]` of one dependency.
+#[derive(Debug, Deserialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum InheritConfiguration {
+    All(bool),
+    Some(Vec<String>),
 }
 
 impl App {
@@ -215,6 +221,16 @@ impl App {
     /// A manifest-relative path made absolute.
     pub fn resolve(&self, relative: impl AsRef<Path>) -> PathBuf {
         self.dir.join(relative)
+    }
+
+    /// The wasm file a dependency is: its `path`, or the `source` of the component it names
+    /// (validation made sure exactly one is there and the component exists).
+    pub fn dependency_wasm(&self, dep: &Dependency) -> PathBuf {
+        match (&dep.path, &dep.component) {
+            (Some(path), _) => self.resolve(path),
+            (None, Some(id)) => self.resolve(&self.manifest.component[id].source),
+            (None, None) => unreachable!("validated: a dependency has a path or a component"),
+        }
     }
 }
 
@@ -282,16 +298,60 @@ impl Manifest {
                     ),
                 }
             }
-            if !component.dependencies.is_empty()
-                && component.dependencies_inherit_configuration != Some(true)
-            {
-                bail!(
-                    "[component.{id}] has dependencies but not `dependencies_inherit_configuration = true`: \
-                     spingraph up composes dependencies into their parent, so they always share its \
-                     configuration; set dependencies_inherit_configuration = true"
-                );
+            for (import, dep) in &component.dependencies {
+                self.validate_dependency(id, component, import, dep)
+                    .with_context(|| format!("[component.{id}.dependencies] {import:?}"))?;
             }
         }
+        Ok(())
+    }
+
+    fn validate_dependency(
+        &self,
+        id: &str,
+        component: &Component,
+        import: &str,
+        dep: &Dependency,
+    ) -> Result<()> {
+        match (&dep.path, &dep.component) {
+            (Some(_), Some(_)) => bail!("give either `path` or `component`, not both"),
+            (None, None) => bail!(
+                "give the dependency's `path` (a wasm file) or `component` (a component of this manifest); \
+                 registry and URL dependencies are not supported by spingraph up"
+            ),
+            (None, Some(other)) => {
+                let target = self.component.get(other).with_context(|| {
+                    format!("names component {other:?}, which has no [component.{other}] table")
+                })?;
+                ensure!(other != id, "a component cannot depend on itself");
+                ensure!(
+                    target.dependencies.is_empty(),
+                    "component {other:?} has dependencies of its own, which spingraph up does not compose"
+                );
+            }
+            (Some(_), None) => {}
+        }
+        ensure!(
+            !(dep.inherit_configuration.is_some()
+                && component.dependencies_inherit_configuration.is_some()),
+            "`inherit_configuration` and [component.{id}] `dependencies_inherit_configuration` \
+             are mutually exclusive (as in Spin)"
+        );
+        let inherits = match &dep.inherit_configuration {
+            Some(InheritConfiguration::All(all)) => *all,
+            Some(InheritConfiguration::Some(sets)) => bail!(
+                "inherit_configuration = {sets:?}: spingraph up composes a dependency into its parent, \
+                 so it shares all of the parent's configuration; a partial list is not supported \
+                 (use `true`) — import {import:?}"
+            ),
+            None => component.dependencies_inherit_configuration == Some(true),
+        };
+        ensure!(
+            inherits,
+            "the dependency does not inherit configuration: spingraph up composes dependencies into \
+             their parent, so they always share its configuration; set \
+             dependencies_inherit_configuration = true on [component.{id}] (or inherit_configuration = true)"
+        );
         Ok(())
     }
 }
@@ -387,6 +447,14 @@ impl Template {
 mod tests {
     use super::*;
 
+    /// [`MINIMAL`] with `dependencies_inherit_configuration = true` on its component.
+    fn inheriting() -> String {
+        MINIMAL.replace(
+            "source = \"web.wasm\"",
+            "source = \"web.wasm\"\ndependencies_inherit_configuration = true",
+        )
+    }
+
     const MINIMAL: &str = r#"
 spin_manifest_version = 2
 [application]
@@ -467,6 +535,73 @@ database_url = "postgres://{{ db }}/app"
     fn trigger_naming_missing_component_is_rejected() {
         let text = MINIMAL.replace("component = \"web\"", "component = \"api\"");
         assert!(Manifest::parse(&text).is_err());
+    }
+
+    #[test]
+    fn dependency_on_another_component_resolves_to_its_source() {
+        let text = format!(
+            "{}\n[component.web.dependencies]\n\"a:b/c@1.0.0\" = {{ component = \"lib\" }}\n\
+             [component.lib]\nsource = \"lib/lib.wasm\"\n\
+             [component.lib.build]\ncommand = \"make lib\"\n",
+            inheriting()
+        );
+        let manifest = Manifest::parse(&text).unwrap();
+        let app = App {
+            manifest,
+            path: PathBuf::from("/app/spin.toml"),
+            dir: PathBuf::from("/app"),
+        };
+        let dep = &app.manifest.component["web"].dependencies["a:b/c@1.0.0"];
+        assert_eq!(app.dependency_wasm(dep), PathBuf::from("/app/lib/lib.wasm"));
+    }
+
+    #[test]
+    fn dependency_naming_a_missing_component_or_both_forms_is_rejected() {
+        let with = |dep: &str| {
+            format!(
+                "{}\n[component.web.dependencies]\n\"a:b/c@1.0.0\" = {dep}\n",
+                inheriting()
+            )
+        };
+        let err = format!(
+            "{:#}",
+            Manifest::parse(&with("{ component = \"nope\" }")).unwrap_err()
+        );
+        assert!(
+            err.contains("\"nope\"") && err.contains("a:b/c@1.0.0"),
+            "{err}"
+        );
+        let err = format!(
+            "{:#}",
+            Manifest::parse(&with("{ component = \"web\", path = \"x.wasm\" }")).unwrap_err()
+        );
+        assert!(err.contains("not both"), "{err}");
+        let err = format!(
+            "{:#}",
+            Manifest::parse(&with("{ version = \"1\" }")).unwrap_err()
+        );
+        assert!(err.contains("version"), "{err}");
+    }
+
+    #[test]
+    fn per_dependency_inherit_configuration_true_is_accepted_and_exclusive() {
+        let text = format!(
+            "{MINIMAL}\n[component.web.dependencies]\n\
+             \"a:b/c@1.0.0\" = {{ path = \"c.wasm\", inherit_configuration = true }}\n"
+        );
+        Manifest::parse(&text).unwrap();
+        let both = text.replace(
+            "source = \"web.wasm\"",
+            "source = \"web.wasm\"\ndependencies_inherit_configuration = true",
+        );
+        let err = format!("{:#}", Manifest::parse(&both).unwrap_err());
+        assert!(err.contains("mutually exclusive"), "{err}");
+        let partial = text.replace(
+            "inherit_configuration = true",
+            "inherit_configuration = [\"variables\"]",
+        );
+        let err = format!("{:#}", Manifest::parse(&partial).unwrap_err());
+        assert!(err.contains("partial list"), "{err}");
     }
 
     #[test]

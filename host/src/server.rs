@@ -2,12 +2,17 @@
 //! instance of the matched component under the request limits (body cap,
 //! concurrency cap, deadline), and turns any failure into a problem+json answer
 //! for that request alone. Shuts down gracefully (stop accepting, drain).
+//!
+//! The network is never waited on while an instance slot is held: headers are read under
+//! hyper's header-read timeout, the whole body under the body-read timeout, and only then is a
+//! slot taken; each client address may hold a bounded number of connections. So slow or
+//! numerous connections from one client cannot starve the others (issue 13, item 1).
 
 use std::collections::HashMap;
 use std::convert::Infallible;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -16,6 +21,7 @@ use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
+use hyper_util::rt::TokioTimer;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
@@ -38,13 +44,72 @@ use crate::metrics::Metrics;
 use crate::router::Router;
 use crate::state::InstanceState;
 
-/// Limits applied to each request.
+/// Limits applied to each request and connection.
 #[derive(Debug, Clone, Copy)]
 pub struct RequestLimits {
+    /// From the whole body's arrival to the response (slot wait included).
     pub timeout: Duration,
     pub max_body_bytes: usize,
     pub max_memory_bytes: usize,
     pub max_concurrent: usize,
+    /// For the request line and headers (and an idle keep-alive connection).
+    pub header_read_timeout: Duration,
+    /// For the whole request body, before a slot is taken.
+    pub body_read_timeout: Duration,
+    /// Open connections per client IP; 0 means no limit.
+    pub max_connections_per_client: usize,
+}
+
+/// How long a connection refused for its client's connection cap may take to send its
+/// request head before it is dropped without an answer.
+const REFUSED_HEADER_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Open connections per client address, capped ([`ClientConnections::admit`]).
+#[derive(Clone)]
+struct ClientConnections {
+    limit: usize,
+    open: Arc<Mutex<HashMap<IpAddr, usize>>>,
+}
+
+/// One admitted connection; dropping it frees its place.
+struct ClientConnection {
+    ip: IpAddr,
+    open: Arc<Mutex<HashMap<IpAddr, usize>>>,
+}
+
+impl ClientConnections {
+    fn new(limit: usize) -> ClientConnections {
+        ClientConnections {
+            limit,
+            open: Arc::default(),
+        }
+    }
+
+    /// A place for one more connection from `ip`, or `None` when it holds `limit` already.
+    fn admit(&self, ip: IpAddr) -> Option<ClientConnection> {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        let count = open.entry(ip).or_insert(0);
+        if self.limit != 0 && *count >= self.limit {
+            return None;
+        }
+        *count += 1;
+        Some(ClientConnection {
+            ip,
+            open: self.open.clone(),
+        })
+    }
+}
+
+impl Drop for ClientConnection {
+    fn drop(&mut self) {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(count) = open.get_mut(&self.ip) {
+            *count -= 1;
+            if *count == 0 {
+                open.remove(&self.ip);
+            }
+        }
+    }
 }
 
 /// A component ready to serve: pre-instantiated, plus what each instance gets.
@@ -129,6 +194,7 @@ impl Server {
         drain: Duration,
     ) -> Result<()> {
         let mut connections = JoinSet::new();
+        let per_client = ClientConnections::new(self.limits.max_connections_per_client);
         loop {
             tokio::select! {
                 accepted = listener.accept() => {
@@ -142,14 +208,23 @@ impl Server {
                     };
                     let _ = stream.set_nodelay(true);
                     let server = self.clone();
+                    let Some(admitted) = per_client.admit(client.ip()) else {
+                        connections.spawn(server.refuse(stream, client));
+                        while connections.try_join_next().is_some() {}
+                        continue;
+                    };
                     let mut conn_shutdown = shutdown.clone();
                     connections.spawn(async move {
+                        let _admitted = admitted;
+                        let header_read_timeout = server.limits.header_read_timeout;
                         let service = hyper::service::service_fn(move |req| {
                             let server = server.clone();
                             async move { Ok::<_, Infallible>(server.handle(req, client).await) }
                         });
                         let conn = hyper::server::conn::http1::Builder::new()
                             .keep_alive(true)
+                            .timer(TokioTimer::new())
+                            .header_read_timeout(header_read_timeout)
                             .serve_connection(TokioIo::new(stream), service);
                         tokio::pin!(conn);
                         tokio::select! {
@@ -187,6 +262,48 @@ impl Server {
             connections.abort_all();
         }
         Ok(())
+    }
+
+    /// Answers the first request of a connection over its client's cap with 429 and closes it,
+    /// waiting only briefly for that request.
+    async fn refuse(self: Arc<Self>, stream: tokio::net::TcpStream, client: SocketAddr) {
+        tracing::warn!(%client, limit = self.limits.max_connections_per_client, "connection refused: client holds too many connections");
+        let service = hyper::service::service_fn(move |req: Request<Incoming>| {
+            let metrics = self.metrics.clone();
+            async move {
+                let request_id = request_id(req.headers());
+                let path = req.uri().path().to_string();
+                let mut resp = problem(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "this client address holds too many open connections",
+                    &path,
+                    &request_id,
+                );
+                let headers = resp.headers_mut();
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+                AccessRecord::new(
+                    &request_id,
+                    req.method().as_str(),
+                    &path,
+                    None,
+                    None,
+                    429,
+                    Duration::ZERO,
+                )
+                .emit();
+                metrics.request("-", 429, Duration::ZERO);
+                Ok::<_, Infallible>(resp)
+            }
+        });
+        let conn = hyper::server::conn::http1::Builder::new()
+            .keep_alive(false)
+            .timer(TokioTimer::new())
+            .header_read_timeout(REFUSED_HEADER_TIMEOUT)
+            .serve_connection(TokioIo::new(stream), service);
+        if let Err(e) = conn.await {
+            tracing::debug!(error = %e, %client, "refused connection error");
+        }
     }
 
     /// Answers one request. Never fails: every error becomes a problem+json response.
@@ -282,25 +399,8 @@ impl Server {
         request_id: &str,
         path: &str,
     ) -> Response<HyperOutgoingBody> {
-        let deadline = Instant::now() + self.limits.timeout;
-
-        // Concurrency cap: wait for a slot, but never beyond the request deadline.
-        let permit =
-            match tokio::time::timeout(self.limits.timeout, self.permits.clone().acquire_owned())
-                .await
-            {
-                Ok(Ok(p)) => p,
-                _ => {
-                    return problem(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "the server is at its concurrent request limit",
-                        path,
-                        request_id,
-                    );
-                }
-            };
-
-        // Body cap: the whole body is read (up to the cap) before the guest runs.
+        // Body cap: the whole body is read (up to the cap, under its deadline) before a slot is
+        // taken, so a client that trickles its body holds a connection, never an instance slot.
         let too_large = req
             .headers()
             .get(header::CONTENT_LENGTH)
@@ -316,12 +416,14 @@ impl Server {
             );
         }
         let (parts, body) = req.into_parts();
-        let body = match Limited::new(body, self.limits.max_body_bytes)
-            .collect()
-            .await
-        {
-            Ok(collected) => collected.to_bytes(),
-            Err(e) => {
+        let collected = tokio::time::timeout(
+            self.limits.body_read_timeout,
+            Limited::new(body, self.limits.max_body_bytes).collect(),
+        )
+        .await;
+        let body = match collected {
+            Ok(Ok(collected)) => collected.to_bytes(),
+            Ok(Err(e)) => {
                 if e.downcast_ref::<http_body_util::LengthLimitError>()
                     .is_some()
                 {
@@ -339,7 +441,43 @@ impl Server {
                     request_id,
                 );
             }
+            Err(_) => {
+                tracing::warn!(
+                    request_id,
+                    component = %component.id,
+                    timeout_ms = self.limits.body_read_timeout.as_millis() as u64,
+                    "request body not received in time"
+                );
+                let mut resp = problem(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "the request body did not arrive in time",
+                    path,
+                    request_id,
+                );
+                // The rest of the body is never read, so the connection cannot carry another.
+                resp.headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+                return resp;
+            }
         };
+
+        let deadline = Instant::now() + self.limits.timeout;
+        // Concurrency cap: wait for a slot, but never beyond the request deadline.
+        let permit =
+            match tokio::time::timeout(self.limits.timeout, self.permits.clone().acquire_owned())
+                .await
+            {
+                Ok(Ok(p)) => p,
+                _ => {
+                    return problem(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "the server is at its concurrent request limit",
+                        path,
+                        request_id,
+                    );
+                }
+            };
+
         let req = Request::from_parts(parts, Full::new(body));
 
         let mut store = match self.new_store(&component, deadline) {
@@ -602,6 +740,30 @@ mod tests {
         assert!(is_valid_request_id(&request_id(&http::HeaderMap::new())));
         assert!(!is_valid_request_id(&"a".repeat(129)));
         assert!(!is_valid_request_id(""));
+    }
+
+    #[test]
+    fn client_connections_are_capped_per_address_and_freed_on_drop() {
+        let cap = ClientConnections::new(2);
+        let a: IpAddr = "127.0.0.1".parse().unwrap();
+        let b: IpAddr = "::1".parse().unwrap();
+        let first = cap.admit(a).expect("first");
+        let second = cap.admit(a).expect("second");
+        assert!(
+            cap.admit(a).is_none(),
+            "a third connection from one address is refused"
+        );
+        let other = cap.admit(b).expect("another address has its own cap");
+        drop(first);
+        let again = cap.admit(a).expect("a closed connection frees its place");
+        drop((second, again, other));
+        assert!(
+            cap.open.lock().unwrap().is_empty(),
+            "no entry left for idle addresses"
+        );
+        let unlimited = ClientConnections::new(0);
+        let held: Vec<_> = (0..1000).map(|_| unlimited.admit(a).unwrap()).collect();
+        assert_eq!(held.len(), 1000);
     }
 
     #[test]

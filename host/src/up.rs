@@ -1,4 +1,4 @@
-//! `spingraph up`: load the manifest and runtime config, resolve variables, compile
+//! `spingraph up`: load the manifest and (when given) the runtime config, resolve variables, compile
 //! (or load from cache) and pre-instantiate every routed component, then serve
 //! HTTP until SIGINT/SIGTERM; with `--watch`, reload a component whose wasm is rebuilt
 //! (`watch.rs`). Flags follow `spin up`.
@@ -13,7 +13,9 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use wasmtime::component::Linker;
 
-use crate::capabilities::variables::{Resolver, Value, Variables};
+use crate::allowed_hosts::AllowedHosts;
+use crate::capabilities::postgres::SpinCompat;
+use crate::capabilities::variables::{Resolver, Value, VariableSource, Variables};
 use crate::capabilities::{self, Capabilities};
 use crate::loader::Loader;
 use crate::manifest::App;
@@ -25,27 +27,38 @@ use crate::{access_log, engine};
 
 #[derive(clap::Args, Debug)]
 pub struct UpArgs {
-    /// The application manifest, or a directory containing spin.toml.
-    #[arg(
-        short = 'f',
-        long = "from",
-        value_name = "MANIFEST",
-        default_value = "spin.toml"
-    )]
-    pub from: PathBuf,
+    /// The application manifest, or a directory containing spin.toml. Default: spin.toml in
+    /// the working directory, else the nearest one above it (stopping at a git root), as
+    /// `spin up` looks.
+    #[arg(short = 'f', long = "from", value_name = "MANIFEST")]
+    pub from: Option<PathBuf>,
 
-    /// Address to serve HTTP on.
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:3000")]
+    /// Address to serve HTTP on (`host:port`; a name such as `localhost:3000` is resolved,
+    /// preferring 127.0.0.1).
+    #[arg(
+        long,
+        value_name = "ADDR",
+        env = "SPIN_HTTP_LISTEN_ADDR",
+        default_value = "127.0.0.1:3000",
+        value_parser = parse_listen_addr
+    )]
     pub listen: SocketAddr,
 
-    /// Runtime configuration (variables providers). Default: runtime-config.toml
-    /// next to the manifest, if present.
-    #[arg(long, value_name = "FILE")]
+    /// Runtime configuration file ([[variables_provider]] entries of type "env" or "static").
+    /// Read only when given, as `spin up` does; without it variables come from --variable,
+    /// SPIN_VARIABLE_<NAME> and ./.env.
+    #[arg(long, value_name = "FILE", env = "RUNTIME_CONFIG_FILE")]
     pub runtime_config_file: Option<PathBuf>,
 
-    /// Set an application variable (highest precedence). Repeatable.
-    #[arg(long = "variable", value_name = "NAME=VALUE", value_parser = parse_variable)]
-    pub variables: Vec<(String, String)>,
+    /// Set application variables (highest precedence): `NAME=VALUE`, `NAME=@FILE` (the file's
+    /// content, as is), or `@FILE.json` / `@FILE.toml` (a map of names to string values).
+    /// Repeatable; a name set twice keeps the last value.
+    #[arg(
+        long = "variable",
+        value_name = "NAME=VALUE | NAME=@FILE | @FILE.json | @FILE.toml",
+        value_parser = parse_variable
+    )]
+    pub variables: Vec<VariableSource>,
 
     /// Development mode: create and migrate the database, generate an ephemeral
     /// JWT signing key when none is configured.
@@ -64,7 +77,8 @@ pub struct UpArgs {
     #[arg(long, default_value_t = 128)]
     pub max_memory_mb: usize,
 
-    /// Per-request time limit, in milliseconds.
+    /// Per-request time limit, in milliseconds: from the moment the whole body has arrived
+    /// (waiting for a free instance included) to the guest's response.
     #[arg(long, default_value_t = 30_000)]
     pub request_timeout_ms: u64,
 
@@ -72,9 +86,26 @@ pub struct UpArgs {
     #[arg(long, default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
 
-    /// Requests run at once; more wait for a slot (up to the request time limit).
+    /// Requests run at once; more wait for a slot (up to the request time limit). A request
+    /// takes a slot only once its whole body has arrived.
     #[arg(long, default_value_t = 128)]
     pub max_concurrent_requests: usize,
+
+    /// How long a client may take to send a request's line and headers, in milliseconds
+    /// (also how long an idle keep-alive connection stays open); past it the connection is
+    /// closed.
+    #[arg(long, default_value_t = 10_000)]
+    pub header_read_timeout_ms: u64,
+
+    /// How long a client may take to send a whole request body, in milliseconds; past it the
+    /// request is answered 408 and the connection closed.
+    #[arg(long, default_value_t = 30_000)]
+    pub body_read_timeout_ms: u64,
+
+    /// Open connections one client address (IP) may hold; more are answered 429 and closed.
+    /// 0: no limit.
+    #[arg(long, default_value_t = 128)]
+    pub max_connections_per_client: usize,
 
     /// How long shutdown waits for in-flight requests, in milliseconds.
     #[arg(long, default_value_t = 10_000)]
@@ -93,13 +124,57 @@ pub struct UpArgs {
     pub watch: bool,
 }
 
-fn parse_variable(s: &str) -> Result<(String, String), String> {
-    let (name, value) = s
-        .split_once('=')
-        .ok_or_else(|| format!("expected NAME=VALUE, got {s:?}"))?;
-    crate::manifest::validate_variable_name(name).map_err(|e| e.to_string())?;
-    Ok((name.to_string(), value.to_string()))
+fn parse_variable(s: &str) -> Result<VariableSource, String> {
+    s.parse::<VariableSource>().map_err(|e| format!("{e:#}"))
 }
+
+/// `host:port`, resolved; 127.0.0.1 first when a name resolves to it (as `spin up`).
+fn parse_listen_addr(s: &str) -> Result<SocketAddr, String> {
+    use std::net::ToSocketAddrs;
+    let addrs: Vec<SocketAddr> = s
+        .to_socket_addrs()
+        .map_err(|e| format!("{s:?} is not a host:port address: {e}"))?
+        .collect();
+    addrs
+        .iter()
+        .find(|a| a.ip() == std::net::Ipv4Addr::LOCALHOST)
+        .or(addrs.first())
+        .copied()
+        .ok_or_else(|| format!("{s:?} resolves to no address"))
+}
+
+/// The manifest `spin up` would run: `-f` (a file, or a directory holding spin.toml), else
+/// `spin.toml` here, else the nearest one in a parent directory, not looking past a git root.
+fn find_manifest(from: Option<&Path>) -> Result<PathBuf> {
+    if let Some(from) = from {
+        return Ok(from.to_path_buf());
+    }
+    let here = PathBuf::from(MANIFEST_FILE);
+    if here.is_file() {
+        return Ok(here);
+    }
+    let mut dir = PathBuf::from(".");
+    for _ in 1..20 {
+        dir.push("..");
+        if !dir.is_dir() {
+            break;
+        }
+        let candidate = dir.join(MANIFEST_FILE);
+        if candidate.is_file() {
+            eprintln!(
+                "No {MANIFEST_FILE} in the working directory: using {}",
+                candidate.display()
+            );
+            return Ok(candidate);
+        }
+        if dir.join(".git").is_dir() {
+            break;
+        }
+    }
+    bail!("no {MANIFEST_FILE} here or above: run `spingraph up -f <MANIFEST>`")
+}
+
+const MANIFEST_FILE: &str = "spin.toml";
 
 pub fn run(args: UpArgs) -> Result<()> {
     access_log::init_tracing();
@@ -112,14 +187,21 @@ pub fn run(args: UpArgs) -> Result<()> {
 
 async fn up(args: UpArgs) -> Result<()> {
     let started = Instant::now();
-    let app = App::load(&args.from)?;
+    let app = App::load(&find_manifest(args.from.as_deref())?)?;
 
-    let runtime_config = load_runtime_config(&app, args.runtime_config_file.as_deref())?;
-    let rc_base = match &args.runtime_config_file {
-        Some(p) => p.parent().map(Path::to_path_buf).unwrap_or_default(),
-        None => app.dir.clone(),
-    };
-    let mut resolver = Resolver::new(&args.variables, runtime_config.as_ref(), &rc_base)?;
+    let runtime_config = args
+        .runtime_config_file
+        .as_deref()
+        .map(load_runtime_config)
+        .transpose()?;
+    let cli_variables = VariableSource::read_all(&args.variables)?;
+    let mut resolver =
+        Resolver::new(&cli_variables, runtime_config.as_ref()).with_context(|| {
+            match &args.runtime_config_file {
+                Some(path) => format!("runtime config {}", path.display()),
+                None => "variables".to_string(),
+            }
+        })?;
     if args.dev {
         dev_signing_key(&app, &mut resolver)?;
     }
@@ -128,13 +210,16 @@ async fn up(args: UpArgs) -> Result<()> {
         dev_database(&variables).await?;
     }
 
-    let spin_compat = args
+    let spin_compat: Option<SpinCompat> = args
         .spin_compat
         .as_deref()
         .filter(|v| !v.is_empty())
         .map(str::parse)
         .transpose()
         .context("--spin-compat")?;
+    if let Some(compat) = spin_compat {
+        check_allowed_hosts_spin_compat(&app, &variables, compat)?;
+    }
     let capabilities = Capabilities::new(spin_compat)?;
 
     let limits = RequestLimits {
@@ -142,6 +227,9 @@ async fn up(args: UpArgs) -> Result<()> {
         max_body_bytes: args.max_body_bytes,
         max_memory_bytes: args.max_memory_mb * 1024 * 1024,
         max_concurrent: args.max_concurrent_requests.max(1),
+        header_read_timeout: Duration::from_millis(args.header_read_timeout_ms.max(1)),
+        body_read_timeout: Duration::from_millis(args.body_read_timeout_ms.max(1)),
+        max_connections_per_client: args.max_connections_per_client,
     };
     let engine = engine::build(engine::EngineLimits {
         max_memory_bytes: limits.max_memory_bytes,
@@ -221,23 +309,32 @@ async fn up(args: UpArgs) -> Result<()> {
         .await
 }
 
-fn load_runtime_config(app: &App, explicit: Option<&Path>) -> Result<Option<toml::Table>> {
-    let path = match explicit {
-        Some(p) => p.to_path_buf(),
-        None => {
-            let p = app.dir.join("runtime-config.toml");
-            if !p.is_file() {
-                return Ok(None);
-            }
-            p
-        }
-    };
-    let text = std::fs::read_to_string(&path)
+fn load_runtime_config(path: &Path) -> Result<toml::Table> {
+    let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read runtime config {}", path.display()))?;
-    let table = toml::from_str(&text)
+    toml::from_str(&text)
         .map_err(|e| anyhow::anyhow!("{e}"))
-        .with_context(|| format!("invalid runtime config {}", path.display()))?;
-    Ok(Some(table))
+        .with_context(|| format!("invalid runtime config {}", path.display()))
+}
+
+/// `--spin-compat`: every component's `allowed_outbound_hosts` (expanded) must be accepted by
+/// that Spin too, which checks them when it loads the app.
+fn check_allowed_hosts_spin_compat(
+    app: &App,
+    variables: &Variables,
+    compat: SpinCompat,
+) -> Result<()> {
+    for (id, component) in &app.manifest.component {
+        let hosts = component
+            .allowed_outbound_hosts
+            .iter()
+            .map(|h| variables.render(h).map(|v| v.expose().to_string()))
+            .collect::<Result<Vec<_>>>()
+            .with_context(|| format!("[component.{id}] allowed_outbound_hosts"))?;
+        AllowedHosts::check_spin_compat(&hosts, compat)
+            .with_context(|| format!("[component.{id}] is rejected by --spin-compat {compat}"))?;
+    }
+    Ok(())
 }
 
 async fn shutdown_signal() {
@@ -263,7 +360,7 @@ fn dev_signing_key(app: &App, resolver: &mut Resolver) -> Result<()> {
     let Some(decl) = app.manifest.variables.get(SIGNING_KEY) else {
         return Ok(());
     };
-    if resolver.lookup(SIGNING_KEY).is_some() || decl.default.is_some() {
+    if resolver.lookup(SIGNING_KEY)?.is_some() || decl.default.is_some() {
         return Ok(());
     }
     let (signing, public) = generate_signing_keys()?;
@@ -341,12 +438,109 @@ mod tests {
     }
 
     #[test]
-    fn variable_flag_needs_name_equals_value() {
+    fn variable_flag_takes_every_spin_form() {
         assert_eq!(
             parse_variable("a_b=x=y").unwrap(),
-            ("a_b".to_string(), "x=y".to_string())
+            VariableSource::Literal("a_b".into(), "x=y".into())
+        );
+        assert_eq!(
+            parse_variable("k=@f.txt").unwrap(),
+            VariableSource::FileContent("k".into(), "f.txt".into())
+        );
+        assert_eq!(
+            parse_variable("@v.json").unwrap(),
+            VariableSource::JsonFile("v.json".into())
         );
         assert!(parse_variable("novalue").is_err());
-        assert!(parse_variable("Bad=1").is_err());
+        assert!(parse_variable("Bad=1").unwrap_err().contains("\"Bad\""));
+        assert!(
+            parse_variable("@v.ini")
+                .unwrap_err()
+                .contains(".json or .toml")
+        );
+    }
+
+    #[test]
+    fn listen_address_resolves_names_preferring_ipv4_loopback() {
+        assert_eq!(
+            parse_listen_addr("127.0.0.1:3000").unwrap(),
+            "127.0.0.1:3000".parse::<SocketAddr>().unwrap()
+        );
+        assert_eq!(
+            parse_listen_addr("localhost:4321").unwrap(),
+            "127.0.0.1:4321".parse::<SocketAddr>().unwrap()
+        );
+        assert!(parse_listen_addr("3000").is_err());
+    }
+
+    /// `spingraph up` flags as clap parses them, with only `vars` in the environment.
+    fn parse_up(args: &[&str]) -> Result<UpArgs, clap::Error> {
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            up: UpArgs,
+        }
+        use clap::Parser as _;
+        Cli::try_parse_from(std::iter::once("up").chain(args.iter().copied())).map(|c| c.up)
+    }
+
+    #[test]
+    fn flags_default_as_spin_up_and_take_spins_env_fallbacks() {
+        // One test for both variables, so no two tests race on the process environment.
+        let saved: Vec<_> = ["SPIN_HTTP_LISTEN_ADDR", "RUNTIME_CONFIG_FILE"]
+            .iter()
+            .map(|k| (*k, std::env::var_os(k)))
+            .collect();
+        // SAFETY: no other test in this crate reads or writes these two variables.
+        unsafe {
+            std::env::remove_var("SPIN_HTTP_LISTEN_ADDR");
+            std::env::remove_var("RUNTIME_CONFIG_FILE");
+        }
+        let up = parse_up(&[]).unwrap();
+        assert_eq!(up.listen, "127.0.0.1:3000".parse::<SocketAddr>().unwrap());
+        assert_eq!(up.runtime_config_file, None);
+        assert_eq!(up.from, None);
+        assert_eq!(up.header_read_timeout_ms, 10_000);
+        assert_eq!(up.body_read_timeout_ms, 30_000);
+        assert_eq!(up.max_connections_per_client, 128);
+
+        // SAFETY: as above.
+        unsafe {
+            std::env::set_var("SPIN_HTTP_LISTEN_ADDR", "127.0.0.1:4555");
+            std::env::set_var("RUNTIME_CONFIG_FILE", "rc.toml");
+        }
+        let up = parse_up(&[]).unwrap();
+        assert_eq!(up.listen, "127.0.0.1:4555".parse::<SocketAddr>().unwrap());
+        assert_eq!(up.runtime_config_file, Some(PathBuf::from("rc.toml")));
+        // A flag beats its environment fallback.
+        let up = parse_up(&["--listen", "127.0.0.1:4556"]).unwrap();
+        assert_eq!(up.listen, "127.0.0.1:4556".parse::<SocketAddr>().unwrap());
+
+        // SAFETY: as above.
+        unsafe {
+            for (k, v) in saved {
+                match v {
+                    Some(v) => std::env::set_var(k, v),
+                    None => std::env::remove_var(k),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn runtime_config_file_is_an_error_naming_it_when_unreadable_or_invalid() {
+        let missing = Path::new("/nonexistent/spingraph-rc.toml");
+        let err = format!("{:#}", load_runtime_config(missing).unwrap_err());
+        assert!(err.contains("spingraph-rc.toml"), "{err}");
+        let dir = std::env::temp_dir().join(format!("spingraph-unit-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let bad = dir.join("rc.toml");
+        std::fs::write(&bad, "[[variables_provider]\n").unwrap();
+        let err = format!("{:#}", load_runtime_config(&bad).unwrap_err());
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(
+            err.contains("invalid runtime config") && err.contains("rc.toml"),
+            "{err}"
+        );
     }
 }

@@ -11,7 +11,10 @@
 //!
 //! Environment:
 //! - `SPINGRAPH_HOST_CMD`: another Spin-compatible host, e.g. `spin up`; the harness appends
-//!   `-f <manifest> --listen <addr> --variable ...` (and none of spingraph's own flags).
+//!   `-f <manifest> --listen <addr> --variable ...` (and none of spingraph's own flags). The host
+//!   runs in a process group of its own, which teardown ends as a whole (`spin up` serves from a
+//!   child `spin trigger http` process). Tests of what only `spingraph up` adds
+//!   ([`host_property`]) are skipped there, with the reason printed.
 //! - `SPINGRAPH_TEST_DATABASE_URL`: maintenance database the harness creates and drops test
 //!   databases from (default `postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable`).
 //! - `SPINGRAPH_TEST_APP_MANIFEST`: run the application tests against another manifest.
@@ -19,12 +22,16 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+pub mod servers;
+
+pub use libc;
 pub use reqwest::blocking::{Client, RequestBuilder, Response};
 pub use serde_json::{Value, json};
 
@@ -36,6 +43,8 @@ pub const AUDIENCE: &str = "spingraph-api";
 
 /// How long a host may take to answer its first `/v1/health/live` (first start compiles wasm).
 const START_TIMEOUT: Duration = Duration::from_secs(120);
+/// How long teardown waits after SIGTERM before it kills the host's process group.
+const STOP_GRACE: Duration = Duration::from_secs(5);
 
 /// The workspace root (where spin.toml lives).
 pub fn workspace_root() -> PathBuf {
@@ -74,6 +83,21 @@ pub fn host_is_spingraph() -> bool {
     std::env::var("SPINGRAPH_HOST_CMD")
         .map(|c| c.trim().is_empty())
         .unwrap_or(true)
+}
+
+/// Whether a test of `property`, something `spingraph up` adds over `spin up` (README, "What
+/// `spingraph up` adds"), runs here: true on spingraph's host; under `SPINGRAPH_HOST_CMD` it
+/// prints why the test is skipped and returns false.
+///
+/// ```ignore
+/// if !host_property("per-request time limit") { return; }
+/// ```
+pub fn host_property(property: &str) -> bool {
+    if host_is_spingraph() {
+        return true;
+    }
+    eprintln!("skipped: {property} is a property of `spingraph up`, not of SPINGRAPH_HOST_CMD");
+    false
 }
 
 fn maintenance_url() -> String {
@@ -150,6 +174,12 @@ pub struct TestOptions {
     /// Serve Prometheus `/metrics` on a separate admin listener (`--admin-listen 127.0.0.1:0`;
     /// spingraph's host only), whose address lands in [`TestApp::admin_addr`].
     pub admin_listener: bool,
+    /// Run this host command line instead of `SPINGRAPH_HOST_CMD` / spingraph's own (the
+    /// harness appends the same `-f`, `--listen` and `--variable` arguments).
+    pub host_cmd: Option<String>,
+    /// The maintenance database to create and drop the test database from (default:
+    /// `SPINGRAPH_TEST_DATABASE_URL`), e.g. a throw-away cluster's ([`servers::PostgresCluster`]).
+    pub maintenance_url: Option<String>,
 }
 
 impl Default for TestOptions {
@@ -162,6 +192,8 @@ impl Default for TestOptions {
             env: Vec::new(),
             migrate: true,
             admin_listener: false,
+            host_cmd: None,
+            maintenance_url: None,
         }
     }
 }
@@ -207,8 +239,19 @@ impl TestOptions {
         self
     }
 
+    /// Make the test database in the server `url` names (see [`TestOptions::maintenance_url`]).
+    pub fn maintenance_url(mut self, url: &str) -> Self {
+        self.maintenance_url = Some(url.to_string());
+        self
+    }
+
     pub fn with_admin_listener(mut self) -> Self {
         self.admin_listener = true;
+        self
+    }
+
+    pub fn host_cmd(mut self, line: &str) -> Self {
+        self.host_cmd = Some(line.to_string());
         self
     }
 }
@@ -271,14 +314,25 @@ impl Logs {
 pub struct TestDatabase {
     pub name: String,
     pub url: String,
+    /// Where it is created and dropped from.
+    maintenance: String,
 }
 
 impl TestDatabase {
     /// Name a new database; `migrate` creates it and applies every migration.
     pub fn new(migrate: bool) -> TestDatabase {
+        TestDatabase::in_server(&maintenance_url(), migrate)
+    }
+
+    /// [`TestDatabase::new`] in the server of the maintenance database `maintenance`.
+    pub fn in_server(maintenance: &str, migrate: bool) -> TestDatabase {
         let name = format!("spingraph_test_{}", uuid::Uuid::new_v4().simple());
-        let url = database_url_named(&maintenance_url(), &name);
-        let db = TestDatabase { name, url };
+        let url = database_url_named(maintenance, &name);
+        let db = TestDatabase {
+            name,
+            url,
+            maintenance: maintenance.to_string(),
+        };
         if migrate {
             let out = Command::new(spingraph_bin())
                 .args(["migrate", "up", "--database-url", &db.url])
@@ -323,7 +377,7 @@ impl TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        let url = maintenance_url();
+        let url = self.maintenance.clone();
         let sql = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name);
         let result = block_on(async move {
             let client = connect(&url).await?;
@@ -362,9 +416,11 @@ pub struct HostExit {
 
 /// The command line a [`TestApp`] runs: program, arguments.
 fn host_command(opts: &TestOptions, listen: SocketAddr, vars: &[(String, String)]) -> Command {
-    let custom = std::env::var("SPINGRAPH_HOST_CMD")
-        .ok()
-        .filter(|c| !c.trim().is_empty());
+    let custom = opts.host_cmd.clone().or_else(|| {
+        std::env::var("SPINGRAPH_HOST_CMD")
+            .ok()
+            .filter(|c| !c.trim().is_empty())
+    });
     let mut cmd = match &custom {
         Some(line) => {
             let mut words = line.split_whitespace();
@@ -400,8 +456,37 @@ fn host_command(opts: &TestOptions, listen: SocketAddr, vars: &[(String, String)
     cmd.current_dir(workspace_root())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .stderr(Stdio::piped())
+        // Its own process group, so teardown reaches every process the host starts.
+        .process_group(0);
     cmd
+}
+
+/// Signal the process group a host leads (ESRCH, an empty group, is not an error).
+fn signal_group(child: &Child, signal: libc::c_int) {
+    let group = libc::pid_t::try_from(child.id()).expect("a pid fits pid_t");
+    // SAFETY: kill(2) with a negative pid signals that process group; no memory is involved.
+    unsafe {
+        libc::kill(-group, signal);
+    }
+}
+
+/// End a host and everything it started: SIGTERM to its process group, then, after
+/// [`STOP_GRACE`] or as soon as the leader has exited, SIGKILL to whatever is left of the
+/// group (a child that ignored the TERM would keep the log pipes open forever).
+/// Returns the leader's exit status.
+fn stop_group(child: &mut Child) -> Option<ExitStatus> {
+    signal_group(child, libc::SIGTERM);
+    let deadline = Instant::now() + STOP_GRACE;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Some(status),
+            Ok(None) if Instant::now() < deadline => thread::sleep(Duration::from_millis(10)),
+            _ => break None,
+        }
+    };
+    signal_group(child, libc::SIGKILL);
+    status.or_else(|| child.wait().ok())
 }
 
 /// Test signing keys for the application manifest's required JWT variables.
@@ -442,7 +527,10 @@ impl TestApp {
     /// Start a host and wait until `/v1/health/live` answers 200; panics (with the host's output)
     /// when it exits or does not answer in time.
     pub fn start(opts: TestOptions) -> TestApp {
-        let db = TestDatabase::new(opts.migrate);
+        let db = match &opts.maintenance_url {
+            Some(url) => TestDatabase::in_server(url, opts.migrate),
+            None => TestDatabase::new(opts.migrate),
+        };
         let keys = TestKeys::generate();
         let addr: SocketAddr = ([127, 0, 0, 1], free_port()).into();
         let vars = harness_variables(&opts, &db, &keys);
@@ -548,8 +636,7 @@ impl TestApp {
                 break Some(status);
             }
             if Instant::now() >= deadline {
-                let _ = child.kill();
-                let _ = child.wait();
+                stop_group(&mut child);
                 break None;
             }
             thread::sleep(Duration::from_millis(25));
@@ -681,6 +768,27 @@ impl TestApp {
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
     }
+
+    /// Send `signal` (e.g. `libc::SIGTERM`) to the host's process group, as a terminal or an
+    /// orchestrator would; teardown still ends whatever is left.
+    pub fn signal(&self, signal: libc::c_int) {
+        signal_group(&self.child, signal);
+    }
+
+    /// Wait up to `timeout` for the host to exit by itself; its status, or `None` if it is
+    /// still running.
+    pub fn wait_for_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
 }
 
 fn harness_variables(
@@ -698,8 +806,7 @@ fn harness_variables(
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        stop_group(&mut self.child);
         for r in self.readers.drain(..) {
             let _ = r.join();
         }

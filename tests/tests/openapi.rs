@@ -351,3 +351,25 @@ fn docs_page_is_swagger_ui_served_from_bundled_assets() {
     let init = app.get("/docs/init.js").send().unwrap().text().unwrap();
     assert!(init.contains("/v1/openapi.json"));
 }
+
+#[test]
+fn explorer_page_is_served_from_bundled_assets() {
+    let app = TestApp::start(TestOptions::default());
+    let resp = app.get("/explore").send().unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(header(&resp, "content-type").starts_with("text/html"));
+    let html = resp.text().unwrap();
+    assert!(html.contains("/explore/cytoscape.min.js"), "{html}");
+    assert!(
+        !html.contains("://"),
+        "the page loads nothing from elsewhere: {html}"
+    );
+    for asset in ["cytoscape.min.js", "explorer.js", "explorer.css"] {
+        let resp = app.get(&format!("/explore/{asset}")).send().unwrap();
+        assert_eq!(resp.status(), 200, "/explore/{asset}");
+        assert!(
+            resp.bytes().unwrap().len() > 100,
+            "/explore/{asset} has content"
+        );
+    }
+}

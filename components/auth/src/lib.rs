@@ -15,7 +15,7 @@ mod users;
 use serde_json::json;
 use spin_sdk::http::conversions::TryFromIncomingRequest;
 use spin_sdk::http::{IncomingRequest, Request, ResponseOutparam};
-use spingraph_authn_client::{Principal, authenticate_ctx};
+use spingraph_authn_client::Principal;
 use spingraph_guest::{ApiError, Ctx, Reply, Result, rate_limit};
 
 /// The response is written by hand (not through `spin_sdk::http::Response`, whose header map
@@ -88,15 +88,14 @@ fn per_ip(ctx: &Ctx, handler: impl FnOnce() -> Result<Reply>) -> Result<Reply> {
     rate_limit::limited(ctx, Some(&limit), handler)
 }
 
-/// Operations of a signed-in principal, under the per-principal api limit.
+/// Operations of a signed-in principal, under the per-principal api limit (failed
+/// authentications count against the client's auth-failure limit).
 fn signed_in(
     ctx: &Ctx,
     req: &Request,
     handler: impl FnOnce(&Principal) -> Result<Reply>,
 ) -> Result<Reply> {
-    let principal = authenticate_ctx(ctx, req)?;
-    let limit = rate_limit::api(ctx, &principal.user_id.to_string());
-    rate_limit::limited(ctx, limit.as_ref(), || handler(&principal))
+    spingraph_authn_client::signed_in(ctx, req, handler)
 }
 
 fn me(p: &Principal) -> serde_json::Value {

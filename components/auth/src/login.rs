@@ -1,6 +1,11 @@
 //! Password sign-in: `POST /token` (JSON or the OAuth2 password form) and `POST /session`
 //! (the browser flow with cookies). Unknown email, wrong password, locked or deactivated
 //! account all give the same 401 after the same argon2id work; lockout lives in Postgres.
+//!
+//! Lockout cannot be raced: an attempt is counted (and the lock set when it is the fifth) in
+//! one row-locking `UPDATE` *before* its password is checked, so concurrent guesses queue on the
+//! row and at most five are ever evaluated before the lock lands; a correct password then
+//! clears the count (and an optimistic lock) when the tokens are issued.
 
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -40,6 +45,8 @@ pub struct User {
     pub id: uuid::Uuid,
     pub email: String,
     pub role: Role,
+    /// `users.token_generation`, carried by the tokens as `gen`.
+    pub generation: i64,
 }
 
 /// `{email, password}` JSON, or `grant_type=password&username=..&password=..` form.
@@ -97,25 +104,25 @@ pub fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
 }
 
 #[derive(Deserialize)]
-struct Account {
+struct Attempt {
     id: uuid::Uuid,
     email: String,
     role: Role,
     active: bool,
-    locked: bool,
+    generation: i64,
     password_hash: String,
+    /// The account was not locked, so this attempt was counted and may be evaluated.
+    allowed: bool,
+    /// This attempt was the one that locked the account (if its password is wrong).
+    locked_now: bool,
 }
 
-const ACCOUNT_SQL: &str = "\
-SELECT (SELECT jsonb_build_object('id', id, 'email', email, 'role', role, 'active', active,
-                                  'locked', coalesce(locked_until > now(), false),
-                                  'password_hash', password_hash)
-        FROM users WHERE lower(email) = lower($1::text)) AS j";
-
-/// One more failure; the fifth in a row locks for 15 min × 2^(earlier lockouts), capped at 24 h,
-/// and starts the count again.
-const FAILURE_SQL: &str = "\
-WITH u AS (
+/// Counts one attempt against an unlocked account: the fifth in a row locks it for 15 min ×
+/// 2^(earlier lockouts), capped at 24 h, and starts the count again. Concurrent attempts wait
+/// on the row lock and re-check `locked_until` once it is released, so none slips past a lock.
+/// One row for a known email (`allowed` false while locked), NULL for an unknown one.
+const ATTEMPT_SQL: &str = "\
+WITH counted AS (
     UPDATE users SET
         failed_attempts = CASE WHEN failed_attempts + 1 >= $2::int4 THEN 0 ELSE failed_attempts + 1 END,
         lockout_count = CASE WHEN failed_attempts + 1 >= $2::int4 THEN lockout_count + 1 ELSE lockout_count END,
@@ -123,36 +130,42 @@ WITH u AS (
             THEN now() + least(interval '15 minutes' * power(2, least(lockout_count, 10)), interval '24 hours')
             ELSE locked_until END,
         updated_at = now()
-    WHERE id = $1::uuid
-    RETURNING coalesce(locked_until > now(), false) AS locked
+    WHERE lower(email) = lower($1::text) AND NOT coalesce(locked_until > now(), false)
+    RETURNING id, coalesce(locked_until > now(), false) AS locked_now
 )
-SELECT (SELECT to_jsonb(u.locked) FROM u) AS j";
+SELECT (SELECT jsonb_build_object('id', u.id, 'email', u.email, 'role', u.role, 'active', u.active,
+                                  'generation', u.token_generation,
+                                  'password_hash', u.password_hash,
+                                  'allowed', c.id IS NOT NULL,
+                                  'locked_now', coalesce(c.locked_now, false))
+        FROM users u LEFT JOIN counted c ON c.id = u.id
+        WHERE lower(u.email) = lower($1::text)) AS j";
 
 const REHASH_SQL: &str = "\
 WITH u AS (UPDATE users SET password_hash = $2::text, updated_at = now() WHERE id = $1::uuid RETURNING id)
 SELECT (SELECT count(*) FROM u) AS j";
 
 /// Check a password sign-in. Every failure is logged (reason, email, IP; never the password)
-/// and answered with the same 401.
+/// and answered with the same 401 after one query and one argon2id verification (against a
+/// dummy hash for unknown and locked accounts).
 pub fn verify(ctx: &Ctx, db: &Db, creds: &Credentials) -> Result<User> {
-    let account: Option<Account> = db.json(ACCOUNT_SQL, &[sql::text(creds.email.trim())])?;
-    let Some(account) = account else {
+    let attempt: Option<Attempt> = db.json(
+        ATTEMPT_SQL,
+        &[
+            sql::text(creds.email.trim()),
+            spin_sdk::pg4::ParameterValue::Int32(MAX_FAILURES),
+        ],
+    )?;
+    let Some(account) = attempt else {
         spingraph_password::verify_dummy(&creds.password);
         return Err(failed(ctx, creds, "unknown email", None));
     };
-    let password_ok = spingraph_password::verify(&creds.password, &account.password_hash);
-    if account.locked {
+    if !account.allowed {
+        spingraph_password::verify_dummy(&creds.password);
         return Err(failed(ctx, creds, "account locked", Some(account.id)));
     }
-    if !password_ok {
-        let locked_now: Option<bool> = db.json(
-            FAILURE_SQL,
-            &[
-                sql::uuid(account.id),
-                spin_sdk::pg4::ParameterValue::Int32(MAX_FAILURES),
-            ],
-        )?;
-        let reason = if locked_now == Some(true) {
+    if !spingraph_password::verify(&creds.password, &account.password_hash) {
+        let reason = if account.locked_now {
             "wrong password; account now locked"
         } else {
             "wrong password"
@@ -171,6 +184,7 @@ pub fn verify(ctx: &Ctx, db: &Db, creds: &Credentials) -> Result<User> {
         id: account.id,
         email: account.email,
         role: account.role,
+        generation: account.generation,
     })
 }
 

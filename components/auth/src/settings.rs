@@ -1,5 +1,6 @@
 //! Token settings from the component's variables: the private signing key (a secret of `auth`
-//! alone), the active public keys, issuer, audience and lifetimes.
+//! alone), the active public keys, issuer, audience and lifetimes (of the tokens, and the
+//! absolute lifetime of a sign-in session whatever its rotations).
 
 use spingraph_guest::{ApiError, Ctx, Result};
 use spingraph_identity::{PublicKeys, SigningKey, TokenRules};
@@ -9,6 +10,8 @@ pub struct Settings {
     pub rules: TokenRules,
     pub access_ttl: i64,
     pub refresh_ttl: i64,
+    /// Seconds from sign-in after which a session (refresh family) ends.
+    pub session_lifetime: i64,
 }
 
 fn config_error(detail: String) -> ApiError {
@@ -29,6 +32,10 @@ impl Settings {
             refresh_ttl: ctx
                 .config
                 .parse_or("refresh_token_ttl_seconds", 2_592_000i64)?
+                .max(1),
+            session_lifetime: ctx
+                .config
+                .parse_or("session_lifetime_seconds", 2_592_000i64)?
                 .max(1),
         })
     }

@@ -1,5 +1,12 @@
 //! Token lifecycle: issuing an access + refresh pair (a refresh token row per pair, grouped in
 //! a family per sign-in), rotation with reuse detection, logout, and the public JWKS.
+//!
+//! Refresh is strict: a refresh token is good for exactly one rotation. The presented token's
+//! row is locked (`FOR UPDATE`) before it is judged, so of two concurrent refreshes one wins and
+//! the other, waiting on the lock, sees the token used: that is reuse, and it revokes the whole
+//! family, the winner's new tokens included (a client must not refresh twice in parallel).
+//! A family also has an absolute end (`session_lifetime_seconds` from sign-in) that no rotation
+//! extends; every token issued in it expires by then.
 
 use serde::Deserialize;
 use serde_json::json;
@@ -23,12 +30,18 @@ pub struct Issued {
     pub refresh_token: String,
 }
 
-/// Stores the refresh token (hash only), resets the sign-in failure count on a fresh sign-in,
-/// and writes the audit row: one statement.
+/// Stores the refresh token (hash only), resets the sign-in failure count (and any lock the
+/// attempt set) on a fresh sign-in, and writes the audit row: one statement. A rotation copies
+/// the family's end from the token it replaces; a sign-in starts it at now + $10 seconds.
 const ISSUE_SQL: &str = "\
-WITH ins AS (
-    INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, expires_at)
-    VALUES ($1::uuid, $2::uuid, $3::uuid, $4::text, to_timestamp($5::int8))
+WITH session AS (
+    SELECT coalesce((SELECT session_expires_at FROM refresh_tokens WHERE id = $6::uuid),
+                    now() + $10::int8 * interval '1 second') AS ends
+), ins AS (
+    INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, expires_at, session_expires_at)
+    SELECT $1::uuid, $2::uuid, $3::uuid, $4::text, least(to_timestamp($5::int8), session.ends),
+           session.ends
+    FROM session
     RETURNING id
 ), prev AS (
     UPDATE refresh_tokens SET replaced_by = $1::uuid
@@ -36,7 +49,8 @@ WITH ins AS (
     RETURNING id
 ), reset AS (
     UPDATE users SET failed_attempts = 0, lockout_count = 0, locked_until = NULL, updated_at = now()
-    WHERE id = $2::uuid AND $6::uuid IS NULL AND (failed_attempts <> 0 OR lockout_count <> 0)
+    WHERE id = $2::uuid AND $6::uuid IS NULL
+      AND (failed_attempts <> 0 OR lockout_count <> 0 OR locked_until IS NOT NULL)
     RETURNING id
 ), log AS (
     INSERT INTO audit_log (id, actor_id, action, resource_type, resource_id, request_id, at, details)
@@ -46,26 +60,39 @@ WITH ins AS (
 )
 SELECT (SELECT count(*) FROM ins) AS j";
 
-/// A new access + refresh pair for `user`; `rotated` is the refresh token it replaces (same
-/// family), `None` for a fresh sign-in (new family).
+/// The refresh token a rotation replaces, and the end of its family (Unix seconds).
+#[derive(Debug, Clone, Copy)]
+pub struct Rotation {
+    pub token_id: uuid::Uuid,
+    pub family_id: uuid::Uuid,
+    pub session_ends_at: i64,
+}
+
+/// A new access + refresh pair for `user`; `rotated` names the refresh token it replaces (same
+/// family), `None` for a fresh sign-in (new family). Neither token outlives the family.
 pub fn issue(
     ctx: &Ctx,
     db: &Db,
     settings: &Settings,
     user: &User,
-    rotated: Option<(uuid::Uuid, uuid::Uuid)>,
+    rotated: Option<Rotation>,
     action: &str,
 ) -> Result<Issued> {
     let now = unix_now();
     let family_id = rotated
-        .map(|(_, family)| family)
+        .map(|r| r.family_id)
         .unwrap_or_else(uuid::Uuid::now_v7);
+    let session_ends_at = rotated
+        .map(|r| r.session_ends_at)
+        .unwrap_or(now + settings.session_lifetime);
     let refresh_id = uuid::Uuid::now_v7();
-    let sign = |typ, jti, ttl| {
+    let sign = |typ, jti, ttl: i64| {
+        let ttl = ttl.min(session_ends_at - now).max(1);
         let claims = settings
             .rules
             .claims(typ, user.id, &user.email, user.role, jti, now, ttl)
-            .with_session(family_id);
+            .with_session(family_id)
+            .with_generation(user.generation);
         settings
             .rules
             .sign(&settings.signing, &claims)
@@ -76,7 +103,7 @@ pub fn issue(
     let (refresh_token, refresh_claims) =
         sign(TokenType::Refresh, refresh_id, settings.refresh_ttl)?;
     let previous = match rotated {
-        Some((id, _)) => sql::uuid(id),
+        Some(r) => sql::uuid(r.token_id),
         None => ParameterValue::DbNull,
     };
     db.value(
@@ -91,6 +118,7 @@ pub fn issue(
             sql::uuid(uuid::Uuid::now_v7()),
             sql::text(action),
             sql::text(&ctx.request_id),
+            ParameterValue::Int64(settings.session_lifetime),
         ],
     )?;
     Ok(Issued {
@@ -149,44 +177,48 @@ fn presented_refresh_token(req: &Request) -> Result<(String, bool)> {
     }
 }
 
+/// The presented refresh token as it stands once locked, and whether this request claimed it.
 #[derive(Deserialize)]
-struct Claimed {
+struct Presented {
     id: uuid::Uuid,
     family_id: uuid::Uuid,
+    user_id: uuid::Uuid,
+    used: bool,
+    revoked: bool,
+    in_session: bool,
+    session_ends_at: i64,
+    claimed: bool,
     email: String,
     role: spingraph_identity::Role,
     active: bool,
-    user_id: uuid::Uuid,
+    generation: i64,
 }
 
-#[derive(Deserialize)]
-struct Existing {
-    family_id: uuid::Uuid,
-    used: bool,
-    revoked: bool,
-}
-
-#[derive(Deserialize)]
-struct ClaimResult {
-    claimed: Option<Claimed>,
-    existing: Option<Existing>,
-}
-
-/// Marks the token used if it is still valid (exactly one concurrent refresh wins), and
-/// reports what the token was before, for reuse detection.
+/// Locks the token's row, then marks it used if it is still good: a concurrent refresh of the
+/// same token waits on the lock and then reads the row as the winner left it (used), so exactly
+/// one claims it. NULL for an unknown token.
 const CLAIM_SQL: &str = "\
-WITH claimed AS (
+WITH t AS (
+    SELECT r.id, r.family_id, r.user_id,
+           r.used_at IS NOT NULL AS used, r.revoked_at IS NOT NULL AS revoked,
+           r.expires_at > now() AS fresh, r.session_expires_at > now() AS in_session,
+           floor(extract(epoch FROM r.session_expires_at))::int8 AS session_ends_at
+    FROM refresh_tokens r WHERE r.token_hash = $1::text
+    FOR UPDATE
+), claimed AS (
     UPDATE refresh_tokens r SET used_at = now()
-    FROM users u
-    WHERE r.token_hash = $1::text AND u.id = r.user_id
-      AND r.used_at IS NULL AND r.revoked_at IS NULL AND r.expires_at > now()
-    RETURNING r.id, r.family_id, r.user_id, u.email, u.role, u.active
+    FROM t
+    WHERE r.id = t.id AND NOT t.used AND NOT t.revoked AND t.fresh AND t.in_session
+    RETURNING r.id
 )
-SELECT jsonb_build_object(
-    'claimed', (SELECT to_jsonb(c) FROM claimed c),
-    'existing', (SELECT jsonb_build_object('family_id', family_id, 'used', used_at IS NOT NULL,
-                                           'revoked', revoked_at IS NOT NULL)
-                 FROM refresh_tokens WHERE token_hash = $1::text)) AS j";
+SELECT (SELECT jsonb_build_object(
+            'id', t.id, 'family_id', t.family_id, 'user_id', t.user_id, 'used', t.used,
+            'revoked', t.revoked, 'in_session', t.in_session,
+            'session_ends_at', t.session_ends_at,
+            'claimed', EXISTS (SELECT 1 FROM claimed),
+            'email', u.email, 'role', u.role, 'active', u.active,
+            'generation', u.token_generation)
+        FROM t JOIN users u ON u.id = t.user_id) AS j";
 
 const REVOKE_FAMILY_SQL: &str = "\
 WITH rev AS (
@@ -240,47 +272,49 @@ pub fn refresh(ctx: &Ctx, req: &Request) -> Result<Reply> {
         .map_err(|e| refused(&e.to_string()))?;
     let db = Db::connect(ctx)?;
     let outcome = db.transaction(|db| {
-        let result: ClaimResult = db.json(CLAIM_SQL, &[sql::text(&hash_secret(&token))])?;
-        match result.claimed {
-            Some(c) if c.active => {
-                let user = User {
-                    id: c.user_id,
-                    email: c.email.clone(),
-                    role: c.role,
-                };
-                let issued = issue(
-                    ctx,
-                    db,
-                    &settings,
-                    &user,
-                    Some((c.id, c.family_id)),
-                    "token.refresh",
-                )?;
-                Ok(Ok((user, issued)))
-            }
-            Some(c) => {
-                revoke_family(
-                    ctx,
-                    db,
-                    c.family_id,
-                    Some(c.user_id),
-                    "token.revoke_inactive",
-                )?;
-                Ok(Err(("user deactivated", Some(c.family_id))))
-            }
-            None => match result.existing {
-                Some(e) if e.used && !e.revoked => {
-                    revoke_family(ctx, db, e.family_id, None, "token.reuse_detected")?;
-                    Ok(Err((
-                        "refresh token reuse detected; family revoked",
-                        Some(e.family_id),
-                    )))
-                }
-                Some(e) if e.revoked => Ok(Err(("refresh token revoked", None))),
-                Some(_) => Ok(Err(("refresh token expired", None))),
-                None => Ok(Err(("unknown refresh token", None))),
-            },
+        let presented: Option<Presented> =
+            db.json(CLAIM_SQL, &[sql::text(&hash_secret(&token))])?;
+        let Some(t) = presented else {
+            return Ok(Err(("unknown refresh token", None)));
+        };
+        if t.claimed && t.active {
+            let user = User {
+                id: t.user_id,
+                email: t.email.clone(),
+                role: t.role,
+                generation: t.generation,
+            };
+            let rotation = Rotation {
+                token_id: t.id,
+                family_id: t.family_id,
+                session_ends_at: t.session_ends_at,
+            };
+            let issued = issue(ctx, db, &settings, &user, Some(rotation), "token.refresh")?;
+            return Ok(Ok((user, issued)));
         }
+        if t.claimed {
+            revoke_family(
+                ctx,
+                db,
+                t.family_id,
+                Some(t.user_id),
+                "token.revoke_inactive",
+            )?;
+            return Ok(Err(("user deactivated", Some(t.family_id))));
+        }
+        Ok(Err(if t.revoked {
+            ("refresh token revoked", None)
+        } else if t.used {
+            revoke_family(ctx, db, t.family_id, None, "token.reuse_detected")?;
+            (
+                "refresh token reuse detected; family revoked",
+                Some(t.family_id),
+            )
+        } else if !t.in_session {
+            ("session lifetime over", None)
+        } else {
+            ("refresh token expired", None)
+        }))
     })?;
     match outcome {
         Ok((user, issued)) => Ok(if from_cookie {
@@ -318,13 +352,13 @@ fn redis_set(conn: &spin_sdk::redis::Connection, key: &str, ttl: i64) -> Result<
     .map_err(|e| kv::map_redis_error(&e))
 }
 
-/// Refuse every access token of a session until the longest of them has expired.
+/// Refuse every access token of a session until the longest of them can no longer be accepted.
 fn deny_session(ctx: &Ctx, settings: &Settings, family: uuid::Uuid) -> Result<()> {
     let conn = kv::connect(ctx)?;
     redis_set(
         &conn,
         &revocation::session_key(&family.to_string()),
-        settings.access_ttl,
+        revocation::entry_ttl(settings.access_ttl),
     )
 }
 
@@ -344,16 +378,21 @@ pub fn logout(ctx: &Ctx, principal: &Principal) -> Result<Reply> {
         .ok_or_else(|| ApiError::internal("authn returned a session principal without a jti"))?;
     let family = principal.session_id;
     let conn = kv::connect(ctx)?;
+    // Accepted until `exp` plus the clock leeway: the entry lives at least that long.
     let remaining = principal
         .expires_at
         .map(|exp| exp - unix_now())
         .unwrap_or(settings_ttl);
-    redis_set(&conn, &revocation::token_key(&jti), remaining)?;
+    redis_set(
+        &conn,
+        &revocation::token_key(&jti),
+        revocation::entry_ttl(remaining),
+    )?;
     if let Some(family) = family {
         redis_set(
             &conn,
             &revocation::session_key(&family.to_string()),
-            settings_ttl,
+            revocation::entry_ttl(settings_ttl),
         )?;
         let db = Db::connect(ctx)?;
         revoke_family(ctx, &db, family, Some(principal.user_id), "user.logout")?;

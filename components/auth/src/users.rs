@@ -10,7 +10,7 @@ use spingraph_authn_client::{Principal, require_admin};
 use spingraph_guest::db::Db;
 use spingraph_guest::page::IdPage;
 use spingraph_guest::{ApiError, Ctx, FieldError, Reply, Result, body, kv};
-use spingraph_identity::{Role, revocation, unix_now};
+use spingraph_identity::{Role, revocation};
 
 use crate::sql;
 
@@ -146,9 +146,15 @@ fn user_id(raw: &str) -> Result<uuid::Uuid> {
     uuid::Uuid::parse_str(raw).map_err(|_| ApiError::not_found("No such user."))
 }
 
+/// Applies the patch; a role change or a deactivation bumps the token generation, so every
+/// token issued before it (however shortly) is refused. Returns the public user and the
+/// generation, NULL for an unknown id.
 const UPDATE_SQL: &str = "\
 WITH u AS (
     UPDATE users SET role = coalesce($2::text, role), active = coalesce($3::bool, active),
+                     token_generation = token_generation
+                         + CASE WHEN coalesce($2::text, role) <> role OR NOT coalesce($3::bool, true)
+                                THEN 1 ELSE 0 END,
                      updated_at = now()
     WHERE id = $1::uuid
     RETURNING *
@@ -163,10 +169,17 @@ WITH u AS (
     FROM u
     RETURNING id
 )
-SELECT (SELECT USER_JSON FROM u) AS j";
+SELECT (SELECT jsonb_build_object('user', USER_JSON, 'generation', u.token_generation) FROM u) AS j";
+
+#[derive(Deserialize)]
+struct Updated {
+    user: Value,
+    generation: i64,
+}
 
 /// `PATCH /users/{id}` (admin): role and/or active. Tokens the user already holds stop working
-/// at once (a denylist entry in Redis, written first: no Redis, no change).
+/// at once: the new token generation goes to Redis inside the transaction that makes the
+/// change (no Redis, no change), and is in Postgres for `authn`'s fallback.
 pub fn update(ctx: &Ctx, req: &Request, p: &Principal, id: &str) -> Result<Reply> {
     require_admin(p)?;
     let id = user_id(id)?;
@@ -179,45 +192,51 @@ pub fn update(ctx: &Ctx, req: &Request, p: &Principal, id: &str) -> Result<Reply
             "You cannot remove your own admin access; ask another admin.",
         ));
     }
-    deny_user_tokens(ctx, id)?;
-    let db = Db::connect(ctx)?;
-    let user: Value = db.value(
-        &UPDATE_SQL.replace("USER_JSON", &sql::user_json()),
-        &[
-            sql::uuid(id),
-            patch
-                .role
-                .map(|r| sql::text(r.as_str()))
-                .unwrap_or(ParameterValue::DbNull),
-            patch
-                .active
-                .map(ParameterValue::Boolean)
-                .unwrap_or(ParameterValue::DbNull),
-            sql::uuid(uuid::Uuid::now_v7()),
-            sql::uuid(p.user_id),
-            sql::text(&ctx.request_id),
-        ],
-    )?;
-    if user.is_null() {
-        return Err(ApiError::not_found("No such user."));
-    }
-    Ok(Reply::ok(&user))
-}
-
-/// Refuse the user's access tokens issued before now.
-fn deny_user_tokens(ctx: &Ctx, id: uuid::Uuid) -> Result<()> {
     let ttl = ctx
         .config
         .parse_or("access_token_ttl_seconds", 900i64)?
         .max(1);
+    let db = Db::connect(ctx)?;
+    let updated: Option<Updated> = db.transaction(|db| {
+        let updated: Option<Updated> = db.json(
+            &UPDATE_SQL.replace("USER_JSON", &sql::user_json()),
+            &[
+                sql::uuid(id),
+                patch
+                    .role
+                    .map(|r| sql::text(r.as_str()))
+                    .unwrap_or(ParameterValue::DbNull),
+                patch
+                    .active
+                    .map(ParameterValue::Boolean)
+                    .unwrap_or(ParameterValue::DbNull),
+                sql::uuid(uuid::Uuid::now_v7()),
+                sql::uuid(p.user_id),
+                sql::text(&ctx.request_id),
+            ],
+        )?;
+        if let Some(u) = &updated {
+            deny_older_tokens(ctx, id, u.generation, ttl)?;
+        }
+        Ok(updated)
+    })?;
+    match updated {
+        Some(u) => Ok(Reply::ok(&u.user)),
+        None => Err(ApiError::not_found("No such user.")),
+    }
+}
+
+/// Refuse the user's access tokens of generations before `generation` for as long as any of
+/// them can still be accepted.
+fn deny_older_tokens(ctx: &Ctx, id: uuid::Uuid, generation: i64, access_ttl: i64) -> Result<()> {
     let conn = kv::connect(ctx)?;
     conn.execute(
         "SET",
         &[
-            RedisParameter::Binary(revocation::user_key(&id.to_string()).into_bytes()),
-            RedisParameter::Binary(unix_now().to_string().into_bytes()),
+            RedisParameter::Binary(revocation::user_generation_key(&id.to_string()).into_bytes()),
+            RedisParameter::Binary(generation.to_string().into_bytes()),
             RedisParameter::Binary(b"EX".to_vec()),
-            RedisParameter::Int64(ttl),
+            RedisParameter::Int64(revocation::entry_ttl(access_ttl)),
         ],
     )
     .map(|_| ())

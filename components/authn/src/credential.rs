@@ -1,40 +1,18 @@
-//! Which credential a request presents, read from its headers alone.
+//! Which credential a request presents (read by `spingraph_identity::credential`), as this
+//! component's WIT errors, and the request id its log lines carry.
 
 use crate::bindings::spingraph::api::types::AuthError;
 use crate::invalid;
-use spingraph_identity::session::{self, ACCESS_COOKIE, CSRF_COOKIE, CSRF_HEADER};
+use spingraph_identity::credential::{self, NotPresented};
 
-/// The CSRF double-submit inputs of a cookie-authenticated request.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Csrf<'a> {
-    pub unsafe_method: bool,
-    pub cookie: Option<&'a str>,
-    pub header: Option<&'a str>,
-}
-
-impl Csrf<'_> {
-    pub fn ok(&self) -> bool {
-        !self.unsafe_method || session::csrf_ok(self.cookie, self.header)
-    }
-}
-
-#[derive(Debug, PartialEq, Eq)]
-pub enum Presented<'a> {
-    Bearer(&'a str),
-    ApiKey(&'a str),
-    Cookie { jwt: &'a str, csrf: Csrf<'a> },
-}
-
-fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.trim())
-}
+pub use spingraph_identity::credential::{Csrf, Presented};
 
 /// The caller's `X-Request-Id` when it is one the route component kept (for log lines).
 pub fn request_id(headers: &[(String, String)]) -> String {
-    header(headers, "x-request-id")
+    headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("x-request-id"))
+        .map(|(_, v)| v.trim())
         .filter(|id| {
             (1..=128).contains(&id.len())
                 && id
@@ -45,51 +23,14 @@ pub fn request_id(headers: &[(String, String)]) -> String {
         .to_string()
 }
 
-/// An explicit credential header wins over the ambient session cookie; a malformed one is
-/// refused rather than skipped, so a broken client never silently falls back to a cookie.
 pub fn presented<'a>(
     method: &str,
     headers: &'a [(String, String)],
 ) -> Result<Presented<'a>, AuthError> {
-    if let Some(value) = header(headers, "authorization") {
-        let (scheme, credential) = value.split_once(' ').unwrap_or((value, ""));
-        let credential = credential.trim();
-        if credential.is_empty() {
-            return Err(invalid("empty Authorization credential"));
-        }
-        return if scheme.eq_ignore_ascii_case("bearer") {
-            Ok(Presented::Bearer(credential))
-        } else if scheme.eq_ignore_ascii_case("apikey") {
-            Ok(Presented::ApiKey(credential))
-        } else {
-            Err(invalid(format!(
-                "unsupported Authorization scheme `{scheme}`"
-            )))
-        };
-    }
-    if let Some(key) = header(headers, "x-api-key") {
-        if key.is_empty() {
-            return Err(invalid("empty X-API-Key"));
-        }
-        return Ok(Presented::ApiKey(key));
-    }
-    let cookies: Vec<&str> = headers
-        .iter()
-        .filter(|(n, _)| n.eq_ignore_ascii_case("cookie"))
-        .map(|(_, v)| v.as_str())
-        .collect();
-    let find = |name: &str| cookies.iter().find_map(|c| session::cookie(c, name));
-    match find(ACCESS_COOKIE) {
-        Some(jwt) => Ok(Presented::Cookie {
-            jwt,
-            csrf: Csrf {
-                unsafe_method: session::is_unsafe_method(method),
-                cookie: find(CSRF_COOKIE),
-                header: header(headers, CSRF_HEADER).filter(|h| !h.is_empty()),
-            },
-        }),
-        None => Err(AuthError::MissingCredentials),
-    }
+    credential::presented(method, headers).map_err(|e| match e {
+        NotPresented::Missing => AuthError::MissingCredentials,
+        NotPresented::Malformed(why) => invalid(why),
+    })
 }
 
 #[cfg(test)]
@@ -104,84 +45,15 @@ mod tests {
     }
 
     #[test]
-    fn bearer_and_api_key_schemes_are_recognised() {
-        let hs = h(&[("Authorization", "Bearer a.b.c")]);
-        assert_eq!(presented("GET", &hs), Ok(Presented::Bearer("a.b.c")));
-        let hs = h(&[("authorization", "bearer a.b.c")]);
-        assert_eq!(presented("GET", &hs), Ok(Presented::Bearer("a.b.c")));
-        let hs = h(&[("authorization", "ApiKey sgk_x")]);
-        assert_eq!(presented("GET", &hs), Ok(Presented::ApiKey("sgk_x")));
-        let hs = h(&[("x-api-key", "sgk_y")]);
-        assert_eq!(presented("GET", &hs), Ok(Presented::ApiKey("sgk_y")));
-    }
-
-    #[test]
-    fn no_credentials_is_missing() {
+    fn missing_and_malformed_credentials_map_to_their_wit_errors() {
         assert_eq!(
             presented("GET", &h(&[("accept", "*/*")])),
             Err(AuthError::MissingCredentials)
         );
-        assert_eq!(
-            presented("GET", &h(&[("cookie", "theme=dark")])),
-            Err(AuthError::MissingCredentials)
-        );
-    }
-
-    #[test]
-    fn unknown_or_empty_scheme_is_invalid_not_missing() {
-        for value in ["Basic dXNlcjpwYXNz", "Bearer", "Bearer   ", "token"] {
-            let hs = h(&[("authorization", value)]);
-            assert!(
-                matches!(presented("GET", &hs), Err(AuthError::InvalidCredentials(_))),
-                "{value}"
-            );
-        }
-    }
-
-    #[test]
-    fn authorization_header_wins_over_cookie() {
-        let hs = h(&[
-            ("cookie", "sg_access=c.c.c"),
-            ("authorization", "Bearer b.b.b"),
-        ]);
-        assert_eq!(presented("POST", &hs), Ok(Presented::Bearer("b.b.b")));
-    }
-
-    #[test]
-    fn cookie_session_needs_matching_csrf_header_on_unsafe_methods() {
-        let hs = h(&[("cookie", "sg_access=t.t.t; sg_csrf=abc")]);
-        let Ok(Presented::Cookie { jwt, csrf }) = presented("POST", &hs) else {
-            panic!("expected a cookie credential");
-        };
-        assert_eq!(jwt, "t.t.t");
-        assert!(!csrf.ok());
-
-        let hs = h(&[
-            ("cookie", "sg_access=t.t.t; sg_csrf=abc"),
-            ("x-csrf-token", "abc"),
-        ]);
-        let Ok(Presented::Cookie { csrf, .. }) = presented("DELETE", &hs) else {
-            panic!("expected a cookie credential");
-        };
-        assert!(csrf.ok());
-
-        let hs = h(&[
-            ("cookie", "sg_access=t.t.t; sg_csrf=abc"),
-            ("x-csrf-token", "abd"),
-        ]);
-        let Ok(Presented::Cookie { csrf, .. }) = presented("PATCH", &hs) else {
-            panic!("expected a cookie credential");
-        };
-        assert!(!csrf.ok());
-    }
-
-    #[test]
-    fn safe_methods_need_no_csrf_header() {
-        let hs = h(&[("cookie", "sg_access=t.t.t")]);
-        let Ok(Presented::Cookie { csrf, .. }) = presented("GET", &hs) else {
-            panic!("expected a cookie credential");
-        };
-        assert!(csrf.ok());
+        assert!(matches!(
+            presented("GET", &h(&[("authorization", "Basic x")])),
+            Err(AuthError::InvalidCredentials(_))
+        ));
     }
 
     #[test]

@@ -4,9 +4,13 @@
 //! Redis down: the denylist is a security check, but SPEC §6 wants Postgres-only reads and
 //! writes to keep working without Redis, so this neither fails open nor closed. It falls back to
 //! the durable record in Postgres: the token's session (refresh family) must not be revoked and
-//! its user must still exist, be active and hold the token's role. Logout, reuse detection,
-//! deactivation and demotion all write that record, so they still take effect at once. Only
-//! when Postgres is unreachable too is the answer 503.
+//! its user must still exist, be active, hold the token's role and not have moved past the
+//! token's generation. Logout, reuse detection, deactivation and demotion all write that record,
+//! so they still take effect at once. Only when Postgres is unreachable too is the answer 503.
+//!
+//! Demotion and deactivation bump the user's token generation (`gen` claim) rather than record
+//! a time: a token issued in the same second as the change is ordered by its generation, not by
+//! its 1-second `iat`.
 
 use crate::bindings::spingraph::api::types::{AuthError, Principal};
 use crate::credential::Csrf;
@@ -93,7 +97,7 @@ fn revoked(config: &Config, request_id: &str, claims: &Claims) -> Result<bool, A
     }
 }
 
-/// One `EVAL` round trip over the token, session and user denylist keys.
+/// One `EVAL` round trip over the token, session and user-generation keys.
 fn denylisted(config: &Config, claims: &Claims) -> Result<bool, String> {
     let url = config
         .require(kv::REDIS_URL)
@@ -105,8 +109,8 @@ fn denylisted(config: &Config, claims: &Claims) -> Result<bool, String> {
         RedisParameter::Int64(3),
         RedisParameter::Binary(revocation::token_key(&claims.jti).into_bytes()),
         RedisParameter::Binary(revocation::session_key(session).into_bytes()),
-        RedisParameter::Binary(revocation::user_key(&claims.sub).into_bytes()),
-        RedisParameter::Int64(claims.iat),
+        RedisParameter::Binary(revocation::user_generation_key(&claims.sub).into_bytes()),
+        RedisParameter::Int64(claims.generation),
     ];
     let results = conn.execute("EVAL", &args).map_err(|e| {
         kv::map_redis_error(&e)
@@ -123,6 +127,7 @@ fn denylisted(config: &Config, claims: &Claims) -> Result<bool, String> {
 struct Standing {
     active: bool,
     role: String,
+    generation: i64,
     session_revoked: bool,
 }
 
@@ -130,6 +135,7 @@ const STANDING_SQL: &str = "\
 SELECT (SELECT jsonb_build_object(
           'active', u.active,
           'role', u.role,
+          'generation', u.token_generation,
           'session_revoked', EXISTS (SELECT 1 FROM refresh_tokens r
                                      WHERE r.family_id = $2::uuid AND r.revoked_at IS NOT NULL))
         FROM users u WHERE u.id = $1::uuid) AS j";
@@ -152,6 +158,11 @@ fn revoked_in_postgres(config: &Config, claims: &Claims) -> Result<bool, AuthErr
         .map_err(unavailable)?;
     Ok(match standing {
         None => true,
-        Some(s) => !s.active || s.session_revoked || s.role != claims.role.as_str(),
+        Some(s) => {
+            !s.active
+                || s.session_revoked
+                || s.role != claims.role.as_str()
+                || s.generation > claims.generation
+        }
     })
 }

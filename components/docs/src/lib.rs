@@ -3,32 +3,15 @@
 //! package `swagger-ui-dist`, so the page loads nothing from a CDN).
 
 use spin_sdk::http::{Request, Response};
-use spingraph_guest::{ApiError, Ctx, Reply, Result, serve};
+use spingraph_guest::assets::{self, Asset, CACHED, CSS, HTML, JAVASCRIPT, PNG};
+use spingraph_guest::reply::JSON;
+use spingraph_guest::{Ctx, Reply, Result, serve};
 
 /// The OpenAPI description served at `/v1/openapi.json`.
 pub const OPENAPI_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/openapi.json"));
 
 /// Where the description is served (the page loads it from there).
 pub const OPENAPI_PATH: &str = "/v1/openapi.json";
-
-/// `(file name, content type, bytes)` of each bundled Swagger UI file, served below `/docs/`.
-const ASSETS: &[(&str, &str, &[u8])] = &[
-    (
-        "swagger-ui.css",
-        "text/css; charset=utf-8",
-        include_bytes!(concat!(env!("OUT_DIR"), "/swagger-ui/swagger-ui.css")),
-    ),
-    (
-        "swagger-ui-bundle.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!(concat!(env!("OUT_DIR"), "/swagger-ui/swagger-ui-bundle.js")),
-    ),
-    (
-        "favicon-32x32.png",
-        "image/png",
-        include_bytes!(concat!(env!("OUT_DIR"), "/swagger-ui/favicon-32x32.png")),
-    ),
-];
 
 /// The page: Swagger UI reading `/v1/openapi.json`, assets from `/docs/`.
 const PAGE: &str = r#"<!doctype html>
@@ -59,6 +42,39 @@ const INIT_JS: &str = r##"window.ui = SwaggerUIBundle({
 });
 "##;
 
+/// Only the page itself may run scripts and load styles (Swagger UI sets inline styles).
+const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'";
+
+/// Everything the component serves; the Swagger UI files come from `swagger-ui-dist`.
+const ASSETS: &[Asset] = &[
+    Asset::new(&[OPENAPI_PATH], JSON, OPENAPI_JSON.as_bytes()),
+    Asset::new(
+        &["/docs", "/docs/", "/docs/index.html"],
+        HTML,
+        PAGE.as_bytes(),
+    )
+    .headers(&[("content-security-policy", CSP)]),
+    Asset::new(&["/docs/init.js"], JAVASCRIPT, INIT_JS.as_bytes()),
+    Asset::new(
+        &["/docs/swagger-ui.css"],
+        CSS,
+        include_bytes!(concat!(env!("OUT_DIR"), "/swagger-ui/swagger-ui.css")),
+    )
+    .headers(CACHED),
+    Asset::new(
+        &["/docs/swagger-ui-bundle.js"],
+        JAVASCRIPT,
+        include_bytes!(concat!(env!("OUT_DIR"), "/swagger-ui/swagger-ui-bundle.js")),
+    )
+    .headers(CACHED),
+    Asset::new(
+        &["/docs/favicon-32x32.png"],
+        PNG,
+        include_bytes!(concat!(env!("OUT_DIR"), "/swagger-ui/favicon-32x32.png")),
+    )
+    .headers(CACHED),
+];
+
 // Native unit-test builds cannot link the `wasi:http` export symbol: export only on wasm.
 #[cfg_attr(target_arch = "wasm32", spin_sdk::http_component)]
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
@@ -67,31 +83,7 @@ fn handle(req: Request) -> Response {
 }
 
 fn route(ctx: &Ctx, _req: &Request) -> Result<Reply> {
-    let reply = match ctx.path.as_str() {
-        OPENAPI_PATH => Reply::bytes(200, "application/json", OPENAPI_JSON),
-        "/docs" | "/docs/" | "/docs/index.html" => {
-            Reply::bytes(200, "text/html; charset=utf-8", PAGE).header(
-                "content-security-policy",
-                "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'",
-            )
-        }
-        "/docs/init.js" => Reply::bytes(200, "text/javascript; charset=utf-8", INIT_JS),
-        path => {
-            let asset = path
-                .strip_prefix("/docs/")
-                .and_then(|name| ASSETS.iter().find(|(n, _, _)| *n == name));
-            match asset {
-                Some((_, content_type, bytes)) => Reply::bytes(200, content_type, *bytes)
-                    .header("cache-control", "public, max-age=3600"),
-                None => return Err(ApiError::not_found("No such route.")),
-            }
-        }
-    };
-    match ctx.method.as_str() {
-        "GET" => Ok(reply),
-        "HEAD" => Ok(reply.without_body()),
-        _ => Err(ApiError::MethodNotAllowed(&["GET", "HEAD"])),
-    }
+    assets::serve(ctx, ASSETS)
 }
 
 #[cfg(test)]
@@ -217,29 +209,45 @@ mod tests {
 
     #[test]
     fn bundled_assets_are_served_with_their_content_types() {
-        for (name, content_type, bytes) in ASSETS {
-            let reply = get(&format!("/docs/{name}"));
+        for name in [
+            "swagger-ui.css",
+            "swagger-ui-bundle.js",
+            "favicon-32x32.png",
+        ] {
+            let path = format!("/docs/{name}");
+            let asset = ASSETS
+                .iter()
+                .find(|a| a.paths == [path.as_str()])
+                .expect("the asset is listed");
+            let reply = get(&path);
             assert_eq!(reply.status(), 200, "{name}");
             assert_eq!(
                 reply.header_value("content-type"),
-                Some(*content_type),
+                Some(asset.content_type),
                 "{name}"
             );
-            assert_eq!(reply.body(), *bytes, "{name}");
-            assert!(!bytes.is_empty(), "{name} was bundled empty");
+            assert_eq!(reply.body(), asset.body, "{name}");
+            assert!(!asset.body.is_empty(), "{name} was bundled empty");
             assert!(reply.header_value("cache-control").is_some(), "{name}");
         }
-        let types: Vec<(&str, &str)> = ASSETS.iter().map(|(n, t, _)| (*n, *t)).collect();
-        assert!(types.contains(&("swagger-ui.css", "text/css; charset=utf-8")));
-        assert!(types.contains(&("swagger-ui-bundle.js", "text/javascript; charset=utf-8")));
-        let png = ASSETS.iter().find(|(n, _, _)| n.ends_with(".png")).unwrap();
-        assert!(
-            png.2.starts_with(b"\x89PNG\r\n\x1a\n"),
-            "the favicon is a PNG"
+        let content_type = |path| get(path).header_value("content-type").map(str::to_string);
+        assert_eq!(
+            content_type("/docs/swagger-ui.css").as_deref(),
+            Some("text/css; charset=utf-8")
         );
         assert_eq!(
-            get("/docs/init.js").header_value("content-type"),
+            content_type("/docs/swagger-ui-bundle.js").as_deref(),
             Some("text/javascript; charset=utf-8")
+        );
+        assert_eq!(
+            content_type("/docs/init.js").as_deref(),
+            Some("text/javascript; charset=utf-8")
+        );
+        assert!(
+            get("/docs/favicon-32x32.png")
+                .body()
+                .starts_with(b"\x89PNG\r\n\x1a\n"),
+            "the favicon is a PNG"
         );
     }
 

@@ -2,17 +2,12 @@
 //! users and admins create (`entities:write`), the owner or an admin updates and deletes, and
 //! admin-only operations need the admin role (plus the `admin` scope for API keys).
 
-use spin_sdk::http::Request;
 use spingraph_authn_client::{is_owner_or_admin, require_read_scope, require_scope};
-use spingraph_guest::{Ctx, Result};
+use spingraph_guest::Result;
 use spingraph_identity::{Principal, Scope};
 
 pub use spingraph_authn_client::require_admin_to;
 
-/// The authenticated caller of this request (via the `authn` component dependency).
-pub fn authenticate(ctx: &Ctx, req: &Request) -> Result<Principal> {
-    spingraph_authn_client::authenticate_ctx(ctx, req)
-}
 
 /// Reads: any principal; API keys need `entities:read` (or `entities:write`).
 pub fn require_read(p: &Principal) -> Result<()> {

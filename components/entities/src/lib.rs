@@ -14,7 +14,7 @@ use spingraph_guest::db::Db;
 use spingraph_guest::etag::{self, IfMatch};
 use spingraph_guest::page::PageRequest;
 use spingraph_guest::validate;
-use spingraph_guest::{ApiError, Ctx, Reply, Result, rate_limit, serve};
+use spingraph_guest::{ApiError, Ctx, Reply, Result, serve};
 use spingraph_identity::Principal;
 
 /// Where entities live; `Location` of a new one is `{BASE}/{id}`.
@@ -25,12 +25,11 @@ fn handle(req: Request) -> Response {
     serve("entities", req, route)
 }
 
-/// Authenticate, count the request against the principal's rate limit (429 when exceeded), then
-/// dispatch; the `RateLimit-*` headers go on every answer after authentication, errors included.
+/// Authenticate (failures count against the client's auth-failure limit), count the request
+/// against the principal's rate limit (429 when exceeded), then dispatch; the `RateLimit-*`
+/// headers of whichever limit applied go on every answer, errors included.
 pub fn route(ctx: &Ctx, req: &Request) -> Result<Reply> {
-    let principal = access::authenticate(ctx, req)?;
-    let limit = rate_limit::api(ctx, &principal.user_id.to_string());
-    rate_limit::limited(ctx, limit.as_ref(), || dispatch(ctx, req, &principal))
+    spingraph_authn_client::signed_in(ctx, req, |p| dispatch(ctx, req, p))
 }
 
 fn dispatch(ctx: &Ctx, req: &Request, p: &Principal) -> Result<Reply> {

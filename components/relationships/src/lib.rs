@@ -10,7 +10,7 @@ pub mod sql;
 
 use spin_sdk::http::Request;
 use spingraph_authn_client::Principal;
-use spingraph_guest::{ApiError, Ctx, Reply, Result, rate_limit};
+use spingraph_guest::{ApiError, Ctx, Reply, Result};
 #[cfg(target_arch = "wasm32")]
 use {spin_sdk::http::Response, spingraph_guest::serve};
 
@@ -47,12 +47,11 @@ pub fn group(path: &str) -> Option<Group> {
     }
 }
 
-/// Authenticate, count the request against the caller's rate limit (per principal, in Redis),
-/// then dispatch to the route group; the `RateLimit-*` headers go on every answer after that.
+/// Authenticate (failures count against the client's auth-failure limit), count the request
+/// against the principal's rate limit (429 when exceeded), then dispatch; the `RateLimit-*`
+/// headers of whichever limit applied go on every answer, errors included.
 pub fn route(ctx: &Ctx, req: &Request) -> Result<Reply> {
-    let principal = spingraph_authn_client::authenticate_ctx(ctx, req)?;
-    let limit = rate_limit::api(ctx, &principal.user_id.to_string());
-    rate_limit::limited(ctx, limit.as_ref(), || dispatch(ctx, req, &principal))
+    spingraph_authn_client::signed_in(ctx, req, |p| dispatch(ctx, req, p))
 }
 
 fn dispatch(ctx: &Ctx, req: &Request, principal: &Principal) -> Result<Reply> {

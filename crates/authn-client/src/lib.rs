@@ -1,8 +1,17 @@
 //! Authentication for route components: calls the `authn` component dependency through the
 //! `spingraph:api/authn@1.0.0` import and turns its answer into an `identity::Principal` or an
-//! `ApiError` (401 unauthenticated, 403 CSRF failure, 503 dependency down).
+//! `ApiError` (401 unauthenticated, 403 CSRF failure, 429 too many failed authentications,
+//! 503 dependency down).
+//!
+//! Credential guessing is throttled here, in the route component, which knows the client
+//! address and can answer 429: every failed authentication counts against the client's
+//! `auth_failure_limit_per_minute` bucket, and an API key (whose check costs a Postgres lookup)
+//! is refused before `authn` is even asked once the client is past the limit.
 //!
 //! ```ignore
+//! // authenticate, then run the handler under the per-principal api limit
+//! spingraph_authn_client::signed_in(ctx, req, |principal| handler(ctx, req, principal))
+//! // or, for a handler that applies its own limits
 //! let principal = spingraph_authn_client::authenticate_ctx(ctx, req)?;
 //! spingraph_authn_client::require_scope(&principal, Scope::EntitiesWrite)?;
 //! ```
@@ -18,27 +27,81 @@ use bindings::spingraph::api::authn;
 use bindings::spingraph::api::types::{self as wit, AuthError};
 use serde_json::json;
 use spin_sdk::http::Request;
-use spingraph_guest::{ApiError, Ctx};
+use spingraph_guest::rate_limit::{self, AuthFailures, RateLimit};
+use spingraph_guest::{ApiError, Ctx, Reply};
+use spingraph_identity::credential::{self, Presented};
 
 pub use spingraph_identity::{Credential, Principal, Role, Scope};
 
 /// The detail of every 401: the same for every reason, so it tells an attacker nothing.
 pub const UNAUTHENTICATED: &str = "Missing or invalid credentials.";
 
-/// Authenticate `req` by its method and headers.
-pub fn authenticate(req: &Request) -> Result<Principal, ApiError> {
-    call(req).map_err(|e| to_api_error(&e))
+/// A refused request: the error, and the auth-failure bucket it was counted against (whose
+/// `RateLimit-*` headers belong on the answer).
+struct Refusal {
+    error: ApiError,
+    limit: Option<RateLimit>,
 }
 
-/// [`authenticate`], logging why a request was refused (never the credential) with its id.
+/// Authenticate `req` by its method and headers, logging why a request was refused (never the
+/// credential) with its id, and counting failures against the client's auth-failure limit.
 pub fn authenticate_ctx(ctx: &Ctx, req: &Request) -> Result<Principal, ApiError> {
-    call(req).map_err(|e| {
+    authenticate_counted(ctx, req).map_err(|r| r.error)
+}
+
+/// Authenticate, then run `handler` under the per-principal api limit. The `RateLimit-*`
+/// headers of whichever limit applied go on the answer, errors included.
+pub fn signed_in(
+    ctx: &Ctx,
+    req: &Request,
+    handler: impl FnOnce(&Principal) -> Result<Reply, ApiError>,
+) -> Result<Reply, ApiError> {
+    match authenticate_counted(ctx, req) {
+        Ok(principal) => {
+            let limit = rate_limit::api(ctx, &principal.user_id.to_string());
+            rate_limit::limited(ctx, limit.as_ref(), || handler(&principal))
+        }
+        Err(Refusal { error, limit }) => rate_limit::limited(ctx, limit.as_ref(), || Err(error)),
+    }
+}
+
+fn authenticate_counted(ctx: &Ctx, req: &Request) -> Result<Principal, Refusal> {
+    let headers: Vec<(String, String)> = req
+        .headers()
+        .filter_map(|(name, value)| Some((name.to_string(), value.as_str()?.to_string())))
+        .collect();
+    let method = req.method().to_string().to_ascii_uppercase();
+    // The bucket is only read for an API key (before its lookup) and written on a failure:
+    // a valid bearer token or cookie costs no extra round trip.
+    let bucket = || AuthFailures::of_client(ctx, &realm(ctx));
+    let mut failures = None;
+    if let Ok(Presented::ApiKey(_)) = credential::presented(&method, &headers) {
+        failures = bucket();
+        if let Some(limit) = failures.as_ref().and_then(|f| f.peek(ctx))
+            && limit.exceeded
+        {
+            ctx.warn(
+                "authentication refused unchecked: too many failures",
+                json!({"ip": ctx.client_ip(), "credential": "api-key"}),
+            );
+            return Err(Refusal {
+                error: limit.error(),
+                limit: Some(limit),
+            });
+        }
+    }
+    let answer = authn::authenticate(&method, &headers).and_then(from_wit);
+    answer.map_err(|e| {
+        let mut limit = None;
         match &e {
             AuthError::MissingCredentials => {}
-            AuthError::InvalidCredentials(reason) => ctx.info(
-                "authentication failed",
-                json!({"reason": reason, "ip": ctx.client_ip()}),
-            ),
+            AuthError::InvalidCredentials(reason) => {
+                ctx.info(
+                    "authentication failed",
+                    json!({"reason": reason, "ip": ctx.client_ip()}),
+                );
+                limit = failures.or_else(bucket).and_then(|f| f.count(ctx));
+            }
             AuthError::CsrfFailed => ctx.warn(
                 "csrf check failed",
                 json!({"path": ctx.path, "ip": ctx.client_ip()}),
@@ -46,8 +109,28 @@ pub fn authenticate_ctx(ctx: &Ctx, req: &Request) -> Result<Principal, ApiError>
             // Logged by `serve` as a 503 with its internal detail.
             AuthError::Unavailable(_) => {}
         }
-        to_api_error(&e)
+        let error = match &limit {
+            Some(l) if l.exceeded => l.error(),
+            _ => to_api_error(&e),
+        };
+        Refusal { error, limit }
     })
+}
+
+/// The deployment whose auth-failure buckets this request counts in: its token-verifying keys
+/// (the same in every component of one deployment, different between deployments, and test
+/// runs, that share a Redis).
+fn realm(ctx: &Ctx) -> String {
+    let keys = ctx
+        .config
+        .get("jwt_public_keys")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    spingraph_identity::hash_secret(&keys)
+        .chars()
+        .take(16)
+        .collect()
 }
 
 /// 403 unless the principal holds `scope`.
@@ -95,16 +178,6 @@ pub fn require_admin_to(principal: &Principal, what: &str) -> Result<(), ApiErro
 pub fn is_owner_or_admin(principal: &Principal, owner_id: Option<&str>) -> bool {
     principal.is_admin()
         || owner_id.is_some_and(|o| principal.user_id.to_string().eq_ignore_ascii_case(o))
-}
-
-fn call(req: &Request) -> Result<Principal, AuthError> {
-    let headers: Vec<(String, String)> = req
-        .headers()
-        .filter_map(|(name, value)| Some((name.to_string(), value.as_str()?.to_string())))
-        .collect();
-    let method = req.method().to_string().to_ascii_uppercase();
-    let principal = authn::authenticate(&method, &headers)?;
-    from_wit(principal)
 }
 
 fn to_api_error(err: &AuthError) -> ApiError {

@@ -10,7 +10,10 @@
 //! (`row_to_json`/`json_agg` give `json`, which Spin 4.0.2 hands over as `unsupported` raw bytes;
 //! [`decode_json_cell`] accepts those too, but prefer the `jsonb` forms.)
 //! Postgres errors map to statuses: connection → 503, unique violation → 409, check/foreign-key/data
-//! errors → 422, anything else → 500.
+//! errors → 422, anything else → 500. Spin 4.0.2 hands an error raised while a `query` runs to the
+//! guest as `QueryError::Text` holding the Debug text of the host's error (SQLSTATE and extras
+//! flattened into it); [`DbFailure`] reads the code and constraint back out of that text, so both
+//! forms map the same way.
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -148,24 +151,97 @@ pub fn decode_json_cell(cell: &DbValue) -> Result<Value> {
     }
 }
 
-/// A Postgres error's SQLSTATE code, when the server gave one.
-pub fn sqlstate(err: &PgError) -> Option<&str> {
-    match err {
-        PgError::QueryFailed(QueryError::DbError(db)) => Some(db.code.as_str()),
-        _ => None,
+/// What a failed statement says about itself: its SQLSTATE code, the constraint it names and a
+/// message, from either form a host reports it in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DbFailure<'a> {
+    pub code: Option<&'a str>,
+    pub constraint: Option<&'a str>,
+    pub message: &'a str,
+}
+
+impl<'a> DbFailure<'a> {
+    /// `None` for errors that are not a failed statement (connection, conversion, ...).
+    pub fn of(err: &'a PgError) -> Option<DbFailure<'a>> {
+        match err {
+            PgError::QueryFailed(QueryError::DbError(db)) => Some(DbFailure {
+                code: Some(db.code.as_str()),
+                constraint: db
+                    .extras
+                    .iter()
+                    .find(|(k, _)| k == "constraint" || k == "constraint_name")
+                    .map(|(_, v)| v.as_str()),
+                message: db.message.as_str(),
+            }),
+            PgError::QueryFailed(QueryError::Text(text)) => Some(DbFailure::from_text(text)),
+            _ => None,
+        }
+    }
+
+    /// Reads a flattened error: the Debug text of the WIT error (`code: "23505"`, `("constraint",
+    /// "name")`), or of a tokio-postgres error inside it (`code: SqlState(E23505)`, `constraint:
+    /// Some("name")`). Debug escapes every quote inside a string, so an unescaped `code: "` can only
+    /// be the field itself, never text a client put into a value.
+    pub fn from_text(text: &'a str) -> DbFailure<'a> {
+        let code = quoted_after(text, "code: \"")
+            .or_else(|| token_after(text, "code: SqlState(E"))
+            .or_else(|| quoted_after(text, "code: SqlState(Other(\""))
+            .filter(|c| c.len() == 5 && c.bytes().all(|b| b.is_ascii_alphanumeric()));
+        let constraint = quoted_after(text, "(\"constraint\", \"").or_else(|| {
+            text.find("constraint: Some(")
+                .map(|i| &text[i + "constraint: Some(".len()..])
+                .map(|rest| rest.trim_start_matches(['\\', '"']))
+                .and_then(|rest| rest.split(['\\', '"']).next())
+                .filter(|c| !c.is_empty())
+        });
+        DbFailure {
+            code,
+            constraint,
+            message: text,
+        }
     }
 }
 
-/// The constraint a database error names (from the error's extra fields), if any.
-pub fn constraint(err: &PgError) -> Option<&str> {
-    match err {
-        PgError::QueryFailed(QueryError::DbError(db)) => db
-            .extras
+impl DbFailure<'_> {
+    /// Whether a failure without a SQLSTATE is the connection going away: Spin 4.0.2 reports a
+    /// closed or broken connection as the Debug text of the tokio-postgres error
+    /// (`Error { kind: Closed, .. }`), where this host says `ConnectionFailed`.
+    fn lost_connection(&self) -> bool {
+        ["Closed", "Io", "Connect", "Timeout", "Tls"]
             .iter()
-            .find(|(k, _)| k == "constraint" || k == "constraint_name")
-            .map(|(_, v)| v.as_str()),
-        _ => None,
+            .any(|kind| {
+                self.message
+                    .strip_prefix("Error { kind: ")
+                    .is_some_and(|rest| {
+                        rest.starts_with(kind) && rest[kind.len()..].starts_with([',', ' ', '('])
+                    })
+            })
     }
+}
+
+/// The text between `prefix` and the next `"`, at `prefix`'s first occurrence.
+fn quoted_after<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
+    let rest = &text[text.find(prefix)? + prefix.len()..];
+    rest.split('"').next()
+}
+
+/// The alphanumeric run right after `prefix`, at its first occurrence.
+fn token_after<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
+    let rest = &text[text.find(prefix)? + prefix.len()..];
+    let end = rest
+        .find(|c: char| !c.is_ascii_alphanumeric())
+        .unwrap_or(rest.len());
+    Some(&rest[..end])
+}
+
+/// A Postgres error's SQLSTATE code, when the server gave one (in either form).
+pub fn sqlstate(err: &PgError) -> Option<&str> {
+    DbFailure::of(err).and_then(|f| f.code)
+}
+
+/// The constraint a database error names, if any.
+pub fn constraint(err: &PgError) -> Option<&str> {
+    DbFailure::of(err).and_then(|f| f.constraint)
 }
 
 /// Map a Postgres error to the status SPEC §4 asks for.
@@ -177,33 +253,40 @@ pub fn map_pg_error(err: &PgError) -> ApiError {
             ApiError::internal(format!("value conversion failed: {msg}"))
         }
         PgError::Other(msg) => ApiError::internal(format!("postgres: {msg}")),
-        PgError::QueryFailed(QueryError::Text(msg)) => {
-            ApiError::internal(format!("query failed: {msg}"))
+        PgError::QueryFailed(_) => {
+            let failure = DbFailure::of(err).expect("a failed query describes itself");
+            map_failure(&failure)
         }
-        PgError::QueryFailed(QueryError::DbError(db)) => {
-            let code = db.code.as_str();
-            let field = constraint(err).unwrap_or("body").to_string();
-            match code {
-                "23505" => ApiError::conflict("A resource with these values already exists."),
-                "23514" | "23502" | "23503" | "23P01" => {
-                    ApiError::Validation(vec![FieldError::new(field, "violates a data constraint")])
-                }
-                "40001" | "40P01" => {
-                    ApiError::conflict("A concurrent update interfered; retry the request.")
-                }
-                c if c.starts_with("22") => {
-                    ApiError::Validation(vec![FieldError::new(field, "invalid value")])
-                }
-                c if c.starts_with("08")
-                    || c.starts_with("53")
-                    || c.starts_with("57")
-                    || c.starts_with("58") =>
-                {
-                    ApiError::unavailable("Postgres", format!("{code}: {}", db.message))
-                }
-                _ => ApiError::internal(format!("query failed ({code}): {}", db.message)),
-            }
+    }
+}
+
+fn map_failure(failure: &DbFailure<'_>) -> ApiError {
+    let Some(code) = failure.code else {
+        return match failure.lost_connection() {
+            true => ApiError::unavailable("Postgres", failure.message.to_string()),
+            false => ApiError::internal(format!("query failed: {}", failure.message)),
+        };
+    };
+    let field = failure.constraint.unwrap_or("body").to_string();
+    match code {
+        "23505" => ApiError::conflict("A resource with these values already exists."),
+        "23514" | "23502" | "23503" | "23P01" => {
+            ApiError::Validation(vec![FieldError::new(field, "violates a data constraint")])
         }
+        "40001" | "40P01" => {
+            ApiError::conflict("A concurrent update interfered; retry the request.")
+        }
+        c if c.starts_with("22") => {
+            ApiError::Validation(vec![FieldError::new(field, "invalid value")])
+        }
+        c if c.starts_with("08")
+            || c.starts_with("53")
+            || c.starts_with("57")
+            || c.starts_with("58") =>
+        {
+            ApiError::unavailable("Postgres", format!("{code}: {}", failure.message))
+        }
+        _ => ApiError::internal(format!("query failed ({code}): {}", failure.message)),
     }
 }
 
@@ -258,6 +341,68 @@ mod tests {
             map_pg_error(&PgError::Other("spin-compat".into())).status(),
             500
         );
+    }
+
+    /// What Spin 4.0.2 gives the guest for a unique violation raised while a `query` runs: the
+    /// Debug text of the WIT error, whose `as-text` is the Debug text of the tokio-postgres error
+    /// (shape from `crates/factor-outbound-pg/src/client.rs` at v4.0.2; the same text
+    /// `spingraph up --spin-compat 4.0.2` produces).
+    const SPIN_FLATTENED_UNIQUE: &str = r#"Error::QueryFailed(QueryError::DbError(DbError { as-text: "Error { kind: Db, cause: Some(DbError { severity: \"ERROR\", parsed_severity: Some(Error), code: SqlState(E23505), message: \"duplicate key value violates unique constraint \\\"relationships_active_unique\\\"\", detail: Some(\"Key (source_id, target_id, type)=(a, b, code: \\\"22P02\\\") already exists.\"), hint: None, position: None, where_: None, schema: Some(\"public\"), table: Some(\"relationships\"), column: None, datatype: None, constraint: Some(\"relationships_active_unique\"), file: Some(\"nbtinsert.c\"), line: Some(666), routine: Some(\"_bt_check_unique\") }) }", severity: "ERROR", code: "23505", message: "duplicate key value violates unique constraint \"relationships_active_unique\"", detail: Some("Key (source_id, target_id, type)=(a, b, code: \"22P02\") already exists."), extras: [("schema", "public"), ("table", "relationships"), ("constraint", "relationships_active_unique")] }))"#;
+
+    fn text_error(text: &str) -> PgError {
+        PgError::QueryFailed(QueryError::Text(text.to_string()))
+    }
+
+    #[test]
+    fn spin_flattened_unique_violation_is_409_like_the_structured_form() {
+        let err = text_error(SPIN_FLATTENED_UNIQUE);
+        assert_eq!(sqlstate(&err), Some("23505"));
+        assert_eq!(constraint(&err), Some("relationships_active_unique"));
+        assert_eq!(map_pg_error(&err), map_pg_error(&db_error("23505", None)));
+    }
+
+    #[test]
+    fn a_client_value_inside_the_flattened_text_cannot_change_the_code() {
+        // The detail above carries `code: \"22P02\"` from a client value; escaped, it never
+        // matches, and the first real code wins.
+        let failure = DbFailure::from_text(SPIN_FLATTENED_UNIQUE);
+        assert_eq!(failure.code, Some("23505"));
+    }
+
+    #[test]
+    fn tokio_postgres_debug_text_alone_is_read_too() {
+        let text = r#"Error { kind: Db, cause: Some(DbError { severity: "ERROR", parsed_severity: Some(Error), code: SqlState(E23514), message: "new row violates check constraint", constraint: Some("entities_confidence_check"), file: None }) }"#;
+        let err = text_error(text);
+        assert_eq!(sqlstate(&err), Some("23514"));
+        assert_eq!(
+            map_pg_error(&err),
+            ApiError::Validation(vec![FieldError::new(
+                "entities_confidence_check",
+                "violates a data constraint"
+            )])
+        );
+        let other = text_error(r#"DbError { code: SqlState(Other("ZZ001")) }"#);
+        assert_eq!(sqlstate(&other), Some("ZZ001"));
+    }
+
+    #[test]
+    fn flattened_connection_errors_stay_503_and_text_without_a_code_is_500() {
+        let err = text_error(
+            r#"Error::QueryFailed(QueryError::DbError(DbError { as-text: "", severity: "FATAL", code: "57P01", message: "terminating connection due to administrator command", detail: None, extras: [] }))"#,
+        );
+        assert_eq!(map_pg_error(&err).status(), 503);
+        assert_eq!(
+            map_pg_error(&text_error("query result exceeds limit of 1000 bytes")).status(),
+            500
+        );
+        let closed = text_error("Error { kind: Closed, cause: None }");
+        assert_eq!(map_pg_error(&closed).status(), 503);
+        let io = text_error(
+            r#"Error { kind: Io, cause: Some(Os { code: 104, kind: ConnectionReset, message: "Connection reset by peer" }) }"#,
+        );
+        assert_eq!(map_pg_error(&io).status(), 503);
+        let to_sql = text_error("Error { kind: ToSql(0), cause: Some(\"x\") }");
+        assert_eq!(map_pg_error(&to_sql).status(), 500);
     }
 
     #[test]

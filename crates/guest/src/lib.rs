@@ -1,6 +1,7 @@
 //! What every spingraph component needs, in one place: the error enum rendered as problem+json,
 //! the request context (request id, variables, logging), CORS, JSON bodies with limits,
-//! replies, and Postgres/Redis helpers that follow the released-Spin rules.
+//! replies, files bundled at build time, and Postgres/Redis helpers that follow the
+//! released-Spin rules.
 //!
 //! A component's whole entry point:
 //!
@@ -22,6 +23,7 @@
 //! }
 //! ```
 
+pub mod assets;
 pub mod audit;
 pub mod body;
 pub mod config;

@@ -4,7 +4,10 @@
 //!   `login_rate_limit_per_minute` (default 5); Redis down → 503 (fail closed: an attacker must
 //!   not get unlimited password guesses by knocking Redis over);
 //! - api (everything authenticated): per principal, `api_rate_limit_per_minute` (default 600);
-//!   Redis down → not limited (SPEC §6: Postgres-only work keeps working), logged.
+//!   Redis down → not limited (SPEC §6: Postgres-only work keeps working), logged;
+//! - auth failures (credential guessing): failed bearer, cookie and API-key authentications per
+//!   client address, `auth_failure_limit_per_minute` (default 20); [`AuthFailures`] counts
+//!   them and peeks before an API-key lookup; Redis down → not limited, logged.
 //!
 //! ```ignore
 //! let limit = rate_limit::api(ctx, &principal.user_id.to_string());
@@ -23,14 +26,24 @@ use crate::reply::Reply;
 pub const WINDOW_SECS: u64 = 60;
 pub const LOGIN_LIMIT_VAR: &str = "login_rate_limit_per_minute";
 pub const API_LIMIT_VAR: &str = "api_rate_limit_per_minute";
+pub const AUTH_FAILURE_LIMIT_VAR: &str = "auth_failure_limit_per_minute";
 pub const DEFAULT_LOGIN_LIMIT: u64 = 5;
 pub const DEFAULT_API_LIMIT: u64 = 600;
+pub const DEFAULT_AUTH_FAILURE_LIMIT: u64 = 20;
 
 /// `EVAL SCRIPT 1 <key> <window>` → `{count, seconds until the window resets}`.
 const SCRIPT: &str = "\
 local n = redis.call('INCR', KEYS[1]) \
 local ttl = redis.call('TTL', KEYS[1]) \
 if n == 1 or ttl < 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]) ttl = tonumber(ARGV[1]) end \
+return {n, ttl}";
+
+/// `EVAL PEEK_SCRIPT 1 <key> <window>` → `{count so far, seconds until the window resets}`,
+/// counting nothing.
+const PEEK_SCRIPT: &str = "\
+local n = tonumber(redis.call('GET', KEYS[1]) or '0') \
+local ttl = redis.call('TTL', KEYS[1]) \
+if ttl < 0 then ttl = tonumber(ARGV[1]) end \
 return {n, ttl}";
 
 /// One counted request: what the `RateLimit-*` headers report.
@@ -74,8 +87,14 @@ impl RateLimit {
 
 /// Count one request in `key`'s window.
 pub fn hit(conn: &Connection, key: &str, limit: u64) -> Result<RateLimit> {
+    let (count, ttl) = eval(conn, SCRIPT, key)?;
+    Ok(RateLimit::from_count(limit, count, ttl))
+}
+
+/// `{count, ttl}` of a window script.
+fn eval(conn: &Connection, script: &str, key: &str) -> Result<(u64, u64)> {
     let args = [
-        RedisParameter::Binary(SCRIPT.as_bytes().to_vec()),
+        RedisParameter::Binary(script.as_bytes().to_vec()),
         RedisParameter::Int64(1),
         RedisParameter::Binary(key.as_bytes().to_vec()),
         RedisParameter::Int64(WINDOW_SECS as i64),
@@ -84,11 +103,9 @@ pub fn hit(conn: &Connection, key: &str, limit: u64) -> Result<RateLimit> {
         .execute("EVAL", &args)
         .map_err(|e| kv::map_redis_error(&e))?;
     match results.as_slice() {
-        [RedisResult::Int64(count), RedisResult::Int64(ttl), ..] => Ok(RateLimit::from_count(
-            limit,
-            (*count).max(0) as u64,
-            (*ttl).max(1) as u64,
-        )),
+        [RedisResult::Int64(count), RedisResult::Int64(ttl), ..] => {
+            Ok(((*count).max(0) as u64, (*ttl).max(1) as u64))
+        }
         other => Err(ApiError::unavailable(
             "Redis",
             format!("unexpected rate-limit answer: {other:?}"),
@@ -123,16 +140,70 @@ pub fn api(ctx: &Ctx, principal_id: &str) -> Option<RateLimit> {
         let conn = kv::connect(ctx)?;
         hit(&conn, &key("api", limit, principal_id), limit)
     };
-    match attempt() {
-        Ok(limit) => Some(limit),
-        Err(err) => {
-            ctx.warn(
-                "rate limit skipped: redis unavailable",
-                json!({"error": err.internal_detail().unwrap_or_else(|| err.to_string())}),
-            );
-            None
+    attempt().map_err(|err| skipped(ctx, &err)).ok()
+}
+
+/// The auth-failure policy: failed authentications of one client address within a window.
+/// Only failures count, so a client presenting valid credentials is never limited by it; past
+/// the limit a failing credential gets 429 instead of 401, and an API key gets 429 before its
+/// database lookup (whether it is valid cannot be known without one).
+pub struct AuthFailures {
+    key: String,
+    limit: u64,
+}
+
+impl AuthFailures {
+    /// The bucket of this request's client address within `realm` (a deployment: buckets of
+    /// deployments that share a Redis stay apart). `None` when the limit is misconfigured
+    /// (logged).
+    pub fn of_client(ctx: &Ctx, realm: &str) -> Option<AuthFailures> {
+        match ctx
+            .config
+            .parse_or(AUTH_FAILURE_LIMIT_VAR, DEFAULT_AUTH_FAILURE_LIMIT)
+        {
+            Ok(limit) => {
+                let limit = limit.max(1);
+                let ip = ctx.client_ip().unwrap_or_else(|| "unknown".to_string());
+                Some(AuthFailures {
+                    key: key("authfail", limit, &format!("{realm}:{ip}")),
+                    limit,
+                })
+            }
+            Err(err) => {
+                skipped(ctx, &err);
+                None
+            }
         }
     }
+
+    /// The failures so far; `exceeded` when one more may not be evaluated. Counts nothing.
+    pub fn peek(&self, ctx: &Ctx) -> Option<RateLimit> {
+        let (count, ttl) = self.run(ctx, PEEK_SCRIPT)?;
+        Some(RateLimit {
+            limit: self.limit,
+            remaining: self.limit.saturating_sub(count),
+            reset_secs: ttl.max(1),
+            exceeded: count >= self.limit,
+        })
+    }
+
+    /// Count one failure; `exceeded` once past the limit.
+    pub fn count(&self, ctx: &Ctx) -> Option<RateLimit> {
+        let (count, ttl) = self.run(ctx, SCRIPT)?;
+        Some(RateLimit::from_count(self.limit, count, ttl))
+    }
+
+    fn run(&self, ctx: &Ctx, script: &str) -> Option<(u64, u64)> {
+        let attempt = || eval(&kv::connect(ctx)?, script, &self.key);
+        attempt().map_err(|err| skipped(ctx, &err)).ok()
+    }
+}
+
+fn skipped(ctx: &Ctx, err: &ApiError) {
+    ctx.warn(
+        "rate limit skipped: redis unavailable",
+        json!({"error": err.internal_detail().unwrap_or_else(|| err.to_string())}),
+    );
 }
 
 /// Run `handler` unless the limit is exceeded (429), rendering its error here so the

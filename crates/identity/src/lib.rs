@@ -4,6 +4,7 @@
 //! `wasm32-wasip2`, and every rule is unit-tested natively.
 
 pub mod api_key;
+pub mod credential;
 pub mod keys;
 pub mod principal;
 pub mod revocation;

@@ -1,7 +1,13 @@
 //! The access-token denylist in Redis, written by `auth` (logout, reuse detection, user
 //! changes) and read by `authn` on every bearer or cookie request in one round trip.
-//! Entries expire with the tokens they refuse, so Redis never holds more than
-//! `access_token_ttl_seconds` worth of them.
+//! Entries expire once the tokens they refuse can no longer be accepted (expiry plus the clock
+//! leeway), so Redis never holds more than about `access_token_ttl_seconds` worth of them.
+
+use crate::token::LEEWAY_SECS;
+
+/// Extra life for an entry beyond the last moment a refused token verifies: covers whole-second
+/// rounding and a sign-in that read the user's standing just before a change and signs after it.
+const MARGIN_SECS: i64 = 5;
 
 /// One access token, refused until it expires (`denylist:<jti>`).
 pub fn token_key(jti: &str) -> String {
@@ -13,17 +19,25 @@ pub fn session_key(family_id: &str) -> String {
     format!("denylist:session:{family_id}")
 }
 
-/// Every access token of a user issued before the stored Unix time (role change, deactivation).
-pub fn user_key(user_id: &str) -> String {
-    format!("denylist:user:{user_id}")
+/// The user's current token generation: access tokens of an older one (`gen` claim) are
+/// refused (role change, deactivation).
+pub fn user_generation_key(user_id: &str) -> String {
+    format!("denylist:user-gen:{user_id}")
 }
 
-/// `EVAL CHECK_SCRIPT 3 <token_key> <session_key> <user_key> <iat>` → 1 when refused, else 0.
-/// One integer, so the answer survives hosts that drop nil entries from `execute` results.
+/// The TTL of an entry refusing tokens that expire within `seconds_left`: they are still
+/// accepted for the leeway after that, so the entry lives that long too (and a margin).
+pub fn entry_ttl(seconds_left: i64) -> i64 {
+    seconds_left.max(0) + LEEWAY_SECS as i64 + MARGIN_SECS
+}
+
+/// `EVAL CHECK_SCRIPT 3 <token_key> <session_key> <user_generation_key> <gen>` → 1 when
+/// refused, else 0. One integer, so the answer survives hosts that drop nil entries from
+/// `execute` results.
 pub const CHECK_SCRIPT: &str = "\
 if redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then return 1 end \
-local since = redis.call('GET', KEYS[3]) \
-if since and tonumber(since) and tonumber(ARGV[1]) < tonumber(since) then return 1 end \
+local current = redis.call('GET', KEYS[3]) \
+if current and tonumber(current) and tonumber(ARGV[1]) < tonumber(current) then return 1 end \
 return 0";
 
 #[cfg(test)]
@@ -34,6 +48,12 @@ mod tests {
     fn keys_are_namespaced_apart() {
         assert_eq!(token_key("abc"), "denylist:abc");
         assert_eq!(session_key("abc"), "denylist:session:abc");
-        assert_eq!(user_key("abc"), "denylist:user:abc");
+        assert_eq!(user_generation_key("abc"), "denylist:user-gen:abc");
+    }
+
+    #[test]
+    fn entries_outlive_the_clock_leeway() {
+        assert!(entry_ttl(60) > 60 + LEEWAY_SECS as i64);
+        assert!(entry_ttl(-5) > LEEWAY_SECS as i64);
     }
 }

@@ -15,6 +15,10 @@ use uuid::Uuid;
 /// The only `alg` we issue and accept.
 const ALG: &str = "EdDSA";
 
+/// Clock skew tolerated on `exp` and `nbf`: a token is accepted until `exp + LEEWAY_SECS`, so
+/// anything that refuses a token early (the denylist) must outlive it by this much.
+pub const LEEWAY_SECS: u64 = 30;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TokenType {
@@ -42,11 +46,21 @@ pub struct Claims {
     /// with Redis down, through the family's `revoked_at` in Postgres).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
+    /// The user's token generation when the token was issued (`users.token_generation`).
+    /// Demotion and deactivation bump it; `authn` refuses tokens of an older generation, which,
+    /// unlike `iat`, orders a token and a change within the same second. Absent = 0.
+    #[serde(default, rename = "gen")]
+    pub generation: i64,
 }
 
 impl Claims {
     pub fn with_session(mut self, family_id: Uuid) -> Claims {
         self.sid = Some(family_id.to_string());
+        self
+    }
+
+    pub fn with_generation(mut self, generation: i64) -> Claims {
+        self.generation = generation;
         self
     }
 
@@ -124,7 +138,7 @@ impl TokenRules {
         TokenRules {
             issuer: issuer.into(),
             audience: audience.into(),
-            leeway: 30,
+            leeway: LEEWAY_SECS,
         }
     }
 
@@ -153,6 +167,7 @@ impl TokenRules {
             exp: now + ttl_seconds,
             typ,
             sid: None,
+            generation: 0,
         }
     }
 
@@ -277,6 +292,17 @@ mod tests {
         let c = claims(TokenType::Access);
         let token = rules().sign(&key(), &c).unwrap();
         assert_eq!(verify(&token), Ok(c));
+    }
+
+    #[test]
+    fn generation_travels_as_gen_and_defaults_to_zero() {
+        let c = claims(TokenType::Access).with_generation(3);
+        let value = serde_json::to_value(&c).unwrap();
+        assert_eq!(value["gen"], 3);
+        let mut old = value;
+        old.as_object_mut().unwrap().remove("gen");
+        let parsed: Claims = serde_json::from_value(old).unwrap();
+        assert_eq!(parsed.generation, 0);
     }
 
     #[test]

@@ -28,6 +28,7 @@ use std::time::Duration;
 use bytes::{BufMut, BytesMut};
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use futures_util::TryStreamExt;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio_postgres::config::{Host as PgHost, SslMode};
 use tokio_postgres::tls::{ChannelBinding, MakeTlsConnect, TlsConnect, TlsStream};
@@ -51,8 +52,9 @@ const POOL_WAIT_TIMEOUT: Duration = Duration::from_secs(5);
 /// A released Spin whose Postgres limits this host reproduces as errors.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SpinCompat {
-    /// Spin 4.0.2: a pg4 `query` with zero rows never returns (spin#3671) and
-    /// `timestamptz` columns fail to decode.
+    /// Spin 4.0.2: a pg4 `query` with zero rows never returns (spin#3671),
+    /// `timestamptz` columns fail to decode, and an error raised while a `query`
+    /// runs reaches the guest flattened to `QueryError::Text` ([`SpinCompat::flatten`]).
     V4_0_2,
 }
 
@@ -106,6 +108,62 @@ impl SpinCompat {
             )),
             None => Ok(()),
         }
+    }
+
+    /// Spin 4.0.2's mapping of a failed statement (`query_failed` in its
+    /// factor-outbound-pg `client.rs`): a server error keeps its fields, with the
+    /// Debug text of the tokio-postgres error as `as-text`; anything else (a
+    /// closed connection, an I/O error) is `QueryError::Text` of that Debug text.
+    fn statement_failed(self, err: &tokio_postgres::Error) -> Error {
+        match err.as_db_error() {
+            Some(_) => db_error(err),
+            None => Error::QueryFailed(QueryError::Text(format!("{err:?}"))),
+        }
+    }
+
+    /// What Spin 4.0.2 gives the guest for an error raised while a `query`'s rows
+    /// stream in (the server rejected the statement as it ran: a constraint, a
+    /// cast, a timeout): its `query` collects rows inside an `anyhow` block, so the
+    /// WIT error becomes the Debug text of an `anyhow::Error` holding it, which is
+    /// the error's Display text, and SQLSTATE and extras are only in that text.
+    fn flatten(self, err: Error) -> Error {
+        Error::QueryFailed(QueryError::Text(err.to_string()))
+    }
+
+    /// Whether Spin 4.0.2 hands columns of `ty` over as typed values (its
+    /// `convert_entry` list); a column of any other type (`json`, `name`, `"char"`,
+    /// `oid`, ...) reaches the guest as `unsupported` raw bytes.
+    fn decodes(self, ty: &Type) -> bool {
+        [
+            Type::BOOL,
+            Type::BYTEA,
+            Type::FLOAT4,
+            Type::FLOAT8,
+            Type::INT2,
+            Type::INT4,
+            Type::INT8,
+            Type::TEXT,
+            Type::VARCHAR,
+            Type::BPCHAR,
+            Type::TIMESTAMP,
+            Type::TIMESTAMPTZ,
+            Type::DATE,
+            Type::TIME,
+            Type::UUID,
+            Type::JSONB,
+            Type::NUMERIC,
+            Type::INT4_RANGE,
+            Type::INT8_RANGE,
+            Type::NUM_RANGE,
+            Type::INT4_ARRAY,
+            Type::INT8_ARRAY,
+            Type::NUMERIC_ARRAY,
+            Type::TEXT_ARRAY,
+            Type::VARCHAR_ARRAY,
+            Type::BPCHAR_ARRAY,
+            Type::INTERVAL,
+        ]
+        .contains(ty)
     }
 
     fn check_rows(self, rows: &[Row], sql: &str) -> Result<(), Error> {
@@ -360,9 +418,11 @@ fn error_chain(err: &dyn StdError) -> String {
     message
 }
 
-/// Maps a statement failure to the WIT error.
-fn statement_failed(err: tokio_postgres::Error) -> Error {
-    if let Some(db) = err.as_db_error() {
+/// A server error as the WIT `db-error`, with Spin's `as-text` (the Debug text of
+/// the tokio-postgres error). Panics on errors that are not server errors.
+fn db_error(err: &tokio_postgres::Error) -> Error {
+    let db = err.as_db_error().expect("a server error");
+    {
         let mut extras = Vec::new();
         let mut extra = |name: &str, value: Option<&str>| {
             if let Some(value) = value {
@@ -377,14 +437,24 @@ fn statement_failed(err: tokio_postgres::Error) -> Error {
         extra("constraint", db.constraint());
         extra("where", db.where_());
         extra("routine", db.routine());
-        return Error::QueryFailed(QueryError::DbError(DbError {
-            as_text: db.to_string(),
+        Error::QueryFailed(QueryError::DbError(DbError {
+            as_text: format!("{err:?}"),
             severity: db.severity().to_string(),
             code: db.code().code().to_string(),
             message: db.message().to_string(),
             detail: db.detail().map(str::to_string),
             extras,
-        }));
+        }))
+    }
+}
+
+/// Maps a statement failure to the WIT error; under Spin-compat, as that Spin does.
+fn statement_failed(err: tokio_postgres::Error, compat: Option<SpinCompat>) -> Error {
+    if let Some(compat) = compat {
+        return compat.statement_failed(&err);
+    }
+    if err.as_db_error().is_some() {
+        return db_error(&err);
     }
     let message = error_chain(&err);
     let kind = err.to_string();
@@ -445,7 +515,7 @@ impl Connection {
             .client()
             .prepare_cached(statement)
             .await
-            .map_err(statement_failed)?;
+            .map_err(|e| statement_failed(e, self.compat))?;
         Ok((prepared, params))
     }
 
@@ -460,11 +530,18 @@ impl Connection {
             compat.check_columns(&prepared, statement)?;
         }
         self.note_transaction_control(statement);
-        let rows = self
+        // Binding fails before any row (as an error of its own); the statement's execution
+        // fails while rows stream in, which Spin 4.0.2 flattens (see `SpinCompat::flatten`).
+        let compat = self.compat;
+        let stream = self
             .client()
-            .query(&prepared, &param_refs(&params))
+            .query_raw(&prepared, param_refs(&params))
             .await
-            .map_err(statement_failed)?;
+            .map_err(|e| statement_failed(e, compat))?;
+        let rows: Vec<Row> = stream.try_collect().await.map_err(|e| match compat {
+            Some(compat) => compat.flatten(compat.statement_failed(&e)),
+            None => statement_failed(e, None),
+        })?;
         self.note_success(statement);
         if let Some(compat) = self.compat {
             compat.check_rows(&rows, statement)?;
@@ -479,7 +556,7 @@ impl Connection {
             .collect();
         let rows = rows
             .iter()
-            .map(convert_row)
+            .map(|row| convert_row(row, self.compat))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(RowSet { columns, rows })
     }
@@ -496,7 +573,7 @@ impl Connection {
             .client()
             .execute(&prepared, &param_refs(&params))
             .await
-            .map_err(statement_failed)?;
+            .map_err(|e| statement_failed(e, self.compat))?;
         self.note_success(statement);
         Ok(count)
     }
@@ -811,10 +888,16 @@ fn data_type(ty: &Type) -> DbDataType {
     }
 }
 
-fn convert_row(row: &Row) -> Result<Vec<DbValue>, Error> {
+fn convert_row(row: &Row, compat: Option<SpinCompat>) -> Result<Vec<DbValue>, Error> {
     (0..row.len())
         .map(|i| {
-            convert_value(row, i).map_err(|e| {
+            let value = match compat {
+                Some(compat) if !compat.decodes(row.columns()[i].type_()) => row
+                    .try_get::<_, Option<RawValue>>(i)
+                    .map(|raw| raw.map_or(DbValue::DbNull, |raw| DbValue::Unsupported(raw.0))),
+                _ => convert_value(row, i),
+            };
+            value.map_err(|e| {
                 Error::ValueConversionFailed(format!(
                     "column `{}` ({}): {}",
                     row.columns()[i].name(),
@@ -1916,6 +1999,87 @@ mod tests {
             .query("SELECT $1::int4", &[ParameterValue::Str("x".into())])
             .await;
         assert!(matches!(result, Err(Error::BadParameter(_))), "{result:?}");
+    }
+
+    #[tokio::test]
+    async fn spin_compat_flattens_errors_raised_while_a_query_runs_as_spin_4_0_2_does() {
+        let mut conn = connect(Some(SpinCompat::V4_0_2)).await;
+        conn.execute("CREATE TEMP TABLE t (id int PRIMARY KEY)", &[])
+            .await
+            .unwrap();
+        conn.execute("INSERT INTO t VALUES (1)", &[]).await.unwrap();
+        // Raised as the statement runs: flattened into the Debug text of the WIT error.
+        match conn
+            .query("INSERT INTO t VALUES (1) RETURNING id", &[])
+            .await
+        {
+            Err(Error::QueryFailed(QueryError::Text(text))) => {
+                assert!(
+                    text.starts_with("Error::QueryFailed(QueryError::DbError(DbError {"),
+                    "{text}"
+                );
+                assert!(text.contains(r#"code: "23505""#), "{text}");
+                assert!(text.contains(r#"("constraint", "t_pkey")"#), "{text}");
+                assert!(text.contains("code: SqlState(E23505)"), "{text}");
+            }
+            other => panic!("expected a flattened error, got {other:?}"),
+        }
+        // `execute` keeps the structured error, and so does a statement the server
+        // rejects before running it.
+        match conn.execute("INSERT INTO t VALUES (1)", &[]).await {
+            Err(Error::QueryFailed(QueryError::DbError(db))) => {
+                assert_eq!(db.code, "23505");
+                assert!(db.as_text.contains("SqlState(E23505)"), "{}", db.as_text);
+            }
+            other => panic!("expected a structured error, got {other:?}"),
+        }
+        match conn
+            .query("SELECT * FROM spingraph_no_such_table", &[])
+            .await
+        {
+            Err(Error::QueryFailed(QueryError::DbError(db))) => assert_eq!(db.code, "42P01"),
+            other => panic!("expected a structured error, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn spin_compat_hands_types_spin_does_not_decode_over_as_raw_bytes() {
+        let mut conn = connect(Some(SpinCompat::V4_0_2)).await;
+        let rows = conn
+            .query(
+                "SELECT '{\"a\":1}'::json AS j, 'x'::name AS n, '{\"a\":1}'::jsonb AS b, 't'::text AS t",
+                &[],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            rows.rows[0],
+            vec![
+                DbValue::Unsupported(br#"{"a":1}"#.to_vec()),
+                DbValue::Unsupported(b"x".to_vec()),
+                DbValue::Jsonb(br#"{"a": 1}"#.to_vec()),
+                DbValue::Str("t".into()),
+            ]
+        );
+        let mut plain = connect(None).await;
+        let rows = plain.query("SELECT 'x'::name AS n", &[]).await.unwrap();
+        assert_eq!(rows.rows[0], vec![DbValue::Str("x".into())]);
+    }
+
+    #[tokio::test]
+    async fn without_spin_compat_errors_raised_while_a_query_runs_stay_structured() {
+        let mut conn = connect(None).await;
+        conn.execute("CREATE TEMP TABLE t (id int PRIMARY KEY)", &[])
+            .await
+            .unwrap();
+        conn.execute("INSERT INTO t VALUES (1)", &[]).await.unwrap();
+        match conn
+            .query("INSERT INTO t VALUES (1) RETURNING id", &[])
+            .await
+        {
+            Err(Error::QueryFailed(QueryError::DbError(db))) => assert_eq!(db.code, "23505"),
+            other => panic!("expected a structured error, got {other:?}"),
+        }
     }
 
     #[tokio::test]

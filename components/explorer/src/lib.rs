@@ -1,0 +1,230 @@
+//! The explorer component: `GET /explore`, a page for looking at the graph in a browser. It is
+//! static files only (no database, no outbound hosts): the page (`page/`, plain HTML/CSS/JS)
+//! talks to the API from the browser through the session flow, and draws with `cytoscape`,
+//! bundled at build time from npm so the page loads nothing from a CDN.
+
+use spin_sdk::http::{Request, Response};
+use spingraph_guest::assets::{self, Asset, CACHED, CSS, HTML, JAVASCRIPT, NOT_CACHED};
+use spingraph_guest::{Ctx, Reply, Result, serve};
+
+/// Only this origin's files run, style and connect; the page is never framed (it holds a
+/// signed-in session) and posts no forms anywhere.
+const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; \
+                   connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+/// Everything the component serves.
+const ASSETS: &[Asset] = &[
+    Asset::new(
+        &["/explore", "/explore/", "/explore/index.html"],
+        HTML,
+        include_bytes!("../page/index.html"),
+    )
+    .headers(&[
+        ("content-security-policy", CSP),
+        ("cache-control", "no-cache"),
+        ("referrer-policy", "same-origin"),
+        ("x-content-type-options", "nosniff"),
+    ]),
+    Asset::new(
+        &["/explore/explorer.js"],
+        JAVASCRIPT,
+        include_bytes!("../page/explorer.js"),
+    )
+    .headers(NOT_CACHED),
+    Asset::new(
+        &["/explore/explorer.css"],
+        CSS,
+        include_bytes!("../page/explorer.css"),
+    )
+    .headers(NOT_CACHED),
+    Asset::new(
+        &["/explore/cytoscape.min.js"],
+        JAVASCRIPT,
+        include_bytes!(concat!(env!("OUT_DIR"), "/cytoscape.min.js")),
+    )
+    .headers(CACHED),
+];
+
+// Native unit-test builds cannot link the `wasi:http` export symbol: export only on wasm.
+#[cfg_attr(target_arch = "wasm32", spin_sdk::http_component)]
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+fn handle(req: Request) -> Response {
+    serve("explorer", req, route)
+}
+
+fn route(ctx: &Ctx, _req: &Request) -> Result<Reply> {
+    assets::serve(ctx, ASSETS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+    use spin_sdk::http::Method;
+    use spingraph_guest::Config;
+
+    /// What the component answers `method path` (no host: `route` behind the shared `respond`).
+    fn send(method: Method, path: &str) -> Reply {
+        let mut builder = Request::builder();
+        builder.method(method).uri(path);
+        let req = builder.build();
+        let ctx = Ctx::build("explorer", &req, Config::fixed(&[]));
+        spingraph_guest::respond(&ctx, &req, route)
+    }
+
+    fn get(path: &str) -> Reply {
+        send(Method::Get, path)
+    }
+
+    fn text(reply: &Reply) -> &str {
+        std::str::from_utf8(reply.body()).expect("UTF-8")
+    }
+
+    /// The `href="..."` and `src="..."` values of an HTML page.
+    fn references(html: &str) -> Vec<&str> {
+        let mut refs = Vec::new();
+        for attr in ["href=\"", "src=\""] {
+            for (start, _) in html.match_indices(attr) {
+                let value = &html[start + attr.len()..];
+                refs.push(&value[..value.find('"').expect("a closed attribute")]);
+            }
+        }
+        refs
+    }
+
+    #[test]
+    fn page_is_html_under_a_strict_same_origin_policy_for_every_spelling() {
+        for path in ["/explore", "/explore/", "/explore/index.html"] {
+            let reply = get(path);
+            assert_eq!(reply.status(), 200, "{path}");
+            assert_eq!(reply.header_value("content-type"), Some(HTML), "{path}");
+            let csp = reply
+                .header_value("content-security-policy")
+                .unwrap_or_default();
+            assert!(csp.starts_with("default-src 'self'"), "{path}: {csp}");
+            assert!(
+                !csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"),
+                "{csp}"
+            );
+            assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+            assert!(text(&reply).contains("<title>spingraph explorer</title>"));
+        }
+    }
+
+    #[test]
+    fn page_loads_only_its_own_files_and_no_cdn() {
+        let page = get("/explore");
+        let html = text(&page);
+        let refs = references(html);
+        for file in [
+            "/explore/explorer.css",
+            "/explore/cytoscape.min.js",
+            "/explore/explorer.js",
+        ] {
+            assert!(refs.contains(&file), "the page loads {file}: {refs:?}");
+        }
+        for reference in &refs {
+            if reference.starts_with('#') {
+                continue; // in-page links (the skip link)
+            }
+            assert!(
+                reference.starts_with("/explore/"),
+                "{reference} is not one of the page's own files"
+            );
+            let asset = get(reference);
+            assert_eq!(asset.status(), 200, "{reference} is served");
+            assert!(!asset.body().is_empty(), "{reference} is not empty");
+        }
+        let script = get("/explore/explorer.js");
+        for text in [html, text(&script)] {
+            assert!(
+                !text.contains("http://") && !text.contains("https://") && !text.contains("//cdn"),
+                "no absolute or CDN URL"
+            );
+        }
+        assert!(!html.contains("<script>"), "no inline script (CSP)");
+        assert!(!html.contains("style=\""), "no inline style (CSP)");
+    }
+
+    #[test]
+    fn the_script_signs_in_with_the_session_and_keeps_secrets_out_of_storage() {
+        let script = get("/explore/explorer.js");
+        let js = text(&script);
+        assert!(js.contains("/v1/auth/session"), "signs in with a session");
+        assert!(js.contains("credentials: \"same-origin\""), "sends cookies");
+        assert!(js.contains("x-csrf-token"), "echoes the CSRF token");
+        for storage in ["localStorage", "sessionStorage", "document.cookie"] {
+            assert!(!js.contains(storage), "the script touches {storage}");
+        }
+    }
+
+    #[test]
+    fn files_are_served_with_their_content_types_and_caching() {
+        let expect = [
+            ("/explore/explorer.js", JAVASCRIPT, "no-cache"),
+            ("/explore/explorer.css", CSS, "no-cache"),
+            (
+                "/explore/cytoscape.min.js",
+                JAVASCRIPT,
+                "public, max-age=3600",
+            ),
+        ];
+        for (path, content_type, cache) in expect {
+            let reply = get(path);
+            assert_eq!(reply.status(), 200, "{path}");
+            assert_eq!(reply.header_value("content-type"), Some(content_type));
+            assert_eq!(reply.header_value("cache-control"), Some(cache), "{path}");
+        }
+        let bundle = get("/explore/cytoscape.min.js");
+        assert!(
+            bundle.body().len() > 100_000 && text(&bundle).contains("Cytoscape Consortium"),
+            "the npm package's browser build (with its licence header) is bundled"
+        );
+    }
+
+    #[test]
+    fn unknown_paths_are_404_problem_json() {
+        for path in [
+            "/explore/nope.js",
+            "/explore/explorer.js/more",
+            "/explore/../Cargo.toml",
+            "/explore/index.htm",
+            "/explore/page/explorer.js",
+            "/explorex",
+        ] {
+            let reply = get(path);
+            assert_eq!(reply.status(), 404, "{path}");
+            assert_eq!(
+                reply.header_value("content-type"),
+                Some("application/problem+json"),
+                "{path}"
+            );
+            let problem: Value = serde_json::from_slice(reply.body()).unwrap();
+            assert_eq!(problem["status"], 404, "{path}");
+            assert!(problem["request_id"].is_string(), "{path}");
+        }
+    }
+
+    #[test]
+    fn only_get_and_head_are_allowed_and_head_has_no_body() {
+        for path in [
+            "/explore",
+            "/explore/explorer.js",
+            "/explore/cytoscape.min.js",
+        ] {
+            for method in [Method::Post, Method::Put, Method::Delete] {
+                let reply = send(method, path);
+                assert_eq!(reply.status(), 405, "{path}");
+                assert_eq!(reply.header_value("allow"), Some("GET, HEAD"), "{path}");
+            }
+            let head = send(Method::Head, path);
+            assert_eq!(head.status(), 200, "{path}");
+            assert!(head.body().is_empty(), "{path}");
+            assert_eq!(
+                head.header_value("content-type"),
+                get(path).header_value("content-type"),
+                "HEAD answers with GET's headers: {path}"
+            );
+        }
+    }
+}

@@ -1,0 +1,125 @@
+//! Files bundled into a component at build time (a page, its script, an npm package's files),
+//! served read-only: `GET`/`HEAD` of an exact path, 405 with `Allow` for other methods, 404 for
+//! any path that names no file. The docs and explorer components are nothing but this.
+
+use crate::{ApiError, Ctx, Reply, Result};
+
+pub const HTML: &str = "text/html; charset=utf-8";
+pub const CSS: &str = "text/css; charset=utf-8";
+pub const JAVASCRIPT: &str = "text/javascript; charset=utf-8";
+pub const PNG: &str = "image/png";
+
+/// For a file that changes only with the npm package version pinned in spin.toml.
+pub const CACHED: &[(&str, &str)] = &[("cache-control", "public, max-age=3600")];
+/// For a file of our own, which may change with any build: revalidate every time.
+pub const NOT_CACHED: &[(&str, &str)] = &[("cache-control", "no-cache")];
+
+/// One bundled file: the paths it answers (a page may answer `/docs` and `/docs/`), its content
+/// type, its bytes and the headers sent with it (a page's CSP, an asset's cache lifetime).
+#[derive(Debug, Clone, Copy)]
+pub struct Asset {
+    pub paths: &'static [&'static str],
+    pub content_type: &'static str,
+    pub body: &'static [u8],
+    pub headers: &'static [(&'static str, &'static str)],
+}
+
+impl Asset {
+    pub const fn new(
+        paths: &'static [&'static str],
+        content_type: &'static str,
+        body: &'static [u8],
+    ) -> Asset {
+        Asset {
+            paths,
+            content_type,
+            body,
+            headers: &[],
+        }
+    }
+
+    pub const fn headers(self, headers: &'static [(&'static str, &'static str)]) -> Asset {
+        Asset { headers, ..self }
+    }
+
+    fn reply(&self) -> Reply {
+        self.headers.iter().fold(
+            Reply::bytes(200, self.content_type, self.body),
+            |reply, (name, value)| reply.header(name, value),
+        )
+    }
+}
+
+/// The answer to a request for one of `assets` (by `ctx.path`, the query ignored).
+pub fn serve(ctx: &Ctx, assets: &[Asset]) -> Result<Reply> {
+    let asset = assets
+        .iter()
+        .find(|a| a.paths.contains(&ctx.path.as_str()))
+        .ok_or_else(|| ApiError::not_found("No such route."))?;
+    match ctx.method.as_str() {
+        "GET" => Ok(asset.reply()),
+        "HEAD" => Ok(asset.reply().without_body()),
+        _ => Err(ApiError::MethodNotAllowed(&["GET", "HEAD"])),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Config;
+    use spin_sdk::http::{Method, Request};
+
+    const ASSETS: &[Asset] = &[
+        Asset::new(&["/p", "/p/"], HTML, b"<p>page</p>")
+            .headers(&[("content-security-policy", "default-src 'self'")]),
+        Asset::new(&["/p/app.js"], JAVASCRIPT, b"run()").headers(NOT_CACHED),
+    ];
+
+    fn send(method: Method, uri: &str) -> Reply {
+        let mut builder = Request::builder();
+        builder.method(method).uri(uri);
+        let req = builder.build();
+        let ctx = Ctx::build("test", &req, Config::fixed(&[]));
+        crate::respond(&ctx, &req, |ctx, _| serve(ctx, ASSETS))
+    }
+
+    #[test]
+    fn every_path_of_an_asset_answers_its_bytes_type_and_headers() {
+        for uri in ["/p", "/p/", "/p?x=1"] {
+            let reply = send(Method::Get, uri);
+            assert_eq!(reply.status(), 200, "{uri}");
+            assert_eq!(reply.header_value("content-type"), Some(HTML), "{uri}");
+            assert_eq!(
+                reply.header_value("content-security-policy"),
+                Some("default-src 'self'")
+            );
+            assert_eq!(reply.body(), b"<p>page</p>");
+        }
+        let js = send(Method::Get, "/p/app.js");
+        assert_eq!(js.header_value("content-type"), Some(JAVASCRIPT));
+        assert_eq!(js.header_value("cache-control"), Some("no-cache"));
+    }
+
+    #[test]
+    fn head_has_get_headers_and_no_body() {
+        let head = send(Method::Head, "/p/app.js");
+        assert_eq!(head.status(), 200);
+        assert!(head.body().is_empty());
+        assert_eq!(head.header_value("content-type"), Some(JAVASCRIPT));
+    }
+
+    #[test]
+    fn other_methods_are_405_with_allow_and_unknown_paths_404() {
+        let post = send(Method::Post, "/p");
+        assert_eq!(post.status(), 405);
+        assert_eq!(post.header_value("allow"), Some("GET, HEAD"));
+        for uri in ["/p/nope.js", "/p/app.js/x", "/px", "/"] {
+            let reply = send(Method::Get, uri);
+            assert_eq!(reply.status(), 404, "{uri}");
+            assert_eq!(
+                reply.header_value("content-type"),
+                Some(crate::reply::PROBLEM_JSON)
+            );
+        }
+    }
+}

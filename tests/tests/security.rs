@@ -1,0 +1,358 @@
+//! Hardening under abuse (issue 13, items 2 and 4–7), over HTTP against the real host, Postgres
+//! and Redis: credential guessing is throttled, refresh races and lockout races obey one rule,
+//! revocation leaves no window, and sessions end. docs/security.md names each control and the
+//! test here that guards it. Concurrency tests release their requests together from a barrier
+//! and repeat, asserting the invariant on every trial.
+
+use std::sync::Barrier;
+use std::thread;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use spingraph_e2e::{Client, PASSWORD, TestApp, TestOptions, Value, header, json, json_body};
+use spingraph_identity::api_key::ApiKey;
+use spingraph_identity::unix_now;
+
+/// An app whose login limit is out of the way (every test signs in from 127.0.0.1), with `extra`
+/// variables.
+fn app_with(extra: &[(&str, &str)]) -> TestApp {
+    let mut opts = TestOptions::default().variable("login_rate_limit_per_minute", "100000");
+    for (name, value) in extra {
+        opts = opts.variable(name, value);
+    }
+    TestApp::start(opts)
+}
+
+fn me(app: &TestApp, bearer: &str) -> u16 {
+    app.get("/v1/auth/me")
+        .bearer_auth(bearer)
+        .send()
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+fn refresh(app: &TestApp, token: &str) -> spingraph_e2e::Response {
+    app.post_json("/v1/auth/refresh", &json!({"refresh_token": token}))
+        .send()
+        .unwrap()
+}
+
+/// Run `request` on `n` threads released at once; the answers in thread order.
+fn all_at_once<T: Send>(n: usize, request: impl Fn(&Client) -> T + Sync) -> Vec<T> {
+    let barrier = Barrier::new(n);
+    let client = Client::builder()
+        .timeout(Duration::from_secs(30))
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+    thread::scope(|s| {
+        let handles: Vec<_> = (0..n)
+            .map(|_| {
+                let (barrier, request, client) = (&barrier, &request, client.clone());
+                s.spawn(move || {
+                    barrier.wait();
+                    request(&client)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
+
+/// Log lines of the host whose `msg` is `msg`.
+fn logged(app: &TestApp, msg: &str) -> Vec<Value> {
+    app.logs
+        .json_lines()
+        .into_iter()
+        .filter(|l| l["msg"] == msg)
+        .collect()
+}
+
+fn create_user(app: &TestApp, admin: &str, email: &str, role: &str) -> String {
+    let resp = app
+        .post_json(
+            "/v1/auth/users",
+            &json!({"email": email, "password": PASSWORD, "role": role}),
+        )
+        .bearer_auth(admin)
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 201, "creating {email}");
+    json_body(resp)["id"].as_str().unwrap().to_string()
+}
+
+/// Sleep until just after the next whole second of the Unix clock (the resolution of `iat`).
+fn sleep_to_next_second() {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+    let into = Duration::from_nanos(u64::from(now.subsec_nanos()));
+    thread::sleep(Duration::from_secs(1) - into + Duration::from_millis(5));
+}
+
+// ------------------------------------------------------------------ 2. credential guessing
+
+#[test]
+fn repeated_failed_authentications_from_one_address_get_429_before_any_key_lookup() {
+    let app = app_with(&[("auth_failure_limit_per_minute", "3")]);
+    app.create_user("root@example.com", "admin");
+    let (valid, _) = app.tokens("root@example.com");
+
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        let guess = ApiKey::generate(uuid::Uuid::now_v7()).key;
+        let resp = app
+            .get("/v1/entities")
+            .header("x-api-key", &guess)
+            .send()
+            .unwrap();
+        statuses.push(resp.status().as_u16());
+        if resp.status() == 429 {
+            let retry: u64 = header(&resp, "retry-after").parse().unwrap();
+            assert!((1..=60).contains(&retry), "Retry-After {retry}");
+        }
+    }
+    assert_eq!(statuses, [401, 401, 401, 429, 429, 429]);
+    // Only the first three guesses reached the API-key lookup in Postgres.
+    let looked_up = logged(&app, "authentication failed")
+        .into_iter()
+        .filter(|l| l["reason"] == "unknown api key")
+        .count();
+    assert_eq!(looked_up, 3, "keys past the limit are refused unchecked");
+
+    // A bad bearer token from the same address is limited too, with the RateLimit-* headers.
+    let resp = app
+        .get("/v1/auth/me")
+        .bearer_auth("not.a.token")
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 429);
+    assert_eq!(header(&resp, "ratelimit-limit"), "3");
+    assert_eq!(header(&resp, "ratelimit-remaining"), "0");
+    assert!(!header(&resp, "ratelimit-reset").is_empty());
+    assert!(!header(&resp, "retry-after").is_empty());
+    assert_eq!(json_body(resp)["status"], 429);
+
+    // Only failures count: a valid token from the same address keeps working.
+    assert_eq!(me(&app, &valid), 200);
+    let resp = app.get("/v1/entities").bearer_auth(&valid).send().unwrap();
+    assert_eq!(resp.status(), 200);
+}
+
+// ------------------------------------------------------------------ 4. refresh races
+
+#[test]
+fn concurrent_refreshes_of_one_token_have_one_winner_and_revoke_the_family() {
+    let app = app_with(&[]);
+    app.create_user("root@example.com", "admin");
+    let url = app.url("/v1/auth/refresh");
+    for trial in 0..20 {
+        let (_, token) = app.tokens("root@example.com");
+        let answers = all_at_once(2, |client| {
+            let resp = client
+                .post(&url)
+                .json(&json!({"refresh_token": token}))
+                .send()
+                .unwrap();
+            (resp.status().as_u16(), resp.text().unwrap())
+        });
+        let mut statuses: Vec<u16> = answers.iter().map(|(s, _)| *s).collect();
+        statuses.sort();
+        assert_eq!(statuses, [200, 401], "trial {trial}: exactly one winner");
+        let (_, won) = answers.iter().find(|(s, _)| *s == 200).unwrap();
+        let won: Value = serde_json::from_str(won).unwrap();
+        // The loser presented a used token: reuse, which revokes the family, winner included.
+        assert_eq!(
+            refresh(&app, won["refresh_token"].as_str().unwrap()).status(),
+            401,
+            "trial {trial}: the winner's new refresh token is revoked with its family"
+        );
+        assert_eq!(
+            me(&app, won["access_token"].as_str().unwrap()),
+            401,
+            "trial {trial}: and so is its access token"
+        );
+        let live = app
+            .db
+            .query_json("SELECT count(*) AS n FROM refresh_tokens WHERE revoked_at IS NULL");
+        assert_eq!(
+            live[0]["n"], 0,
+            "trial {trial}: no refresh token left alive"
+        );
+    }
+}
+
+// ------------------------------------------------------------------ 5. lockout races
+
+#[test]
+fn concurrent_wrong_passwords_evaluate_at_most_five_before_the_lock() {
+    let app = app_with(&[]);
+    let victim = app.create_user("victim@example.com", "user");
+    let url = app.url("/v1/auth/token");
+    let answers = all_at_once(12, |client| {
+        let resp = client
+            .post(&url)
+            .json(&json!({"email": "victim@example.com", "password": "not the password!!"}))
+            .send()
+            .unwrap();
+        (resp.status().as_u16(), json_body(resp))
+    });
+    let strip = |mut v: Value| {
+        v.as_object_mut().unwrap().remove("request_id");
+        v
+    };
+    let unknown = app.login("ghost@example.com", "not the password!!");
+    assert_eq!(unknown.status(), 401);
+    let unknown = strip(json_body(unknown));
+    for (status, body) in answers {
+        assert_eq!(status, 401);
+        assert_eq!(strip(body), unknown, "a lock does not show in the answer");
+    }
+
+    let failures: Vec<String> = logged(&app, "login failed")
+        .into_iter()
+        .filter(|l| l["email"] == "victim@example.com")
+        .map(|l| l["reason"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(failures.len(), 12, "{failures:?}");
+    let evaluated = failures
+        .iter()
+        .filter(|r| r.starts_with("wrong password"))
+        .count();
+    assert!(
+        evaluated <= 5,
+        "{evaluated} guesses were evaluated: {failures:?}"
+    );
+    let row = app.db.query_json(&format!(
+        "SELECT locked_until > now() AS locked, lockout_count FROM users WHERE id = '{victim}'"
+    ));
+    assert_eq!(row[0]["locked"], true);
+    assert_eq!(
+        row[0]["lockout_count"], 1,
+        "locked once, not once per five racers"
+    );
+    assert_eq!(
+        app.login("victim@example.com", PASSWORD).status(),
+        401,
+        "the right password is refused while locked"
+    );
+}
+
+// ------------------------------------------------------------------ 6. revocation
+
+#[test]
+fn a_logged_out_token_stays_refused_while_the_clock_leeway_still_accepts_tokens() {
+    let app = app_with(&[("access_token_ttl_seconds", "1")]);
+    app.create_user("root@example.com", "admin");
+    let (out, _) = app.tokens("root@example.com");
+    let (kept, _) = app.tokens("root@example.com");
+    let resp = app
+        .post("/v1/auth/logout")
+        .bearer_auth(&out)
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+    // Both tokens are past `exp` now, but within the verifier's clock leeway.
+    thread::sleep(Duration::from_secs(3));
+    assert_eq!(
+        me(&app, &kept),
+        200,
+        "the leeway still accepts an expired token"
+    );
+    assert_eq!(
+        me(&app, &out),
+        401,
+        "so the denylist entry outlives exp by the leeway"
+    );
+}
+
+#[test]
+fn demoting_or_deactivating_refuses_tokens_issued_in_the_same_second() {
+    let app = app_with(&[]);
+    app.create_user("root@example.com", "admin");
+    let (admin, _) = app.tokens("root@example.com");
+    let patch = |id: &str, body: Value| {
+        let resp = app
+            .patch(&format!("/v1/auth/users/{id}"))
+            .json(&body)
+            .bearer_auth(&admin)
+            .send()
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+    };
+    // Retried until sign-in and change fall in one second of the clock (almost always at once).
+    let mut demoted = false;
+    let mut deactivated = false;
+    for attempt in 0..10 {
+        if !demoted {
+            let email = format!("boss{attempt}@example.com");
+            let id = create_user(&app, &admin, &email, "admin");
+            sleep_to_next_second();
+            let second = unix_now();
+            let (token, _) = app.tokens(&email);
+            patch(&id, json!({"role": "user"}));
+            if unix_now() == second {
+                assert_eq!(me(&app, &token), 401, "the admin token is refused");
+                let (fresh, _) = app.tokens(&email);
+                let resp = app.get("/v1/auth/me").bearer_auth(&fresh).send().unwrap();
+                assert_eq!(resp.status(), 200, "a token issued after the change works");
+                assert_eq!(json_body(resp)["role"], "user");
+                demoted = true;
+            }
+        }
+        if !deactivated {
+            let email = format!("leaver{attempt}@example.com");
+            let id = create_user(&app, &admin, &email, "user");
+            sleep_to_next_second();
+            let second = unix_now();
+            let (token, _) = app.tokens(&email);
+            patch(&id, json!({"active": false}));
+            if unix_now() == second {
+                assert_eq!(
+                    me(&app, &token),
+                    401,
+                    "the deactivated user's token is refused"
+                );
+                deactivated = true;
+            }
+        }
+        if demoted && deactivated {
+            return;
+        }
+    }
+    panic!(
+        "sign-in and change never fell in the same second (demoted {demoted}, deactivated {deactivated})"
+    );
+}
+
+// ------------------------------------------------------------------ 7. sessions end
+
+#[test]
+fn a_session_ends_at_its_absolute_lifetime_whatever_the_rotations() {
+    let app = app_with(&[("session_lifetime_seconds", "3")]);
+    app.create_user("root@example.com", "admin");
+    let started = std::time::Instant::now();
+    let (_, mut token) = app.tokens("root@example.com");
+    for rotation in 0..2 {
+        let resp = refresh(&app, &token);
+        assert_eq!(
+            resp.status(),
+            200,
+            "rotation {rotation} within the lifetime"
+        );
+        token = json_body(resp)["refresh_token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        thread::sleep(Duration::from_millis(700));
+    }
+    thread::sleep(Duration::from_secs(4).saturating_sub(started.elapsed()));
+    let resp = refresh(&app, &token);
+    assert_eq!(
+        resp.status(),
+        401,
+        "the latest token of a session past its lifetime is refused"
+    );
+    let ends = app
+        .db
+        .query_json("SELECT count(DISTINCT session_expires_at) AS n FROM refresh_tokens");
+    assert_eq!(ends[0]["n"], 1, "rotations keep the family's end");
+}
