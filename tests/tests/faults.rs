@@ -517,6 +517,11 @@ fn redis_outage_fails_credential_routes_closed_keeps_data_routes_serving_and_rec
 
 #[test]
 fn saturated_postgres_pool_answers_503_within_the_deadline_while_live_keeps_answering() {
+    // The deadline that turns a wait for a connection into a 503 is the host's (SPEC §2: on
+    // Spin 4.0.2 there is no per-request time limit).
+    if !host_property("per-request time limit") {
+        return;
+    }
     let _serial = serial();
     let pg = PostgresCluster::start(&[("max_connections", "120")]);
     let app = TestApp::start(with_deadline(pg.app_options(TestOptions::default())));

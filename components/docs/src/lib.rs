@@ -91,16 +91,11 @@ mod tests {
     use super::*;
     use serde_json::Value;
     use spin_sdk::http::Method;
-    use spingraph_guest::Config;
     use std::collections::BTreeSet;
 
     /// What the component answers `method path` (no host: `route` behind the shared `respond`).
     fn send(method: Method, path: &str) -> Reply {
-        let mut builder = Request::builder();
-        builder.method(method).uri(path);
-        let req = builder.build();
-        let ctx = Ctx::build("docs", &req, Config::fixed(&[]));
-        spingraph_guest::respond(&ctx, &req, route)
+        spingraph_guest::respond_to("docs", method, path, route)
     }
 
     fn get(path: &str) -> Reply {

@@ -1,6 +1,9 @@
 //! `/v1/graph/...`: neighbors of an entity and the shortest path between two, each answered by
 //! one bounded breadth-first statement (see `sql::NEIGHBORS` and `sql::PATH`) that visits every
-//! node at most once, so cycles and hubs cannot make it blow up.
+//! node at most once and reads at most `sql::MAX_EDGES_VISITED` relationships, so cycles and
+//! hubs cannot make it blow up. A neighbors walk that spends that budget answers what it found,
+//! flagged `truncated`; a path search that spends it without reaching `to` is a 422 (it cannot
+//! say "no path"), naming the parameters that narrow it.
 
 use serde_json::{Value, json};
 use spingraph_guest::db::{Db, ParameterValue};
@@ -127,6 +130,7 @@ fn neighbors(ctx: &Ctx, caller: &Principal, raw_id: &str) -> Result<Reply> {
             ParameterValue::Int32(q.depth),
             ParameterValue::Int32(q.limit),
             ParameterValue::DbNull,
+            ParameterValue::Int64(sql::MAX_EDGES_VISITED),
             ParameterValue::Int64(sql::MAX_EDGES),
         ],
     )?;
@@ -154,6 +158,7 @@ fn path(ctx: &Ctx, caller: &Principal) -> Result<Reply> {
             ParameterValue::Int32(q.max_depth),
             ParameterValue::Int32(PATH_LEVEL_CAP),
             ParameterValue::Uuid(q.to.clone()),
+            ParameterValue::Int64(sql::MAX_EDGES_VISITED),
         ],
     )?;
     for end in ["from", "to"] {
@@ -165,6 +170,9 @@ fn path(ctx: &Ctx, caller: &Principal) -> Result<Reply> {
         }
     }
     let Some(nodes) = out["nodes"].as_array().filter(|n| !n.is_empty()) else {
+        if out["budget_spent"] == Value::Bool(true) {
+            return Err(walk_too_costly());
+        }
         return Err(ApiError::not_found(format!(
             "No path from {} to {} within {} relationships.",
             q.from, q.to, q.max_depth
@@ -175,6 +183,18 @@ fn path(ctx: &Ctx, caller: &Principal) -> Result<Reply> {
         "nodes": nodes,
         "edges": out["edges"],
     })))
+}
+
+/// A path search that read its whole relationship budget without reaching `to`.
+fn walk_too_costly() -> ApiError {
+    ApiError::invalid(
+        "max_depth",
+        format!(
+            "the search reads more than {} relationships without reaching `to`; \
+             narrow it with type= or a smaller max_depth",
+            sql::MAX_EDGES_VISITED
+        ),
+    )
 }
 
 fn no_entity() -> ApiError {
@@ -393,6 +413,9 @@ mod tests {
             // each level only expands nodes not seen before, and is capped
             assert!(statement.contains("NOT EXISTS (SELECT 1 FROM unnest(b.visited)"));
             assert!(statement.contains("LIMIT $5::int"));
+            // and the whole walk reads at most its relationship budget (plus one)
+            assert!(statement.contains("LIMIT $7::bigint - b.scanned + 1"));
+            assert!(statement.contains("b.scanned <= $7::bigint"));
             assert!(statement.contains("b.depth < $4::int"));
         }
     }

@@ -155,25 +155,30 @@ pub fn list(conditions: &str, order_by: &str, limit: &str) -> String {
 }
 
 /// Breadth-first search from entity $1 as one bounded statement: one row per level holding the
-/// level's new nodes (with the parent and relationship that reached each) and every node seen so
-/// far, so a node is expanded at most once (cycles terminate) and each level holds at most $5
-/// nodes drawn from at most 100 000 relationships (hubs cannot blow it up).
+/// level's new nodes (with the parent and relationship that reached each), every node seen so
+/// far and the relationships read so far (`scanned`), so a node is expanded at most once (cycles
+/// terminate), each level holds at most $5 nodes, and the whole walk reads at most $7 + 1
+/// relationships: each level reads at most what is left of the budget plus one, and no level
+/// starts once the budget is spent. Cost follows relationships read, not nodes kept, so a hub
+/// with 100 000 relationships costs what $7 allows, whatever the depth.
 /// $2 direction (`out`, `in`, `both`), $3 type (NULL = any), $4 depth bound, $5 node cap per level,
-/// $6 node to stop at once reached (NULL = none). Deleted entities and relationships are never
-/// walked. Produces CTE `reached(node, parent, edge, depth)`, each node once.
+/// $6 node to stop at once reached (NULL = none), $7 relationship budget. Deleted entities and
+/// relationships are never walked. Produces CTE `reached(node, parent, edge, depth)`, each node
+/// once, and `budget_spent`: one boolean row, true when the walk stopped for its budget (so a
+/// level may be partial and deeper ones were not walked).
 macro_rules! bfs {
     () => {
         concat!(
-            "WITH RECURSIVE bfs(depth, nodes, parents, edges, visited) AS (",
-            "SELECT 0, ARRAY[e.id], ARRAY[NULL::uuid], ARRAY[NULL::uuid], ARRAY[e.id] ",
+            "WITH RECURSIVE bfs(depth, nodes, parents, edges, visited, scanned) AS (",
+            "SELECT 0, ARRAY[e.id], ARRAY[NULL::uuid], ARRAY[NULL::uuid], ARRAY[e.id], 0::bigint ",
             "FROM entities e WHERE e.id = $1::uuid AND e.deleted_at IS NULL ",
             "UNION ALL ",
-            "SELECT b.depth + 1, n.nodes, n.parents, n.edges, b.visited || n.nodes FROM bfs b ",
+            "SELECT b.depth + 1, n.nodes, n.parents, n.edges, b.visited || n.nodes, ",
+            "b.scanned + n.scanned FROM bfs b ",
             "CROSS JOIN LATERAL (",
-            "SELECT coalesce(array_agg(s.node ORDER BY s.node), '{}') AS nodes, ",
-            "coalesce(array_agg(s.parent ORDER BY s.node), '{}') AS parents, ",
-            "coalesce(array_agg(s.edge ORDER BY s.node), '{}') AS edges FROM (",
-            "SELECT DISTINCT ON (x.node) x.node, x.parent, x.edge FROM (",
+            // the relationships this level reads: what is left of the budget, plus one to tell
+            // "exactly spent" from "more there"
+            "WITH x AS (",
             "SELECT r.target_id AS node, r.source_id AS parent, r.id AS edge FROM relationships r ",
             "WHERE $2::text IN ('out', 'both') AND r.source_id = ANY (b.nodes) ",
             "AND r.deleted_at IS NULL AND ($3::text IS NULL OR r.type = $3::text) ",
@@ -181,15 +186,21 @@ macro_rules! bfs {
             "SELECT r.source_id, r.target_id, r.id FROM relationships r ",
             "WHERE $2::text IN ('in', 'both') AND r.target_id = ANY (b.nodes) ",
             "AND r.deleted_at IS NULL AND ($3::text IS NULL OR r.type = $3::text) ",
-            "LIMIT 100000) x ",
+            "LIMIT $7::bigint - b.scanned + 1) ",
+            "SELECT (SELECT count(*) FROM x) AS scanned, ",
+            "coalesce(array_agg(s.node ORDER BY s.node), '{}') AS nodes, ",
+            "coalesce(array_agg(s.parent ORDER BY s.node), '{}') AS parents, ",
+            "coalesce(array_agg(s.edge ORDER BY s.node), '{}') AS edges FROM (",
+            "SELECT DISTINCT ON (x.node) x.node, x.parent, x.edge FROM x ",
             "JOIN entities e ON e.id = x.node AND e.deleted_at IS NULL ",
             // an anti-join against the seen set (hashed), not `<> ALL`, which is candidates × seen
             "WHERE NOT EXISTS (SELECT 1 FROM unnest(b.visited) AS v(id) WHERE v.id = x.node) ",
             "ORDER BY x.node, x.edge LIMIT $5::int) s) n ",
-            "WHERE b.depth < $4::int AND cardinality(b.nodes) > 0 ",
+            "WHERE b.depth < $4::int AND cardinality(b.nodes) > 0 AND b.scanned <= $7::bigint ",
             "AND ($6::uuid IS NULL OR NOT ($6::uuid = ANY (b.visited)))), ",
             "reached AS (SELECT u.node, u.parent, u.edge, b.depth ",
-            "FROM bfs b, unnest(b.nodes, b.parents, b.edges) AS u(node, parent, edge))"
+            "FROM bfs b, unnest(b.nodes, b.parents, b.edges) AS u(node, parent, edge)), ",
+            "budget_spent AS (SELECT coalesce(max(scanned), 0) > $7::bigint AS spent FROM bfs)"
         )
     };
 }
@@ -197,17 +208,22 @@ macro_rules! bfs {
 /// The most edges a neighbors answer lists.
 pub const MAX_EDGES: i64 = 5_000;
 
-/// Neighbors of entity $1 up to depth $4 (see `bfs!`), at most $5 nodes in all (the start node
-/// included, nearest first), and the visible relationships (of type $3, when given) among them,
-/// at most $6. `{found, nodes, edges, truncated}`; `found` is false when the start entity is
-/// missing or deleted.
+/// The most relationships one graph walk reads (`bfs!`'s $7): 20 000 index entries and entity
+/// look-ups stay in the tens of milliseconds, far inside the statement timeout.
+pub const MAX_EDGES_VISITED: i64 = 20_000;
+
+/// Neighbors of entity $1 up to depth $4 (see `bfs!`, $7 its relationship budget), at most $5
+/// nodes in all (the start node included, nearest first), and the visible relationships (of type
+/// $3, when given) among them, at most $8. `{found, nodes, edges, truncated, budget_spent}`;
+/// `found` is false when the start entity is missing or deleted; `truncated` is true when nodes
+/// or edges were left out, for the limits or because the walk spent its budget.
 pub const NEIGHBORS: &str = concat!(
     bfs!(),
     ", kept AS (SELECT * FROM reached ORDER BY depth, node LIMIT $5::int), ",
     "edge_rows AS (SELECT r.* FROM relationships r ",
     "WHERE r.deleted_at IS NULL AND ($3::text IS NULL OR r.type = $3::text) ",
     "AND r.source_id IN (SELECT node FROM kept) AND r.target_id IN (SELECT node FROM kept) ",
-    "ORDER BY r.id LIMIT $7::bigint + 1) ",
+    "ORDER BY r.id LIMIT $8::bigint + 1) ",
     "SELECT jsonb_build_object(",
     "'found', EXISTS (SELECT 1 FROM kept), ",
     "'nodes', (SELECT coalesce(jsonb_agg(",
@@ -216,15 +232,17 @@ pub const NEIGHBORS: &str = concat!(
     "FROM kept k JOIN entities e ON e.id = k.node), ",
     "'edges', (SELECT coalesce(jsonb_agg(",
     relationship_json!(),
-    " ORDER BY r.id), '[]'::jsonb) FROM (SELECT * FROM edge_rows ORDER BY id LIMIT $7::bigint) r), ",
+    " ORDER BY r.id), '[]'::jsonb) FROM (SELECT * FROM edge_rows ORDER BY id LIMIT $8::bigint) r), ",
+    "'budget_spent', (SELECT spent FROM budget_spent), ",
     "'truncated', (SELECT count(*) FROM reached) > $5::int ",
-    "OR (SELECT count(*) FROM edge_rows) > $7::bigint",
+    "OR (SELECT count(*) FROM edge_rows) > $8::bigint OR (SELECT spent FROM budget_spent)",
     ") AS j"
 );
 
-/// Shortest path from entity $1 to entity $6 within $4 hops (see `bfs!`; $5 caps each level).
-/// `{from, to, nodes, edges}`: whether each end is visible, then the path in order (nodes from
-/// $1 to $6, edges along it), both NULL when $6 is unreachable.
+/// Shortest path from entity $1 to entity $6 within $4 hops (see `bfs!`; $5 caps each level, $7
+/// is the relationship budget). `{from, to, nodes, edges, budget_spent}`: whether each end is
+/// visible, then the path in order (nodes from $1 to $6, edges along it), both NULL when $6 was
+/// not reached, and whether the walk stopped for its budget (so "not reached" proves nothing).
 pub const PATH: &str = concat!(
     bfs!(),
     ", walk(node, parent, edge, depth) AS (",
@@ -234,6 +252,7 @@ pub const PATH: &str = concat!(
     "SELECT jsonb_build_object(",
     "'from', EXISTS (SELECT 1 FROM entities WHERE id = $1::uuid AND deleted_at IS NULL), ",
     "'to', EXISTS (SELECT 1 FROM entities WHERE id = $6::uuid AND deleted_at IS NULL), ",
+    "'budget_spent', (SELECT spent FROM budget_spent), ",
     "'nodes', (SELECT jsonb_agg(",
     entity_json_sql!(),
     " || jsonb_build_object('depth', w.depth) ORDER BY w.depth) ",

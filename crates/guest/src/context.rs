@@ -1,11 +1,13 @@
 //! The request context every handler gets: request id, method, path, client address, variables,
 //! and logging that carries the request id.
 
+use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
 use serde_json::Value;
 use spin_sdk::http::Request;
 
+use crate::client_addr::{self, TRUSTED_PROXIES_VAR, TrustedProxies};
 use crate::config::Config;
 use crate::log::{self, Level};
 
@@ -25,6 +27,9 @@ pub struct Ctx {
     pub path_info: String,
     /// `spin-client-addr` (`ip:port`), when the host sends it.
     pub client_addr: Option<String>,
+    /// `Forwarded` and `X-Forwarded-For`, read only when the peer is a trusted proxy.
+    forwarded: Option<String>,
+    x_forwarded_for: Option<String>,
     /// The component's variables, read lazily and cached for this request.
     pub config: Config,
     started: Instant,
@@ -67,6 +72,8 @@ impl Ctx {
             query: req.query().to_string(),
             path_info,
             client_addr: header(req, "spin-client-addr").map(str::to_string),
+            forwarded: header(req, "forwarded").map(str::to_string),
+            x_forwarded_for: header(req, "x-forwarded-for").map(str::to_string),
             config,
             started: Instant::now(),
         }
@@ -82,13 +89,55 @@ impl Ctx {
             .collect()
     }
 
-    /// The client IP without the port (rate limiting, lockout logs).
+    /// The client IP without the port (logs, rate limiting): the peer's, or behind a trusted
+    /// proxy the one its forwarding headers name ([`client_addr::client_ip`]).
     pub fn client_ip(&self) -> Option<String> {
-        let addr = self.client_addr.as_deref()?;
-        match addr.parse::<std::net::SocketAddr>() {
-            Ok(sa) => Some(sa.ip().to_string()),
-            Err(_) => Some(addr.to_string()),
+        match self.client_ip_addr() {
+            Some(ip) => Some(ip.to_string()),
+            None => self.client_addr.clone(),
         }
+    }
+
+    /// What per-address rate limits count under: the client IP, an IPv6 client by its /64.
+    pub fn client_bucket(&self) -> Option<String> {
+        match self.client_ip_addr() {
+            Some(ip) => Some(client_addr::bucket(ip)),
+            None => self.client_addr.clone(),
+        }
+    }
+
+    fn client_ip_addr(&self) -> Option<IpAddr> {
+        let addr = self.client_addr.as_deref()?;
+        let peer = addr
+            .parse::<SocketAddr>()
+            .map(|sa| sa.ip())
+            .or_else(|_| addr.parse::<IpAddr>())
+            .ok()?;
+        let trusted = self.trusted_proxies();
+        let forwarded: Vec<&str> = self.forwarded.as_deref().into_iter().collect();
+        let x_forwarded_for: Vec<&str> = self.x_forwarded_for.as_deref().into_iter().collect();
+        Some(client_addr::client_ip(
+            peer,
+            &forwarded,
+            &x_forwarded_for,
+            &trusted,
+        ))
+    }
+
+    /// `trusted_proxies`; unset, unreadable or invalid (logged) trusts no proxy.
+    fn trusted_proxies(&self) -> TrustedProxies {
+        let parsed = match self.config.get(TRUSTED_PROXIES_VAR) {
+            Ok(None) => return TrustedProxies::default(),
+            Ok(Some(list)) => TrustedProxies::parse(&list),
+            Err(err) => Err(err.to_string()),
+        };
+        parsed.unwrap_or_else(|reason| {
+            self.warn(
+                "trusted_proxies ignored: no proxy is trusted",
+                serde_json::json!({ "reason": reason }),
+            );
+            TrustedProxies::default()
+        })
     }
 
     /// Every `(name, value)` of the query string, percent-decoded, `+` as space.
@@ -220,6 +269,37 @@ mod tests {
         assert_eq!(ctx.query_param("none"), None);
         assert_eq!(ctx.client_ip().as_deref(), Some("127.0.0.1"));
         assert_eq!(ctx.method, "GET");
+    }
+
+    #[test]
+    fn client_address_comes_from_forwarding_headers_only_behind_a_trusted_proxy() {
+        let req = request(
+            &[
+                ("spin-client-addr", "127.0.0.1:5555"),
+                ("x-forwarded-for", "6.6.6.6, 2001:db8:1:2::7"),
+            ],
+            "/",
+        );
+        let ctx = Ctx::build("t", &req, Config::fixed(&[]));
+        assert_eq!(ctx.client_ip().as_deref(), Some("127.0.0.1"));
+        let trusted = Config::fixed(&[("trusted_proxies", "127.0.0.1/32")]);
+        let ctx = Ctx::build("t", &req, trusted);
+        assert_eq!(ctx.client_ip().as_deref(), Some("2001:db8:1:2::7"));
+        assert_eq!(ctx.client_bucket().as_deref(), Some("2001:db8:1:2::/64"));
+        // RFC 7239 Forwarded; an invalid list trusts nobody.
+        let req = request(
+            &[
+                ("spin-client-addr", "127.0.0.1:5555"),
+                ("forwarded", "for=198.51.100.1"),
+            ],
+            "/",
+        );
+        let trusted = Config::fixed(&[("trusted_proxies", "127.0.0.0/8")]);
+        let ctx = Ctx::build("t", &req, trusted);
+        assert_eq!(ctx.client_bucket().as_deref(), Some("198.51.100.1"));
+        let invalid = Config::fixed(&[("trusted_proxies", "127.0.0.0/8,localhost")]);
+        let ctx = Ctx::build("t", &req, invalid);
+        assert_eq!(ctx.client_ip().as_deref(), Some("127.0.0.1"));
     }
 
     #[test]

@@ -14,6 +14,10 @@
 //! guest as `QueryError::Text` holding the Debug text of the host's error (SQLSTATE and extras
 //! flattened into it); [`DbFailure`] reads the code and constraint back out of that text, so both
 //! forms map the same way.
+//!
+//! Every statement runs under `statement_timeout_ms` (see [`Db`]); one the server cancels for it
+//! (SQLSTATE 57014) is a 503 with `Retry-After`, like every other "the database could not answer
+//! now" failure: the request was fine, the database ran out of the time we allow it.
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -61,17 +65,30 @@ macro_rules! entity_json_sql {
 /// The variable holding the connection string.
 pub const DATABASE_URL: &str = "database_url";
 
+/// The variable bounding every statement's run time, in milliseconds (0 = no bound).
+pub const STATEMENT_TIMEOUT_MS: &str = "statement_timeout_ms";
+/// Its value when the variable is unset.
+pub const DEFAULT_STATEMENT_TIMEOUT_MS: u32 = 5_000;
+
 /// One Postgres connection for the request.
 pub struct Db {
     conn: pg4::Connection,
 }
 
 impl Db {
-    /// Connect with the `database_url` variable.
+    /// Connect with the `database_url` variable, every statement bounded by the
+    /// `statement_timeout_ms` variable ([`with_statement_timeout`]).
     pub fn connect(ctx: &Ctx) -> Result<Db> {
-        Db::open(&ctx.config.require(DATABASE_URL)?)
+        let timeout = ctx
+            .config
+            .parse_or(STATEMENT_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS)?;
+        Db::open(&with_statement_timeout(
+            &ctx.config.require(DATABASE_URL)?,
+            timeout,
+        ))
     }
 
+    /// Connect to `url` as it is.
     pub fn open(url: &str) -> Result<Db> {
         pg4::Connection::open(url)
             .map(|conn| Db { conn })
@@ -126,6 +143,47 @@ impl Db {
     /// The underlying connection, for what the helpers do not cover.
     pub fn connection(&self) -> &pg4::Connection {
         &self.conn
+    }
+}
+
+/// `url` with `-c statement_timeout=<ms>` added to its startup `options`, so the server bounds
+/// every statement of every session opened with it (`ms = 0`: `url` as it is). The setting
+/// travels in the connection's startup packet: it costs no round trip (a `SET LOCAL` per
+/// statement would cost three), cannot leak into another request's use of a pooled session
+/// (the pool is keyed by this very string, and recycling's `RESET ALL` returns to it), and
+/// works on every Spin, whose client parses `options` like ours. Options the operator set stay
+/// (ours is appended); a pooler in transaction mode that refuses startup options needs
+/// `statement_timeout_ms = "0"` and its own timeout. A key=value connection string that sets
+/// `options` itself is left alone.
+pub fn with_statement_timeout(url: &str, ms: u32) -> String {
+    if ms == 0 {
+        return url.to_string();
+    }
+    let setting = format!("-c statement_timeout={ms}");
+    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        return match url.contains("options=") {
+            true => url.to_string(),
+            false => format!("{url} options='{setting}'"),
+        };
+    }
+    let encoded = setting.replace(' ', "%20").replace('=', "%3D");
+    let Some((base, query)) = url.split_once('?') else {
+        return format!("{url}?options={encoded}");
+    };
+    let mut found = false;
+    let params: Vec<String> = query
+        .split('&')
+        .map(|param| match param.strip_prefix("options=") {
+            Some(existing) if !found => {
+                found = true;
+                format!("options={existing}%20{encoded}")
+            }
+            _ => param.to_string(),
+        })
+        .collect();
+    match found {
+        true => format!("{base}?{}", params.join("&")),
+        false => format!("{url}&options={encoded}"),
     }
 }
 
@@ -273,6 +331,13 @@ fn map_failure(failure: &DbFailure<'_>) -> ApiError {
         "23514" | "23502" | "23503" | "23P01" => {
             ApiError::Validation(vec![FieldError::new(field, "violates a data constraint")])
         }
+        "57014" => ApiError::unavailable(
+            "Postgres",
+            format!(
+                "statement cancelled (57014: statement_timeout_ms or the request deadline): {}",
+                failure.message
+            ),
+        ),
         "40001" | "40P01" => {
             ApiError::conflict("A concurrent update interfered; retry the request.")
         }
@@ -314,6 +379,44 @@ mod tests {
         assert_eq!(e.status(), 503);
         assert_eq!(map_pg_error(&db_error("08006", None)).status(), 503);
         assert_eq!(map_pg_error(&db_error("57P01", None)).status(), 503);
+    }
+
+    #[test]
+    fn a_statement_cancelled_by_its_timeout_is_503_in_either_form() {
+        assert_eq!(map_pg_error(&db_error("57014", None)).status(), 503);
+        // what Spin 4.0.2 (and `--spin-compat 4.0.2`) hands over for a `query` it cancelled
+        let flattened = text_error(
+            r#"Error { kind: Db, cause: Some(DbError { severity: "ERROR", parsed_severity: Some(Error), code: SqlState(E57014), message: "canceling statement due to statement timeout", detail: None }) }"#,
+        );
+        assert_eq!(sqlstate(&flattened), Some("57014"));
+        let mapped = map_pg_error(&flattened);
+        assert_eq!(mapped.status(), 503);
+        assert!(mapped.internal_detail().unwrap().contains("57014"));
+    }
+
+    #[test]
+    fn the_timeout_travels_in_the_connection_string_options() {
+        let base = "postgres://app@db:5432/spingraph";
+        assert_eq!(
+            with_statement_timeout(&format!("{base}?sslmode=require"), 250),
+            format!("{base}?sslmode=require&options=-c%20statement_timeout%3D250")
+        );
+        assert_eq!(
+            with_statement_timeout(base, 250),
+            format!("{base}?options=-c%20statement_timeout%3D250")
+        );
+        // the operator's own options stay, ours follow them
+        assert_eq!(
+            with_statement_timeout(&format!("{base}?options=-c%20search_path%3Dapp&x=1"), 9),
+            format!("{base}?options=-c%20search_path%3Dapp%20-c%20statement_timeout%3D9&x=1")
+        );
+        assert_eq!(with_statement_timeout(base, 0), base);
+        assert_eq!(
+            with_statement_timeout("host=db dbname=app", 100),
+            "host=db dbname=app options='-c statement_timeout=100'"
+        );
+        let kv = "host=db options='-c x=1'";
+        assert_eq!(with_statement_timeout(kv, 100), kv);
     }
 
     #[test]

@@ -26,6 +26,7 @@
 pub mod assets;
 pub mod audit;
 pub mod body;
+pub mod client_addr;
 pub mod config;
 pub mod context;
 pub mod cors;
@@ -88,6 +89,21 @@ pub fn respond(
     };
     cors.apply(origin, &mut reply);
     reply
+}
+
+/// What `handler` answers a bare `method path` request (no headers, no variables) through
+/// [`respond`]: the unit tests of components that need no configuration (docs, explorer).
+pub fn respond_to(
+    component: &'static str,
+    method: spin_sdk::http::Method,
+    path: &str,
+    handler: impl FnOnce(&Ctx, &Request) -> Result<Reply>,
+) -> Reply {
+    let mut builder = Request::builder();
+    builder.method(method).uri(path);
+    let req = builder.build();
+    let ctx = Ctx::build(component, &req, Config::fixed(&[]));
+    respond(&ctx, &req, handler)
 }
 
 /// The problem+json reply for `err`; 5xx are logged with their internal detail.

@@ -1,6 +1,7 @@
 //! Rate limiting in Redis, shared by every instance and replica: a fixed one-minute window per
 //! bucket, counted by one `EVAL` round trip (INCR, EXPIRE on the first hit, TTL). Two policies:
-//! - login (`POST /token`, `/session`, `/register`, `/refresh`): per client IP,
+//! - login (`POST /token`, `/session`, `/register`, `/refresh`): per client address
+//!   ([`Ctx::client_bucket`]: behind `trusted_proxies` the forwarded client, IPv6 by /64),
 //!   `login_rate_limit_per_minute` (default 5); Redis down → 503 (fail closed: an attacker must
 //!   not get unlimited password guesses by knocking Redis over);
 //! - api (everything authenticated): per principal, `api_rate_limit_per_minute` (default 600);
@@ -125,7 +126,7 @@ pub fn login(ctx: &Ctx) -> Result<RateLimit> {
         .config
         .parse_or(LOGIN_LIMIT_VAR, DEFAULT_LOGIN_LIMIT)?
         .max(1);
-    let ip = ctx.client_ip().unwrap_or_else(|| "unknown".to_string());
+    let ip = ctx.client_bucket().unwrap_or_else(|| "unknown".to_string());
     let conn = kv::connect(ctx)?;
     hit(&conn, &key("login", limit, &ip), limit)
 }
@@ -163,7 +164,7 @@ impl AuthFailures {
         {
             Ok(limit) => {
                 let limit = limit.max(1);
-                let ip = ctx.client_ip().unwrap_or_else(|| "unknown".to_string());
+                let ip = ctx.client_bucket().unwrap_or_else(|| "unknown".to_string());
                 Some(AuthFailures {
                     key: key("authfail", limit, &format!("{realm}:{ip}")),
                     limit,

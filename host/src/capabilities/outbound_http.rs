@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
 
-use crate::allowed_hosts::{AllowedHosts, default_port};
+use crate::allowed_hosts::AllowedHosts;
 
 /// Per-instance outbound HTTP state: the hooks wasmtime-wasi-http calls.
 #[derive(Clone)]
@@ -20,15 +20,23 @@ impl OutboundHttpInstance {
         OutboundHttpInstance { allowed, component }
     }
 
+    /// Whether the address `default_send_request` will dial for `uri` is allowed. It dials the
+    /// URI's authority (never the `Host` header, which guests may not set: wasmtime-wasi-http
+    /// forbids it by default), on its port or else 443 for `https` and 80 for anything else.
+    /// An authority with userinfo (`allowed.example@evil.example`) is refused: what is dialled
+    /// must be exactly the host that is checked.
     fn permits(&self, uri: &http::Uri) -> bool {
-        let scheme = uri.scheme_str().unwrap_or("https");
-        let Some(host) = uri.host() else {
+        let Some(authority) = uri.authority() else {
             return false;
         };
-        let Some(port) = uri.port_u16().or_else(|| default_port(scheme)) else {
+        if authority.as_str().contains('@') {
             return false;
-        };
-        self.allowed.allows(scheme, host, port)
+        }
+        let scheme = uri.scheme_str().unwrap_or("");
+        let port = authority
+            .port_u16()
+            .unwrap_or(if scheme == "https" { 443 } else { 80 });
+        self.allowed.allows(scheme, authority.host(), port)
     }
 }
 
@@ -90,6 +98,36 @@ mod tests {
         assert!(!i.permits(&"http://api.example.com/x".parse().unwrap()));
         assert!(!i.permits(&"https://evil.example.com/".parse().unwrap()));
         assert!(!i.permits(&"http://127.0.0.1:8081/".parse().unwrap()));
+    }
+
+    #[test]
+    fn userinfo_cannot_redirect_the_connection() {
+        let i = instance(&["https://api.example.com", "http://127.0.0.1:8080"]);
+        for uri in [
+            "https://api.example.com@evil.example.com/",
+            "https://evil.example.com@api.example.com/",
+            "http://user:pw@127.0.0.1:8080/",
+        ] {
+            assert!(!i.permits(&uri.parse().unwrap()), "{uri}");
+        }
+    }
+
+    #[test]
+    fn the_port_checked_is_the_port_dialled() {
+        // Without a port, wasmtime dials 443 for https and 80 for every other scheme.
+        let i = instance(&["wss://ws.example.com", "https://api.example.com"]);
+        assert!(!i.permits(&"wss://ws.example.com/".parse().unwrap()));
+        assert!(i.permits(&"wss://ws.example.com:443/".parse().unwrap()));
+        assert!(i.permits(&"https://api.example.com/".parse().unwrap()));
+        assert!(!i.permits(&"http://api.example.com:443/".parse().unwrap()));
+        // No scheme, no authority: nothing to dial that was checked.
+        assert!(!i.permits(&"/relative".parse().unwrap()));
+    }
+
+    #[test]
+    fn guests_cannot_set_the_host_header() {
+        let mut i = instance(&["*://*:*"]);
+        assert!(i.is_forbidden_header(&http::header::HOST));
     }
 
     #[test]

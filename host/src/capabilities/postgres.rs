@@ -248,6 +248,7 @@ impl Postgres {
             client: Some(client),
             compat: self.shared.compat,
             in_transaction: false,
+            running: false,
         })
     }
 
@@ -302,29 +303,36 @@ impl Postgres {
     }
 }
 
+/// Every address a connection with `config` may use, each with its port, as tokio-postgres
+/// picks them (`connect.rs`): entry `i` dials `hostaddr[i]` when there is one (the `host` is then
+/// only the TLS name), else `host[i]`; its port is `port[i]`, else the first port, else 5432.
+/// Both the `host` and the `hostaddr` of an entry are listed, so neither can redirect the
+/// connection past `allowed_outbound_hosts`.
 fn endpoints(config: &tokio_postgres::Config) -> Vec<Endpoint> {
     let ports = config.get_ports();
     let hosts = config.get_hosts();
-    if hosts.is_empty() {
-        // tokio-postgres refuses to connect without a host; so do we.
-        return vec![];
-    }
-    hosts
-        .iter()
-        .enumerate()
-        .map(|(i, host)| match host {
-            PgHost::Tcp(host) => Endpoint::Tcp {
+    let hostaddrs = config.get_hostaddrs();
+    let port = |i: usize| ports.get(i).or(ports.first()).copied().unwrap_or(5432);
+    let mut endpoints = Vec::new();
+    for i in 0..hosts.len().max(hostaddrs.len()) {
+        match hosts.get(i) {
+            Some(PgHost::Tcp(host)) => endpoints.push(Endpoint::Tcp {
                 host: host.clone(),
-                port: match ports {
-                    [] => 5432,
-                    [port] => *port,
-                    ports => ports.get(i).copied().unwrap_or(5432),
-                },
-            },
+                port: port(i),
+            }),
             #[cfg(unix)]
-            PgHost::Unix(_) => Endpoint::Unix,
-        })
-        .collect()
+            Some(PgHost::Unix(_)) => endpoints.push(Endpoint::Unix),
+            None => {}
+        }
+        if let Some(addr) = hostaddrs.get(i) {
+            endpoints.push(Endpoint::Tcp {
+                host: addr.to_string(),
+                port: port(i),
+            });
+        }
+    }
+    // No host at all: tokio-postgres refuses to connect; so do we (`check_allowed`).
+    endpoints
 }
 
 fn check_allowed(endpoints: &[Endpoint], allowed_hosts: &AllowedHosts) -> Result<(), Error> {
@@ -484,19 +492,48 @@ pub struct Connection {
     /// A `BEGIN` ran without a matching `COMMIT`/`ROLLBACK`: the session must
     /// not go back to the pool as it is.
     in_transaction: bool,
+    /// A statement was sent and its answer not yet read: still set at drop, the guest's future
+    /// was dropped mid-statement (the request deadline aborted it, or the instance died).
+    running: bool,
 }
 
 impl Drop for Connection {
     fn drop(&mut self) {
-        if let Some(client) = self.client.take()
-            && self.in_transaction
-        {
+        let Some(client) = self.client.take() else {
+            return;
+        };
+        if self.running {
+            // The server is still running the statement: pooled, the session would hand the
+            // next request a backend busy until the statement ends, and closing the socket
+            // alone does not stop it (Postgres notices a gone client only when it writes).
+            // So cancel it on the server and close the session.
+            tracing::warn!(
+                "pg4 connection dropped while a statement ran; cancelling it and closing the session"
+            );
+            cancel_on_server(client.cancel_token());
+            drop(deadpool_postgres::Object::take(client));
+        } else if self.in_transaction {
             tracing::warn!(
                 "pg4 connection dropped inside a transaction; closing it instead of pooling it"
             );
             drop(deadpool_postgres::Object::take(client));
         }
     }
+}
+
+/// Sends a cancel request for whatever the session of `token` runs, from a task of its own
+/// (drop cannot wait). The TLS connector only matters when the connection string asks for TLS;
+/// `cancel_query` follows its `sslmode`.
+fn cancel_on_server(token: tokio_postgres::CancelToken) {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        tracing::warn!("no async runtime to cancel the running statement from");
+        return;
+    };
+    runtime.spawn(async move {
+        if let Err(e) = token.cancel_query(MakeRustlsConnect::new()).await {
+            tracing::warn!(error = %e, "cancelling a running statement failed");
+        }
+    });
 }
 
 impl Connection {
@@ -521,6 +558,17 @@ impl Connection {
 
     /// Runs a statement that returns rows.
     pub async fn query(
+        &mut self,
+        statement: &str,
+        params: &[ParameterValue],
+    ) -> Result<RowSet, Error> {
+        self.running = true;
+        let result = self.run_query(statement, params).await;
+        self.running = false;
+        result
+    }
+
+    async fn run_query(
         &mut self,
         statement: &str,
         params: &[ParameterValue],
@@ -563,6 +611,17 @@ impl Connection {
 
     /// Runs a statement and returns the number of rows it affected.
     pub async fn execute(
+        &mut self,
+        statement: &str,
+        params: &[ParameterValue],
+    ) -> Result<u64, Error> {
+        self.running = true;
+        let result = self.run_execute(statement, params).await;
+        self.running = false;
+        result
+    }
+
+    async fn run_execute(
         &mut self,
         statement: &str,
         params: &[ParameterValue],
@@ -1655,6 +1714,73 @@ mod tests {
         );
     }
 
+    fn allowed(entries: &[&str]) -> AllowedHosts {
+        AllowedHosts::parse(&entries.iter().map(|e| e.to_string()).collect::<Vec<_>>()).unwrap()
+    }
+
+    fn denial(address: &str, allowed_hosts: &AllowedHosts) -> String {
+        let config: tokio_postgres::Config = address.parse().unwrap();
+        match check_allowed(&endpoints(&config), allowed_hosts) {
+            Err(Error::ConnectionFailed(message)) => message,
+            other => panic!("{address}: expected a denial, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn hostaddr_is_checked_with_its_port_as_the_address_dialled() {
+        let local = allowed(&["postgres://127.0.0.1:5432"]);
+        for (address, denied) in [
+            (
+                "postgres://u@127.0.0.1:5432/x?hostaddr=10.9.8.7",
+                "postgres://10.9.8.7:5432",
+            ),
+            (
+                "host=127.0.0.1 hostaddr=127.0.0.2 port=5432 user=u",
+                "postgres://127.0.0.2:5432",
+            ),
+            // hostaddr alone (no host) is what tokio-postgres dials.
+            ("hostaddr=::1 port=5432 user=u", "postgres://[::1]:5432"),
+            // The second of several hosts, and the first port shared by both.
+            (
+                "postgres://u@127.0.0.1,127.0.0.1:5432/x?hostaddr=127.0.0.1,192.0.2.1",
+                "postgres://192.0.2.1:5432",
+            ),
+            // Per-host ports: the second host on a port not allowed.
+            (
+                "host=127.0.0.1,127.0.0.1 port=5432,6000 user=u",
+                "postgres://127.0.0.1:6000",
+            ),
+        ] {
+            let message = denial(address, &local);
+            assert!(message.contains(denied), "{address}: {message}");
+        }
+        // An allowed hostaddr behind a name that is not allowed is refused too.
+        let message = denial("host=db.example.com hostaddr=127.0.0.1 user=u", &local);
+        assert!(
+            message.contains("postgres://db.example.com:5432"),
+            "{message}"
+        );
+        // Both allowed: the connection may proceed.
+        let config: tokio_postgres::Config =
+            "host=127.0.0.1 hostaddr=127.0.0.1 user=u".parse().unwrap();
+        assert!(check_allowed(&endpoints(&config), &local).is_ok());
+    }
+
+    #[test]
+    fn unix_socket_hosts_are_refused_even_with_allow_all() {
+        let all = allowed(&["*://*:*"]);
+        for address in [
+            "host=/var/run/postgresql user=u",
+            "postgres://u@%2Fvar%2Frun%2Fpostgresql/x",
+            "host=127.0.0.1,/tmp user=u",
+        ] {
+            let message = denial(address, &all);
+            assert!(message.contains("Unix-socket"), "{address}: {message}");
+        }
+        let message = denial("user=u dbname=x", &all);
+        assert!(message.contains("names no host"), "{message}");
+    }
+
     // --- Against the real Postgres at 127.0.0.1:5432 (database `postgres`).
 
     const DATABASE: &str = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable";
@@ -2080,6 +2206,42 @@ mod tests {
             Err(Error::QueryFailed(QueryError::DbError(db))) => assert_eq!(db.code, "23505"),
             other => panic!("expected a structured error, got {other:?}"),
         }
+    }
+
+    #[tokio::test]
+    async fn a_statement_cut_off_by_a_dropped_future_is_cancelled_and_never_pooled_busy() {
+        let postgres = Postgres::new(None);
+        let marker = format!("cut-off-{}", std::process::id());
+        let running = format!(
+            "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' \
+             AND query LIKE '%pg_sleep%{marker}%' AND pid <> pg_backend_pid()"
+        );
+        let mut conn = postgres.connect(&local_hosts(), DATABASE).await.unwrap();
+        let slow = format!("SELECT pg_sleep(30), '{marker}'");
+        // what the request deadline does: the guest's future is dropped mid-statement
+        let cut = tokio::time::timeout(Duration::from_millis(300), conn.query(&slow, &[])).await;
+        assert!(cut.is_err(), "pg_sleep(30) cannot finish in 300 ms");
+        assert!(conn.running);
+        drop(conn);
+        assert_eq!(postgres.pool_status()[0].1.size, 0, "closed, not pooled");
+
+        let mut probe = postgres.connect(&local_hosts(), DATABASE).await.unwrap();
+        let started = std::time::Instant::now();
+        loop {
+            let rows = probe.query(&running, &[]).await.unwrap();
+            if rows.rows[0][0] == DbValue::Int64(0) {
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "the cut-off pg_sleep still runs on the server"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        // and the pool still serves: the probe's session goes back to it idle
+        assert!(!probe.running);
+        drop(probe);
+        assert_eq!(postgres.pool_status()[0].1.size, 1);
     }
 
     #[tokio::test]

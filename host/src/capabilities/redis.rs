@@ -98,9 +98,12 @@ fn check_allowed(
     addr: &ConnectionAddr,
     allowed_hosts: &AllowedHosts,
 ) -> Result<(), Error> {
-    let scheme = address
-        .split_once("://")
-        .map(|(scheme, _)| scheme.to_ascii_lowercase())
+    // The scheme as the redis crate read it (the URL parser trims and lowercases), and the
+    // host and port from its parsed address: what it dials, whatever userinfo, brackets or
+    // escapes the text holds. The query and fragment select a database, protocol or TLS
+    // verification, never another address.
+    let scheme = redis::parse_redis_url(address)
+        .map(|url| url.scheme().to_string())
         .unwrap_or_else(|| "redis".to_string());
     let (host, port) = match addr {
         ConnectionAddr::Tcp(host, port) => (host, *port),
@@ -553,6 +556,54 @@ mod tests {
             Ok(_) => panic!("expected an error, got a connection"),
         }
         assert!(redis.cache().is_empty());
+    }
+
+    fn denial(address: &str, entries: &[&str]) -> String {
+        let allowed =
+            AllowedHosts::parse(&entries.iter().map(|e| e.to_string()).collect::<Vec<_>>())
+                .unwrap();
+        let client = redis::Client::open(address).expect("a Redis URL");
+        match check_allowed(address, &client.get_connection_info().addr, &allowed) {
+            Err(Error::Other(message)) => message,
+            other => panic!("{address}: expected a denial, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_checked_address_is_the_one_dialled() {
+        let local = ["redis://127.0.0.1:6379"];
+        for (address, denied) in [
+            // Userinfo that looks like the allowed host.
+            (
+                "redis://127.0.0.1:6379@10.9.8.7:6379",
+                "redis://10.9.8.7:6379",
+            ),
+            ("redis://127.0.0.1@10.9.8.7", "redis://10.9.8.7:6379"),
+            // Another port, a query or fragment naming the allowed host.
+            ("redis://127.0.0.1:6380", "redis://127.0.0.1:6380"),
+            ("redis://10.9.8.7/0?host=127.0.0.1", "redis://10.9.8.7:6379"),
+            ("redis://10.9.8.7:6379#127.0.0.1", "redis://10.9.8.7:6379"),
+            // Upper case and padding are read as the parser reads them.
+            (" REDIS://10.9.8.7", "redis://10.9.8.7:6379"),
+            // Another scheme is another entry: `redis://` does not allow `valkey://`.
+            ("valkey://127.0.0.1:6379", "valkey://127.0.0.1:6379"),
+            ("redis://[::1]:6379", "redis://[::1]:6379"),
+        ] {
+            let message = denial(address, &local);
+            assert!(message.contains(denied), "{address}: {message}");
+        }
+    }
+
+    #[test]
+    fn unix_socket_addresses_are_refused_even_with_allow_all() {
+        for address in [
+            "unix:///tmp/redis.sock",
+            "redis+unix:///tmp/redis.sock",
+            "valkey+unix:///tmp/redis.sock",
+        ] {
+            let message = denial(address, &["*://*:*"]);
+            assert!(message.contains("Unix-socket"), "{address}: {message}");
+        }
     }
 
     #[tokio::test]
