@@ -590,9 +590,14 @@ fn saturated_postgres_pool_answers_503_within_the_deadline_while_live_keeps_answ
     );
     assert_answered_in_time(&reads, &[200, 503], "reads with the pool exhausted");
     assert_answered_in_time(&writes, &[201, 503], "slow writes");
+    // Slow writes give their connections back as the deadline cuts them off, so a read may
+    // get one just in time (200 after a wait) rather than a 503: either shows it waited for
+    // the exhausted pool, and neither hangs past the deadline (checked above).
     assert!(
-        reads.iter().any(|o| o.status == Some(503)),
-        "with the pool exhausted some reads get 503: {}",
+        reads
+            .iter()
+            .any(|o| o.status == Some(503) || o.took >= DEADLINE / 2),
+        "with the pool exhausted reads wait for a connection or get 503: {}",
         summary(&reads)
     );
     assert!(

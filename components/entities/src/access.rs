@@ -8,7 +8,6 @@ use spingraph_identity::{Principal, Scope};
 
 pub use spingraph_authn_client::require_admin_to;
 
-
 /// Reads: any principal; API keys need `entities:read` (or `entities:write`).
 pub fn require_read(p: &Principal) -> Result<()> {
     require_read_scope(p, Scope::EntitiesRead, Scope::EntitiesWrite)
