@@ -250,6 +250,15 @@ impl TestOptions {
         self
     }
 
+    /// The application with its login limit out of the way (every test signs in from
+    /// 127.0.0.1), plus `extra` variables.
+    pub fn signing_in_freely(extra: &[(&str, &str)]) -> Self {
+        extra.iter().fold(
+            TestOptions::default().variable("login_rate_limit_per_minute", "100000"),
+            |opts, (name, value)| opts.variable(name, value),
+        )
+    }
+
     pub fn host_cmd(mut self, line: &str) -> Self {
         self.host_cmd = Some(line.to_string());
         self
@@ -711,6 +720,16 @@ impl TestApp {
             "SELECT id::text AS id FROM users WHERE lower(email) = lower('{email}')"
         ));
         rows[0]["id"].as_str().unwrap().to_string()
+    }
+
+    /// The status `GET /v1/auth/me` answers `bearer`: whether the token is accepted.
+    pub fn me_status(&self, bearer: &str) -> u16 {
+        self.get("/v1/auth/me")
+            .bearer_auth(bearer)
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
     }
 
     /// `POST /v1/auth/token` with a JSON `{email, password}` body.

@@ -8,26 +8,12 @@ use std::time::Duration;
 use spingraph_e2e::{PASSWORD, TestApp, TestOptions, Value, free_port, header, json, json_body};
 use spingraph_identity::{Role, unix_now};
 
-/// An app whose login limit is out of the way (every test signs in from 127.0.0.1).
 fn app_with(extra: &[(&str, &str)]) -> TestApp {
-    let mut opts = TestOptions::default().variable("login_rate_limit_per_minute", "100000");
-    for (name, value) in extra {
-        opts = opts.variable(name, value);
-    }
-    TestApp::start(opts)
+    TestApp::start(TestOptions::signing_in_freely(extra))
 }
 
 fn app() -> TestApp {
     app_with(&[])
-}
-
-fn me_with(app: &TestApp, bearer: &str) -> u16 {
-    app.get("/v1/auth/me")
-        .bearer_auth(bearer)
-        .send()
-        .unwrap()
-        .status()
-        .as_u16()
 }
 
 fn admin_and_user(app: &TestApp) -> (String, String) {
@@ -265,7 +251,7 @@ fn forged_expired_premature_and_foreign_tokens_get_401() {
     app.create_user("root@example.com", "admin");
     let genuine = sign(&app, |_| {});
     assert_eq!(
-        me_with(&app, &genuine),
+        app.me_status(&genuine),
         200,
         "control: a well-formed token passes"
     );
@@ -274,19 +260,19 @@ fn forged_expired_premature_and_foreign_tokens_get_401() {
     let (payload, sig) = rest.split_once('.').unwrap();
     let flipped = if sig.starts_with('A') { "B" } else { "A" };
     let tampered_sig = format!("{head}.{payload}.{flipped}{}", &sig[1..]);
-    assert_eq!(me_with(&app, &tampered_sig), 401, "tampered signature");
+    assert_eq!(app.me_status(&tampered_sig), 401, "tampered signature");
 
     let claims: Value = serde_json::from_slice(&b64_decode(payload)).unwrap();
     let mut escalated = claims.clone();
     escalated["email"] = json!("evil@example.com");
     let tampered_payload = format!("{head}.{}.{sig}", b64(escalated.to_string().as_bytes()));
-    assert_eq!(me_with(&app, &tampered_payload), 401, "tampered payload");
+    assert_eq!(app.me_status(&tampered_payload), 401, "tampered payload");
 
     let none = format!(
         "{}.{payload}.",
         b64(br#"{"alg":"none","typ":"JWT","kid":"e2e"}"#)
     );
-    assert_eq!(me_with(&app, &none), 401, "alg none");
+    assert_eq!(app.me_status(&none), 401, "alg none");
 
     let jwks: Value = serde_json::from_str(&app.keys.public_keys).unwrap();
     let x = jwks["keys"][0]["x"].as_str().unwrap();
@@ -301,7 +287,7 @@ fn forged_expired_premature_and_foreign_tokens_get_401() {
     )
     .unwrap();
     assert_eq!(
-        me_with(&app, &hs256),
+        app.me_status(&hs256),
         401,
         "HS256 keyed with the public key"
     );
@@ -311,14 +297,14 @@ fn forged_expired_premature_and_foreign_tokens_get_401() {
         c.nbf -= 7200;
         c.exp = unix_now() - 3600;
     });
-    assert_eq!(me_with(&app, &expired), 401, "expired");
+    assert_eq!(app.me_status(&expired), 401, "expired");
     let premature = sign(&app, |c| {
         c.nbf = unix_now() + 3600;
         c.exp = unix_now() + 7200;
     });
-    assert_eq!(me_with(&app, &premature), 401, "future nbf");
+    assert_eq!(app.me_status(&premature), 401, "future nbf");
     let foreign = sign(&app, |c| c.aud = "another-api".into());
-    assert_eq!(me_with(&app, &foreign), 401, "other audience");
+    assert_eq!(app.me_status(&foreign), 401, "other audience");
 }
 
 fn b64_decode(s: &str) -> Vec<u8> {
@@ -366,7 +352,7 @@ fn refresh_rotates_and_reusing_the_old_token_revokes_the_family() {
     let second = body["refresh_token"].as_str().unwrap().to_string();
     let access = body["access_token"].as_str().unwrap().to_string();
     assert_ne!(second, first);
-    assert_eq!(me_with(&app, &access), 200);
+    assert_eq!(app.me_status(&access), 200);
 
     assert_eq!(refresh(&first).status(), 401, "reuse of the rotated token");
     assert_eq!(
@@ -374,7 +360,7 @@ fn refresh_rotates_and_reusing_the_old_token_revokes_the_family() {
         401,
         "the family is revoked with it"
     );
-    assert_eq!(me_with(&app, &access), 401, "and so are its access tokens");
+    assert_eq!(app.me_status(&access), 401, "and so are its access tokens");
     let revoked = app
         .db
         .query_json("SELECT count(*) AS n FROM refresh_tokens WHERE revoked_at IS NULL");
@@ -386,14 +372,14 @@ fn logout_refuses_the_access_token_at_once() {
     let app = app();
     app.create_user("root@example.com", "admin");
     let (access, refresh) = app.tokens("root@example.com");
-    assert_eq!(me_with(&app, &access), 200);
+    assert_eq!(app.me_status(&access), 200);
     let resp = app
         .post("/v1/auth/logout")
         .bearer_auth(&access)
         .send()
         .unwrap();
     assert_eq!(resp.status(), 204);
-    assert_eq!(me_with(&app, &access), 401, "denylisted before it expires");
+    assert_eq!(app.me_status(&access), 401, "denylisted before it expires");
     let resp = app
         .post_json("/v1/auth/refresh", &json!({"refresh_token": refresh}))
         .send()
@@ -732,7 +718,7 @@ fn bearer_tokens_keep_working_without_redis_and_revocation_still_holds() {
     let family = uuid::Uuid::now_v7();
     let token = sign(&app, |c| c.sid = Some(family.to_string()));
     assert_eq!(
-        me_with(&app, &token),
+        app.me_status(&token),
         200,
         "Postgres-only reads keep working"
     );
@@ -741,7 +727,7 @@ fn bearer_tokens_keep_working_without_redis_and_revocation_still_holds() {
         "INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at, revoked_at) \
          VALUES ('{id}', '{family}', 'x', now() + interval '1 day', now())"
     ));
-    assert_eq!(me_with(&app, &token), 401);
+    assert_eq!(app.me_status(&token), 401);
 }
 
 // ------------------------------------------------------------------ 10. roles
@@ -813,7 +799,7 @@ fn demoting_a_user_refuses_their_existing_tokens() {
     assert_eq!(resp.status(), 200);
     assert_eq!(json_body(resp)["role"], "user");
     assert_eq!(
-        me_with(&app, &boss_token),
+        app.me_status(&boss_token),
         401,
         "the admin token is gone at once"
     );

@@ -12,23 +12,8 @@ use spingraph_e2e::{Client, PASSWORD, TestApp, TestOptions, Value, header, json,
 use spingraph_identity::api_key::ApiKey;
 use spingraph_identity::unix_now;
 
-/// An app whose login limit is out of the way (every test signs in from 127.0.0.1), with `extra`
-/// variables.
 fn app_with(extra: &[(&str, &str)]) -> TestApp {
-    let mut opts = TestOptions::default().variable("login_rate_limit_per_minute", "100000");
-    for (name, value) in extra {
-        opts = opts.variable(name, value);
-    }
-    TestApp::start(opts)
-}
-
-fn me(app: &TestApp, bearer: &str) -> u16 {
-    app.get("/v1/auth/me")
-        .bearer_auth(bearer)
-        .send()
-        .unwrap()
-        .status()
-        .as_u16()
+    TestApp::start(TestOptions::signing_in_freely(extra))
 }
 
 fn refresh(app: &TestApp, token: &str) -> spingraph_e2e::Response {
@@ -132,7 +117,7 @@ fn repeated_failed_authentications_from_one_address_get_429_before_any_key_looku
     assert_eq!(json_body(resp)["status"], 429);
 
     // Only failures count: a valid token from the same address keeps working.
-    assert_eq!(me(&app, &valid), 200);
+    assert_eq!(app.me_status(&valid), 200);
     let resp = app.get("/v1/entities").bearer_auth(&valid).send().unwrap();
     assert_eq!(resp.status(), 200);
 }
@@ -166,7 +151,7 @@ fn concurrent_refreshes_of_one_token_have_one_winner_and_revoke_the_family() {
             "trial {trial}: the winner's new refresh token is revoked with its family"
         );
         assert_eq!(
-            me(&app, won["access_token"].as_str().unwrap()),
+            app.me_status(won["access_token"].as_str().unwrap()),
             401,
             "trial {trial}: and so is its access token"
         );
@@ -253,12 +238,12 @@ fn a_logged_out_token_stays_refused_while_the_clock_leeway_still_accepts_tokens(
     // Both tokens are past `exp` now, but within the verifier's clock leeway.
     thread::sleep(Duration::from_secs(3));
     assert_eq!(
-        me(&app, &kept),
+        app.me_status(&kept),
         200,
         "the leeway still accepts an expired token"
     );
     assert_eq!(
-        me(&app, &out),
+        app.me_status(&out),
         401,
         "so the denylist entry outlives exp by the leeway"
     );
@@ -290,7 +275,7 @@ fn demoting_or_deactivating_refuses_tokens_issued_in_the_same_second() {
             let (token, _) = app.tokens(&email);
             patch(&id, json!({"role": "user"}));
             if unix_now() == second {
-                assert_eq!(me(&app, &token), 401, "the admin token is refused");
+                assert_eq!(app.me_status(&token), 401, "the admin token is refused");
                 let (fresh, _) = app.tokens(&email);
                 let resp = app.get("/v1/auth/me").bearer_auth(&fresh).send().unwrap();
                 assert_eq!(resp.status(), 200, "a token issued after the change works");
@@ -307,7 +292,7 @@ fn demoting_or_deactivating_refuses_tokens_issued_in_the_same_second() {
             patch(&id, json!({"active": false}));
             if unix_now() == second {
                 assert_eq!(
-                    me(&app, &token),
+                    app.me_status(&token),
                     401,
                     "the deactivated user's token is refused"
                 );

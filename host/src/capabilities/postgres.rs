@@ -1789,6 +1789,15 @@ mod tests {
         Arc::new(AllowedHosts::parse(&["postgres://127.0.0.1:5432".to_string()]).unwrap())
     }
 
+    /// A session-local table `t` whose primary key already holds 1 (so inserting 1 again is a
+    /// unique violation).
+    async fn holding_id_1(conn: &mut Connection) {
+        conn.execute("CREATE TEMP TABLE t (id int PRIMARY KEY)", &[])
+            .await
+            .unwrap();
+        conn.execute("INSERT INTO t VALUES (1)", &[]).await.unwrap();
+    }
+
     async fn connect(compat: Option<SpinCompat>) -> Connection {
         Postgres::new(compat)
             .connect(&local_hosts(), DATABASE)
@@ -2105,10 +2114,7 @@ mod tests {
             }
             other => panic!("expected a db error, got {other:?}"),
         }
-        conn.execute("CREATE TEMP TABLE t (id int PRIMARY KEY)", &[])
-            .await
-            .unwrap();
-        conn.execute("INSERT INTO t VALUES (1)", &[]).await.unwrap();
+        holding_id_1(&mut conn).await;
         match conn.execute("INSERT INTO t VALUES (1)", &[]).await {
             Err(Error::QueryFailed(QueryError::DbError(db))) => {
                 assert_eq!(db.code, "23505");
@@ -2130,10 +2136,7 @@ mod tests {
     #[tokio::test]
     async fn spin_compat_flattens_errors_raised_while_a_query_runs_as_spin_4_0_2_does() {
         let mut conn = connect(Some(SpinCompat::V4_0_2)).await;
-        conn.execute("CREATE TEMP TABLE t (id int PRIMARY KEY)", &[])
-            .await
-            .unwrap();
-        conn.execute("INSERT INTO t VALUES (1)", &[]).await.unwrap();
+        holding_id_1(&mut conn).await;
         // Raised as the statement runs: flattened into the Debug text of the WIT error.
         match conn
             .query("INSERT INTO t VALUES (1) RETURNING id", &[])
@@ -2195,10 +2198,7 @@ mod tests {
     #[tokio::test]
     async fn without_spin_compat_errors_raised_while_a_query_runs_stay_structured() {
         let mut conn = connect(None).await;
-        conn.execute("CREATE TEMP TABLE t (id int PRIMARY KEY)", &[])
-            .await
-            .unwrap();
-        conn.execute("INSERT INTO t VALUES (1)", &[]).await.unwrap();
+        holding_id_1(&mut conn).await;
         match conn
             .query("INSERT INTO t VALUES (1) RETURNING id", &[])
             .await
