@@ -276,8 +276,14 @@ impl Postgres {
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
+        // Spin 4.0.2 cleans a session before pooling it again (`RESET ALL`, `DISCARD TEMP`, ...):
+        // under compat so do we, so a guest that relies on session state left by an earlier
+        // request fails here as it would there.
         let manager_config = ManagerConfig {
-            recycling_method: RecyclingMethod::Fast,
+            recycling_method: match self.shared.compat {
+                Some(_) => RecyclingMethod::Clean,
+                None => RecyclingMethod::Fast,
+            },
         };
         let manager = match config.get_ssl_mode() {
             SslMode::Disable => Manager::from_config(config, NoTls, manager_config),
@@ -2193,6 +2199,40 @@ mod tests {
         let mut plain = connect(None).await;
         let rows = plain.query("SELECT 'x'::name AS n", &[]).await.unwrap();
         assert_eq!(rows.rows[0], vec![DbValue::Str("x".into())]);
+    }
+
+    /// `application_name` as a session set it, after that session went back to the pool and was
+    /// handed out again (the same backend both times).
+    async fn session_setting_after_pooling(compat: Option<SpinCompat>) -> Vec<DbValue> {
+        let postgres = Postgres::new(compat);
+        let pid = "SELECT pg_backend_pid()::int4 AS pid";
+        let mut first = postgres.connect(&local_hosts(), DATABASE).await.unwrap();
+        first
+            .execute("SET application_name = 'left-behind'", &[])
+            .await
+            .unwrap();
+        let before = first.query(pid, &[]).await.unwrap().rows.remove(0);
+        drop(first);
+        let mut second = postgres.connect(&local_hosts(), DATABASE).await.unwrap();
+        let after = second.query(pid, &[]).await.unwrap().rows.remove(0);
+        assert_eq!(before, after, "the pool hands the same session out again");
+        let shown = second
+            .query("SELECT current_setting('application_name') AS a", &[])
+            .await
+            .unwrap();
+        shown.rows[0].clone()
+    }
+
+    #[tokio::test]
+    async fn spin_compat_cleans_a_session_before_pooling_it_again_as_spin_4_0_2_does() {
+        assert_eq!(
+            session_setting_after_pooling(Some(SpinCompat::V4_0_2)).await,
+            vec![DbValue::Str(String::new())]
+        );
+        assert_eq!(
+            session_setting_after_pooling(None).await,
+            vec![DbValue::Str("left-behind".into())]
+        );
     }
 
     #[tokio::test]
