@@ -62,7 +62,7 @@ pub fn run(args: AdminArgs) -> anyhow::Result<()> {
 }
 
 fn gen_keys() -> anyhow::Result<()> {
-    let (signing, public) = crate::up::generate_signing_keys()?;
+    let (signing, public) = crate::dev::generate_signing_keys()?;
     if std::io::stdout().is_terminal() {
         eprintln!(
             "warning: printing a secret signing key to the terminal; redirect stdout to a file"
@@ -211,7 +211,7 @@ mod tests {
 
     #[test]
     fn gen_keys_output_of_real_keys_reads_back_as_the_same_values() {
-        let (signing, public) = crate::up::generate_signing_keys().unwrap();
+        let (signing, public) = crate::dev::generate_signing_keys().unwrap();
         let out = env_file(&signing, &public).unwrap();
         let values: Vec<(&str, &str)> = out
             .lines()

@@ -518,6 +518,19 @@ impl TestKeys {
     }
 }
 
+/// A signed-in user of a test app: its id and access token.
+pub struct Caller {
+    pub id: String,
+    pub token: String,
+}
+
+impl Caller {
+    /// `rb` with this user's bearer token.
+    pub fn auth(&self, rb: RequestBuilder) -> RequestBuilder {
+        rb.bearer_auth(&self.token)
+    }
+}
+
 /// One running host with its own database.
 pub struct TestApp {
     pub addr: SocketAddr,
@@ -740,6 +753,14 @@ impl TestApp {
         )
         .send()
         .unwrap()
+    }
+
+    /// A new user `{name}@example.com` of `role` (made with [`TestApp::create_user`]), signed in.
+    pub fn caller(&self, name: &str, role: &str) -> Caller {
+        let email = format!("{name}@example.com");
+        let id = self.create_user(&email, role);
+        let (token, _) = self.tokens(&email);
+        Caller { id, token }
     }
 
     /// `(access_token, refresh_token)` of a successful sign-in with [`PASSWORD`].

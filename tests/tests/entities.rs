@@ -6,34 +6,14 @@ use std::collections::HashSet;
 use std::thread;
 
 use spingraph_e2e::{
-    RequestBuilder, Response, TestApp, TestOptions, Value, assert_query_rejected, error_fields,
-    header, json, json_body,
+    Caller, RequestBuilder, Response, TestApp, TestOptions, Value, assert_query_rejected,
+    error_fields, header, json, json_body,
 };
-
-/// A signed-in user of the test app.
-struct Caller {
-    id: String,
-    token: String,
-}
-
-impl Caller {
-    fn auth(&self, rb: RequestBuilder) -> RequestBuilder {
-        rb.bearer_auth(&self.token)
-    }
-}
 
 /// The application; every test signs several users in from 127.0.0.1 against one shared Redis,
 /// so the per-IP login limit is raised (the limit itself is the auth tests' business).
 fn app() -> TestApp {
     TestApp::start(TestOptions::default().variable("login_rate_limit_per_minute", "10000"))
-}
-
-/// Create a user with `spingraph admin create-user` and sign in through `POST /v1/auth/token`.
-fn caller(app: &TestApp, name: &str, role: &str) -> Caller {
-    let email = format!("{name}@example.com");
-    let id = app.create_user(&email, role);
-    let (token, _) = app.tokens(&email);
-    Caller { id, token }
 }
 
 fn create(app: &TestApp, who: &Caller, body: &Value) -> Response {
@@ -81,7 +61,7 @@ fn list_ids(app: &TestApp, who: &Caller, query: &str) -> Vec<String> {
 #[test]
 fn each_validation_rule_is_422_naming_the_field_and_stores_nothing() {
     let app = app();
-    let ada = caller(&app, "ada", "user");
+    let ada = app.caller("ada", "user");
     let deep = {
         let mut v = json!("x");
         for _ in 0..9 {
@@ -158,7 +138,7 @@ fn each_validation_rule_is_422_naming_the_field_and_stores_nothing() {
 #[test]
 fn nul_inside_metadata_is_422_not_500() {
     let app = app();
-    let ada = caller(&app, "ada", "user");
+    let ada = app.caller("ada", "user");
     let resp = ada
         .auth(app.post("/v1/entities"))
         .header("content-type", "application/json")
@@ -173,7 +153,7 @@ fn nul_inside_metadata_is_422_not_500() {
 #[test]
 fn malformed_json_is_400_wrong_type_415_oversized_413() {
     let app = app();
-    let ada = caller(&app, "ada", "user");
+    let ada = app.caller("ada", "user");
     let send = |ct: &str, body: String| {
         ada.auth(app.post("/v1/entities"))
             .header("content-type", ct)
@@ -197,7 +177,7 @@ fn malformed_json_is_400_wrong_type_415_oversized_413() {
 #[test]
 fn confidence_out_of_range_or_overflowing_is_422_and_bounds_are_accepted() {
     let app = app();
-    let ada = caller(&app, "ada", "user");
+    let ada = app.caller("ada", "user");
     for raw in ["-0.01", "1.01", "1e999", "-1e999"] {
         let resp = ada
             .auth(app.post("/v1/entities"))
@@ -227,7 +207,7 @@ fn confidence_out_of_range_or_overflowing_is_422_and_bounds_are_accepted() {
 #[test]
 fn batch_of_1000_is_stored_and_one_bad_item_stores_nothing() {
     let app = app();
-    let ada = caller(&app, "ada", "user");
+    let ada = app.caller("ada", "user");
     let items: Vec<Value> = (0..1000)
         .map(|i| json!({"type": "doc", "name": format!("doc {i}"), "metadata": {"i": i}}))
         .collect();
@@ -281,7 +261,7 @@ fn batch_of_1000_is_stored_and_one_bad_item_stores_nothing() {
 #[test]
 fn two_patches_with_the_same_if_match_give_one_200_and_one_412() {
     let app = app();
-    let ada = caller(&app, "ada", "user");
+    let ada = app.caller("ada", "user");
     let resp = create(
         &app,
         &ada,
@@ -352,7 +332,7 @@ fn two_patches_with_the_same_if_match_give_one_200_and_one_412() {
 #[test]
 fn get_sends_etag_and_if_none_match_gives_304() {
     let app = app();
-    let ada = caller(&app, "ada", "user");
+    let ada = app.caller("ada", "user");
     let resp = create(&app, &ada, &json!({"type": "t", "name": "n"}));
     let location = resp.headers()["location"].to_str().unwrap().to_string();
     let etag = resp.headers()["etag"].to_str().unwrap().to_string();
@@ -377,7 +357,7 @@ fn get_sends_etag_and_if_none_match_gives_304() {
 #[test]
 fn paging_250_entities_while_inserting_returns_each_original_exactly_once() {
     let app = app();
-    let ada = caller(&app, "ada", "user");
+    let ada = app.caller("ada", "user");
     let items: Vec<Value> = (0..250)
         .map(|i| json!({"type": "page", "name": format!("name {:03}", (i * 7919) % 250), "confidence": (i % 11) as f64 / 10.0}))
         .collect();
@@ -435,7 +415,7 @@ fn paging_250_entities_while_inserting_returns_each_original_exactly_once() {
 #[test]
 fn bad_pagination_parameters_are_400() {
     let app = app();
-    let ada = caller(&app, "ada", "user");
+    let ada = app.caller("ada", "user");
     for (query, field) in [
         ("limit=0", "limit"),
         ("limit=201", "limit"),
@@ -458,8 +438,8 @@ fn bad_pagination_parameters_are_400() {
 #[test]
 fn boolean_flags_take_true_false_1_or_0_and_yes_or_empty_is_400_naming_them() {
     let app = app();
-    let ada = caller(&app, "ada", "user");
-    let root = caller(&app, "root", "admin");
+    let ada = app.caller("ada", "user");
+    let root = app.caller("root", "admin");
     let e = created(&app, &ada, &json!({"type": "person", "name": "Ada"}));
     let id = e["id"].as_str().unwrap().to_string();
     let path = format!("/v1/entities/{id}");
@@ -526,9 +506,9 @@ fn boolean_flags_take_true_false_1_or_0_and_yes_or_empty_is_400_naming_them() {
 #[test]
 fn owner_or_admin_change_entities_soft_delete_hides_and_restore_brings_back_all_audited() {
     let app = app();
-    let ada = caller(&app, "ada", "user");
-    let bob = caller(&app, "bob", "user");
-    let root = caller(&app, "root", "admin");
+    let ada = app.caller("ada", "user");
+    let bob = app.caller("bob", "user");
+    let root = app.caller("root", "admin");
     let e = created(&app, &ada, &json!({"type": "person", "name": "Ada"}));
     let id = e["id"].as_str().unwrap().to_string();
     let path = format!("/v1/entities/{id}");
@@ -694,8 +674,8 @@ fn owner_or_admin_change_entities_soft_delete_hides_and_restore_brings_back_all_
 #[test]
 fn filters_and_sorts_return_exactly_the_expected_ids() {
     let app = app();
-    let ada = caller(&app, "ada", "user");
-    let bob = caller(&app, "bob", "user");
+    let ada = app.caller("ada", "user");
+    let bob = app.caller("bob", "user");
     let make = |who: &Caller, kind: &str, name: &str, c: f64, meta: Value| -> Value {
         created(
             &app,
@@ -804,7 +784,7 @@ fn filters_and_sorts_return_exactly_the_expected_ids() {
 #[test]
 fn missing_entity_is_a_prompt_404_and_empty_list_has_the_page_shape() {
     let app = app();
-    let ada = caller(&app, "ada", "user");
+    let ada = app.caller("ada", "user");
     let started = std::time::Instant::now();
     let resp = ada
         .auth(app.get("/v1/entities/0192e4a0-0000-7000-8000-000000000001"))
@@ -843,7 +823,7 @@ fn missing_entity_is_a_prompt_404_and_empty_list_has_the_page_shape() {
 #[test]
 fn api_key_scopes_limit_what_a_key_may_do() {
     let app = app();
-    let ada = caller(&app, "ada", "user");
+    let ada = app.caller("ada", "user");
     let resp = ada
         .auth(app.post_json(
             "/v1/auth/api-keys",
@@ -877,8 +857,8 @@ fn requests_over_the_per_principal_limit_get_429_with_retry_after() {
             .variable("login_rate_limit_per_minute", "10000")
             .variable("api_rate_limit_per_minute", "3"),
     );
-    let ada = caller(&app, "ada", "user");
-    let bob = caller(&app, "bob", "user");
+    let ada = app.caller("ada", "user");
+    let bob = app.caller("bob", "user");
     for remaining in ["2", "1", "0"] {
         let resp = ada.auth(app.get("/v1/entities")).send().unwrap();
         assert_eq!(resp.status(), 200);

@@ -8,6 +8,8 @@ use spingraph_guest::{ApiError, Result};
 
 /// Most items one `POST /batch` may carry.
 pub const BATCH_MAX_ITEMS: usize = 1000;
+/// Longest `external_id` (characters).
+pub const EXTERNAL_ID_MAX_CHARS: usize = 256;
 /// Most field errors one 422 lists (a batch of broken items could otherwise produce thousands).
 pub const MAX_REPORTED_ERRORS: usize = 100;
 
@@ -20,6 +22,7 @@ const READ_ONLY: &[&str] = &[
     "updated_at",
     "deleted_at",
     "deleted_by",
+    "merged_into",
 ];
 
 /// A validated entity to insert.
@@ -30,6 +33,56 @@ pub struct NewEntity {
     pub name: String,
     pub confidence: f64,
     pub metadata: Map<String, Value>,
+    /// The writer's own key, unique per type among live entities.
+    pub external_id: Option<String>,
+}
+
+/// What a batch does with an item whose `(type, external_id)` a live entity already has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnConflict {
+    /// The batch fails with a 409 naming the item (the default).
+    #[default]
+    Error,
+    /// The existing entity stays as it is.
+    Skip,
+    /// The existing entity takes the item's name, confidence and metadata.
+    Update,
+}
+
+impl OnConflict {
+    fn parse(raw: &str) -> Option<OnConflict> {
+        match raw {
+            "error" => Some(OnConflict::Error),
+            "skip" => Some(OnConflict::Skip),
+            "update" => Some(OnConflict::Update),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OnConflict::Error => "error",
+            OnConflict::Skip => "skip",
+            OnConflict::Update => "update",
+        }
+    }
+}
+
+/// A validated `POST /batch` body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Batch {
+    pub items: Vec<NewEntity>,
+    pub on_conflict: OnConflict,
+}
+
+/// `external_id`: absent or `null` is none; otherwise 1..=256 characters, no control characters.
+fn external_id(f: &mut Fields<'_>) -> Option<Option<String>> {
+    match f.raw("external_id") {
+        None | Some(Value::Null) => Some(None),
+        Some(_) => f
+            .optional_str("external_id", EXTERNAL_ID_MAX_CHARS)
+            .map(Some),
+    }
 }
 
 /// Read one entity object, collecting errors under `prefix` (`""` or `items[3]`).
@@ -45,13 +98,50 @@ pub fn read_new(obj: &Map<String, Value>, prefix: &str, errors: &mut Errors) -> 
         None => Some(Map::new()),
         Some(_) => f.metadata("metadata"),
     };
+    let external_id = external_id(&mut f);
     deny_rest(&mut f);
     Some(NewEntity {
         kind: kind?,
         name: name?,
         confidence: confidence?,
         metadata: metadata?,
+        external_id: external_id?,
     })
+}
+
+/// The body of `PUT /by-external-id/{type}/{external_id}`: the whole entity (`name` required,
+/// `confidence` and `metadata` default as on create); `type` and `external_id` come from the
+/// path and, when the body repeats them, must match it.
+pub fn parse_put(body: Value, kind: &str, external_id: &str) -> Result<NewEntity> {
+    let mut errors = Errors::new();
+    validate::check_text(&mut errors, "type", kind, validate::TYPE_MAX_CHARS);
+    validate::check_text(
+        &mut errors,
+        "external_id",
+        external_id,
+        EXTERNAL_ID_MAX_CHARS,
+    );
+    if !errors.is_empty() {
+        // Path segments that cannot name an entity name none.
+        return Err(ApiError::not_found(
+            "No entity can have this type and external_id.",
+        ));
+    }
+    let mut obj = validate::object(body)?;
+    for (key, path_value) in [("type", kind), ("external_id", external_id)] {
+        match obj.get(key) {
+            None => {}
+            Some(Value::String(s)) if s == path_value => {}
+            Some(_) => errors.push(
+                key,
+                format!("must match the path ({path_value:?}) or be left out"),
+            ),
+        }
+        obj.insert(key.to_string(), Value::String(path_value.to_string()));
+    }
+    let entity = read_new(&obj, "", &mut errors);
+    errors.into_result()?;
+    entity.ok_or_else(|| ApiError::internal("validation passed without a value"))
 }
 
 /// The body of `POST /`.
@@ -63,14 +153,23 @@ pub fn parse_new(body: Value) -> Result<NewEntity> {
     entity.ok_or_else(|| ApiError::internal("validation passed without a value"))
 }
 
-/// The body of `POST /batch`: `{"items": [...]}` (or a bare array), 1..=1000 items; every item's
-/// errors are reported under `items[i]`, so a client can find the bad one.
-pub fn parse_batch(body: Value) -> Result<Vec<NewEntity>> {
+/// The body of `POST /batch`: `{"items": [...], "on_conflict"?}` (or a bare array), 1..=1000
+/// items; every item's errors are reported under `items[i]`, so a client can find the bad one.
+/// Two items with one `(type, external_id)` are a 422 on the second.
+pub fn parse_batch(body: Value) -> Result<Batch> {
+    let mut on_conflict = OnConflict::default();
     let items = match body {
         Value::Array(items) => items,
         Value::Object(mut obj) => {
             let items = obj.remove("items");
             let mut errors = Errors::new();
+            match obj.remove("on_conflict") {
+                None => {}
+                Some(Value::String(raw)) if OnConflict::parse(&raw).is_some() => {
+                    on_conflict = OnConflict::parse(&raw).unwrap_or_default();
+                }
+                Some(_) => errors.push("on_conflict", "must be one of `error`, `skip`, `update`"),
+            }
             for key in obj.keys() {
                 errors.push(key.clone(), "unknown field");
             }
@@ -113,10 +212,24 @@ pub fn parse_batch(body: Value) -> Result<Vec<NewEntity>> {
             _ => errors.push(prefix, "must be a JSON object"),
         }
     }
+    let mut first: std::collections::HashMap<(&str, &str), usize> = Default::default();
+    for (i, entity) in out.iter().enumerate() {
+        if let Some(xid) = &entity.external_id
+            && let Some(j) = first.insert((&entity.kind, xid), i)
+        {
+            errors.push(
+                format!("items[{i}].external_id"),
+                format!("repeats items[{j}] (same type and external_id)"),
+            );
+        }
+    }
     if !errors.is_empty() {
         return Err(truncated(errors));
     }
-    Ok(out)
+    Ok(Batch {
+        items: out,
+        on_conflict,
+    })
 }
 
 fn truncated(errors: Errors) -> ApiError {
@@ -139,6 +252,8 @@ pub struct EntityPatch {
     pub name: Option<String>,
     pub confidence: Option<f64>,
     pub metadata: Option<Value>,
+    /// `Some(None)` removes the external id.
+    pub external_id: Option<Option<String>>,
 }
 
 impl EntityPatch {
@@ -161,6 +276,9 @@ impl EntityPatch {
         if self.metadata.is_some() {
             names.push("metadata");
         }
+        if self.external_id.is_some() {
+            names.push("external_id");
+        }
         names
     }
 
@@ -174,6 +292,81 @@ impl EntityPatch {
         errors.into_result()?;
         Ok(merged)
     }
+}
+
+/// Most entities one merge folds into another.
+pub const MERGE_MAX_FROM: usize = 100;
+
+/// What a merge does with the merged entities' metadata.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MergeMetadata {
+    /// The survivor's metadata stays as it is (the default).
+    #[default]
+    Keep,
+    /// The merged entities' keys are added, the survivor's own winning (then earlier `from`
+    /// entries over later ones).
+    Merge,
+}
+
+impl MergeMetadata {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MergeMetadata::Keep => "keep",
+            MergeMetadata::Merge => "merge",
+        }
+    }
+}
+
+/// A validated `POST /{id}/merge` body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MergeRequest {
+    /// The entities folded into the survivor: distinct UUIDs, not the survivor's.
+    pub from: Vec<String>,
+    pub metadata: MergeMetadata,
+}
+
+/// The body of `POST /{survivor}/merge`: `{"from": [ids], "metadata": "keep" | "merge"}`.
+pub fn parse_merge(body: Value, survivor: &str) -> Result<MergeRequest> {
+    let obj = validate::object(body)?;
+    let mut errors = Errors::new();
+    let mut f = Fields::new(&obj, "", &mut errors);
+    let metadata = match f.raw("metadata") {
+        None => MergeMetadata::Keep,
+        Some(Value::String(s)) if s == "keep" => MergeMetadata::Keep,
+        Some(Value::String(s)) if s == "merge" => MergeMetadata::Merge,
+        Some(_) => {
+            f.error("metadata", "must be `keep` or `merge`");
+            MergeMetadata::Keep
+        }
+    };
+    let mut from = Vec::new();
+    match f.raw("from") {
+        None | Some(Value::Null) => f.error("from", "is required"),
+        Some(Value::Array(ids)) if (1..=MERGE_MAX_FROM).contains(&ids.len()) => {
+            for (i, raw) in ids.iter().enumerate() {
+                let field = format!("from[{i}]");
+                let Some(id) = raw.as_str().and_then(validate::uuid_str) else {
+                    f.error_at(&field, "must be an entity id (a UUID)");
+                    continue;
+                };
+                let id = id.to_string();
+                if id == survivor {
+                    f.error_at(&field, "is the entity the others are merged into");
+                } else if let Some(j) = from.iter().position(|seen| seen == &id) {
+                    f.error_at(&field, format!("repeats from[{j}]"));
+                } else {
+                    from.push(id);
+                }
+            }
+        }
+        Some(_) => f.error(
+            "from",
+            format!("must be an array of 1 to {MERGE_MAX_FROM} entity ids"),
+        ),
+    }
+    deny_rest(&mut f);
+    errors.into_result()?;
+    Ok(MergeRequest { from, metadata })
 }
 
 /// The body of `PATCH /{id}`.
@@ -207,6 +400,9 @@ pub fn parse_patch(body: Value) -> Result<EntityPatch> {
         None => {}
         Some(v @ (Value::Null | Value::Object(_))) => patch.metadata = Some(v.clone()),
         Some(_) => f.error("metadata", "must be a JSON object (a merge patch) or null"),
+    }
+    if f.has("external_id") {
+        patch.external_id = external_id(&mut f);
     }
     deny_rest(&mut f);
     errors.into_result()?;
@@ -315,6 +511,84 @@ mod tests {
     }
 
     #[test]
+    fn merge_requests_need_distinct_ids_other_than_the_survivor() {
+        const S: &str = "0192e4a0-0000-7000-8000-000000000001";
+        const A: &str = "0192e4a0-0000-7000-8000-000000000002";
+        let ok = parse_merge(json!({"from": [A], "metadata": "merge"}), S).unwrap();
+        assert_eq!(ok.from, vec![A.to_string()]);
+        assert_eq!(ok.metadata, MergeMetadata::Merge);
+        assert_eq!(
+            parse_merge(json!({"from": [A]}), S).unwrap().metadata,
+            MergeMetadata::Keep
+        );
+        assert_eq!(
+            fields(parse_merge(json!({"from": [A, A, S, "x"]}), S).unwrap_err()),
+            vec!["from[1]", "from[2]", "from[3]"]
+        );
+        assert_eq!(
+            fields(parse_merge(json!({"from": [], "metadata": 1}), S).unwrap_err()),
+            vec!["metadata", "from"]
+        );
+        let many: Vec<String> = (0..=MERGE_MAX_FROM)
+            .map(|i| format!("0192e4a0-0000-7000-8000-{i:012}"))
+            .collect();
+        assert_eq!(
+            fields(parse_merge(json!({"from": many}), S).unwrap_err()),
+            vec!["from"]
+        );
+    }
+
+    #[test]
+    fn a_put_takes_type_and_external_id_from_the_path() {
+        let e = parse_put(json!({"name": "Acme"}), "company", "c-1").unwrap();
+        assert_eq!(
+            (e.kind.as_str(), e.external_id.as_deref()),
+            ("company", Some("c-1"))
+        );
+        assert_eq!(e.confidence, DEFAULT_CONFIDENCE);
+        let same = parse_put(
+            json!({"name": "Acme", "type": "company", "external_id": "c-1"}),
+            "company",
+            "c-1",
+        );
+        assert!(same.is_ok());
+        assert_eq!(
+            fields(
+                parse_put(json!({"name": "A", "external_id": "c-2"}), "company", "c-1")
+                    .unwrap_err()
+            ),
+            vec!["external_id"]
+        );
+        assert_eq!(
+            parse_put(json!({"name": "A"}), "company", &"x".repeat(257))
+                .unwrap_err()
+                .status(),
+            404
+        );
+    }
+
+    #[test]
+    fn batches_read_on_conflict_and_refuse_a_natural_key_twice() {
+        let item = |xid: &str| json!({"type": "t", "name": "n", "external_id": xid});
+        let b =
+            parse_batch(json!({"items": [item("a"), item("b")], "on_conflict": "skip"})).unwrap();
+        assert_eq!(b.on_conflict, OnConflict::Skip);
+        assert_eq!(b.items[1].external_id.as_deref(), Some("b"));
+        assert_eq!(
+            parse_batch(json!([item("a")])).unwrap().on_conflict,
+            OnConflict::Error
+        );
+        assert_eq!(
+            fields(parse_batch(json!({"items": [item("a"), item("a")]})).unwrap_err()),
+            vec!["items[1].external_id"]
+        );
+        assert_eq!(
+            fields(parse_batch(json!({"items": [item("a")], "on_conflict": "x"})).unwrap_err()),
+            vec!["on_conflict"]
+        );
+    }
+
+    #[test]
     fn new_entity_defaults_confidence_and_metadata() {
         let e = parse_new(json!({"type": "person", "name": "Ada"})).unwrap();
         assert_eq!(e.confidence, 1.0);
@@ -347,7 +621,10 @@ mod tests {
             .map(|i| json!({"type": "t", "name": format!("n{i}")}))
             .collect();
         assert_eq!(
-            parse_batch(json!({"items": items.clone()})).unwrap().len(),
+            parse_batch(json!({"items": items.clone()}))
+                .unwrap()
+                .items
+                .len(),
             1000
         );
         items[517] = json!({"type": "t", "name": ""});

@@ -3,6 +3,9 @@
 
 pub mod access;
 pub mod entity;
+pub mod feed;
+pub mod merge;
+pub mod natural_key;
 pub mod store;
 
 use serde_json::{Value, json};
@@ -12,10 +15,14 @@ use spingraph_guest::body::{BATCH_LIMIT, DEFAULT_LIMIT};
 use spingraph_guest::context::header;
 use spingraph_guest::db::Db;
 use spingraph_guest::etag::{self, IfMatch};
+use spingraph_guest::idempotency;
 use spingraph_guest::page::PageRequest;
 use spingraph_guest::validate;
 use spingraph_guest::{ApiError, Ctx, Reply, Result, serve};
 use spingraph_identity::Principal;
+
+use crate::entity::OnConflict;
+use crate::store::Restored;
 
 /// Where entities live; `Location` of a new one is `{BASE}/{id}`.
 pub const BASE: &str = "/v1/entities";
@@ -33,42 +40,61 @@ pub fn route(ctx: &Ctx, req: &Request) -> Result<Reply> {
 }
 
 fn dispatch(ctx: &Ctx, req: &Request, p: &Principal) -> Result<Reply> {
+    if ctx.path == feed::PATH {
+        return match ctx.method.as_str() {
+            "GET" => feed::list(ctx, p),
+            _ => Err(ApiError::MethodNotAllowed(&["GET"])),
+        };
+    }
     let segments = ctx.segments();
     let path: Vec<&str> = segments.iter().map(String::as_str).collect();
     match (ctx.method.as_str(), path.as_slice()) {
         ("GET", []) => list(ctx, p),
-        ("POST", []) => create(ctx, req, p),
+        ("POST", []) => idempotency::run(ctx, req, p.user_id, |db| create(ctx, req, p, db)),
         (_, []) => Err(ApiError::MethodNotAllowed(&["GET", "POST"])),
-        ("POST", ["batch"]) => create_batch(ctx, req, p),
+        ("POST", ["batch"]) => {
+            idempotency::run(ctx, req, p.user_id, |db| create_batch(ctx, req, p, db))
+        }
         (_, ["batch"]) => Err(ApiError::MethodNotAllowed(&["POST"])),
         ("GET", [id]) => get(ctx, req, p, id),
-        ("PATCH", [id]) => patch(ctx, req, p, id),
+        ("PATCH", [id]) => idempotency::run(ctx, req, p.user_id, |db| patch(ctx, req, p, db, id)),
         ("DELETE", [id]) => delete(ctx, req, p, id),
         (_, [_]) => Err(ApiError::MethodNotAllowed(&["GET", "PATCH", "DELETE"])),
-        ("POST", [id, "restore"]) => restore(ctx, p, id),
+        ("POST", [id, "restore"]) => {
+            idempotency::run(ctx, req, p.user_id, |db| restore(ctx, p, db, id))
+        }
         (_, [_, "restore"]) => Err(ApiError::MethodNotAllowed(&["POST"])),
+        ("POST", [id, "merge"]) => {
+            idempotency::run(ctx, req, p.user_id, |db| merge::merge(ctx, req, p, db, id))
+        }
+        (_, [_, "merge"]) => Err(ApiError::MethodNotAllowed(&["POST"])),
+        ("GET", ["by-external-id", kind, xid]) => natural_key::get(ctx, req, p, kind, xid),
+        ("PUT", ["by-external-id", kind, xid]) => idempotency::run(ctx, req, p.user_id, |db| {
+            natural_key::put(ctx, req, p, db, kind, xid)
+        }),
+        (_, ["by-external-id", _, _]) => Err(ApiError::MethodNotAllowed(&["GET", "PUT"])),
         _ => Err(ApiError::not_found("No such route.")),
     }
 }
 
 /// The audit context of a principal's request.
-fn audit<'a>(ctx: &'a Ctx, actor: &'a str) -> Audit<'a> {
+pub(crate) fn audit<'a>(ctx: &'a Ctx, actor: &'a str) -> Audit<'a> {
     Audit::new(Some(actor), &ctx.request_id)
 }
 
 /// A path id that is not a UUID names no entity.
-fn entity_id(raw: &str) -> Result<String> {
+pub(crate) fn entity_id(raw: &str) -> Result<String> {
     validate::uuid_str(raw)
         .map(|id| id.to_string())
         .ok_or_else(|| not_found(raw))
 }
 
-fn not_found(id: &str) -> ApiError {
+pub(crate) fn not_found(id: &str) -> ApiError {
     ApiError::not_found(format!("No entity with id {id}."))
 }
 
 /// A JSON reply carrying the entity's `ETag`.
-fn with_etag(reply: Reply, entity: &Value) -> Reply {
+pub(crate) fn with_etag(reply: Reply, entity: &Value) -> Reply {
     match etag::of(entity) {
         Some(tag) => reply.header("etag", &tag),
         None => reply,
@@ -76,27 +102,77 @@ fn with_etag(reply: Reply, entity: &Value) -> Reply {
 }
 
 /// `POST /` → 201 with `Location` and `ETag`.
-fn create(ctx: &Ctx, req: &Request, p: &Principal) -> Result<Reply> {
+fn create(ctx: &Ctx, req: &Request, p: &Principal, db: &Db) -> Result<Reply> {
     access::require_write(p)?;
     let new = entity::parse_new(validate::json_value(req, DEFAULT_LIMIT)?)?;
-    let db = Db::connect(ctx)?;
     let id = uuid::Uuid::now_v7().to_string();
     let actor = p.user_id.to_string();
-    let stored = store::insert(&db, &audit(ctx, &actor), &id, &actor, &new)?;
+    let stored = store::insert(db, &audit(ctx, &actor), &id, &actor, &new)?;
     Ok(with_etag(
         Reply::created(&format!("{BASE}/{id}"), &stored),
         &stored,
     ))
 }
 
-/// `POST /batch` → 201 `{items}`: up to 1000 entities, all or nothing.
-fn create_batch(ctx: &Ctx, req: &Request, p: &Principal) -> Result<Reply> {
+/// `POST /batch` → 201 `{items, outcomes}`: up to 1000 entities, all or nothing. Items whose
+/// `(type, external_id)` a live entity has are, by `on_conflict`, a 409 naming the first (`error`,
+/// the default), left alone (`skip`) or written over (`update`, owner or admin); `outcomes[i]`
+/// says which of `created` / `updated` / `skipped` happened to `items[i]` (200 when none was
+/// created).
+fn create_batch(ctx: &Ctx, req: &Request, p: &Principal, db: &Db) -> Result<Reply> {
     access::require_write(p)?;
-    let items = entity::parse_batch(validate::json_value(req, BATCH_LIMIT)?)?;
-    let db = Db::connect(ctx)?;
+    let batch = entity::parse_batch(validate::json_value(req, BATCH_LIMIT)?)?;
     let actor = p.user_id.to_string();
-    let stored = store::insert_batch(&db, &audit(ctx, &actor), &actor, &items)?;
-    Ok(Reply::json(201, &json!({ "items": stored })))
+    let write = |db: &Db| {
+        let existing = store::find_externals(db, &batch.items)?;
+        for (i, found) in &existing {
+            match batch.on_conflict {
+                OnConflict::Error => {
+                    return Err(ApiError::conflict(format!(
+                        "items[{i}]: entity {} already has this type and external_id; send \
+                         \"on_conflict\": \"update\" or \"skip\" to upsert.",
+                        found["id"].as_str().unwrap_or_default()
+                    )));
+                }
+                OnConflict::Update if !access::may_modify(p, str_of(found, "owner_id")) => {
+                    return Err(ApiError::forbidden(format!(
+                        "items[{i}]: only the owner of entity {} or an admin may update it.",
+                        str_of(found, "id")
+                    )));
+                }
+                _ => {}
+            }
+        }
+        store::insert_batch(
+            db,
+            &audit(ctx, &actor),
+            &actor,
+            p.is_admin(),
+            &batch.items,
+            batch.on_conflict,
+        )
+    };
+    // Natural keys are looked up first: both statements in one transaction.
+    let stored = if batch.items.iter().any(|e| e.external_id.is_some()) {
+        db.transaction(write)?
+    } else {
+        write(db)?
+    };
+    let created = stored.iter().any(|item| item.outcome == "created");
+    let (items, outcomes): (Vec<Value>, Vec<String>) = stored
+        .into_iter()
+        .map(|item| (item.entity, item.outcome))
+        .unzip();
+    let status = if created { 201 } else { 200 };
+    Ok(Reply::json(
+        status,
+        &json!({ "items": items, "outcomes": outcomes }),
+    ))
+}
+
+/// A string field of a stored entity.
+pub(crate) fn str_of<'a>(entity: &'a Value, field: &str) -> &'a str {
+    entity[field].as_str().unwrap_or_default()
 }
 
 /// `GET /` with filters, sort and cursor pagination.
@@ -120,9 +196,21 @@ fn get(ctx: &Ctx, req: &Request, p: &Principal, id: &str) -> Result<Reply> {
         access::require_admin_to(p, "read deleted entities")?;
     }
     let db = Db::connect(ctx)?;
-    let entity = store::find(&db, &id)?
-        .filter(|e| include_deleted || e.get("deleted_at").is_none())
-        .ok_or_else(|| not_found(&id))?;
+    let entity = store::find(&db, &id)?.ok_or_else(|| not_found(&id))?;
+    if !include_deleted && entity.get("deleted_at").is_some() {
+        // A merged entity lives on as its survivor: a permanent redirect there.
+        if let Some(survivor) = entity["merged_into"].as_str() {
+            return Ok(Reply::json(
+                308,
+                &json!({
+                    "detail": format!("Entity {id} was merged into {survivor}."),
+                    "merged_into": survivor,
+                }),
+            )
+            .header("location", &format!("{BASE}/{survivor}")));
+        }
+        return Err(not_found(&id));
+    }
     if let Some(tag) = etag::of(&entity)
         && etag::not_modified(header(req, "if-none-match"), &tag)
     {
@@ -133,15 +221,14 @@ fn get(ctx: &Ctx, req: &Request, p: &Principal, id: &str) -> Result<Reply> {
 
 /// `PATCH /{id}`: a JSON merge patch; owner or admin; `If-Match` → 412 when stale. Without
 /// `If-Match`, a concurrent change is merged again (a few times) rather than lost.
-fn patch(ctx: &Ctx, req: &Request, p: &Principal, id: &str) -> Result<Reply> {
+fn patch(ctx: &Ctx, req: &Request, p: &Principal, db: &Db, id: &str) -> Result<Reply> {
     access::require_write(p)?;
     let id = entity_id(id)?;
     let patch = entity::parse_patch(validate::json_value(req, DEFAULT_LIMIT)?)?;
     let if_match = etag::if_match(header(req, "if-match"), &id);
-    let db = Db::connect(ctx)?;
     let actor = p.user_id.to_string();
     for _attempt in 0..3 {
-        let current = store::find(&db, &id)?
+        let current = store::find(db, &id)?
             .filter(|e| e.get("deleted_at").is_none())
             .ok_or_else(|| not_found(&id))?;
         let owner = current["owner_id"].as_str().unwrap_or_default();
@@ -159,7 +246,7 @@ fn patch(ctx: &Ctx, req: &Request, p: &Principal, id: &str) -> Result<Reply> {
         }
         let metadata = patch.merged_metadata(&current["metadata"])?;
         let updated = store::update(
-            &db,
+            db,
             &audit(ctx, &actor),
             &id,
             version,
@@ -177,7 +264,7 @@ fn patch(ctx: &Ctx, req: &Request, p: &Principal, id: &str) -> Result<Reply> {
     ))
 }
 
-fn stale(id: &str) -> ApiError {
+pub(crate) fn stale(id: &str) -> ApiError {
     ApiError::PreconditionFailed(format!(
         "Entity {id} has changed since the version in If-Match; fetch it again."
     ))
@@ -221,15 +308,17 @@ fn delete(ctx: &Ctx, req: &Request, p: &Principal, id: &str) -> Result<Reply> {
 }
 
 /// `POST /{id}/restore` (admin) → 200 with the restored entity.
-fn restore(ctx: &Ctx, p: &Principal, id: &str) -> Result<Reply> {
+fn restore(ctx: &Ctx, p: &Principal, db: &Db, id: &str) -> Result<Reply> {
     access::require_write(p)?;
     access::require_admin_to(p, "restore entities")?;
     let id = entity_id(id)?;
-    let db = Db::connect(ctx)?;
     let actor = p.user_id.to_string();
-    match store::restore(&db, &audit(ctx, &actor), &id)? {
-        (_, Some(entity)) => Ok(with_etag(Reply::ok(&entity), &entity)),
-        (true, None) => Err(ApiError::conflict(format!("Entity {id} is not deleted."))),
-        (false, None) => Err(not_found(&id)),
+    match store::restore(db, &audit(ctx, &actor), &id)? {
+        Restored::Entity(entity) => Ok(with_etag(Reply::ok(&entity), &entity)),
+        Restored::NotDeleted => Err(ApiError::conflict(format!("Entity {id} is not deleted."))),
+        Restored::Merged(into) => Err(ApiError::conflict(format!(
+            "Entity {id} was merged into {into}; its relationships are that entity's now."
+        ))),
+        Restored::Missing => Err(not_found(&id)),
     }
 }

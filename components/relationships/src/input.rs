@@ -22,39 +22,113 @@ fn deny_rest(f: &mut Fields<'_>) {
     f.deny_unknown();
 }
 
+/// Longest `external_id` of an entity (characters), as the entities component checks it.
+const EXTERNAL_ID_MAX_CHARS: usize = 256;
+
+/// One end of a new relationship: an entity id, or an entity's natural key.
+#[derive(Debug, Clone, PartialEq)]
+pub enum End {
+    Id(uuid::Uuid),
+    External { kind: String, external_id: String },
+}
+
+impl End {
+    /// `{end}_id` (a UUID) or `{end}` (`{"type", "external_id"}`): exactly one of them.
+    fn read(f: &mut Fields<'_>, id_key: &'static str, ref_key: &'static str) -> Option<End> {
+        match (f.has(id_key), f.has(ref_key)) {
+            (true, true) => {
+                f.allow(id_key);
+                f.allow(ref_key);
+                f.error(ref_key, format!("give `{id_key}` or `{ref_key}`, not both"));
+                None
+            }
+            (false, true) => {
+                let path = f.path(ref_key);
+                match f.raw(ref_key) {
+                    Some(Value::Object(obj)) => {
+                        let mut errors = Errors::new();
+                        let mut g = Fields::new(obj, &path, &mut errors);
+                        let kind = g.kind("type");
+                        let external_id = g.required_str("external_id", EXTERNAL_ID_MAX_CHARS);
+                        g.deny_unknown();
+                        for e in errors.as_slice() {
+                            f.error_at(&e.field, e.message.clone());
+                        }
+                        Some(End::External {
+                            kind: kind?,
+                            external_id: external_id?,
+                        })
+                    }
+                    _ => {
+                        f.error(ref_key, "must be an object {\"type\", \"external_id\"}");
+                        None
+                    }
+                }
+            }
+            _ => f.uuid(id_key).map(End::Id),
+        }
+    }
+
+    /// `(id, type, external_id)` as bound values: the unused ones NULL.
+    pub fn params(&self) -> [spin_sdk::pg4::ParameterValue; 3] {
+        use spin_sdk::pg4::ParameterValue as P;
+        match self {
+            End::Id(id) => [P::Uuid(id.to_string()), P::DbNull, P::DbNull],
+            End::External { kind, external_id } => {
+                [P::DbNull, P::Str(kind.clone()), P::Str(external_id.clone())]
+            }
+        }
+    }
+
+    /// What a 422 says when no live entity is at this end.
+    pub fn missing(&self) -> String {
+        match self {
+            End::Id(_) => "no such entity (or it is deleted)".into(),
+            End::External { kind, external_id } => {
+                format!("no live entity of type {kind:?} with external_id {external_id:?}")
+            }
+        }
+    }
+}
+
 /// A validated `POST /v1/relationships` body.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewRelationship {
-    pub source_id: uuid::Uuid,
-    pub target_id: uuid::Uuid,
+    pub source: End,
+    pub target: End,
     pub kind: String,
     pub confidence: f64,
     pub metadata: Map<String, Value>,
 }
 
 impl NewRelationship {
-    /// `{source_id, target_id, type, confidence?, metadata?}`; a self-loop is a 422 on `target_id`.
+    /// `{source_id | source, target_id | target, type, confidence?, metadata?}`, where `source`
+    /// and `target` name an entity by `{type, external_id}`; a self-loop is a 422 on the target.
     pub fn parse(body: &Map<String, Value>) -> Result<NewRelationship> {
         let mut errors = Errors::new();
         let mut f = Fields::new(body, "", &mut errors);
-        let source_id = f.uuid("source_id");
-        let target_id = f.uuid("target_id");
+        let source_id = End::read(&mut f, "source_id", "source");
+        let target_id = End::read(&mut f, "target_id", "target");
         let kind = f.kind("type");
         let confidence = f.confidence("confidence");
         let metadata = f.metadata("metadata");
         let confidence_given = f.has("confidence");
         let metadata_given = f.has("metadata");
         deny_rest(&mut f);
-        if let (Some(s), Some(t)) = (source_id, target_id)
+        if let (Some(s), Some(t)) = (&source_id, &target_id)
             && s == t
         {
-            errors.push("target_id", "must differ from source_id (no self-loops)");
+            let field = match t {
+                End::Id(_) => "target_id",
+                End::External { .. } => "target",
+            };
+            errors.push(field, "must differ from the source (no self-loops)");
         }
         errors.into_result()?;
         let invalid = || ApiError::internal("validated relationship field missing");
         Ok(NewRelationship {
-            source_id: source_id.ok_or_else(invalid)?,
-            target_id: target_id.ok_or_else(invalid)?,
+            source: source_id.ok_or_else(invalid)?,
+            target: target_id.ok_or_else(invalid)?,
             kind: kind.ok_or_else(invalid)?,
             confidence: match confidence {
                 Some(c) => c,
@@ -163,6 +237,35 @@ mod tests {
             ApiError::Validation(errors) => errors.into_iter().map(|e| e.field).collect(),
             other => panic!("expected 422, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn an_end_is_an_id_or_a_natural_key_never_both() {
+        let r = NewRelationship::parse(&obj(json!({
+            "source": {"type": "company", "external_id": "c-1"}, "target_id": B, "type": "x"
+        })))
+        .unwrap();
+        assert_eq!(
+            r.source,
+            End::External {
+                kind: "company".into(),
+                external_id: "c-1".into()
+            }
+        );
+        let err = NewRelationship::parse(&obj(json!({
+            "source_id": A, "source": {"type": "t", "external_id": "e"},
+            "target": {"type": "t", "extra": 1}, "type": "x"
+        })))
+        .unwrap_err();
+        assert_eq!(
+            fields(err),
+            vec!["source", "target.external_id", "target.extra"]
+        );
+        let same = json!({"type": "t", "external_id": "e"});
+        let err =
+            NewRelationship::parse(&obj(json!({"source": same, "target": same, "type": "x"})))
+                .unwrap_err();
+        assert_eq!(fields(err), vec!["target"]);
     }
 
     #[test]

@@ -4,9 +4,11 @@
 use serde_json::{Value, json};
 use spin_sdk::http::Request;
 use spingraph_guest::audit::Audit;
+use spingraph_guest::changes::Change;
 use spingraph_guest::context::header;
 use spingraph_guest::db::{Db, ParameterValue};
 use spingraph_guest::etag::{self, IfMatch};
+use spingraph_guest::idempotency;
 use spingraph_guest::page::{KeyKind, PageRequest, Query, Sort, SortKey};
 use spingraph_guest::validate::{self, Errors};
 use spingraph_guest::{ApiError, Ctx, Reply, Result, body};
@@ -14,7 +16,7 @@ use spingraph_guest::{ApiError, Ctx, Reply, Result, body};
 use spingraph_authn_client::Principal;
 
 use crate::access;
-use crate::input::{Changes, NewRelationship};
+use crate::input::{Changes, End, NewRelationship};
 use crate::sql;
 
 const RESOURCE: &str = "relationship";
@@ -31,13 +33,17 @@ pub static SORTS: &[SortKey] = &[
 pub fn route(ctx: &Ctx, req: &Request, caller: &Principal, segments: &[&str]) -> Result<Reply> {
     match (ctx.method.as_str(), segments) {
         ("GET" | "HEAD", []) => list(ctx, caller),
-        ("POST", []) => create(ctx, req, caller),
+        ("POST", []) => {
+            idempotency::run(ctx, req, caller.user_id, |db| create(ctx, req, caller, db))
+        }
         (_, []) => Err(ApiError::MethodNotAllowed(&["GET", "HEAD", "POST"])),
         (method, [id]) => {
             let id = relationship_id(id)?;
             match method {
                 "GET" | "HEAD" => get(ctx, req, caller, &id),
-                "PATCH" => update(ctx, req, caller, &id),
+                "PATCH" => idempotency::run(ctx, req, caller.user_id, |db| {
+                    update(ctx, req, caller, db, &id)
+                }),
                 "DELETE" => delete(ctx, req, caller, &id),
                 _ => Err(ApiError::MethodNotAllowed(&[
                     "GET", "HEAD", "PATCH", "DELETE",
@@ -45,7 +51,8 @@ pub fn route(ctx: &Ctx, req: &Request, caller: &Principal, segments: &[&str]) ->
             }
         }
         ("POST", [id, action]) if *action == "restore" => {
-            restore(ctx, caller, &relationship_id(id)?)
+            let id = relationship_id(id)?;
+            idempotency::run(ctx, req, caller.user_id, |db| restore(ctx, caller, db, &id))
         }
         (_, [_, action]) if *action == "restore" => Err(ApiError::MethodNotAllowed(&["POST"])),
         _ => Err(ApiError::not_found("No such route.")),
@@ -64,18 +71,24 @@ fn not_found() -> ApiError {
 }
 
 /// `POST /v1/relationships` → 201 with `Location` and `ETag`.
-fn create(ctx: &Ctx, req: &Request, caller: &Principal) -> Result<Reply> {
+fn create(ctx: &Ctx, req: &Request, caller: &Principal, db: &Db) -> Result<Reply> {
     access::require_write(caller)?;
     let new = NewRelationship::parse(&validate::json_object(req, body::DEFAULT_LIMIT)?)?;
     let id = uuid::Uuid::now_v7().to_string();
+    let [source_id, source_type, source_xid] = new.source.params();
+    let [target_id, target_type, target_xid] = new.target.params();
     let mut q = bind(vec![
         ParameterValue::Uuid(id),
-        ParameterValue::Uuid(new.source_id.to_string()),
-        ParameterValue::Uuid(new.target_id.to_string()),
+        source_id,
+        target_id,
         ParameterValue::Str(new.kind),
         ParameterValue::Floating64(new.confidence),
         ParameterValue::Jsonb(Value::Object(new.metadata).to_string().into_bytes()),
         ParameterValue::Uuid(caller.user_id.to_string()),
+        source_type,
+        source_xid,
+        target_type,
+        target_xid,
     ]);
     let sql = audited(
         ctx,
@@ -85,16 +98,28 @@ fn create(ctx: &Ctx, req: &Request, caller: &Principal) -> Result<Reply> {
         "relationship.create",
         None,
     );
-    let out: Value = Db::connect(ctx)?.value(&sql, q.params()).map_err(|e| {
+    let out: Value = db.value(&sql, q.params()).map_err(|e| {
         duplicate_as(
             e,
             "An active relationship with this source, target and type already exists.",
         )
     })?;
     let mut errors = Errors::new();
-    for (end, field) in [("source", "source_id"), ("target", "target_id")] {
-        if out[end] != Value::Bool(true) {
-            errors.push(field, "no such entity (or it is deleted)");
+    for (key, end, id_field, ref_field) in [
+        ("source", &new.source, "source_id", "source"),
+        ("target", &new.target, "target_id", "target"),
+    ] {
+        let field = match end {
+            End::Id(_) => id_field,
+            End::External { .. } => ref_field,
+        };
+        if out[key] != Value::Bool(true) {
+            errors.push(field, end.missing());
+        } else if key == "target"
+            && out["source"] == Value::Bool(true)
+            && out["relationship"].is_null()
+        {
+            errors.push(field, "names the source entity (no self-loops)");
         }
     }
     errors.into_result()?;
@@ -153,11 +178,10 @@ fn list(ctx: &Ctx, caller: &Principal) -> Result<Reply> {
 }
 
 /// `PATCH /v1/relationships/{id}`: JSON merge patch; `If-Match` → 412 when stale.
-fn update(ctx: &Ctx, req: &Request, caller: &Principal, id: &str) -> Result<Reply> {
+fn update(ctx: &Ctx, req: &Request, caller: &Principal, db: &Db, id: &str) -> Result<Reply> {
     access::require_write(caller)?;
     let patch = validate::json_object(req, body::DEFAULT_LIMIT)?;
-    let db = Db::connect(ctx)?;
-    let current = fetch(&db, id, false)?.ok_or_else(not_found)?;
+    let current = fetch(db, id, false)?.ok_or_else(not_found)?;
     access::require_creator_or_admin(caller, current["created_by"].as_str())?;
     let version = version_of(&current)?;
     let condition = etag::if_match(header(req, "if-match"), id);
@@ -250,7 +274,7 @@ fn delete(ctx: &Ctx, req: &Request, caller: &Principal, id: &str) -> Result<Repl
 }
 
 /// `POST /v1/relationships/{id}/restore` (admins) → 200 with the restored relationship.
-fn restore(ctx: &Ctx, caller: &Principal, id: &str) -> Result<Reply> {
+fn restore(ctx: &Ctx, caller: &Principal, db: &Db, id: &str) -> Result<Reply> {
     access::require_write(caller)?;
     access::require_admin_to(caller, "restore relationships")?;
     let mut q = bind(vec![ParameterValue::Uuid(id.to_string())]);
@@ -262,7 +286,7 @@ fn restore(ctx: &Ctx, caller: &Principal, id: &str) -> Result<Reply> {
         "relationship.restore",
         None,
     );
-    let out = Db::connect(ctx)?.value(&sql, q.params()).map_err(|e| {
+    let out = db.value(&sql, q.params()).map_err(|e| {
         duplicate_as(
             e,
             "An active relationship with this source, target and type exists; delete it first.",
@@ -312,7 +336,8 @@ fn bind(values: Vec<ParameterValue>) -> Query {
     q
 }
 
-/// `statement` with its audit row (actor, action, request id) written by the same statement.
+/// `statement` with its audit row (actor, action, request id) and its change-feed row written by
+/// the same statement.
 fn audited(
     ctx: &Ctx,
     caller: &Principal,
@@ -324,7 +349,16 @@ fn audited(
     let actor = caller.user_id.to_string();
     let log =
         Audit::new(Some(&actor), &ctx.request_id).insert_one(q, action, RESOURCE, "r", details);
-    statement.replace(sql::AUDIT, &log)
+    let (op, document) = match action.strip_prefix("relationship.") {
+        Some("create") => ("create", Some(sql::RELATIONSHIP_JSON)),
+        Some("update") => ("update", Some(sql::RELATIONSHIP_JSON)),
+        Some("restore") => ("restore", Some(sql::RELATIONSHIP_JSON)),
+        _ => ("delete", None),
+    };
+    let feed = Change::relationship(op, Some(&actor)).insert(q, "r", document);
+    statement
+        .replace(sql::AUDIT, &log)
+        .replace(sql::CHANGE, &feed)
 }
 
 /// A unique violation (the active (source, target, type) index) as a 409 saying what clashed.

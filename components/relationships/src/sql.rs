@@ -7,26 +7,7 @@
 //! soft-deleted; soft-deleting an entity hides its relationships without touching them, so
 //! restoring the entity brings them back.
 
-use spingraph_guest::{entity_json_sql, sql_timestamp as ts};
-
-/// The API representation of relationship row `r` (deleted ones also carry `deleted_at/by`).
-macro_rules! relationship_json {
-    () => {
-        concat!(
-            "(jsonb_build_object('id', r.id, 'source_id', r.source_id, 'target_id', r.target_id, ",
-            "'type', r.type, 'confidence', r.confidence, 'metadata', r.metadata, ",
-            "'created_by', r.created_by, 'version', r.version, ",
-            "'created_at', ",
-            ts!("r.created_at"),
-            ", 'updated_at', ",
-            ts!("r.updated_at"),
-            ") || CASE WHEN r.deleted_at IS NULL THEN '{}'::jsonb ELSE jsonb_build_object(",
-            "'deleted_at', ",
-            ts!("r.deleted_at"),
-            ", 'deleted_by', r.deleted_by) END)"
-        )
-    };
-}
+use spingraph_guest::{entity_json_sql, relationship_json_sql as relationship_json};
 
 /// `r` joined to both of its entities as `s` and `t`.
 macro_rules! with_ends {
@@ -58,19 +39,29 @@ pub const GET: &str = concat!(
 /// over the CTE named in the statement's doc, with parameters bound after the statement's own.
 pub const AUDIT: &str = "{audit}";
 
+/// Where a mutation's change-feed row goes: replaced by `spingraph_guest::changes::Change` over
+/// the CTE `r` (parameters bound after the audit's).
+pub const CHANGE: &str = "{change}";
+
+/// A relationship row aliased `r` as the API's JSON (the change feed's document).
+pub const RELATIONSHIP_JSON: &str = relationship_json!();
+
 /// Insert relationship $1 from $2 to $3 (type $4, confidence $5, metadata $6, created_by $7)
-/// when both entities exist and are not deleted; they are share-locked so a concurrent soft
-/// delete waits. `{source, target, relationship}`: which ends exist, and the new row (NULL when
-/// an end is missing). A duplicate active (source, target, type) raises unique_violation.
-/// Audit source: `r`.
+/// when both entities exist and are not deleted; an end whose id is NULL is the live entity of
+/// type $8 / $10 with external_id $9 / $11 instead. The ends are share-locked so a concurrent
+/// soft delete waits. `{source, target, relationship}`: which ends exist, and the new row (NULL
+/// when an end is missing or both name one entity). A duplicate active (source, target, type)
+/// raises unique_violation. Audit source: `r`.
 pub const INSERT: &str = concat!(
-    "WITH s AS (SELECT id FROM entities WHERE id = $2::uuid AND deleted_at IS NULL FOR SHARE), ",
-    "t AS (SELECT id FROM entities WHERE id = $3::uuid AND deleted_at IS NULL FOR SHARE), ",
+    "WITH s AS (SELECT id FROM entities WHERE deleted_at IS NULL AND (id = $2::uuid ",
+    "OR ($2::uuid IS NULL AND type = $8::text AND external_id = $9::text)) FOR SHARE), ",
+    "t AS (SELECT id FROM entities WHERE deleted_at IS NULL AND (id = $3::uuid ",
+    "OR ($3::uuid IS NULL AND type = $10::text AND external_id = $11::text)) FOR SHARE), ",
     "r AS (INSERT INTO relationships ",
     "(id, source_id, target_id, type, confidence, metadata, created_by, version, created_at, updated_at) ",
     "SELECT $1::uuid, s.id, t.id, $4::text, $5::float8, $6::jsonb, $7::uuid, 1, now(), now() ",
-    "FROM s, t RETURNING *), ",
-    "log AS ({audit}) ",
+    "FROM s, t WHERE s.id <> t.id RETURNING *), ",
+    "log AS ({audit}), feed AS ({change}) ",
     "SELECT jsonb_build_object('source', EXISTS (SELECT 1 FROM s), 'target', EXISTS (SELECT 1 FROM t), ",
     "'relationship', (SELECT ",
     relationship_json!(),
@@ -87,7 +78,7 @@ pub const UPDATE: &str = concat!(
     "AND EXISTS (SELECT 1 FROM entities s WHERE s.id = x.source_id AND s.deleted_at IS NULL) ",
     "AND EXISTS (SELECT 1 FROM entities t WHERE t.id = x.target_id AND t.deleted_at IS NULL) ",
     "RETURNING x.*), ",
-    "log AS ({audit}) ",
+    "log AS ({audit}), feed AS ({change}) ",
     "SELECT (SELECT ",
     relationship_json!(),
     " FROM r) AS j"
@@ -100,7 +91,7 @@ pub const SOFT_DELETE: &str = concat!(
     "version = x.version + 1, updated_at = now() ",
     "WHERE x.id = $1::uuid AND x.deleted_at IS NULL AND ($3::bigint IS NULL OR x.version = $3::bigint) ",
     "RETURNING x.*), ",
-    "log AS ({audit}) ",
+    "log AS ({audit}), feed AS ({change}) ",
     "SELECT (SELECT ",
     relationship_json!(),
     " FROM r) AS j"
@@ -109,8 +100,9 @@ pub const SOFT_DELETE: &str = concat!(
 /// Remove relationship $1 for good (deleted or not) if (when $2 is not NULL) it is at version
 /// $2; `true` when a row went away. Audit source: `r`.
 pub const HARD_DELETE: &str = "WITH r AS (DELETE FROM relationships \
-     WHERE id = $1::uuid AND ($2::bigint IS NULL OR version = $2::bigint) RETURNING id), \
-     log AS ({audit}) \
+     WHERE id = $1::uuid AND ($2::bigint IS NULL OR version = $2::bigint) \
+     RETURNING id, type, version + 1 AS version), \
+     log AS ({audit}), feed AS ({change}) \
      SELECT to_jsonb(EXISTS (SELECT 1 FROM r)) AS j";
 
 /// Undelete relationship $1. `{found, deleted, ends_visible, relationship}`; the row is only
@@ -124,7 +116,7 @@ pub const RESTORE: &str = concat!(
     "r AS (UPDATE relationships x SET deleted_at = NULL, deleted_by = NULL, ",
     "version = x.version + 1, updated_at = now() ",
     "FROM cur WHERE x.id = cur.id AND cur.deleted AND cur.ends_visible RETURNING x.*), ",
-    "log AS ({audit}) ",
+    "log AS ({audit}), feed AS ({change}) ",
     "SELECT jsonb_build_object('found', EXISTS (SELECT 1 FROM cur), ",
     "'deleted', coalesce((SELECT deleted FROM cur), false), ",
     "'ends_visible', coalesce((SELECT ends_visible FROM cur), false), ",
@@ -297,7 +289,7 @@ mod tests {
     #[test]
     fn timestamps_leave_postgres_as_rfc3339_utc_text() {
         assert_eq!(
-            ts!("r.created_at"),
+            spingraph_guest::sql_timestamp!("r.created_at"),
             "to_char(r.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
         );
         for statement in [GET, NEIGHBORS, PATH] {

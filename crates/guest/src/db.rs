@@ -50,14 +50,36 @@ macro_rules! entity_json_sql {
         concat!(
             "(jsonb_build_object('id', e.id, 'type', e.type, 'name', e.name, ",
             "'confidence', e.confidence, 'metadata', e.metadata, 'owner_id', e.owner_id, ",
-            "'version', e.version, 'created_at', ",
+            "'external_id', e.external_id, 'version', e.version, 'created_at', ",
             $crate::sql_timestamp!("e.created_at"),
             ", 'updated_at', ",
             $crate::sql_timestamp!("e.updated_at"),
             ") || CASE WHEN e.deleted_at IS NULL THEN '{}'::jsonb ELSE jsonb_build_object(",
             "'deleted_at', ",
             $crate::sql_timestamp!("e.deleted_at"),
-            ", 'deleted_by', e.deleted_by) END)"
+            ", 'deleted_by', e.deleted_by) || CASE WHEN e.merged_into IS NULL THEN '{}'::jsonb ",
+            "ELSE jsonb_build_object('merged_into', e.merged_into) END END)"
+        )
+    };
+}
+
+/// The API representation of a relationship row aliased `r`, as a `jsonb` SQL expression (a
+/// string literal); deleted rows also carry `deleted_at` and `deleted_by`.
+#[macro_export]
+macro_rules! relationship_json_sql {
+    () => {
+        concat!(
+            "(jsonb_build_object('id', r.id, 'source_id', r.source_id, 'target_id', r.target_id, ",
+            "'type', r.type, 'confidence', r.confidence, 'metadata', r.metadata, ",
+            "'created_by', r.created_by, 'version', r.version, ",
+            "'created_at', ",
+            $crate::sql_timestamp!("r.created_at"),
+            ", 'updated_at', ",
+            $crate::sql_timestamp!("r.updated_at"),
+            ") || CASE WHEN r.deleted_at IS NULL THEN '{}'::jsonb ELSE jsonb_build_object(",
+            "'deleted_at', ",
+            $crate::sql_timestamp!("r.deleted_at"),
+            ", 'deleted_by', r.deleted_by) END)"
         )
     };
 }
@@ -73,6 +95,8 @@ pub const DEFAULT_STATEMENT_TIMEOUT_MS: u32 = 5_000;
 /// One Postgres connection for the request.
 pub struct Db {
     conn: pg4::Connection,
+    /// Inside [`Db::transaction`]: a nested call joins the open transaction.
+    in_transaction: std::cell::Cell<bool>,
 }
 
 impl Db {
@@ -91,7 +115,10 @@ impl Db {
     /// Connect to `url` as it is.
     pub fn open(url: &str) -> Result<Db> {
         pg4::Connection::open(url)
-            .map(|conn| Db { conn })
+            .map(|conn| Db {
+                conn,
+                in_transaction: std::cell::Cell::new(false),
+            })
             .map_err(|e| map_pg_error(&e))
     }
 
@@ -123,21 +150,19 @@ impl Db {
     }
 
     /// Run `f` inside `BEGIN`/`COMMIT`; any error (or a failing `COMMIT`) rolls everything back.
+    /// Called inside another `transaction`, `f` joins that one (it commits or rolls back with it).
     pub fn transaction<T>(&self, f: impl FnOnce(&Db) -> Result<T>) -> Result<T> {
-        self.execute("BEGIN", &[])?;
-        match f(self) {
-            Ok(value) => match self.execute("COMMIT", &[]) {
-                Ok(_) => Ok(value),
-                Err(e) => {
-                    let _ = self.execute("ROLLBACK", &[]);
-                    Err(e)
-                }
-            },
-            Err(e) => {
-                let _ = self.execute("ROLLBACK", &[]);
-                Err(e)
-            }
+        if self.in_transaction.get() {
+            return f(self);
         }
+        self.execute("BEGIN", &[])?;
+        self.in_transaction.set(true);
+        let result = f(self).and_then(|value| self.execute("COMMIT", &[]).map(|_| value));
+        self.in_transaction.set(false);
+        if result.is_err() {
+            let _ = self.execute("ROLLBACK", &[]);
+        }
+        result
     }
 
     /// The underlying connection, for what the helpers do not cover.

@@ -26,6 +26,7 @@
 pub mod assets;
 pub mod audit;
 pub mod body;
+pub mod changes;
 pub mod client_addr;
 pub mod config;
 pub mod context;
@@ -33,6 +34,7 @@ pub mod cors;
 pub mod db;
 pub mod error;
 pub mod etag;
+pub mod idempotency;
 pub mod kv;
 pub mod log;
 pub mod page;

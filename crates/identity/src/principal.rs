@@ -70,16 +70,20 @@ pub enum Scope {
     RelationshipsRead,
     #[serde(rename = "relationships:write")]
     RelationshipsWrite,
+    /// Read the change feed (`GET /v1/changes`).
+    #[serde(rename = "changes:read")]
+    ChangesRead,
     #[serde(rename = "admin")]
     Admin,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 5] = [
+    pub const ALL: [Scope; 6] = [
         Scope::EntitiesRead,
         Scope::EntitiesWrite,
         Scope::RelationshipsRead,
         Scope::RelationshipsWrite,
+        Scope::ChangesRead,
         Scope::Admin,
     ];
 
@@ -89,6 +93,7 @@ impl Scope {
             Scope::EntitiesWrite => "entities:write",
             Scope::RelationshipsRead => "relationships:read",
             Scope::RelationshipsWrite => "relationships:write",
+            Scope::ChangesRead => "changes:read",
             Scope::Admin => "admin",
         }
     }
@@ -198,6 +203,7 @@ mod tests {
         assert!(!Role::User.scopes().contains(&Scope::Admin));
         assert!(Role::Admin.scopes().contains(&Scope::Admin));
         assert_eq!(Role::User.scopes().len(), 4);
+        assert!(!Role::User.scopes().contains(&Scope::ChangesRead));
     }
 
     #[test]

@@ -1,0 +1,220 @@
+//! `GET /v1/changes`: the change feed (rows written by `spingraph_guest::changes`), in
+//! transaction order, with a cursor that never skips a change committed later.
+//!
+//! Why it cannot skip: a page holds only rows of transactions older than every transaction still
+//! in flight (`txid < pg_snapshot_xmin(pg_current_snapshot())`, each row recording its
+//! transaction's `xid8`), ordered by `(txid, seq)`. Every row a later read could still find
+//! belongs to a transaction at or above that horizon, so it sorts after the cursor.
+//! `wait=1..30` polls until something arrives or the time passes.
+
+use serde_json::{Value, json};
+use spin_sdk::pg4::ParameterValue;
+use spingraph_guest::db::Db;
+use spingraph_guest::page::{DEFAULT_LIMIT, MAX_LIMIT, Query};
+use spingraph_guest::validate::Errors;
+use spingraph_guest::{ApiError, Ctx, Reply, Result, sql_timestamp};
+use spingraph_identity::{Principal, Scope};
+
+/// The feed's route (mapped to this component in spin.toml).
+pub const PATH: &str = "/v1/changes";
+
+/// The variable capping how long a long poll waits (seconds), whatever `wait` asked for.
+pub const MAX_WAIT_VARIABLE: &str = "change_feed_max_wait_seconds";
+/// Its default: under the host's default 30 s request limit.
+const DEFAULT_MAX_WAIT_SECONDS: u64 = 25;
+/// Pause between polls while waiting.
+const POLL_SECONDS: f64 = 0.2;
+/// The values `types` accepts.
+const KINDS: [&str; 2] = ["entity", "relationship"];
+
+/// A feed position: the last change served, `<txid>.<seq>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub txid: u64,
+    pub seq: i64,
+}
+
+impl Cursor {
+    pub fn parse(raw: &str) -> Option<Cursor> {
+        let (txid, seq) = raw.split_once('.')?;
+        Some(Cursor {
+            txid: txid.parse().ok()?,
+            seq: seq.parse().ok().filter(|s: &i64| *s >= 1)?,
+        })
+    }
+}
+
+/// A validated `GET /v1/changes` query.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedRequest {
+    pub after: Option<Cursor>,
+    pub limit: u32,
+    pub kinds: Option<Vec<String>>,
+    pub wait_seconds: u64,
+}
+
+impl FeedRequest {
+    /// `after`, `limit`, `types`, `wait` from the query string; a bad value is a 400 naming it.
+    pub fn parse(param: impl Fn(&str) -> Option<String>) -> Result<FeedRequest> {
+        let mut errors = Errors::new();
+        let after = match param("after").filter(|a| !a.is_empty()) {
+            None => None,
+            Some(raw) => {
+                let cursor = Cursor::parse(&raw);
+                if cursor.is_none() {
+                    errors.push("after", "is not a cursor the feed returned");
+                }
+                cursor
+            }
+        };
+        let limit = match param("limit") {
+            None => DEFAULT_LIMIT,
+            Some(raw) => match raw.trim().parse::<u32>() {
+                Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
+                _ => {
+                    errors.push("limit", format!("must be an integer from 1 to {MAX_LIMIT}"));
+                    DEFAULT_LIMIT
+                }
+            },
+        };
+        let kinds = param("types").map(|raw| {
+            let kinds: Vec<String> = raw.split(',').map(|k| k.trim().to_string()).collect();
+            if kinds.iter().any(|k| !KINDS.contains(&k.as_str())) {
+                errors.push("types", "must be a comma list of `entity`, `relationship`");
+            }
+            kinds
+        });
+        let wait_seconds = match param("wait") {
+            None => 0,
+            Some(raw) => match raw.trim().parse::<u64>() {
+                Ok(n) if (1..=30).contains(&n) => n,
+                _ => {
+                    errors.push("wait", "must be an integer from 1 to 30 (seconds)");
+                    0
+                }
+            },
+        };
+        errors.into_query_result()?;
+        Ok(FeedRequest {
+            after,
+            limit,
+            kinds,
+            wait_seconds,
+        })
+    }
+}
+
+/// `changes:read` (an API key's scope) or admin: a plain user's bearer token cannot follow every
+/// change, which would show other owners' writes as they happen.
+pub fn require_reader(p: &Principal) -> Result<()> {
+    if p.has_scope(Scope::ChangesRead) || p.is_admin() {
+        return Ok(());
+    }
+    Err(ApiError::forbidden(
+        "Reading the change feed needs the `changes:read` scope.",
+    ))
+}
+
+/// `GET /v1/changes` → 200 `{items, next_cursor}`; `next_cursor` is where to resume (the
+/// request's own `after` when nothing new was served).
+pub fn list(ctx: &Ctx, p: &Principal) -> Result<Reply> {
+    require_reader(p)?;
+    let request = FeedRequest::parse(|name| ctx.query_param(name))?;
+    let db = Db::connect(ctx)?;
+    let cap = ctx
+        .config
+        .parse_or(MAX_WAIT_VARIABLE, DEFAULT_MAX_WAIT_SECONDS)?;
+    let wait_ms = request.wait_seconds.min(cap) * 1000;
+    let started = ctx.elapsed_ms();
+    let items = loop {
+        let items = page(&db, &request)?;
+        if !items.is_empty() || ctx.elapsed_ms().saturating_sub(started) >= wait_ms {
+            break items;
+        }
+        db.value(
+            "SELECT jsonb_build_object() AS j FROM pg_sleep($1::float8)",
+            &[ParameterValue::Floating64(POLL_SECONDS)],
+        )?;
+    };
+    let next = items
+        .last()
+        .and_then(|last| last["cursor"].as_str().map(str::to_string))
+        .or_else(|| {
+            request
+                .after
+                .as_ref()
+                .map(|c| format!("{}.{}", c.txid, c.seq))
+        });
+    Ok(Reply::ok(&json!({ "items": items, "next_cursor": next })))
+}
+
+/// One page of changes after the cursor, below the in-flight horizon.
+fn page(db: &Db, request: &FeedRequest) -> Result<Vec<Value>> {
+    let mut q = Query::new();
+    q.filter("c.txid < pg_snapshot_xmin(pg_current_snapshot())");
+    if let Some(after) = &request.after {
+        let txid = q.bind(ParameterValue::Str(after.txid.to_string()));
+        let seq = q.bind(ParameterValue::Int64(after.seq));
+        q.filter(format!("(c.txid, c.seq) > ({txid}::xid8, {seq})"));
+    }
+    if let Some(kinds) = &request.kinds {
+        let list = q.bind(ParameterValue::Str(kinds.join(",")));
+        q.filter(format!("c.kind = ANY (string_to_array({list}, ','))"));
+    }
+    let limit = q.bind(ParameterValue::Int64(i64::from(request.limit)));
+    let sql = format!(
+        "SELECT coalesce(jsonb_agg(jsonb_build_object('cursor', p.txid::text || '.' || p.seq, \
+           'seq', p.seq, 'kind', p.kind, 'op', p.op, 'id', p.resource_id, 'type', p.type, \
+           'version', p.version, 'actor_id', p.actor_id, 'at', {at}, 'document', p.document) \
+           ORDER BY p.txid, p.seq), '[]'::jsonb) AS j \
+         FROM (SELECT * FROM changes c {conditions} ORDER BY c.txid, c.seq LIMIT {limit}) p",
+        at = sql_timestamp!("p.at"),
+        conditions = q.where_clause(),
+    );
+    db.json(&sql, q.params())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(pairs: &[(&str, &str)]) -> Result<FeedRequest> {
+        FeedRequest::parse(|name| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        })
+    }
+
+    #[test]
+    fn cursors_round_trip_and_garbage_is_a_400() {
+        let r = parse(&[("after", "812.44"), ("types", "entity"), ("wait", "3")]).unwrap();
+        assert_eq!(r.after, Some(Cursor { txid: 812, seq: 44 }));
+        assert_eq!(r.kinds, Some(vec!["entity".to_string()]));
+        assert_eq!(r.wait_seconds, 3);
+        for bad in [
+            ("after", "x"),
+            ("after", "1.0"),
+            ("wait", "31"),
+            ("wait", "0"),
+            ("types", "user"),
+            ("limit", "0"),
+        ] {
+            assert_eq!(parse(&[bad]).unwrap_err().status(), 400, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn readers_need_the_changes_scope_or_admin() {
+        use spingraph_identity::{Credential, Role};
+        let key = Principal::for_tests(Role::User, Credential::ApiKey, &[Scope::EntitiesRead]);
+        assert_eq!(require_reader(&key).unwrap_err().status(), 403);
+        let key = Principal::for_tests(Role::User, Credential::ApiKey, &[Scope::ChangesRead]);
+        assert!(require_reader(&key).is_ok());
+        let user = Principal::for_tests(Role::User, Credential::Bearer, Role::User.scopes());
+        assert_eq!(require_reader(&user).unwrap_err().status(), 403);
+        let admin = Principal::for_tests(Role::Admin, Credential::Bearer, Role::Admin.scopes());
+        assert!(require_reader(&admin).is_ok());
+    }
+}

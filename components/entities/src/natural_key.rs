@@ -1,0 +1,104 @@
+//! Entities by natural key: `GET` and `PUT /v1/entities/by-external-id/{type}/{external_id}`.
+
+use spin_sdk::http::Request;
+use spingraph_guest::body::DEFAULT_LIMIT;
+use spingraph_guest::context::header;
+use spingraph_guest::db::Db;
+use spingraph_guest::etag::{self, IfMatch};
+use spingraph_guest::validate;
+use spingraph_guest::{ApiError, Ctx, Reply, Result};
+use spingraph_identity::Principal;
+
+use crate::{BASE, access, audit, entity, stale, store, str_of, with_etag};
+
+/// `GET /by-external-id/{type}/{external_id}`: the live entity with that natural key.
+pub fn get(ctx: &Ctx, req: &Request, p: &Principal, kind: &str, xid: &str) -> Result<Reply> {
+    access::require_read(p)?;
+    let db = Db::connect(ctx)?;
+    let entity =
+        store::find_external(&db, kind, xid)?.ok_or_else(|| external_not_found(kind, xid))?;
+    if let Some(tag) = etag::of(&entity)
+        && etag::not_modified(header(req, "if-none-match"), &tag)
+    {
+        return Ok(Reply::not_modified().header("etag", &tag));
+    }
+    Ok(with_etag(Reply::ok(&entity), &entity))
+}
+
+fn external_not_found(kind: &str, xid: &str) -> ApiError {
+    ApiError::not_found(format!(
+        "No live entity of type {kind:?} with external_id {xid:?}."
+    ))
+}
+
+/// `PUT /by-external-id/{type}/{external_id}`: create (201, `Location`) or replace (200; owner
+/// or admin) the entity with that natural key. `If-Match` holds (412 when stale or when there is
+/// nothing to match), `If-None-Match: *` creates only. Concurrent first `PUT`s of one key make
+/// one entity: the losers replace it.
+pub fn put(
+    ctx: &Ctx,
+    req: &Request,
+    p: &Principal,
+    db: &Db,
+    kind: &str,
+    xid: &str,
+) -> Result<Reply> {
+    access::require_write(p)?;
+    let new = entity::parse_put(validate::json_value(req, DEFAULT_LIMIT)?, kind, xid)?;
+    let create_only = header(req, "if-none-match").is_some_and(|v| v.trim() == "*");
+    let actor = p.user_id.to_string();
+    for _attempt in 0..3 {
+        match store::find_external(db, kind, xid)? {
+            None => {
+                let id = uuid::Uuid::now_v7().to_string();
+                let if_match = etag::if_match(header(req, "if-match"), &id);
+                if !matches!(if_match, IfMatch::Absent) {
+                    return Err(ApiError::PreconditionFailed(format!(
+                        "No live entity of type {kind:?} with external_id {xid:?} to match If-Match."
+                    )));
+                }
+                let audit = audit(ctx, &actor);
+                if let Some(stored) = store::insert_if_absent(db, &audit, &id, &actor, &new)? {
+                    return Ok(with_etag(
+                        Reply::created(&format!("{BASE}/{id}"), &stored),
+                        &stored,
+                    ));
+                }
+            }
+            Some(current) => {
+                let id = str_of(&current, "id").to_string();
+                if create_only {
+                    return Err(ApiError::PreconditionFailed(format!(
+                        "Entity {id} already has this type and external_id (If-None-Match: *)."
+                    )));
+                }
+                if !access::may_modify(p, str_of(&current, "owner_id")) {
+                    return Err(ApiError::forbidden(
+                        "Only the entity's owner or an admin may replace it.",
+                    ));
+                }
+                let if_match = etag::if_match(header(req, "if-match"), &id);
+                let version = current["version"].as_i64().unwrap_or_default();
+                if !if_match.allows(version) {
+                    return Err(stale(&id));
+                }
+                // A replace needs no version to merge against: without If-Match the last
+                // writer wins, as PUT means.
+                let expected = match if_match {
+                    IfMatch::Version(_) | IfMatch::Never => Some(version),
+                    IfMatch::Absent | IfMatch::Any => None,
+                };
+                match store::replace(db, &audit(ctx, &actor), &id, expected, &new)? {
+                    Some(entity) => return Ok(with_etag(Reply::ok(&entity), &entity)),
+                    None if matches!(if_match, IfMatch::Version(_) | IfMatch::Never) => {
+                        return Err(stale(&id));
+                    }
+                    None => {}
+                }
+            }
+        }
+    }
+    Err(ApiError::conflict(
+        "The entity kept changing concurrently; retry the request.",
+    ))
+}

@@ -1,0 +1,94 @@
+//! What `--dev` knows about this app: an ephemeral JWT signing key when none is configured
+//! (`jwt_signing_key` / `jwt_public_keys`) and the database named by `database_url`, created and
+//! migrated. The generic host (`up`, capabilities) knows none of these names.
+
+use anyhow::{Context, Result, bail};
+
+use crate::capabilities::variables::{Resolver, Value, Variables};
+use crate::manifest::App;
+
+const SIGNING_KEY: &str = "jwt_signing_key";
+const PUBLIC_KEYS: &str = "jwt_public_keys";
+
+/// `--dev` without a configured signing key: generate an ephemeral Ed25519 pair.
+pub(crate) fn signing_key(app: &App, resolver: &mut Resolver) -> Result<()> {
+    let Some(decl) = app.manifest.variables.get(SIGNING_KEY) else {
+        return Ok(());
+    };
+    if resolver.lookup(SIGNING_KEY)?.is_some() || decl.default.is_some() {
+        return Ok(());
+    }
+    let (signing, public) = generate_signing_keys()?;
+    resolver.set_override(SIGNING_KEY, Value::new(signing, true));
+    if app.manifest.variables.contains_key(PUBLIC_KEYS) {
+        resolver.set_override(PUBLIC_KEYS, Value::new(public, false));
+    }
+    eprintln!(
+        "\n\
+         ************************************************************************\n\
+         * WARNING: --dev generated an EPHEMERAL Ed25519 JWT signing key.       *\n\
+         * Tokens issued now stop verifying when this process exits, and the    *\n\
+         * key exists only in memory. Never run like this in production: set    *\n\
+         * SPIN_VARIABLE_JWT_SIGNING_KEY and SPIN_VARIABLE_JWT_PUBLIC_KEYS.     *\n\
+         ************************************************************************\n"
+    );
+    Ok(())
+}
+
+/// `("<kid>:<base64url seed>", JWKS JSON)` for a fresh Ed25519 key pair
+/// (`--dev` and `spingraph admin gen-keys`).
+pub(crate) fn generate_signing_keys() -> Result<(String, String)> {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).map_err(|e| anyhow::anyhow!("no randomness available: {e}"))?;
+    let mut kid_bytes = [0u8; 6];
+    getrandom::fill(&mut kid_bytes).map_err(|e| anyhow::anyhow!("no randomness available: {e}"))?;
+    let kid = format!("dev-{}", b64.encode(kid_bytes));
+    let key = ed25519_dalek::SigningKey::from_bytes(&seed);
+    let x = b64.encode(key.verifying_key().to_bytes());
+    let jwks = serde_json::json!({
+        "keys": [{"kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig", "kid": kid, "x": x}]
+    });
+    Ok((format!("{kid}:{}", b64.encode(seed)), jwks.to_string()))
+}
+
+/// `--dev`: create the database if missing and apply pending migrations.
+pub(crate) async fn database(variables: &Variables) -> Result<()> {
+    let Some(url) = variables.get("database_url") else {
+        bail!("--dev needs the `database_url` variable to create and migrate the database");
+    };
+    crate::migrate::ensure_database_and_migrate(url.expose())
+        .await
+        .context("--dev: preparing the database")?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dev_keys_have_the_agreed_formats() {
+        use base64::Engine as _;
+        let (signing, jwks) = generate_signing_keys().unwrap();
+        let (kid, seed) = signing.split_once(':').unwrap();
+        let seed = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(seed)
+            .unwrap();
+        assert_eq!(seed.len(), 32);
+        let jwks: serde_json::Value = serde_json::from_str(&jwks).unwrap();
+        let key = &jwks["keys"][0];
+        assert_eq!(key["kid"], kid);
+        assert_eq!(key["kty"], "OKP");
+        assert_eq!(key["crv"], "Ed25519");
+        assert_eq!(key["alg"], "EdDSA");
+        let x = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(key["x"].as_str().unwrap())
+            .unwrap();
+        let expected = ed25519_dalek::SigningKey::from_bytes(&seed.try_into().unwrap())
+            .verifying_key()
+            .to_bytes();
+        assert_eq!(x, expected);
+    }
+}

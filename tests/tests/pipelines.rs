@@ -1,0 +1,1205 @@
+//! What the pipelines that feed and read the graph rely on (issue 16), end to end over HTTP
+//! against a real host, Postgres and Redis: idempotent writes (`Idempotency-Key`) and the change
+//! feed (`GET /v1/changes`), including their concurrency cases.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::{Arc, Barrier};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use spingraph_e2e::{
+    Caller, Response, TestApp, TestOptions, Value, error_fields, header, json, json_body,
+};
+
+fn app() -> TestApp {
+    app_with(&[])
+}
+
+fn app_with(extra: &[(&str, &str)]) -> TestApp {
+    TestApp::start(TestOptions::signing_in_freely(extra))
+}
+
+fn count(app: &TestApp, sql: &str) -> i64 {
+    app.db.query_json(sql)[0]["n"].as_i64().unwrap()
+}
+
+/// `POST path` with `body` and, when given, an `Idempotency-Key`.
+fn post_keyed(
+    app: &TestApp,
+    who: &Caller,
+    path: &str,
+    key: Option<&str>,
+    body: &Value,
+) -> Response {
+    let rb = who.auth(app.post_json(path, body));
+    match key {
+        Some(key) => rb.header("idempotency-key", key),
+        None => rb,
+    }
+    .send()
+    .unwrap()
+}
+
+fn entity(app: &TestApp, who: &Caller, name: &str) -> Value {
+    let resp = post_keyed(
+        app,
+        who,
+        "/v1/entities",
+        None,
+        &json!({"type": "company", "name": name}),
+    );
+    assert_eq!(resp.status(), 201);
+    json_body(resp)
+}
+
+// ------------------------------------------------------------------ idempotent writes
+
+#[test]
+fn a_retry_with_the_same_idempotency_key_replays_the_first_answer_and_writes_nothing() {
+    let app = app();
+    let ada = app.caller("ada", "user");
+    let body = json!({"type": "company", "name": "Acme", "metadata": {"run": 7}});
+    let first = post_keyed(&app, &ada, "/v1/entities", Some("run-7-acme"), &body);
+    assert_eq!(first.status(), 201);
+    assert_eq!(header(&first, "idempotent-replayed"), "");
+    let (location, etag) = (header(&first, "location"), header(&first, "etag"));
+    let first = json_body(first);
+
+    let retry = post_keyed(&app, &ada, "/v1/entities", Some("run-7-acme"), &body);
+    assert_eq!(retry.status(), 201);
+    assert_eq!(header(&retry, "idempotent-replayed"), "true");
+    assert_eq!(header(&retry, "location"), location);
+    assert_eq!(header(&retry, "etag"), etag);
+    assert!(header(&retry, "content-type").starts_with("application/json"));
+    assert_eq!(json_body(retry), first);
+
+    assert_eq!(count(&app, "SELECT count(*) AS n FROM entities"), 1);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) AS n FROM audit_log WHERE action = 'entity.create'"
+        ),
+        1
+    );
+    // Without a key, the same body is a second entity.
+    assert_eq!(
+        post_keyed(&app, &ada, "/v1/entities", None, &body).status(),
+        201
+    );
+    assert_eq!(count(&app, "SELECT count(*) AS n FROM entities"), 2);
+}
+
+#[test]
+fn the_same_key_with_another_request_is_422_and_a_malformed_key_400() {
+    let app = app();
+    let ada = app.caller("ada", "user");
+    let key = Some("k-1");
+    let acme = json!({"type": "company", "name": "Acme"});
+    assert_eq!(
+        post_keyed(&app, &ada, "/v1/entities", key, &acme).status(),
+        201
+    );
+    let other = post_keyed(
+        &app,
+        &ada,
+        "/v1/entities",
+        key,
+        &json!({"type": "company", "name": "Other"}),
+    );
+    assert_eq!(other.status(), 422);
+    assert_eq!(error_fields(&json_body(other)), vec!["Idempotency-Key"]);
+    // Another path with the key is another request too.
+    let batch = post_keyed(
+        &app,
+        &ada,
+        "/v1/entities/batch",
+        key,
+        &json!({"items": [acme]}),
+    );
+    assert_eq!(batch.status(), 422);
+    for bad in ["", "with space", &"x".repeat(256), "é"] {
+        let resp = ada
+            .auth(app.post_json("/v1/entities", &acme))
+            .header("idempotency-key", bad.as_bytes())
+            .send()
+            .unwrap();
+        assert_eq!(resp.status(), 400, "key {bad:?}");
+    }
+    assert_eq!(count(&app, "SELECT count(*) AS n FROM entities"), 1);
+}
+
+#[test]
+fn a_failed_request_stores_nothing_so_the_fixed_retry_runs() {
+    let app = app();
+    let ada = app.caller("ada", "user");
+    let bad = post_keyed(
+        &app,
+        &ada,
+        "/v1/entities",
+        Some("fix-me"),
+        &json!({"type": "company", "name": ""}),
+    );
+    assert_eq!(bad.status(), 422);
+    let fixed = post_keyed(
+        &app,
+        &ada,
+        "/v1/entities",
+        Some("fix-me"),
+        &json!({"type": "company", "name": "Acme"}),
+    );
+    assert_eq!(fixed.status(), 201);
+    assert_eq!(header(&fixed, "idempotent-replayed"), "");
+    assert_eq!(count(&app, "SELECT count(*) AS n FROM idempotency_keys"), 1);
+}
+
+#[test]
+fn idempotency_keys_belong_to_one_principal() {
+    let app = app();
+    let ada = app.caller("ada", "user");
+    let bob = app.caller("bob", "user");
+    let body = json!({"type": "company", "name": "Acme"});
+    let a = json_body(post_keyed(&app, &ada, "/v1/entities", Some("same"), &body));
+    let resp = post_keyed(&app, &bob, "/v1/entities", Some("same"), &body);
+    assert_eq!(resp.status(), 201);
+    assert_eq!(header(&resp, "idempotent-replayed"), "");
+    let b = json_body(resp);
+    assert_ne!(a["id"], b["id"]);
+    assert_eq!(b["owner_id"], bob.id.as_str());
+}
+
+#[test]
+fn patch_batch_restore_and_relationship_writes_replay_instead_of_repeating() {
+    let app = app();
+    let admin = app.caller("root", "admin");
+    let a = entity(&app, &admin, "A");
+    let b = entity(&app, &admin, "B");
+    let path = format!("/v1/entities/{}", a["id"].as_str().unwrap());
+
+    // PATCH: one new version, however often it is retried.
+    let patch = |key: &str| {
+        admin
+            .auth(app.patch(&path))
+            .header("content-type", "application/merge-patch+json")
+            .header("idempotency-key", key)
+            .body(json!({"confidence": 0.5}).to_string())
+            .send()
+            .unwrap()
+    };
+    let first = json_body(patch("p-1"));
+    let retry = patch("p-1");
+    assert_eq!(header(&retry, "idempotent-replayed"), "true");
+    assert_eq!(json_body(retry), first);
+    assert_eq!(first["version"], 2);
+    let now = json_body(admin.auth(app.get(&path)).send().unwrap());
+    assert_eq!(now["version"], 2);
+
+    // Batch: one set of entities.
+    let items =
+        json!({"items": [{"type": "person", "name": "P1"}, {"type": "person", "name": "P2"}]});
+    let first = json_body(post_keyed(
+        &app,
+        &admin,
+        "/v1/entities/batch",
+        Some("b-1"),
+        &items,
+    ));
+    let retry = post_keyed(&app, &admin, "/v1/entities/batch", Some("b-1"), &items);
+    assert_eq!(header(&retry, "idempotent-replayed"), "true");
+    assert_eq!(json_body(retry), first);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) AS n FROM entities WHERE type = 'person'"
+        ),
+        2
+    );
+
+    // Relationship create: one edge.
+    let edge = json!({"source_id": a["id"], "target_id": b["id"], "type": "partner"});
+    let first = post_keyed(&app, &admin, "/v1/relationships", Some("r-1"), &edge);
+    assert_eq!(first.status(), 201);
+    let first = json_body(first);
+    let retry = post_keyed(&app, &admin, "/v1/relationships", Some("r-1"), &edge);
+    assert_eq!(
+        retry.status(),
+        201,
+        "a replay, not the 409 of a duplicate edge"
+    );
+    assert_eq!(json_body(retry), first);
+    assert_eq!(count(&app, "SELECT count(*) AS n FROM relationships"), 1);
+
+    // Restore: the second call replays the 200 rather than answering 409 "not deleted".
+    let gone = admin.auth(app.delete(&path)).send().unwrap();
+    assert_eq!(gone.status(), 204);
+    let restore = format!("{path}/restore");
+    let first = post_keyed(&app, &admin, &restore, Some("x-1"), &json!({}));
+    assert_eq!(first.status(), 200);
+    let retry = post_keyed(&app, &admin, &restore, Some("x-1"), &json!({}));
+    assert_eq!(retry.status(), 200);
+    assert_eq!(header(&retry, "idempotent-replayed"), "true");
+}
+
+#[test]
+fn concurrent_requests_with_one_key_write_once_and_all_get_the_same_answer() {
+    let app = Arc::new(app());
+    let ada = Arc::new(app.caller("ada", "user"));
+    const TRIALS: usize = 6;
+    const RACERS: usize = 4;
+    for trial in 0..TRIALS {
+        let key = format!("race-{trial}");
+        let barrier = Arc::new(Barrier::new(RACERS));
+        let answers: Vec<(u16, String, Value)> = (0..RACERS)
+            .map(|_| {
+                let (app, ada, barrier, key) =
+                    (app.clone(), ada.clone(), barrier.clone(), key.clone());
+                thread::spawn(move || {
+                    let body = json!({"type": "company", "name": format!("Race {key}")});
+                    barrier.wait();
+                    let resp = post_keyed(&app, &ada, "/v1/entities", Some(&key), &body);
+                    let status = resp.status().as_u16();
+                    let replayed = header(&resp, "idempotent-replayed");
+                    (status, replayed, json_body(resp))
+                })
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .collect();
+        let ids: HashSet<&str> = answers
+            .iter()
+            .map(|(status, _, body)| {
+                assert_eq!(*status, 201, "trial {trial}: {body}");
+                body["id"].as_str().unwrap()
+            })
+            .collect();
+        assert_eq!(ids.len(), 1, "trial {trial}: one entity for one key");
+        let fresh = answers.iter().filter(|(_, r, _)| r.is_empty()).count();
+        assert_eq!(
+            fresh, 1,
+            "trial {trial}: exactly one answer is not a replay"
+        );
+    }
+    assert_eq!(
+        count(&app, "SELECT count(*) AS n FROM entities"),
+        TRIALS as i64
+    );
+}
+
+#[test]
+fn an_expired_key_is_a_new_request() {
+    let app = app_with(&[("idempotency_key_ttl_seconds", "1")]);
+    let ada = app.caller("ada", "user");
+    let body = json!({"type": "company", "name": "Acme"});
+    let first = json_body(post_keyed(&app, &ada, "/v1/entities", Some("short"), &body));
+    post_keyed(&app, &ada, "/v1/entities", Some("another"), &body);
+    // The keys are kept 1 s; let that pass by moving them into the past rather than sleeping.
+    app.db.execute(
+        "UPDATE idempotency_keys SET created_at = now() - interval '2 seconds', \
+         expires_at = now() - interval '1 second'",
+    );
+    let again = post_keyed(&app, &ada, "/v1/entities", Some("short"), &body);
+    assert_eq!(again.status(), 201);
+    assert_eq!(header(&again, "idempotent-replayed"), "");
+    assert_ne!(json_body(again)["id"], first["id"]);
+    let expiry = app.db.query_json(
+        "SELECT extract(epoch FROM expires_at - created_at)::int AS n FROM idempotency_keys",
+    );
+    assert_eq!(
+        expiry.as_array().unwrap().len(),
+        1,
+        "the other expired key was purged"
+    );
+    assert_eq!(expiry[0]["n"], 1, "kept idempotency_key_ttl_seconds");
+}
+
+// ------------------------------------------------------------------ change feed
+
+/// An API key of `owner` holding `scopes`, made through `POST /v1/auth/api-keys`.
+fn api_key(app: &TestApp, owner: &Caller, scopes: &[&str]) -> String {
+    let resp = owner
+        .auth(app.post_json(
+            "/v1/auth/api-keys",
+            &json!({"name": "feed reader", "scopes": scopes}),
+        ))
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    json_body(resp)["key"].as_str().unwrap().to_string()
+}
+
+fn feed(app: &TestApp, key: &str, query: &str) -> Response {
+    app.get(&format!("/v1/changes{query}"))
+        .header("authorization", format!("ApiKey {key}"))
+        .send()
+        .unwrap()
+}
+
+/// Follow the feed from the start until `want` changes have arrived (or 30 s pass): every
+/// page, in order. (A page only holds changes older than every write transaction still open on
+/// the server, so a reader polls rather than expecting a change the moment it committed.)
+fn follow(app: &TestApp, key: &str, want: usize) -> Vec<Value> {
+    let mut seen = Vec::new();
+    let mut cursor = String::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while seen.len() < want && Instant::now() < deadline {
+        let resp = feed(app, key, &format!("?after={cursor}&limit=50&wait=2"));
+        assert_eq!(resp.status(), 200);
+        let page = json_body(resp);
+        seen.extend(page["items"].as_array().unwrap().iter().cloned());
+        cursor = page["next_cursor"].as_str().unwrap_or_default().to_string();
+    }
+    seen
+}
+
+#[test]
+fn the_change_feed_needs_the_changes_read_scope_or_an_admin() {
+    let app = app();
+    let admin = app.caller("root", "admin");
+    let ada = app.caller("ada", "user");
+    let user_reads = ada.auth(app.get("/v1/changes")).send().unwrap();
+    assert_eq!(user_reads.status(), 403);
+    let admin_reads = admin.auth(app.get("/v1/changes")).send().unwrap();
+    assert_eq!(admin_reads.status(), 200);
+    let reader = api_key(&app, &admin, &["changes:read"]);
+    assert_eq!(feed(&app, &reader, "").status(), 200);
+    let entities_only = api_key(&app, &admin, &["entities:read"]);
+    assert_eq!(feed(&app, &entities_only, "").status(), 403);
+    // A user cannot give a key a scope its role lacks.
+    let resp = ada
+        .auth(app.post_json(
+            "/v1/auth/api-keys",
+            &json!({"name": "x", "scopes": ["changes:read"]}),
+        ))
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 422);
+    assert_eq!(
+        app.post("/v1/changes")
+            .bearer_auth(&admin.token)
+            .send()
+            .unwrap()
+            .status(),
+        405
+    );
+}
+
+#[test]
+fn every_mutation_appears_once_in_order_with_its_document_or_a_tombstone() {
+    let app = app();
+    let admin = app.caller("root", "admin");
+    let reader = api_key(&app, &admin, &["changes:read"]);
+    let a = entity(&app, &admin, "A");
+    let b = entity(&app, &admin, "B");
+    let (a_id, b_id) = (a["id"].as_str().unwrap(), b["id"].as_str().unwrap());
+    let patched = admin
+        .auth(app.patch(&format!("/v1/entities/{a_id}")))
+        .json(&json!({"name": "A2"}))
+        .send()
+        .unwrap();
+    assert_eq!(patched.status(), 200);
+    let edge = post_keyed(
+        &app,
+        &admin,
+        "/v1/relationships",
+        None,
+        &json!({"source_id": a_id, "target_id": b_id, "type": "partner"}),
+    );
+    assert_eq!(edge.status(), 201);
+    let edge_id = json_body(edge)["id"].as_str().unwrap().to_string();
+    let del = admin
+        .auth(app.delete(&format!("/v1/entities/{b_id}")))
+        .send()
+        .unwrap();
+    assert_eq!(del.status(), 204);
+    let restored = post_keyed(
+        &app,
+        &admin,
+        &format!("/v1/entities/{b_id}/restore"),
+        None,
+        &json!({}),
+    );
+    assert_eq!(restored.status(), 200);
+
+    let seen = follow(&app, &reader, 6);
+    let summary: Vec<(String, String, String, i64)> = seen
+        .iter()
+        .map(|c| {
+            (
+                c["kind"].as_str().unwrap().to_string(),
+                c["op"].as_str().unwrap().to_string(),
+                c["id"].as_str().unwrap().to_string(),
+                c["version"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    let s = |k: &str, o: &str, id: &str, v: i64| (k.to_string(), o.to_string(), id.to_string(), v);
+    assert_eq!(
+        summary,
+        vec![
+            s("entity", "create", a_id, 1),
+            s("entity", "create", b_id, 1),
+            s("entity", "update", a_id, 2),
+            s("relationship", "create", &edge_id, 1),
+            s("entity", "delete", b_id, 2),
+            s("entity", "restore", b_id, 3),
+        ]
+    );
+    assert_eq!(seen[2]["document"]["name"], "A2");
+    assert_eq!(seen[2]["actor_id"], admin.id.as_str());
+    assert_eq!(seen[3]["document"]["source_id"], a_id);
+    assert!(seen[4]["document"].is_null(), "a delete is a tombstone");
+    assert_eq!(seen[5]["document"]["name"], "B");
+
+    // The cursor resumes after what was served; the type filter keeps only relationships.
+    let last = seen[5]["cursor"].as_str().unwrap();
+    let rest = json_body(feed(&app, &reader, &format!("?after={last}")));
+    assert_eq!(rest["items"], json!([]));
+    assert_eq!(rest["next_cursor"], last);
+    let edges = json_body(feed(&app, &reader, "?types=relationship&wait=5"));
+    assert_eq!(edges["items"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        json_body(feed(&app, &reader, "?limit=2&wait=5"))["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    for bad in [
+        "?after=nope",
+        "?types=user",
+        "?wait=0",
+        "?wait=31",
+        "?limit=0",
+    ] {
+        assert_eq!(feed(&app, &reader, bad).status(), 400, "{bad}");
+    }
+}
+
+#[test]
+fn a_long_poll_answers_as_soon_as_a_change_commits() {
+    let app = Arc::new(app());
+    let admin = Arc::new(app.caller("root", "admin"));
+    let reader = api_key(&app, &admin, &["changes:read"]);
+    let poll = {
+        let (app, reader) = (app.clone(), reader.clone());
+        thread::spawn(move || {
+            let started = Instant::now();
+            let page = json_body(feed(&app, &reader, "?wait=20"));
+            (page, started.elapsed())
+        })
+    };
+    thread::sleep(Duration::from_millis(500));
+    let made = entity(&app, &admin, "Late");
+    let (page, took) = poll.join().unwrap();
+    assert_eq!(page["items"][0]["id"], made["id"], "{page}");
+    assert!(
+        took < Duration::from_secs(15),
+        "the poll answered after the change, not at the end of its wait ({took:?})"
+    );
+}
+
+/// A transaction that wrote a change and stays open until told to commit: it has the lowest
+/// sequence number of everything written meanwhile, yet commits last.
+fn hold_a_change_open(url: String) -> (std::sync::mpsc::Sender<()>, thread::JoinHandle<()>) {
+    let (commit, wait) = std::sync::mpsc::channel::<()>();
+    let (began, started) = std::sync::mpsc::channel::<()>();
+    let handle = thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                .await
+                .unwrap();
+            tokio::spawn(conn);
+            client
+                .batch_execute(
+                    "BEGIN; INSERT INTO changes (kind, op, resource_id, type, version) \
+                     VALUES ('entity', 'create', gen_random_uuid(), 'held', 1)",
+                )
+                .await
+                .unwrap();
+            began.send(()).unwrap();
+            let _ = tokio::task::spawn_blocking(move || wait.recv()).await;
+            client.batch_execute("COMMIT").await.unwrap();
+        });
+    });
+    started.recv().unwrap();
+    (commit, handle)
+}
+
+#[test]
+fn a_reader_following_four_concurrent_writers_sees_every_change_once_in_order() {
+    let app = Arc::new(app());
+    let admin = Arc::new(app.caller("root", "admin"));
+    let reader = api_key(&app, &admin, &["changes:read"]);
+    const WRITERS: usize = 4;
+    const EACH: usize = 25;
+
+    // The reader follows the feed while everything below is written, until it has them all.
+    let total = WRITERS * EACH + 1;
+    let follower = {
+        let (app, reader) = (app.clone(), reader.clone());
+        thread::spawn(move || {
+            let mut seen: Vec<Value> = Vec::new();
+            let mut cursor = String::new();
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while seen.len() < total && Instant::now() < deadline {
+                let query = format!("?after={cursor}&limit=20&wait=1");
+                let page = json_body(feed(&app, &reader, &query));
+                seen.extend(page["items"].as_array().unwrap().iter().cloned());
+                cursor = page["next_cursor"].as_str().unwrap_or_default().to_string();
+            }
+            // Nothing more: a change served twice would show up here.
+            let after = json_body(feed(&app, &reader, &format!("?after={cursor}")));
+            seen.extend(after["items"].as_array().unwrap().iter().cloned());
+            seen
+        })
+    };
+
+    let (commit, held) = hold_a_change_open(app.db.url.clone());
+    let writers: Vec<_> = (0..WRITERS)
+        .map(|w| {
+            let (app, admin) = (app.clone(), admin.clone());
+            thread::spawn(move || {
+                (0..EACH)
+                    .map(|i| {
+                        entity(&app, &admin, &format!("w{w}-{i}"))["id"]
+                            .as_str()
+                            .unwrap()
+                            .to_string()
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let acknowledged: Vec<String> = writers
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect();
+    // Everything above committed after the held change was written; only now does it commit.
+    commit.send(()).unwrap();
+    held.join().unwrap();
+    let seen = follower.join().unwrap();
+
+    // Exactly once each: every acknowledged write, plus the held change.
+    let mut times: BTreeMap<String, usize> = BTreeMap::new();
+    for change in &seen {
+        *times
+            .entry(change["id"].as_str().unwrap().to_string())
+            .or_default() += 1;
+    }
+    assert_eq!(seen.len(), total, "no change twice or missing");
+    assert!(times.values().all(|&n| n == 1), "a change came twice");
+    for id in &acknowledged {
+        assert_eq!(times.get(id), Some(&1), "acknowledged {id} never arrived");
+    }
+    assert!(
+        seen.iter().any(|c| c["type"] == "held"),
+        "the change that committed last, with the lowest sequence number, was skipped"
+    );
+    // In order: cursors strictly increase, and the reader holds every row the table has.
+    let cursors: Vec<(u64, i64)> = seen
+        .iter()
+        .map(|c| {
+            let (txid, seq) = c["cursor"].as_str().unwrap().split_once('.').unwrap();
+            (txid.parse().unwrap(), seq.parse().unwrap())
+        })
+        .collect();
+    assert!(
+        cursors.windows(2).all(|w| w[0] < w[1]),
+        "out of order: {cursors:?}"
+    );
+    assert_eq!(
+        count(&app, "SELECT count(*) AS n FROM changes"),
+        seen.len() as i64
+    );
+}
+
+// ------------------------------------------------------------------ natural keys
+
+fn put_external(app: &TestApp, who: &Caller, kind: &str, xid: &str, body: &Value) -> Response {
+    who.auth(app.client().put(app.url(&external_path(kind, xid))))
+        .json(body)
+        .send()
+        .unwrap()
+}
+
+/// `/v1/entities/by-external-id/{type}/{external_id}`, each segment percent-encoded.
+fn external_path(kind: &str, xid: &str) -> String {
+    let enc = |s: &str| -> String {
+        s.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                    (b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect()
+    };
+    format!("/v1/entities/by-external-id/{}/{}", enc(kind), enc(xid))
+}
+
+fn keyed(app: &TestApp, who: &Caller, kind: &str, xid: &str, name: &str) -> Value {
+    let resp = post_keyed(
+        app,
+        who,
+        "/v1/entities",
+        None,
+        &json!({"type": kind, "name": name, "external_id": xid}),
+    );
+    assert_eq!(resp.status(), 201);
+    json_body(resp)
+}
+
+#[test]
+fn an_external_id_is_unique_per_type_among_live_entities() {
+    let app = app();
+    let ada = app.caller("ada", "user");
+    let first = keyed(&app, &ada, "company", "crm-1", "Acme");
+    assert_eq!(first["external_id"], "crm-1");
+    let again = post_keyed(
+        &app,
+        &ada,
+        "/v1/entities",
+        None,
+        &json!({"type": "company", "name": "Acme again", "external_id": "crm-1"}),
+    );
+    assert_eq!(again.status(), 409);
+    assert!(
+        json_body(again)["detail"]
+            .as_str()
+            .unwrap()
+            .contains("crm-1")
+    );
+    // Another type may use the same key.
+    keyed(&app, &ada, "person", "crm-1", "Ada");
+    // A PATCH cannot take a key either; `null` removes one.
+    let other = keyed(&app, &ada, "company", "crm-2", "Other");
+    let path = format!("/v1/entities/{}", other["id"].as_str().unwrap());
+    let take = ada
+        .auth(app.patch(&path))
+        .json(&json!({"external_id": "crm-1"}))
+        .send()
+        .unwrap();
+    assert_eq!(take.status(), 409);
+    let drop = ada
+        .auth(app.patch(&path))
+        .json(&json!({"external_id": null}))
+        .send()
+        .unwrap();
+    assert_eq!(drop.status(), 200);
+    assert!(json_body(drop)["external_id"].is_null());
+    // Once the holder is deleted, the key is free again.
+    let first_path = format!("/v1/entities/{}", first["id"].as_str().unwrap());
+    assert_eq!(
+        ada.auth(app.delete(&first_path)).send().unwrap().status(),
+        204
+    );
+    keyed(&app, &ada, "company", "crm-1", "Acme reborn");
+    for bad in [
+        json!(""),
+        json!(7),
+        json!("x".repeat(257)),
+        json!("a\u{0}b"),
+    ] {
+        let resp = post_keyed(
+            &app,
+            &ada,
+            "/v1/entities",
+            None,
+            &json!({"type": "company", "name": "X", "external_id": bad}),
+        );
+        assert_eq!(resp.status(), 422, "external_id {bad}");
+        assert_eq!(error_fields(&json_body(resp)), vec!["external_id"]);
+    }
+}
+
+#[test]
+fn put_by_external_id_creates_then_replaces_and_honours_preconditions() {
+    let app = app();
+    let ada = app.caller("ada", "user");
+    let bob = app.caller("bob", "user");
+    let xid = "sap/000172 ü";
+    let created = put_external(
+        &app,
+        &ada,
+        "company",
+        xid,
+        &json!({"name": "Acme", "metadata": {"a": 1}}),
+    );
+    assert_eq!(created.status(), 201);
+    let location = header(&created, "location");
+    let created = json_body(created);
+    assert_eq!(
+        location,
+        format!("/v1/entities/{}", created["id"].as_str().unwrap())
+    );
+    assert_eq!(created["external_id"], xid);
+    assert_eq!(created["type"], "company");
+
+    let read = ada
+        .auth(app.get(&external_path("company", xid)))
+        .send()
+        .unwrap();
+    assert_eq!(read.status(), 200);
+    let etag = header(&read, "etag");
+    assert_eq!(json_body(read)["id"], created["id"]);
+
+    // A replace writes the whole entity: metadata not sent is the default, not kept.
+    let replaced = put_external(&app, &ada, "company", xid, &json!({"name": "Acme Corp"}));
+    assert_eq!(replaced.status(), 200);
+    let replaced = json_body(replaced);
+    assert_eq!(
+        (replaced["id"].clone(), replaced["version"].clone()),
+        (created["id"].clone(), json!(2))
+    );
+    assert_eq!(replaced["metadata"], json!({}));
+
+    let stale = ada
+        .auth(app.client().put(app.url(&external_path("company", xid))))
+        .header("if-match", &etag)
+        .json(&json!({"name": "Stale"}))
+        .send()
+        .unwrap();
+    assert_eq!(stale.status(), 412);
+    let create_only = ada
+        .auth(app.client().put(app.url(&external_path("company", xid))))
+        .header("if-none-match", "*")
+        .json(&json!({"name": "New"}))
+        .send()
+        .unwrap();
+    assert_eq!(create_only.status(), 412);
+    let nothing_to_match = ada
+        .auth(
+            app.client()
+                .put(app.url(&external_path("company", "none-yet"))),
+        )
+        .header("if-match", "*")
+        .json(&json!({"name": "New"}))
+        .send()
+        .unwrap();
+    assert_eq!(nothing_to_match.status(), 412);
+    let mismatch = put_external(
+        &app,
+        &ada,
+        "company",
+        xid,
+        &json!({"name": "X", "type": "person"}),
+    );
+    assert_eq!(mismatch.status(), 422);
+    assert_eq!(error_fields(&json_body(mismatch)), vec!["type"]);
+    assert_eq!(
+        put_external(&app, &bob, "company", xid, &json!({"name": "Bob's"})).status(),
+        403
+    );
+    assert_eq!(
+        ada.auth(app.get(&external_path("company", "missing")))
+            .send()
+            .unwrap()
+            .status(),
+        404
+    );
+    assert_eq!(count(&app, "SELECT count(*) AS n FROM entities"), 1);
+}
+
+#[test]
+fn concurrent_first_puts_of_one_natural_key_make_one_entity() {
+    let app = Arc::new(app());
+    let ada = Arc::new(app.caller("ada", "user"));
+    const RACERS: usize = 4;
+    for trial in 0..4 {
+        let barrier = Arc::new(Barrier::new(RACERS));
+        let statuses: Vec<u16> = (0..RACERS)
+            .map(|i| {
+                let (app, ada, barrier) = (app.clone(), ada.clone(), barrier.clone());
+                thread::spawn(move || {
+                    barrier.wait();
+                    let body = json!({"name": format!("racer {i}")});
+                    put_external(&app, &ada, "company", &format!("k-{trial}"), &body)
+                        .status()
+                        .as_u16()
+                })
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .collect();
+        assert_eq!(
+            statuses.iter().filter(|&&s| s == 201).count(),
+            1,
+            "{statuses:?}"
+        );
+        assert!(
+            statuses.iter().all(|&s| s == 201 || s == 200),
+            "{statuses:?}"
+        );
+    }
+    assert_eq!(count(&app, "SELECT count(*) AS n FROM entities"), 4);
+}
+
+#[test]
+fn a_batch_upserts_by_natural_key_as_on_conflict_says() {
+    let app = app();
+    let ada = app.caller("ada", "user");
+    let bob = app.caller("bob", "user");
+    let existing = keyed(&app, &ada, "company", "c-1", "Acme");
+    let items = json!([
+        {"type": "company", "name": "Acme (batch)", "external_id": "c-1"},
+        {"type": "company", "name": "Beta", "external_id": "c-2"},
+        {"type": "company", "name": "No key"},
+    ]);
+    let batch = |who: &Caller, on_conflict: Option<&str>| {
+        let mut body = json!({"items": items});
+        if let Some(mode) = on_conflict {
+            body["on_conflict"] = json!(mode);
+        }
+        post_keyed(&app, who, "/v1/entities/batch", None, &body)
+    };
+    let conflict = batch(&ada, None);
+    assert_eq!(conflict.status(), 409);
+    assert!(
+        json_body(conflict)["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("items[0]")
+    );
+    assert_eq!(
+        count(&app, "SELECT count(*) AS n FROM entities"),
+        1,
+        "all or nothing"
+    );
+
+    let skipped = batch(&ada, Some("skip"));
+    assert_eq!(skipped.status(), 201);
+    let skipped = json_body(skipped);
+    assert_eq!(
+        skipped["outcomes"],
+        json!(["skipped", "created", "created"])
+    );
+    assert_eq!(
+        skipped["items"][0], existing,
+        "a skipped item is the entity as it was"
+    );
+    assert_eq!(skipped["items"][1]["external_id"], "c-2");
+
+    assert_eq!(
+        batch(&bob, Some("update")).status(),
+        403,
+        "bob owns none of them"
+    );
+    let items = json!([
+        {"type": "company", "name": "Acme v2", "external_id": "c-1"},
+        {"type": "company", "name": "Beta v2", "external_id": "c-2", "confidence": 0.4},
+    ]);
+    let updated = post_keyed(
+        &app,
+        &ada,
+        "/v1/entities/batch",
+        None,
+        &json!({"items": items, "on_conflict": "update"}),
+    );
+    assert_eq!(updated.status(), 200, "nothing created");
+    let updated = json_body(updated);
+    assert_eq!(updated["outcomes"], json!(["updated", "updated"]));
+    assert_eq!(updated["items"][0]["id"], existing["id"]);
+    assert_eq!(updated["items"][0]["name"], "Acme v2");
+    assert_eq!(updated["items"][0]["version"], 2);
+    assert_eq!(updated["items"][1]["confidence"], 0.4);
+    assert_eq!(count(&app, "SELECT count(*) AS n FROM entities"), 3);
+
+    let twice = post_keyed(
+        &app,
+        &ada,
+        "/v1/entities/batch",
+        None,
+        &json!({"items": [
+            {"type": "t", "name": "a", "external_id": "same"},
+            {"type": "t", "name": "b", "external_id": "same"}
+        ]}),
+    );
+    assert_eq!(twice.status(), 422);
+    assert_eq!(
+        error_fields(&json_body(twice)),
+        vec!["items[1].external_id"]
+    );
+    let bad_mode = post_keyed(
+        &app,
+        &ada,
+        "/v1/entities/batch",
+        None,
+        &json!({"items": items, "on_conflict": "merge"}),
+    );
+    assert_eq!(bad_mode.status(), 422);
+    assert_eq!(error_fields(&json_body(bad_mode)), vec!["on_conflict"]);
+}
+
+#[test]
+fn relationships_can_name_their_ends_by_natural_key() {
+    let app = app();
+    let ada = app.caller("ada", "user");
+    let acme = keyed(&app, &ada, "company", "c-1", "Acme");
+    let ada_person = keyed(&app, &ada, "person", "p-1", "Ada");
+    let by_key = post_keyed(
+        &app,
+        &ada,
+        "/v1/relationships",
+        None,
+        &json!({"source": {"type": "person", "external_id": "p-1"},
+                "target": {"type": "company", "external_id": "c-1"}, "type": "works_at"}),
+    );
+    assert_eq!(by_key.status(), 201);
+    let edge = json_body(by_key);
+    assert_eq!(edge["source_id"], ada_person["id"]);
+    assert_eq!(edge["target_id"], acme["id"]);
+    // Mixed: an id at one end, a natural key at the other.
+    let mixed = post_keyed(
+        &app,
+        &ada,
+        "/v1/relationships",
+        None,
+        &json!({"source_id": acme["id"], "target": {"type": "person", "external_id": "p-1"}, "type": "employs"}),
+    );
+    assert_eq!(mixed.status(), 201);
+    for (body, field) in [
+        (
+            json!({"source": {"type": "person", "external_id": "nobody"}, "target_id": acme["id"], "type": "x"}),
+            "source",
+        ),
+        (
+            json!({"source_id": acme["id"], "source": {"type": "company", "external_id": "c-1"}, "target_id": ada_person["id"], "type": "x"}),
+            "source",
+        ),
+        (
+            json!({"source_id": acme["id"], "target": {"type": "company", "external_id": "c-1"}, "type": "x"}),
+            "target",
+        ),
+        (
+            json!({"source": {"type": "company"}, "target_id": acme["id"], "type": "x"}),
+            "source.external_id",
+        ),
+    ] {
+        let resp = post_keyed(&app, &ada, "/v1/relationships", None, &body);
+        assert_eq!(resp.status(), 422, "{body}");
+        assert_eq!(error_fields(&json_body(resp)), vec![field], "{body}");
+    }
+}
+
+// ------------------------------------------------------------------ entity merge
+
+fn rel(app: &TestApp, who: &Caller, source: &Value, target: &Value, kind: &str) -> String {
+    let resp = post_keyed(
+        app,
+        who,
+        "/v1/relationships",
+        None,
+        &json!({"source_id": source["id"], "target_id": target["id"], "type": kind}),
+    );
+    assert_eq!(resp.status(), 201);
+    json_body(resp)["id"].as_str().unwrap().to_string()
+}
+
+fn merge(app: &TestApp, who: &Caller, survivor: &Value, body: &Value) -> Response {
+    let path = format!("/v1/entities/{}/merge", survivor["id"].as_str().unwrap());
+    post_keyed(app, who, &path, None, body)
+}
+
+fn id_of(v: &Value) -> &str {
+    v["id"].as_str().unwrap()
+}
+
+#[test]
+fn merge_moves_relationships_drops_duplicates_and_self_loops_and_redirects() {
+    let app = app();
+    let ada = app.caller("ada", "user");
+    let make = |name: &str, metadata: Value| {
+        let resp = post_keyed(
+            &app,
+            &ada,
+            "/v1/entities",
+            None,
+            &json!({"type": "company", "name": name, "metadata": metadata}),
+        );
+        json_body(resp)
+    };
+    let s = make("S", json!({"a": 1}));
+    let v1 = make("V1", json!({"a": 9, "b": 2}));
+    let v2 = make("V2", json!({"c": 3}));
+    let x = make("X", json!({}));
+    let y = make("Y", json!({}));
+    rel(&app, &ada, &s, &x, "knows"); // stays
+    rel(&app, &ada, &v1, &x, "knows"); // would repeat S→X knows: dropped
+    let moved = rel(&app, &ada, &v1, &y, "likes"); // becomes S→Y likes
+    rel(&app, &ada, &v2, &y, "likes"); // would repeat the moved one: dropped
+    rel(&app, &ada, &v1, &v2, "rel"); // would be S→S: dropped
+    rel(&app, &ada, &x, &v2, "cites"); // becomes X→S cites
+    rel(&app, &ada, &y, &s, "follows"); // untouched
+
+    let resp = merge(
+        &app,
+        &ada,
+        &s,
+        &json!({"from": [id_of(&v1), id_of(&v2)], "metadata": "merge"}),
+    );
+    assert_eq!(resp.status(), 200);
+    assert!(!header(&resp, "etag").is_empty());
+    let survivor = json_body(resp);
+    assert_eq!(survivor["metadata"], json!({"a": 1, "b": 2, "c": 3}));
+    assert_eq!(survivor["version"], 2);
+
+    let live = app.db.query_json(
+        "SELECT s.name AS source, t.name AS target, r.type FROM relationships r \
+         JOIN entities s ON s.id = r.source_id JOIN entities t ON t.id = r.target_id \
+         WHERE r.deleted_at IS NULL ORDER BY 1, 2, 3",
+    );
+    assert_eq!(
+        live,
+        json!([
+            {"source": "S", "target": "X", "type": "knows"},
+            {"source": "S", "target": "Y", "type": "likes"},
+            {"source": "X", "target": "S", "type": "cites"},
+            {"source": "Y", "target": "S", "type": "follows"},
+        ])
+    );
+    let moved_row = app.db.query_json(&format!(
+        "SELECT version FROM relationships WHERE id = '{moved}'"
+    ));
+    assert_eq!(
+        moved_row[0]["version"], 2,
+        "a moved relationship has a new version"
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) AS n FROM relationships WHERE deleted_at IS NOT NULL"
+        ),
+        3
+    );
+
+    // The merged ones answer with a permanent redirect to the survivor.
+    let gone = ada
+        .auth(app.get(&format!("/v1/entities/{}", id_of(&v1))))
+        .send()
+        .unwrap();
+    assert_eq!(gone.status(), 308);
+    assert_eq!(
+        header(&gone, "location"),
+        format!("/v1/entities/{}", id_of(&s))
+    );
+    assert_eq!(json_body(gone)["merged_into"], s["id"]);
+
+    // One audit row per entity, one change each (plus the relationships it moved or dropped).
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) AS n FROM audit_log WHERE action = 'entity.merge'"
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) AS n FROM audit_log WHERE action = 'entity.merged'"
+        ),
+        2
+    );
+    assert_eq!(
+        count(&app, "SELECT count(*) AS n FROM changes WHERE op = 'merge'"),
+        3
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) AS n FROM changes WHERE kind = 'relationship' AND op IN ('update', 'delete')"
+        ),
+        5
+    );
+
+    // Merging the survivor on re-points the earlier merged ones; they cannot be restored.
+    let z = make("Z", json!({}));
+    assert_eq!(
+        merge(&app, &ada, &z, &json!({"from": [id_of(&s)]})).status(),
+        200
+    );
+    let gone = ada
+        .auth(app.get(&format!("/v1/entities/{}", id_of(&v1))))
+        .send()
+        .unwrap();
+    assert_eq!(
+        header(&gone, "location"),
+        format!("/v1/entities/{}", id_of(&z))
+    );
+    let admin = app.caller("root", "admin");
+    let restore = post_keyed(
+        &app,
+        &admin,
+        &format!("/v1/entities/{}/restore", id_of(&v1)),
+        None,
+        &json!({}),
+    );
+    assert_eq!(restore.status(), 409);
+}
+
+#[test]
+fn merge_needs_live_entities_the_caller_owns_and_a_valid_list() {
+    let app = app();
+    let ada = app.caller("ada", "user");
+    let bob = app.caller("bob", "user");
+    let admin = app.caller("root", "admin");
+    let a1 = entity(&app, &ada, "A1");
+    let a2 = entity(&app, &ada, "A2");
+    let b1 = entity(&app, &bob, "B1");
+    let missing = uuid::Uuid::now_v7().to_string();
+    assert_eq!(
+        merge(&app, &ada, &a1, &json!({"from": [id_of(&b1)]})).status(),
+        403
+    );
+    for (body, field) in [
+        (json!({"from": [missing]}), "from[0]"),
+        (json!({"from": [id_of(&a1)]}), "from[0]"),
+        (json!({"from": [id_of(&a2), id_of(&a2)]}), "from[1]"),
+        (json!({"from": ["not-a-uuid"]}), "from[0]"),
+        (json!({"from": []}), "from"),
+        (
+            json!({"from": [id_of(&a2)], "metadata": "union"}),
+            "metadata",
+        ),
+        (json!({"from": [id_of(&a2)], "extra": 1}), "extra"),
+    ] {
+        let resp = merge(&app, &ada, &a1, &body);
+        assert_eq!(resp.status(), 422, "{body}");
+        assert_eq!(error_fields(&json_body(resp)), vec![field], "{body}");
+    }
+    let too_many: Vec<String> = (0..101).map(|_| uuid::Uuid::now_v7().to_string()).collect();
+    assert_eq!(
+        merge(&app, &ada, &a1, &json!({"from": too_many})).status(),
+        422
+    );
+    let nobody = json!({"id": missing});
+    assert_eq!(
+        merge(&app, &ada, &nobody, &json!({"from": [id_of(&a2)]})).status(),
+        404
+    );
+    // Nothing above changed anything; an admin may merge anyone's.
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) AS n FROM entities WHERE deleted_at IS NULL"
+        ),
+        3
+    );
+    assert_eq!(
+        merge(&app, &admin, &a1, &json!({"from": [id_of(&b1)]})).status(),
+        200
+    );
+    // A merged entity cannot be merged again.
+    let resp = merge(&app, &ada, &a2, &json!({"from": [id_of(&b1)]}));
+    assert_eq!(resp.status(), 422);
+    assert!(
+        json_body(resp)["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("merged into")
+    );
+}
