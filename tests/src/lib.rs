@@ -123,6 +123,28 @@ pub fn database_url_named(base: &str, name: &str) -> String {
     }
 }
 
+/// The application's per-group connection-string variables and the role each connects as
+/// (spin.toml; the roles come from the migrations).
+pub const ROLE_URLS: &[(&str, &str)] = &[
+    ("auth_database_url", "spingraph_auth"),
+    ("data_database_url", "spingraph_data"),
+    ("health_database_url", "spingraph_health"),
+];
+
+/// `base` with `user` as its user and no password (the test cluster trusts 127.0.0.1).
+pub fn database_url_as(base: &str, user: &str) -> String {
+    let Some(scheme_end) = base.find("://").map(|i| i + 3) else {
+        return base.to_string();
+    };
+    let rest = &base[scheme_end..];
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let host = match rest[..authority_end].rfind('@') {
+        Some(at) => &rest[at + 1..],
+        None => rest,
+    };
+    format!("{}{user}@{host}", &base[..scheme_end])
+}
+
 /// A fresh directory under the system temp directory, removed with its contents when dropped.
 pub struct TempDir(PathBuf);
 
@@ -368,6 +390,23 @@ impl TestDatabase {
             client.batch_execute(&sql).await
         })
         .unwrap_or_else(|e| panic!("executing SQL in {}: {e}", self.name));
+    }
+
+    /// The rows of a query as a JSON array of objects, run as database role `role` (no
+    /// password: the test cluster trusts 127.0.0.1); the server's error text when it fails.
+    pub fn query_json_as(&self, role: &str, sql: &str) -> Result<Value, String> {
+        let url = database_url_as(&self.url, role);
+        let wrapped =
+            format!("SELECT coalesce(jsonb_agg(to_jsonb(x)), '[]'::jsonb) FROM ({sql}) x");
+        block_on(async move {
+            let client = connect(&url).await?;
+            let row = client.query_one(&wrapped, &[]).await?;
+            Ok(row.get::<_, Value>(0))
+        })
+        .map_err(|e| match e.as_db_error() {
+            Some(db) => db.message().to_string(),
+            None => e.to_string(),
+        })
     }
 
     /// The rows of a query as a JSON array of objects.
@@ -816,6 +855,16 @@ fn harness_variables(
     _keys: &TestKeys,
 ) -> Vec<(String, String)> {
     let mut vars = vec![("database_url".to_string(), db.url.clone())];
+    // Each component group connects as its own role (migrations/*_component_roles.up.sql).
+    let declared = std::fs::read_to_string(&opts.manifest).unwrap_or_default();
+    for (variable, role) in ROLE_URLS {
+        let declares = declared
+            .lines()
+            .any(|l| l.trim_start().starts_with(&format!("{variable} =")));
+        if declares {
+            vars.push((variable.to_string(), database_url_as(&db.url, role)));
+        }
+    }
     for (name, value) in &opts.variables {
         vars.retain(|(n, _)| n != name);
         vars.push((name.clone(), value.clone()));
