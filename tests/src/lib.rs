@@ -856,18 +856,43 @@ fn harness_variables(
 ) -> Vec<(String, String)> {
     let mut vars = vec![("database_url".to_string(), db.url.clone())];
     // Each component group connects as its own role (migrations/*_component_roles.up.sql).
-    let declared = std::fs::read_to_string(&opts.manifest).unwrap_or_default();
+    // The manifest's application variables: the lines of its `[variables]` table.
+    let manifest = std::fs::read_to_string(&opts.manifest).unwrap_or_default();
+    let declared: Vec<&str> = manifest
+        .lines()
+        .skip_while(|l| l.trim() != "[variables]")
+        .skip(1)
+        .take_while(|l| !l.trim_start().starts_with('['))
+        .collect();
+    let declares = |variable: &str| {
+        declared
+            .iter()
+            .any(|l| l.trim_start().starts_with(&format!("{variable} =")))
+    };
     for (variable, role) in ROLE_URLS {
-        let declares = declared
-            .lines()
-            .any(|l| l.trim_start().starts_with(&format!("{variable} =")));
-        if declares {
+        if declares(variable) {
             vars.push((variable.to_string(), database_url_as(&db.url, role)));
         }
     }
     for (name, value) in &opts.variables {
         vars.retain(|(n, _)| n != name);
         vars.push((name.clone(), value.clone()));
+    }
+    // A test's `redis_url` (an outage, a server of its own) is every group's Redis URL in a
+    // manifest that has one per group, unless the test sets a group's own.
+    if let Some(redis) = opts
+        .variables
+        .iter()
+        .find(|(n, _)| n == "redis_url")
+        .cloned()
+        && !declares("redis_url")
+    {
+        vars.retain(|(n, _)| n != "redis_url");
+        for group in ["auth_redis_url", "data_redis_url", "health_redis_url"] {
+            if declares(group) && !opts.variables.iter().any(|(n, _)| n == group) {
+                vars.push((group.to_string(), redis.1.clone()));
+            }
+        }
     }
     vars
 }

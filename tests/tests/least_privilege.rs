@@ -2,8 +2,10 @@
 //! a component dependency reaches only the capability sets its `inherit_configuration` lists,
 //! the application's `authn` never sees the private signing key, and every component group
 //! connects to Postgres as a role of its own that holds only the grants it uses (the data
-//! components cannot read password hashes). docs/security.md names each control and its test.
+//! components cannot read password hashes), and to Redis as an ACL user holding only its keys.
+//! docs/security.md names each control and its test.
 
+use spingraph_e2e::servers::RedisServer;
 use spingraph_e2e::{
     TempDir, TestApp, TestOptions, Value, host_property, json, json_body, workspace_root,
 };
@@ -182,4 +184,91 @@ fn every_component_group_connects_as_its_own_role() {
     for role in ["spingraph_auth", "spingraph_data", "spingraph_health"] {
         assert!(users.contains(&json!(role)), "{role} not among {users:?}");
     }
+}
+
+// ------------------------------------------------------------------ Redis ACL users
+
+/// The ACL users of deploy/redis-acl.conf, each with password `password`, on `redis`.
+fn load_acl_users(redis: &RedisServer, password: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(workspace_root().join("deploy/redis-acl.conf")).unwrap();
+    let mut users = Vec::new();
+    for line in text.lines().filter(|l| l.starts_with("user ")) {
+        // `#<sha256 of ...>` spans words: it ends at the word closing the `<...>`.
+        let line = match (line.find("#<"), line.find('>')) {
+            (Some(start), Some(end)) => {
+                format!("{}>{password}{}", &line[..start], &line[end + 1..])
+            }
+            _ => line.to_string(),
+        };
+        let words: Vec<&str> = line.split_whitespace().skip(1).collect();
+        let mut args = vec!["ACL", "SETUSER"];
+        args.extend(&words);
+        assert_eq!(redis.command(&args), "+OK", "{line}");
+        users.push(words[0].to_string());
+    }
+    users
+}
+
+#[test]
+fn each_group_uses_its_own_redis_acl_user_which_holds_only_its_keys() {
+    // A server of its own: ACL users are server-wide.
+    let redis = RedisServer::start();
+    let password = "acl-test-password";
+    let users = load_acl_users(&redis, password);
+    assert_eq!(
+        users,
+        ["spingraph-auth", "spingraph-data", "spingraph-health"]
+    );
+    let url = |user: &str| format!("redis://{user}:{password}@{}", redis.host());
+    let app = TestApp::start(
+        redis
+            .app_options(TestOptions::signing_in_freely(&[]))
+            .variable("auth_redis_url", &url("spingraph-auth"))
+            .variable("data_redis_url", &url("spingraph-data"))
+            .variable("health_redis_url", &url("spingraph-health")),
+    );
+    // Every group's Redis work: sign-in (login limit), an authenticated read and write
+    // (denylist check, api limit), logout (denylist entry), readiness (PING).
+    app.create_user("acl@example.com", "user");
+    let (token, _) = app.tokens("acl@example.com");
+    let create = |token: &str| {
+        app.post_json("/v1/entities", &json!({"type": "person", "name": "Ada"}))
+            .bearer_auth(token)
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!(create(&token), 201);
+    assert_eq!(app.get("/v1/health/ready").send().unwrap().status(), 200);
+    let resp = app
+        .post("/v1/auth/logout")
+        .bearer_auth(&token)
+        .send()
+        .unwrap();
+    assert!(resp.status().is_success(), "logout: {}", resp.status());
+    // The data components read the denylist entry auth wrote.
+    assert_eq!(create(&token), 401);
+    let clients = redis.command_text(&["CLIENT", "LIST"]);
+    for user in &users {
+        assert!(
+            clients.contains(&format!("user={user} ")),
+            "{user} never connected:\n{clients}"
+        );
+    }
+    // What each user may not do, whatever a compromised component sends.
+    let denied = |user: &str, args: &[&str]| {
+        let reply = redis.command_as(user, password, args);
+        assert!(reply.starts_with("-NOPERM"), "{user} {args:?}: {reply}");
+    };
+    denied("spingraph-data", &["SET", "denylist:forged", "1"]);
+    denied("spingraph-data", &["DEL", "denylist:anything"]);
+    denied("spingraph-data", &["GET", "other:key"]);
+    denied("spingraph-data", &["FLUSHALL"]);
+    denied("spingraph-health", &["GET", "ratelimit:x"]);
+    denied("spingraph-auth", &["KEYS", "*"]);
+    assert_eq!(
+        redis.command_as("spingraph-data", password, &["GET", "denylist:x"]),
+        "$-1"
+    );
 }
