@@ -1,12 +1,16 @@
-"""Drive bench/run: start spingraph and the FastAPI baseline on one database, load both with wrk,
-print each measurement next to its baseline as a ratio. Stdlib only (plus the baseline's venv)."""
+"""Drive bench/run: start spingraph and the FastAPI baseline on one database (seeded with a graph),
+load both with wrk, print each measurement next to its baseline as a ratio. `--compare` also runs
+the same load against another host command (`SPINGRAPH_HOST_CMD`, e.g. `spin up`) serving the same
+manifest on the same database. Stdlib only (plus the baseline's venv)."""
 import base64
 import json
 import os
 import re
+import shlex
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 import uuid
@@ -17,6 +21,11 @@ DURATION = os.environ.get("BENCH_DURATION", "10s")
 CONNECTIONS = os.environ.get("BENCH_CONNECTIONS", "64")
 LOGIN_ROUNDS = int(os.environ.get("BENCH_LOGIN_ROUNDS", "20"))
 PG = "postgres://postgres@127.0.0.1:5432"
+# The seeded graph: SEED_ENTITIES entities, each with SEED_DEGREE outgoing relationships.
+SEED_ENTITIES = int(os.environ.get("BENCH_SEED_ENTITIES", "10000"))
+SEED_DEGREE = int(os.environ.get("BENCH_SEED_DEGREE", "5"))
+LIMITS = ["--variable", "login_rate_limit_per_minute=100000",
+          "--variable", "api_rate_limit_per_minute=100000000"]
 
 
 def free_port():
@@ -46,28 +55,106 @@ def wait_ready(url, deadline_s=30):
     raise SystemExit(f"{url} did not answer within {deadline_s}s")
 
 
-def wrk(url, token=None):
+def wrk(url, token=None, post=None):
+    """`wrk` against `url` for DURATION; `post` (a dict) makes every request a JSON POST of it."""
     cmd = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{DURATION}", "--latency", url]
     if token:
         cmd[1:1] = ["-H", f"Authorization: Bearer {token}"]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    script = None
+    if post is not None:
+        script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
+        body = json.dumps(post).replace("\\", "\\\\").replace("'", "\\'")
+        script.write(f"wrk.method = 'POST'\nwrk.body = '{body}'\n"
+                     "wrk.headers['Content-Type'] = 'application/json'\n")
+        script.close()
+        cmd[1:1] = ["-s", script.name]
+    try:
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    finally:
+        if script:
+            os.unlink(script.name)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
-    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
+
+    def latency(pct):
+        m = re.search(rf"{pct}%\s+([\d.]+)(us|ms|s)", out)
+        return round(float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)], 2)
+
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"rps": rps, "p99_ms": float(p99.group(1)) * scale, "errors": int(non2xx.group(1)) if non2xx else 0}
+    return {"rps": rps, "p50_ms": latency(50), "p99_ms": latency(99),
+            "errors": int(non2xx.group(1)) if non2xx else 0}
+
+
+def psql(db_url, sql):
+    subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", db_url, "-c", sql], check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+def seed_graph(db_url, owner_email):
+    """SEED_ENTITIES entities and SEED_ENTITIES * SEED_DEGREE relationships (entity n links to
+    n + 7k mod N for k = 1..SEED_DEGREE), written directly; returns one entity's id."""
+    psql(db_url, f"""
+        CREATE TEMP TABLE seed AS SELECT g AS n, uuid_generate_v7() AS id
+          FROM generate_series(0, {SEED_ENTITIES - 1}) g;
+        INSERT INTO entities (id, type, name, confidence, metadata, owner_id)
+          SELECT id, 'node', 'node ' || n, 0.5, '{{}}'::jsonb,
+                 (SELECT id FROM users WHERE email = '{owner_email}') FROM seed;
+        INSERT INTO relationships (source_id, target_id, type, created_by)
+          SELECT a.id, b.id, 'link', (SELECT id FROM users WHERE email = '{owner_email}')
+          FROM seed a CROSS JOIN generate_series(1, {SEED_DEGREE}) k
+          JOIN seed b ON b.n = (a.n + 7 * k) % {SEED_ENTITIES};
+        ANALYZE entities; ANALYZE relationships;""")
+    out = subprocess.run(["psql", "-Atq", db_url, "-c",
+                          "SELECT id FROM entities WHERE name = 'node 0'"],
+                         check=True, capture_output=True, text=True).stdout.strip()
+    return out
+
+
+def ratio(ours, theirs):
+    return round(ours["rps"] / theirs["rps"], 2) if theirs and theirs["rps"] else None
 
 
 def start_host(db_url, port, extra_env=None):
     env = dict(os.environ, SPIN_VARIABLE_DATABASE_URL=db_url, **(extra_env or {}))
     return subprocess.Popen(
-        [HOST_BIN, "up", "--dev", "--listen", f"127.0.0.1:{port}",
-         "--variable", "login_rate_limit_per_minute=100000",
-         "--variable", "api_rate_limit_per_minute=100000000"],
+        [HOST_BIN, "up", "--dev", "--listen", f"127.0.0.1:{port}", *LIMITS],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def start_other_host(command, db_url, port):
+    """`SPINGRAPH_HOST_CMD -f spin.toml --listen ...` with a fresh key pair (`spingraph admin
+    gen-keys`, handed over in the environment, never in argv) and the same limits."""
+    keys = subprocess.run([HOST_BIN, "admin", "gen-keys"], check=True, capture_output=True,
+                          text=True, cwd=ROOT).stdout
+    env = dict(os.environ, SPIN_VARIABLE_DATABASE_URL=db_url)
+    # Each component group connects as its own role (what `up --dev` derives by itself).
+    for group in ("auth", "data", "health"):
+        env[f"SPIN_VARIABLE_{group.upper()}_DATABASE_URL"] = db_url.replace(
+            "postgres://postgres@", f"postgres://spingraph_{group}@", 1)
+    for line in keys.splitlines():
+        name, _, value = line.partition("=")
+        env[name] = shlex.split(value)[0] if value else ""
+    return subprocess.Popen(
+        [*shlex.split(command), "-f", "spin.toml", "--listen", f"127.0.0.1:{port}", *LIMITS],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def load(base, token, entity_id, graph_node, prefix="/v1", graph_prefix="/v1/graph"):
+    """The read loads of one server (paths under `prefix`), then its write load."""
+    out = {
+        "get_entity": wrk(f"{base}{prefix}/entities/{entity_id}", token),
+        "list_entities": wrk(f"{base}{prefix}/entities?limit=20", token),
+        "neighbors_depth2": wrk(f"{base}{graph_prefix}/neighbors/{graph_node}?depth=2", token),
+    }
+    out["create_entity"] = wrk(f"{base}{prefix}/entities", token,
+                               post={"type": "bench", "name": "Written", "metadata": {"k": 1}})
+    return out
+
+
 def main():
+    compare = "--compare" in sys.argv[1:]
+    other_cmd = os.environ.get("SPINGRAPH_HOST_CMD", "")
+    if compare and not other_cmd:
+        raise SystemExit("--compare needs SPINGRAPH_HOST_CMD, e.g. SPINGRAPH_HOST_CMD='spin up'")
     db = f"spingraph_bench_{uuid.uuid4().hex[:8]}"
     db_url = f"{PG}/{db}?sslmode=disable"
     subprocess.run([HOST_BIN, "migrate", "up", "--database-url", db_url], check=True, cwd=ROOT,
@@ -87,6 +174,9 @@ def main():
         _, ent = http("POST", f"{base}/v1/entities", {"type": "person", "name": "Ada", "metadata": {}},
                       {"authorization": f"Bearer {token}"})
         _, jwks = http("GET", f"{base}/v1/auth/.well-known/jwks.json")
+        print(f"==> seeding {SEED_ENTITIES} entities and {SEED_ENTITIES * SEED_DEGREE} relationships",
+              file=sys.stderr)
+        graph_node = seed_graph(db_url, "bench@example.com")
 
         # Baseline: the old FastAPI service's GET /entities/{id} on the same database.
         from cryptography.hazmat.primitives import serialization
@@ -105,9 +195,22 @@ def main():
         procs.append(baseline)
         wait_ready(f"http://127.0.0.1:{bport}/docs", 60)
 
-        ours = wrk(f"{base}/v1/entities/{ent['id']}", token)
-        theirs = wrk(f"http://127.0.0.1:{bport}/entities/{ent['id']}", token)
+        print("==> loading spingraph, then the FastAPI baseline", file=sys.stderr)
+        ours = load(base, token, ent["id"], graph_node)
+        theirs = load(f"http://127.0.0.1:{bport}", token, ent["id"], graph_node, prefix="",
+                      graph_prefix="/graph")
         live = wrk(f"{base}/v1/health/live")
+        other = None
+        if compare:
+            print(f"==> loading {other_cmd!r} on the same database", file=sys.stderr)
+            oport = free_port()
+            procs.append(start_other_host(other_cmd, db_url, oport))
+            obase = f"http://127.0.0.1:{oport}"
+            wait_ready(f"{obase}/v1/health/live", 120)
+            _, otok = http("POST", f"{obase}/v1/auth/token",
+                           {"email": "bench@example.com", "password": password})
+            other = load(obase, otok["access_token"], ent["id"], graph_node)
+            other["health_live"] = wrk(f"{obase}/v1/health/live")
 
         # Login: wasm argon2id vs native argon2id (argon2-cffi) with the same parameters.
         from argon2 import PasswordHasher
@@ -134,10 +237,22 @@ def main():
         procs[0] = host
         startup = wait_ready(f"{base}/v1/health/live", 30)
 
+        report = {
+            name: {"spingraph": ours[name], "fastapi_baseline": theirs[name],
+                   "throughput_ratio": ratio(ours[name], theirs[name])}
+            for name in ours
+        }
+        report["get_entity"]["target"] = ">= 10x, p99 <= 20 ms"
+        report["seeded_graph"] = {"entities": SEED_ENTITIES, "relationships": SEED_ENTITIES * SEED_DEGREE}
+        if other:
+            report["compare"] = {
+                "host_cmd": other_cmd,
+                **{name: {"spingraph": (ours[name] if name in ours else live), "other": other[name],
+                          "throughput_ratio": ratio(ours[name] if name in ours else live, other[name])}
+                   for name in other},
+            }
         print(json.dumps({
-            "get_entity": {"spingraph": ours, "fastapi_baseline": theirs,
-                           "throughput_ratio": round(ours["rps"] / theirs["rps"], 2),
-                           "target": ">= 10x, p99 <= 20 ms"},
+            **report,
             "health_live": live,
             "login": {"wasm_login_s": round(login, 4), "native_argon2id_s": round(native, 4),
                       "ratio": round(login / native, 2),

@@ -1,6 +1,7 @@
 //! What `--dev` knows about this app: an ephemeral JWT signing key when none is configured
-//! (`jwt_signing_key` / `jwt_public_keys`) and the database named by `database_url`, created and
-//! migrated. The generic host (`up`, capabilities) knows none of these names.
+//! (`jwt_signing_key` / `jwt_public_keys`), the database named by `database_url`, created and
+//! migrated, and each component group's database URL derived from it (its own role). The generic
+//! host (`up`, capabilities) knows none of these names.
 
 use anyhow::{Context, Result, bail};
 
@@ -53,6 +54,48 @@ pub(crate) fn generate_signing_keys() -> Result<(String, String)> {
     Ok((format!("{kid}:{}", b64.encode(seed)), jwks.to_string()))
 }
 
+/// Each component group's connection-string variable and the database role it connects as
+/// (made by the migrations; see migrations/20261202110000_component_roles.up.sql).
+const ROLE_URLS: &[(&str, &str)] = &[
+    ("auth_database_url", "spingraph_auth"),
+    ("data_database_url", "spingraph_data"),
+    ("health_database_url", "spingraph_health"),
+];
+
+/// `--dev`: each group's URL variable the manifest declares and nothing sets is the owner's
+/// `database_url` (as given, else its default) with the group's role as the user, so one
+/// `--variable database_url=...` points every component at that database.
+pub(crate) fn role_urls(app: &App, resolver: &mut Resolver) -> Result<()> {
+    let declared = &app.manifest.variables;
+    let owner = match resolver.lookup("database_url")? {
+        Some(url) => url,
+        None => match declared.get("database_url").and_then(|d| d.default.clone()) {
+            Some(url) => url,
+            None => return Ok(()),
+        },
+    };
+    for (variable, role) in ROLE_URLS {
+        if declared.contains_key(*variable) && resolver.lookup(variable)?.is_none() {
+            resolver.set_override(variable, Value::new(url_with_user(&owner, role), true));
+        }
+    }
+    Ok(())
+}
+
+/// `url` (`postgres://user:password@host/db?...`) with `user` as its user and no password.
+fn url_with_user(url: &str, user: &str) -> String {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return url.to_string();
+    };
+    let rest = &url[scheme_end..];
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let host = match rest[..authority_end].rfind('@') {
+        Some(at) => &rest[at + 1..],
+        None => rest,
+    };
+    format!("{}{user}@{host}", &url[..scheme_end])
+}
+
 /// `--dev`: create the database if missing and apply pending migrations.
 pub(crate) async fn database(variables: &Variables) -> Result<()> {
     let Some(url) = variables.get("database_url") else {
@@ -67,6 +110,25 @@ pub(crate) async fn database(variables: &Variables) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_group_url_is_the_owner_url_with_the_group_role_as_user() {
+        assert_eq!(
+            url_with_user(
+                "postgres://postgres@127.0.0.1:5432/db1?sslmode=disable",
+                "spingraph_data"
+            ),
+            "postgres://spingraph_data@127.0.0.1:5432/db1?sslmode=disable"
+        );
+        assert_eq!(
+            url_with_user("postgres://owner:s3cret@db.internal/app", "spingraph_auth"),
+            "postgres://spingraph_auth@db.internal/app"
+        );
+        assert_eq!(
+            url_with_user("postgres://127.0.0.1/app", "spingraph_health"),
+            "postgres://spingraph_health@127.0.0.1/app"
+        );
+    }
 
     #[test]
     fn dev_keys_have_the_agreed_formats() {

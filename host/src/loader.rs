@@ -131,8 +131,18 @@ impl Loader {
         let component = self.component(id)?;
         let compiled =
             engine::load_component(&self.engine, &wasm.bytes, &wasm.digest, &self.cache_dir)?;
-        let pre = self
-            .linker
+        // A dependency's denied imports (`deny.rs`) are answered by this component's own copy
+        // of the linker; without any, the shared one serves.
+        let denied_linker;
+        let linker = if crate::deny::has_denied(&compiled) {
+            let mut linker = self.linker.clone();
+            crate::deny::define_denied(&mut linker, &compiled)?;
+            denied_linker = linker;
+            &denied_linker
+        } else {
+            &self.linker
+        };
+        let pre = linker
             .instantiate_pre(&compiled)
             .map_err(anyhow::Error::from)
             .context("the component imports something spingraph up does not provide")?;

@@ -7,6 +7,7 @@ mod allowed_hosts;
 mod build;
 mod capabilities;
 mod compose;
+mod deny;
 mod dev;
 mod engine;
 mod guest_output;

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail, ensure};
 use serde::Deserialize;
 
+use crate::deny::Inherit;
+
 /// A loaded manifest plus the directory its relative paths are resolved against.
 #[derive(Debug)]
 pub struct App {
@@ -299,20 +301,14 @@ impl Manifest {
                 }
             }
             for (import, dep) in &component.dependencies {
-                self.validate_dependency(id, component, import, dep)
+                self.validate_dependency(id, component, dep)
                     .with_context(|| format!("[component.{id}.dependencies] {import:?}"))?;
             }
         }
         Ok(())
     }
 
-    fn validate_dependency(
-        &self,
-        id: &str,
-        component: &Component,
-        import: &str,
-        dep: &Dependency,
-    ) -> Result<()> {
+    fn validate_dependency(&self, id: &str, component: &Component, dep: &Dependency) -> Result<()> {
         match (&dep.path, &dep.component) {
             (Some(_), Some(_)) => bail!("give either `path` or `component`, not both"),
             (None, None) => bail!(
@@ -337,22 +333,23 @@ impl Manifest {
             "`inherit_configuration` and [component.{id}] `dependencies_inherit_configuration` \
              are mutually exclusive (as in Spin)"
         );
-        let inherits = match &dep.inherit_configuration {
-            Some(InheritConfiguration::All(all)) => *all,
-            Some(InheritConfiguration::Some(sets)) => bail!(
-                "inherit_configuration = {sets:?}: spingraph up composes a dependency into its parent, \
-                 so it shares all of the parent's configuration; a partial list is not supported \
-                 (use `true`) — import {import:?}"
-            ),
-            None => component.dependencies_inherit_configuration == Some(true),
-        };
-        ensure!(
-            inherits,
-            "the dependency does not inherit configuration: spingraph up composes dependencies into \
-             their parent, so they always share its configuration; set \
-             dependencies_inherit_configuration = true on [component.{id}] (or inherit_configuration = true)"
-        );
+        dep.inherits(component)?;
         Ok(())
+    }
+}
+
+impl Dependency {
+    /// What this dependency inherits from `parent` (its component), as Spin reads it: its own
+    /// `inherit_configuration`, else the parent's `dependencies_inherit_configuration`; `false`
+    /// or neither is nothing.
+    pub fn inherits(&self, parent: &Component) -> Result<Inherit> {
+        Ok(match &self.inherit_configuration {
+            Some(InheritConfiguration::All(true)) => Inherit::All,
+            Some(InheritConfiguration::All(false)) => Inherit::nothing(),
+            Some(InheritConfiguration::Some(sets)) => Inherit::only(sets)?,
+            None if parent.dependencies_inherit_configuration == Some(true) => Inherit::All,
+            None => Inherit::nothing(),
+        })
     }
 }
 
@@ -596,30 +593,88 @@ database_url = "postgres://{{ db }}/app"
         );
         let err = format!("{:#}", Manifest::parse(&both).unwrap_err());
         assert!(err.contains("mutually exclusive"), "{err}");
-        let partial = text.replace(
-            "inherit_configuration = true",
-            "inherit_configuration = [\"variables\"]",
-        );
-        let err = format!("{:#}", Manifest::parse(&partial).unwrap_err());
-        assert!(err.contains("partial list"), "{err}");
     }
 
     #[test]
-    fn dependencies_without_inheritance_are_rejected() {
+    fn inherit_configuration_lists_false_and_absence_read_as_spin_reads_them() {
+        let with = |setting: &str| {
+            let text = format!(
+                "{MINIMAL}\n[component.web.dependencies]\n\
+                 \"a:b/c@1.0.0\" = {{ path = \"c.wasm\"{setting} }}\n"
+            );
+            let manifest = Manifest::parse(&text)?;
+            let web = &manifest.component["web"];
+            web.dependencies["a:b/c@1.0.0"].inherits(web)
+        };
+        let sets = |names: &[&str]| Inherit::Only(names.iter().map(|s| s.to_string()).collect());
+        assert_eq!(
+            with(", inherit_configuration = [\"variables\", \"allowed_outbound_hosts\"]").unwrap(),
+            sets(&["allowed_outbound_hosts", "variables"])
+        );
+        assert_eq!(with(", inherit_configuration = []").unwrap(), sets(&[]));
+        assert_eq!(with(", inherit_configuration = false").unwrap(), sets(&[]));
+        assert_eq!(
+            with(", inherit_configuration = true").unwrap(),
+            Inherit::All
+        );
+        assert_eq!(with("").unwrap(), sets(&[]));
+        let err = format!(
+            "{:#}",
+            with(", inherit_configuration = [\"secrets\"]").unwrap_err()
+        );
+        assert!(err.contains("unknown capability set \"secrets\""), "{err}");
+    }
+
+    #[test]
+    fn dependencies_inherit_configuration_true_inherits_everything() {
         let text = format!(
-            "{MINIMAL}\n[component.web.dependencies]\n\"a:b/c@1.0.0\" = {{ path = \"c.wasm\" }}\n"
+            "{}\n[component.web.dependencies]\n\"a:b/c@1.0.0\" = {{ path = \"c.wasm\" }}\n",
+            inheriting()
         );
-        let err = format!("{:#}", Manifest::parse(&text).unwrap_err());
-        assert!(err.contains("dependencies_inherit_configuration"), "{err}");
-        let ok = text.replace(
-            "[component.web.dependencies]",
-            "[component.web.dependencies]\n",
-        ) + "";
-        let ok = ok.replace(
-            "source = \"web.wasm\"",
-            "source = \"web.wasm\"\ndependencies_inherit_configuration = true",
+        let manifest = Manifest::parse(&text).unwrap();
+        let web = &manifest.component["web"];
+        assert_eq!(
+            web.dependencies["a:b/c@1.0.0"].inherits(web).unwrap(),
+            Inherit::All
         );
-        Manifest::parse(&ok).unwrap();
+    }
+
+    /// Issue 13: the private signing key must not reach `authn`. In the application's own
+    /// manifest exactly one component holds `jwt_signing_key`, none of its dependencies inherits
+    /// its variables, and every `authn` dependency inherits nothing it does not use.
+    #[test]
+    fn the_application_manifest_keeps_the_signing_key_from_every_dependency() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../spin.toml");
+        let app = App::load(&path).unwrap();
+        let mut holders = 0;
+        for (id, component) in &app.manifest.component {
+            let holds_key = component.variables.contains_key("jwt_signing_key");
+            holders += usize::from(holds_key);
+            for (import, dep) in &component.dependencies {
+                let inherit = dep.inherits(component).unwrap();
+                if holds_key {
+                    assert!(
+                        !inherit.includes("variables"),
+                        "[component.{id}] holds jwt_signing_key and its dependency {import:?} inherits its variables"
+                    );
+                }
+                if dep.component.as_deref() == Some("authn") {
+                    for set in [
+                        "ai_models",
+                        "environment",
+                        "files",
+                        "key_value_stores",
+                        "sqlite_databases",
+                    ] {
+                        assert!(
+                            !inherit.includes(set),
+                            "[component.{id}] lets authn inherit {set}, which it does not use"
+                        );
+                    }
+                }
+            }
+        }
+        assert_eq!(holders, 1, "exactly one component holds the signing key");
     }
 
     #[test]

@@ -60,8 +60,9 @@ pub struct UpArgs {
     )]
     pub variables: Vec<VariableSource>,
 
-    /// Development mode: create and migrate the database, generate an ephemeral
-    /// JWT signing key when none is configured.
+    /// Development mode: create and migrate the database, point each component group's
+    /// database URL variable that is not set at it (as the group's role), generate an
+    /// ephemeral JWT signing key when none is configured.
     #[arg(long)]
     pub dev: bool,
 
@@ -204,6 +205,7 @@ async fn up(args: UpArgs) -> Result<()> {
         })?;
     if args.dev {
         dev::signing_key(&app, &mut resolver)?;
+        dev::role_urls(&app, &mut resolver)?;
     }
     let variables = Variables::resolve(&app.manifest.variables, &resolver)?;
     if args.dev {

@@ -123,6 +123,28 @@ pub fn database_url_named(base: &str, name: &str) -> String {
     }
 }
 
+/// The application's per-group connection-string variables and the role each connects as
+/// (spin.toml; the roles come from the migrations).
+pub const ROLE_URLS: &[(&str, &str)] = &[
+    ("auth_database_url", "spingraph_auth"),
+    ("data_database_url", "spingraph_data"),
+    ("health_database_url", "spingraph_health"),
+];
+
+/// `base` with `user` as its user and no password (the test cluster trusts 127.0.0.1).
+pub fn database_url_as(base: &str, user: &str) -> String {
+    let Some(scheme_end) = base.find("://").map(|i| i + 3) else {
+        return base.to_string();
+    };
+    let rest = &base[scheme_end..];
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let host = match rest[..authority_end].rfind('@') {
+        Some(at) => &rest[at + 1..],
+        None => rest,
+    };
+    format!("{}{user}@{host}", &base[..scheme_end])
+}
+
 /// A fresh directory under the system temp directory, removed with its contents when dropped.
 pub struct TempDir(PathBuf);
 
@@ -368,6 +390,23 @@ impl TestDatabase {
             client.batch_execute(&sql).await
         })
         .unwrap_or_else(|e| panic!("executing SQL in {}: {e}", self.name));
+    }
+
+    /// The rows of a query as a JSON array of objects, run as database role `role` (no
+    /// password: the test cluster trusts 127.0.0.1); the server's error text when it fails.
+    pub fn query_json_as(&self, role: &str, sql: &str) -> Result<Value, String> {
+        let url = database_url_as(&self.url, role);
+        let wrapped =
+            format!("SELECT coalesce(jsonb_agg(to_jsonb(x)), '[]'::jsonb) FROM ({sql}) x");
+        block_on(async move {
+            let client = connect(&url).await?;
+            let row = client.query_one(&wrapped, &[]).await?;
+            Ok(row.get::<_, Value>(0))
+        })
+        .map_err(|e| match e.as_db_error() {
+            Some(db) => db.message().to_string(),
+            None => e.to_string(),
+        })
     }
 
     /// The rows of a query as a JSON array of objects.
@@ -837,9 +876,44 @@ fn harness_variables(
     _keys: &TestKeys,
 ) -> Vec<(String, String)> {
     let mut vars = vec![("database_url".to_string(), db.url.clone())];
+    // Each component group connects as its own role (migrations/*_component_roles.up.sql).
+    // The manifest's application variables: the lines of its `[variables]` table.
+    let manifest = std::fs::read_to_string(&opts.manifest).unwrap_or_default();
+    let declared: Vec<&str> = manifest
+        .lines()
+        .skip_while(|l| l.trim() != "[variables]")
+        .skip(1)
+        .take_while(|l| !l.trim_start().starts_with('['))
+        .collect();
+    let declares = |variable: &str| {
+        declared
+            .iter()
+            .any(|l| l.trim_start().starts_with(&format!("{variable} =")))
+    };
+    for (variable, role) in ROLE_URLS {
+        if declares(variable) {
+            vars.push((variable.to_string(), database_url_as(&db.url, role)));
+        }
+    }
     for (name, value) in &opts.variables {
         vars.retain(|(n, _)| n != name);
         vars.push((name.clone(), value.clone()));
+    }
+    // A test's `redis_url` (an outage, a server of its own) is every group's Redis URL in a
+    // manifest that has one per group, unless the test sets a group's own.
+    if let Some(redis) = opts
+        .variables
+        .iter()
+        .find(|(n, _)| n == "redis_url")
+        .cloned()
+        && !declares("redis_url")
+    {
+        vars.retain(|(n, _)| n != "redis_url");
+        for group in ["auth_redis_url", "data_redis_url", "health_redis_url"] {
+            if declares(group) && !opts.variables.iter().any(|(n, _)| n == group) {
+                vars.push((group.to_string(), redis.1.clone()));
+            }
+        }
     }
     vars
 }

@@ -337,24 +337,74 @@ impl RedisServer {
             .unwrap_or_else(|e| panic!("redis {args:?} on {}: {e}", self.host()))
     }
 
-    fn try_command(&self, args: &[&str]) -> std::io::Result<String> {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port))?;
-        stream.set_read_timeout(Some(Duration::from_secs(2)))?;
-        let mut request = format!("*{}\r\n", args.len());
-        for arg in args {
-            request.push_str(&format!("${}\r\n{arg}\r\n", arg.len()));
-        }
-        stream.write_all(request.as_bytes())?;
-        let mut reply = Vec::new();
-        let mut byte = [0u8; 1];
-        while !reply.ends_with(b"\r\n") {
-            if stream.read(&mut byte)? == 0 {
-                break;
+    /// The first line of the reply to `args`, run as ACL user `user` (AUTH first, on the same
+    /// connection): `+OK`, `-NOPERM ...`, `$1`, ...
+    pub fn command_as(&self, user: &str, password: &str, args: &[&str]) -> String {
+        let run = || -> std::io::Result<String> {
+            let mut stream = self.connect()?;
+            send(&mut stream, &["AUTH", user, password])?;
+            let auth = read_line(&mut stream)?;
+            if auth != "+OK" {
+                return Ok(auth);
             }
-            reply.push(byte[0]);
-        }
-        Ok(String::from_utf8_lossy(&reply).trim_end().to_string())
+            send(&mut stream, args)?;
+            read_line(&mut stream)
+        };
+        run().unwrap_or_else(|e| panic!("redis {args:?} as {user} on {}: {e}", self.host()))
     }
+
+    /// The text of a bulk-string reply (`CLIENT LIST`, `INFO`), or the first line of another.
+    pub fn command_text(&self, args: &[&str]) -> String {
+        let run = || -> std::io::Result<String> {
+            let mut stream = self.connect()?;
+            send(&mut stream, args)?;
+            let first = read_line(&mut stream)?;
+            let Some(len) = first
+                .strip_prefix('$')
+                .and_then(|n| n.parse::<usize>().ok())
+            else {
+                return Ok(first);
+            };
+            let mut body = vec![0u8; len + 2];
+            stream.read_exact(&mut body)?;
+            Ok(String::from_utf8_lossy(&body[..len]).to_string())
+        };
+        run().unwrap_or_else(|e| panic!("redis {args:?} on {}: {e}", self.host()))
+    }
+
+    fn connect(&self) -> std::io::Result<TcpStream> {
+        let stream = TcpStream::connect(("127.0.0.1", self.port))?;
+        stream.set_read_timeout(Some(Duration::from_secs(2)))?;
+        Ok(stream)
+    }
+
+    fn try_command(&self, args: &[&str]) -> std::io::Result<String> {
+        let mut stream = self.connect()?;
+        send(&mut stream, args)?;
+        read_line(&mut stream)
+    }
+}
+
+/// Writes one RESP command.
+fn send(stream: &mut TcpStream, args: &[&str]) -> std::io::Result<()> {
+    let mut request = format!("*{}\r\n", args.len());
+    for arg in args {
+        request.push_str(&format!("${}\r\n{arg}\r\n", arg.len()));
+    }
+    stream.write_all(request.as_bytes())
+}
+
+/// Reads one reply line, without its CRLF.
+fn read_line(stream: &mut TcpStream) -> std::io::Result<String> {
+    let mut reply = Vec::new();
+    let mut byte = [0u8; 1];
+    while !reply.ends_with(b"\r\n") {
+        if stream.read(&mut byte)? == 0 {
+            break;
+        }
+        reply.push(byte[0]);
+    }
+    Ok(String::from_utf8_lossy(&reply).trim_end().to_string())
 }
 
 impl Drop for RedisServer {

@@ -1,8 +1,9 @@
 //! The `auth` component, `/v1/auth/...`: password sign-in (tokens and browser sessions),
 //! refresh-token rotation with reuse detection, logout, the caller's principal, self sign-up,
-//! user administration, API keys and the public JWKS. It alone holds the private signing key;
-//! it authenticates its own callers through the `authn` component dependency like every
-//! other route component.
+//! user administration, API keys and the public JWKS. One wasm, two components in spin.toml:
+//! `auth-signin` serves the routes that sign tokens (token, session, refresh, JWKS) and alone
+//! holds the private signing key; `auth` serves the rest without it. Both authenticate callers
+//! through the `authn` component dependency, which never sees the signing key.
 
 mod api_keys;
 mod cookies;
@@ -39,7 +40,7 @@ fn route(ctx: &Ctx, req: &Request) -> Result<Reply> {
             _ => Err(ApiError::MethodNotAllowed(&["GET"])),
         };
     }
-    let segments = ctx.segments();
+    let segments = segments(ctx);
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
     match (ctx.method.as_str(), segments.as_slice()) {
         ("POST", ["token"]) => per_ip(ctx, || login::token(ctx, req)),
@@ -66,6 +67,22 @@ fn route(ctx: &Ctx, req: &Request) -> Result<Reply> {
             Some(allow) => ApiError::MethodNotAllowed(allow),
             None => ApiError::not_found("No such route."),
         }),
+    }
+}
+
+/// Where the component is mounted (spin.toml's routes).
+const BASE: &str = "/v1/auth";
+
+/// The path below [`BASE`], split: from `spin-path-info` under the `/v1/auth/...` wildcard, and
+/// from the full path under the exact routes `auth-signin` serves (whose path info is empty).
+fn segments(ctx: &Ctx) -> Vec<String> {
+    match ctx.path.strip_prefix(BASE) {
+        Some(below) if ctx.path_info.is_empty() && below.starts_with('/') => below
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(|s| spingraph_guest::context::percent_decode(s, false))
+            .collect(),
+        _ => ctx.segments(),
     }
 }
 

@@ -1,6 +1,6 @@
-//! Token settings from the component's variables: the private signing key (a secret of `auth`
-//! alone), the active public keys, issuer, audience and lifetimes (of the tokens, and the
-//! absolute lifetime of a sign-in session whatever its rotations).
+//! Token settings from the component's variables: the private signing key (a secret of
+//! `auth-signin` alone), the active public keys, issuer, audience and lifetimes (of the tokens,
+//! and the absolute lifetime of a sign-in session whatever its rotations).
 
 use spingraph_guest::{ApiError, Ctx, Result};
 use spingraph_identity::{PublicKeys, SigningKey, TokenRules};

@@ -5,7 +5,8 @@
 //!
 //! Credentials, in order of precedence: `Authorization: Bearer <jwt>`, `Authorization: ApiKey
 //! <key>`, `X-API-Key: <key>`, the `sg_access` session cookie. It reads only public keys
-//! (`jwt_public_keys`); the private signing key belongs to `auth` alone.
+//! (`jwt_public_keys`); the private signing key belongs to `auth-signin` alone (spin.toml), and
+//! no `authn` dependency inherits it.
 
 mod bindings {
     wit_bindgen::generate!({

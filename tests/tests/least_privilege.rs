@@ -1,0 +1,274 @@
+//! Least privilege per component (issue 13, item 10), against the real host and Postgres:
+//! a component dependency reaches only the capability sets its `inherit_configuration` lists,
+//! the application's `authn` never sees the private signing key, and every component group
+//! connects to Postgres as a role of its own that holds only the grants it uses (the data
+//! components cannot read password hashes), and to Redis as an ACL user holding only its keys.
+//! docs/security.md names each control and its test.
+
+use spingraph_e2e::servers::RedisServer;
+use spingraph_e2e::{
+    TempDir, TestApp, TestOptions, Value, host_property, json, json_body, workspace_root,
+};
+
+/// What the authn-probe fixture reported through the parent's `/me`: its principal's email,
+/// `jwt_signing_key=...;jwt_public_keys=...;redis=...@probe`.
+fn probe_report(app: &TestApp, me: &str) -> String {
+    let resp = app.get(me).bearer_auth("any").send().unwrap();
+    let status = resp.status().as_u16();
+    let body = json_body(resp);
+    assert_eq!(status, 200, "{me}: {body}");
+    body["email"].as_str().unwrap_or_default().to_string()
+}
+
+#[test]
+fn a_dependency_reaches_only_the_capability_sets_it_inherits() {
+    let manifest = workspace_root().join("tests/fixtures/inherit.toml");
+    let app = TestApp::start(TestOptions::default().manifest(manifest));
+    let expect = [
+        (
+            "/all/me",
+            "jwt_signing_key=readable;jwt_public_keys=readable;redis=allowed",
+        ),
+        (
+            "/listed/me",
+            "jwt_signing_key=readable;jwt_public_keys=readable;redis=allowed",
+        ),
+        // The parent's variables are `undefined` to the dependency, as on Spin.
+        (
+            "/outbound-only/me",
+            "jwt_signing_key=undefined;jwt_public_keys=undefined;redis=allowed",
+        ),
+        (
+            "/variables-only/me",
+            "jwt_signing_key=readable;jwt_public_keys=readable;redis=denied",
+        ),
+        (
+            "/nothing/me",
+            "jwt_signing_key=undefined;jwt_public_keys=undefined;redis=denied",
+        ),
+    ];
+    for (me, report) in expect {
+        assert_eq!(probe_report(&app, me), format!("{report}@probe"), "{me}");
+    }
+    // The parent itself keeps all of its configuration: its own Redis rate limit worked above,
+    // and the signing key never appears in the log.
+    assert!(
+        !app.log_lines()
+            .iter()
+            .any(|l| l.contains(&app.keys.signing_key))
+    );
+}
+
+/// The application's manifest with the authn-probe fixture in place of `authn`, in a
+/// directory of its own (sources made absolute).
+fn application_with_authn_probe(dir: &TempDir) -> std::path::PathBuf {
+    let root = workspace_root();
+    let text = std::fs::read_to_string(root.join("spin.toml")).unwrap();
+    let authn = "source = \"target/wasm32-wasip2/release/authn.wasm\"";
+    assert!(text.contains(authn), "spin.toml's authn source moved");
+    let text = text
+        .replace(
+            authn,
+            "source = \"target/wasm32-wasip2/release/authn_probe.wasm\"",
+        )
+        .replace("\"target/", &format!("\"{}/target/", root.display()));
+    let path = dir.path().join("spin.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn the_authn_dependency_of_every_route_cannot_read_the_signing_key() {
+    let dir = TempDir::create();
+    let app = TestApp::start(
+        TestOptions::signing_in_freely(&[]).manifest(application_with_authn_probe(&dir)),
+    );
+    // auth (logout, me, users, keys) and the data components authenticate through authn, which
+    // reads their variables: the public keys, never the signing key (auth-signin, the one
+    // component holding it, gives its authn nothing; its routes authenticate no one).
+    let expected = "jwt_signing_key=undefined;jwt_public_keys=readable;redis=allowed@probe";
+    assert_eq!(probe_report(&app, "/v1/auth/me"), expected);
+    // entities authenticates the same way: the probe's principal reaches the handler.
+    let resp = app
+        .get("/v1/entities/00000000-0000-7000-8000-0000000000aa")
+        .bearer_auth("any")
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 404, "{}", resp.text().unwrap_or_default());
+    // Sign-in still signs: auth-signin holds the key.
+    app.create_user("signin@example.com", "user");
+    let resp = app.login("signin@example.com", spingraph_e2e::PASSWORD);
+    assert_eq!(resp.status(), 200);
+}
+
+// ------------------------------------------------------------------ database roles
+
+#[test]
+fn the_data_role_cannot_read_password_hashes_but_reads_what_authn_needs() {
+    let app = TestApp::start(TestOptions::default());
+    app.create_user("hash@example.com", "user");
+    let err = app
+        .db
+        .query_json_as("spingraph_data", "SELECT password_hash FROM users")
+        .unwrap_err();
+    assert!(err.contains("permission denied"), "{err}");
+    let err = app
+        .db
+        .query_json_as("spingraph_data", "SELECT * FROM users")
+        .unwrap_err();
+    assert!(err.contains("permission denied"), "{err}");
+    // What authn inside entities and relationships reads to authenticate a caller.
+    let standing = app
+        .db
+        .query_json_as(
+            "spingraph_data",
+            "SELECT id, email, role, active, token_generation FROM users",
+        )
+        .unwrap();
+    assert_eq!(standing[0]["email"], "hash@example.com", "{standing}");
+    // Nor may it touch the credentials tables beyond that, or read the audit log.
+    for sql in [
+        "SELECT token_hash FROM refresh_tokens",
+        "SELECT name FROM api_keys",
+        "SELECT action FROM audit_log",
+    ] {
+        let err = app.db.query_json_as("spingraph_data", sql).unwrap_err();
+        assert!(err.contains("permission denied"), "{sql}: {err}");
+    }
+    // The other groups: health reads the schema version and nothing else; auth no graph data.
+    app.db
+        .query_json_as(
+            "spingraph_health",
+            "SELECT max(version) AS v FROM _sqlx_migrations",
+        )
+        .unwrap();
+    for (role, sql) in [
+        ("spingraph_health", "SELECT id FROM users"),
+        ("spingraph_health", "SELECT id FROM entities"),
+        ("spingraph_auth", "SELECT id FROM entities"),
+        ("spingraph_auth", "SELECT id FROM relationships"),
+    ] {
+        let err = app.db.query_json_as(role, sql).unwrap_err();
+        assert!(err.contains("permission denied"), "{role}: {sql}: {err}");
+    }
+}
+
+#[test]
+fn every_component_group_connects_as_its_own_role() {
+    let app = TestApp::start(TestOptions::signing_in_freely(&[]));
+    app.create_user("roles@example.com", "user");
+    let (token, _) = app.tokens("roles@example.com");
+    let resp = app
+        .post_json("/v1/entities", &json!({"type": "person", "name": "Ada"}))
+        .bearer_auth(&token)
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    let resp = app.get("/v1/health/ready").send().unwrap();
+    assert_eq!(resp.status(), 200);
+    if !host_property("pooled Postgres connections") {
+        return;
+    }
+    // The host pools connections, so those of the requests above are still open.
+    let users: Vec<Value> = app
+        .db
+        .query_json(&format!(
+            "SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = '{}' ORDER BY 1",
+            app.db.name
+        ))
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["usename"].clone())
+        .collect();
+    for role in ["spingraph_auth", "spingraph_data", "spingraph_health"] {
+        assert!(users.contains(&json!(role)), "{role} not among {users:?}");
+    }
+}
+
+// ------------------------------------------------------------------ Redis ACL users
+
+/// The ACL users of deploy/redis-acl.conf, each with password `password`, on `redis`.
+fn load_acl_users(redis: &RedisServer, password: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(workspace_root().join("deploy/redis-acl.conf")).unwrap();
+    let mut users = Vec::new();
+    for line in text.lines().filter(|l| l.starts_with("user ")) {
+        // `#<sha256 of ...>` spans words: it ends at the word closing the `<...>`.
+        let line = match (line.find("#<"), line.find('>')) {
+            (Some(start), Some(end)) => {
+                format!("{}>{password}{}", &line[..start], &line[end + 1..])
+            }
+            _ => line.to_string(),
+        };
+        let words: Vec<&str> = line.split_whitespace().skip(1).collect();
+        let mut args = vec!["ACL", "SETUSER"];
+        args.extend(&words);
+        assert_eq!(redis.command(&args), "+OK", "{line}");
+        users.push(words[0].to_string());
+    }
+    users
+}
+
+#[test]
+fn each_group_uses_its_own_redis_acl_user_which_holds_only_its_keys() {
+    // A server of its own: ACL users are server-wide.
+    let redis = RedisServer::start();
+    let password = "acl-test-password";
+    let users = load_acl_users(&redis, password);
+    assert_eq!(
+        users,
+        ["spingraph-auth", "spingraph-data", "spingraph-health"]
+    );
+    let url = |user: &str| format!("redis://{user}:{password}@{}", redis.host());
+    let app = TestApp::start(
+        redis
+            .app_options(TestOptions::signing_in_freely(&[]))
+            .variable("auth_redis_url", &url("spingraph-auth"))
+            .variable("data_redis_url", &url("spingraph-data"))
+            .variable("health_redis_url", &url("spingraph-health")),
+    );
+    // Every group's Redis work: sign-in (login limit), an authenticated read and write
+    // (denylist check, api limit), logout (denylist entry), readiness (PING).
+    app.create_user("acl@example.com", "user");
+    let (token, _) = app.tokens("acl@example.com");
+    let create = |token: &str| {
+        app.post_json("/v1/entities", &json!({"type": "person", "name": "Ada"}))
+            .bearer_auth(token)
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!(create(&token), 201);
+    assert_eq!(app.get("/v1/health/ready").send().unwrap().status(), 200);
+    let resp = app
+        .post("/v1/auth/logout")
+        .bearer_auth(&token)
+        .send()
+        .unwrap();
+    assert!(resp.status().is_success(), "logout: {}", resp.status());
+    // The data components read the denylist entry auth wrote.
+    assert_eq!(create(&token), 401);
+    let clients = redis.command_text(&["CLIENT", "LIST"]);
+    for user in &users {
+        assert!(
+            clients.contains(&format!("user={user} ")),
+            "{user} never connected:\n{clients}"
+        );
+    }
+    // What each user may not do, whatever a compromised component sends.
+    let denied = |user: &str, args: &[&str]| {
+        let reply = redis.command_as(user, password, args);
+        assert!(reply.starts_with("-NOPERM"), "{user} {args:?}: {reply}");
+    };
+    denied("spingraph-data", &["SET", "denylist:forged", "1"]);
+    denied("spingraph-data", &["DEL", "denylist:anything"]);
+    denied("spingraph-data", &["GET", "other:key"]);
+    denied("spingraph-data", &["FLUSHALL"]);
+    denied("spingraph-health", &["GET", "ratelimit:x"]);
+    denied("spingraph-auth", &["KEYS", "*"]);
+    assert_eq!(
+        redis.command_as("spingraph-data", password, &["GET", "denylist:x"]),
+        "$-1"
+    );
+}
