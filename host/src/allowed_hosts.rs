@@ -95,6 +95,14 @@ impl AllowedHosts {
             .iter()
             .any(|rule| rule.matches(&scheme, &host, port))
     }
+
+    /// Why a connection to `scheme://host:port` is refused, for the component's error.
+    pub fn refusal(&self, scheme: &str, host: &str, port: u16) -> String {
+        format!(
+            "{} is not allowed by allowed_outbound_hosts {self}",
+            endpoint_url(scheme, host, port)
+        )
+    }
 }
 
 impl fmt::Display for AllowedHosts {
@@ -401,9 +409,92 @@ fn normalize_host(host: &str) -> String {
         .to_ascii_lowercase()
 }
 
+/// `scheme://host:port` as a URL writes it: an IPv6 address in brackets.
+pub fn endpoint_url(scheme: &str, host: &str, port: u16) -> String {
+    if host.contains(':') && !host.starts_with('[') {
+        format!("{scheme}://[{host}]:{port}")
+    } else {
+        format!("{scheme}://{host}:{port}")
+    }
+}
+
+/// A connection string (URL or Postgres key=value form) fit for messages and logs: the password
+/// of its userinfo and any `password=` parameter become `***`. The user name stays: it is no
+/// secret, and both the Postgres and the Redis client read a userinfo without `:` as a user.
+pub fn redact(address: &str) -> String {
+    if let Some((scheme, rest)) = address.split_once("://") {
+        let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+        let (authority, tail) = rest.split_at(authority_end);
+        let authority = match authority.rsplit_once('@') {
+            Some((userinfo, hostport)) => match userinfo.split_once(':') {
+                Some((user, _)) => format!("{user}:***@{hostport}"),
+                None => authority.to_string(),
+            },
+            None => authority.to_string(),
+        };
+        let tail = tail
+            .split('&')
+            .map(|part| match part.split_once("password=") {
+                Some((prefix, _)) => format!("{prefix}password=***"),
+                None => part.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("&");
+        return format!("{scheme}://{authority}{tail}");
+    }
+    address
+        .split_whitespace()
+        .map(|kv| {
+            if kv.starts_with("password=") {
+                "password=***".to_string()
+            } else {
+                kv.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn connection_strings_are_redacted_for_messages() {
+        for (given, shown) in [
+            (
+                "postgres://app:s3cret@db:5432/app?sslmode=disable",
+                "postgres://app:***@db:5432/app?sslmode=disable",
+            ),
+            (
+                "postgres://db/app?user=app&password=s3cret",
+                "postgres://db/app?user=app&password=***",
+            ),
+            (
+                "host=db user=app password=s3cret",
+                "host=db user=app password=***",
+            ),
+            ("redis://:pw@cache:6379", "redis://:***@cache:6379"),
+            ("redis://user:p@ss@cache", "redis://user:***@cache"),
+            ("redis://cache:6379/0", "redis://cache:6379/0"),
+            (
+                "redis://spingraph_data@cache",
+                "redis://spingraph_data@cache",
+            ),
+        ] {
+            assert_eq!(redact(given), shown, "{given}");
+        }
+    }
+
+    #[test]
+    fn refusals_name_the_endpoint_with_ipv6_in_brackets() {
+        let hosts = hosts(&["postgres://db:5432"]);
+        assert_eq!(
+            hosts.refusal("postgres", "::1", 5432),
+            format!("postgres://[::1]:5432 is not allowed by allowed_outbound_hosts {hosts}")
+        );
+        assert_eq!(endpoint_url("redis", "cache", 6379), "redis://cache:6379");
+    }
 
     fn hosts(entries: &[&str]) -> AllowedHosts {
         AllowedHosts::parse(&entries.iter().map(|e| e.to_string()).collect::<Vec<_>>())

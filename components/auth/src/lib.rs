@@ -7,6 +7,7 @@
 
 mod api_keys;
 mod cookies;
+mod grant;
 mod login;
 mod settings;
 mod sql;

@@ -8,18 +8,17 @@
 //! clears the count (and an optimistic lock) when the tokens are issued.
 
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 use spin_sdk::http::Request;
 use spingraph_guest::body;
-use spingraph_guest::context::{header, percent_decode};
+use spingraph_guest::context::{self, header};
 use spingraph_guest::db::Db;
 use spingraph_guest::{ApiError, Ctx, Reply, Result};
-use spingraph_identity::{Role, random_urlsafe};
+use spingraph_identity::Role;
 
-use crate::cookies;
+use crate::grant::{self, User};
 use crate::settings::Settings;
 use crate::sql;
-use crate::tokens::{self, Issued};
 
 /// The one answer to every failed sign-in.
 pub const INVALID_LOGIN: &str = "Invalid email or password.";
@@ -37,16 +36,6 @@ struct JsonCredentials {
 pub struct Credentials {
     pub email: String,
     pub password: String,
-}
-
-/// The signed-in user, as sign-in and refresh need it.
-#[derive(Debug, Clone, Deserialize)]
-pub struct User {
-    pub id: uuid::Uuid,
-    pub email: String,
-    pub role: Role,
-    /// `users.token_generation`, carried by the tokens as `gen`.
-    pub generation: i64,
 }
 
 /// `{email, password}` JSON, or `grant_type=password&username=..&password=..` form.
@@ -91,16 +80,9 @@ pub fn credentials(req: &Request) -> Result<Credentials> {
     })
 }
 
-/// `application/x-www-form-urlencoded` pairs, decoded.
+/// The pairs of an `application/x-www-form-urlencoded` body (invalid UTF-8 replaced), decoded.
 pub fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
-    String::from_utf8_lossy(body)
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (percent_decode(k, true), percent_decode(v, true))
-        })
-        .collect()
+    context::form_pairs(&String::from_utf8_lossy(body))
 }
 
 #[derive(Deserialize)]
@@ -203,20 +185,8 @@ pub fn token(ctx: &Ctx, req: &Request) -> Result<Reply> {
     let settings = Settings::load(ctx)?;
     let db = Db::connect(ctx)?;
     let user = verify(ctx, &db, &creds)?;
-    let issued = tokens::issue(ctx, &db, &settings, &user, None, "user.login")?;
-    Ok(token_reply(&settings, &issued))
-}
-
-/// The OAuth2 token response (RFC 6749 §5.1), never cached.
-pub fn token_reply(settings: &Settings, issued: &Issued) -> Reply {
-    Reply::ok(&json!({
-        "access_token": issued.access_token,
-        "token_type": "bearer",
-        "expires_in": settings.access_ttl,
-        "refresh_token": issued.refresh_token,
-    }))
-    .header("cache-control", "no-store")
-    .header("pragma", "no-cache")
+    let issued = grant::issue(ctx, &db, &settings, &user, None, "user.login")?;
+    Ok(grant::token_reply(&settings, &issued))
 }
 
 /// `POST /session`: the tokens go into cookies; the body has the user and the CSRF token.
@@ -225,28 +195,8 @@ pub fn session(ctx: &Ctx, req: &Request) -> Result<Reply> {
     let settings = Settings::load(ctx)?;
     let db = Db::connect(ctx)?;
     let user = verify(ctx, &db, &creds)?;
-    let issued = tokens::issue(ctx, &db, &settings, &user, None, "user.login")?;
-    Ok(session_reply(&settings, &user, &issued))
-}
-
-pub fn session_reply(settings: &Settings, user: &User, issued: &Issued) -> Reply {
-    let csrf = random_urlsafe(32);
-    let body: Value = json!({
-        "user": {"id": user.id, "email": user.email, "role": user.role},
-        "csrf_token": csrf,
-        "expires_in": settings.access_ttl,
-    });
-    let reply = Reply::ok(&body).header("cache-control", "no-store");
-    cookies::set(
-        reply,
-        &cookies::session(
-            &issued.access_token,
-            settings.access_ttl,
-            &issued.refresh_token,
-            settings.refresh_ttl,
-            &csrf,
-        ),
-    )
+    let issued = grant::issue(ctx, &db, &settings, &user, None, "user.login")?;
+    Ok(grant::session_reply(&settings, &user, &issued))
 }
 
 #[cfg(test)]

@@ -25,18 +25,9 @@ impl Settings {
         Ok(Settings {
             signing,
             rules: rules(ctx)?,
-            access_ttl: ctx
-                .config
-                .parse_or("access_token_ttl_seconds", 900i64)?
-                .max(1),
-            refresh_ttl: ctx
-                .config
-                .parse_or("refresh_token_ttl_seconds", 2_592_000i64)?
-                .max(1),
-            session_lifetime: ctx
-                .config
-                .parse_or("session_lifetime_seconds", 2_592_000i64)?
-                .max(1),
+            access_ttl: access_ttl(ctx)?,
+            refresh_ttl: seconds(ctx, "refresh_token_ttl_seconds", 2_592_000)?,
+            session_lifetime: seconds(ctx, "session_lifetime_seconds", 2_592_000)?,
         })
     }
 
@@ -44,6 +35,17 @@ impl Settings {
     pub fn verifier_keys(&self, ctx: &Ctx) -> Result<PublicKeys> {
         Ok(published_keys(ctx)?.merge(self.signing.public_keys()))
     }
+}
+
+/// A lifetime variable in seconds (at least 1).
+fn seconds(ctx: &Ctx, variable: &str, default: i64) -> Result<i64> {
+    Ok(ctx.config.parse_or(variable, default)?.max(1))
+}
+
+/// How long an access token is accepted (`access_token_ttl_seconds`, default 15 min): also read
+/// without the signing key, by the routes that revoke tokens.
+pub fn access_ttl(ctx: &Ctx) -> Result<i64> {
+    seconds(ctx, "access_token_ttl_seconds", 900)
 }
 
 pub fn rules(ctx: &Ctx) -> Result<TokenRules> {

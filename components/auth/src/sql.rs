@@ -3,9 +3,9 @@
 
 use spin_sdk::pg4::ParameterValue;
 
-/// `col` as RFC 3339 UTC text with milliseconds, or NULL.
+/// `col` as RFC 3339 UTC text (microseconds, like every timestamp of the API), or NULL.
 pub fn ts(col: &str) -> String {
-    format!(r#"to_char({col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')"#)
+    spingraph_guest::db::timestamp_sql(col)
 }
 
 /// The public shape of a user row aliased `u`.
@@ -36,7 +36,7 @@ mod tests {
     fn timestamps_render_as_utc_rfc3339_text() {
         assert_eq!(
             ts("u.created_at"),
-            r#"to_char(u.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')"#
+            r#"to_char(u.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"#
         );
     }
 }

@@ -1,5 +1,5 @@
-//! Token lifecycle: issuing an access + refresh pair (a refresh token row per pair, grouped in
-//! a family per sign-in), rotation with reuse detection, logout, and the public JWKS.
+//! Token lifecycle after sign-in: rotation with reuse detection, logout, and the public JWKS
+//! (issuing a pair is `grant`'s, shared with sign-in).
 //!
 //! Refresh is strict: a refresh token is good for exactly one rotation. The presented token's
 //! row is locked (`FOR UPDATE`) before it is judged, so of two concurrent refreshes one wins and
@@ -12,7 +12,6 @@ use serde::Deserialize;
 use serde_json::json;
 use spin_sdk::http::Request;
 use spin_sdk::pg4::ParameterValue;
-use spin_sdk::redis::RedisParameter;
 use spingraph_authn_client::{Credential, Principal};
 use spingraph_guest::context::header;
 use spingraph_guest::db::Db;
@@ -21,111 +20,10 @@ use spingraph_identity::session::{CSRF_COOKIE, CSRF_HEADER, REFRESH_COOKIE, cook
 use spingraph_identity::{TokenType, hash_secret, revocation, unix_now};
 
 use crate::cookies;
-use crate::login::{self, User};
+use crate::grant::{self, Rotation, User};
+use crate::login;
 use crate::settings::{self, Settings};
 use crate::sql;
-
-pub struct Issued {
-    pub access_token: String,
-    pub refresh_token: String,
-}
-
-/// Stores the refresh token (hash only), resets the sign-in failure count (and any lock the
-/// attempt set) on a fresh sign-in, and writes the audit row: one statement. A rotation copies
-/// the family's end from the token it replaces; a sign-in starts it at now + $10 seconds.
-const ISSUE_SQL: &str = "\
-WITH session AS (
-    SELECT coalesce((SELECT session_expires_at FROM refresh_tokens WHERE id = $6::uuid),
-                    now() + $10::int8 * interval '1 second') AS ends
-), ins AS (
-    INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, expires_at, session_expires_at)
-    SELECT $1::uuid, $2::uuid, $3::uuid, $4::text, least(to_timestamp($5::int8), session.ends),
-           session.ends
-    FROM session
-    RETURNING id
-), prev AS (
-    UPDATE refresh_tokens SET replaced_by = $1::uuid
-    WHERE id = $6::uuid AND EXISTS (SELECT 1 FROM ins)
-    RETURNING id
-), reset AS (
-    UPDATE users SET failed_attempts = 0, lockout_count = 0, locked_until = NULL, updated_at = now()
-    WHERE id = $2::uuid AND $6::uuid IS NULL
-      AND (failed_attempts <> 0 OR lockout_count <> 0 OR locked_until IS NOT NULL)
-    RETURNING id
-), log AS (
-    INSERT INTO audit_log (id, actor_id, action, resource_type, resource_id, request_id, at, details)
-    VALUES ($7::uuid, $2::uuid, $8::text, 'user', $2::uuid, $9::text, now(),
-            jsonb_build_object('family_id', $3::uuid))
-    RETURNING id
-)
-SELECT (SELECT count(*) FROM ins) AS j";
-
-/// The refresh token a rotation replaces, and the end of its family (Unix seconds).
-#[derive(Debug, Clone, Copy)]
-pub struct Rotation {
-    pub token_id: uuid::Uuid,
-    pub family_id: uuid::Uuid,
-    pub session_ends_at: i64,
-}
-
-/// A new access + refresh pair for `user`; `rotated` names the refresh token it replaces (same
-/// family), `None` for a fresh sign-in (new family). Neither token outlives the family.
-pub fn issue(
-    ctx: &Ctx,
-    db: &Db,
-    settings: &Settings,
-    user: &User,
-    rotated: Option<Rotation>,
-    action: &str,
-) -> Result<Issued> {
-    let now = unix_now();
-    let family_id = rotated
-        .map(|r| r.family_id)
-        .unwrap_or_else(uuid::Uuid::now_v7);
-    let session_ends_at = rotated
-        .map(|r| r.session_ends_at)
-        .unwrap_or(now + settings.session_lifetime);
-    let refresh_id = uuid::Uuid::now_v7();
-    let sign = |typ, jti, ttl: i64| {
-        let ttl = ttl.min(session_ends_at - now).max(1);
-        let claims = settings
-            .rules
-            .claims(typ, user.id, &user.email, user.role, jti, now, ttl)
-            .with_session(family_id)
-            .with_generation(user.generation);
-        settings
-            .rules
-            .sign(&settings.signing, &claims)
-            .map(|token| (token, claims))
-            .map_err(|e| ApiError::unavailable("configuration", e.to_string()))
-    };
-    let (access_token, _) = sign(TokenType::Access, uuid::Uuid::now_v7(), settings.access_ttl)?;
-    let (refresh_token, refresh_claims) =
-        sign(TokenType::Refresh, refresh_id, settings.refresh_ttl)?;
-    let previous = match rotated {
-        Some(r) => sql::uuid(r.token_id),
-        None => ParameterValue::DbNull,
-    };
-    db.value(
-        ISSUE_SQL,
-        &[
-            sql::uuid(refresh_id),
-            sql::uuid(user.id),
-            sql::uuid(family_id),
-            sql::text(&hash_secret(&refresh_token)),
-            ParameterValue::Int64(refresh_claims.exp),
-            previous,
-            sql::uuid(uuid::Uuid::now_v7()),
-            sql::text(action),
-            sql::text(&ctx.request_id),
-            ParameterValue::Int64(settings.session_lifetime),
-        ],
-    )?;
-    Ok(Issued {
-        access_token,
-        refresh_token,
-    })
-}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -289,7 +187,7 @@ pub fn refresh(ctx: &Ctx, req: &Request) -> Result<Reply> {
                 family_id: t.family_id,
                 session_ends_at: t.session_ends_at,
             };
-            let issued = issue(ctx, db, &settings, &user, Some(rotation), "token.refresh")?;
+            let issued = grant::issue(ctx, db, &settings, &user, Some(rotation), "token.refresh")?;
             return Ok(Ok((user, issued)));
         }
         if t.claimed {
@@ -318,9 +216,9 @@ pub fn refresh(ctx: &Ctx, req: &Request) -> Result<Reply> {
     })?;
     match outcome {
         Ok((user, issued)) => Ok(if from_cookie {
-            login::session_reply(&settings, &user, &issued)
+            grant::session_reply(&settings, &user, &issued)
         } else {
-            login::token_reply(&settings, &issued)
+            grant::token_reply(&settings, &issued)
         }),
         Err((reason, revoked_family)) => {
             if let Some(family) = revoked_family {
@@ -338,26 +236,13 @@ pub fn refresh(ctx: &Ctx, req: &Request) -> Result<Reply> {
     }
 }
 
-fn redis_set(conn: &spin_sdk::redis::Connection, key: &str, ttl: i64) -> Result<()> {
-    conn.execute(
-        "SET",
-        &[
-            RedisParameter::Binary(key.as_bytes().to_vec()),
-            RedisParameter::Binary(b"1".to_vec()),
-            RedisParameter::Binary(b"EX".to_vec()),
-            RedisParameter::Int64(ttl.max(1)),
-        ],
-    )
-    .map(|_| ())
-    .map_err(|e| kv::map_redis_error(&e))
-}
-
 /// Refuse every access token of a session until the longest of them can no longer be accepted.
 fn deny_session(ctx: &Ctx, settings: &Settings, family: uuid::Uuid) -> Result<()> {
     let conn = kv::connect(ctx)?;
-    redis_set(
+    kv::set_ex(
         &conn,
         &revocation::session_key(&family.to_string()),
+        b"1",
         revocation::entry_ttl(settings.access_ttl),
     )
 }
@@ -371,7 +256,7 @@ pub fn logout(ctx: &Ctx, principal: &Principal) -> Result<Reply> {
             "API keys do not sign in; revoke one with DELETE /v1/auth/api-keys/{id}.",
         ));
     }
-    let settings_ttl = ctx.config.parse_or("access_token_ttl_seconds", 900i64)?;
+    let settings_ttl = settings::access_ttl(ctx)?;
     let jti = principal
         .token_id
         .clone()
@@ -383,15 +268,17 @@ pub fn logout(ctx: &Ctx, principal: &Principal) -> Result<Reply> {
         .expires_at
         .map(|exp| exp - unix_now())
         .unwrap_or(settings_ttl);
-    redis_set(
+    kv::set_ex(
         &conn,
         &revocation::token_key(&jti),
+        b"1",
         revocation::entry_ttl(remaining),
     )?;
     if let Some(family) = family {
-        redis_set(
+        kv::set_ex(
             &conn,
             &revocation::session_key(&family.to_string()),
+            b"1",
             revocation::entry_ttl(settings_ttl),
         )?;
         let db = Db::connect(ctx)?;

@@ -5,13 +5,13 @@ use serde::Deserialize;
 use serde_json::Value;
 use spin_sdk::http::Request;
 use spin_sdk::pg4::ParameterValue;
-use spin_sdk::redis::RedisParameter;
 use spingraph_authn_client::{Principal, require_admin};
 use spingraph_guest::db::Db;
 use spingraph_guest::page::IdPage;
 use spingraph_guest::{ApiError, Ctx, FieldError, Reply, Result, body, kv};
 use spingraph_identity::{Role, revocation};
 
+use crate::settings;
 use crate::sql;
 
 #[derive(Deserialize)]
@@ -192,10 +192,7 @@ pub fn update(ctx: &Ctx, req: &Request, p: &Principal, id: &str) -> Result<Reply
             "You cannot remove your own admin access; ask another admin.",
         ));
     }
-    let ttl = ctx
-        .config
-        .parse_or("access_token_ttl_seconds", 900i64)?
-        .max(1);
+    let ttl = settings::access_ttl(ctx)?;
     let db = Db::connect(ctx)?;
     let updated: Option<Updated> = db.transaction(|db| {
         let updated: Option<Updated> = db.json(
@@ -229,18 +226,12 @@ pub fn update(ctx: &Ctx, req: &Request, p: &Principal, id: &str) -> Result<Reply
 /// Refuse the user's access tokens of generations before `generation` for as long as any of
 /// them can still be accepted.
 fn deny_older_tokens(ctx: &Ctx, id: uuid::Uuid, generation: i64, access_ttl: i64) -> Result<()> {
-    let conn = kv::connect(ctx)?;
-    conn.execute(
-        "SET",
-        &[
-            RedisParameter::Binary(revocation::user_generation_key(&id.to_string()).into_bytes()),
-            RedisParameter::Binary(generation.to_string().into_bytes()),
-            RedisParameter::Binary(b"EX".to_vec()),
-            RedisParameter::Int64(revocation::entry_ttl(access_ttl)),
-        ],
+    kv::set_ex(
+        &kv::connect(ctx)?,
+        &revocation::user_generation_key(&id.to_string()),
+        generation.to_string().as_bytes(),
+        revocation::entry_ttl(access_ttl),
     )
-    .map(|_| ())
-    .map_err(|e| kv::map_redis_error(&e))
 }
 
 const UNLOCK_SQL: &str = "\

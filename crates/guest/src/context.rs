@@ -142,14 +142,7 @@ impl Ctx {
 
     /// Every `(name, value)` of the query string, percent-decoded, `+` as space.
     pub fn query_pairs(&self) -> Vec<(String, String)> {
-        self.query
-            .split('&')
-            .filter(|p| !p.is_empty())
-            .map(|p| {
-                let (k, v) = p.split_once('=').unwrap_or((p, ""));
-                (percent_decode(k, true), percent_decode(v, true))
-            })
-            .collect()
+        form_pairs(&self.query)
     }
 
     /// The first value of a query parameter.
@@ -182,6 +175,19 @@ impl Ctx {
     pub fn error(&self, msg: &str, fields: Value) {
         self.log(Level::Error, msg, fields);
     }
+}
+
+/// `application/x-www-form-urlencoded` pairs (a query string or a form body), decoded, in order;
+/// a key without `=` has an empty value.
+pub fn form_pairs(encoded: &str) -> Vec<(String, String)> {
+    encoded
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (percent_decode(k, true), percent_decode(v, true))
+        })
+        .collect()
 }
 
 /// Decode `%XX` escapes (and `+` as space when `plus_is_space`); invalid escapes stay as written.

@@ -41,6 +41,12 @@ macro_rules! sql_timestamp {
     };
 }
 
+/// [`sql_timestamp!`] for a column named at run time: the one timestamp format of the API
+/// (RFC 3339, UTC, microseconds).
+pub fn timestamp_sql(col: &str) -> String {
+    format!(r#"to_char({col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"#)
+}
+
 /// The API representation of an entity row aliased `e`, as a `jsonb` SQL expression (a string
 /// literal): what the entities component returns and the nodes of the relationships component's
 /// graph walks. Deleted rows also carry `deleted_at` and `deleted_by`.
@@ -547,6 +553,14 @@ mod tests {
         assert_eq!(
             decode_json_cell(&DbValue::Int64(7)).unwrap(),
             serde_json::json!(7)
+        );
+    }
+
+    #[test]
+    fn one_timestamp_format_at_compile_time_and_at_run_time() {
+        assert_eq!(
+            timestamp_sql("e.created_at"),
+            sql_timestamp!("e.created_at")
         );
     }
 }

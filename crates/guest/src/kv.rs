@@ -1,7 +1,7 @@
 //! Redis through `fermyon:spin/redis@2.0.0`: one connection per request from the `redis_url`
 //! variable; every Redis failure is a 503 naming Redis.
 
-use spin_sdk::redis::{Connection, Error as RedisError};
+use spin_sdk::redis::{Connection, Error as RedisError, RedisParameter};
 
 use crate::context::Ctx;
 use crate::error::{ApiError, Result};
@@ -16,6 +16,21 @@ pub fn connect(ctx: &Ctx) -> Result<Connection> {
 
 pub fn open(url: &str) -> Result<Connection> {
     Connection::open(url).map_err(|e| map_redis_error(&e))
+}
+
+/// `SET key value EX ttl_seconds` (at least 1 s: Redis refuses `EX 0`).
+pub fn set_ex(conn: &Connection, key: &str, value: &[u8], ttl_seconds: i64) -> Result<()> {
+    conn.execute(
+        "SET",
+        &[
+            RedisParameter::Binary(key.as_bytes().to_vec()),
+            RedisParameter::Binary(value.to_vec()),
+            RedisParameter::Binary(b"EX".to_vec()),
+            RedisParameter::Int64(ttl_seconds.max(1)),
+        ],
+    )
+    .map(|_| ())
+    .map_err(|e| map_redis_error(&e))
 }
 
 /// Every Redis error means Redis is unavailable to this request.

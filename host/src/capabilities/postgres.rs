@@ -36,7 +36,7 @@ use tokio_postgres::types::{FromSql, IsNull, Kind, ToSql, Type, to_sql_checked};
 use tokio_postgres::{NoTls, Row, Socket, Statement};
 use wasmtime::component::{HasSelf, Linker, Resource, ResourceTable};
 
-use crate::allowed_hosts::AllowedHosts;
+use crate::allowed_hosts::{AllowedHosts, redact};
 use crate::capabilities::bindings::spin::postgres::postgres as wit;
 use wit::{
     Column, DbDataType, DbError, DbValue, Error, ParameterValue, QueryError, RangeBoundKind, RowSet,
@@ -351,14 +351,9 @@ fn check_allowed(endpoints: &[Endpoint], allowed_hosts: &AllowedHosts) -> Result
         match endpoint {
             Endpoint::Tcp { host, port } => {
                 if !allowed_hosts.allows("postgres", host, *port) {
-                    let host = if host.contains(':') {
-                        format!("[{host}]")
-                    } else {
-                        host.clone()
-                    };
-                    return Err(Error::ConnectionFailed(format!(
-                        "postgres://{host}:{port} is not allowed by allowed_outbound_hosts {allowed_hosts}"
-                    )));
+                    return Err(Error::ConnectionFailed(
+                        allowed_hosts.refusal("postgres", host, *port),
+                    ));
                 }
             }
             Endpoint::Unix => {
@@ -370,41 +365,6 @@ fn check_allowed(endpoints: &[Endpoint], allowed_hosts: &AllowedHosts) -> Result
         }
     }
     Ok(())
-}
-
-/// Removes the password from a connection string (URL or key=value form).
-fn redact(address: &str) -> String {
-    if let Some((scheme, rest)) = address.split_once("://") {
-        let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-        let (authority, tail) = rest.split_at(authority_end);
-        let authority = match authority.rsplit_once('@') {
-            Some((userinfo, hostport)) => match userinfo.split_once(':') {
-                Some((user, _)) => format!("{user}:***@{hostport}"),
-                None => authority.to_string(),
-            },
-            None => authority.to_string(),
-        };
-        let tail = tail
-            .split('&')
-            .map(|part| match part.split_once("password=") {
-                Some((prefix, _)) => format!("{prefix}password=***"),
-                None => part.to_string(),
-            })
-            .collect::<Vec<_>>()
-            .join("&");
-        return format!("{scheme}://{authority}{tail}");
-    }
-    address
-        .split_whitespace()
-        .map(|kv| {
-            if kv.starts_with("password=") {
-                "password=***".to_string()
-            } else {
-                kv.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// Describes a failure to obtain a connection, with its causes.
@@ -1650,22 +1610,6 @@ mod tests {
         assert_eq!(transaction_control("rollback to savepoint a"), None);
         assert_eq!(transaction_control("END"), Some(false));
         assert_eq!(transaction_control("SELECT 1"), None);
-    }
-
-    #[test]
-    fn connection_strings_are_redacted_for_messages() {
-        assert_eq!(
-            redact("postgres://app:s3cret@db:5432/app?sslmode=disable"),
-            "postgres://app:***@db:5432/app?sslmode=disable"
-        );
-        assert_eq!(
-            redact("postgres://db/app?user=app&password=s3cret"),
-            "postgres://db/app?user=app&password=***"
-        );
-        assert_eq!(
-            redact("host=db user=app password=s3cret"),
-            "host=db user=app password=***"
-        );
     }
 
     #[test]

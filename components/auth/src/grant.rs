@@ -1,0 +1,159 @@
+//! What a successful sign-in or rotation grants: an access + refresh pair for a verified user
+//! (a refresh token row per pair, grouped in a family per sign-in), and the replies that carry
+//! it (the OAuth2 token response, or the browser session's cookies). `login` and `tokens` both
+//! issue through here.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+use spin_sdk::pg4::ParameterValue;
+use spingraph_guest::db::Db;
+use spingraph_guest::{ApiError, Ctx, Reply, Result};
+use spingraph_identity::{Role, TokenType, hash_secret, random_urlsafe, unix_now};
+
+use crate::cookies;
+use crate::settings::Settings;
+use crate::sql;
+
+/// The signed-in user, as sign-in and refresh need it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct User {
+    pub id: uuid::Uuid,
+    pub email: String,
+    pub role: Role,
+    /// `users.token_generation`, carried by the tokens as `gen`.
+    pub generation: i64,
+}
+
+pub struct Issued {
+    pub access_token: String,
+    pub refresh_token: String,
+}
+
+/// Stores the refresh token (hash only), resets the sign-in failure count (and any lock the
+/// attempt set) on a fresh sign-in, and writes the audit row: one statement. A rotation copies
+/// the family's end from the token it replaces; a sign-in starts it at now + $10 seconds.
+const ISSUE_SQL: &str = "\
+WITH session AS (
+    SELECT coalesce((SELECT session_expires_at FROM refresh_tokens WHERE id = $6::uuid),
+                    now() + $10::int8 * interval '1 second') AS ends
+), ins AS (
+    INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, expires_at, session_expires_at)
+    SELECT $1::uuid, $2::uuid, $3::uuid, $4::text, least(to_timestamp($5::int8), session.ends),
+           session.ends
+    FROM session
+    RETURNING id
+), prev AS (
+    UPDATE refresh_tokens SET replaced_by = $1::uuid
+    WHERE id = $6::uuid AND EXISTS (SELECT 1 FROM ins)
+    RETURNING id
+), reset AS (
+    UPDATE users SET failed_attempts = 0, lockout_count = 0, locked_until = NULL, updated_at = now()
+    WHERE id = $2::uuid AND $6::uuid IS NULL
+      AND (failed_attempts <> 0 OR lockout_count <> 0 OR locked_until IS NOT NULL)
+    RETURNING id
+), log AS (
+    INSERT INTO audit_log (id, actor_id, action, resource_type, resource_id, request_id, at, details)
+    VALUES ($7::uuid, $2::uuid, $8::text, 'user', $2::uuid, $9::text, now(),
+            jsonb_build_object('family_id', $3::uuid))
+    RETURNING id
+)
+SELECT (SELECT count(*) FROM ins) AS j";
+
+/// The refresh token a rotation replaces, and the end of its family (Unix seconds).
+#[derive(Debug, Clone, Copy)]
+pub struct Rotation {
+    pub token_id: uuid::Uuid,
+    pub family_id: uuid::Uuid,
+    pub session_ends_at: i64,
+}
+
+/// A new access + refresh pair for `user`; `rotated` names the refresh token it replaces (same
+/// family), `None` for a fresh sign-in (new family). Neither token outlives the family.
+pub fn issue(
+    ctx: &Ctx,
+    db: &Db,
+    settings: &Settings,
+    user: &User,
+    rotated: Option<Rotation>,
+    action: &str,
+) -> Result<Issued> {
+    let now = unix_now();
+    let family_id = rotated
+        .map(|r| r.family_id)
+        .unwrap_or_else(uuid::Uuid::now_v7);
+    let session_ends_at = rotated
+        .map(|r| r.session_ends_at)
+        .unwrap_or(now + settings.session_lifetime);
+    let refresh_id = uuid::Uuid::now_v7();
+    let sign = |typ, jti, ttl: i64| {
+        let ttl = ttl.min(session_ends_at - now).max(1);
+        let claims = settings
+            .rules
+            .claims(typ, user.id, &user.email, user.role, jti, now, ttl)
+            .with_session(family_id)
+            .with_generation(user.generation);
+        settings
+            .rules
+            .sign(&settings.signing, &claims)
+            .map(|token| (token, claims))
+            .map_err(|e| ApiError::unavailable("configuration", e.to_string()))
+    };
+    let (access_token, _) = sign(TokenType::Access, uuid::Uuid::now_v7(), settings.access_ttl)?;
+    let (refresh_token, refresh_claims) =
+        sign(TokenType::Refresh, refresh_id, settings.refresh_ttl)?;
+    let previous = match rotated {
+        Some(r) => sql::uuid(r.token_id),
+        None => ParameterValue::DbNull,
+    };
+    db.value(
+        ISSUE_SQL,
+        &[
+            sql::uuid(refresh_id),
+            sql::uuid(user.id),
+            sql::uuid(family_id),
+            sql::text(&hash_secret(&refresh_token)),
+            ParameterValue::Int64(refresh_claims.exp),
+            previous,
+            sql::uuid(uuid::Uuid::now_v7()),
+            sql::text(action),
+            sql::text(&ctx.request_id),
+            ParameterValue::Int64(settings.session_lifetime),
+        ],
+    )?;
+    Ok(Issued {
+        access_token,
+        refresh_token,
+    })
+}
+
+/// The OAuth2 token response (RFC 6749 §5.1), never cached.
+pub fn token_reply(settings: &Settings, issued: &Issued) -> Reply {
+    Reply::ok(&json!({
+        "access_token": issued.access_token,
+        "token_type": "bearer",
+        "expires_in": settings.access_ttl,
+        "refresh_token": issued.refresh_token,
+    }))
+    .header("cache-control", "no-store")
+    .header("pragma", "no-cache")
+}
+
+pub fn session_reply(settings: &Settings, user: &User, issued: &Issued) -> Reply {
+    let csrf = random_urlsafe(32);
+    let body: Value = json!({
+        "user": {"id": user.id, "email": user.email, "role": user.role},
+        "csrf_token": csrf,
+        "expires_in": settings.access_ttl,
+    });
+    let reply = Reply::ok(&body).header("cache-control", "no-store");
+    cookies::set(
+        reply,
+        &cookies::session(
+            &issued.access_token,
+            settings.access_ttl,
+            &issued.refresh_token,
+            settings.refresh_ttl,
+            &csrf,
+        ),
+    )
+}
