@@ -395,15 +395,7 @@ impl TestDatabase {
     /// The rows of a query as a JSON array of objects, run as database role `role` (no
     /// password: the test cluster trusts 127.0.0.1); the server's error text when it fails.
     pub fn query_json_as(&self, role: &str, sql: &str) -> Result<Value, String> {
-        let url = database_url_as(&self.url, role);
-        let wrapped =
-            format!("SELECT coalesce(jsonb_agg(to_jsonb(x)), '[]'::jsonb) FROM ({sql}) x");
-        block_on(async move {
-            let client = connect(&url).await?;
-            let row = client.query_one(&wrapped, &[]).await?;
-            Ok(row.get::<_, Value>(0))
-        })
-        .map_err(|e| match e.as_db_error() {
+        rows_as_json(database_url_as(&self.url, role), sql).map_err(|e| match e.as_db_error() {
             Some(db) => db.message().to_string(),
             None => e.to_string(),
         })
@@ -411,16 +403,19 @@ impl TestDatabase {
 
     /// The rows of a query as a JSON array of objects.
     pub fn query_json(&self, sql: &str) -> Value {
-        let url = self.url.clone();
-        let wrapped =
-            format!("SELECT coalesce(jsonb_agg(to_jsonb(x)), '[]'::jsonb) FROM ({sql}) x");
-        block_on(async move {
-            let client = connect(&url).await?;
-            let row = client.query_one(&wrapped, &[]).await?;
-            Ok(row.get::<_, Value>(0))
-        })
-        .unwrap_or_else(|e| panic!("querying {}: {e}", self.name))
+        rows_as_json(self.url.clone(), sql)
+            .unwrap_or_else(|e| panic!("querying {}: {e}", self.name))
     }
+}
+
+/// The rows of `sql`, run on a connection to `url`, as one JSON array of objects.
+fn rows_as_json(url: String, sql: &str) -> Result<Value, tokio_postgres::Error> {
+    let wrapped = format!("SELECT coalesce(jsonb_agg(to_jsonb(x)), '[]'::jsonb) FROM ({sql}) x");
+    block_on(async move {
+        let client = connect(&url).await?;
+        let row = client.query_one(&wrapped, &[]).await?;
+        Ok(row.get::<_, Value>(0))
+    })
 }
 
 impl Drop for TestDatabase {

@@ -82,17 +82,13 @@ pub fn put(
                 if !if_match.allows(version) {
                     return Err(stale(&id));
                 }
-                // A replace needs no version to merge against: without If-Match the last
-                // writer wins, as PUT means.
-                let expected = match if_match {
-                    IfMatch::Version(_) | IfMatch::Never => Some(version),
-                    IfMatch::Absent | IfMatch::Any => None,
-                };
+                // A replace needs no version to merge against: without a tag in If-Match the
+                // last writer wins, as PUT means.
+                let conditional = matches!(if_match, IfMatch::Version(_) | IfMatch::Never);
+                let expected = conditional.then_some(version);
                 match store::replace(db, &audit(ctx, &actor), &id, expected, &new)? {
                     Some(entity) => return Ok(with_etag(Reply::ok(&entity), &entity)),
-                    None if matches!(if_match, IfMatch::Version(_) | IfMatch::Never) => {
-                        return Err(stale(&id));
-                    }
+                    None if conditional => return Err(stale(&id)),
                     None => {}
                 }
             }
