@@ -20,7 +20,8 @@ pub struct AdminArgs {
 enum AdminCommand {
     /// Create a user. The password is read from stdin, or prompted for without echo on a terminal.
     CreateUser(CreateUserArgs),
-    /// Generate an Ed25519 JWT key pair and print it as SPIN_VARIABLE_* lines on stdout, in the
+    /// Generate an Ed25519 JWT key pair and the verified-token cache's MAC keys (one per
+    /// component group) and print them as SPIN_VARIABLE_* lines on stdout, in the
     /// `.env` format Spin reads (`gen-keys > .env`, then `spin up`) that a POSIX shell also sources.
     /// The signing key is a secret: redirect it into a file or your secret store.
     GenKeys,
@@ -62,25 +63,40 @@ pub fn run(args: AdminArgs) -> anyhow::Result<()> {
 }
 
 fn gen_keys() -> anyhow::Result<()> {
-    let (signing, public) = crate::dev::generate_signing_keys()?;
+    let generated = generated_keys()?;
     if std::io::stdout().is_terminal() {
         eprintln!(
             "warning: printing a secret signing key to the terminal; redirect stdout to a file"
         );
     }
-    print!("{}", env_file(&signing, &public)?);
+    let lines: Vec<(&str, &str)> = generated.iter().map(|(n, v)| (*n, v.as_str())).collect();
+    print!("{}", env_file(&lines)?);
     Ok(())
+}
+
+/// A fresh key pair and a MAC key of the verified-token cache for each component group.
+fn generated_keys() -> anyhow::Result<Vec<(&'static str, String)>> {
+    let (signing, public) = crate::dev::generate_signing_keys()?;
+    Ok(vec![
+        ("SPIN_VARIABLE_JWT_SIGNING_KEY", signing),
+        ("SPIN_VARIABLE_JWT_PUBLIC_KEYS", public),
+        (
+            "SPIN_VARIABLE_AUTH_TOKEN_CACHE_KEY",
+            crate::dev::generate_cache_key()?,
+        ),
+        (
+            "SPIN_VARIABLE_DATA_TOKEN_CACHE_KEY",
+            crate::dev::generate_cache_key()?,
+        ),
+    ])
 }
 
 /// The key pair as `NAME='value'` lines. Single quotes keep the JWKS JSON literal both for
 /// dotenvy (what `spin up` uses to read `.env` from its working directory) and for `sh`'s `.`;
 /// neither has an escape inside them, so a value holding a quote or a newline is refused.
-fn env_file(signing: &str, public: &str) -> anyhow::Result<String> {
+fn env_file(lines: &[(&str, &str)]) -> anyhow::Result<String> {
     let mut out = String::new();
-    for (name, value) in [
-        ("SPIN_VARIABLE_JWT_SIGNING_KEY", signing),
-        ("SPIN_VARIABLE_JWT_PUBLIC_KEYS", public),
-    ] {
+    for &(name, value) in lines {
         if value.contains(['\'', '\n', '\r']) {
             bail!(
                 "{name}: the value holds a quote or a line break and cannot be written as one .env line"
@@ -201,7 +217,14 @@ mod tests {
 
     #[test]
     fn gen_keys_prints_single_quoted_env_lines() {
-        let out = env_file("kid-1:c2VlZA", r#"{"keys":[{"kid":"kid-1","x":"eA"}]}"#).unwrap();
+        let out = env_file(&[
+            ("SPIN_VARIABLE_JWT_SIGNING_KEY", "kid-1:c2VlZA"),
+            (
+                "SPIN_VARIABLE_JWT_PUBLIC_KEYS",
+                r#"{"keys":[{"kid":"kid-1","x":"eA"}]}"#,
+            ),
+        ])
+        .unwrap();
         assert_eq!(
             out,
             "SPIN_VARIABLE_JWT_SIGNING_KEY='kid-1:c2VlZA'\n\
@@ -211,8 +234,9 @@ mod tests {
 
     #[test]
     fn gen_keys_output_of_real_keys_reads_back_as_the_same_values() {
-        let (signing, public) = crate::dev::generate_signing_keys().unwrap();
-        let out = env_file(&signing, &public).unwrap();
+        let generated = generated_keys().unwrap();
+        let lines: Vec<(&str, &str)> = generated.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        let out = env_file(&lines).unwrap();
         let values: Vec<(&str, &str)> = out
             .lines()
             .map(|line| {
@@ -226,11 +250,14 @@ mod tests {
                 (name, value)
             })
             .collect();
+        assert_eq!(values, lines);
         assert_eq!(
-            values,
+            values.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
             [
-                ("SPIN_VARIABLE_JWT_SIGNING_KEY", signing.as_str()),
-                ("SPIN_VARIABLE_JWT_PUBLIC_KEYS", public.as_str()),
+                "SPIN_VARIABLE_JWT_SIGNING_KEY",
+                "SPIN_VARIABLE_JWT_PUBLIC_KEYS",
+                "SPIN_VARIABLE_AUTH_TOKEN_CACHE_KEY",
+                "SPIN_VARIABLE_DATA_TOKEN_CACHE_KEY",
             ]
         );
         serde_json::from_str::<serde_json::Value>(values[1].1).expect("the JWKS stays JSON");
@@ -238,7 +265,7 @@ mod tests {
 
     #[test]
     fn gen_keys_refuses_a_value_it_cannot_quote() {
-        assert!(env_file("it's", "{}").is_err());
-        assert!(env_file("a", "{\n}").is_err());
+        assert!(env_file(&[("A", "it's")]).is_err());
+        assert!(env_file(&[("A", "{\n}")]).is_err());
     }
 }

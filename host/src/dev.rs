@@ -1,5 +1,6 @@
 //! What `--dev` knows about this app: an ephemeral JWT signing key when none is configured
-//! (`jwt_signing_key` / `jwt_public_keys`), the database named by `database_url`, created and
+//! (`jwt_signing_key` / `jwt_public_keys`), ephemeral MAC keys of the verified-token cache
+//! (`*_token_cache_key`), the database named by `database_url`, created and
 //! migrated, and each component group's database URL derived from it (its own role). The generic
 //! host (`up`, capabilities) knows none of these names.
 
@@ -34,6 +35,31 @@ pub(crate) fn signing_key(app: &App, resolver: &mut Resolver) -> Result<()> {
          ************************************************************************\n"
     );
     Ok(())
+}
+
+/// The verified-token cache's MAC key of each component group (components/authn/src/token.rs).
+pub(crate) const TOKEN_CACHE_KEYS: &[&str] = &["auth_token_cache_key", "data_token_cache_key"];
+
+/// `--dev`: each cache key the manifest declares and nothing sets (its default is empty: the
+/// cache off) gets a fresh random one, so `up --dev` serves as production does. Entries made
+/// under them are ignored after a restart (their MAC no longer verifies).
+pub(crate) fn token_cache_keys(app: &App, resolver: &mut Resolver) -> Result<()> {
+    for name in TOKEN_CACHE_KEYS {
+        let declared = app.manifest.variables.get(*name);
+        let unset_default = declared.is_some_and(|d| d.default.as_deref().unwrap_or("").is_empty());
+        if unset_default && resolver.lookup(name)?.is_none() {
+            resolver.set_override(name, Value::new(generate_cache_key()?, true));
+        }
+    }
+    Ok(())
+}
+
+/// 32 random bytes, base64url: a `*_token_cache_key` value.
+pub(crate) fn generate_cache_key() -> Result<String> {
+    use base64::Engine as _;
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness available: {e}"))?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
 }
 
 /// `("<kid>:<base64url seed>", JWKS JSON)` for a fresh Ed25519 key pair
@@ -128,6 +154,14 @@ mod tests {
             url_with_user("postgres://127.0.0.1/app", "spingraph_health"),
             "postgres://spingraph_health@127.0.0.1/app"
         );
+    }
+
+    #[test]
+    fn cache_keys_are_random_and_long_enough() {
+        let (a, b) = (generate_cache_key().unwrap(), generate_cache_key().unwrap());
+        assert_ne!(a, b);
+        // crates/identity/src/token_cache.rs refuses keys shorter than 32 characters.
+        assert_eq!(a.len(), 43);
     }
 
     #[test]

@@ -206,6 +206,7 @@ async fn up(args: UpArgs) -> Result<()> {
     if args.dev {
         dev::signing_key(&app, &mut resolver)?;
         dev::role_urls(&app, &mut resolver)?;
+        dev::token_cache_keys(&app, &mut resolver)?;
     }
     let variables = Variables::resolve(&app.manifest.variables, &resolver)?;
     if args.dev {

@@ -538,6 +538,9 @@ pub struct TestKeys {
     pub signing_key: String,
     /// `jwt_public_keys`: JWKS JSON.
     pub public_keys: String,
+    /// `auth_token_cache_key` and `data_token_cache_key`: the verified-token cache's MAC keys.
+    pub auth_cache_key: String,
+    pub data_cache_key: String,
 }
 
 impl TestKeys {
@@ -548,6 +551,8 @@ impl TestKeys {
         TestKeys {
             public_keys: parsed.public_keys().to_jwks().to_string(),
             signing_key,
+            auth_cache_key: spingraph_identity::random_urlsafe(32),
+            data_cache_key: spingraph_identity::random_urlsafe(32),
         }
     }
 }
@@ -594,7 +599,9 @@ impl TestApp {
         // The application's JWT variables through the environment: a host may reject
         // `--variable` for names a manifest (the fixtures) does not declare.
         cmd.env("SPIN_VARIABLE_JWT_SIGNING_KEY", &keys.signing_key)
-            .env("SPIN_VARIABLE_JWT_PUBLIC_KEYS", &keys.public_keys);
+            .env("SPIN_VARIABLE_JWT_PUBLIC_KEYS", &keys.public_keys)
+            .env("SPIN_VARIABLE_AUTH_TOKEN_CACHE_KEY", &keys.auth_cache_key)
+            .env("SPIN_VARIABLE_DATA_TOKEN_CACHE_KEY", &keys.data_cache_key);
         let mut child = cmd.spawn().expect("starting the host");
         let logs = Logs::default();
         let readers = vec![

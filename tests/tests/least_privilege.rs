@@ -249,6 +249,12 @@ fn each_group_uses_its_own_redis_acl_user_which_holds_only_its_keys() {
     assert!(resp.status().is_success(), "logout: {}", resp.status());
     // The data components read the denylist entry auth wrote.
     assert_eq!(create(&token), 401);
+    // ... and wrote their verified-token cache entry (tokencache:*) as spingraph-data.
+    assert_ne!(
+        redis.command_text(&["EVAL", "return #redis.call('KEYS', 'tokencache:*')", "0"]),
+        ":0",
+        "authn cached the verified token"
+    );
     let clients = redis.command_text(&["CLIENT", "LIST"]);
     for user in &users {
         assert!(
@@ -266,6 +272,7 @@ fn each_group_uses_its_own_redis_acl_user_which_holds_only_its_keys() {
     denied("spingraph-data", &["GET", "other:key"]);
     denied("spingraph-data", &["FLUSHALL"]);
     denied("spingraph-health", &["GET", "ratelimit:x"]);
+    denied("spingraph-health", &["GET", "tokencache:x"]);
     denied("spingraph-auth", &["KEYS", "*"]);
     assert_eq!(
         redis.command_as("spingraph-data", password, &["GET", "denylist:x"]),

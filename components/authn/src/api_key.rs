@@ -1,11 +1,14 @@
 //! API keys: a SHA-256 lookup in Postgres, one round trip that also checks expiry, revocation
 //! and the owner's standing, and records `last_used_at` (at most once a minute per key).
 
-use crate::bindings::spingraph::api::types::{AuthError, Principal};
+use crate::bindings::spingraph::api::types::{AuthError, Principal, RateLimit as WitLimit};
+use crate::token::wit_limit;
 use crate::{invalid, unavailable, wit_principal};
 use serde::Deserialize;
+use serde_json::json;
 use spin_sdk::pg4::ParameterValue;
-use spingraph_guest::Config;
+use spingraph_guest::log::{self, Level};
+use spingraph_guest::{Config, kv, rate_limit};
 use spingraph_identity::{
     Credential, Principal as Who, Role, Scope, hash_secret, looks_like_api_key,
 };
@@ -42,7 +45,7 @@ SELECT (SELECT jsonb_build_object(
           'expires_at', floor(extract(epoch FROM expires_at))::bigint)
         FROM k) AS j";
 
-pub fn authenticate(config: &Config, key: &str) -> Result<Principal, AuthError> {
+pub fn authenticate(config: &Config, request_id: &str, key: &str) -> Result<Principal, AuthError> {
     if !looks_like_api_key(key) {
         return Err(invalid("malformed api key"));
     }
@@ -63,7 +66,7 @@ pub fn authenticate(config: &Config, key: &str) -> Result<Principal, AuthError> 
     let role: Role = row.role.parse().map_err(|_| {
         AuthError::Unavailable(format!("user {} has role {}", row.user_id, row.role))
     })?;
-    Ok(wit_principal(Who {
+    let mut principal = wit_principal(Who {
         user_id: row.user_id,
         email: row.email,
         role,
@@ -72,7 +75,32 @@ pub fn authenticate(config: &Config, key: &str) -> Result<Principal, AuthError> 
         token_id: Some(row.id.to_string()),
         expires_at: row.expires_at,
         session_id: None,
-    }))
+    });
+    principal.rate_limit = counted(config, request_id, &principal.user_id);
+    Ok(principal)
+}
+
+/// One hit in the principal's api window; `None` when Redis is unavailable (not limited, as
+/// SPEC §6 wants; logged).
+fn counted(config: &Config, request_id: &str, user_id: &str) -> Option<WitLimit> {
+    let attempt = || {
+        let limit = rate_limit::api_limit(config)?;
+        let conn = kv::open(&config.require(kv::REDIS_URL)?)?;
+        rate_limit::hit(&conn, &rate_limit::api_key(limit, user_id), limit)
+    };
+    match attempt() {
+        Ok(limit) => Some(wit_limit(limit)),
+        Err(err) => {
+            log::emit(
+                Level::Warn,
+                "authn",
+                request_id,
+                "rate limit skipped: redis unavailable",
+                json!({"error": err.internal_detail().unwrap_or_default()}),
+            );
+            None
+        }
+    }
 }
 
 /// A key grants its scopes only as far as its owner's current role allows: a demoted admin's

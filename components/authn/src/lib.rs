@@ -7,6 +7,10 @@
 //! <key>`, `X-API-Key: <key>`, the `sg_access` session cookie. It reads only public keys
 //! (`jwt_public_keys`); the private signing key belongs to `auth-signin` alone (spin.toml), and
 //! no `authn` dependency inherits it.
+//!
+//! It also counts each authenticated request against the principal's api rate limit, in the
+//! same Redis round trip as the revocation check (the answer travels in `principal.rate-limit`),
+//! so a route component makes no Redis call of its own for a request that authenticates.
 
 mod bindings {
     wit_bindgen::generate!({
@@ -43,7 +47,7 @@ impl Guest for Authn {
             Presented::Cookie { jwt, csrf } => {
                 token::authenticate(&config, &request_id, jwt, Some(csrf))
             }
-            Presented::ApiKey(key) => api_key::authenticate(&config, key),
+            Presented::ApiKey(key) => api_key::authenticate(&config, &request_id, key),
         }
     }
 }
@@ -87,5 +91,6 @@ fn wit_principal(p: identity::Principal) -> Principal {
         token_id: p.token_id,
         expires_at: p.expires_at,
         session_id: p.session_id.map(|s| s.to_string()),
+        rate_limit: None,
     }
 }

@@ -1,5 +1,16 @@
 //! Access tokens (bearer header or session cookie): EdDSA signature with a `kid`-selected public
-//! key, claims, the CSRF rule for cookies, then the Redis denylist.
+//! key, claims, the CSRF rule for cookies, then the Redis denylist, with the per-principal api
+//! rate limit counted in the same round trip.
+//!
+//! One Redis round trip per request: a single `EVAL` ([`ROUND_TRIP`]) checks the denylist, reads
+//! the verified-token cache entry and counts the request in the principal's rate-limit window.
+//! Its keys are named from the token's claims read *unverified*; nothing of them is trusted until
+//! the cache entry's MAC ([`spingraph_identity::token_cache`]) or the signature vouches for the
+//! same token, and the window is counted before that only when a cache entry exists (so forged
+//! tokens naming someone else's `sub` cannot use up that user's limit). A token not in the cache
+//! is verified in full and then cached in a second round trip, once per token and component
+//! group. With the cache off (`token_cache_key` empty) the first round trip counts the window
+//! and there is no second.
 //!
 //! Redis down: the denylist is a security check, but SPEC §6 wants Postgres-only reads and
 //! writes to keep working without Redis, so this neither fails open nor closed. It falls back to
@@ -7,38 +18,117 @@
 //! its user must still exist, be active, hold the token's role and not have moved past the
 //! token's generation. Logout, reuse detection, deactivation and demotion all write that record,
 //! so they still take effect at once. Only when Postgres is unreachable too is the answer 503.
+//! The signature is then verified in full (the cache lives in Redis) and nothing is counted.
 //!
 //! Demotion and deactivation bump the user's token generation (`gen` claim) rather than record
 //! a time: a token issued in the same second as the change is ordered by its generation, not by
 //! its 1-second `iat`.
 
-use crate::bindings::spingraph::api::types::{AuthError, Principal};
+use crate::bindings::spingraph::api::types::{AuthError, Principal, RateLimit as WitLimit};
 use crate::credential::Csrf;
 use crate::{invalid, unavailable, wit_principal};
 use serde::Deserialize;
 use serde_json::json;
 use spin_sdk::pg4::ParameterValue;
-use spin_sdk::redis::{RedisParameter, RedisResult};
+use spin_sdk::redis::{Connection, RedisParameter, RedisResult};
 use spingraph_guest::log::{self, Level};
-use spingraph_guest::{Config, kv};
+use spingraph_guest::rate_limit::{self, RateLimit};
+use spingraph_guest::{ApiError, Config, count_window_lua, kv};
+use spingraph_identity::token::unverified_claims;
+use spingraph_identity::token_cache::{Slot, TokenCache};
 use spingraph_identity::{
-    Claims, Credential, Principal as Who, PublicKeys, TokenRules, TokenType, revocation,
+    Claims, Credential, Principal as Who, PublicKeys, TokenRules, TokenType, revocation, unix_now,
 };
 
 const COMPONENT: &str = "authn";
 
-/// Verifier settings from the inherited variables.
-pub fn rules(config: &Config) -> Result<(TokenRules, PublicKeys), AuthError> {
-    let jwks = config.require("jwt_public_keys").map_err(unavailable)?;
-    let keys = PublicKeys::from_jwks(&jwks)
-        .map_err(|e| AuthError::Unavailable(format!("jwt_public_keys: {e}")))?;
-    let issuer = config
-        .get_or("jwt_issuer", "spingraph")
-        .map_err(unavailable)?;
-    let audience = config
-        .get_or("jwt_audience", "spingraph-api")
-        .map_err(unavailable)?;
-    Ok((TokenRules::new(issuer, audience), keys))
+/// The variable holding the cache's MAC key (one per component group; empty = no cache).
+pub const TOKEN_CACHE_KEY: &str = "token_cache_key";
+
+/// `EVAL ROUND_TRIP 5 <token denylist> <session denylist> <user generation> <cache entry>
+/// <rate-limit bucket> <token gen> <window> <count always: 0|1>` →
+/// `{refused, count, ttl, entry}`: refused 1 when the denylist refuses the token (nothing
+/// counted); count -1 when the window was not counted (no cache entry, and not asked to count
+/// always); entry the cache entry, or empty. No nil in the answer, so it survives hosts that
+/// drop nil entries from `execute` results.
+const ROUND_TRIP: &str = concat!(
+    count_window_lua!(),
+    "if redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then return {1, -1, 0, ''} end \
+local current = redis.call('GET', KEYS[3]) \
+if current and tonumber(current) and tonumber(ARGV[1]) < tonumber(current) then \
+return {1, -1, 0, ''} end \
+local entry = redis.call('GET', KEYS[4]) or '' \
+if entry ~= '' or ARGV[3] == '1' then \
+local c = count(KEYS[5], tonumber(ARGV[2])) return {0, c[1], c[2], entry} end \
+return {0, -1, 0, ''}"
+);
+
+/// `EVAL STORE 2 <cache entry> <rate-limit bucket> <entry> <ttl> <window> <count: 0|1>` →
+/// `{count, ttl}` (`{-1, 0}` when not asked to count).
+const STORE: &str = concat!(
+    count_window_lua!(),
+    "redis.call('SET', KEYS[1], ARGV[1], 'EX', tonumber(ARGV[2])) \
+if ARGV[4] == '1' then return count(KEYS[2], tonumber(ARGV[3])) end \
+return {-1, 0}"
+);
+
+/// What verifying a token needs from the inherited variables. The JWKS is parsed only when a
+/// token has to be verified in full (a cache hit needs only its text, for the digest).
+struct Settings {
+    rules: TokenRules,
+    jwks: String,
+    cache: Option<TokenCache>,
+    api_limit: u64,
+}
+
+impl Settings {
+    fn read(config: &Config) -> Result<Settings, AuthError> {
+        let jwks = config.require("jwt_public_keys").map_err(unavailable)?;
+        let issuer = config
+            .get_or("jwt_issuer", "spingraph")
+            .map_err(unavailable)?;
+        let audience = config
+            .get_or("jwt_audience", "spingraph-api")
+            .map_err(unavailable)?;
+        let secret = config
+            .get(TOKEN_CACHE_KEY)
+            .map_err(unavailable)?
+            .unwrap_or_default();
+        let cache =
+            TokenCache::from_secret(&secret).map_err(|e| AuthError::Unavailable(e.to_string()))?;
+        let api_limit = rate_limit::api_limit(config).map_err(unavailable)?;
+        Ok(Settings {
+            rules: TokenRules::new(issuer, audience),
+            jwks,
+            cache,
+            api_limit,
+        })
+    }
+
+    /// Verifies the signature and claims in full.
+    fn verify(&self, jwt: &str) -> Result<Claims, AuthError> {
+        let keys = PublicKeys::from_jwks(&self.jwks)
+            .map_err(|e| AuthError::Unavailable(format!("jwt_public_keys: {e}")))?;
+        self.rules
+            .verify(&keys, jwt, TokenType::Access)
+            .map_err(|e| invalid(e.to_string()))
+    }
+}
+
+/// The keys of one request's round trip, named from the token's unverified claims.
+struct Keys {
+    token: String,
+    session: String,
+    generation: String,
+    bucket: String,
+    slot: Option<Slot>,
+}
+
+/// The first round trip's answer.
+struct FirstTrip {
+    refused: bool,
+    entry: Option<Vec<u8>>,
+    limit: Option<RateLimit>,
 }
 
 pub fn authenticate(
@@ -47,24 +137,94 @@ pub fn authenticate(
     jwt: &str,
     cookie: Option<Csrf<'_>>,
 ) -> Result<Principal, AuthError> {
-    let (rules, keys) = rules(config)?;
-    let claims = rules
-        .verify(&keys, jwt, TokenType::Access)
-        .map_err(|e| invalid(e.to_string()))?;
-    let user_id = claims
+    let settings = Settings::read(config)?;
+    let peeked = unverified_claims(jwt).map_err(|e| invalid(e.to_string()))?;
+    let user_id = peeked
         .user_id()
         .ok_or_else(|| invalid("token subject is not a user id"))?;
+    let keys = Keys {
+        token: revocation::token_key(&peeked.jti),
+        session: revocation::session_key(peeked.sid.as_deref().unwrap_or("-")),
+        generation: revocation::user_generation_key(&peeked.sub),
+        bucket: rate_limit::api_key(settings.api_limit, &user_id.to_string()),
+        slot: settings
+            .cache
+            .as_ref()
+            .map(|c| c.slot(&settings.jwks, &settings.rules, jwt)),
+    };
+    let redis = redis_url(config).and_then(|url| kv::open(&url));
+    let first = redis
+        .as_ref()
+        .map_err(Clone::clone)
+        .and_then(|conn| first_trip(conn, &settings, &keys, peeked.generation));
+    let now = unix_now();
+    let cached = match (&first, &settings.cache, &keys.slot) {
+        (
+            Ok(FirstTrip {
+                entry: Some(entry), ..
+            }),
+            Some(cache),
+            Some(slot),
+        ) => cache.open(slot, entry, &settings.rules, now),
+        _ => None,
+    };
+    let from_cache = cached.is_some();
+    let claims = match cached {
+        Some(claims) => claims,
+        None => settings.verify(jwt)?,
+    };
+    // The keys above were named from the unverified claims: they must be the verified ones.
+    if claims != peeked {
+        return Err(invalid("token claims differ from the verified ones"));
+    }
     if let Some(csrf) = &cookie
         && !csrf.ok()
     {
         return Err(AuthError::CsrfFailed);
     }
-    if revoked(config, request_id, &claims)? {
-        return Err(invalid("token revoked"));
-    }
-    Ok(wit_principal(Who {
+    let limit = match first {
+        Ok(first) => {
+            if first.refused {
+                return Err(invalid("token revoked"));
+            }
+            match (&redis, from_cache, &settings.cache, &keys.slot) {
+                (Ok(conn), false, Some(cache), Some(slot)) => {
+                    let counted = first.limit.is_some();
+                    let stored = store(
+                        conn,
+                        &settings,
+                        &keys,
+                        cache.seal(slot, &claims),
+                        &claims,
+                        now,
+                        !counted,
+                    );
+                    match stored {
+                        Ok(limit) => first.limit.or(limit),
+                        Err(err) => {
+                            warn(request_id, "token cache not written", &err);
+                            first.limit
+                        }
+                    }
+                }
+                _ => first.limit,
+            }
+        }
+        Err(redis_error) => {
+            warn(
+                request_id,
+                "redis unavailable; checking revocation in postgres",
+                &redis_error,
+            );
+            if revoked_in_postgres(config, &claims)? {
+                return Err(invalid("token revoked"));
+            }
+            None
+        }
+    };
+    let mut principal = wit_principal(Who {
         user_id,
-        email: claims.email.clone(),
+        email: claims.email,
         role: claims.role,
         scopes: claims.role.scopes().to_vec(),
         credential: if cookie.is_some() {
@@ -72,55 +232,118 @@ pub fn authenticate(
         } else {
             Credential::Bearer
         },
-        token_id: Some(claims.jti.clone()),
+        token_id: Some(claims.jti),
         expires_at: Some(claims.exp),
         session_id: claims
             .sid
             .as_deref()
             .and_then(|s| uuid::Uuid::parse_str(s).ok()),
-    }))
+    });
+    principal.rate_limit = limit.map(wit_limit);
+    Ok(principal)
 }
 
-fn revoked(config: &Config, request_id: &str, claims: &Claims) -> Result<bool, AuthError> {
-    match denylisted(config, claims) {
-        Ok(answer) => Ok(answer),
-        Err(redis_error) => {
-            log::emit(
-                Level::Warn,
-                COMPONENT,
-                request_id,
-                "redis unavailable; checking revocation in postgres",
-                json!({"error": redis_error}),
-            );
-            revoked_in_postgres(config, claims)
-        }
+fn redis_url(config: &Config) -> spingraph_guest::Result<String> {
+    config.require(kv::REDIS_URL)
+}
+
+fn first_trip(
+    conn: &Connection,
+    settings: &Settings,
+    keys: &Keys,
+    generation: i64,
+) -> spingraph_guest::Result<FirstTrip> {
+    let entry_key = keys
+        .slot
+        .as_ref()
+        .map_or("tokencache:-", |s| s.key.as_str());
+    let results = kv::eval(
+        conn,
+        ROUND_TRIP,
+        &[
+            &keys.token,
+            &keys.session,
+            &keys.generation,
+            entry_key,
+            &keys.bucket,
+        ],
+        &[
+            RedisParameter::Int64(generation),
+            RedisParameter::Int64(rate_limit::WINDOW_SECS as i64),
+            RedisParameter::Int64(i64::from(settings.cache.is_none())),
+        ],
+    )?;
+    match results.as_slice() {
+        [
+            RedisResult::Int64(refused),
+            RedisResult::Int64(count),
+            RedisResult::Int64(ttl),
+            entry,
+        ] => Ok(FirstTrip {
+            refused: *refused != 0,
+            entry: match entry {
+                RedisResult::Binary(bytes) if !bytes.is_empty() => Some(bytes.clone()),
+                _ => None,
+            },
+            limit: (*count >= 0).then(|| {
+                RateLimit::from_count(settings.api_limit, *count as u64, (*ttl).max(1) as u64)
+            }),
+        }),
+        other => Err(ApiError::unavailable(
+            "Redis",
+            format!("unexpected authentication answer: {other:?}"),
+        )),
     }
 }
 
-/// One `EVAL` round trip over the token, session and user-generation keys.
-fn denylisted(config: &Config, claims: &Claims) -> Result<bool, String> {
-    let url = config
-        .require(kv::REDIS_URL)
-        .map_err(|e| e.internal_detail().unwrap_or_default())?;
-    let conn = kv::open(&url).map_err(|e| e.internal_detail().unwrap_or_default())?;
-    let session = claims.sid.as_deref().unwrap_or("-");
-    let args = vec![
-        RedisParameter::Binary(revocation::CHECK_SCRIPT.as_bytes().to_vec()),
-        RedisParameter::Int64(3),
-        RedisParameter::Binary(revocation::token_key(&claims.jti).into_bytes()),
-        RedisParameter::Binary(revocation::session_key(session).into_bytes()),
-        RedisParameter::Binary(revocation::user_generation_key(&claims.sub).into_bytes()),
-        RedisParameter::Int64(claims.generation),
-    ];
-    let results = conn.execute("EVAL", &args).map_err(|e| {
-        kv::map_redis_error(&e)
-            .internal_detail()
-            .unwrap_or_default()
-    })?;
-    match results.first() {
-        Some(RedisResult::Int64(n)) => Ok(*n != 0),
-        other => Err(format!("unexpected denylist answer: {other:?}")),
+/// Stores a verified token's entry and, when the first trip did not, counts the request.
+fn store(
+    conn: &Connection,
+    settings: &Settings,
+    keys: &Keys,
+    entry: String,
+    claims: &Claims,
+    now: i64,
+    count: bool,
+) -> spingraph_guest::Result<Option<RateLimit>> {
+    let Some(slot) = &keys.slot else {
+        return Ok(None);
+    };
+    let results = kv::eval(
+        conn,
+        STORE,
+        &[&slot.key, &keys.bucket],
+        &[
+            RedisParameter::Binary(entry.into_bytes()),
+            RedisParameter::Int64(TokenCache::ttl(claims, &settings.rules, now)),
+            RedisParameter::Int64(rate_limit::WINDOW_SECS as i64),
+            RedisParameter::Int64(i64::from(count)),
+        ],
+    )?;
+    if !count {
+        return Ok(None);
     }
+    let (count, ttl) = rate_limit::window_answer(&results)?;
+    Ok(Some(RateLimit::from_count(settings.api_limit, count, ttl)))
+}
+
+pub fn wit_limit(l: RateLimit) -> WitLimit {
+    WitLimit {
+        limit: l.limit,
+        remaining: l.remaining,
+        reset_seconds: l.reset_secs,
+        exceeded: l.exceeded,
+    }
+}
+
+fn warn(request_id: &str, msg: &str, err: &ApiError) {
+    log::emit(
+        Level::Warn,
+        COMPONENT,
+        request_id,
+        msg,
+        json!({"error": err.internal_detail().unwrap_or_default()}),
+    );
 }
 
 #[derive(Deserialize)]

@@ -8,6 +8,10 @@
 //! `auth_failure_limit_per_minute` bucket, and an API key (whose check costs a Postgres lookup)
 //! is refused before `authn` is even asked once the client is past the limit.
 //!
+//! The per-principal api rate limit is counted by `authn` in the same Redis round trip as its
+//! revocation check and comes back with the principal: a request that authenticates costs the
+//! route component no Redis call of its own.
+//!
 //! ```ignore
 //! // authenticate, then run the handler under the per-principal api limit
 //! spingraph_authn_client::signed_in(ctx, req, |principal| handler(ctx, req, principal))
@@ -46,7 +50,9 @@ struct Refusal {
 /// Authenticate `req` by its method and headers, logging why a request was refused (never the
 /// credential) with its id, and counting failures against the client's auth-failure limit.
 pub fn authenticate_ctx(ctx: &Ctx, req: &Request) -> Result<Principal, ApiError> {
-    authenticate_counted(ctx, req).map_err(|r| r.error)
+    authenticate_counted(ctx, req)
+        .map(|(principal, _)| principal)
+        .map_err(|r| r.error)
 }
 
 /// Authenticate, then run `handler` under the per-principal api limit. The `RateLimit-*`
@@ -57,15 +63,17 @@ pub fn signed_in(
     handler: impl FnOnce(&Principal) -> Result<Reply, ApiError>,
 ) -> Result<Reply, ApiError> {
     match authenticate_counted(ctx, req) {
-        Ok(principal) => {
-            let limit = rate_limit::api(ctx, &principal.user_id.to_string());
-            rate_limit::limited(ctx, limit.as_ref(), || handler(&principal))
-        }
+        // `limit` is none when Redis was unavailable to authn (which logged it): not limited.
+        Ok((principal, limit)) => rate_limit::limited(ctx, limit.as_ref(), || handler(&principal)),
         Err(Refusal { error, limit }) => rate_limit::limited(ctx, limit.as_ref(), || Err(error)),
     }
 }
 
-fn authenticate_counted(ctx: &Ctx, req: &Request) -> Result<Principal, Refusal> {
+/// The principal and the api limit `authn` counted for this request (none: Redis unavailable).
+fn authenticate_counted(
+    ctx: &Ctx,
+    req: &Request,
+) -> Result<(Principal, Option<RateLimit>), Refusal> {
     let headers: Vec<(String, String)> = req
         .headers()
         .filter_map(|(name, value)| Some((name.to_string(), value.as_str()?.to_string())))
@@ -192,11 +200,17 @@ fn to_api_error(err: &AuthError) -> ApiError {
     }
 }
 
-fn from_wit(p: wit::Principal) -> Result<Principal, AuthError> {
+fn from_wit(p: wit::Principal) -> Result<(Principal, Option<RateLimit>), AuthError> {
     let user_id = uuid::Uuid::parse_str(&p.user_id).map_err(|_| {
         AuthError::Unavailable(format!("authn returned a bad user id: {}", p.user_id))
     })?;
-    Ok(Principal {
+    let limit = p.rate_limit.map(|l| RateLimit {
+        limit: l.limit,
+        remaining: l.remaining,
+        reset_secs: l.reset_seconds,
+        exceeded: l.exceeded,
+    });
+    let principal = Principal {
         user_id,
         email: p.email,
         role: match p.role {
@@ -212,7 +226,8 @@ fn from_wit(p: wit::Principal) -> Result<Principal, AuthError> {
         token_id: p.token_id,
         expires_at: p.expires_at,
         session_id: p.session_id.and_then(|s| uuid::Uuid::parse_str(&s).ok()),
-    })
+    };
+    Ok((principal, limit))
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
-//! Redis through `fermyon:spin/redis@2.0.0`: one connection per request from the `redis_url`
-//! variable; every Redis failure is a 503 naming Redis.
+//! Redis through `fermyon:spin/redis@2.0.0`: a connection from the `redis_url` variable (the host
+//! hands out a pooled one, so opening costs no connection set-up); every Redis failure is a 503
+//! naming Redis.
 
-use spin_sdk::redis::{Connection, Error as RedisError, RedisParameter};
+use spin_sdk::redis::{Connection, Error as RedisError, RedisParameter, RedisResult};
 
 use crate::context::Ctx;
 use crate::error::{ApiError, Result};
@@ -31,6 +32,25 @@ pub fn set_ex(conn: &Connection, key: &str, value: &[u8], ttl_seconds: i64) -> R
     )
     .map(|_| ())
     .map_err(|e| map_redis_error(&e))
+}
+
+/// `EVAL script <keys.len()> keys... args...`: one round trip, the script's reply as a flat list.
+pub fn eval(
+    conn: &Connection,
+    script: &str,
+    keys: &[&str],
+    args: &[RedisParameter],
+) -> Result<Vec<RedisResult>> {
+    let mut params = Vec::with_capacity(2 + keys.len() + args.len());
+    params.push(RedisParameter::Binary(script.as_bytes().to_vec()));
+    params.push(RedisParameter::Int64(keys.len() as i64));
+    params.extend(
+        keys.iter()
+            .map(|k| RedisParameter::Binary(k.as_bytes().to_vec())),
+    );
+    params.extend(args.iter().cloned());
+    conn.execute("EVAL", &params)
+        .map_err(|e| map_redis_error(&e))
 }
 
 /// Every Redis error means Redis is unavailable to this request.

@@ -10,14 +10,18 @@
 //!   client address, `auth_failure_limit_per_minute` (default 20); [`AuthFailures`] counts
 //!   them and peeks before an API-key lookup; Redis down → not limited, logged.
 //!
+//! The api policy is counted by the `authn` component, in the same `EVAL` as the token
+//! denylist (one Redis round trip per authenticated request); its result travels with the
+//! principal and the route component applies it:
+//!
 //! ```ignore
-//! let limit = rate_limit::api(ctx, &principal.user_id.to_string());
-//! rate_limit::limited(ctx, limit.as_ref(), || handler(ctx, req))
+//! rate_limit::limited(ctx, principal_limit.as_ref(), || handler(ctx, req))
 //! ```
 
 use serde_json::json;
 use spin_sdk::redis::{Connection, RedisParameter, RedisResult};
 
+use crate::config::Config;
 use crate::context::Ctx;
 use crate::error::{ApiError, Result};
 use crate::kv;
@@ -32,12 +36,25 @@ pub const DEFAULT_LOGIN_LIMIT: u64 = 5;
 pub const DEFAULT_API_LIMIT: u64 = 600;
 pub const DEFAULT_AUTH_FAILURE_LIMIT: u64 = 20;
 
+/// The Lua function every counting script starts with: `count(key, window)` counts one hit in
+/// `key`'s fixed window (INCR, EXPIRE on the first hit, TTL) and returns `{count, seconds until
+/// the window resets}`. A macro so scripts (here and in `authn`) are joined with `concat!`.
+#[macro_export]
+macro_rules! count_window_lua {
+    () => {
+        "local function count(key, window) \
+local n = redis.call('INCR', key) \
+local ttl = redis.call('TTL', key) \
+if n == 1 or ttl < 0 then redis.call('EXPIRE', key, window) ttl = window end \
+return {n, ttl} end "
+    };
+}
+
 /// `EVAL SCRIPT 1 <key> <window>` → `{count, seconds until the window resets}`.
-const SCRIPT: &str = "\
-local n = redis.call('INCR', KEYS[1]) \
-local ttl = redis.call('TTL', KEYS[1]) \
-if n == 1 or ttl < 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]) ttl = tonumber(ARGV[1]) end \
-return {n, ttl}";
+const SCRIPT: &str = concat!(
+    count_window_lua!(),
+    "return count(KEYS[1], tonumber(ARGV[1]))"
+);
 
 /// `EVAL PEEK_SCRIPT 1 <key> <window>` → `{count so far, seconds until the window resets}`,
 /// counting nothing.
@@ -94,16 +111,18 @@ pub fn hit(conn: &Connection, key: &str, limit: u64) -> Result<RateLimit> {
 
 /// `{count, ttl}` of a window script.
 fn eval(conn: &Connection, script: &str, key: &str) -> Result<(u64, u64)> {
-    let args = [
-        RedisParameter::Binary(script.as_bytes().to_vec()),
-        RedisParameter::Int64(1),
-        RedisParameter::Binary(key.as_bytes().to_vec()),
-        RedisParameter::Int64(WINDOW_SECS as i64),
-    ];
-    let results = conn
-        .execute("EVAL", &args)
-        .map_err(|e| kv::map_redis_error(&e))?;
-    match results.as_slice() {
+    let results = kv::eval(
+        conn,
+        script,
+        &[key],
+        &[RedisParameter::Int64(WINDOW_SECS as i64)],
+    )?;
+    window_answer(&results)
+}
+
+/// The `{count, ttl}` a counting script returns.
+pub fn window_answer(results: &[RedisResult]) -> Result<(u64, u64)> {
+    match results {
         [RedisResult::Int64(count), RedisResult::Int64(ttl), ..] => {
             Ok(((*count).max(0) as u64, (*ttl).max(1) as u64))
         }
@@ -131,17 +150,14 @@ pub fn login(ctx: &Ctx) -> Result<RateLimit> {
     hit(&conn, &key("login", limit, &ip), limit)
 }
 
-/// The api policy, per principal. Redis unavailable → `None` (not limited; logged).
-pub fn api(ctx: &Ctx, principal_id: &str) -> Option<RateLimit> {
-    let attempt = || -> Result<RateLimit> {
-        let limit = ctx
-            .config
-            .parse_or(API_LIMIT_VAR, DEFAULT_API_LIMIT)?
-            .max(1);
-        let conn = kv::connect(ctx)?;
-        hit(&conn, &key("api", limit, principal_id), limit)
-    };
-    attempt().map_err(|err| skipped(ctx, &err)).ok()
+/// The api policy's limit (per principal, per window), from `api_rate_limit_per_minute`.
+pub fn api_limit(config: &Config) -> Result<u64> {
+    Ok(config.parse_or(API_LIMIT_VAR, DEFAULT_API_LIMIT)?.max(1))
+}
+
+/// The api policy's bucket of one principal.
+pub fn api_key(limit: u64, principal_id: &str) -> String {
+    key("api", limit, principal_id)
 }
 
 /// The auth-failure policy: failed authentications of one client address within a window.
@@ -228,7 +244,6 @@ pub fn limited(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
     use spin_sdk::http::{Method, Request};
 
     #[test]

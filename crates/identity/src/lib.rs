@@ -11,6 +11,7 @@ pub mod revocation;
 pub mod secret;
 pub mod session;
 pub mod token;
+pub mod token_cache;
 
 /// The JWT library, for tests that forge tokens (HS256, other algorithms) to prove they fail.
 pub use jsonwebtoken;

@@ -1,5 +1,6 @@
 //! The access-token denylist in Redis, written by `auth` (logout, reuse detection, user
-//! changes) and read by `authn` on every bearer or cookie request in one round trip.
+//! changes) and read by `authn` on every bearer or cookie request, in the one `EVAL` that also reads the
+//! verified-token cache and counts the rate limit (components/authn/src/token.rs).
 //! Entries expire once the tokens they refuse can no longer be accepted (expiry plus the clock
 //! leeway), so Redis never holds more than about `access_token_ttl_seconds` worth of them.
 
@@ -30,15 +31,6 @@ pub fn user_generation_key(user_id: &str) -> String {
 pub fn entry_ttl(seconds_left: i64) -> i64 {
     seconds_left.max(0) + LEEWAY_SECS as i64 + MARGIN_SECS
 }
-
-/// `EVAL CHECK_SCRIPT 3 <token_key> <session_key> <user_generation_key> <gen>` → 1 when
-/// refused, else 0. One integer, so the answer survives hosts that drop nil entries from
-/// `execute` results.
-pub const CHECK_SCRIPT: &str = "\
-if redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then return 1 end \
-local current = redis.call('GET', KEYS[3]) \
-if current and tonumber(current) and tonumber(ARGV[1]) < tonumber(current) then return 1 end \
-return 0";
 
 #[cfg(test)]
 mod tests {

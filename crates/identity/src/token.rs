@@ -251,6 +251,25 @@ fn read_header(token: &str) -> Result<(String, Option<String>), TokenError> {
     Ok((alg.to_owned(), kid))
 }
 
+/// The claims of a compact JWS read **without verifying anything**: only to name the Redis keys
+/// of a request's one round trip (denylist, cache entry, rate-limit bucket) before the token is
+/// checked. Nothing here is trusted until a cache entry's MAC ([`crate::token_cache`]) or
+/// [`TokenRules::verify`] vouches for the very same token.
+pub fn unverified_claims(token: &str) -> Result<Claims, TokenError> {
+    let mut parts = token.split('.');
+    let (Some(_header), Some(payload), Some(_signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(TokenError::Malformed(
+            "not three dot-separated parts".into(),
+        ));
+    };
+    let bytes = URL_SAFE_NO_PAD
+        .decode(payload)
+        .map_err(|_| TokenError::Malformed("payload is not base64url".into()))?;
+    serde_json::from_slice(&bytes).map_err(|e| TokenError::Malformed(format!("payload: {e}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -318,6 +337,25 @@ mod tests {
             parts[2]
         );
         assert_eq!(verify(&forged), Err(TokenError::BadSignature));
+    }
+
+    #[test]
+    fn unverified_claims_read_the_payload_and_reject_garbage() {
+        let c = claims(TokenType::Access).with_generation(2);
+        let token = rules().sign(&key(), &c).unwrap();
+        assert_eq!(unverified_claims(&token), Ok(c));
+        for bad in [
+            "",
+            "a.b",
+            "a.!!.c",
+            "a.e30.c.d",
+            &format!("x.{}.y", b64(&json!({"sub": 1}))),
+        ] {
+            assert!(
+                matches!(unverified_claims(bad), Err(TokenError::Malformed(_))),
+                "{bad}"
+            );
+        }
     }
 
     #[test]
