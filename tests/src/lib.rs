@@ -7,6 +7,9 @@
 //! let app = TestApp::start(TestOptions::default());
 //! let resp = app.get("/v1/health/live").send().unwrap();
 //! assert_eq!(resp.status(), 200);
+//! // Requests as a signed-in user: `get_as`, `post_as`, `patch_as`, `delete_as`, `send_as`.
+//! let ada = app.caller("ada", "user");
+//! assert_eq!(app.get_as(&ada, "/v1/entities").status(), 200);
 //! ```
 //!
 //! Environment:
@@ -418,6 +421,68 @@ fn rows_as_json(url: String, sql: &str) -> Result<Value, tokio_postgres::Error> 
     })
 }
 
+impl TestDatabase {
+    /// Run `BEGIN; {sql}` on a connection of its own (another session, as far as the host can
+    /// tell) and leave the transaction open until [`OpenTransaction::commit`] or
+    /// [`OpenTransaction::rollback`] (or its drop, which rolls back).
+    pub fn hold_open(&self, sql: &str) -> OpenTransaction {
+        let (url, sql) = (self.url.clone(), format!("BEGIN; {sql}"));
+        let (end_tx, end_rx) = std::sync::mpsc::channel::<&'static str>();
+        let (began_tx, began_rx) = std::sync::mpsc::channel::<()>();
+        let thread = thread::spawn(move || {
+            block_on(async move {
+                let client = connect(&url).await?;
+                client.batch_execute(&sql).await?;
+                began_tx.send(()).unwrap();
+                let end = tokio::task::spawn_blocking(move || end_rx.recv().unwrap_or("ROLLBACK"))
+                    .await
+                    .unwrap();
+                client.batch_execute(end).await
+            })
+            .unwrap_or_else(|e| panic!("the transaction held open: {e}"));
+        });
+        if began_rx.recv().is_err() {
+            let _ = thread.join();
+            panic!("the transaction to hold open did not begin");
+        }
+        OpenTransaction {
+            end: end_tx,
+            thread: Some(thread),
+        }
+    }
+}
+
+/// A transaction [`TestDatabase::hold_open`] keeps open on a connection of its own.
+pub struct OpenTransaction {
+    end: std::sync::mpsc::Sender<&'static str>,
+    thread: Option<thread::JoinHandle<()>>,
+}
+
+impl OpenTransaction {
+    pub fn commit(mut self) {
+        self.end_with("COMMIT");
+    }
+
+    pub fn rollback(mut self) {
+        self.end_with("ROLLBACK");
+    }
+
+    fn end_with(&mut self, statement: &'static str) {
+        if let Some(thread) = self.thread.take() {
+            let _ = self.end.send(statement);
+            thread.join().expect("ending the transaction held open");
+        }
+    }
+}
+
+impl Drop for OpenTransaction {
+    fn drop(&mut self) {
+        if !thread::panicking() {
+            self.end_with("ROLLBACK");
+        }
+    }
+}
+
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         let url = self.maintenance.clone();
@@ -567,6 +632,42 @@ impl Caller {
     /// `rb` with this user's bearer token.
     pub fn auth(&self, rb: RequestBuilder) -> RequestBuilder {
         rb.bearer_auth(&self.token)
+    }
+}
+
+/// Whom a request is sent as ([`TestApp::get_as`] and the like): an access token (`&str`,
+/// `String`) or a signed-in [`Caller`].
+pub trait Bearer {
+    fn bearer_token(&self) -> &str;
+}
+
+impl Bearer for str {
+    fn bearer_token(&self) -> &str {
+        self
+    }
+}
+
+impl Bearer for String {
+    fn bearer_token(&self) -> &str {
+        self
+    }
+}
+
+impl Bearer for Caller {
+    fn bearer_token(&self) -> &str {
+        &self.token
+    }
+}
+
+impl<T: Bearer + ?Sized> Bearer for &T {
+    fn bearer_token(&self) -> &str {
+        (**self).bearer_token()
+    }
+}
+
+impl<T: Bearer + ?Sized> Bearer for Arc<T> {
+    fn bearer_token(&self) -> &str {
+        (**self).bearer_token()
     }
 }
 
@@ -750,6 +851,64 @@ impl TestApp {
         self.client.delete(self.url(path))
     }
 
+    /// `rb` sent with `who`'s bearer token.
+    pub fn send_as(&self, who: &(impl Bearer + ?Sized), rb: RequestBuilder) -> Response {
+        rb.bearer_auth(who.bearer_token())
+            .send()
+            .expect("sending the request")
+    }
+
+    /// `GET path` as `who`.
+    pub fn get_as(&self, who: &(impl Bearer + ?Sized), path: &str) -> Response {
+        self.send_as(who, self.get(path))
+    }
+
+    /// `POST path` with the JSON `body` as `who`.
+    pub fn post_as(&self, who: &(impl Bearer + ?Sized), path: &str, body: &Value) -> Response {
+        self.send_as(who, self.post_json(path, body))
+    }
+
+    /// `PATCH path` with the JSON `body` as `who`.
+    pub fn patch_as(&self, who: &(impl Bearer + ?Sized), path: &str, body: &Value) -> Response {
+        self.send_as(who, self.patch(path).json(body))
+    }
+
+    /// `DELETE path` as `who`.
+    pub fn delete_as(&self, who: &(impl Bearer + ?Sized), path: &str) -> Response {
+        self.send_as(who, self.delete(path))
+    }
+
+    /// `POST /v1/entities` with `body` as `who`; the created entity (its 201 asserted).
+    pub fn created_entity(&self, who: &(impl Bearer + ?Sized), body: &Value) -> Value {
+        let resp = self.post_as(who, "/v1/entities", body);
+        assert_eq!(resp.status(), 201, "creating {body}");
+        json_body(resp)
+    }
+
+    /// `POST /v1/auth/api-keys` as `owner`: a key named `name` holding `scopes`; the created
+    /// key's body (the only answer that shows the secret).
+    pub fn create_api_key(
+        &self,
+        owner: &(impl Bearer + ?Sized),
+        name: &str,
+        scopes: &[&str],
+    ) -> Value {
+        let body = json!({"name": name, "scopes": scopes});
+        let resp = self.post_as(owner, "/v1/auth/api-keys", &body);
+        let status = resp.status();
+        let created = json_body(resp);
+        assert_eq!(status, 201, "creating the API key {name}: {created}");
+        created
+    }
+
+    /// `GET path` with `key` in the `X-API-Key` header.
+    pub fn get_with_key(&self, key: &str, path: &str) -> Response {
+        self.get(path)
+            .header("x-api-key", key)
+            .send()
+            .expect("sending the request")
+    }
+
     /// Bootstrap a user with the operator CLI (`spingraph admin create-user`, [`PASSWORD`] on
     /// stdin, never argv); returns its id.
     pub fn create_user(&self, email: &str, role: &str) -> String {
@@ -796,12 +955,29 @@ impl TestApp {
         .unwrap()
     }
 
+    /// `POST /v1/auth/refresh` with `refresh_token`.
+    pub fn refresh(&self, refresh_token: &str) -> Response {
+        self.post_json("/v1/auth/refresh", &json!({"refresh_token": refresh_token}))
+            .send()
+            .unwrap()
+    }
+
+    /// `POST /v1/auth/logout` with the access token `bearer`.
+    pub fn logout(&self, bearer: &str) -> Response {
+        self.send_as(bearer, self.post("/v1/auth/logout"))
+    }
+
     /// A new user `{name}@example.com` of `role` (made with [`TestApp::create_user`]), signed in.
     pub fn caller(&self, name: &str, role: &str) -> Caller {
         let email = format!("{name}@example.com");
         let id = self.create_user(&email, role);
         let (token, _) = self.tokens(&email);
         Caller { id, token }
+    }
+
+    /// New users `{name}@example.com` of role `user`, signed in ([`TestApp::caller`]).
+    pub fn users<const N: usize>(&self, names: [&str; N]) -> [Caller; N] {
+        names.map(|name| self.caller(name, "user"))
     }
 
     /// `(access_token, refresh_token)` of a successful sign-in with [`PASSWORD`].
@@ -962,6 +1138,26 @@ pub fn assert_query_rejected(resp: Response, param: &str, what: &str) {
     let body = json_body(resp);
     assert_eq!(body["status"], 400, "{what}: {body}");
     assert_eq!(error_fields(&body), vec![param], "{what}: {body}");
+}
+
+/// The body of `resp`, once its status is `status` and it is `application/problem+json`
+/// (`what` names the request in a failure message).
+pub fn assert_problem(resp: Response, status: u16, what: &str) -> Value {
+    assert_eq!(resp.status(), status, "{what}");
+    let content_type = header(&resp, "content-type");
+    assert!(
+        content_type.starts_with("application/problem+json"),
+        "{what}: {content_type}"
+    );
+    json_body(resp)
+}
+
+/// A `Retry-After` of 1 to 60 seconds on `resp` (a 429 of a per-minute limit).
+pub fn assert_retry_after_within_a_minute(resp: &Response) {
+    let retry: u64 = header(resp, "retry-after")
+        .parse()
+        .unwrap_or_else(|e| panic!("Retry-After {:?}: {e}", header(resp, "retry-after")));
+    assert!((1..=60).contains(&retry), "Retry-After {retry}");
 }
 
 /// A response header as text; empty when absent or not visible ASCII.

@@ -5,7 +5,10 @@
 use std::thread;
 use std::time::Duration;
 
-use spingraph_e2e::{PASSWORD, TestApp, TestOptions, Value, free_port, header, json, json_body};
+use spingraph_e2e::{
+    PASSWORD, RequestBuilder, TestApp, TestOptions, Value, assert_problem,
+    assert_retry_after_within_a_minute, free_port, header, json, json_body,
+};
 use spingraph_identity::{Role, unix_now};
 
 fn app_with(extra: &[(&str, &str)]) -> TestApp {
@@ -16,17 +19,41 @@ fn app() -> TestApp {
     app_with(&[])
 }
 
-fn admin_and_user(app: &TestApp) -> (String, String) {
-    app.create_user("root@example.com", "admin");
-    let (admin, _) = app.tokens("root@example.com");
-    let resp = app
-        .post_json(
-            "/v1/auth/users",
-            &json!({"email": "ann@example.com", "password": PASSWORD}),
-        )
-        .bearer_auth(&admin)
+/// The application with its Redis on a port nothing listens on.
+fn app_without_redis() -> TestApp {
+    let closed = free_port();
+    app_with(&[
+        ("redis_url", &format!("redis://127.0.0.1:{closed}")),
+        ("redis_host", &format!("127.0.0.1:{closed}")),
+    ])
+}
+
+/// The access token of a new admin, root@example.com.
+fn admin_token(app: &TestApp) -> String {
+    app.caller("root", "admin").token
+}
+
+/// `{email, password}` with [`PASSWORD`].
+fn credentials(email: &str) -> Value {
+    json!({"email": email, "password": PASSWORD})
+}
+
+/// `POST /v1/auth/register` (sign-up) with `body`.
+fn register(app: &TestApp, body: &Value) -> spingraph_e2e::Response {
+    app.post_json("/v1/auth/register", body).send().unwrap()
+}
+
+/// `POST /v1/auth/session` (a cookie session) as `email` with [`PASSWORD`].
+fn start_session(app: &TestApp, email: &str) -> spingraph_e2e::Response {
+    app.post_json("/v1/auth/session", &credentials(email))
         .send()
-        .unwrap();
+        .unwrap()
+}
+
+/// The tokens of an admin (root@example.com) and of a user it made (ann@example.com).
+fn admin_and_user(app: &TestApp) -> (String, String) {
+    let admin = admin_token(app);
+    let resp = app.post_as(&admin, "/v1/auth/users", &credentials("ann@example.com"));
     assert_eq!(resp.status(), 201);
     let (user, _) = app.tokens("ann@example.com");
     (admin, user)
@@ -120,39 +147,21 @@ fn wrong_password_and_unknown_email_get_identical_401_bodies() {
 #[test]
 fn admin_looking_email_signs_up_as_plain_user() {
     let app = app_with(&[("signup_enabled", "true")]);
-    let resp = app
-        .post_json(
-            "/v1/auth/register",
-            &json!({"email": "admin@example.com", "password": PASSWORD}),
-        )
-        .send()
-        .unwrap();
+    let resp = register(&app, &credentials("admin@example.com"));
     assert_eq!(resp.status(), 201);
     assert_eq!(json_body(resp)["role"], "user");
     let (access, _) = app.tokens("admin@example.com");
-    let me = json_body(app.get("/v1/auth/me").bearer_auth(&access).send().unwrap());
+    let me = json_body(app.get_as(&access, "/v1/auth/me"));
     assert_eq!(me["role"], "user");
     // Sign-up cannot ask for a role either.
-    let resp = app
-        .post_json(
-            "/v1/auth/register",
-            &json!({"email": "b@example.com", "password": PASSWORD, "role": "admin"}),
-        )
-        .send()
-        .unwrap();
-    assert_eq!(resp.status(), 422);
+    let with_role = json!({"email": "b@example.com", "password": PASSWORD, "role": "admin"});
+    assert_eq!(register(&app, &with_role).status(), 422);
 }
 
 #[test]
 fn register_is_not_found_while_signup_is_disabled() {
     let app = app();
-    let resp = app
-        .post_json(
-            "/v1/auth/register",
-            &json!({"email": "a@example.com", "password": PASSWORD}),
-        )
-        .send()
-        .unwrap();
+    let resp = register(&app, &credentials("a@example.com"));
     assert_eq!(resp.status(), 404);
 }
 
@@ -188,11 +197,7 @@ fn locked_account_rejects_correct_password_until_admin_unlocks() {
     assert_eq!(row[0]["lockout_count"], 1);
 
     let (admin, _) = app.tokens("root@example.com");
-    let resp = app
-        .post(&format!("/v1/auth/users/{victim}/unlock"))
-        .bearer_auth(&admin)
-        .send()
-        .unwrap();
+    let resp = app.send_as(&admin, app.post(&format!("/v1/auth/users/{victim}/unlock")));
     assert_eq!(resp.status(), 200);
     assert_eq!(json_body(resp)["locked"], false);
     assert_eq!(app.login("victim@example.com", PASSWORD).status(), 200);
@@ -223,12 +228,7 @@ fn more_than_five_token_requests_a_minute_are_rate_limited() {
     let (i, resp) = limited.expect("a 429 within 7 requests");
     assert!(i <= 5, "the sixth request at the latest is limited");
     assert_eq!(resp.headers()["ratelimit-remaining"], "0");
-    let retry: u64 = resp.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert!((1..=60).contains(&retry));
+    assert_retry_after_within_a_minute(&resp);
     assert_eq!(problem(resp)["status"], 429);
 }
 
@@ -341,11 +341,7 @@ fn refresh_rotates_and_reusing_the_old_token_revokes_the_family() {
     let app = app();
     app.create_user("root@example.com", "admin");
     let (_, first) = app.tokens("root@example.com");
-    let refresh = |token: &str| {
-        app.post_json("/v1/auth/refresh", &json!({"refresh_token": token}))
-            .send()
-            .unwrap()
-    };
+    let refresh = |token: &str| app.refresh(token);
     let resp = refresh(&first);
     assert_eq!(resp.status(), 200);
     let body = json_body(resp);
@@ -373,17 +369,9 @@ fn logout_refuses_the_access_token_at_once() {
     app.create_user("root@example.com", "admin");
     let (access, refresh) = app.tokens("root@example.com");
     assert_eq!(app.me_status(&access), 200);
-    let resp = app
-        .post("/v1/auth/logout")
-        .bearer_auth(&access)
-        .send()
-        .unwrap();
-    assert_eq!(resp.status(), 204);
+    assert_eq!(app.logout(&access).status(), 204);
     assert_eq!(app.me_status(&access), 401, "denylisted before it expires");
-    let resp = app
-        .post_json("/v1/auth/refresh", &json!({"refresh_token": refresh}))
-        .send()
-        .unwrap();
+    let resp = app.refresh(&refresh);
     assert_eq!(resp.status(), 401, "the session's refresh token is revoked");
     let audit = app
         .db
@@ -414,13 +402,7 @@ fn cookie_value(cookies: &[String], name: &str) -> String {
 fn cookie_session_needs_csrf_header_for_unsafe_requests() {
     let app = app();
     app.create_user("root@example.com", "admin");
-    let resp = app
-        .post_json(
-            "/v1/auth/session",
-            &json!({"email": "root@example.com", "password": PASSWORD}),
-        )
-        .send()
-        .unwrap();
+    let resp = start_session(&app, "root@example.com");
     assert_eq!(resp.status(), 200);
     let cookies = set_cookies(&resp);
     assert_eq!(cookies.len(), 3, "{cookies:?}");
@@ -445,43 +427,32 @@ fn cookie_session_needs_csrf_header_for_unsafe_requests() {
         cookie_value(&cookies, "sg_access")
     );
 
-    let me = app
-        .get("/v1/auth/me")
-        .header("cookie", &cookie_header)
-        .send()
-        .unwrap();
+    let with_cookies = |rb: RequestBuilder| rb.header("cookie", &cookie_header).send().unwrap();
+    let me = with_cookies(app.get("/v1/auth/me"));
     assert_eq!(me.status(), 200, "safe methods need no CSRF header");
     assert_eq!(json_body(me)["credential"], "cookie");
 
     let new_key = json!({"name": "ci", "scopes": ["entities:read"]});
-    let resp = app
-        .post_json("/v1/auth/api-keys", &new_key)
-        .header("cookie", &cookie_header)
-        .send()
-        .unwrap();
-    assert_eq!(resp.status(), 403, "unsafe request without X-CSRF-Token");
-    let resp = app
-        .post_json("/v1/auth/api-keys", &new_key)
-        .header("cookie", &cookie_header)
-        .header("x-csrf-token", "not-the-token")
-        .send()
-        .unwrap();
-    assert_eq!(
-        resp.status(),
-        403,
-        "unsafe request with the wrong X-CSRF-Token"
-    );
-    let resp = app
-        .post_json("/v1/auth/api-keys", &new_key)
-        .header("cookie", &cookie_header)
-        .header("x-csrf-token", &csrf)
-        .send()
-        .unwrap();
-    assert_eq!(
-        resp.status(),
-        201,
-        "unsafe request with the matching header"
-    );
+    let create_key = || app.post_json("/v1/auth/api-keys", &new_key);
+    for (csrf_header, status, what) in [
+        (None, 403, "unsafe request without X-CSRF-Token"),
+        (
+            Some("not-the-token"),
+            403,
+            "unsafe request with the wrong X-CSRF-Token",
+        ),
+        (
+            Some(csrf.as_str()),
+            201,
+            "unsafe request with the matching header",
+        ),
+    ] {
+        let request = match csrf_header {
+            Some(token) => create_key().header("x-csrf-token", token),
+            None => create_key(),
+        };
+        assert_eq!(with_cookies(request).status(), status, "{what}");
+    }
 }
 
 // ------------------------------------------------------------------ 7. API keys
@@ -489,31 +460,14 @@ fn cookie_session_needs_csrf_header_for_unsafe_requests() {
 #[test]
 fn api_key_is_shown_once_scoped_and_refused_after_revocation_or_expiry() {
     let app = app();
-    app.create_user("root@example.com", "admin");
-    let (admin, _) = app.tokens("root@example.com");
-    let create = |scopes: Value| {
-        let resp = app
-            .post_json(
-                "/v1/auth/api-keys",
-                &json!({"name": "reader", "scopes": scopes}),
-            )
-            .bearer_auth(&admin)
-            .send()
-            .unwrap();
-        assert_eq!(resp.status(), 201);
-        json_body(resp)
-    };
-    let created = create(json!(["entities:read"]));
+    let admin = admin_token(&app);
+    let create = |scopes: &[&str]| app.create_api_key(&admin, "reader", scopes);
+    let created = create(&["entities:read"]);
     let key = created["key"].as_str().unwrap().to_string();
     let id = created["id"].as_str().unwrap().to_string();
     assert!(key.starts_with("sgk_"));
 
-    let listed = json_body(
-        app.get("/v1/auth/api-keys")
-            .bearer_auth(&admin)
-            .send()
-            .unwrap(),
-    );
+    let listed = json_body(app.get_as(&admin, "/v1/auth/api-keys"));
     assert_eq!(listed["items"][0]["id"], id.as_str());
     assert!(
         !listed.to_string().contains(&key),
@@ -522,11 +476,7 @@ fn api_key_is_shown_once_scoped_and_refused_after_revocation_or_expiry() {
     let stored = app.db.query_json("SELECT key_hash FROM api_keys");
     assert!(!stored.to_string().contains(&key), "only a hash is stored");
 
-    let me = app
-        .get("/v1/auth/me")
-        .header("x-api-key", &key)
-        .send()
-        .unwrap();
+    let me = app.get_with_key(&key, "/v1/auth/me");
     assert_eq!(me.status(), 200);
     assert_eq!(json_body(me)["scopes"], json!(["entities:read"]));
     let me = app
@@ -537,58 +487,31 @@ fn api_key_is_shown_once_scoped_and_refused_after_revocation_or_expiry() {
     assert_eq!(me.status(), 200);
 
     // A read-only key of an admin cannot write: neither admin operations nor entities.
-    let resp = app
-        .post_json(
-            "/v1/auth/users",
-            &json!({"email": "x@example.com", "password": PASSWORD}),
-        )
-        .header("x-api-key", &key)
-        .send()
-        .unwrap();
-    assert_eq!(resp.status(), 403);
-    let resp = app
-        .post_json("/v1/entities", &json!({"type": "person", "name": "Ada"}))
-        .header("x-api-key", &key)
-        .send()
-        .unwrap();
-    assert_eq!(resp.status(), 403, "entities:write is missing");
-
-    let resp = app
-        .delete(&format!("/v1/auth/api-keys/{id}"))
-        .bearer_auth(&admin)
-        .send()
-        .unwrap();
-    assert_eq!(resp.status(), 204);
-    let me = app
-        .get("/v1/auth/me")
-        .header("x-api-key", &key)
-        .send()
-        .unwrap();
-    assert_eq!(me.status(), 401, "revoked");
-
-    let expiring = create(json!(["entities:read"]));
-    let key = expiring["key"].as_str().unwrap();
-    assert_eq!(
-        app.get("/v1/auth/me")
-            .header("x-api-key", key)
+    let post_with_key = |path: &str, body: Value| {
+        app.post_json(path, &body)
+            .header("x-api-key", &key)
             .send()
             .unwrap()
-            .status(),
-        200
-    );
+    };
+    let resp = post_with_key("/v1/auth/users", credentials("x@example.com"));
+    assert_eq!(resp.status(), 403);
+    let resp = post_with_key("/v1/entities", json!({"type": "person", "name": "Ada"}));
+    assert_eq!(resp.status(), 403, "entities:write is missing");
+
+    let resp = app.delete_as(&admin, &format!("/v1/auth/api-keys/{id}"));
+    assert_eq!(resp.status(), 204);
+    let me = app.get_with_key(&key, "/v1/auth/me");
+    assert_eq!(me.status(), 401, "revoked");
+
+    let expiring = create(&["entities:read"]);
+    let key = expiring["key"].as_str().unwrap();
+    assert_eq!(app.get_with_key(key, "/v1/auth/me").status(), 200);
     app.db.execute(&format!(
         "UPDATE api_keys SET expires_at = now() - interval '1 second' WHERE id = '{}'",
         expiring["id"].as_str().unwrap()
     ));
-    assert_eq!(
-        app.get("/v1/auth/me")
-            .header("x-api-key", key)
-            .send()
-            .unwrap()
-            .status(),
-        401,
-        "expired"
-    );
+    let me = app.get_with_key(key, "/v1/auth/me");
+    assert_eq!(me.status(), 401, "expired");
 }
 
 /// Walk a paged list to its end, `limit` at a time; every page but the last is full.
@@ -596,11 +519,7 @@ fn all_pages(app: &TestApp, token: &str, path: &str, limit: usize) -> Vec<String
     let mut ids = Vec::new();
     let mut cursor = String::new();
     for _ in 0..20 {
-        let resp = app
-            .get(&format!("{path}?limit={limit}&cursor={cursor}"))
-            .bearer_auth(token)
-            .send()
-            .unwrap();
+        let resp = app.get_as(token, &format!("{path}?limit={limit}&cursor={cursor}"));
         assert_eq!(resp.status(), 200);
         let page = json_body(resp);
         let items = page["items"].as_array().unwrap();
@@ -619,29 +538,15 @@ fn all_pages(app: &TestApp, token: &str, path: &str, limit: usize) -> Vec<String
 #[test]
 fn api_keys_and_users_are_paged_and_bad_paging_is_400() {
     let app = app();
-    app.create_user("root@example.com", "admin");
-    let (admin, _) = app.tokens("root@example.com");
+    let admin = admin_token(&app);
     let mut created = Vec::new();
     for n in 0..5 {
-        let resp = app
-            .post_json(
-                "/v1/auth/api-keys",
-                &json!({"name": format!("key-{n}"), "scopes": ["entities:read"]}),
-            )
-            .bearer_auth(&admin)
-            .send()
-            .unwrap();
+        let key = json!({"name": format!("key-{n}"), "scopes": ["entities:read"]});
+        let resp = app.post_as(&admin, "/v1/auth/api-keys", &key);
         assert_eq!(resp.status(), 201);
         created.push(json_body(resp)["id"].as_str().unwrap().to_string());
-        let resp = app
-            .post_json(
-                "/v1/auth/users",
-                &json!({"email": format!("u{n}@example.com"), "password": PASSWORD}),
-            )
-            .bearer_auth(&admin)
-            .send()
-            .unwrap();
-        assert_eq!(resp.status(), 201);
+        let user = credentials(&format!("u{n}@example.com"));
+        assert_eq!(app.post_as(&admin, "/v1/auth/users", &user).status(), 201);
     }
     created.reverse();
     assert_eq!(
@@ -657,11 +562,7 @@ fn api_keys_and_users_are_paged_and_bad_paging_is_400() {
 
     for path in ["/v1/auth/api-keys", "/v1/auth/users"] {
         for query in ["limit=0", "limit=201", "limit=x", "limit=", "cursor=nope"] {
-            let resp = app
-                .get(&format!("{path}?{query}"))
-                .bearer_auth(&admin)
-                .send()
-                .unwrap();
+            let resp = app.get_as(&admin, &format!("{path}?{query}"));
             assert_eq!(resp.status(), 400, "{path}?{query}");
             let field = query.split('=').next().unwrap();
             assert_eq!(problem(resp)["errors"][0]["field"], field, "{path}?{query}");
@@ -673,47 +574,24 @@ fn api_keys_and_users_are_paged_and_bad_paging_is_400() {
 fn api_key_scopes_cannot_exceed_the_owner_role() {
     let app = app();
     let (_, user) = admin_and_user(&app);
-    let resp = app
-        .post_json(
-            "/v1/auth/api-keys",
-            &json!({"name": "k", "scopes": ["admin"]}),
-        )
-        .bearer_auth(&user)
-        .send()
-        .unwrap();
-    assert_eq!(resp.status(), 422);
+    let key = json!({"name": "k", "scopes": ["admin"]});
+    assert_eq!(app.post_as(&user, "/v1/auth/api-keys", &key).status(), 422);
 }
 
 // ------------------------------------------------------------------ 8. Redis down
 
 #[test]
 fn login_answers_503_when_redis_is_down() {
-    let closed = free_port();
-    let app = app_with(&[
-        ("redis_url", &format!("redis://127.0.0.1:{closed}")),
-        ("redis_host", &format!("127.0.0.1:{closed}")),
-    ]);
+    let app = app_without_redis();
     app.create_user("root@example.com", "admin");
-    let resp = app.login("root@example.com", PASSWORD);
-    assert_eq!(resp.status(), 503);
-    assert_eq!(problem(resp)["status"], 503);
-    let resp = app
-        .post_json(
-            "/v1/auth/session",
-            &json!({"email": "root@example.com", "password": PASSWORD}),
-        )
-        .send()
-        .unwrap();
-    assert_eq!(resp.status(), 503);
+    let refused = assert_problem(app.login("root@example.com", PASSWORD), 503, "login");
+    assert_eq!(refused["status"], 503);
+    assert_eq!(start_session(&app, "root@example.com").status(), 503);
 }
 
 #[test]
 fn bearer_tokens_keep_working_without_redis_and_revocation_still_holds() {
-    let closed = free_port();
-    let app = app_with(&[
-        ("redis_url", &format!("redis://127.0.0.1:{closed}")),
-        ("redis_host", &format!("127.0.0.1:{closed}")),
-    ]);
+    let app = app_without_redis();
     let id = app.create_user("root@example.com", "admin");
     let family = uuid::Uuid::now_v7();
     let token = sign(&app, |c| c.sid = Some(family.to_string()));
@@ -736,23 +614,12 @@ fn bearer_tokens_keep_working_without_redis_and_revocation_still_holds() {
 fn user_gets_403_on_user_management_and_admin_gets_200() {
     let app = app();
     let (admin, user) = admin_and_user(&app);
-    let resp = app.get("/v1/auth/users").bearer_auth(&user).send().unwrap();
-    assert_eq!(resp.status(), 403);
-    let resp = app
-        .post_json(
-            "/v1/auth/users",
-            &json!({"email": "x@example.com", "password": PASSWORD, "role": "admin"}),
-        )
-        .bearer_auth(&user)
-        .send()
-        .unwrap();
+    assert_eq!(app.get_as(&user, "/v1/auth/users").status(), 403);
+    let new_admin = json!({"email": "x@example.com", "password": PASSWORD, "role": "admin"});
+    let resp = app.post_as(&user, "/v1/auth/users", &new_admin);
     assert_eq!(resp.status(), 403);
 
-    let resp = app
-        .get("/v1/auth/users")
-        .bearer_auth(&admin)
-        .send()
-        .unwrap();
+    let resp = app.get_as(&admin, "/v1/auth/users");
     assert_eq!(resp.status(), 200);
     let users = json_body(resp);
     assert_eq!(users["items"].as_array().unwrap().len(), 2);
@@ -768,34 +635,16 @@ fn user_gets_403_on_user_management_and_admin_gets_200() {
 #[test]
 fn demoting_a_user_refuses_their_existing_tokens() {
     let app = app();
-    app.create_user("root@example.com", "admin");
-    let (admin, _) = app.tokens("root@example.com");
-    let resp = app
-        .post_json(
-            "/v1/auth/users",
-            &json!({"email": "boss@example.com", "password": PASSWORD, "role": "admin"}),
-        )
-        .bearer_auth(&admin)
-        .send()
-        .unwrap();
+    let admin = admin_token(&app);
+    let boss = json!({"email": "boss@example.com", "password": PASSWORD, "role": "admin"});
+    let resp = app.post_as(&admin, "/v1/auth/users", &boss);
     assert_eq!(resp.status(), 201);
     let boss = json_body(resp)["id"].as_str().unwrap().to_string();
     let (boss_token, _) = app.tokens("boss@example.com");
-    assert_eq!(
-        app.get("/v1/auth/users")
-            .bearer_auth(&boss_token)
-            .send()
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(app.get_as(&boss_token, "/v1/auth/users").status(), 200);
     thread::sleep(Duration::from_millis(1100));
-    let resp = app
-        .patch(&format!("/v1/auth/users/{boss}"))
-        .json(&json!({"role": "user"}))
-        .bearer_auth(&admin)
-        .send()
-        .unwrap();
+    let demote = json!({"role": "user"});
+    let resp = app.patch_as(&admin, &format!("/v1/auth/users/{boss}"), &demote);
     assert_eq!(resp.status(), 200);
     assert_eq!(json_body(resp)["role"], "user");
     assert_eq!(
@@ -804,26 +653,14 @@ fn demoting_a_user_refuses_their_existing_tokens() {
         "the admin token is gone at once"
     );
     let (fresh, _) = app.tokens("boss@example.com");
-    assert_eq!(
-        app.get("/v1/auth/users")
-            .bearer_auth(&fresh)
-            .send()
-            .unwrap()
-            .status(),
-        403
-    );
+    assert_eq!(app.get_as(&fresh, "/v1/auth/users").status(), 403);
 }
 
 #[test]
 fn null_is_not_a_value_for_optional_user_fields() {
     let app = app();
     let (admin, _) = admin_and_user(&app);
-    let users = json_body(
-        app.get("/v1/auth/users")
-            .bearer_auth(&admin)
-            .send()
-            .unwrap(),
-    );
+    let users = json_body(app.get_as(&admin, "/v1/auth/users"));
     let plain = users["items"]
         .as_array()
         .unwrap()
@@ -837,29 +674,13 @@ fn null_is_not_a_value_for_optional_user_fields() {
         json!({"active": null, "role": "user"}),
         json!({"role": null}),
     ] {
-        let resp = app
-            .patch(&format!("/v1/auth/users/{plain}"))
-            .json(&body)
-            .bearer_auth(&admin)
-            .send()
-            .unwrap();
+        let resp = app.patch_as(&admin, &format!("/v1/auth/users/{plain}"), &body);
         assert_eq!(resp.status(), 422, "{body}");
     }
-    let resp = app
-        .post_json(
-            "/v1/auth/users",
-            &json!({"email": "n@example.com", "password": PASSWORD, "active": null}),
-        )
-        .bearer_auth(&admin)
-        .send()
-        .unwrap();
+    let inactive = json!({"email": "n@example.com", "password": PASSWORD, "active": null});
+    let resp = app.post_as(&admin, "/v1/auth/users", &inactive);
     assert_eq!(resp.status(), 422);
-    let after = json_body(
-        app.get("/v1/auth/users")
-            .bearer_auth(&admin)
-            .send()
-            .unwrap(),
-    );
+    let after = json_body(app.get_as(&admin, "/v1/auth/users"));
     assert_eq!(
         after["items"].as_array().unwrap().len(),
         2,
@@ -911,16 +732,8 @@ fn swapping_authn_wasm_changes_entities_and_relationships_without_rebuilding_the
                 .manifest(&manifest)
                 .variable("login_rate_limit_per_minute", "100000"),
         );
-        app.create_user("root@example.com", "admin");
-        let (token, _) = app.tokens("root@example.com");
-        ["/v1/entities", "/v1/relationships"].map(|path| {
-            app.get(path)
-                .bearer_auth(&token)
-                .send()
-                .unwrap()
-                .status()
-                .as_u16()
-        })
+        let token = admin_token(&app);
+        ["/v1/entities", "/v1/relationships"].map(|path| app.get_as(&token, path).status().as_u16())
     };
     assert_eq!(
         reads_with("authn.wasm"),

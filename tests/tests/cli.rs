@@ -129,6 +129,50 @@ impl Up {
     }
 }
 
+/// A scratch directory with a copy of the fixtures manifest (`spin.toml`), and a free address
+/// to listen on.
+struct Scratch {
+    dir: TempDir,
+    manifest: PathBuf,
+    addr: SocketAddr,
+}
+
+impl Scratch {
+    /// `None` (the test is skipped) unless the tests drive the spingraph binary directly.
+    fn new() -> Option<Scratch> {
+        if !drives_spingraph_directly() {
+            return None;
+        }
+        let dir = TempDir::create();
+        let manifest = fixtures_manifest_in(dir.path());
+        let addr = ([127, 0, 0, 1], free_port()).into();
+        Some(Scratch {
+            dir,
+            manifest,
+            addr,
+        })
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// `spingraph up -f <the manifest> --listen <the address>`, then `args`, in the directory.
+    fn up(&self, args: &[&str], env: &[(&str, &str)]) -> Up {
+        let (manifest, listen) = (self.manifest.display().to_string(), self.addr.to_string());
+        let flags = [&["-f", &manifest, "--listen", &listen][..], args].concat();
+        Up::spawn(self.path(), &flags, env)
+    }
+}
+
+impl Up {
+    /// Once `addr` serves: the length of the `probe_secret` the probe resolved.
+    fn served_secret_length(&mut self, addr: SocketAddr) -> u64 {
+        let client = self.wait_until_live(addr);
+        secret_length(&client, &format!("http://{addr}"))
+    }
+}
+
 impl Drop for Up {
     fn drop(&mut self) {
         let group = -(self.child.id() as libc::pid_t);
@@ -165,28 +209,22 @@ fn variable_name_at_file_reads_the_secret_from_the_file() {
 
 #[test]
 fn listen_address_from_env_dotenv_and_manifest_in_the_working_directory() {
-    if !drives_spingraph_directly() {
-        return;
-    }
-    let dir = TempDir::create();
-    fixtures_manifest_in(dir.path());
+    let Some(s) = Scratch::new() else { return };
     // Read by the default environment provider from the working directory, as Spin does.
     std::fs::write(
-        dir.path().join(".env"),
+        s.path().join(".env"),
         format!("# the fixture's secret\nSPIN_VARIABLE_PROBE_SECRET=\"{FIXTURE_SECRET}x\"\n"),
     )
     .unwrap();
-    let addr: SocketAddr = ([127, 0, 0, 1], free_port()).into();
-    let listen = addr.to_string();
+    let listen = s.addr.to_string();
     // No -f, no --listen: spin.toml from the working directory, the address from the env.
     let mut up = Up::spawn(
-        dir.path(),
+        s.path(),
         &["--spin-compat", "4.0.2"],
         &[("SPIN_HTTP_LISTEN_ADDR", &listen)],
     );
-    let client = up.wait_until_live(addr);
     assert_eq!(
-        secret_length(&client, &format!("http://{addr}")),
+        up.served_secret_length(s.addr),
         FIXTURE_SECRET.len() as u64 + 1
     );
     assert!(
@@ -198,39 +236,16 @@ fn listen_address_from_env_dotenv_and_manifest_in_the_working_directory() {
 
 #[test]
 fn process_environment_beats_dotenv() {
-    if !drives_spingraph_directly() {
-        return;
-    }
-    let dir = TempDir::create();
-    let manifest = fixtures_manifest_in(dir.path());
-    std::fs::write(
-        dir.path().join(".env"),
-        "SPIN_VARIABLE_PROBE_SECRET=short\n",
-    )
-    .unwrap();
-    let addr: SocketAddr = ([127, 0, 0, 1], free_port()).into();
-    let listen = addr.to_string();
-    let manifest = manifest.display().to_string();
-    let mut up = Up::spawn(
-        dir.path(),
-        &["-f", &manifest, "--listen", &listen],
-        &[("SPIN_VARIABLE_PROBE_SECRET", FIXTURE_SECRET)],
-    );
-    let client = up.wait_until_live(addr);
-    assert_eq!(
-        secret_length(&client, &format!("http://{addr}")),
-        FIXTURE_SECRET.len() as u64
-    );
+    let Some(s) = Scratch::new() else { return };
+    std::fs::write(s.path().join(".env"), "SPIN_VARIABLE_PROBE_SECRET=short\n").unwrap();
+    let mut up = s.up(&[], &[("SPIN_VARIABLE_PROBE_SECRET", FIXTURE_SECRET)]);
+    assert_eq!(up.served_secret_length(s.addr), FIXTURE_SECRET.len() as u64);
 }
 
 #[test]
 fn runtime_config_is_read_only_when_asked_for() {
-    if !drives_spingraph_directly() {
-        return;
-    }
-    let dir = TempDir::create();
-    let manifest = fixtures_manifest_in(dir.path()).display().to_string();
-    let rc = dir.path().join("runtime-config.toml");
+    let Some(s) = Scratch::new() else { return };
+    let rc = s.path().join("runtime-config.toml");
     std::fs::write(
         &rc,
         format!(
@@ -238,129 +253,71 @@ fn runtime_config_is_read_only_when_asked_for() {
         ),
     )
     .unwrap();
-    let addr: SocketAddr = ([127, 0, 0, 1], free_port()).into();
-    let listen = addr.to_string();
 
     // Next to the manifest, but not asked for: ignored, as `spin up` ignores it.
-    let out =
-        Up::spawn(dir.path(), &["-f", &manifest, "--listen", &listen], &[]).wait_for_failure();
+    let out = s.up(&[], &[]).wait_for_failure();
     assert!(out.contains("probe_secret"), "{out}");
 
     // Asked for through Spin's environment fallback for --runtime-config-file.
     let rc = rc.display().to_string();
-    let mut up = Up::spawn(
-        dir.path(),
-        &["-f", &manifest, "--listen", &listen],
-        &[("RUNTIME_CONFIG_FILE", &rc)],
-    );
-    let client = up.wait_until_live(addr);
-    assert_eq!(
-        secret_length(&client, &format!("http://{addr}")),
-        FIXTURE_SECRET.len() as u64
-    );
+    let mut up = s.up(&[], &[("RUNTIME_CONFIG_FILE", &rc)]);
+    assert_eq!(up.served_secret_length(s.addr), FIXTURE_SECRET.len() as u64);
 }
 
 #[test]
 fn variable_files_in_json_and_toml_set_variables_and_bad_ones_stop_up_naming_them() {
-    if !drives_spingraph_directly() {
-        return;
-    }
-    let dir = TempDir::create();
-    let manifest = fixtures_manifest_in(dir.path()).display().to_string();
-    let json = dir.path().join("vars.json");
+    let Some(s) = Scratch::new() else { return };
+    let json = s.path().join("vars.json");
     std::fs::write(&json, format!("{{\"probe_secret\": \"{FIXTURE_SECRET}\"}}")).unwrap();
-    let toml = dir.path().join("vars.toml");
+    let toml = s.path().join("vars.toml");
     std::fs::write(&toml, "debug = \"false\"\nprobe_secret = \"abc\"\n").unwrap();
-    let addr: SocketAddr = ([127, 0, 0, 1], free_port()).into();
-    let listen = addr.to_string();
     let (json, toml) = (
         format!("@{}", json.display()),
         format!("@{}", toml.display()),
     );
 
     // The later source wins: the TOML file's three-character secret.
-    let mut up = Up::spawn(
-        dir.path(),
-        &[
-            "-f",
-            &manifest,
-            "--listen",
-            &listen,
-            "--variable",
-            &json,
-            "--variable",
-            &toml,
-        ],
-        &[],
-    );
-    let client = up.wait_until_live(addr);
-    assert_eq!(secret_length(&client, &format!("http://{addr}")), 3);
+    let mut up = s.up(&["--variable", &json, "--variable", &toml], &[]);
+    assert_eq!(up.served_secret_length(s.addr), 3);
     drop(up);
 
-    let bad = dir.path().join("bad.json");
+    let bad = s.path().join("bad.json");
     std::fs::write(&bad, "{\"probe_secret\": 42}").unwrap();
     let bad = format!("@{}", bad.display());
-    let out = Up::spawn(
-        dir.path(),
-        &["-f", &manifest, "--listen", &listen, "--variable", &bad],
-        &[],
-    )
-    .wait_for_failure();
+    let out = s.up(&["--variable", &bad], &[]).wait_for_failure();
     assert!(out.contains("bad.json"), "{out}");
 
-    let out = Up::spawn(
-        dir.path(),
-        &[
-            "-f",
-            &manifest,
-            "--listen",
-            &listen,
-            "--variable",
-            "probe_secret=@missing.txt",
-        ],
-        &[],
-    )
-    .wait_for_failure();
+    let missing = s.up(&["--variable", "probe_secret=@missing.txt"], &[]);
+    let out = missing.wait_for_failure();
     assert!(out.contains("missing.txt"), "{out}");
 }
 
 #[test]
 fn spin_compat_refuses_allowed_hosts_spin_4_0_2_refuses() {
-    if !drives_spingraph_directly() {
-        return;
-    }
-    let dir = TempDir::create();
-    let manifest = fixtures_manifest_in(dir.path());
-    let text = std::fs::read_to_string(&manifest).unwrap();
-    let addr: SocketAddr = ([127, 0, 0, 1], free_port()).into();
-    let listen = addr.to_string();
-    let path = manifest.display().to_string();
+    let Some(s) = Scratch::new() else { return };
+    let text = std::fs::read_to_string(&s.manifest).unwrap();
     let secret = format!("probe_secret={FIXTURE_SECRET}");
     for (entry, expect) in [
         ("insecure:allow-all", "insecure:allow-all"),
         ("rediss://127.0.0.1", "no default port for `rediss`"),
     ] {
         std::fs::write(
-            &manifest,
+            &s.manifest,
             text.replace(
                 "[component.probe-denied]\n",
                 &format!("[component.probe-denied]\nallowed_outbound_hosts = [\"{entry}\"]\n"),
             ),
         )
         .unwrap();
-        let args = ["-f", &path, "--listen", &listen, "--variable", &secret];
-        let out = Up::spawn(
-            dir.path(),
-            &[&args[..], &["--spin-compat", "4.0.2"]].concat(),
-            &[],
-        )
-        .wait_for_failure();
+        let out = s
+            .up(&["--variable", &secret, "--spin-compat", "4.0.2"], &[])
+            .wait_for_failure();
         assert!(
             out.contains(expect) && out.contains("probe-denied") && out.contains("Spin 4.0.2"),
             "{entry}: {out}"
         );
         // Without --spin-compat the host keeps accepting both forms.
-        let mut up = Up::spawn(dir.path(), &args, &[]);
-        up.wait_until_live(addr);
+        let mut up = s.up(&["--variable", &secret], &[]);
+        up.wait_until_live(s.addr);
     }
 }

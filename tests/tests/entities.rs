@@ -7,7 +7,7 @@ use std::thread;
 
 use spingraph_e2e::{
     Caller, RequestBuilder, Response, TestApp, TestOptions, Value, assert_query_rejected,
-    error_fields, header, json, json_body,
+    assert_retry_after_within_a_minute, error_fields, header, json, json_body,
 };
 
 /// The application; every test signs several users in from 127.0.0.1 against one shared Redis,
@@ -17,15 +17,7 @@ fn app() -> TestApp {
 }
 
 fn create(app: &TestApp, who: &Caller, body: &Value) -> Response {
-    who.auth(app.post_json("/v1/entities", body))
-        .send()
-        .unwrap()
-}
-
-fn created(app: &TestApp, who: &Caller, body: &Value) -> Value {
-    let resp = create(app, who, body);
-    assert_eq!(resp.status(), 201, "creating {body}");
-    json_body(resp)
+    app.post_as(who, "/v1/entities", body)
 }
 
 fn entity_count(app: &TestApp) -> i64 {
@@ -44,10 +36,7 @@ fn ids(items: &Value) -> Vec<String> {
 }
 
 fn list(app: &TestApp, who: &Caller, query: &str) -> Value {
-    let resp = who
-        .auth(app.get(&format!("/v1/entities?{query}")))
-        .send()
-        .unwrap();
+    let resp = app.get_as(who, &format!("/v1/entities?{query}"));
     assert_eq!(resp.status(), 200, "GET /v1/entities?{query}");
     json_body(resp)
 }
@@ -139,12 +128,12 @@ fn each_validation_rule_is_422_naming_the_field_and_stores_nothing() {
 fn nul_inside_metadata_is_422_not_500() {
     let app = app();
     let ada = app.caller("ada", "user");
-    let resp = ada
-        .auth(app.post("/v1/entities"))
-        .header("content-type", "application/json")
-        .body(r#"{"type":"t","name":"n","metadata":{"note":"a\u0000b"}}"#)
-        .send()
-        .unwrap();
+    let resp = app.send_as(
+        &ada,
+        app.post("/v1/entities")
+            .header("content-type", "application/json")
+            .body(r#"{"type":"t","name":"n","metadata":{"note":"a\u0000b"}}"#),
+    );
     assert_eq!(resp.status(), 422);
     assert_eq!(error_fields(&json_body(resp)), vec!["metadata.note"]);
     assert_eq!(entity_count(&app), 0);
@@ -155,12 +144,13 @@ fn malformed_json_is_400_wrong_type_415_oversized_413() {
     let app = app();
     let ada = app.caller("ada", "user");
     let send = |ct: &str, body: String| {
-        ada.auth(app.post("/v1/entities"))
-            .header("content-type", ct)
-            .body(body)
-            .send()
-            .unwrap()
-            .status()
+        app.send_as(
+            &ada,
+            app.post("/v1/entities")
+                .header("content-type", ct)
+                .body(body),
+        )
+        .status()
     };
     assert_eq!(send("application/json", "{\"type\":".into()), 400);
     assert_eq!(send("text/plain", "{}".into()), 415);
@@ -179,25 +169,21 @@ fn confidence_out_of_range_or_overflowing_is_422_and_bounds_are_accepted() {
     let app = app();
     let ada = app.caller("ada", "user");
     for raw in ["-0.01", "1.01", "1e999", "-1e999"] {
-        let resp = ada
-            .auth(app.post("/v1/entities"))
-            .header("content-type", "application/json")
-            .body(format!(r#"{{"type":"t","name":"n","confidence":{raw}}}"#))
-            .send()
-            .unwrap();
+        let resp = app.send_as(
+            &ada,
+            app.post("/v1/entities")
+                .header("content-type", "application/json")
+                .body(format!(r#"{{"type":"t","name":"n","confidence":{raw}}}"#)),
+        );
         assert_eq!(resp.status(), 422, "confidence {raw}");
         assert_eq!(error_fields(&json_body(resp)), vec!["confidence"], "{raw}");
     }
     assert_eq!(entity_count(&app), 0);
     for c in [0, 1] {
-        let e = created(
-            &app,
-            &ada,
-            &json!({"type": "t", "name": "n", "confidence": c}),
-        );
+        let e = app.created_entity(&ada, &json!({"type": "t", "name": "n", "confidence": c}));
         assert_eq!(e["confidence"].as_f64(), Some(c as f64));
     }
-    let default = created(&app, &ada, &json!({"type": "t", "name": "n"}));
+    let default = app.created_entity(&ada, &json!({"type": "t", "name": "n"}));
     assert_eq!(default["confidence"].as_f64(), Some(1.0));
     assert_eq!(entity_count(&app), 3);
 }
@@ -211,10 +197,7 @@ fn batch_of_1000_is_stored_and_one_bad_item_stores_nothing() {
     let items: Vec<Value> = (0..1000)
         .map(|i| json!({"type": "doc", "name": format!("doc {i}"), "metadata": {"i": i}}))
         .collect();
-    let resp = ada
-        .auth(app.post_json("/v1/entities/batch", &json!({ "items": items })))
-        .send()
-        .unwrap();
+    let resp = app.post_as(&ada, "/v1/entities/batch", &json!({ "items": items }));
     assert_eq!(resp.status(), 201);
     let body = json_body(resp);
     assert_eq!(body["items"].as_array().unwrap().len(), 1000);
@@ -223,10 +206,7 @@ fn batch_of_1000_is_stored_and_one_bad_item_stores_nothing() {
 
     let mut bad = items.clone();
     bad[517] = json!({"type": "doc", "name": "bad", "confidence": 7});
-    let resp = ada
-        .auth(app.post_json("/v1/entities/batch", &json!({ "items": bad })))
-        .send()
-        .unwrap();
+    let resp = app.post_as(&ada, "/v1/entities/batch", &json!({ "items": bad }));
     assert_eq!(resp.status(), 422);
     let problem = json_body(resp);
     assert_eq!(
@@ -243,10 +223,7 @@ fn batch_of_1000_is_stored_and_one_bad_item_stores_nothing() {
     let too_many: Vec<Value> = (0..1001)
         .map(|i| json!({"type": "t", "name": format!("{i}")}))
         .collect();
-    let resp = ada
-        .auth(app.post_json("/v1/entities/batch", &json!({ "items": too_many })))
-        .send()
-        .unwrap();
+    let resp = app.post_as(&ada, "/v1/entities/batch", &json!({ "items": too_many }));
     assert_eq!(resp.status(), 422);
     assert_eq!(error_fields(&json_body(resp)), vec!["items"]);
     // every batch item carries its own audit row with the batch's request id
@@ -262,11 +239,8 @@ fn batch_of_1000_is_stored_and_one_bad_item_stores_nothing() {
 fn two_patches_with_the_same_if_match_give_one_200_and_one_412() {
     let app = app();
     let ada = app.caller("ada", "user");
-    let resp = create(
-        &app,
-        &ada,
-        &json!({"type": "t", "name": "v1", "metadata": {"a": 1}}),
-    );
+    let v1 = json!({"type": "t", "name": "v1", "metadata": {"a": 1}});
+    let resp = create(&app, &ada, &v1);
     assert_eq!(resp.status(), 201);
     let etag = resp.headers()["etag"].to_str().unwrap().to_string();
     let id = json_body(resp)["id"].as_str().unwrap().to_string();
@@ -277,14 +251,15 @@ fn two_patches_with_the_same_if_match_give_one_200_and_one_412() {
             .map(|name| {
                 let (app, ada, etag, id) = (&app, &ada, &etag, &id);
                 s.spawn(move || {
-                    ada.auth(app.patch(&format!("/v1/entities/{id}")))
-                        .header("if-match", etag)
-                        .header("content-type", "application/merge-patch+json")
-                        .body(json!({"name": name, "metadata": {"b": 2}}).to_string())
-                        .send()
-                        .unwrap()
-                        .status()
-                        .as_u16()
+                    app.send_as(
+                        &ada,
+                        app.patch(&format!("/v1/entities/{id}"))
+                            .header("if-match", etag)
+                            .header("content-type", "application/merge-patch+json")
+                            .body(json!({"name": name, "metadata": {"b": 2}}).to_string()),
+                    )
+                    .status()
+                    .as_u16()
                 })
             })
             .collect();
@@ -304,24 +279,21 @@ fn two_patches_with_the_same_if_match_give_one_200_and_one_412() {
     );
 
     // a stale tag stays stale; the fresh one works
-    let resp = ada
-        .auth(app.patch(&format!("/v1/entities/{id}")))
-        .header("if-match", &etag)
-        .json(&json!({"confidence": 0.5}))
-        .send()
-        .unwrap();
+    let resp = app.send_as(
+        &ada,
+        app.patch(&format!("/v1/entities/{id}"))
+            .header("if-match", &etag)
+            .json(&json!({"confidence": 0.5})),
+    );
     assert_eq!(resp.status(), 412);
-    let current = ada
-        .auth(app.get(&format!("/v1/entities/{id}")))
-        .send()
-        .unwrap();
+    let current = app.get_as(&ada, &format!("/v1/entities/{id}"));
     let fresh = current.headers()["etag"].to_str().unwrap().to_string();
-    let resp = ada
-        .auth(app.patch(&format!("/v1/entities/{id}")))
-        .header("if-match", &fresh)
-        .json(&json!({"confidence": 0.5, "metadata": {"a": null}}))
-        .send()
-        .unwrap();
+    let resp = app.send_as(
+        &ada,
+        app.patch(&format!("/v1/entities/{id}"))
+            .header("if-match", &fresh)
+            .json(&json!({"confidence": 0.5, "metadata": {"a": null}})),
+    );
     assert_eq!(resp.status(), 200);
     assert_ne!(resp.headers()["etag"].to_str().unwrap(), fresh);
     let body = json_body(resp);
@@ -341,14 +313,10 @@ fn get_sends_etag_and_if_none_match_gives_304() {
         location,
         format!("/v1/entities/{}", e["id"].as_str().unwrap())
     );
-    let resp = ada.auth(app.get(&location)).send().unwrap();
+    let resp = app.get_as(&ada, &location);
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.headers()["etag"].to_str().unwrap(), etag);
-    let resp = ada
-        .auth(app.get(&location))
-        .header("if-none-match", &etag)
-        .send()
-        .unwrap();
+    let resp = app.send_as(&ada, app.get(&location).header("if-none-match", &etag));
     assert_eq!(resp.status(), 304);
 }
 
@@ -361,10 +329,7 @@ fn paging_250_entities_while_inserting_returns_each_original_exactly_once() {
     let items: Vec<Value> = (0..250)
         .map(|i| json!({"type": "page", "name": format!("name {:03}", (i * 7919) % 250), "confidence": (i % 11) as f64 / 10.0}))
         .collect();
-    let resp = ada
-        .auth(app.post_json("/v1/entities/batch", &json!({ "items": items })))
-        .send()
-        .unwrap();
+    let resp = app.post_as(&ada, "/v1/entities/batch", &json!({ "items": items }));
     assert_eq!(resp.status(), 201);
     let originals: HashSet<String> = ids(&json_body(resp)["items"]).into_iter().collect();
 
@@ -390,8 +355,7 @@ fn paging_250_entities_while_inserting_returns_each_original_exactly_once() {
             seen.extend(ids(&page["items"]));
             // rows inserted between pages, sorting both before and after the cursor
             for name in ["aaa inserted", "zzz inserted"] {
-                created(
-                    &app,
+                app.created_entity(
                     &ada,
                     &json!({"type": "page", "name": name, "confidence": 0.55}),
                 );
@@ -426,10 +390,7 @@ fn bad_pagination_parameters_are_400() {
         ("metadata=notjson", "metadata"),
         ("created_after=yesterday", "created_after"),
     ] {
-        let resp = ada
-            .auth(app.get(&format!("/v1/entities?{query}")))
-            .send()
-            .unwrap();
+        let resp = app.get_as(&ada, &format!("/v1/entities?{query}"));
         assert_eq!(resp.status(), 400, "{query}");
         assert_eq!(error_fields(&json_body(resp)), vec![field], "{query}");
     }
@@ -440,13 +401,13 @@ fn boolean_flags_take_true_false_1_or_0_and_yes_or_empty_is_400_naming_them() {
     let app = app();
     let ada = app.caller("ada", "user");
     let root = app.caller("root", "admin");
-    let e = created(&app, &ada, &json!({"type": "person", "name": "Ada"}));
+    let e = app.created_entity(&ada, &json!({"type": "person", "name": "Ada"}));
     let id = e["id"].as_str().unwrap().to_string();
     let path = format!("/v1/entities/{id}");
-    assert_eq!(ada.auth(app.delete(&path)).send().unwrap().status(), 204);
+    assert_eq!(app.delete_as(&ada, &path).status(), 204);
 
     for bad in ["yes", "", "no"] {
-        let send = |url: String| root.auth(app.get(&url)).send().unwrap();
+        let send = |url: String| app.get_as(&root, &url);
         assert_query_rejected(
             send(format!("/v1/entities?include_deleted={bad}")),
             "include_deleted",
@@ -457,17 +418,11 @@ fn boolean_flags_take_true_false_1_or_0_and_yes_or_empty_is_400_naming_them() {
             "include_deleted",
             &format!("get with include_deleted={bad:?}"),
         );
-        let resp = root
-            .auth(app.delete(&format!("{path}?hard={bad}")))
-            .send()
-            .unwrap();
+        let resp = app.delete_as(&root, &format!("{path}?hard={bad}"));
         assert_query_rejected(resp, "hard", &format!("delete with hard={bad:?}"));
     }
     // A bare flag is an empty value, not `true`.
-    let resp = root
-        .auth(app.get("/v1/entities?include_deleted"))
-        .send()
-        .unwrap();
+    let resp = app.get_as(&root, "/v1/entities?include_deleted");
     assert_query_rejected(resp, "include_deleted", "bare include_deleted");
     assert_eq!(
         entity_count(&app),
@@ -480,10 +435,7 @@ fn boolean_flags_take_true_false_1_or_0_and_yes_or_empty_is_400_naming_them() {
             list_ids(&app, &root, &format!("include_deleted={yes}")).contains(&id),
             "include_deleted={yes} lists the deleted entity"
         );
-        let resp = root
-            .auth(app.get(&format!("{path}?include_deleted={yes}")))
-            .send()
-            .unwrap();
+        let resp = app.get_as(&root, &format!("{path}?include_deleted={yes}"));
         assert_eq!(resp.status(), 200, "include_deleted={yes}");
         assert!(json_body(resp)["deleted_at"].is_string());
     }
@@ -493,10 +445,7 @@ fn boolean_flags_take_true_false_1_or_0_and_yes_or_empty_is_400_naming_them() {
             "include_deleted={no} hides the deleted entity"
         );
     }
-    let resp = root
-        .auth(app.delete(&format!("{path}?hard=1")))
-        .send()
-        .unwrap();
+    let resp = app.delete_as(&root, &format!("{path}?hard=1"));
     assert_eq!(resp.status(), 204);
     assert_eq!(entity_count(&app), 0);
 }
@@ -506,48 +455,40 @@ fn boolean_flags_take_true_false_1_or_0_and_yes_or_empty_is_400_naming_them() {
 #[test]
 fn owner_or_admin_change_entities_soft_delete_hides_and_restore_brings_back_all_audited() {
     let app = app();
-    let ada = app.caller("ada", "user");
-    let bob = app.caller("bob", "user");
+    let [ada, bob] = app.users(["ada", "bob"]);
     let root = app.caller("root", "admin");
-    let e = created(&app, &ada, &json!({"type": "person", "name": "Ada"}));
+    let e = app.created_entity(&ada, &json!({"type": "person", "name": "Ada"}));
     let id = e["id"].as_str().unwrap().to_string();
     let path = format!("/v1/entities/{id}");
     assert_eq!(e["owner_id"], ada.id.as_str());
 
     // another user reads but cannot change it
-    assert_eq!(bob.auth(app.get(&path)).send().unwrap().status(), 200);
-    let resp = bob
-        .auth(app.patch(&path))
-        .json(&json!({"name": "Bob's"}))
-        .send()
-        .unwrap();
+    assert_eq!(app.get_as(&bob, &path).status(), 200);
+    let resp = app.patch_as(&bob, &path, &json!({"name": "Bob's"}));
     assert_eq!(resp.status(), 403);
-    assert_eq!(bob.auth(app.delete(&path)).send().unwrap().status(), 403);
+    assert_eq!(app.delete_as(&bob, &path).status(), 403);
     // an admin can
-    let resp = root
-        .auth(app.patch(&path))
-        .header("x-request-id", "req-admin-patch")
-        .json(&json!({"name": "Ada L."}))
-        .send()
-        .unwrap();
+    let resp = app.send_as(
+        &root,
+        app.patch(&path)
+            .header("x-request-id", "req-admin-patch")
+            .json(&json!({"name": "Ada L."})),
+    );
     assert_eq!(resp.status(), 200);
     // no one sees anonymous requests
     assert_eq!(app.get(&path).send().unwrap().status(), 401);
 
     // the owner soft-deletes it
-    let resp = ada
-        .auth(app.delete(&path))
-        .header("x-request-id", "req-owner-delete")
-        .send()
-        .unwrap();
+    let resp = app.send_as(
+        &ada,
+        app.delete(&path).header("x-request-id", "req-owner-delete"),
+    );
     assert_eq!(resp.status(), 204);
-    assert_eq!(ada.auth(app.get(&path)).send().unwrap().status(), 404);
-    assert_eq!(root.auth(app.get(&path)).send().unwrap().status(), 404);
+    assert_eq!(app.get_as(&ada, &path).status(), 404);
+    assert_eq!(app.get_as(&root, &path).status(), 404);
     assert!(!list_ids(&app, &ada, "").contains(&id));
     assert_eq!(
-        ada.auth(app.get("/v1/entities?include_deleted=true"))
-            .send()
-            .unwrap()
+        app.get_as(&ada, "/v1/entities?include_deleted=true")
             .status(),
         403
     );
@@ -560,49 +501,39 @@ fn owner_or_admin_change_entities_soft_delete_hides_and_restore_brings_back_all_
         .expect("admins see deleted entities with include_deleted=true");
     assert_eq!(deleted["deleted_by"], ada.id.as_str());
     assert!(deleted["deleted_at"].is_string());
-    let resp = root
-        .auth(app.get(&format!("{path}?include_deleted=true")))
-        .send()
-        .unwrap();
+    let resp = app.get_as(&root, &format!("{path}?include_deleted=true"));
     assert_eq!(resp.status(), 200);
     // a deleted entity cannot be patched or deleted again
     assert_eq!(
-        ada.auth(app.patch(&path))
-            .json(&json!({"name": "x"}))
-            .send()
-            .unwrap()
-            .status(),
+        app.patch_as(&ada, &path, &json!({"name": "x"})).status(),
         404
     );
-    assert_eq!(ada.auth(app.delete(&path)).send().unwrap().status(), 404);
+    assert_eq!(app.delete_as(&ada, &path).status(), 404);
 
     // only an admin restores
     let restore = format!("{path}/restore");
-    assert_eq!(ada.auth(app.post(&restore)).send().unwrap().status(), 403);
-    let resp = root
-        .auth(app.post(&restore))
-        .header("x-request-id", "req-admin-restore")
-        .send()
-        .unwrap();
+    assert_eq!(app.send_as(&ada, app.post(&restore)).status(), 403);
+    let resp = app.send_as(
+        &root,
+        app.post(&restore)
+            .header("x-request-id", "req-admin-restore"),
+    );
     assert_eq!(resp.status(), 200);
     let restored = json_body(resp);
     assert!(restored.get("deleted_at").is_none());
-    assert_eq!(ada.auth(app.get(&path)).send().unwrap().status(), 200);
-    assert_eq!(root.auth(app.post(&restore)).send().unwrap().status(), 409);
+    assert_eq!(app.get_as(&ada, &path).status(), 200);
+    assert_eq!(app.send_as(&root, app.post(&restore)).status(), 409);
 
     // hard delete is admin only
     assert_eq!(
-        ada.auth(app.delete(&format!("{path}?hard=true")))
-            .send()
-            .unwrap()
-            .status(),
+        app.delete_as(&ada, &format!("{path}?hard=true")).status(),
         403
     );
-    let resp = root
-        .auth(app.delete(&format!("{path}?hard=true")))
-        .header("x-request-id", "req-admin-purge")
-        .send()
-        .unwrap();
+    let resp = app.send_as(
+        &root,
+        app.delete(&format!("{path}?hard=true"))
+            .header("x-request-id", "req-admin-purge"),
+    );
     assert_eq!(resp.status(), 204);
     assert_eq!(entity_count(&app), 0);
 
@@ -634,38 +565,16 @@ fn owner_or_admin_change_entities_soft_delete_hides_and_restore_brings_back_all_
         ]
     );
     assert_eq!(rows[0].1, ada.id);
-    assert_eq!(
-        rows[1],
-        (
-            "entity.update".into(),
-            root.id.clone(),
-            "req-admin-patch".into()
-        )
-    );
-    assert_eq!(
-        rows[2],
-        (
-            "entity.delete".into(),
-            ada.id.clone(),
-            "req-owner-delete".into()
-        )
-    );
-    assert_eq!(
-        rows[3],
-        (
-            "entity.restore".into(),
-            root.id.clone(),
-            "req-admin-restore".into()
-        )
-    );
-    assert_eq!(
-        rows[4],
-        (
-            "entity.hard_delete".into(),
-            root.id.clone(),
-            "req-admin-purge".into()
-        )
-    );
+    // Each change after the create: its action, actor and request id.
+    for (row, (action, actor, request_id)) in rows[1..].iter().zip([
+        ("entity.update", &root, "req-admin-patch"),
+        ("entity.delete", &ada, "req-owner-delete"),
+        ("entity.restore", &root, "req-admin-restore"),
+        ("entity.hard_delete", &root, "req-admin-purge"),
+    ]) {
+        let expected = (action.into(), actor.id.clone(), request_id.into());
+        assert_eq!(row, &expected);
+    }
     assert!(!rows[0].2.is_empty(), "the create carries its request id");
 }
 
@@ -674,11 +583,9 @@ fn owner_or_admin_change_entities_soft_delete_hides_and_restore_brings_back_all_
 #[test]
 fn filters_and_sorts_return_exactly_the_expected_ids() {
     let app = app();
-    let ada = app.caller("ada", "user");
-    let bob = app.caller("bob", "user");
+    let [ada, bob] = app.users(["ada", "bob"]);
     let make = |who: &Caller, kind: &str, name: &str, c: f64, meta: Value| -> Value {
-        created(
-            &app,
+        app.created_entity(
             who,
             &json!({"type": kind, "name": name, "confidence": c, "metadata": meta}),
         )
@@ -757,22 +664,15 @@ fn filters_and_sorts_return_exactly_the_expected_ids() {
         ),
         vec![id(&globex)]
     );
-    assert_eq!(
-        list_ids(&app, &ada, "sort=name"),
-        vec![id(&pct), id(&acme), id(&alice), id(&globex)]
-    );
-    assert_eq!(
-        list_ids(&app, &ada, "sort=-name"),
-        vec![id(&globex), id(&alice), id(&acme), id(&pct)]
-    );
-    assert_eq!(
-        list_ids(&app, &ada, "sort=confidence"),
-        vec![id(&pct), id(&globex), id(&alice), id(&acme)]
-    );
-    assert_eq!(
-        list_ids(&app, &ada, "sort=-confidence"),
-        vec![id(&acme), id(&alice), id(&globex), id(&pct)]
-    );
+    for (sort, order) in [
+        ("name", [&pct, &acme, &alice, &globex]),
+        ("-name", [&globex, &alice, &acme, &pct]),
+        ("confidence", [&pct, &globex, &alice, &acme]),
+        ("-confidence", [&acme, &alice, &globex, &pct]),
+    ] {
+        let expected: Vec<String> = order.into_iter().map(id).collect();
+        assert_eq!(list_ids(&app, &ada, &format!("sort={sort}")), expected);
+    }
     assert_eq!(
         list_ids(&app, &ada, "type=person&min_confidence=0.5&sort=name"),
         vec![id(&alice)]
@@ -786,24 +686,15 @@ fn missing_entity_is_a_prompt_404_and_empty_list_has_the_page_shape() {
     let app = app();
     let ada = app.caller("ada", "user");
     let started = std::time::Instant::now();
-    let resp = ada
-        .auth(app.get("/v1/entities/0192e4a0-0000-7000-8000-000000000001"))
-        .send()
-        .unwrap();
+    let resp = app.get_as(&ada, "/v1/entities/0192e4a0-0000-7000-8000-000000000001");
     assert_eq!(resp.status(), 404);
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
-    assert_eq!(
-        ada.auth(app.get("/v1/entities/not-a-uuid"))
-            .send()
-            .unwrap()
-            .status(),
-        404
-    );
+    assert_eq!(app.get_as(&ada, "/v1/entities/not-a-uuid").status(), 404);
     assert_eq!(
         list(&app, &ada, "type=nothing"),
         json!({"items": [], "next_cursor": null})
     );
-    let e = created(&app, &ada, &json!({"type": "t", "name": "n"}));
+    let e = app.created_entity(&ada, &json!({"type": "t", "name": "n"}));
     for field in ["created_at", "updated_at"] {
         let ts = e[field].as_str().unwrap();
         assert!(
@@ -812,10 +703,7 @@ fn missing_entity_is_a_prompt_404_and_empty_list_has_the_page_shape() {
         );
     }
     assert_eq!(e["version"], 1);
-    let resp = ada
-        .auth(app.client().put(app.url("/v1/entities")))
-        .send()
-        .unwrap();
+    let resp = app.send_as(&ada, app.client().put(app.url("/v1/entities")));
     assert_eq!(resp.status(), 405);
     assert_eq!(resp.headers()["allow"].to_str().unwrap(), "GET, POST");
 }
@@ -824,15 +712,7 @@ fn missing_entity_is_a_prompt_404_and_empty_list_has_the_page_shape() {
 fn api_key_scopes_limit_what_a_key_may_do() {
     let app = app();
     let ada = app.caller("ada", "user");
-    let resp = ada
-        .auth(app.post_json(
-            "/v1/auth/api-keys",
-            &json!({"name": "reader", "scopes": ["entities:read"]}),
-        ))
-        .send()
-        .unwrap();
-    assert_eq!(resp.status(), 201);
-    let body = json_body(resp);
+    let body = app.create_api_key(&ada, "reader", &["entities:read"]);
     let key = ["key", "api_key", "secret"]
         .iter()
         .find_map(|f| body[*f].as_str())
@@ -857,10 +737,9 @@ fn requests_over_the_per_principal_limit_get_429_with_retry_after() {
             .variable("login_rate_limit_per_minute", "10000")
             .variable("api_rate_limit_per_minute", "3"),
     );
-    let ada = app.caller("ada", "user");
-    let bob = app.caller("bob", "user");
+    let [ada, bob] = app.users(["ada", "bob"]);
     for remaining in ["2", "1", "0"] {
-        let resp = ada.auth(app.get("/v1/entities")).send().unwrap();
+        let resp = app.get_as(&ada, "/v1/entities");
         assert_eq!(resp.status(), 200);
         assert_eq!(resp.headers()["ratelimit-limit"].to_str().unwrap(), "3");
         assert_eq!(
@@ -869,21 +748,10 @@ fn requests_over_the_per_principal_limit_get_429_with_retry_after() {
         );
         assert!(resp.headers().contains_key("ratelimit-reset"));
     }
-    let resp = ada
-        .auth(app.post_json("/v1/entities", &json!({"type": "t", "name": "n"})))
-        .send()
-        .unwrap();
+    let resp = app.post_as(&ada, "/v1/entities", &json!({"type": "t", "name": "n"}));
     assert_eq!(resp.status(), 429);
-    let retry: u64 = resp.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert!((1..=60).contains(&retry));
+    assert_retry_after_within_a_minute(&resp);
     assert_eq!(entity_count(&app), 0);
     // the limit is per principal
-    assert_eq!(
-        bob.auth(app.get("/v1/entities")).send().unwrap().status(),
-        200
-    );
+    assert_eq!(app.get_as(&bob, "/v1/entities").status(), 200);
 }

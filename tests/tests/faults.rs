@@ -33,6 +33,18 @@ const DEADLINE: Duration = Duration::from_millis(2000);
 /// What a loaded 2-core machine may add to the deadline before an answer counts as a hang.
 const SLACK: Duration = Duration::from_millis(2000);
 
+/// [`serial`], for a test of `property` of spingraph's host; `None` (the test is skipped, see
+/// [`host_property`]) on another host.
+fn serial_if_host_has(property: &str) -> Option<MutexGuard<'static, ()>> {
+    host_property(property).then(serial)
+}
+
+/// `opts` with `--drain-timeout-ms`: how long the host lets requests finish after SIGTERM.
+fn draining(opts: TestOptions, drain: Duration) -> TestOptions {
+    opts.host_arg("--drain-timeout-ms")
+        .host_arg(&drain.as_millis().to_string())
+}
+
 fn with_deadline(opts: TestOptions) -> TestOptions {
     opts.host_arg("--request-timeout-ms")
         .host_arg(&DEADLINE.as_millis().to_string())
@@ -219,6 +231,15 @@ fn wait_until(timeout: Duration, what: &str, mut done: impl FnMut() -> bool) -> 
     started.elapsed()
 }
 
+/// Tell the writers to stop; everything they recorded.
+fn stop_writers(stop: &AtomicBool, writers: Vec<thread::JoinHandle<Vec<Outcome>>>) -> Vec<Outcome> {
+    stop.store(true, Ordering::SeqCst);
+    writers
+        .into_iter()
+        .flat_map(|w| w.join().unwrap())
+        .collect()
+}
+
 /// Every 2xx-acknowledged create is in the database, and the audit trail matches the data both
 /// ways: each entity and relationship has exactly one `*.create` audit row, and each such row
 /// names a row that exists.
@@ -324,11 +345,7 @@ fn postgres_restart_under_write_load_loses_no_acknowledged_write_and_recovers_wi
         || acked.load(Ordering::SeqCst) > before_restart + 8,
     );
     thread::sleep(Duration::from_secs(1));
-    stop.store(true, Ordering::SeqCst);
-    let outcomes: Vec<Outcome> = writers
-        .into_iter()
-        .flat_map(|w| w.join().unwrap())
-        .collect();
+    let outcomes = stop_writers(&stop, writers);
     eprintln!(
         "postgres restart: {}; back {recovery:?} after pg_ctl start returned",
         summary(&outcomes)
@@ -409,12 +426,11 @@ fn redis_outage_fails_credential_routes_closed_keeps_data_routes_serving_and_rec
         assert!(took < DEADLINE, "{what} took {took:?}");
         problem_status(resp)
     };
+    let as_user = |rb: reqwest::blocking::RequestBuilder| rb.bearer_auth(&access);
+    let post_as_user = |path: &str, body: Value| as_user(client.post(app.url(path))).json(&body);
     let (status, entity) = timed(
         "create before the outage",
-        client
-            .post(app.url("/v1/entities"))
-            .bearer_auth(&access)
-            .json(&json!({"type": "node", "name": "before"})),
+        post_as_user("/v1/entities", json!({"type": "node", "name": "before"})),
     );
     assert_eq!(status, 201, "{entity}");
 
@@ -442,28 +458,16 @@ fn redis_outage_fails_credential_routes_closed_keeps_data_routes_serving_and_rec
         assert!(body["request_id"].is_string(), "{body}");
     }
     // Reads and writes with a bearer token keep working (revocation checked in Postgres).
-    let (status, body) = timed(
-        "read",
-        client
-            .get(app.url(&format!("/v1/entities/{}", entity["id"].as_str().unwrap())))
-            .bearer_auth(&access),
-    );
+    let read = format!("/v1/entities/{}", entity["id"].as_str().unwrap());
+    let (status, body) = timed("read", as_user(client.get(app.url(&read))));
     assert_eq!(status, 200, "read without Redis: {body}");
     let (status, second) = timed(
         "write",
-        client
-            .post(app.url("/v1/entities"))
-            .bearer_auth(&access)
-            .json(&json!({"type": "node", "name": "during"})),
+        post_as_user("/v1/entities", json!({"type": "node", "name": "during"})),
     );
     assert_eq!(status, 201, "write without Redis: {second}");
-    let (status, body) = timed(
-        "relationship",
-        client
-            .post(app.url("/v1/relationships"))
-            .bearer_auth(&access)
-            .json(&json!({"source_id": entity["id"], "target_id": second["id"], "type": "next"})),
-    );
+    let edge = json!({"source_id": entity["id"], "target_id": second["id"], "type": "next"});
+    let (status, body) = timed("relationship", post_as_user("/v1/relationships", edge));
     assert_eq!(status, 201, "relationship without Redis: {body}");
     let (status, body) = timed("readiness", client.get(app.url("/v1/health/ready")));
     assert_eq!(status, 503, "{body}");
@@ -519,10 +523,9 @@ fn redis_outage_fails_credential_routes_closed_keeps_data_routes_serving_and_rec
 fn saturated_postgres_pool_answers_503_within_the_deadline_while_live_keeps_answering() {
     // The deadline that turns a wait for a connection into a 503 is the host's (SPEC §2: on
     // Spin 4.0.2 there is no per-request time limit).
-    if !host_property("per-request time limit") {
+    let Some(_serial) = serial_if_host_has("per-request time limit") else {
         return;
-    }
-    let _serial = serial();
+    };
     let pg = PostgresCluster::start(&[("max_connections", "120")]);
     let app = TestApp::start(with_deadline(pg.app_options(TestOptions::default())));
     let reader = actor(&app);
@@ -577,11 +580,7 @@ fn saturated_postgres_pool_answers_503_within_the_deadline_while_live_keeps_answ
         ));
         live.push(send("live", read_client.get(app.url("/v1/health/live"))));
     }
-    stop.store(true, Ordering::SeqCst);
-    let writes: Vec<Outcome> = writer_threads
-        .into_iter()
-        .flat_map(|w| w.join().unwrap())
-        .collect();
+    let writes = stop_writers(&stop, writer_threads);
     eprintln!(
         "saturated ({most_sleeping} sleeping backends): reads {}; live {}; writes {}",
         summary(&reads),
@@ -628,10 +627,9 @@ fn saturated_postgres_pool_answers_503_within_the_deadline_while_live_keeps_answ
 
 #[test]
 fn trapping_looping_and_memory_hungry_component_leaves_other_routes_error_free_under_load() {
-    if !host_property("trap, time-limit and memory-cap containment") {
+    let Some(_serial) = serial_if_host_has("trap, time-limit and memory-cap containment") else {
         return;
-    }
-    let _serial = serial();
+    };
     let app = TestApp::start(
         TestOptions::fixtures()
             .host_arg("--request-timeout-ms")
@@ -717,15 +715,13 @@ fn refuses_connections(app: &TestApp) -> bool {
 
 #[test]
 fn sigterm_lets_in_flight_requests_finish_refuses_new_connections_and_exits() {
-    if !host_property("graceful shutdown with --drain-timeout-ms") {
+    let Some(_serial) = serial_if_host_has("graceful shutdown with --drain-timeout-ms") else {
         return;
-    }
-    let _serial = serial();
-    let mut app = TestApp::start(
-        TestOptions::fixtures()
-            .host_arg("--drain-timeout-ms")
-            .host_arg("5000"),
-    );
+    };
+    let mut app = TestApp::start(draining(
+        TestOptions::fixtures(),
+        Duration::from_millis(5000),
+    ));
     const IN_FLIGHT: usize = 3;
     const SLEEP_MS: u64 = 1500;
     let in_flight: Vec<_> = (0..IN_FLIGHT)
@@ -766,16 +762,11 @@ fn sigterm_lets_in_flight_requests_finish_refuses_new_connections_and_exits() {
 
 #[test]
 fn sigterm_exits_within_the_drain_timeout_even_with_a_request_still_running() {
-    if !host_property("graceful shutdown with --drain-timeout-ms") {
+    let Some(_serial) = serial_if_host_has("graceful shutdown with --drain-timeout-ms") else {
         return;
-    }
-    let _serial = serial();
+    };
     const DRAIN: Duration = Duration::from_millis(1000);
-    let mut app = TestApp::start(
-        TestOptions::fixtures()
-            .host_arg("--drain-timeout-ms")
-            .host_arg(&DRAIN.as_millis().to_string()),
-    );
+    let mut app = TestApp::start(draining(TestOptions::fixtures(), DRAIN));
     let url = app.url("/probe/sleep/10000");
     let stuck = thread::spawn(move || send("stuck", client().get(url)));
     wait_until(Duration::from_secs(10), "the request in flight", || {
@@ -798,16 +789,11 @@ fn sigterm_exits_within_the_drain_timeout_even_with_a_request_still_running() {
 
 #[test]
 fn sigterm_under_write_load_loses_no_acknowledged_write() {
-    if !host_property("graceful shutdown with --drain-timeout-ms") {
+    let Some(_serial) = serial_if_host_has("graceful shutdown with --drain-timeout-ms") else {
         return;
-    }
-    let _serial = serial();
+    };
     const DRAIN: Duration = Duration::from_millis(5000);
-    let mut app = TestApp::start(with_deadline(
-        TestOptions::default()
-            .host_arg("--drain-timeout-ms")
-            .host_arg(&DRAIN.as_millis().to_string()),
-    ));
+    let mut app = TestApp::start(with_deadline(draining(TestOptions::default(), DRAIN)));
     // Writes of entities named `slow ...` take a second in Postgres (this test's database
     // only), so some are surely in flight when the signal comes.
     app.db.execute(
@@ -849,11 +835,7 @@ fn sigterm_under_write_load_loses_no_acknowledged_write() {
         .expect("the host exits within the drain timeout");
     let exited = signalled.elapsed();
     thread::sleep(Duration::from_millis(200));
-    stop.store(true, Ordering::SeqCst);
-    let mut outcomes: Vec<Outcome> = writers
-        .into_iter()
-        .flat_map(|w| w.join().unwrap())
-        .collect();
+    let mut outcomes = stop_writers(&stop, writers);
     let slow: Vec<Outcome> = slow.into_iter().map(|t| t.join().unwrap()).collect();
     eprintln!(
         "SIGTERM under load: exited ({status}) after {exited:?}; in flight: {}; load: {}",

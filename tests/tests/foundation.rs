@@ -34,6 +34,13 @@ fn header<'a>(echoed: &'a Value, name: &str) -> Option<&'a str> {
     echoed["headers"][name].as_str()
 }
 
+/// Each of `expected` (header, value) is a header the echo component saw, with that value.
+fn assert_echoed_headers(echoed: &Value, expected: &[(&str, &str)]) {
+    for (name, value) in expected {
+        assert_eq!(header(echoed, name), Some(*value), "{name} in {echoed}");
+    }
+}
+
 fn is_problem_json(resp: &spingraph_e2e::Response) -> bool {
     spingraph_e2e::header(resp, "content-type").starts_with("application/problem+json")
 }
@@ -231,44 +238,44 @@ fn request_id_appears_in_error_body_and_access_log() {
 #[test]
 fn exact_route_beats_param_and_wildcard() {
     let app = fixtures();
-    let exact = echo(&app, "/route/exact");
-    assert_eq!(header(&exact, "spin-matched-route"), Some("/route/exact"));
-    let special = echo(&app, "/route/items/special");
-    assert_eq!(
-        header(&special, "spin-matched-route"),
-        Some("/route/items/special")
-    );
+    for route in ["/route/exact", "/route/items/special"] {
+        assert_echoed_headers(&echo(&app, route), &[("spin-matched-route", route)]);
+    }
 }
 
 #[test]
 fn param_route_beats_wildcard_and_sets_path_match_headers() {
     let app = fixtures();
-    let item = echo(&app, "/route/items/42");
-    assert_eq!(
-        header(&item, "spin-matched-route"),
-        Some("/route/items/:id")
+    assert_echoed_headers(
+        &echo(&app, "/route/items/42"),
+        &[
+            ("spin-matched-route", "/route/items/:id"),
+            ("spin-path-match-id", "42"),
+            ("spin-path-info", ""),
+        ],
     );
-    assert_eq!(header(&item, "spin-path-match-id"), Some("42"));
-    assert_eq!(header(&item, "spin-path-info"), Some(""));
-    let post = echo(&app, "/route/users/ada/posts/7");
-    assert_eq!(
-        header(&post, "spin-matched-route"),
-        Some("/route/users/:user/posts/:post")
+    assert_echoed_headers(
+        &echo(&app, "/route/users/ada/posts/7"),
+        &[
+            ("spin-matched-route", "/route/users/:user/posts/:post"),
+            ("spin-path-match-user", "ada"),
+            ("spin-path-match-post", "7"),
+        ],
     );
-    assert_eq!(header(&post, "spin-path-match-user"), Some("ada"));
-    assert_eq!(header(&post, "spin-path-match-post"), Some("7"));
 }
 
 #[test]
 fn wildcard_route_passes_the_rest_as_path_info() {
     let app = fixtures();
     let deep = echo(&app, "/route/items/42/more?x=1");
-    assert_eq!(header(&deep, "spin-matched-route"), Some("/route/..."));
-    assert_eq!(header(&deep, "spin-path-info"), Some("/items/42/more"));
-    assert_eq!(header(&deep, "spin-component-route"), Some("/route"));
-    assert_eq!(
-        header(&deep, "spin-raw-component-route"),
-        Some("/route/...")
+    assert_echoed_headers(
+        &deep,
+        &[
+            ("spin-matched-route", "/route/..."),
+            ("spin-path-info", "/items/42/more"),
+            ("spin-component-route", "/route"),
+            ("spin-raw-component-route", "/route/..."),
+        ],
     );
     assert_eq!(deep["query"], "x=1");
 }
@@ -327,6 +334,19 @@ fn trapping_component_answers_500_problem_and_host_keeps_serving() {
     assert_eq!(app.get("/route/exact").send().unwrap().status(), 200);
 }
 
+/// On the fixtures with tight limits (when the host has `property`): `path` runs on another
+/// thread while health answers promptly, gets a 5xx within 10 s, and the host serves on.
+fn misbehaving_probe_gets_5xx_while_health_serves(property: &str, path: &str) {
+    if !host_property(property) {
+        return;
+    }
+    let app = constrained_fixtures();
+    let (status, took) = misbehave_while_health_serves(&app, path);
+    assert!((500..600).contains(&status), "{status}");
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    assert_eq!(app.get("/route/exact").send().unwrap().status(), 200);
+}
+
 /// Start `path` on another thread; meanwhile health must answer promptly. Returns the
 /// misbehaving request's status and how long it took.
 fn misbehave_while_health_serves(app: &TestApp, path: &str) -> (u16, Duration) {
@@ -355,26 +375,12 @@ fn misbehave_while_health_serves(app: &TestApp, path: &str) -> (u16, Duration) {
 
 #[test]
 fn endless_loop_gets_5xx_within_the_time_limit_while_health_serves() {
-    if !host_property("per-request time limit") {
-        return;
-    }
-    let app = constrained_fixtures();
-    let (status, took) = misbehave_while_health_serves(&app, "/probe/loop");
-    assert!((500..600).contains(&status), "{status}");
-    assert!(took < Duration::from_secs(10), "took {took:?}");
-    assert_eq!(app.get("/route/exact").send().unwrap().status(), 200);
+    misbehaving_probe_gets_5xx_while_health_serves("per-request time limit", "/probe/loop");
 }
 
 #[test]
 fn unbounded_allocation_gets_5xx_while_health_serves() {
-    if !host_property("per-instance memory cap") {
-        return;
-    }
-    let app = constrained_fixtures();
-    let (status, took) = misbehave_while_health_serves(&app, "/probe/alloc");
-    assert!((500..600).contains(&status), "{status}");
-    assert!(took < Duration::from_secs(10), "took {took:?}");
-    assert_eq!(app.get("/route/exact").send().unwrap().status(), 200);
+    misbehaving_probe_gets_5xx_while_health_serves("per-instance memory cap", "/probe/alloc");
 }
 
 /// What `/probe/stderr-pieces` writes to stderr, one byte per write (tests/fixtures/probe).
@@ -490,16 +496,43 @@ fn probe_query(app: &TestApp, query: &str) -> Value {
     echo(app, &format!("/pg/{query}"))
 }
 
-#[test]
-fn spin_compat_turns_a_zero_row_query_into_an_error() {
+/// On spingraph's host (spin-compat is its own; elsewhere `None`, and the test is skipped): the
+/// fixtures under spin-compat (the default), where the probe's `query` fails with a message
+/// naming spin-compat; the app and the message.
+fn refused_under_spin_compat(query: &str) -> Option<(TestApp, String)> {
     if !host_is_spingraph() {
-        return;
+        return None;
     }
     let app = fixtures();
-    let result = probe_query(&app, "zero-rows");
+    let result = probe_query(&app, query);
     assert_eq!(result["ok"], false, "{result}");
-    let message = result["error"]["message"].as_str().unwrap();
+    let message = result["error"]["message"].as_str().unwrap().to_string();
     assert!(message.contains("spin-compat"), "{message}");
+    Some((app, message))
+}
+
+/// The probe's `query` on a host started without `--spin-compat`.
+fn probe_query_without_spin_compat(query: &str) -> Value {
+    let app = TestApp::start(TestOptions::fixtures().without_spin_compat());
+    probe_query(&app, query)
+}
+
+/// On spingraph's host (else `None`): the probe's `query` succeeds without `--spin-compat`; its
+/// result.
+fn answered_without_spin_compat(query: &str) -> Option<Value> {
+    if !host_is_spingraph() {
+        return None;
+    }
+    let result = probe_query_without_spin_compat(query);
+    assert_eq!(result["ok"], true, "{result}");
+    Some(result)
+}
+
+#[test]
+fn spin_compat_turns_a_zero_row_query_into_an_error() {
+    let Some((app, message)) = refused_under_spin_compat("zero-rows") else {
+        return;
+    };
     assert!(
         message.contains("WHERE false"),
         "names the statement: {message}"
@@ -517,26 +550,16 @@ fn spin_compat_turns_a_zero_row_query_into_an_error() {
 
 #[test]
 fn zero_row_query_returns_an_empty_result_without_spin_compat() {
-    if !host_is_spingraph() {
-        return;
+    if let Some(result) = answered_without_spin_compat("zero-rows") {
+        assert_eq!(result["rows"], serde_json::json!([]));
     }
-    let app = TestApp::start(TestOptions::fixtures().without_spin_compat());
-    let result = probe_query(&app, "zero-rows");
-    assert_eq!(result["ok"], true, "{result}");
-    assert_eq!(result["rows"], serde_json::json!([]));
 }
 
 #[test]
 fn spin_compat_turns_a_timestamptz_column_into_an_error() {
-    if !host_is_spingraph() {
-        return;
+    if let Some((_, message)) = refused_under_spin_compat("timestamptz") {
+        assert!(message.contains("timestamptz"), "{message}");
     }
-    let app = fixtures();
-    let result = probe_query(&app, "timestamptz");
-    assert_eq!(result["ok"], false, "{result}");
-    let message = result["error"]["message"].as_str().unwrap();
-    assert!(message.contains("spin-compat"), "{message}");
-    assert!(message.contains("timestamptz"), "{message}");
 }
 
 #[test]
@@ -552,20 +575,15 @@ fn spin_compat_flattens_an_error_raised_while_a_query_runs_to_text_as_spin_4_0_2
     // The SQLSTATE survives only inside the text, as on Spin 4.0.2.
     assert!(message.contains("22012"), "{message}");
 
-    let plain = TestApp::start(TestOptions::fixtures().without_spin_compat());
-    let result = probe_query(&plain, "fails-while-running");
+    let result = probe_query_without_spin_compat("fails-while-running");
     assert_eq!(result["error"]["kind"], "query-failed", "{result}");
 }
 
 #[test]
 fn timestamptz_column_decodes_without_spin_compat() {
-    if !host_is_spingraph() {
-        return;
+    if let Some(result) = answered_without_spin_compat("timestamptz") {
+        assert_eq!(result["rows"][0][0], "2026-01-02T03:04:05.000Z", "{result}");
     }
-    let app = TestApp::start(TestOptions::fixtures().without_spin_compat());
-    let result = probe_query(&app, "timestamptz");
-    assert_eq!(result["ok"], true, "{result}");
-    assert_eq!(result["rows"][0][0], "2026-01-02T03:04:05.000Z", "{result}");
 }
 
 // ------------------------------------------------------------------ 1. CI runs the README's command

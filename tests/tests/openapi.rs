@@ -334,25 +334,39 @@ fn openapi_json_serves_the_document_in_openapi_yaml() {
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
 }
 
-#[test]
-fn docs_page_is_swagger_ui_served_from_bundled_assets() {
-    let app = TestApp::start(TestOptions::default());
-    let resp = app.get("/docs").send().unwrap();
-    assert_eq!(resp.status(), 200);
+/// `page` answers 200 with HTML that loads `page/script` and nothing from elsewhere, and each of
+/// its `assets` (under `page/`) answers 200 with content; the page's content type.
+fn assert_served_from_bundled_assets(
+    app: &TestApp,
+    page: &str,
+    script: &str,
+    assets: &[&str],
+) -> String {
+    let resp = app.get(page).send().unwrap();
+    assert_eq!(resp.status(), 200, "{page}");
+    let content_type = header(&resp, "content-type");
     let html = resp.text().unwrap();
-    assert!(html.contains("/docs/swagger-ui-bundle.js"), "{html}");
+    assert!(html.contains(&format!("{page}/{script}")), "{html}");
     assert!(
         !html.contains("://"),
         "the page loads nothing from elsewhere: {html}"
     );
-    for asset in ["swagger-ui-bundle.js", "swagger-ui.css", "init.js"] {
-        let resp = app.get(&format!("/docs/{asset}")).send().unwrap();
-        assert_eq!(resp.status(), 200, "/docs/{asset}");
+    for asset in assets {
+        let resp = app.get(&format!("{page}/{asset}")).send().unwrap();
+        assert_eq!(resp.status(), 200, "{page}/{asset}");
         assert!(
             resp.bytes().unwrap().len() > 100,
-            "/docs/{asset} has content"
+            "{page}/{asset} has content"
         );
     }
+    content_type
+}
+
+#[test]
+fn docs_page_is_swagger_ui_served_from_bundled_assets() {
+    let app = TestApp::start(TestOptions::default());
+    let assets = ["swagger-ui-bundle.js", "swagger-ui.css", "init.js"];
+    assert_served_from_bundled_assets(&app, "/docs", "swagger-ui-bundle.js", &assets);
     let init = app.get("/docs/init.js").send().unwrap().text().unwrap();
     assert!(init.contains("/v1/openapi.json"));
 }
@@ -360,21 +374,8 @@ fn docs_page_is_swagger_ui_served_from_bundled_assets() {
 #[test]
 fn explorer_page_is_served_from_bundled_assets() {
     let app = TestApp::start(TestOptions::default());
-    let resp = app.get("/explore").send().unwrap();
-    assert_eq!(resp.status(), 200);
-    assert!(header(&resp, "content-type").starts_with("text/html"));
-    let html = resp.text().unwrap();
-    assert!(html.contains("/explore/cytoscape.min.js"), "{html}");
-    assert!(
-        !html.contains("://"),
-        "the page loads nothing from elsewhere: {html}"
-    );
-    for asset in ["cytoscape.min.js", "explorer.js", "explorer.css"] {
-        let resp = app.get(&format!("/explore/{asset}")).send().unwrap();
-        assert_eq!(resp.status(), 200, "/explore/{asset}");
-        assert!(
-            resp.bytes().unwrap().len() > 100,
-            "/explore/{asset} has content"
-        );
-    }
+    let assets = ["cytoscape.min.js", "explorer.js", "explorer.css"];
+    let content_type =
+        assert_served_from_bundled_assets(&app, "/explore", "cytoscape.min.js", &assets);
+    assert!(content_type.starts_with("text/html"), "{content_type}");
 }

@@ -23,33 +23,22 @@ fn count(app: &TestApp, sql: &str) -> i64 {
     app.db.query_json(sql)[0]["n"].as_i64().unwrap()
 }
 
-/// `POST path` with `body` and, when given, an `Idempotency-Key`.
-fn post_keyed(
-    app: &TestApp,
-    who: &Caller,
-    path: &str,
-    key: Option<&str>,
-    body: &Value,
-) -> Response {
-    let rb = who.auth(app.post_json(path, body));
-    match key {
-        Some(key) => rb.header("idempotency-key", key),
-        None => rb,
-    }
-    .send()
-    .unwrap()
+/// `POST path` with `body` and the `Idempotency-Key` `key`.
+fn post_keyed(app: &TestApp, who: &Caller, path: &str, key: &str, body: &Value) -> Response {
+    app.send_as(
+        who,
+        app.post_json(path, body).header("idempotency-key", key),
+    )
 }
 
 fn entity(app: &TestApp, who: &Caller, name: &str) -> Value {
-    let resp = post_keyed(
-        app,
-        who,
-        "/v1/entities",
-        None,
-        &json!({"type": "company", "name": name}),
-    );
-    assert_eq!(resp.status(), 201);
-    json_body(resp)
+    app.created_entity(who, &json!({"type": "company", "name": name}))
+}
+
+/// The `detail` of a 409 answer.
+fn conflict_detail(resp: Response) -> String {
+    assert_eq!(resp.status(), 409);
+    json_body(resp)["detail"].as_str().unwrap().to_string()
 }
 
 // ------------------------------------------------------------------ idempotent writes
@@ -59,13 +48,13 @@ fn a_retry_with_the_same_idempotency_key_replays_the_first_answer_and_writes_not
     let app = app();
     let ada = app.caller("ada", "user");
     let body = json!({"type": "company", "name": "Acme", "metadata": {"run": 7}});
-    let first = post_keyed(&app, &ada, "/v1/entities", Some("run-7-acme"), &body);
+    let first = post_keyed(&app, &ada, "/v1/entities", "run-7-acme", &body);
     assert_eq!(first.status(), 201);
     assert_eq!(header(&first, "idempotent-replayed"), "");
     let (location, etag) = (header(&first, "location"), header(&first, "etag"));
     let first = json_body(first);
 
-    let retry = post_keyed(&app, &ada, "/v1/entities", Some("run-7-acme"), &body);
+    let retry = post_keyed(&app, &ada, "/v1/entities", "run-7-acme", &body);
     assert_eq!(retry.status(), 201);
     assert_eq!(header(&retry, "idempotent-replayed"), "true");
     assert_eq!(header(&retry, "location"), location);
@@ -82,10 +71,7 @@ fn a_retry_with_the_same_idempotency_key_replays_the_first_answer_and_writes_not
         1
     );
     // Without a key, the same body is a second entity.
-    assert_eq!(
-        post_keyed(&app, &ada, "/v1/entities", None, &body).status(),
-        201
-    );
+    assert_eq!(app.post_as(&ada, "/v1/entities", &body).status(), 201);
     assert_eq!(count(&app, "SELECT count(*) AS n FROM entities"), 2);
 }
 
@@ -93,36 +79,21 @@ fn a_retry_with_the_same_idempotency_key_replays_the_first_answer_and_writes_not
 fn the_same_key_with_another_request_is_422_and_a_malformed_key_400() {
     let app = app();
     let ada = app.caller("ada", "user");
-    let key = Some("k-1");
+    let with_key = |path: &str, body: &Value| post_keyed(&app, &ada, path, "k-1", body);
     let acme = json!({"type": "company", "name": "Acme"});
-    assert_eq!(
-        post_keyed(&app, &ada, "/v1/entities", key, &acme).status(),
-        201
-    );
-    let other = post_keyed(
-        &app,
-        &ada,
-        "/v1/entities",
-        key,
-        &json!({"type": "company", "name": "Other"}),
-    );
+    assert_eq!(with_key("/v1/entities", &acme).status(), 201);
+    let other = with_key("/v1/entities", &json!({"type": "company", "name": "Other"}));
     assert_eq!(other.status(), 422);
     assert_eq!(error_fields(&json_body(other)), vec!["Idempotency-Key"]);
     // Another path with the key is another request too.
-    let batch = post_keyed(
-        &app,
-        &ada,
-        "/v1/entities/batch",
-        key,
-        &json!({"items": [acme]}),
-    );
+    let batch = with_key("/v1/entities/batch", &json!({"items": [acme]}));
     assert_eq!(batch.status(), 422);
     for bad in ["", "with space", &"x".repeat(256), "é"] {
-        let resp = ada
-            .auth(app.post_json("/v1/entities", &acme))
-            .header("idempotency-key", bad.as_bytes())
-            .send()
-            .unwrap();
+        let resp = app.send_as(
+            &ada,
+            app.post_json("/v1/entities", &acme)
+                .header("idempotency-key", bad.as_bytes()),
+        );
         assert_eq!(resp.status(), 400, "key {bad:?}");
     }
     assert_eq!(count(&app, "SELECT count(*) AS n FROM entities"), 1);
@@ -132,21 +103,13 @@ fn the_same_key_with_another_request_is_422_and_a_malformed_key_400() {
 fn a_failed_request_stores_nothing_so_the_fixed_retry_runs() {
     let app = app();
     let ada = app.caller("ada", "user");
-    let bad = post_keyed(
-        &app,
-        &ada,
-        "/v1/entities",
-        Some("fix-me"),
-        &json!({"type": "company", "name": ""}),
-    );
+    let named = |name: &str| {
+        let body = json!({"type": "company", "name": name});
+        post_keyed(&app, &ada, "/v1/entities", "fix-me", &body)
+    };
+    let bad = named("");
     assert_eq!(bad.status(), 422);
-    let fixed = post_keyed(
-        &app,
-        &ada,
-        "/v1/entities",
-        Some("fix-me"),
-        &json!({"type": "company", "name": "Acme"}),
-    );
+    let fixed = named("Acme");
     assert_eq!(fixed.status(), 201);
     assert_eq!(header(&fixed, "idempotent-replayed"), "");
     assert_eq!(count(&app, "SELECT count(*) AS n FROM idempotency_keys"), 1);
@@ -155,11 +118,10 @@ fn a_failed_request_stores_nothing_so_the_fixed_retry_runs() {
 #[test]
 fn idempotency_keys_belong_to_one_principal() {
     let app = app();
-    let ada = app.caller("ada", "user");
-    let bob = app.caller("bob", "user");
+    let [ada, bob] = app.users(["ada", "bob"]);
     let body = json!({"type": "company", "name": "Acme"});
-    let a = json_body(post_keyed(&app, &ada, "/v1/entities", Some("same"), &body));
-    let resp = post_keyed(&app, &bob, "/v1/entities", Some("same"), &body);
+    let a = json_body(post_keyed(&app, &ada, "/v1/entities", "same", &body));
+    let resp = post_keyed(&app, &bob, "/v1/entities", "same", &body);
     assert_eq!(resp.status(), 201);
     assert_eq!(header(&resp, "idempotent-replayed"), "");
     let b = json_body(resp);
@@ -177,20 +139,20 @@ fn patch_batch_restore_and_relationship_writes_replay_instead_of_repeating() {
 
     // PATCH: one new version, however often it is retried.
     let patch = |key: &str| {
-        admin
-            .auth(app.patch(&path))
-            .header("content-type", "application/merge-patch+json")
-            .header("idempotency-key", key)
-            .body(json!({"confidence": 0.5}).to_string())
-            .send()
-            .unwrap()
+        app.send_as(
+            &admin,
+            app.patch(&path)
+                .header("content-type", "application/merge-patch+json")
+                .header("idempotency-key", key)
+                .body(json!({"confidence": 0.5}).to_string()),
+        )
     };
     let first = json_body(patch("p-1"));
     let retry = patch("p-1");
     assert_eq!(header(&retry, "idempotent-replayed"), "true");
     assert_eq!(json_body(retry), first);
     assert_eq!(first["version"], 2);
-    let now = json_body(admin.auth(app.get(&path)).send().unwrap());
+    let now = json_body(app.get_as(&admin, &path));
     assert_eq!(now["version"], 2);
 
     // Batch: one set of entities.
@@ -200,10 +162,10 @@ fn patch_batch_restore_and_relationship_writes_replay_instead_of_repeating() {
         &app,
         &admin,
         "/v1/entities/batch",
-        Some("b-1"),
+        "b-1",
         &items,
     ));
-    let retry = post_keyed(&app, &admin, "/v1/entities/batch", Some("b-1"), &items);
+    let retry = post_keyed(&app, &admin, "/v1/entities/batch", "b-1", &items);
     assert_eq!(header(&retry, "idempotent-replayed"), "true");
     assert_eq!(json_body(retry), first);
     assert_eq!(
@@ -216,10 +178,10 @@ fn patch_batch_restore_and_relationship_writes_replay_instead_of_repeating() {
 
     // Relationship create: one edge.
     let edge = json!({"source_id": a["id"], "target_id": b["id"], "type": "partner"});
-    let first = post_keyed(&app, &admin, "/v1/relationships", Some("r-1"), &edge);
+    let first = post_keyed(&app, &admin, "/v1/relationships", "r-1", &edge);
     assert_eq!(first.status(), 201);
     let first = json_body(first);
-    let retry = post_keyed(&app, &admin, "/v1/relationships", Some("r-1"), &edge);
+    let retry = post_keyed(&app, &admin, "/v1/relationships", "r-1", &edge);
     assert_eq!(
         retry.status(),
         201,
@@ -229,12 +191,12 @@ fn patch_batch_restore_and_relationship_writes_replay_instead_of_repeating() {
     assert_eq!(count(&app, "SELECT count(*) AS n FROM relationships"), 1);
 
     // Restore: the second call replays the 200 rather than answering 409 "not deleted".
-    let gone = admin.auth(app.delete(&path)).send().unwrap();
+    let gone = app.delete_as(&admin, &path);
     assert_eq!(gone.status(), 204);
     let restore = format!("{path}/restore");
-    let first = post_keyed(&app, &admin, &restore, Some("x-1"), &json!({}));
+    let first = post_keyed(&app, &admin, &restore, "x-1", &json!({}));
     assert_eq!(first.status(), 200);
-    let retry = post_keyed(&app, &admin, &restore, Some("x-1"), &json!({}));
+    let retry = post_keyed(&app, &admin, &restore, "x-1", &json!({}));
     assert_eq!(retry.status(), 200);
     assert_eq!(header(&retry, "idempotent-replayed"), "true");
 }
@@ -255,7 +217,7 @@ fn concurrent_requests_with_one_key_write_once_and_all_get_the_same_answer() {
                 thread::spawn(move || {
                     let body = json!({"type": "company", "name": format!("Race {key}")});
                     barrier.wait();
-                    let resp = post_keyed(&app, &ada, "/v1/entities", Some(&key), &body);
+                    let resp = post_keyed(&app, &ada, "/v1/entities", &key, &body);
                     let status = resp.status().as_u16();
                     let replayed = header(&resp, "idempotent-replayed");
                     (status, replayed, json_body(resp))
@@ -290,14 +252,14 @@ fn an_expired_key_is_a_new_request() {
     let app = app_with(&[("idempotency_key_ttl_seconds", "1")]);
     let ada = app.caller("ada", "user");
     let body = json!({"type": "company", "name": "Acme"});
-    let first = json_body(post_keyed(&app, &ada, "/v1/entities", Some("short"), &body));
-    post_keyed(&app, &ada, "/v1/entities", Some("another"), &body);
+    let first = json_body(post_keyed(&app, &ada, "/v1/entities", "short", &body));
+    post_keyed(&app, &ada, "/v1/entities", "another", &body);
     // The keys are kept 1 s; let that pass by moving them into the past rather than sleeping.
     app.db.execute(
         "UPDATE idempotency_keys SET created_at = now() - interval '2 seconds', \
          expires_at = now() - interval '1 second'",
     );
-    let again = post_keyed(&app, &ada, "/v1/entities", Some("short"), &body);
+    let again = post_keyed(&app, &ada, "/v1/entities", "short", &body);
     assert_eq!(again.status(), 201);
     assert_eq!(header(&again, "idempotent-replayed"), "");
     assert_ne!(json_body(again)["id"], first["id"]);
@@ -316,15 +278,8 @@ fn an_expired_key_is_a_new_request() {
 
 /// An API key of `owner` holding `scopes`, made through `POST /v1/auth/api-keys`.
 fn api_key(app: &TestApp, owner: &Caller, scopes: &[&str]) -> String {
-    let resp = owner
-        .auth(app.post_json(
-            "/v1/auth/api-keys",
-            &json!({"name": "feed reader", "scopes": scopes}),
-        ))
-        .send()
-        .unwrap();
-    assert_eq!(resp.status(), 201);
-    json_body(resp)["key"].as_str().unwrap().to_string()
+    let created = app.create_api_key(owner, "feed reader", scopes);
+    created["key"].as_str().unwrap().to_string()
 }
 
 fn feed(app: &TestApp, key: &str, query: &str) -> Response {
@@ -356,22 +311,20 @@ fn the_change_feed_needs_the_changes_read_scope_or_an_admin() {
     let app = app();
     let admin = app.caller("root", "admin");
     let ada = app.caller("ada", "user");
-    let user_reads = ada.auth(app.get("/v1/changes")).send().unwrap();
+    let user_reads = app.get_as(&ada, "/v1/changes");
     assert_eq!(user_reads.status(), 403);
-    let admin_reads = admin.auth(app.get("/v1/changes")).send().unwrap();
+    let admin_reads = app.get_as(&admin, "/v1/changes");
     assert_eq!(admin_reads.status(), 200);
     let reader = api_key(&app, &admin, &["changes:read"]);
     assert_eq!(feed(&app, &reader, "").status(), 200);
     let entities_only = api_key(&app, &admin, &["entities:read"]);
     assert_eq!(feed(&app, &entities_only, "").status(), 403);
     // A user cannot give a key a scope its role lacks.
-    let resp = ada
-        .auth(app.post_json(
-            "/v1/auth/api-keys",
-            &json!({"name": "x", "scopes": ["changes:read"]}),
-        ))
-        .send()
-        .unwrap();
+    let resp = app.post_as(
+        &ada,
+        "/v1/auth/api-keys",
+        &json!({"name": "x", "scopes": ["changes:read"]}),
+    );
     assert_eq!(resp.status(), 422);
     assert_eq!(
         app.post("/v1/changes")
@@ -391,33 +344,22 @@ fn every_mutation_appears_once_in_order_with_its_document_or_a_tombstone() {
     let a = entity(&app, &admin, "A");
     let b = entity(&app, &admin, "B");
     let (a_id, b_id) = (a["id"].as_str().unwrap(), b["id"].as_str().unwrap());
-    let patched = admin
-        .auth(app.patch(&format!("/v1/entities/{a_id}")))
-        .json(&json!({"name": "A2"}))
-        .send()
-        .unwrap();
+    let patched = app.patch_as(
+        &admin,
+        &format!("/v1/entities/{a_id}"),
+        &json!({"name": "A2"}),
+    );
     assert_eq!(patched.status(), 200);
-    let edge = post_keyed(
-        &app,
+    let edge = app.post_as(
         &admin,
         "/v1/relationships",
-        None,
         &json!({"source_id": a_id, "target_id": b_id, "type": "partner"}),
     );
     assert_eq!(edge.status(), 201);
     let edge_id = json_body(edge)["id"].as_str().unwrap().to_string();
-    let del = admin
-        .auth(app.delete(&format!("/v1/entities/{b_id}")))
-        .send()
-        .unwrap();
+    let del = app.delete_as(&admin, &format!("/v1/entities/{b_id}"));
     assert_eq!(del.status(), 204);
-    let restored = post_keyed(
-        &app,
-        &admin,
-        &format!("/v1/entities/{b_id}/restore"),
-        None,
-        &json!({}),
-    );
+    let restored = app.post_as(&admin, &format!("/v1/entities/{b_id}/restore"), &json!({}));
     assert_eq!(restored.status(), 200);
 
     let seen = follow(&app, &reader, 6);
@@ -498,37 +440,6 @@ fn a_long_poll_answers_as_soon_as_a_change_commits() {
     );
 }
 
-/// A transaction that wrote a change and stays open until told to commit: it has the lowest
-/// sequence number of everything written meanwhile, yet commits last.
-fn hold_a_change_open(url: String) -> (std::sync::mpsc::Sender<()>, thread::JoinHandle<()>) {
-    let (commit, wait) = std::sync::mpsc::channel::<()>();
-    let (began, started) = std::sync::mpsc::channel::<()>();
-    let handle = thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-                .await
-                .unwrap();
-            tokio::spawn(conn);
-            client
-                .batch_execute(
-                    "BEGIN; INSERT INTO changes (kind, op, resource_id, type, version) \
-                     VALUES ('entity', 'create', gen_random_uuid(), 'held', 1)",
-                )
-                .await
-                .unwrap();
-            began.send(()).unwrap();
-            let _ = tokio::task::spawn_blocking(move || wait.recv()).await;
-            client.batch_execute("COMMIT").await.unwrap();
-        });
-    });
-    started.recv().unwrap();
-    (commit, handle)
-}
-
 #[test]
 fn a_reader_following_four_concurrent_writers_sees_every_change_once_in_order() {
     let app = Arc::new(app());
@@ -558,7 +469,12 @@ fn a_reader_following_four_concurrent_writers_sees_every_change_once_in_order() 
         })
     };
 
-    let (commit, held) = hold_a_change_open(app.db.url.clone());
+    // A transaction that wrote a change and stays open until told to commit: it has the lowest
+    // sequence number of everything written meanwhile, yet commits last.
+    let held = app.db.hold_open(
+        "INSERT INTO changes (kind, op, resource_id, type, version) \
+         VALUES ('entity', 'create', gen_random_uuid(), 'held', 1)",
+    );
     let writers: Vec<_> = (0..WRITERS)
         .map(|w| {
             let (app, admin) = (app.clone(), admin.clone());
@@ -579,8 +495,7 @@ fn a_reader_following_four_concurrent_writers_sees_every_change_once_in_order() 
         .flat_map(|h| h.join().unwrap())
         .collect();
     // Everything above committed after the held change was written; only now does it commit.
-    commit.send(()).unwrap();
-    held.join().unwrap();
+    held.commit();
     let seen = follower.join().unwrap();
 
     // Exactly once each: every acknowledged write, plus the held change.
@@ -620,10 +535,12 @@ fn a_reader_following_four_concurrent_writers_sees_every_change_once_in_order() 
 // ------------------------------------------------------------------ natural keys
 
 fn put_external(app: &TestApp, who: &Caller, kind: &str, xid: &str, body: &Value) -> Response {
-    who.auth(app.client().put(app.url(&external_path(kind, xid))))
-        .json(body)
-        .send()
-        .unwrap()
+    app.send_as(
+        who,
+        app.client()
+            .put(app.url(&external_path(kind, xid)))
+            .json(body),
+    )
 }
 
 /// `/v1/entities/by-external-id/{type}/{external_id}`, each segment percent-encoded.
@@ -642,15 +559,10 @@ fn external_path(kind: &str, xid: &str) -> String {
 }
 
 fn keyed(app: &TestApp, who: &Caller, kind: &str, xid: &str, name: &str) -> Value {
-    let resp = post_keyed(
-        app,
+    app.created_entity(
         who,
-        "/v1/entities",
-        None,
         &json!({"type": kind, "name": name, "external_id": xid}),
-    );
-    assert_eq!(resp.status(), 201);
-    json_body(resp)
+    )
 }
 
 #[test]
@@ -659,44 +571,25 @@ fn an_external_id_is_unique_per_type_among_live_entities() {
     let ada = app.caller("ada", "user");
     let first = keyed(&app, &ada, "company", "crm-1", "Acme");
     assert_eq!(first["external_id"], "crm-1");
-    let again = post_keyed(
-        &app,
+    let again = app.post_as(
         &ada,
         "/v1/entities",
-        None,
         &json!({"type": "company", "name": "Acme again", "external_id": "crm-1"}),
     );
-    assert_eq!(again.status(), 409);
-    assert!(
-        json_body(again)["detail"]
-            .as_str()
-            .unwrap()
-            .contains("crm-1")
-    );
+    assert!(conflict_detail(again).contains("crm-1"));
     // Another type may use the same key.
     keyed(&app, &ada, "person", "crm-1", "Ada");
     // A PATCH cannot take a key either; `null` removes one.
     let other = keyed(&app, &ada, "company", "crm-2", "Other");
     let path = format!("/v1/entities/{}", other["id"].as_str().unwrap());
-    let take = ada
-        .auth(app.patch(&path))
-        .json(&json!({"external_id": "crm-1"}))
-        .send()
-        .unwrap();
+    let take = app.patch_as(&ada, &path, &json!({"external_id": "crm-1"}));
     assert_eq!(take.status(), 409);
-    let drop = ada
-        .auth(app.patch(&path))
-        .json(&json!({"external_id": null}))
-        .send()
-        .unwrap();
+    let drop = app.patch_as(&ada, &path, &json!({"external_id": null}));
     assert_eq!(drop.status(), 200);
     assert!(json_body(drop)["external_id"].is_null());
     // Once the holder is deleted, the key is free again.
     let first_path = format!("/v1/entities/{}", first["id"].as_str().unwrap());
-    assert_eq!(
-        ada.auth(app.delete(&first_path)).send().unwrap().status(),
-        204
-    );
+    assert_eq!(app.delete_as(&ada, &first_path).status(), 204);
     keyed(&app, &ada, "company", "crm-1", "Acme reborn");
     for bad in [
         json!(""),
@@ -704,11 +597,9 @@ fn an_external_id_is_unique_per_type_among_live_entities() {
         json!("x".repeat(257)),
         json!("a\u{0}b"),
     ] {
-        let resp = post_keyed(
-            &app,
+        let resp = app.post_as(
             &ada,
             "/v1/entities",
-            None,
             &json!({"type": "company", "name": "X", "external_id": bad}),
         );
         assert_eq!(resp.status(), 422, "external_id {bad}");
@@ -719,16 +610,10 @@ fn an_external_id_is_unique_per_type_among_live_entities() {
 #[test]
 fn put_by_external_id_creates_then_replaces_and_honours_preconditions() {
     let app = app();
-    let ada = app.caller("ada", "user");
-    let bob = app.caller("bob", "user");
+    let [ada, bob] = app.users(["ada", "bob"]);
     let xid = "sap/000172 ü";
-    let created = put_external(
-        &app,
-        &ada,
-        "company",
-        xid,
-        &json!({"name": "Acme", "metadata": {"a": 1}}),
-    );
+    let put_as = |who: &Caller, body: Value| put_external(&app, who, "company", xid, &body);
+    let created = put_as(&ada, json!({"name": "Acme", "metadata": {"a": 1}}));
     assert_eq!(created.status(), 201);
     let location = header(&created, "location");
     let created = json_body(created);
@@ -739,16 +624,13 @@ fn put_by_external_id_creates_then_replaces_and_honours_preconditions() {
     assert_eq!(created["external_id"], xid);
     assert_eq!(created["type"], "company");
 
-    let read = ada
-        .auth(app.get(&external_path("company", xid)))
-        .send()
-        .unwrap();
+    let read = app.get_as(&ada, &external_path("company", xid));
     assert_eq!(read.status(), 200);
     let etag = header(&read, "etag");
     assert_eq!(json_body(read)["id"], created["id"]);
 
     // A replace writes the whole entity: metadata not sent is the default, not kept.
-    let replaced = put_external(&app, &ada, "company", xid, &json!({"name": "Acme Corp"}));
+    let replaced = put_as(&ada, json!({"name": "Acme Corp"}));
     assert_eq!(replaced.status(), 200);
     let replaced = json_body(replaced);
     assert_eq!(
@@ -757,47 +639,22 @@ fn put_by_external_id_creates_then_replaces_and_honours_preconditions() {
     );
     assert_eq!(replaced["metadata"], json!({}));
 
-    let stale = ada
-        .auth(app.client().put(app.url(&external_path("company", xid))))
-        .header("if-match", &etag)
-        .json(&json!({"name": "Stale"}))
-        .send()
-        .unwrap();
-    assert_eq!(stale.status(), 412);
-    let create_only = ada
-        .auth(app.client().put(app.url(&external_path("company", xid))))
-        .header("if-none-match", "*")
-        .json(&json!({"name": "New"}))
-        .send()
-        .unwrap();
-    assert_eq!(create_only.status(), 412);
-    let nothing_to_match = ada
-        .auth(
-            app.client()
-                .put(app.url(&external_path("company", "none-yet"))),
-        )
-        .header("if-match", "*")
-        .json(&json!({"name": "New"}))
-        .send()
-        .unwrap();
-    assert_eq!(nothing_to_match.status(), 412);
-    let mismatch = put_external(
-        &app,
-        &ada,
-        "company",
-        xid,
-        &json!({"name": "X", "type": "person"}),
-    );
+    // Each precondition fails: a stale tag, create-only on a taken key, any tag on a free one.
+    for (key, (precondition, tag), body) in [
+        (xid, ("if-match", etag.as_str()), json!({"name": "Stale"})),
+        (xid, ("if-none-match", "*"), json!({"name": "New"})),
+        ("none-yet", ("if-match", "*"), json!({"name": "New"})),
+    ] {
+        let put = app.client().put(app.url(&external_path("company", key)));
+        let resp = app.send_as(&ada, put.header(precondition, tag).json(&body));
+        assert_eq!(resp.status(), 412, "{precondition}: {tag} on {key}");
+    }
+    let mismatch = put_as(&ada, json!({"name": "X", "type": "person"}));
     assert_eq!(mismatch.status(), 422);
     assert_eq!(error_fields(&json_body(mismatch)), vec!["type"]);
+    assert_eq!(put_as(&bob, json!({"name": "Bob's"})).status(), 403);
     assert_eq!(
-        put_external(&app, &bob, "company", xid, &json!({"name": "Bob's"})).status(),
-        403
-    );
-    assert_eq!(
-        ada.auth(app.get(&external_path("company", "missing")))
-            .send()
-            .unwrap()
+        app.get_as(&ada, &external_path("company", "missing"))
             .status(),
         404
     );
@@ -842,8 +699,7 @@ fn concurrent_first_puts_of_one_natural_key_make_one_entity() {
 #[test]
 fn a_batch_upserts_by_natural_key_as_on_conflict_says() {
     let app = app();
-    let ada = app.caller("ada", "user");
-    let bob = app.caller("bob", "user");
+    let [ada, bob] = app.users(["ada", "bob"]);
     let existing = keyed(&app, &ada, "company", "c-1", "Acme");
     let items = json!([
         {"type": "company", "name": "Acme (batch)", "external_id": "c-1"},
@@ -855,16 +711,10 @@ fn a_batch_upserts_by_natural_key_as_on_conflict_says() {
         if let Some(mode) = on_conflict {
             body["on_conflict"] = json!(mode);
         }
-        post_keyed(&app, who, "/v1/entities/batch", None, &body)
+        app.post_as(who, "/v1/entities/batch", &body)
     };
     let conflict = batch(&ada, None);
-    assert_eq!(conflict.status(), 409);
-    assert!(
-        json_body(conflict)["detail"]
-            .as_str()
-            .unwrap()
-            .starts_with("items[0]")
-    );
+    assert!(conflict_detail(conflict).starts_with("items[0]"));
     assert_eq!(
         count(&app, "SELECT count(*) AS n FROM entities"),
         1,
@@ -893,11 +743,9 @@ fn a_batch_upserts_by_natural_key_as_on_conflict_says() {
         {"type": "company", "name": "Acme v2", "external_id": "c-1"},
         {"type": "company", "name": "Beta v2", "external_id": "c-2", "confidence": 0.4},
     ]);
-    let updated = post_keyed(
-        &app,
+    let updated = app.post_as(
         &ada,
         "/v1/entities/batch",
-        None,
         &json!({"items": items, "on_conflict": "update"}),
     );
     assert_eq!(updated.status(), 200, "nothing created");
@@ -909,11 +757,9 @@ fn a_batch_upserts_by_natural_key_as_on_conflict_says() {
     assert_eq!(updated["items"][1]["confidence"], 0.4);
     assert_eq!(count(&app, "SELECT count(*) AS n FROM entities"), 3);
 
-    let twice = post_keyed(
-        &app,
+    let twice = app.post_as(
         &ada,
         "/v1/entities/batch",
-        None,
         &json!({"items": [
             {"type": "t", "name": "a", "external_id": "same"},
             {"type": "t", "name": "b", "external_id": "same"}
@@ -924,11 +770,9 @@ fn a_batch_upserts_by_natural_key_as_on_conflict_says() {
         error_fields(&json_body(twice)),
         vec!["items[1].external_id"]
     );
-    let bad_mode = post_keyed(
-        &app,
+    let bad_mode = app.post_as(
         &ada,
         "/v1/entities/batch",
-        None,
         &json!({"items": items, "on_conflict": "merge"}),
     );
     assert_eq!(bad_mode.status(), 422);
@@ -941,11 +785,9 @@ fn relationships_can_name_their_ends_by_natural_key() {
     let ada = app.caller("ada", "user");
     let acme = keyed(&app, &ada, "company", "c-1", "Acme");
     let ada_person = keyed(&app, &ada, "person", "p-1", "Ada");
-    let by_key = post_keyed(
-        &app,
+    let by_key = app.post_as(
         &ada,
         "/v1/relationships",
-        None,
         &json!({"source": {"type": "person", "external_id": "p-1"},
                 "target": {"type": "company", "external_id": "c-1"}, "type": "works_at"}),
     );
@@ -954,13 +796,7 @@ fn relationships_can_name_their_ends_by_natural_key() {
     assert_eq!(edge["source_id"], ada_person["id"]);
     assert_eq!(edge["target_id"], acme["id"]);
     // Mixed: an id at one end, a natural key at the other.
-    let mixed = post_keyed(
-        &app,
-        &ada,
-        "/v1/relationships",
-        None,
-        &json!({"source_id": acme["id"], "target": {"type": "person", "external_id": "p-1"}, "type": "employs"}),
-    );
+    let mixed = app.post_as(&ada, "/v1/relationships", &json!({"source_id": acme["id"], "target": {"type": "person", "external_id": "p-1"}, "type": "employs"}));
     assert_eq!(mixed.status(), 201);
     for (body, field) in [
         (
@@ -980,7 +816,7 @@ fn relationships_can_name_their_ends_by_natural_key() {
             "source.external_id",
         ),
     ] {
-        let resp = post_keyed(&app, &ada, "/v1/relationships", None, &body);
+        let resp = app.post_as(&ada, "/v1/relationships", &body);
         assert_eq!(resp.status(), 422, "{body}");
         assert_eq!(error_fields(&json_body(resp)), vec![field], "{body}");
     }
@@ -989,11 +825,9 @@ fn relationships_can_name_their_ends_by_natural_key() {
 // ------------------------------------------------------------------ entity merge
 
 fn rel(app: &TestApp, who: &Caller, source: &Value, target: &Value, kind: &str) -> String {
-    let resp = post_keyed(
-        app,
+    let resp = app.post_as(
         who,
         "/v1/relationships",
-        None,
         &json!({"source_id": source["id"], "target_id": target["id"], "type": kind}),
     );
     assert_eq!(resp.status(), 201);
@@ -1002,7 +836,7 @@ fn rel(app: &TestApp, who: &Caller, source: &Value, target: &Value, kind: &str) 
 
 fn merge(app: &TestApp, who: &Caller, survivor: &Value, body: &Value) -> Response {
     let path = format!("/v1/entities/{}/merge", survivor["id"].as_str().unwrap());
-    post_keyed(app, who, &path, None, body)
+    app.post_as(who, &path, body)
 }
 
 fn id_of(v: &Value) -> &str {
@@ -1014,11 +848,9 @@ fn merge_moves_relationships_drops_duplicates_and_self_loops_and_redirects() {
     let app = app();
     let ada = app.caller("ada", "user");
     let make = |name: &str, metadata: Value| {
-        let resp = post_keyed(
-            &app,
+        let resp = app.post_as(
             &ada,
             "/v1/entities",
-            None,
             &json!({"type": "company", "name": name, "metadata": metadata}),
         );
         json_body(resp)
@@ -1078,10 +910,7 @@ fn merge_moves_relationships_drops_duplicates_and_self_loops_and_redirects() {
     );
 
     // The merged ones answer with a permanent redirect to the survivor.
-    let gone = ada
-        .auth(app.get(&format!("/v1/entities/{}", id_of(&v1))))
-        .send()
-        .unwrap();
+    let gone = app.get_as(&ada, &format!("/v1/entities/{}", id_of(&v1)));
     assert_eq!(gone.status(), 308);
     assert_eq!(
         header(&gone, "location"),
@@ -1122,20 +951,15 @@ fn merge_moves_relationships_drops_duplicates_and_self_loops_and_redirects() {
         merge(&app, &ada, &z, &json!({"from": [id_of(&s)]})).status(),
         200
     );
-    let gone = ada
-        .auth(app.get(&format!("/v1/entities/{}", id_of(&v1))))
-        .send()
-        .unwrap();
+    let gone = app.get_as(&ada, &format!("/v1/entities/{}", id_of(&v1)));
     assert_eq!(
         header(&gone, "location"),
         format!("/v1/entities/{}", id_of(&z))
     );
     let admin = app.caller("root", "admin");
-    let restore = post_keyed(
-        &app,
+    let restore = app.post_as(
         &admin,
         &format!("/v1/entities/{}/restore", id_of(&v1)),
-        None,
         &json!({}),
     );
     assert_eq!(restore.status(), 409);
@@ -1144,8 +968,7 @@ fn merge_moves_relationships_drops_duplicates_and_self_loops_and_redirects() {
 #[test]
 fn merge_needs_live_entities_the_caller_owns_and_a_valid_list() {
     let app = app();
-    let ada = app.caller("ada", "user");
-    let bob = app.caller("bob", "user");
+    let [ada, bob] = app.users(["ada", "bob"]);
     let admin = app.caller("root", "admin");
     let a1 = entity(&app, &ada, "A1");
     let a2 = entity(&app, &ada, "A2");

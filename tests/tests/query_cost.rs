@@ -5,7 +5,6 @@
 //!
 //! The dense graph is seeded through SQL: a hub with 100 000 relationships, reached from `A`.
 
-use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -139,32 +138,10 @@ fn a_request_cut_off_by_its_deadline_leaves_no_statement_running() {
                    AND query LIKE '%WITH RECURSIVE bfs%' AND pid <> pg_backend_pid()";
 
     // Another session holds relationships locked, so the walk waits for as long as it is let.
-    let (locked_tx, locked_rx) = mpsc::channel();
-    let (release_tx, release_rx) = mpsc::channel::<()>();
-    let url = g.app.db.url.clone();
-    let holder = thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-                .await
-                .expect("lock holder connects");
-            tokio::spawn(connection);
-            client
-                .batch_execute("BEGIN; LOCK TABLE relationships IN ACCESS EXCLUSIVE MODE")
-                .await
-                .expect("lock relationships");
-            locked_tx.send(()).unwrap();
-            tokio::task::spawn_blocking(move || release_rx.recv())
-                .await
-                .unwrap()
-                .ok();
-            client.batch_execute("ROLLBACK").await.expect("release");
-        });
-    });
-    locked_rx.recv().unwrap();
+    let lock = g
+        .app
+        .db
+        .hold_open("LOCK TABLE relationships IN ACCESS EXCLUSIVE MODE");
 
     let started = Instant::now();
     let resp = g.get(&g.neighbors_of_a());
@@ -196,8 +173,7 @@ fn a_request_cut_off_by_its_deadline_leaves_no_statement_running() {
         thread::sleep(Duration::from_millis(50));
     }
 
-    release_tx.send(()).unwrap();
-    holder.join().unwrap();
+    lock.rollback();
     // and the pool serves the next request as usual
     let resp = g.get(&g.neighbors_of_a());
     assert_eq!(resp.status(), 200);

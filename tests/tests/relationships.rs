@@ -47,27 +47,36 @@ fn world() -> World {
 
 impl World {
     fn get(&self, who: &Actor, path: &str) -> Response {
-        self.app
-            .get(path)
-            .bearer_auth(&who.token)
-            .send()
-            .expect("GET")
+        self.app.get_as(&who.token, path)
     }
 
     fn post(&self, who: &Actor, path: &str, body: &Value) -> Response {
-        self.app
-            .post_json(path, body)
-            .bearer_auth(&who.token)
-            .send()
-            .expect("POST")
+        self.app.post_as(&who.token, path, body)
     }
 
     fn delete(&self, who: &Actor, path: &str) -> Response {
-        self.app
-            .delete(path)
-            .bearer_auth(&who.token)
-            .send()
-            .expect("DELETE")
+        self.app.delete_as(&who.token, path)
+    }
+
+    /// Entities A and B and a `knows` relationship from A to B made through the API: the
+    /// entities' ids and the relationship's.
+    fn a_knows_b(&self) -> (Vec<String>, String) {
+        let e = self.entities(&["A", "B"]);
+        let rel = self.relate(&e[0], &e[1], "knows");
+        (e, rel["id"].as_str().unwrap().to_string())
+    }
+
+    /// [`World::a_knows_b`], the relationship then soft-deleted by the user.
+    fn a_knew_b(&self) -> (Vec<String>, String) {
+        let (e, id) = self.a_knows_b();
+        let resp = self.delete(&self.user, &format!("/v1/relationships/{id}"));
+        assert_eq!(resp.status(), 204);
+        (e, id)
+    }
+
+    /// `POST /v1/relationships` with `body` as the user.
+    fn create(&self, body: &Value) -> Response {
+        self.post(&self.user, "/v1/relationships", body)
     }
 
     /// Entities owned by the user, inserted through SQL; their ids in order.
@@ -105,11 +114,7 @@ impl World {
 
     /// Create a relationship through the API; its body.
     fn relate(&self, source: &str, target: &str, kind: &str) -> Value {
-        let resp = self.post(
-            &self.user,
-            "/v1/relationships",
-            &json!({"source_id": source, "target_id": target, "type": kind}),
-        );
+        let resp = self.create(&json!({"source_id": source, "target_id": target, "type": kind}));
         assert_eq!(resp.status(), 201, "{}", resp.text().unwrap_or_default());
         json_body(resp)
     }
@@ -141,51 +146,31 @@ fn relationship_to_missing_or_deleted_entity_or_itself_is_422_and_a_duplicate_is
     ));
 
     let missing = Uuid::now_v7().to_string();
-    let resp = w.post(
-        &w.user,
-        "/v1/relationships",
-        &json!({"source_id": e[0], "target_id": missing, "type": "knows"}),
-    );
-    assert_eq!(resp.status(), 422);
-    assert_eq!(error_fields(&json_body(resp)), vec!["target_id"]);
+    let knows = |source: &str, target: &str| {
+        w.create(&json!({"source_id": source, "target_id": target, "type": "knows"}))
+    };
+    for (source, target, field, what) in [
+        (&e[0], &missing, "target_id", "missing target"),
+        (&missing, &e[0], "source_id", "missing source"),
+        (&e[0], &e[2], "target_id", "soft-deleted target"),
+    ] {
+        let resp = knows(source, target);
+        assert_eq!(resp.status(), 422, "{what}");
+        assert_eq!(error_fields(&json_body(resp)), vec![field], "{what}");
+    }
 
-    let resp = w.post(
-        &w.user,
-        "/v1/relationships",
-        &json!({"source_id": missing, "target_id": e[0], "type": "knows"}),
-    );
-    assert_eq!(resp.status(), 422);
-    assert_eq!(error_fields(&json_body(resp)), vec!["source_id"]);
-
-    let resp = w.post(
-        &w.user,
-        "/v1/relationships",
-        &json!({"source_id": e[0], "target_id": e[2], "type": "knows"}),
-    );
-    assert_eq!(resp.status(), 422, "soft-deleted target");
-    assert_eq!(error_fields(&json_body(resp)), vec!["target_id"]);
-
-    let resp = w.post(
-        &w.user,
-        "/v1/relationships",
-        &json!({"source_id": e[0], "target_id": e[0], "type": "knows"}),
-    );
+    let resp = knows(&e[0], &e[0]);
     assert_eq!(resp.status(), 422, "self-loop");
     assert_eq!(header(&resp, "content-type"), "application/problem+json");
 
-    let body = json!({"source_id": e[0], "target_id": e[1], "type": "knows"});
-    let first = w.post(&w.user, "/v1/relationships", &body);
+    let first = knows(&e[0], &e[1]);
     assert_eq!(first.status(), 201);
-    let second = w.post(&w.user, "/v1/relationships", &body);
+    let second = knows(&e[0], &e[1]);
     assert_eq!(second.status(), 409);
     assert_eq!(json_body(second)["status"], 409);
 
     // the same pair with another type is a different relationship
-    let other = w.post(
-        &w.user,
-        "/v1/relationships",
-        &json!({"source_id": e[0], "target_id": e[1], "type": "likes"}),
-    );
+    let other = w.create(&json!({"source_id": e[0], "target_id": e[1], "type": "likes"}));
     assert_eq!(other.status(), 201);
     assert_eq!(
         w.app
@@ -203,9 +188,7 @@ fn relationship_to_missing_or_deleted_entity_or_itself_is_422_and_a_duplicate_is
 fn created_relationship_has_location_etag_and_rfc3339_timestamps() {
     let w = world();
     let e = w.entities(&["a", "b"]);
-    let resp = w.post(
-        &w.user,
-        "/v1/relationships",
+    let resp = w.create(
         &json!({"source_id": e[0], "target_id": e[1], "type": "knows",
                 "confidence": 0.25, "metadata": {"source": "crm"}}),
     );
@@ -238,9 +221,7 @@ fn created_relationship_has_location_etag_and_rfc3339_timestamps() {
 fn invalid_bodies_are_422_naming_each_field() {
     let w = world();
     let e = w.entities(&["a", "b"]);
-    let resp = w.post(
-        &w.user,
-        "/v1/relationships",
+    let resp = w.create(
         &json!({"source_id": "not-a-uuid", "target_id": e[1], "type": "",
                 "confidence": 1.5, "metadata": {"k": "nul\u{0}"}, "colour": "red"}),
     );
@@ -252,14 +233,13 @@ fn invalid_bodies_are_422_naming_each_field() {
             "{f} missing from {fields:?}"
         );
     }
-    let resp = w
-        .app
-        .post("/v1/relationships")
-        .bearer_auth(&w.user.token)
-        .header("content-type", "application/json")
-        .body("{not json")
-        .send()
-        .unwrap();
+    let resp = w.app.send_as(
+        &w.user.token,
+        w.app
+            .post("/v1/relationships")
+            .header("content-type", "application/json")
+            .body("{not json"),
+    );
     assert_eq!(resp.status(), 400);
 }
 
@@ -391,87 +371,66 @@ fn path_is_the_shortest_one_unreachable_is_404_and_max_depth_7_is_422() {
         ],
     );
 
-    let resp = w.get(&w.user, &format!("/v1/graph/path?from={a}&to={x_e}"));
+    let path = |query: &str| w.get(&w.user, &format!("/v1/graph/path?{query}"));
+    let resp = path(&format!("from={a}&to={x_e}"));
     assert_eq!(resp.status(), 200);
     let p = json_body(resp);
     assert_eq!(ids(&p["nodes"]), vec![a.clone(), x.clone(), x_e.clone()]);
     assert_eq!(p["length"], 2);
     let edges = p["edges"].as_array().unwrap();
     assert_eq!(edges.len(), 2);
+    let hops: Vec<(&str, &str)> = edges
+        .iter()
+        .map(|e| {
+            (
+                e["source_id"].as_str().unwrap(),
+                e["target_id"].as_str().unwrap(),
+            )
+        })
+        .collect();
     assert_eq!(
-        (
-            edges[0]["source_id"].as_str().unwrap(),
-            edges[0]["target_id"].as_str().unwrap()
-        ),
-        (a.as_str(), x.as_str())
-    );
-    assert_eq!(
-        (
-            edges[1]["source_id"].as_str().unwrap(),
-            edges[1]["target_id"].as_str().unwrap()
-        ),
-        (x.as_str(), x_e.as_str())
+        hops,
+        vec![(a.as_str(), x.as_str()), (x.as_str(), x_e.as_str())]
     );
 
-    // E reaches nothing along the relationships; F is unreachable from A
-    assert_eq!(
-        w.get(&w.user, &format!("/v1/graph/path?from={x_e}&to={a}"))
-            .status(),
-        404
-    );
-    assert_eq!(
-        w.get(&w.user, &format!("/v1/graph/path?from={a}&to={f}"))
-            .status(),
-        404
-    );
-    // ... unless walked against the arrows
-    let resp = w.get(
-        &w.user,
-        &format!("/v1/graph/path?from={x_e}&to={a}&direction=both"),
-    );
+    // ... walked against the arrows E reaches A
+    let resp = path(&format!("from={x_e}&to={a}&direction=both"));
     assert_eq!(resp.status(), 200);
     assert_eq!(json_body(resp)["length"], 2);
-    // too short a bound finds nothing; the shortest path needs 2
-    assert_eq!(
-        w.get(
-            &w.user,
-            &format!("/v1/graph/path?from={a}&to={x_e}&max_depth=1")
-        )
-        .status(),
-        404
-    );
-    assert_eq!(
-        w.get(
-            &w.user,
-            &format!("/v1/graph/path?from={a}&to={d}&max_depth=3")
-        )
-        .status(),
-        200
-    );
-
-    let resp = w.get(
-        &w.user,
-        &format!("/v1/graph/path?from={a}&to={x_e}&max_depth=7"),
-    );
+    let resp = path(&format!("from={a}&to={x_e}&max_depth=7"));
     assert_eq!(resp.status(), 422);
     assert_eq!(error_fields(&json_body(resp)), vec!["max_depth"]);
-    assert_eq!(
-        w.get(
-            &w.user,
-            &format!("/v1/graph/path?from={a}&to={x_e}&max_depth=0")
-        )
-        .status(),
-        422
-    );
-    assert_eq!(
-        w.get(&w.user, &format!("/v1/graph/path?from={a}")).status(),
-        422
-    );
-    let resp = w.get(
-        &w.user,
-        &format!("/v1/graph/path?from={a}&to={}", Uuid::now_v7()),
-    );
-    assert_eq!(resp.status(), 404);
+    for (query, status, why) in [
+        (
+            format!("from={x_e}&to={a}"),
+            404,
+            "E reaches nothing along the relationships",
+        ),
+        (format!("from={a}&to={f}"), 404, "F is unreachable from A"),
+        (
+            format!("from={a}&to={x_e}&max_depth=1"),
+            404,
+            "the shortest path needs 2",
+        ),
+        (
+            format!("from={a}&to={d}&max_depth=3"),
+            200,
+            "A reaches D in 3",
+        ),
+        (
+            format!("from={a}&to={x_e}&max_depth=0"),
+            422,
+            "max_depth below 1",
+        ),
+        (format!("from={a}"), 422, "no `to`"),
+        (
+            format!("from={a}&to={}", Uuid::now_v7()),
+            404,
+            "an unknown `to`",
+        ),
+    ] {
+        assert_eq!(path(&query).status(), status, "{why}: {query}");
+    }
 }
 
 // ---------------------------------------------------------------- Must show 4
@@ -584,32 +543,25 @@ fn twenty_parallel_creates_of_the_same_relationship_yield_one_201_and_nineteen_4
 #[test]
 fn if_none_match_is_304_and_a_stale_if_match_is_412() {
     let w = world();
-    let e = w.entities(&["A", "B"]);
-    let rel = w.relate(&e[0], &e[1], "knows");
-    let path = format!("/v1/relationships/{}", rel["id"].as_str().unwrap());
+    let (e, id) = w.a_knows_b();
+    let path = format!("/v1/relationships/{id}");
     let etag = w.get(&w.user, &path).headers()["etag"]
         .to_str()
         .unwrap()
         .to_string();
 
-    let resp = w
-        .app
-        .get(&path)
-        .bearer_auth(&w.user.token)
-        .header("if-none-match", &etag)
-        .send()
-        .unwrap();
+    let as_user = |rb| w.app.send_as(&w.user.token, rb);
+    let resp = as_user(w.app.get(&path).header("if-none-match", &etag));
     assert_eq!(resp.status(), 304);
 
     let patch = |if_match: &str, body: Value| {
-        w.app
-            .patch(&path)
-            .bearer_auth(&w.user.token)
-            .header("content-type", "application/merge-patch+json")
-            .header("if-match", if_match)
-            .body(body.to_string())
-            .send()
-            .unwrap()
+        as_user(
+            w.app
+                .patch(&path)
+                .header("content-type", "application/merge-patch+json")
+                .header("if-match", if_match)
+                .body(body.to_string()),
+        )
     };
     let resp = patch(
         &etag,
@@ -633,13 +585,7 @@ fn if_none_match_is_304_and_a_stale_if_match_is_412() {
     let resp = patch("*", json!({"source_id": e[1]}));
     assert_eq!(resp.status(), 422);
 
-    let resp = w
-        .app
-        .delete(&path)
-        .bearer_auth(&w.user.token)
-        .header("if-match", &etag)
-        .send()
-        .unwrap();
+    let resp = as_user(w.app.delete(&path).header("if-match", &etag));
     assert_eq!(resp.status(), 412, "stale If-Match on delete");
 }
 
@@ -698,9 +644,8 @@ fn list_filters_by_end_and_type_and_pages_through_every_relationship_once() {
 fn only_the_creator_or_an_admin_changes_a_relationship_and_only_admins_hard_delete_or_restore() {
     let w = world();
     let other = actor(&w.app, Role::User);
-    let e = w.entities(&["A", "B"]);
-    let rel = w.relate(&e[0], &e[1], "knows");
-    let path = format!("/v1/relationships/{}", rel["id"].as_str().unwrap());
+    let (_, id) = w.a_knows_b();
+    let path = format!("/v1/relationships/{id}");
 
     assert_eq!(w.get(&other, &path).status(), 200, "anyone reads");
     assert_eq!(w.delete(&other, &path).status(), 403);
@@ -750,11 +695,8 @@ fn only_the_creator_or_an_admin_changes_a_relationship_and_only_admins_hard_dele
 #[test]
 fn boolean_flags_take_true_false_1_or_0_and_yes_or_empty_is_400_naming_them() {
     let w = world();
-    let e = w.entities(&["A", "B"]);
-    let rel = w.relate(&e[0], &e[1], "knows");
-    let id = rel["id"].as_str().unwrap().to_string();
+    let (_, id) = w.a_knew_b();
     let path = format!("/v1/relationships/{id}");
-    assert_eq!(w.delete(&w.user, &path).status(), 204);
 
     // An empty value used to mean `true` here: now it is rejected, like any other spelling.
     for bad in ["yes", "", "no"] {
@@ -828,10 +770,8 @@ fn boolean_flags_take_true_false_1_or_0_and_yes_or_empty_is_400_naming_them() {
 #[test]
 fn restoring_a_relationship_whose_duplicate_is_active_is_409() {
     let w = world();
-    let e = w.entities(&["A", "B"]);
-    let first = w.relate(&e[0], &e[1], "knows");
-    let path = format!("/v1/relationships/{}", first["id"].as_str().unwrap());
-    assert_eq!(w.delete(&w.user, &path).status(), 204);
+    let (e, first) = w.a_knew_b();
+    let path = format!("/v1/relationships/{first}");
     // the pair is free again once the first is deleted
     w.relate(&e[0], &e[1], "knows");
     let resp = w.post(&w.admin, &format!("{path}/restore"), &json!({}));
@@ -927,14 +867,9 @@ fn missing_relationship_is_a_prompt_404_and_unauthenticated_calls_are_401() {
 fn api_keys_need_the_relationships_scopes() {
     let w = world();
     let e = w.entities(&["A", "B"]);
-    let key = |scopes: Value| {
-        let resp = w.post(
-            &w.user,
-            "/v1/auth/api-keys",
-            &json!({"name": "e2e", "scopes": scopes}),
-        );
-        assert_eq!(resp.status(), 201, "{}", resp.text().unwrap_or_default());
-        json_body(resp)["key"].as_str().unwrap().to_string()
+    let key = |scopes: &[&str]| {
+        let created = w.app.create_api_key(&w.user.token, "e2e", scopes);
+        created["key"].as_str().unwrap().to_string()
     };
     let create = |key: &str| {
         w.app
@@ -957,17 +892,17 @@ fn api_keys_need_the_relationships_scopes() {
     };
     let neighbors = format!("/v1/graph/neighbors/{}", e[0]);
 
-    let entities_only = key(json!(["entities:read", "entities:write"]));
+    let entities_only = key(&["entities:read", "entities:write"]);
     assert_eq!(read(&entities_only, "/v1/relationships"), 403);
     assert_eq!(read(&entities_only, &neighbors), 403);
     assert_eq!(create(&entities_only), 403);
 
-    let reader = key(json!(["relationships:read"]));
+    let reader = key(&["relationships:read"]);
     assert_eq!(read(&reader, "/v1/relationships"), 200);
     assert_eq!(read(&reader, &neighbors), 200);
     assert_eq!(create(&reader), 403);
 
-    let writer = key(json!(["relationships:write"]));
+    let writer = key(&["relationships:write"]);
     assert_eq!(create(&writer), 201);
     assert_eq!(read(&writer, "/v1/relationships"), 200);
 }
