@@ -225,16 +225,20 @@ impl TokenRules {
     }
 }
 
+/// The header, payload and signature of a compact JWS (exactly three dot-separated parts).
+fn jws_parts(token: &str) -> Result<[&str; 3], TokenError> {
+    let mut parts = token.split('.');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(header), Some(payload), Some(signature), None) => Ok([header, payload, signature]),
+        _ => Err(TokenError::Malformed(
+            "not three dot-separated parts".into(),
+        )),
+    }
+}
+
 /// `alg` and `kid` of a compact JWS, read without trusting anything else in it.
 fn read_header(token: &str) -> Result<(String, Option<String>), TokenError> {
-    let mut parts = token.split('.');
-    let (Some(header), Some(_payload), Some(_signature), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(TokenError::Malformed(
-            "not three dot-separated parts".into(),
-        ));
-    };
+    let [header, _payload, _signature] = jws_parts(token)?;
     let bytes = URL_SAFE_NO_PAD
         .decode(header)
         .map_err(|_| TokenError::Malformed("header is not base64url".into()))?;
@@ -256,14 +260,7 @@ fn read_header(token: &str) -> Result<(String, Option<String>), TokenError> {
 /// checked. Nothing here is trusted until a cache entry's MAC ([`crate::token_cache`]) or
 /// [`TokenRules::verify`] vouches for the very same token.
 pub fn unverified_claims(token: &str) -> Result<Claims, TokenError> {
-    let mut parts = token.split('.');
-    let (Some(_header), Some(payload), Some(_signature), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(TokenError::Malformed(
-            "not three dot-separated parts".into(),
-        ));
-    };
+    let [_header, payload, _signature] = jws_parts(token)?;
     let bytes = URL_SAFE_NO_PAD
         .decode(payload)
         .map_err(|_| TokenError::Malformed("payload is not base64url".into()))?;
