@@ -385,6 +385,7 @@ fn bad_pagination_parameters_are_400() {
         ("limit=201", "limit"),
         ("limit=", "limit"),
         ("sort=owner", "sort"),
+        ("sort=", "sort"),
         ("cursor=garbage", "cursor"),
         ("min_confidence=2", "min_confidence"),
         ("metadata=notjson", "metadata"),

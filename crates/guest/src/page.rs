@@ -214,8 +214,9 @@ impl PageRequest {
         errors: &mut Errors,
     ) -> Option<PageRequest> {
         let limit = parse_limit(limit, errors);
+        // An empty `sort=` is not one of the enum's values (`limit=` is rejected the same way).
         let sort = match sort.map(str::trim) {
-            None | Some("") => Some(default),
+            None => Some(default),
             Some(raw) => Sort::parse(raw, keys).or_else(|| {
                 let names: Vec<&str> = keys.iter().map(|k| k.name).collect();
                 errors.push(
@@ -483,7 +484,9 @@ mod tests {
         assert_eq!(p.order_by("e"), "e.name DESC, e.id DESC");
         let p = parse(None, Some("confidence"), None).0.unwrap();
         assert_eq!(p.order_by("e"), "e.confidence ASC, e.id ASC");
-        assert_eq!(parse(None, Some("id; DROP TABLE x"), None).1, vec!["sort"]);
+        for bad in ["id; DROP TABLE x", "", " ", "-", "id"] {
+            assert_eq!(parse(None, Some(bad), None).1, vec!["sort"], "{bad:?}");
+        }
     }
 
     #[test]
