@@ -183,12 +183,14 @@ fn update(ctx: &Ctx, req: &Request, caller: &Principal, db: &Db, id: &str) -> Re
     let patch = validate::json_object(req, body::DEFAULT_LIMIT)?;
     let current = fetch(db, id, false)?.ok_or_else(not_found)?;
     access::require_creator_or_admin(caller, current["created_by"].as_str())?;
+    // The content is checked before the precondition, as entities do: an invalid patch is a
+    // 400/422 whatever `If-Match` says.
+    let changes = Changes::merge(&current, &patch)?;
     let version = version_of(&current)?;
     let condition = etag::if_match(header(req, "if-match"), id);
     if !condition.allows(version) {
         return Err(stale());
     }
-    let changes = Changes::merge(&current, &patch)?;
     let changed: Vec<&str> = ["type", "confidence", "metadata"]
         .into_iter()
         .filter(|f| patch.contains_key(*f))
