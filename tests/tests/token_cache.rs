@@ -9,7 +9,9 @@ use std::collections::HashMap;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use spingraph_e2e::servers::RedisServer;
-use spingraph_e2e::{AUDIENCE, Caller, ISSUER, TestApp, TestOptions, header, json, json_body};
+use spingraph_e2e::{
+    AUDIENCE, Caller, ISSUER, Response, TestApp, TestOptions, header, json, json_body,
+};
 use spingraph_identity::token_cache::{KEY_PREFIX, TokenCache};
 use spingraph_identity::{Role, TokenRules};
 
@@ -218,55 +220,45 @@ fn a_cached_token_is_refused_at_once_after_logout_deactivation_or_demotion() {
         );
     };
 
-    let leaving = app.caller("leaving", "user");
-    warm(&leaving);
-    let resp = app
-        .post("/v1/auth/logout")
-        .bearer_auth(&leaving.token)
-        .send()
-        .unwrap();
-    assert_eq!(resp.status(), 204);
-    assert_eq!(
-        status(&app, "/v1/entities?limit=1", &leaving.token),
-        401,
-        "logout"
-    );
-
-    let fired = app.caller("fired", "user");
-    warm(&fired);
-    let resp = app
-        .patch(&format!("/v1/auth/users/{}", fired.id))
-        .json(&json!({"active": false}))
-        .bearer_auth(&admin.token)
-        .send()
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    assert_eq!(
-        status(&app, "/v1/entities?limit=1", &fired.token),
-        401,
-        "deactivation"
-    );
-
-    let boss = app.caller("boss", "admin");
-    warm(&boss);
-    assert_eq!(status(&app, "/v1/changes?limit=1", &boss.token), 200);
-    let resp = app
-        .patch(&format!("/v1/auth/users/{}", boss.id))
-        .json(&json!({"role": "user"}))
-        .bearer_auth(&admin.token)
-        .send()
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    assert_eq!(
-        status(&app, "/v1/changes?limit=1", &boss.token),
-        401,
-        "demotion"
-    );
-    assert_eq!(
-        status(&app, "/v1/entities?limit=1", &boss.token),
-        401,
-        "demotion"
-    );
+    // Each way of taking a signed-in user's standing away, with the paths it must close at once.
+    let logout = |c: &Caller| app.logout(&c.token);
+    let deactivate = |c: &Caller| {
+        let path = format!("/v1/auth/users/{}", c.id);
+        app.patch_as(&admin, &path, &json!({"active": false}))
+    };
+    let demote = |c: &Caller| {
+        let path = format!("/v1/auth/users/{}", c.id);
+        app.patch_as(&admin, &path, &json!({"role": "user"}))
+    };
+    type Revoke<'a> = &'a dyn Fn(&Caller) -> Response;
+    let cases: [(&str, &str, Revoke, u16, &[&str]); 3] = [
+        ("logout", "user", &logout, 204, &["/v1/entities?limit=1"]),
+        (
+            "deactivation",
+            "user",
+            &deactivate,
+            200,
+            &["/v1/entities?limit=1"],
+        ),
+        (
+            "demotion",
+            "admin",
+            &demote,
+            200,
+            &["/v1/changes?limit=1", "/v1/entities?limit=1"],
+        ),
+    ];
+    for (what, role, revoke, revoked_status, paths) in cases {
+        let c = app.caller(what, role);
+        warm(&c);
+        for path in paths {
+            assert_eq!(status(&app, path, &c.token), 200, "{what}: {path} before");
+        }
+        assert_eq!(revoke(&c).status(), revoked_status, "{what}");
+        for path in paths {
+            assert_eq!(status(&app, path, &c.token), 401, "{what}: {path}");
+        }
+    }
 }
 
 #[test]

@@ -267,23 +267,17 @@ pub fn unverified_claims(token: &str) -> Result<Claims, TokenError> {
     serde_json::from_slice(&bytes).map_err(|e| TokenError::Malformed(format!("payload: {e}")))
 }
 
+/// The rules and claims the unit tests here and in `token_cache` sign and check.
 #[cfg(test)]
-mod tests {
+pub(crate) mod fixtures {
     use super::*;
-    use jsonwebtoken::EncodingKey;
-    use serde_json::json;
 
-    const KEY: &str = "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
-
-    fn rules() -> TokenRules {
+    pub fn rules() -> TokenRules {
         TokenRules::new("spingraph", "spingraph-api")
     }
 
-    fn key() -> SigningKey {
-        SigningKey::parse(KEY).unwrap()
-    }
-
-    fn claims(typ: TokenType) -> Claims {
+    /// Fresh claims of `typ` for a new user and session, valid for 15 minutes from now.
+    pub fn claims(typ: TokenType) -> Claims {
         rules().claims(
             typ,
             Uuid::now_v7(),
@@ -293,6 +287,20 @@ mod tests {
             now(),
             900,
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::{claims, rules};
+    use super::*;
+    use jsonwebtoken::EncodingKey;
+    use serde_json::json;
+
+    const KEY: &str = "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+
+    fn key() -> SigningKey {
+        SigningKey::parse(KEY).unwrap()
     }
 
     fn b64(value: &serde_json::Value) -> String {
@@ -435,19 +443,22 @@ mod tests {
     }
 
     #[test]
-    fn wrong_audience_is_rejected() {
-        let mut c = claims(TokenType::Access);
-        c.aud = "another-api".into();
-        let token = rules().sign(&key(), &c).unwrap();
-        assert_eq!(verify(&token), Err(TokenError::WrongAudience));
-    }
-
-    #[test]
-    fn wrong_issuer_is_rejected() {
-        let mut c = claims(TokenType::Access);
-        c.iss = "someone-else".into();
-        let token = rules().sign(&key(), &c).unwrap();
-        assert_eq!(verify(&token), Err(TokenError::WrongIssuer));
+    fn wrong_audience_or_issuer_is_rejected() {
+        let other_audience = Claims {
+            aud: "another-api".into(),
+            ..claims(TokenType::Access)
+        };
+        let other_issuer = Claims {
+            iss: "someone-else".into(),
+            ..claims(TokenType::Access)
+        };
+        for (c, expected) in [
+            (other_audience, TokenError::WrongAudience),
+            (other_issuer, TokenError::WrongIssuer),
+        ] {
+            let token = rules().sign(&key(), &c).unwrap();
+            assert_eq!(verify(&token), Err(expected));
+        }
     }
 
     #[test]

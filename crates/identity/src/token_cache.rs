@@ -164,30 +164,26 @@ impl TokenCache {
 mod tests {
     use super::*;
     use crate::principal::Role;
+    use crate::token::fixtures::{self, rules};
     use crate::token::now;
-    use uuid::Uuid;
 
     const SECRET: &str = "0123456789abcdef0123456789abcdef-test";
     const JWKS: &str = r#"{"keys":[{"kid":"k1"}]}"#;
-
-    fn rules() -> TokenRules {
-        TokenRules::new("spingraph", "spingraph-api")
-    }
 
     fn cache(secret: &str) -> TokenCache {
         TokenCache::from_secret(secret).unwrap().unwrap()
     }
 
     fn claims() -> Claims {
-        rules().claims(
-            TokenType::Access,
-            Uuid::now_v7(),
-            "a@example.com",
-            Role::User,
-            Uuid::now_v7(),
-            now(),
-            900,
-        )
+        fixtures::claims(TokenType::Access)
+    }
+
+    /// The test cache, fresh access claims, and their entry sealed in token `token-a`'s slot.
+    fn sealed() -> (TokenCache, Claims, Slot, String) {
+        let (c, claims) = (cache(SECRET), claims());
+        let slot = c.slot(JWKS, &rules(), "token-a");
+        let entry = c.seal(&slot, &claims);
+        (c, claims, slot, entry)
     }
 
     fn parts(entry: &str) -> (String, Vec<u8>, String) {
@@ -212,9 +208,7 @@ mod tests {
 
     #[test]
     fn a_sealed_entry_opens_for_its_own_token_only() {
-        let (c, claims) = (cache(SECRET), claims());
-        let slot = c.slot(JWKS, &rules(), "token-a");
-        let entry = c.seal(&slot, &claims);
+        let (c, claims, slot, entry) = sealed();
         assert_eq!(
             c.open(&slot, entry.as_bytes(), &rules(), now()),
             Some(claims.clone())
@@ -227,9 +221,7 @@ mod tests {
 
     #[test]
     fn edited_claims_expiry_or_mac_are_never_accepted() {
-        let (c, claims) = (cache(SECRET), claims());
-        let slot = c.slot(JWKS, &rules(), "token-a");
-        let entry = c.seal(&slot, &claims);
+        let (c, claims, slot, entry) = sealed();
         let (version, _, mac) = parts(&entry);
         let mut promoted = claims.clone();
         promoted.role = Role::Admin;
@@ -267,9 +259,7 @@ mod tests {
 
     #[test]
     fn rotated_keys_issuer_or_audience_strand_the_entry() {
-        let (c, claims) = (cache(SECRET), claims());
-        let slot = c.slot(JWKS, &rules(), "token-a");
-        let entry = c.seal(&slot, &claims);
+        let (c, _, slot, entry) = sealed();
         let rotated = c.slot(r#"{"keys":[{"kid":"k2"}]}"#, &rules(), "token-a");
         assert_ne!(rotated.key, slot.key);
         assert_eq!(c.open(&rotated, entry.as_bytes(), &rules(), now()), None);
@@ -283,9 +273,7 @@ mod tests {
 
     #[test]
     fn an_entry_expires_with_its_token_and_refresh_tokens_are_not_entries() {
-        let (c, claims) = (cache(SECRET), claims());
-        let slot = c.slot(JWKS, &rules(), "token-a");
-        let entry = c.seal(&slot, &claims);
+        let (c, claims, slot, entry) = sealed();
         let leeway = rules().leeway as i64;
         assert!(
             c.open(&slot, entry.as_bytes(), &rules(), claims.exp + leeway)
