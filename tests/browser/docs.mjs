@@ -2,34 +2,12 @@
 // /docs on a running host ($SPINGRAPH_URL), sees the operations of openapi.yaml listed, runs
 // GET /v1/health/live through "Try it out" / "Execute", checks the page shows a 200, and saves a
 // screenshot under $SCREENSHOT_DIR. Run by `./dev test` (see browser_test in ./dev).
-import { mkdirSync } from "node:fs";
-import { createRequire } from "node:module";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import { base, checks, launch, shots } from "./browser.mjs";
 
-// playwright-core is installed by ./dev under target/ (ES modules ignore NODE_PATH).
-const modules = resolve(process.env.PLAYWRIGHT_NODE_MODULES ?? "target/browser-test/node_modules");
-const { chromium } = createRequire(join(modules, "noop.js"))("playwright-core");
+const { check, fail, finish } = checks("browser test");
 
-const base = process.env.SPINGRAPH_URL ?? "http://127.0.0.1:3000";
-const shots = process.env.SCREENSHOT_DIR ?? "target/test-output";
-mkdirSync(shots, { recursive: true });
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-  args: [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-  ],
-});
-const failures = [];
-const check = (ok, what) => {
-  console.log(`${ok ? "ok  " : "FAIL"} ${what}`);
-  if (!ok) failures.push(what);
-};
+const browser = await launch();
 
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 1600 } });
@@ -80,13 +58,8 @@ try {
   await page.screenshot({ path: file, fullPage: false });
   console.log(`screenshot: ${file}`);
 } catch (e) {
-  failures.push(String(e));
-  console.error(e);
+  fail(e);
 } finally {
   await browser.close();
 }
-if (failures.length) {
-  console.error(`browser test failed: ${failures.length} check(s)`);
-  process.exit(1);
-}
-console.log("browser test passed");
+finish();

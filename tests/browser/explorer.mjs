@@ -10,23 +10,10 @@
 // session (POST /v1/auth/refresh) and carry on. Screenshots go to $SCREENSHOT_DIR. Run by `./dev test`.
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync } from "node:fs";
-import { createRequire } from "node:module";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import { base, checks, launch, shots } from "./browser.mjs";
 
-// playwright-core is installed by ./dev under target/ (ES modules ignore NODE_PATH).
-const modules = resolve(process.env.PLAYWRIGHT_NODE_MODULES ?? "target/browser-test/node_modules");
-const { chromium } = createRequire(join(modules, "noop.js"))("playwright-core");
-
-const base = process.env.SPINGRAPH_URL ?? "http://127.0.0.1:3000";
-const shots = process.env.SCREENSHOT_DIR ?? "target/test-output";
-mkdirSync(shots, { recursive: true });
-
-const failures = [];
-const check = (ok, what) => {
-  console.log(`${ok ? "ok  " : "FAIL"} ${what}`);
-  if (!ok) failures.push(what);
-};
+const { check, fail, finish } = checks("explorer browser test");
 
 // ------------------------------------------------------------------ a user and a seeded graph
 
@@ -85,17 +72,7 @@ async function seed(token) {
 
 // ------------------------------------------------------------------ the page
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-  args: [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-  ],
-});
+const browser = await launch();
 
 try {
   const me = user();
@@ -129,6 +106,14 @@ try {
   const idle = () => page.waitForFunction(() => document.querySelector("main")?.getAttribute("aria-busy") !== "true");
   const nodeNames = () => page.$$eval("#node-list button", (bs) => bs.map((b) => b.firstChild.textContent));
   const nodeButton = (name) => page.locator(`#node-list button[data-id="${ids[name]}"]`);
+  // Select entity `a` and pick it as end A, then `b` as end B (the path and relate forms use both).
+  const pickEnds = async (a, b) => {
+    for (const [name, button] of [[a, "#pick-a"], [b, "#pick-b"]]) {
+      await nodeButton(name).click();
+      await idle();
+      await page.click(button);
+    }
+  };
   const shot = async (name) => {
     const file = join(shots, name);
     await page.screenshot({ path: file, fullPage: false });
@@ -228,12 +213,7 @@ try {
 
   // Shortest path: Charlie's office (A) to Alpha's city (B), both directions: 5 hops.
   await page.selectOption("#direction", "both");
-  await nodeButton("Charlie office").click();
-  await idle();
-  await page.click("#pick-a");
-  await nodeButton("Alpha city").click();
-  await idle();
-  await page.click("#pick-b");
+  await pickEnds("Charlie office", "Alpha city");
   await page.click("#find-path");
   await idle();
   const steps = await page.$$eval("#path-steps li", (li) => li.map((l) => l.textContent));
@@ -247,12 +227,7 @@ try {
 
   // Relate Bravo's office (A) to Charlie's office (B) and see the relationship drawn.
   await page.click("#clear-path");
-  await nodeButton("Bravo office").click();
-  await idle();
-  await page.click("#pick-a");
-  await nodeButton("Charlie office").click();
-  await idle();
-  await page.click("#pick-b");
+  await pickEnds("Bravo office", "Charlie office");
   await page.fill("#rel-type", "near");
   await page.fill("#rel-confidence", "0.75");
   await page.click("#relate-submit");
@@ -335,13 +310,8 @@ try {
   const unexpected = errors.filter((e) => !/Failed to load resource: the server responded with a status of 4\d\d/.test(e));
   check(unexpected.length === 0, `no script or CSP errors (${unexpected.join("; ") || "none"})`);
 } catch (e) {
-  failures.push(String(e));
-  console.error(e);
+  fail(e);
 } finally {
   await browser.close();
 }
-if (failures.length) {
-  console.error(`explorer browser test failed: ${failures.length} check(s)`);
-  process.exit(1);
-}
-console.log("explorer browser test passed");
+finish();
