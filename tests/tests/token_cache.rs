@@ -279,10 +279,18 @@ fn an_authenticated_request_costs_one_redis_round_trip_on_a_pooled_connection() 
     assert_eq!(status(&app, &path, &user.token), 200);
     assert_eq!(redis.command(&["CONFIG", "RESETSTAT"]), "+OK");
     let connections = info_stat(&redis, "total_connections_received");
+    let backends = postgres_backends(&app);
+    assert!(!backends.is_empty(), "the pool keeps its sessions open");
     const N: u64 = 10;
     for _ in 0..N {
         assert_eq!(status(&app, &path, &user.token), 200);
     }
+    // Postgres too: the requests ran on the pool's open sessions; none was opened for them.
+    let after = postgres_backends(&app);
+    assert!(
+        after.iter().all(|pid| backends.contains(pid)),
+        "new Postgres sessions {after:?} beside {backends:?}"
+    );
     // `+ 1`: this INFO's own connection (every test command opens one).
     assert_eq!(
         info_stat(&redis, "total_connections_received"),
@@ -296,6 +304,21 @@ fn an_authenticated_request_costs_one_redis_round_trip_on_a_pooled_connection() 
     for top_level in ["set", "evalsha", "ping", "hello", "client|setinfo", "auth"] {
         assert!(!calls.contains_key(top_level), "{top_level}: {calls:?}");
     }
+}
+
+/// The server pids of the host's sessions on the test's database (the components connect as their
+/// roles; the test's own queries, as `postgres`, are left out).
+fn postgres_backends(app: &TestApp) -> Vec<u64> {
+    app.db
+        .query_json(
+            "SELECT pid FROM pg_stat_activity \
+             WHERE datname = current_database() AND usename <> current_user",
+        )
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["pid"].as_u64().unwrap())
+        .collect()
 }
 
 #[test]
