@@ -512,6 +512,29 @@ fn api_key_is_shown_once_scoped_and_refused_after_revocation_or_expiry() {
     ));
     let me = app.get_with_key(key, "/v1/auth/me");
     assert_eq!(me.status(), 401, "expired");
+
+    // Any RFC 3339 offset is an instant, also one past what Postgres reads (±15:59).
+    let resp = app.post_as(
+        &admin,
+        "/v1/auth/api-keys",
+        &json!({"name": "far", "scopes": ["entities:read"], "expires_at": "9000-01-01T00:00:00+20:00"}),
+    );
+    assert_eq!(resp.status(), 201);
+    let far = json_body(resp);
+    let expires = far["expires_at"].as_str().unwrap();
+    assert!(expires.starts_with("8999-12-31T04:00:00"), "{expires}");
+    assert_eq!(
+        app.get_with_key(far["key"].as_str().unwrap(), "/v1/auth/me")
+            .status(),
+        200
+    );
+    let resp = app.post_as(
+        &admin,
+        "/v1/auth/api-keys",
+        &json!({"name": "feb", "scopes": ["entities:read"], "expires_at": "2030-02-31T00:00:00Z"}),
+    );
+    assert_eq!(resp.status(), 422);
+    assert_eq!(json_body(resp)["errors"][0]["field"], "expires_at");
 }
 
 /// Walk a paged list to its end, `limit` at a time; every page but the last is full.

@@ -390,6 +390,7 @@ fn bad_pagination_parameters_are_400() {
         ("min_confidence=2", "min_confidence"),
         ("metadata=notjson", "metadata"),
         ("created_after=yesterday", "created_after"),
+        ("created_before=2026-02-31", "created_before"),
     ] {
         let resp = app.get_as(&ada, &format!("/v1/entities?{query}"));
         assert_eq!(resp.status(), 400, "{query}");
@@ -665,6 +666,16 @@ fn filters_and_sorts_return_exactly_the_expected_ids() {
         ),
         vec![id(&globex)]
     );
+    // Offsets RFC 3339 allows and Postgres does not (past ±15:59), far years: the whole list.
+    let all = list_ids(&app, &ada, "");
+    assert_eq!(all.len(), 4);
+    for query in [
+        "created_after=0992-05-18T13:35:38%2B17:48",
+        "created_before=5616-05-25T01:49:01-22:29",
+        "created_after=0001-01-01T00:00:00%2B23:59&created_before=9999-12-31T23:59:59-23:59",
+    ] {
+        assert_eq!(list_ids(&app, &ada, query), all, "{query}");
+    }
     for (sort, order) in [
         ("name", [&pct, &acme, &alice, &globex]),
         ("-name", [&globex, &alice, &acme, &pct]),

@@ -8,7 +8,7 @@ use spin_sdk::pg4::ParameterValue;
 use spingraph_authn_client::{Credential, Principal};
 use spingraph_guest::db::Db;
 use spingraph_guest::page::IdPage;
-use spingraph_guest::validate::{has_control, is_rfc3339};
+use spingraph_guest::validate::{has_control, rfc3339_utc};
 use spingraph_guest::{ApiError, Ctx, FieldError, Reply, Result, body};
 use spingraph_identity::Scope;
 use spingraph_identity::api_key::ApiKey;
@@ -92,14 +92,18 @@ pub fn create(ctx: &Ctx, req: &Request, p: &Principal) -> Result<Reply> {
             Ok(_) => {}
         }
     }
-    if let Some(exp) = &new.expires_at
-        && !is_rfc3339(exp)
-    {
-        errors.push(FieldError::new(
-            "expires_at",
-            "must be an RFC 3339 timestamp",
-        ));
-    }
+    // Normalized to UTC: Postgres reads every valid RFC 3339 instant in that form.
+    let expires_at = match new.expires_at.as_deref().map(rfc3339_utc) {
+        Some(None) => {
+            errors.push(FieldError::new(
+                "expires_at",
+                "must be an RFC 3339 timestamp",
+            ));
+            None
+        }
+        Some(utc) => utc,
+        None => None,
+    };
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
@@ -116,7 +120,7 @@ pub fn create(ctx: &Ctx, req: &Request, p: &Principal) -> Result<Reply> {
             sql::text(&key.prefix),
             sql::text(&key.hash),
             ParameterValue::Jsonb(json!(scope_names).to_string().into_bytes()),
-            new.expires_at
+            expires_at
                 .as_deref()
                 .map(sql::text)
                 .unwrap_or(ParameterValue::DbNull),

@@ -455,8 +455,8 @@ pub fn parse_filter(raw_param: impl Fn(&str) -> Option<String>) -> Result<ListFi
         ("created_before", &mut filter.created_before),
     ] {
         if let Some(raw) = param(name) {
-            if validate::is_rfc3339(raw.trim()) {
-                *slot = Some(raw.trim().to_string());
+            if let Some(utc) = validate::rfc3339_utc(raw.trim()) {
+                *slot = Some(utc);
             } else {
                 errors.push(
                     name,

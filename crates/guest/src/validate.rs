@@ -576,6 +576,40 @@ pub fn is_rfc3339(raw: &str) -> bool {
     }
 }
 
+/// `raw` (an RFC 3339 timestamp, or a bare date for its midnight UTC) as the UTC instant
+/// `2026-01-02T03:04:05.000000Z`, which Postgres reads for every valid input: RFC 3339 allows
+/// offsets up to ±23:59 where Postgres stops at ±15:59, and a day that does not exist (Feb 31)
+/// is refused here rather than by the database. An instant outside years 1..=9999 lies before
+/// or after every row, so it is clamped to that range's end (the filter selects the same rows).
+pub fn rfc3339_utc(raw: &str) -> Option<String> {
+    use chrono::{DateTime, NaiveDate, Utc};
+    if !is_rfc3339(raw) {
+        return None;
+    }
+    let instant: DateTime<Utc> = if raw.len() == 10 {
+        NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+            .ok()?
+            .and_hms_opt(0, 0, 0)?
+            .and_utc()
+    } else {
+        // RFC 3339 also allows `t`, a space and `z`; chrono reads the canonical spelling.
+        let canonical = format!("{}T{}", &raw[..10], &raw[11..]).replace('z', "Z");
+        DateTime::parse_from_rfc3339(&canonical).ok()?.to_utc()
+    };
+    let first = NaiveDate::from_ymd_opt(1, 1, 1)?
+        .and_hms_opt(0, 0, 0)?
+        .and_utc();
+    let last = NaiveDate::from_ymd_opt(9999, 12, 31)?
+        .and_hms_micro_opt(23, 59, 59, 999_999)?
+        .and_utc();
+    Some(
+        instant
+            .clamp(first, last)
+            .format("%Y-%m-%dT%H:%M:%S%.6fZ")
+            .to_string(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -876,6 +910,33 @@ mod tests {
             "2026-01-02T25:00:00Z",
         ] {
             assert!(!is_rfc3339(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn rfc3339_instants_are_normalized_to_utc_within_what_postgres_reads() {
+        for (raw, utc) in [
+            ("2026-01-02", "2026-01-02T00:00:00.000000Z"),
+            ("2026-01-02T03:04:05Z", "2026-01-02T03:04:05.000000Z"),
+            ("2026-01-02t03:04:05.5z", "2026-01-02T03:04:05.500000Z"),
+            ("2026-01-02 03:04:05+01:00", "2026-01-02T02:04:05.000000Z"),
+            // Offsets past Postgres's ±15:59 (schemathesis sent these).
+            ("5616-05-25T01:49:01-22:29", "5616-05-26T00:18:01.000000Z"),
+            ("0992-05-18T13:35:38+17:48", "0992-05-17T19:47:38.000000Z"),
+            // Past the ends of years 1..=9999: clamped.
+            ("0001-01-01T00:00:00+00:01", "0001-01-01T00:00:00.000000Z"),
+            ("9999-12-31T23:59:59-00:01", "9999-12-31T23:59:59.999999Z"),
+        ] {
+            assert_eq!(rfc3339_utc(raw).as_deref(), Some(utc), "{raw}");
+        }
+        for bad in [
+            "2026-02-31",
+            "2026-02-30T00:00:00Z",
+            "2026-01-02T03:04:05+24:00",
+            "yesterday",
+            "",
+        ] {
+            assert_eq!(rfc3339_utc(bad), None, "{bad}");
         }
     }
 
