@@ -28,78 +28,69 @@ mod tls;
 
 use std::sync::Arc;
 
-use wasmtime::component::{HasSelf, Linker, Resource, ResourceTable};
+use anyhow::Result;
+use wasmtime::component::{HasSelf, Linker, Resource};
 
 pub use self::connection::Connection;
 pub use self::pool::Postgres;
 pub use self::spin_compat::SpinCompat;
 use crate::allowed_hosts::AllowedHosts;
 use crate::capabilities::bindings::spin::postgres::postgres as wit;
+use crate::capabilities::connections::Connections;
+use crate::capabilities::{AppConfig, Capability, InstanceField};
+use crate::server::ServedComponent;
+use crate::state::InstanceState;
 use wit::{Error, ParameterValue, RowSet};
+
+/// Per-instance Postgres state (it lives in the store data).
+pub type PostgresInstance = Connections<Postgres>;
 
 impl Postgres {
     /// Per-instance state for a component with these allowed outbound hosts.
     pub fn instance(&self, allowed_hosts: Arc<AllowedHosts>) -> PostgresInstance {
-        PostgresInstance {
-            postgres: self.clone(),
-            allowed_hosts,
-            connections: ResourceTable::new(),
-        }
+        Connections::new(self.clone(), allowed_hosts)
     }
 }
 
-/// Per-instance Postgres state (`PostgresInstance` lives in the store data).
-pub struct PostgresInstance {
-    postgres: Postgres,
-    allowed_hosts: Arc<AllowedHosts>,
-    connections: ResourceTable,
+impl Capability for Postgres {
+    type Instance = PostgresInstance;
+
+    /// Links `spin:postgres/postgres@4.0.0`.
+    fn add_to_linker(linker: &mut Linker<InstanceState>, field: InstanceField<Self>) -> Result<()> {
+        Ok(wit::add_to_linker::<_, HasSelf<_>>(linker, field)?)
+    }
+
+    fn configure_app(config: &AppConfig<'_>) -> Result<Postgres> {
+        Ok(Postgres::new(config.spin_compat))
+    }
+
+    fn prepare(&self, component: &ServedComponent) -> PostgresInstance {
+        self.instance(component.allowed_hosts.clone())
+    }
 }
 
-/// Links `spin:postgres/postgres@4.0.0` into `linker`.
-pub fn add_to_linker<T: Send + 'static>(
-    linker: &mut Linker<T>,
-    get: fn(&mut T) -> &mut PostgresInstance,
-) -> wasmtime::Result<()> {
-    wit::add_to_linker::<T, HasSelf<PostgresInstance>>(linker, get)
-}
+type Answer<T> = crate::capabilities::connections::Answer<T, Error>;
+type Params = Vec<ParameterValue>;
 
 impl wit::Host for PostgresInstance {}
 
 impl wit::HostConnection for PostgresInstance {
-    async fn open(
-        &mut self,
-        address: String,
-    ) -> wasmtime::Result<Result<Resource<Connection>, Error>> {
-        let connection = match self.postgres.connect(&self.allowed_hosts, &address).await {
-            Ok(connection) => connection,
-            Err(err) => return Ok(Err(err)),
-        };
-        Ok(Ok(self.connections.push(connection)?))
-    }
-
-    async fn query(
-        &mut self,
-        connection: Resource<Connection>,
-        statement: String,
-        params: Vec<ParameterValue>,
-    ) -> wasmtime::Result<Result<RowSet, Error>> {
-        let connection = self.connections.get_mut(&connection)?;
-        Ok(connection.query(&statement, &params).await)
-    }
-
-    async fn execute(
-        &mut self,
-        connection: Resource<Connection>,
-        statement: String,
-        params: Vec<ParameterValue>,
-    ) -> wasmtime::Result<Result<u64, Error>> {
-        let connection = self.connections.get_mut(&connection)?;
-        Ok(connection.execute(&statement, &params).await)
+    async fn open(&mut self, address: String) -> Answer<Resource<Connection>> {
+        let (postgres, allowed_hosts) = self.connector();
+        let opened = postgres.connect(allowed_hosts, &address).await;
+        self.opened(opened)
     }
 
     async fn drop(&mut self, connection: Resource<Connection>) -> wasmtime::Result<()> {
-        self.connections.delete(connection)?;
-        Ok(())
+        self.close(connection)
+    }
+
+    async fn query(&mut self, c: Resource<Connection>, sql: String, p: Params) -> Answer<RowSet> {
+        Ok(self.connection(&c)?.query(&sql, &p).await)
+    }
+
+    async fn execute(&mut self, c: Resource<Connection>, sql: String, p: Params) -> Answer<u64> {
+        Ok(self.connection(&c)?.execute(&sql, &p).await)
     }
 }
 
