@@ -1,5 +1,6 @@
 //! A component's `allowed_outbound_hosts`, in Spin's syntax, and the check
-//! every outbound capability (Postgres, Redis, HTTP) makes before it connects.
+//! every outbound capability (Postgres, Redis, HTTP) makes before it connects;
+//! also how its refusals and connection strings read in messages ([`redact`]).
 //!
 //! Accepted entries (after `{{ variable }}` expansion):
 //! `scheme://host[:port]`, where `scheme` may be `*`, `host` may be `*`,
@@ -418,21 +419,48 @@ pub fn endpoint_url(scheme: &str, host: &str, port: u16) -> String {
     }
 }
 
+/// A URL-form connection string cut at its authority: `scheme://[userinfo@]host_port`, then
+/// `tail` (path and query); the userinfo is what precedes the authority's last `@`.
+pub struct UrlParts<'a> {
+    pub scheme: &'a str,
+    pub userinfo: Option<&'a str>,
+    pub host_port: &'a str,
+    pub tail: &'a str,
+}
+
+impl<'a> UrlParts<'a> {
+    /// `None` for a string without `://` (Postgres' key=value form).
+    pub fn of(address: &'a str) -> Option<UrlParts<'a>> {
+        let (scheme, rest) = address.split_once("://")?;
+        let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+        let (authority, tail) = rest.split_at(authority_end);
+        let (userinfo, host_port) = match authority.rsplit_once('@') {
+            Some((userinfo, host_port)) => (Some(userinfo), host_port),
+            None => (None, authority),
+        };
+        Some(UrlParts {
+            scheme,
+            userinfo,
+            host_port,
+            tail,
+        })
+    }
+}
+
 /// A connection string (URL or Postgres key=value form) fit for messages and logs: the password
 /// of its userinfo and any `password=` parameter become `***`. The user name stays: it is no
 /// secret, and both the Postgres and the Redis client read a userinfo without `:` as a user.
 pub fn redact(address: &str) -> String {
-    if let Some((scheme, rest)) = address.split_once("://") {
-        let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-        let (authority, tail) = rest.split_at(authority_end);
-        let authority = match authority.rsplit_once('@') {
-            Some((userinfo, hostport)) => match userinfo.split_once(':') {
-                Some((user, _)) => format!("{user}:***@{hostport}"),
-                None => authority.to_string(),
+    if let Some(url) = UrlParts::of(address) {
+        let userinfo = match url.userinfo {
+            Some(userinfo) => match userinfo.split_once(':') {
+                Some((user, _)) => format!("{user}:***@"),
+                None => format!("{userinfo}@"),
             },
-            None => authority.to_string(),
+            None => String::new(),
         };
-        let tail = tail
+        let tail = url
+            .tail
             .split('&')
             .map(|part| match part.split_once("password=") {
                 Some((prefix, _)) => format!("{prefix}password=***"),
@@ -440,7 +468,7 @@ pub fn redact(address: &str) -> String {
             })
             .collect::<Vec<_>>()
             .join("&");
-        return format!("{scheme}://{authority}{tail}");
+        return format!("{}://{userinfo}{}{tail}", url.scheme, url.host_port);
     }
     address
         .split_whitespace()

@@ -6,14 +6,23 @@
 
 use anyhow::{Context, Result, bail};
 
+use crate::allowed_hosts::UrlParts;
 use crate::capabilities::variables::{Resolver, Value, Variables};
 use crate::manifest::App;
 
 const SIGNING_KEY: &str = "jwt_signing_key";
 const PUBLIC_KEYS: &str = "jwt_public_keys";
 
+/// `--dev`: the variables it sets where nothing else does (as `--variable` would), before
+/// they are resolved.
+pub(crate) fn variables(app: &App, resolver: &mut Resolver) -> Result<()> {
+    signing_key(app, resolver)?;
+    role_urls(app, resolver)?;
+    token_cache_keys(app, resolver)
+}
+
 /// `--dev` without a configured signing key: generate an ephemeral Ed25519 pair.
-pub(crate) fn signing_key(app: &App, resolver: &mut Resolver) -> Result<()> {
+fn signing_key(app: &App, resolver: &mut Resolver) -> Result<()> {
     let Some(decl) = app.manifest.variables.get(SIGNING_KEY) else {
         return Ok(());
     };
@@ -43,7 +52,7 @@ pub(crate) const TOKEN_CACHE_KEYS: &[&str] = &["auth_token_cache_key", "data_tok
 /// `--dev`: each cache key the manifest declares and nothing sets (its default is empty: the
 /// cache off) gets a fresh random one, so `up --dev` serves as production does. Entries made
 /// under them are ignored after a restart (their MAC no longer verifies).
-pub(crate) fn token_cache_keys(app: &App, resolver: &mut Resolver) -> Result<()> {
+fn token_cache_keys(app: &App, resolver: &mut Resolver) -> Result<()> {
     for name in TOKEN_CACHE_KEYS {
         let declared = app.manifest.variables.get(*name);
         let unset_default = declared.is_some_and(|d| d.default.as_deref().unwrap_or("").is_empty());
@@ -91,7 +100,7 @@ const ROLE_URLS: &[(&str, &str)] = &[
 /// `--dev`: each group's URL variable the manifest declares and nothing sets is the owner's
 /// `database_url` (as given, else its default) with the group's role as the user, so one
 /// `--variable database_url=...` points every component at that database.
-pub(crate) fn role_urls(app: &App, resolver: &mut Resolver) -> Result<()> {
+fn role_urls(app: &App, resolver: &mut Resolver) -> Result<()> {
     let declared = &app.manifest.variables;
     let owner = match resolver.lookup("database_url")? {
         Some(url) => url,
@@ -110,16 +119,13 @@ pub(crate) fn role_urls(app: &App, resolver: &mut Resolver) -> Result<()> {
 
 /// `url` (`postgres://user:password@host/db?...`) with `user` as its user and no password.
 fn url_with_user(url: &str, user: &str) -> String {
-    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
-        return url.to_string();
-    };
-    let rest = &url[scheme_end..];
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let host = match rest[..authority_end].rfind('@') {
-        Some(at) => &rest[at + 1..],
-        None => rest,
-    };
-    format!("{}{user}@{host}", &url[..scheme_end])
+    match UrlParts::of(url) {
+        Some(parts) => format!(
+            "{}://{user}@{}{}",
+            parts.scheme, parts.host_port, parts.tail
+        ),
+        None => url.to_string(),
+    }
 }
 
 /// `--dev`: create the database if missing and apply pending migrations.

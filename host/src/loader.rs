@@ -14,7 +14,7 @@ use wasmtime::component::Linker;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 
 use crate::allowed_hosts::AllowedHosts;
-use crate::capabilities::variables::Variables;
+use crate::capabilities::Capabilities;
 use crate::engine::WasmDigest;
 use crate::manifest::{App, Component, FilesMount};
 use crate::server::ServedComponent;
@@ -31,7 +31,8 @@ pub struct ComponentWasm {
 /// once; only the wasm files behind it may change).
 pub struct Loader {
     app: App,
-    variables: Variables,
+    /// For the `{{ variable }}`s in `allowed_outbound_hosts`.
+    capabilities: Arc<Capabilities>,
     engine: Engine,
     linker: Linker<InstanceState>,
     cache_dir: PathBuf,
@@ -40,14 +41,14 @@ pub struct Loader {
 impl Loader {
     pub fn new(
         app: App,
-        variables: Variables,
+        capabilities: Arc<Capabilities>,
         engine: Engine,
         linker: Linker<InstanceState>,
         cache_dir: PathBuf,
     ) -> Loader {
         Loader {
             app,
-            variables,
+            capabilities,
             engine,
             linker,
             cache_dir,
@@ -98,7 +99,7 @@ impl Loader {
     }
 
     /// Reads component `id`'s wasm (composed with its dependencies) from disk and makes it ready
-    /// to serve, with the variables, allowed hosts, environment and files its manifest grants.
+    /// to serve, with the allowed hosts, environment and files its manifest grants.
     pub fn load(&self, id: &str) -> Result<ServedComponent> {
         let wasm = self.read(id)?;
         self.build(id, &wasm)
@@ -149,11 +150,10 @@ impl Loader {
         let pre = ProxyPre::new(pre)
             .map_err(anyhow::Error::from)
             .context("the component does not export wasi:http/incoming-handler")?;
-        let hosts = component
-            .allowed_outbound_hosts
-            .iter()
-            .map(|h| self.variables.render(h).map(|v| v.expose().to_string()))
-            .collect::<Result<Vec<_>>>()?;
+        let hosts = self
+            .capabilities
+            .variables
+            .render_all(&component.allowed_outbound_hosts)?;
         let allowed_hosts = Arc::new(AllowedHosts::parse(&hosts)?);
         let files = component
             .files
@@ -167,7 +167,6 @@ impl Loader {
             id: Arc::from(id),
             digest: wasm.digest,
             pre,
-            variables: self.variables.for_component(id, &component.variables)?,
             allowed_hosts,
             environment: component
                 .environment

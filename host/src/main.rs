@@ -10,6 +10,7 @@ mod compose;
 mod deny;
 mod dev;
 mod engine;
+mod failure;
 mod guest_output;
 mod loader;
 mod manifest;

@@ -15,19 +15,16 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use arc_swap::ArcSwap;
-use bytes::Bytes;
-use http::{HeaderValue, Request, Response, StatusCode, header};
+use http::{HeaderValue, Request, Response, header};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioTimer;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
-use wasmtime::component::ResourceTable;
-use wasmtime::{Store, StoreLimitsBuilder, Trap, UpdateDeadline};
-use wasmtime_wasi::{FsPerms, WasiCtx};
+use wasmtime::{Store, Trap, UpdateDeadline};
 use wasmtime_wasi_http::WasiHttpView;
 use wasmtime_wasi_http::io::TokioIo;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
@@ -36,10 +33,8 @@ use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
 use crate::access_log::AccessRecord;
 use crate::allowed_hosts::AllowedHosts;
-use crate::capabilities::{
-    Capabilities, outbound_http::OutboundHttpInstance, variables::ComponentVariables,
-};
-use crate::guest_output::GuestOutput;
+use crate::capabilities::Capabilities;
+use crate::failure::HostFailure;
 use crate::metrics::Metrics;
 use crate::router::Router;
 use crate::state::InstanceState;
@@ -118,7 +113,6 @@ pub struct ServedComponent {
     /// Of the wasm it was compiled from (composed with its dependencies).
     pub digest: crate::engine::WasmDigest,
     pub pre: ProxyPre<InstanceState>,
-    pub variables: ComponentVariables,
     pub allowed_hosts: Arc<AllowedHosts>,
     pub environment: Vec<(String, String)>,
     /// (host directory, guest path) mounted read-only.
@@ -161,7 +155,7 @@ impl Components {
 pub struct Server {
     pub router: Router,
     pub components: Arc<Components>,
-    pub capabilities: Capabilities,
+    pub capabilities: Arc<Capabilities>,
     pub limits: RequestLimits,
     pub metrics: Arc<Metrics>,
     permits: Arc<Semaphore>,
@@ -171,7 +165,7 @@ impl Server {
     pub fn new(
         router: Router,
         components: Arc<Components>,
-        capabilities: Capabilities,
+        capabilities: Arc<Capabilities>,
         limits: RequestLimits,
         metrics: Arc<Metrics>,
     ) -> Server {
@@ -273,15 +267,7 @@ impl Server {
             async move {
                 let request_id = request_id(req.headers());
                 let path = req.uri().path().to_string();
-                let mut resp = problem(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "this client address holds too many open connections",
-                    &path,
-                    &request_id,
-                );
-                let headers = resp.headers_mut();
-                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-                headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+                let resp = HostFailure::TooManyConnections.response(&path, &request_id);
                 AccessRecord::new(
                     &request_id,
                     req.method().as_str(),
@@ -318,12 +304,7 @@ impl Server {
         let path = req.uri().path().to_string();
 
         let Some(matched) = self.router.route(&path) else {
-            let resp = problem(
-                StatusCode::NOT_FOUND,
-                "no route matches this path",
-                &path,
-                &request_id,
-            );
+            let resp = HostFailure::NoRoute.response(&path, &request_id);
             AccessRecord::new(
                 &request_id,
                 &method,
@@ -363,17 +344,12 @@ impl Server {
                     *req.uri_mut() = uri;
                 }
                 self.clone()
-                    .run_component(component, req, &request_id, &path)
+                    .run_component(component, req, &request_id)
                     .await
             }
-            None => problem(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "the routed component is not loaded",
-                &path,
-                &request_id,
-            ),
+            None => Err(HostFailure::ComponentNotLoaded),
         };
-        let mut resp = resp;
+        let mut resp = resp.unwrap_or_else(|failure| failure.response(&path, &request_id));
         if let Ok(v) = HeaderValue::from_str(&request_id) {
             resp.headers_mut().insert("x-request-id", v);
         }
@@ -392,13 +368,13 @@ impl Server {
         resp
     }
 
+    /// Runs `req` in a fresh instance of `component`, under the request limits.
     async fn run_component(
         self: Arc<Self>,
         component: Arc<ServedComponent>,
         req: Request<Incoming>,
         request_id: &str,
-        path: &str,
-    ) -> Response<HyperOutgoingBody> {
+    ) -> Result<Response<HyperOutgoingBody>, HostFailure> {
         // Body cap: the whole body is read (up to the cap, under its deadline) before a slot is
         // taken, so a client that trickles its body holds a connection, never an instance slot.
         let too_large = req
@@ -408,12 +384,7 @@ impl Server {
             .and_then(|v| v.parse::<u64>().ok())
             .is_some_and(|n| n > self.limits.max_body_bytes as u64);
         if too_large {
-            return problem(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "request body too large",
-                path,
-                request_id,
-            );
+            return Err(HostFailure::BodyTooLarge);
         }
         let (parts, body) = req.into_parts();
         let collected = tokio::time::timeout(
@@ -423,24 +394,13 @@ impl Server {
         .await;
         let body = match collected {
             Ok(Ok(collected)) => collected.to_bytes(),
-            Ok(Err(e)) => {
+            Ok(Err(e))
                 if e.downcast_ref::<http_body_util::LengthLimitError>()
-                    .is_some()
-                {
-                    return problem(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "request body too large",
-                        path,
-                        request_id,
-                    );
-                }
-                return problem(
-                    StatusCode::BAD_REQUEST,
-                    "could not read the request body",
-                    path,
-                    request_id,
-                );
+                    .is_some() =>
+            {
+                return Err(HostFailure::BodyTooLarge);
             }
+            Ok(Err(_)) => return Err(HostFailure::BodyUnreadable),
             Err(_) => {
                 tracing::warn!(
                     request_id,
@@ -448,50 +408,25 @@ impl Server {
                     timeout_ms = self.limits.body_read_timeout.as_millis() as u64,
                     "request body not received in time"
                 );
-                let mut resp = problem(
-                    StatusCode::REQUEST_TIMEOUT,
-                    "the request body did not arrive in time",
-                    path,
-                    request_id,
-                );
-                // The rest of the body is never read, so the connection cannot carry another.
-                resp.headers_mut()
-                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
-                return resp;
+                return Err(HostFailure::BodyTimedOut);
             }
         };
 
         let deadline = Instant::now() + self.limits.timeout;
         // Concurrency cap: wait for a slot, but never beyond the request deadline.
         let permit =
-            match tokio::time::timeout(self.limits.timeout, self.permits.clone().acquire_owned())
+            tokio::time::timeout(self.limits.timeout, self.permits.clone().acquire_owned())
                 .await
-            {
-                Ok(Ok(p)) => p,
-                _ => {
-                    return problem(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "the server is at its concurrent request limit",
-                        path,
-                        request_id,
-                    );
-                }
-            };
+                .ok()
+                .and_then(Result::ok)
+                .ok_or(HostFailure::AtConcurrencyLimit)?;
 
         let req = Request::from_parts(parts, Full::new(body));
 
-        let mut store = match self.new_store(&component, deadline) {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::error!(request_id, component = %component.id, error = format!("{e:#}"), "cannot prepare instance");
-                return problem(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "cannot prepare the component instance",
-                    path,
-                    request_id,
-                );
-            }
-        };
+        let mut store = self.new_store(&component, deadline).map_err(|e| {
+            tracing::error!(request_id, component = %component.id, error = format!("{e:#}"), "cannot prepare instance");
+            HostFailure::CannotPrepareInstance
+        })?;
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let prepared = (|| -> wasmtime::Result<_> {
             let req = store
@@ -501,18 +436,10 @@ impl Server {
             let out = store.data_mut().http().new_response_outparam(sender)?;
             Ok((req, out))
         })();
-        let (wasi_req, out) = match prepared {
-            Ok(x) => x,
-            Err(e) => {
-                tracing::error!(request_id, component = %component.id, error = format!("{e:#}"), "cannot pass the request to the component");
-                return problem(
-                    StatusCode::BAD_REQUEST,
-                    "the request cannot be passed to the component",
-                    path,
-                    request_id,
-                );
-            }
-        };
+        let (wasi_req, out) = prepared.map_err(|e| {
+            tracing::error!(request_id, component = %component.id, error = format!("{e:#}"), "cannot pass the request to the component");
+            HostFailure::CannotPassRequest
+        })?;
 
         let pre = component.pre.clone();
         let metrics = self.metrics.clone();
@@ -532,15 +459,10 @@ impl Server {
 
         let remaining = deadline.saturating_duration_since(Instant::now());
         match tokio::time::timeout(remaining, receiver).await {
-            Ok(Ok(Ok(resp))) => resp,
+            Ok(Ok(Ok(resp))) => Ok(resp),
             Ok(Ok(Err(code))) => {
                 tracing::warn!(request_id, component = %component.id, error = ?code, "component answered with an error code");
-                problem(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "the component failed to produce a response",
-                    path,
-                    request_id,
-                )
+                Err(HostFailure::ComponentErrorCode)
             }
             Ok(Err(_)) => {
                 // The guest finished (or died) without setting a response.
@@ -549,44 +471,19 @@ impl Server {
                     Ok(Err(e)) => e,
                     Err(e) => wasmtime::Error::msg(format!("component task failed: {e}")),
                 };
-                self.failure(&component, err, path, request_id)
+                let timed_out = err.downcast_ref::<Trap>() == Some(&Trap::Interrupt);
+                tracing::error!(request_id, component = %component.id, error = format!("{err:#}"), "component failed");
+                Err(if timed_out {
+                    HostFailure::DeadlineExceeded
+                } else {
+                    HostFailure::ComponentFailed
+                })
             }
             Err(_) => {
                 abort.abort();
                 tracing::error!(request_id, component = %component.id, timeout_ms = self.limits.timeout.as_millis() as u64, "request deadline exceeded");
-                problem(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "the request exceeded its time limit",
-                    path,
-                    request_id,
-                )
+                Err(HostFailure::DeadlineExceeded)
             }
-        }
-    }
-
-    fn failure(
-        &self,
-        component: &ServedComponent,
-        err: wasmtime::Error,
-        path: &str,
-        request_id: &str,
-    ) -> Response<HyperOutgoingBody> {
-        let timed_out = err.downcast_ref::<Trap>() == Some(&Trap::Interrupt);
-        tracing::error!(request_id, component = %component.id, error = format!("{err:#}"), "component failed");
-        if timed_out {
-            problem(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "the request exceeded its time limit",
-                path,
-                request_id,
-            )
-        } else {
-            problem(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "the component failed while handling the request",
-                path,
-                request_id,
-            )
         }
     }
 
@@ -595,41 +492,8 @@ impl Server {
         component: &ServedComponent,
         deadline: Instant,
     ) -> Result<Store<InstanceState>> {
-        let mut wasi = WasiCtx::builder();
-        // Both go to the host's log (stderr) as written, but a whole line at a time, so they
-        // cannot split a host log line nor be split by one.
-        wasi.stdout(GuestOutput::to_host_stderr())
-            .stderr(GuestOutput::to_host_stderr());
-        for (k, v) in &component.environment {
-            wasi.env(k, v);
-        }
-        for (host, guest) in &component.files {
-            wasi.preopened_dir(host, guest, FsPerms::ReadOnly)
-                .map_err(anyhow::Error::from)
-                .with_context(|| format!("cannot mount {}", host.display()))?;
-        }
-        let state = InstanceState {
-            table: ResourceTable::new(),
-            wasi: wasi.build(),
-            http: wasmtime_wasi_http::WasiHttpCtx::new(),
-            outbound_http: OutboundHttpInstance::new(
-                component.allowed_hosts.clone(),
-                component.id.clone(),
-            ),
-            variables: component.variables.instance(),
-            postgres: self
-                .capabilities
-                .postgres
-                .instance(component.allowed_hosts.clone()),
-            redis: self
-                .capabilities
-                .redis
-                .instance(component.allowed_hosts.clone()),
-            limits: StoreLimitsBuilder::new()
-                .memory_size(self.limits.max_memory_bytes)
-                .trap_on_grow_failure(true)
-                .build(),
-        };
+        let state =
+            InstanceState::new(&self.capabilities, component, self.limits.max_memory_bytes)?;
         let mut store = Store::new(component.pre.engine(), state);
         store.limiter(|s| &mut s.limits);
         store.set_epoch_deadline(1);
@@ -687,38 +551,6 @@ fn full_url<B>(req: &Request<B>) -> String {
     format!("http://{host}{pq}")
 }
 
-/// An RFC 9457 problem answer made by the host itself.
-pub fn problem(
-    status: StatusCode,
-    detail: &str,
-    instance: &str,
-    request_id: &str,
-) -> Response<HyperOutgoingBody> {
-    let body = serde_json::json!({
-        "type": "about:blank",
-        "title": status.canonical_reason().unwrap_or("Error"),
-        "status": status.as_u16(),
-        "detail": detail,
-        "instance": instance,
-        "request_id": request_id,
-    });
-    let bytes = Bytes::from(serde_json::to_vec(&body).unwrap_or_default());
-    let mut resp = Response::new(
-        Full::new(bytes)
-            .map_err(|never: Infallible| match never {})
-            .boxed_unsync(),
-    );
-    *resp.status_mut() = status;
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/problem+json"),
-    );
-    if let Ok(v) = HeaderValue::from_str(request_id) {
-        resp.headers_mut().insert("x-request-id", v);
-    }
-    resp
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -764,13 +596,5 @@ mod tests {
         let unlimited = ClientConnections::new(0);
         let held: Vec<_> = (0..1000).map(|_| unlimited.admit(a).unwrap()).collect();
         assert_eq!(held.len(), 1000);
-    }
-
-    #[test]
-    fn problem_carries_status_and_request_id() {
-        let r = problem(StatusCode::PAYLOAD_TOO_LARGE, "too big", "/x", "rid");
-        assert_eq!(r.status(), 413);
-        assert_eq!(r.headers()["content-type"], "application/problem+json");
-        assert_eq!(r.headers()["x-request-id"], "rid");
     }
 }

@@ -16,7 +16,7 @@ use wasmtime::component::Linker;
 use crate::allowed_hosts::AllowedHosts;
 use crate::capabilities::postgres::SpinCompat;
 use crate::capabilities::variables::{Resolver, VariableSource, Variables};
-use crate::capabilities::{self, Capabilities};
+use crate::capabilities::{AppConfig, Capabilities};
 use crate::loader::Loader;
 use crate::manifest::App;
 use crate::router::Router;
@@ -204,15 +204,8 @@ async fn up(args: UpArgs) -> Result<()> {
             }
         })?;
     if args.dev {
-        dev::signing_key(&app, &mut resolver)?;
-        dev::role_urls(&app, &mut resolver)?;
-        dev::token_cache_keys(&app, &mut resolver)?;
+        dev::variables(&app, &mut resolver)?;
     }
-    let variables = Variables::resolve(&app.manifest.variables, &resolver)?;
-    if args.dev {
-        dev::database(&variables).await?;
-    }
-
     let spin_compat: Option<SpinCompat> = args
         .spin_compat
         .as_deref()
@@ -220,10 +213,17 @@ async fn up(args: UpArgs) -> Result<()> {
         .map(str::parse)
         .transpose()
         .context("--spin-compat")?;
-    if let Some(compat) = spin_compat {
-        check_allowed_hosts_spin_compat(&app, &variables, compat)?;
+    let capabilities = Arc::new(Capabilities::configure(&AppConfig {
+        app: &app,
+        resolver: &resolver,
+        spin_compat,
+    })?);
+    if args.dev {
+        dev::database(&capabilities.variables).await?;
     }
-    let capabilities = Capabilities::new(spin_compat)?;
+    if let Some(compat) = spin_compat {
+        check_allowed_hosts_spin_compat(&app, &capabilities.variables, compat)?;
+    }
 
     let limits = RequestLimits {
         timeout: Duration::from_millis(args.request_timeout_ms),
@@ -240,13 +240,19 @@ async fn up(args: UpArgs) -> Result<()> {
     })?;
     let _ticker = engine::EpochTicker::start(&engine);
     let mut linker: Linker<InstanceState> = Linker::new(&engine);
-    capabilities::add_to_linker(&mut linker)?;
+    Capabilities::add_to_linker(&mut linker)?;
 
     let cache_dir = args
         .cache_dir
         .clone()
         .unwrap_or_else(engine::default_cache_dir);
-    let loader = Arc::new(Loader::new(app, variables, engine, linker, cache_dir));
+    let loader = Arc::new(Loader::new(
+        app,
+        capabilities.clone(),
+        engine,
+        linker,
+        cache_dir,
+    ));
     // Taken before loading, so a file rebuilt while start-up compiles is reloaded too.
     let watcher = args.watch.then(|| Watcher::snapshot(&loader));
     let components = Arc::new(Components::new(loader.load_routed()?));
@@ -328,11 +334,8 @@ fn check_allowed_hosts_spin_compat(
     compat: SpinCompat,
 ) -> Result<()> {
     for (id, component) in &app.manifest.component {
-        let hosts = component
-            .allowed_outbound_hosts
-            .iter()
-            .map(|h| variables.render(h).map(|v| v.expose().to_string()))
-            .collect::<Result<Vec<_>>>()
+        let hosts = variables
+            .render_all(&component.allowed_outbound_hosts)
             .with_context(|| format!("[component.{id}] allowed_outbound_hosts"))?;
         AllowedHosts::check_spin_compat(&hosts, compat)
             .with_context(|| format!("[component.{id}] is rejected by --spin-compat {compat}"))?;

@@ -4,9 +4,36 @@
 
 use std::sync::Arc;
 
+use anyhow::Result;
+use wasmtime::component::Linker;
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
 
 use crate::allowed_hosts::AllowedHosts;
+use crate::capabilities::{AppConfig, Capability, InstanceField};
+use crate::server::ServedComponent;
+use crate::state::InstanceState;
+
+/// App-wide outbound HTTP state: none (wasmtime-wasi-http opens a connection per request).
+pub struct OutboundHttp;
+
+impl Capability for OutboundHttp {
+    type Instance = OutboundHttpInstance;
+
+    /// Links wasi-http (`types` and `outgoing-handler`); it reaches this capability's instance
+    /// state through `WasiHttpView`'s hooks, not through `field`.
+    fn add_to_linker(linker: &mut Linker<InstanceState>, _: InstanceField<Self>) -> Result<()> {
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(linker)?;
+        Ok(())
+    }
+
+    fn configure_app(_: &AppConfig<'_>) -> Result<OutboundHttp> {
+        Ok(OutboundHttp)
+    }
+
+    fn prepare(&self, component: &ServedComponent) -> OutboundHttpInstance {
+        OutboundHttpInstance::new(component.allowed_hosts.clone(), component.id.clone())
+    }
+}
 
 /// Per-instance outbound HTTP state: the hooks wasmtime-wasi-http calls.
 #[derive(Clone)]

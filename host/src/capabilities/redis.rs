@@ -11,12 +11,17 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use anyhow::Result;
 use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, ConnectionAddr, ErrorKind, FromRedisValue, RedisError, Value};
-use wasmtime::component::{HasSelf, Linker, Resource, ResourceTable};
+use wasmtime::component::{HasSelf, Linker, Resource};
 
 use crate::allowed_hosts::{AllowedHosts, redact};
 use crate::capabilities::bindings::fermyon::spin::redis as wit;
+use crate::capabilities::connections::Connections;
+use crate::capabilities::{AppConfig, Capability, InstanceField};
+use crate::server::ServedComponent;
+use crate::state::InstanceState;
 use wit::{Error, RedisParameter, RedisResult};
 
 /// Establishing a connection; a closed port fails at once, a black hole after this.
@@ -37,11 +42,7 @@ impl Redis {
 
     /// Per-instance state for a component with these allowed outbound hosts.
     pub fn instance(&self, allowed_hosts: Arc<AllowedHosts>) -> RedisInstance {
-        RedisInstance {
-            redis: self.clone(),
-            allowed_hosts,
-            connections: ResourceTable::new(),
-        }
+        Connections::new(self.clone(), allowed_hosts)
     }
 
     /// Opens a connection for a component: checks `address` against its
@@ -243,123 +244,97 @@ fn redis_error(err: RedisError) -> Error {
     }
 }
 
-/// Per-instance Redis state (`RedisInstance` lives in the store data).
-pub struct RedisInstance {
-    redis: Redis,
-    allowed_hosts: Arc<AllowedHosts>,
-    connections: ResourceTable,
+/// Per-instance Redis state (it lives in the store data).
+pub type RedisInstance = Connections<Redis>;
+
+impl Capability for Redis {
+    type Instance = RedisInstance;
+
+    /// Links `fermyon:spin/redis@2.0.0`.
+    fn add_to_linker(linker: &mut Linker<InstanceState>, field: InstanceField<Self>) -> Result<()> {
+        Ok(wit::add_to_linker::<_, HasSelf<_>>(linker, field)?)
+    }
+
+    fn configure_app(_: &AppConfig<'_>) -> Result<Redis> {
+        Ok(Redis::new())
+    }
+
+    fn prepare(&self, component: &ServedComponent) -> RedisInstance {
+        self.instance(component.allowed_hosts.clone())
+    }
 }
 
-/// Links `fermyon:spin/redis@2.0.0` into `linker`.
-pub fn add_to_linker<T: Send + 'static>(
-    linker: &mut Linker<T>,
-    get: fn(&mut T) -> &mut RedisInstance,
-) -> wasmtime::Result<()> {
-    wit::add_to_linker::<T, HasSelf<RedisInstance>>(linker, get)
-}
+type Answer<T> = crate::capabilities::connections::Answer<T, Error>;
 
 impl wit::Host for RedisInstance {}
 
 impl wit::HostConnection for RedisInstance {
-    async fn open(
-        &mut self,
-        address: String,
-    ) -> wasmtime::Result<Result<Resource<Connection>, Error>> {
-        match self.redis.connect(&self.allowed_hosts, &address).await {
-            Ok(connection) => Ok(Ok(self.connections.push(connection)?)),
-            Err(err) => Ok(Err(err)),
-        }
+    async fn open(&mut self, address: String) -> Answer<Resource<Connection>> {
+        let opened = {
+            let (redis, allowed_hosts) = self.connector();
+            redis.connect(allowed_hosts, &address).await
+        };
+        self.opened(opened)
     }
 
     async fn publish(
         &mut self,
-        connection: Resource<Connection>,
+        c: Resource<Connection>,
         channel: String,
         payload: Vec<u8>,
-    ) -> wasmtime::Result<Result<(), Error>> {
-        let connection = self.connections.get_mut(&connection)?;
-        Ok(connection.publish(&channel, &payload).await)
+    ) -> Answer<()> {
+        Ok(self.connection(&c)?.publish(&channel, &payload).await)
     }
 
-    async fn get(
-        &mut self,
-        connection: Resource<Connection>,
-        key: String,
-    ) -> wasmtime::Result<Result<Option<Vec<u8>>, Error>> {
-        let connection = self.connections.get_mut(&connection)?;
-        Ok(connection.get(&key).await)
+    async fn get(&mut self, c: Resource<Connection>, key: String) -> Answer<Option<Vec<u8>>> {
+        Ok(self.connection(&c)?.get(&key).await)
     }
 
-    async fn set(
-        &mut self,
-        connection: Resource<Connection>,
-        key: String,
-        value: Vec<u8>,
-    ) -> wasmtime::Result<Result<(), Error>> {
-        let connection = self.connections.get_mut(&connection)?;
-        Ok(connection.set(&key, &value).await)
+    async fn set(&mut self, c: Resource<Connection>, key: String, value: Vec<u8>) -> Answer<()> {
+        Ok(self.connection(&c)?.set(&key, &value).await)
     }
 
-    async fn incr(
-        &mut self,
-        connection: Resource<Connection>,
-        key: String,
-    ) -> wasmtime::Result<Result<i64, Error>> {
-        let connection = self.connections.get_mut(&connection)?;
-        Ok(connection.incr(&key).await)
+    async fn incr(&mut self, c: Resource<Connection>, key: String) -> Answer<i64> {
+        Ok(self.connection(&c)?.incr(&key).await)
     }
 
-    async fn del(
-        &mut self,
-        connection: Resource<Connection>,
-        keys: Vec<String>,
-    ) -> wasmtime::Result<Result<u32, Error>> {
-        let connection = self.connections.get_mut(&connection)?;
-        Ok(connection.del(&keys).await)
+    async fn del(&mut self, c: Resource<Connection>, keys: Vec<String>) -> Answer<u32> {
+        Ok(self.connection(&c)?.del(&keys).await)
     }
 
     async fn sadd(
         &mut self,
-        connection: Resource<Connection>,
+        c: Resource<Connection>,
         key: String,
         values: Vec<String>,
-    ) -> wasmtime::Result<Result<u32, Error>> {
-        let connection = self.connections.get_mut(&connection)?;
-        Ok(connection.sadd(&key, &values).await)
+    ) -> Answer<u32> {
+        Ok(self.connection(&c)?.sadd(&key, &values).await)
     }
 
-    async fn smembers(
-        &mut self,
-        connection: Resource<Connection>,
-        key: String,
-    ) -> wasmtime::Result<Result<Vec<String>, Error>> {
-        let connection = self.connections.get_mut(&connection)?;
-        Ok(connection.smembers(&key).await)
+    async fn smembers(&mut self, c: Resource<Connection>, key: String) -> Answer<Vec<String>> {
+        Ok(self.connection(&c)?.smembers(&key).await)
     }
 
     async fn srem(
         &mut self,
-        connection: Resource<Connection>,
+        c: Resource<Connection>,
         key: String,
         values: Vec<String>,
-    ) -> wasmtime::Result<Result<u32, Error>> {
-        let connection = self.connections.get_mut(&connection)?;
-        Ok(connection.srem(&key, &values).await)
+    ) -> Answer<u32> {
+        Ok(self.connection(&c)?.srem(&key, &values).await)
     }
 
     async fn execute(
         &mut self,
-        connection: Resource<Connection>,
+        c: Resource<Connection>,
         command: String,
         arguments: Vec<RedisParameter>,
-    ) -> wasmtime::Result<Result<Vec<RedisResult>, Error>> {
-        let connection = self.connections.get_mut(&connection)?;
-        Ok(connection.execute(&command, &arguments).await)
+    ) -> Answer<Vec<RedisResult>> {
+        Ok(self.connection(&c)?.execute(&command, &arguments).await)
     }
 
-    async fn drop(&mut self, connection: Resource<Connection>) -> wasmtime::Result<()> {
-        self.connections.delete(connection)?;
-        Ok(())
+    async fn drop(&mut self, c: Resource<Connection>) -> wasmtime::Result<()> {
+        self.close(c)
     }
 }
 

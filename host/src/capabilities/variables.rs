@@ -13,8 +13,12 @@ use std::sync::{Arc, OnceLock};
 
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
+use wasmtime::component::{HasSelf, Linker};
 
+use crate::capabilities::{AppConfig, Capability, InstanceField};
 use crate::manifest::{self, Template};
+use crate::server::ServedComponent;
+use crate::state::InstanceState;
 
 /// A variable value that never prints itself when secret.
 #[derive(Clone, PartialEq, Eq)]
@@ -417,10 +421,12 @@ impl Resolver {
     }
 }
 
-/// App-wide variables state: every application variable resolved once at start-up.
+/// App-wide variables state: every application variable resolved once at start-up, and every
+/// component's `[component.X.variables]` rendered from them (the manifest is read once).
 #[derive(Debug)]
 pub struct Variables {
     app: BTreeMap<String, Value>,
+    components: HashMap<String, ComponentVariables>,
 }
 
 impl Variables {
@@ -456,7 +462,10 @@ impl Variables {
                 first.to_ascii_uppercase()
             );
         }
-        Ok(Variables { app })
+        Ok(Variables {
+            app,
+            components: HashMap::new(),
+        })
     }
 
     /// An application variable's value.
@@ -472,6 +481,14 @@ impl Variables {
             .any(|v| self.app.get(v).is_some_and(Value::is_secret));
         let rendered = t.render(|v| self.app.get(v).map(Value::expose))?;
         Ok(Value::new(rendered, secret))
+    }
+
+    /// Every one of `templates` expanded, as the plain text a check reads (allowed hosts).
+    pub fn render_all(&self, templates: &[String]) -> Result<Vec<String>> {
+        templates
+            .iter()
+            .map(|t| Ok(self.render(t)?.expose().to_string()))
+            .collect()
     }
 
     /// The values one component may read, from its `[component.X.variables]`.
@@ -547,16 +564,34 @@ impl VariablesInstance {
     }
 }
 
-/// Links `fermyon:spin/variables@2.0.0` and `wasi:config/store` to a store's
-/// [`VariablesInstance`].
-pub fn add_to_linker<T: Send + 'static>(
-    linker: &mut wasmtime::component::Linker<T>,
-    get: fn(&mut T) -> &mut VariablesInstance,
-) -> Result<()> {
-    use wasmtime::component::HasSelf;
-    v2::add_to_linker::<T, HasSelf<VariablesInstance>>(linker, get)?;
-    wasi_config::add_to_linker::<T, HasSelf<VariablesInstance>>(linker, get)?;
-    Ok(())
+impl Capability for Variables {
+    type Instance = VariablesInstance;
+
+    /// Links `fermyon:spin/variables@2.0.0` and `wasi:config/store`.
+    fn add_to_linker(linker: &mut Linker<InstanceState>, field: InstanceField<Self>) -> Result<()> {
+        v2::add_to_linker::<_, HasSelf<VariablesInstance>>(linker, field)?;
+        wasi_config::add_to_linker::<_, HasSelf<VariablesInstance>>(linker, field)?;
+        Ok(())
+    }
+
+    fn configure_app(config: &AppConfig<'_>) -> Result<Variables> {
+        let mut variables = Variables::resolve(&config.app.manifest.variables, config.resolver)?;
+        for (id, component) in &config.app.manifest.component {
+            let rendered = variables.for_component(id, &component.variables)?;
+            variables.components.insert(id.clone(), rendered);
+        }
+        Ok(variables)
+    }
+
+    fn prepare(&self, component: &ServedComponent) -> VariablesInstance {
+        match self.components.get(&*component.id) {
+            Some(variables) => variables.instance(),
+            None => VariablesInstance {
+                component: component.id.clone(),
+                values: Arc::default(),
+            },
+        }
+    }
 }
 
 use crate::capabilities::bindings::fermyon::spin::variables as v2;
@@ -625,6 +660,21 @@ mod tests {
             .with_env(move |k| env.get(k).cloned())
     }
 
+    /// What variable `a` of `d` resolves to through `r`.
+    fn resolved_a(d: &BTreeMap<String, Variable>, r: &Resolver) -> String {
+        Variables::resolve(d, r)
+            .unwrap()
+            .get("a")
+            .unwrap()
+            .expose()
+            .to_string()
+    }
+
+    /// What a required variable `a` resolves to with runtime config `rc` alone.
+    fn a_from_runtime_config(rc: &str) -> String {
+        resolved_a(&decls(&[("a", None, false)]), &resolver(&[], Some(rc), &[]))
+    }
+
     const RC_ENV_PREFIX: &str = "[[variables_provider]]\ntype = \"env\"\nprefix = \"MYAPP\"\n";
 
     #[test]
@@ -635,64 +685,28 @@ mod tests {
             Some(RC_ENV_PREFIX),
             &[("MYAPP_A", "provider"), ("SPIN_VARIABLE_A", "env")],
         );
-        assert_eq!(
-            Variables::resolve(&d, &all)
-                .unwrap()
-                .get("a")
-                .unwrap()
-                .expose(),
-            "cli"
-        );
+        assert_eq!(resolved_a(&d, &all), "cli");
 
         let no_cli = resolver(
             &[],
             Some(RC_ENV_PREFIX),
             &[("MYAPP_A", "provider"), ("SPIN_VARIABLE_A", "env")],
         );
-        assert_eq!(
-            Variables::resolve(&d, &no_cli)
-                .unwrap()
-                .get("a")
-                .unwrap()
-                .expose(),
-            "provider"
-        );
+        assert_eq!(resolved_a(&d, &no_cli), "provider");
 
         let env_only = resolver(&[], Some(RC_ENV_PREFIX), &[("SPIN_VARIABLE_A", "env")]);
-        assert_eq!(
-            Variables::resolve(&d, &env_only)
-                .unwrap()
-                .get("a")
-                .unwrap()
-                .expose(),
-            "env"
-        );
+        assert_eq!(resolved_a(&d, &env_only), "env");
 
         let nothing = resolver(&[], None, &[]);
-        assert_eq!(
-            Variables::resolve(&d, &nothing)
-                .unwrap()
-                .get("a")
-                .unwrap()
-                .expose(),
-            "default"
-        );
+        assert_eq!(resolved_a(&d, &nothing), "default");
     }
 
     #[test]
     fn static_provider_supplies_values() {
-        let d = decls(&[("a", None, false)]);
-        let r = resolver(
-            &[],
-            Some("[[variables_provider]]\ntype = \"static\"\nvalues = { a = \"s\" }\n"),
-            &[],
-        );
         assert_eq!(
-            Variables::resolve(&d, &r)
-                .unwrap()
-                .get("a")
-                .unwrap()
-                .expose(),
+            a_from_runtime_config(
+                "[[variables_provider]]\ntype = \"static\"\nvalues = { a = \"s\" }\n"
+            ),
             "s"
         );
     }
@@ -738,17 +752,8 @@ mod tests {
 
     #[test]
     fn legacy_config_provider_is_read_only_without_variables_provider() {
-        let d = decls(&[("a", None, false)]);
         let legacy = "[[config_provider]]\ntype = \"static\"\nvalues = { a = \"old\" }\n";
-        let r = resolver(&[], Some(legacy), &[]);
-        assert_eq!(
-            Variables::resolve(&d, &r)
-                .unwrap()
-                .get("a")
-                .unwrap()
-                .expose(),
-            "old"
-        );
+        assert_eq!(a_from_runtime_config(legacy), "old");
         // Spin 4.0.2 ignores config_provider next to variables_provider and then fails on it.
         let err = rc_error(&format!(
             "{legacy}[[variables_provider]]\ntype = \"static\"\nvalues = {{ a = \"new\" }}\n"
@@ -763,20 +768,8 @@ mod tests {
     fn env_provider_rejects_unknown_fields_and_static_ignores_them_as_spin_does() {
         let err = rc_error("[[variables_provider]]\ntype = \"env\"\nprefx = \"X\"\n");
         assert!(err.contains("prefx"), "{err}");
-        let d = decls(&[("a", None, false)]);
-        let r = resolver(
-            &[],
-            Some("[[variables_provider]]\ntype = \"static\"\nvalues = { a = \"s\" }\nnote = 1\n"),
-            &[],
-        );
-        assert_eq!(
-            Variables::resolve(&d, &r)
-                .unwrap()
-                .get("a")
-                .unwrap()
-                .expose(),
-            "s"
-        );
+        let rc = "[[variables_provider]]\ntype = \"static\"\nvalues = { a = \"s\" }\nnote = 1\n";
+        assert_eq!(a_from_runtime_config(rc), "s");
     }
 
     #[test]
@@ -784,14 +777,7 @@ mod tests {
         let d = decls(&[("a", None, false)]);
         let rc = "[[variables_provider]]\ntype = \"env\"\nprefix = \"\"\n";
         let r = resolver(&[], Some(rc), &[("A", "bare"), ("_A", "underscored")]);
-        assert_eq!(
-            Variables::resolve(&d, &r)
-                .unwrap()
-                .get("a")
-                .unwrap()
-                .expose(),
-            "underscored"
-        );
+        assert_eq!(resolved_a(&d, &r), "underscored");
     }
 
     /// A file under a fresh temp directory, removed (with the directory) when dropped.
@@ -905,26 +891,24 @@ mod tests {
             "{err}"
         );
 
-        let bad_json = TempFile::new("bad.json", "{\"a\": ");
-        let err = format!("{:#}", read_sources(&[bad_json.arg("")]).unwrap_err());
+        // The error a file of variables `name` holding `contents` gives.
+        let file_error = |name: &str, contents: &str| {
+            let file = TempFile::new(name, contents);
+            format!("{:#}", read_sources(&[file.arg("")]).unwrap_err())
+        };
+        let err = file_error("bad.json", "{\"a\": ");
         assert!(
             err.contains("bad.json") && err.contains("not a JSON object"),
             "{err}"
         );
-
-        let number = TempFile::new("number.json", r#"{"a": 1}"#);
-        let err = format!("{:#}", read_sources(&[number.arg("")]).unwrap_err());
+        let err = file_error("number.json", r#"{"a": 1}"#);
         assert!(err.contains("number.json"), "{err}");
-
-        let bad_toml = TempFile::new("bad.toml", "a = \n");
-        let err = format!("{:#}", read_sources(&[bad_toml.arg("")]).unwrap_err());
+        let err = file_error("bad.toml", "a = \n");
         assert!(
             err.contains("bad.toml") && err.contains("not a TOML table"),
             "{err}"
         );
-
-        let bad_name = TempFile::new("names.toml", "DB_URL = \"x\"\n");
-        let err = format!("{:#}", read_sources(&[bad_name.arg("")]).unwrap_err());
+        let err = file_error("names.toml", "DB_URL = \"x\"\n");
         assert!(
             err.contains("names.toml") && err.contains("\"DB_URL\""),
             "{err}"
@@ -952,14 +936,7 @@ mod tests {
         let r = resolver(&[], None, &[]).with_dotenv(Some(
             std::env::temp_dir().join("spingraph-no-such-dir/.env"),
         ));
-        assert_eq!(
-            Variables::resolve(&d, &r)
-                .unwrap()
-                .get("a")
-                .unwrap()
-                .expose(),
-            "default"
-        );
+        assert_eq!(resolved_a(&d, &r), "default");
 
         let bad = TempFile::new(".env", "SPIN_VARIABLE_A='unterminated\n");
         let r = resolver(&[], None, &[]).with_dotenv(Some(bad.0.clone()));
@@ -979,14 +956,7 @@ mod tests {
         );
         let d = decls(&[("a", None, false)]);
         let r = resolver(&[], Some(&rc), &[]);
-        assert_eq!(
-            Variables::resolve(&d, &r)
-                .unwrap()
-                .get("a")
-                .unwrap()
-                .expose(),
-            "from-app-env"
-        );
+        assert_eq!(resolved_a(&d, &r), "from-app-env");
         let no_path = resolver(&[], Some(RC_ENV_PREFIX), &[]);
         assert!(Variables::resolve(&d, &no_path).is_err());
     }
