@@ -11,10 +11,11 @@
 use serde::Deserialize;
 use serde_json::json;
 use spin_sdk::http::Request;
-use spin_sdk::pg4::ParameterValue;
 use spingraph_authn_client::{Credential, Principal};
+use spingraph_guest::audit::Audit;
 use spingraph_guest::context::header;
 use spingraph_guest::db::Db;
+use spingraph_guest::sql::{Query, fill};
 use spingraph_guest::{ApiError, Ctx, Reply, Result, body, kv};
 use spingraph_identity::session::{CSRF_COOKIE, CSRF_HEADER, REFRESH_COOKIE, cookie, csrf_ok};
 use spingraph_identity::{TokenType, hash_secret, revocation, unix_now};
@@ -118,17 +119,14 @@ SELECT (SELECT jsonb_build_object(
             'generation', u.token_generation)
         FROM t JOIN users u ON u.id = t.user_id) AS j";
 
+/// Revoke every live refresh token of family $1; the audit row (`{audit}` over `fam`, the
+/// family) is written even when none was live. How many were revoked.
 const REVOKE_FAMILY_SQL: &str = "\
 WITH rev AS (
     UPDATE refresh_tokens SET revoked_at = now()
     WHERE family_id = $1::uuid AND revoked_at IS NULL
     RETURNING id
-), log AS (
-    INSERT INTO audit_log (id, actor_id, action, resource_type, resource_id, request_id, at, details)
-    SELECT $2::uuid, $3::uuid, $4::text, 'refresh_family', $1::uuid, $5::text, now(),
-           jsonb_build_object('revoked', (SELECT count(*) FROM rev))
-    RETURNING id
-)
+), fam AS (SELECT $1::uuid AS id, count(*) AS revoked FROM rev), log AS ({audit})
 SELECT (SELECT count(*) FROM rev) AS j";
 
 fn revoke_family(
@@ -138,16 +136,16 @@ fn revoke_family(
     actor: Option<uuid::Uuid>,
     action: &str,
 ) -> Result<()> {
-    db.value(
-        REVOKE_FAMILY_SQL,
-        &[
-            sql::uuid(family),
-            sql::uuid(uuid::Uuid::now_v7()),
-            actor.map(sql::uuid).unwrap_or(ParameterValue::DbNull),
-            sql::text(action),
-            sql::text(&ctx.request_id),
-        ],
-    )?;
+    let mut q = Query::of([sql::uuid(family)]);
+    let actor = actor.map(|a| a.to_string());
+    let log = Audit::new(actor.as_deref(), &ctx.request_id).insert_computed(
+        &mut q,
+        action,
+        "refresh_family",
+        "fam",
+        "jsonb_build_object('revoked', fam.revoked)",
+    );
+    db.value(&fill(REVOKE_FAMILY_SQL, &[("audit", &log)]), q.params())?;
     Ok(())
 }
 

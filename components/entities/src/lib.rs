@@ -6,6 +6,7 @@ pub mod entity;
 pub mod feed;
 pub mod merge;
 pub mod natural_key;
+pub mod sql;
 pub mod store;
 
 use serde_json::{Value, json};
@@ -77,11 +78,6 @@ fn dispatch(ctx: &Ctx, req: &Request, p: &Principal) -> Result<Reply> {
     }
 }
 
-/// The audit context of a principal's request.
-pub(crate) fn audit<'a>(ctx: &'a Ctx, actor: &'a str) -> Audit<'a> {
-    Audit::new(Some(actor), &ctx.request_id)
-}
-
 /// A path id that is not a UUID names no entity.
 pub(crate) fn entity_id(raw: &str) -> Result<String> {
     validate::uuid_str(raw)
@@ -107,7 +103,7 @@ fn create(ctx: &Ctx, req: &Request, p: &Principal, db: &Db) -> Result<Reply> {
     let new = entity::parse_new(validate::json_value(req, DEFAULT_LIMIT)?)?;
     let id = uuid::Uuid::now_v7().to_string();
     let actor = p.user_id.to_string();
-    let stored = store::insert(db, &audit(ctx, &actor), &id, &actor, &new)?;
+    let stored = store::insert(db, &Audit::by(ctx, &actor), &id, &actor, &new)?;
     Ok(with_etag(
         Reply::created(&format!("{BASE}/{id}"), &stored),
         &stored,
@@ -145,7 +141,7 @@ fn create_batch(ctx: &Ctx, req: &Request, p: &Principal, db: &Db) -> Result<Repl
         }
         store::insert_batch(
             db,
-            &audit(ctx, &actor),
+            &Audit::by(ctx, &actor),
             &actor,
             p.is_admin(),
             &batch.items,
@@ -247,7 +243,7 @@ fn patch(ctx: &Ctx, req: &Request, p: &Principal, db: &Db, id: &str) -> Result<R
         let metadata = patch.merged_metadata(&current["metadata"])?;
         let updated = store::update(
             db,
-            &audit(ctx, &actor),
+            &Audit::by(ctx, &actor),
             &id,
             version,
             &patch,
@@ -282,7 +278,7 @@ fn delete(ctx: &Ctx, req: &Request, p: &Principal, id: &str) -> Result<Reply> {
     let if_match = etag::if_match(header(req, "if-match"), &id);
     let db = Db::connect(ctx)?;
     let actor = p.user_id.to_string();
-    let audit = audit(ctx, &actor);
+    let audit = Audit::by(ctx, &actor);
     let outcome = if hard {
         store::hard_delete(&db, &audit, &id, if_match)?
     } else {
@@ -313,7 +309,7 @@ fn restore(ctx: &Ctx, p: &Principal, db: &Db, id: &str) -> Result<Reply> {
     access::require_admin_to(p, "restore entities")?;
     let id = entity_id(id)?;
     let actor = p.user_id.to_string();
-    match store::restore(db, &audit(ctx, &actor), &id)? {
+    match store::restore(db, &Audit::by(ctx, &actor), &id)? {
         Restored::Entity(entity) => Ok(with_etag(Reply::ok(&entity), &entity)),
         Restored::NotDeleted => Err(ApiError::conflict(format!("Entity {id} is not deleted."))),
         Restored::Merged(into) => Err(ApiError::conflict(format!(

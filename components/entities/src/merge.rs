@@ -2,6 +2,7 @@
 
 use serde_json::Value;
 use spin_sdk::http::Request;
+use spingraph_guest::audit::Audit;
 use spingraph_guest::body::DEFAULT_LIMIT;
 use spingraph_guest::db::Db;
 use spingraph_guest::validate;
@@ -9,7 +10,7 @@ use spingraph_guest::{ApiError, Ctx, Reply, Result};
 use spingraph_identity::Principal;
 
 use crate::entity::MergeMetadata;
-use crate::{access, audit, entity, entity_id, not_found, store, str_of, with_etag};
+use crate::{access, entity, entity_id, not_found, store, str_of, with_etag};
 
 /// `POST /{id}/merge` → 200 with the survivor: the entities of `from` are folded into `id` in
 /// one transaction (see [`store::merge`]); the caller must own every one of them, or be an admin.
@@ -76,7 +77,7 @@ pub fn merge(ctx: &Ctx, req: &Request, p: &Principal, db: &Db, id: &str) -> Resu
         };
         let entity = store::merge(
             db,
-            &audit(ctx, &actor),
+            &Audit::by(ctx, &actor),
             &id,
             &request.from,
             metadata.as_ref(),

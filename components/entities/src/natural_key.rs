@@ -1,6 +1,7 @@
 //! Entities by natural key: `GET` and `PUT /v1/entities/by-external-id/{type}/{external_id}`.
 
 use spin_sdk::http::Request;
+use spingraph_guest::audit::Audit;
 use spingraph_guest::body::DEFAULT_LIMIT;
 use spingraph_guest::context::header;
 use spingraph_guest::db::Db;
@@ -9,7 +10,7 @@ use spingraph_guest::validate;
 use spingraph_guest::{ApiError, Ctx, Reply, Result};
 use spingraph_identity::Principal;
 
-use crate::{BASE, access, audit, entity, stale, store, str_of, with_etag};
+use crate::{BASE, access, entity, stale, store, str_of, with_etag};
 
 /// `GET /by-external-id/{type}/{external_id}`: the live entity with that natural key.
 pub fn get(ctx: &Ctx, req: &Request, p: &Principal, kind: &str, xid: &str) -> Result<Reply> {
@@ -57,7 +58,7 @@ pub fn put(
                         "No live entity of type {kind:?} with external_id {xid:?} to match If-Match."
                     )));
                 }
-                let audit = audit(ctx, &actor);
+                let audit = Audit::by(ctx, &actor);
                 if let Some(stored) = store::insert_if_absent(db, &audit, &id, &actor, &new)? {
                     return Ok(with_etag(
                         Reply::created(&format!("{BASE}/{id}"), &stored),
@@ -86,7 +87,7 @@ pub fn put(
                 // last writer wins, as PUT means.
                 let conditional = matches!(if_match, IfMatch::Version(_) | IfMatch::Never);
                 let expected = conditional.then_some(version);
-                match store::replace(db, &audit(ctx, &actor), &id, expected, &new)? {
+                match store::replace(db, &Audit::by(ctx, &actor), &id, expected, &new)? {
                     Some(entity) => return Ok(with_etag(Reply::ok(&entity), &entity)),
                     None if conditional => return Err(stale(&id)),
                     None => {}

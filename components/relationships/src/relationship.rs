@@ -9,7 +9,8 @@ use spingraph_guest::context::header;
 use spingraph_guest::db::{Db, ParameterValue};
 use spingraph_guest::etag::{self, IfMatch};
 use spingraph_guest::idempotency;
-use spingraph_guest::page::{KeyKind, PageRequest, Query, Sort, SortKey};
+use spingraph_guest::page::{KeyKind, PageRequest, Sort, SortKey};
+use spingraph_guest::sql::{Query, fill};
 use spingraph_guest::validate::{self, Errors};
 use spingraph_guest::{ApiError, Ctx, Reply, Result, body};
 
@@ -77,7 +78,7 @@ fn create(ctx: &Ctx, req: &Request, caller: &Principal, db: &Db) -> Result<Reply
     let id = uuid::Uuid::now_v7().to_string();
     let [source_id, source_type, source_xid] = new.source.params();
     let [target_id, target_type, target_xid] = new.target.params();
-    let mut q = bind(vec![
+    let mut q = Query::of([
         ParameterValue::Uuid(id),
         source_id,
         target_id,
@@ -172,7 +173,14 @@ fn list(ctx: &Ctx, caller: &Principal) -> Result<Reply> {
     }
     page.after_cursor(&mut q, "r");
     let limit = page.limit_param(&mut q);
-    let sql = sql::list(&q.where_clause(), &page.order_by("r"), &limit);
+    let sql = fill(
+        sql::LIST,
+        &[
+            ("where", &q.where_clause()),
+            ("order_by", &page.order_by("r")),
+            ("limit", &limit),
+        ],
+    );
     let rows: Vec<Value> = Db::connect(ctx)?.json(&sql, q.params())?;
     Ok(Reply::ok(&page.page(rows)))
 }
@@ -193,7 +201,7 @@ fn update(ctx: &Ctx, req: &Request, caller: &Principal, db: &Db, id: &str) -> Re
         .into_iter()
         .filter(|f| patch.contains_key(*f))
         .collect();
-    let mut q = bind(vec![
+    let mut q = Query::of([
         ParameterValue::Uuid(id.to_string()),
         ParameterValue::Str(changes.kind),
         ParameterValue::Floating64(changes.confidence),
@@ -261,7 +269,7 @@ fn delete(ctx: &Ctx, req: &Request, caller: &Principal, id: &str) -> Result<Repl
             ],
         )
     };
-    let mut q = bind(params);
+    let mut q = Query::of(params);
     let sql = audited(ctx, caller, &mut q, statement, action, None);
     let out = db.value(&sql, q.params())?;
     if out.is_null() || out == Value::Bool(false) {
@@ -277,7 +285,7 @@ fn delete(ctx: &Ctx, req: &Request, caller: &Principal, id: &str) -> Result<Repl
 fn restore(ctx: &Ctx, caller: &Principal, db: &Db, id: &str) -> Result<Reply> {
     access::require_write(caller)?;
     access::require_admin_to(caller, "restore relationships")?;
-    let mut q = bind(vec![ParameterValue::Uuid(id.to_string())]);
+    let mut q = Query::of([ParameterValue::Uuid(id.to_string())]);
     let sql = audited(
         ctx,
         caller,
@@ -327,15 +335,6 @@ fn include_deleted(ctx: &Ctx, caller: &Principal) -> Result<bool> {
     Ok(wanted)
 }
 
-/// A query whose first parameters are `values`, in order (`$1`, `$2`, ... of a `sql` statement).
-fn bind(values: Vec<ParameterValue>) -> Query {
-    let mut q = Query::new();
-    for v in values {
-        q.bind(v);
-    }
-    q
-}
-
 /// `statement` with its audit row (actor, action, request id) and its change-feed row written by
 /// the same statement.
 fn audited(
@@ -347,8 +346,7 @@ fn audited(
     details: Option<&Value>,
 ) -> String {
     let actor = caller.user_id.to_string();
-    let log =
-        Audit::new(Some(&actor), &ctx.request_id).insert_one(q, action, RESOURCE, "r", details);
+    let log = Audit::by(ctx, &actor).insert_one(q, action, RESOURCE, "r", details);
     let (op, document) = match action.strip_prefix("relationship.") {
         Some("create") => ("create", Some(sql::RELATIONSHIP_JSON)),
         Some("update") => ("update", Some(sql::RELATIONSHIP_JSON)),
@@ -356,9 +354,7 @@ fn audited(
         _ => ("delete", None),
     };
     let feed = Change::relationship(op, Some(&actor)).insert(q, "r", document);
-    statement
-        .replace(sql::AUDIT, &log)
-        .replace(sql::CHANGE, &feed)
+    fill(statement, &[("audit", &log), ("change", &feed)])
 }
 
 /// A unique violation (the active (source, target, type) index) as a 409 saying what clashed.

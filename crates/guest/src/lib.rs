@@ -40,6 +40,7 @@ pub mod log;
 pub mod page;
 pub mod rate_limit;
 pub mod reply;
+pub mod sql;
 pub mod validate;
 
 pub use config::Config;
