@@ -1,39 +1,19 @@
 //! API keys of the signed-in user: create (the secret is shown once, only its hash is stored),
 //! list (never the secret), revoke. A key's scopes cannot exceed its owner's role.
 
-use serde::Deserialize;
 use serde_json::{Value, json};
 use spin_sdk::http::Request;
 use spin_sdk::pg4::ParameterValue;
-use spingraph_authn_client::{Credential, Principal};
+use spingraph_authn_client::Principal;
 use spingraph_guest::audit::Audit;
 use spingraph_guest::db::Db;
 use spingraph_guest::sql::{Query, fill};
-use spingraph_guest::validate::{has_control, is_rfc3339};
-use spingraph_guest::{ApiError, Ctx, FieldError, Reply, Result, body};
-use spingraph_identity::Scope;
+use spingraph_guest::{ApiError, Ctx, Reply, Result};
 use spingraph_identity::api_key::ApiKey;
 
+use crate::access::require_person;
+use crate::input;
 use crate::sql;
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NewKey {
-    name: String,
-    scopes: Vec<String>,
-    #[serde(default)]
-    expires_at: Option<String>,
-}
-
-/// Only people manage keys: a key cannot mint or revoke keys.
-fn require_person(p: &Principal) -> Result<()> {
-    if p.credential == Credential::ApiKey {
-        return Err(ApiError::forbidden(
-            "API keys cannot manage API keys; sign in with a token or session.",
-        ));
-    }
-    Ok(())
-}
 
 /// The public shape of an API key row aliased `k` (never its hash), as a jsonb SQL expression.
 macro_rules! key_json {
@@ -69,51 +49,14 @@ const CREATE_SQL: &str = concat!(
 /// `POST /api-keys` → 201 with the key, shown this once.
 pub fn create(ctx: &Ctx, req: &Request, p: &Principal) -> Result<Reply> {
     require_person(p)?;
-    let new: NewKey = body::json(req)?;
-    let mut errors = Vec::new();
-    let name = new.name.trim().to_string();
-    if name.is_empty() || name.chars().count() > 128 || has_control(&name) {
-        errors.push(FieldError::new(
-            "name",
-            "must be 1 to 128 characters without control characters",
-        ));
-    }
-    if new.scopes.is_empty() {
-        errors.push(FieldError::new("scopes", "must name at least one scope"));
-    }
-    let mut scopes: Vec<Scope> = Vec::new();
-    for (i, raw) in new.scopes.iter().enumerate() {
-        match raw.parse::<Scope>() {
-            Err(_) => errors.push(FieldError::new(
-                format!("scopes[{i}]"),
-                "is not a known scope",
-            )),
-            Ok(scope) if !p.role.scopes().contains(&scope) => errors.push(FieldError::new(
-                format!("scopes[{i}]"),
-                "exceeds what your role allows",
-            )),
-            Ok(scope) if !scopes.contains(&scope) => scopes.push(scope),
-            Ok(_) => {}
-        }
-    }
-    if let Some(exp) = &new.expires_at
-        && !is_rfc3339(exp)
-    {
-        errors.push(FieldError::new(
-            "expires_at",
-            "must be an RFC 3339 timestamp",
-        ));
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
+    let new = input::new_key(req, p)?;
     let id = uuid::Uuid::now_v7();
     let key = ApiKey::generate(id);
-    let scope_names: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
+    let scope_names: Vec<&str> = new.scopes.iter().map(|s| s.as_str()).collect();
     let mut q = Query::of([
         sql::uuid(id),
         sql::uuid(p.user_id),
-        sql::text(&name),
+        sql::text(&new.name),
         sql::text(&key.prefix),
         sql::text(&key.hash),
         ParameterValue::Jsonb(json!(scope_names).to_string().into_bytes()),

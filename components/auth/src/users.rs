@@ -5,41 +5,17 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use spin_sdk::http::Request;
 use spin_sdk::pg4::ParameterValue;
-use spingraph_authn_client::{Principal, require_admin};
+use spingraph_authn_client::Principal;
 use spingraph_guest::audit::Audit;
 use spingraph_guest::db::Db;
 use spingraph_guest::sql::{Query, fill};
 use spingraph_guest::{ApiError, Ctx, FieldError, Reply, Result, body, kv};
 use spingraph_identity::{Role, revocation};
 
+use crate::access::require_admin;
+use crate::input::{NewUser, UserPatch, normalize_email};
 use crate::settings;
 use crate::sql::{self, user_json};
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NewUser {
-    email: String,
-    password: String,
-    #[serde(default, deserialize_with = "body::present")]
-    role: Option<Role>,
-    #[serde(default, deserialize_with = "body::present")]
-    active: Option<bool>,
-}
-
-/// A trimmed, lower-cased address of plausible shape, or a 422.
-pub fn normalize_email(raw: &str) -> Result<String> {
-    let email = raw.trim().to_lowercase();
-    let plausible = (3..=320).contains(&email.chars().count())
-        && !email.chars().any(|c| c.is_control() || c.is_whitespace())
-        && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && !domain.is_empty() && !domain.contains('@')
-        });
-    if plausible {
-        Ok(email)
-    } else {
-        Err(ApiError::invalid("email", "must be an email address"))
-    }
-}
 
 fn hashed_password(password: &str, email: &str) -> Result<String> {
     spingraph_password::validate(password, email)
@@ -124,15 +100,6 @@ const LIST_SQL: &str = concat!(
 pub fn list(ctx: &Ctx, p: &Principal) -> Result<Reply> {
     require_admin(p)?;
     sql::id_page(ctx, LIST_SQL, [])
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct UserPatch {
-    #[serde(default, deserialize_with = "body::present")]
-    role: Option<Role>,
-    #[serde(default, deserialize_with = "body::present")]
-    active: Option<bool>,
 }
 
 fn user_id(raw: &str) -> Result<uuid::Uuid> {
@@ -249,20 +216,4 @@ pub fn unlock(ctx: &Ctx, p: &Principal, id: &str) -> Result<Reply> {
         return Err(ApiError::not_found("No such user."));
     }
     Ok(Reply::ok(&user))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn emails_are_trimmed_lowercased_and_shape_checked() {
-        assert_eq!(
-            normalize_email("  Ann@Example.COM ").unwrap(),
-            "ann@example.com"
-        );
-        for bad in ["", "a", "@x", "x@", "a b@c", "a@b@c", "a\u{0}@b"] {
-            assert!(normalize_email(bad).is_err(), "{bad:?}");
-        }
-    }
 }

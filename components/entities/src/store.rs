@@ -2,18 +2,56 @@
 //! every value bound, the audit and change-feed rows written in the same statement as the
 //! change.
 
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Number, Value, json};
 use spin_sdk::pg4::ParameterValue;
 use spingraph_guest::audit::Audit;
 use spingraph_guest::changes::Change;
 use spingraph_guest::db::Db;
-use spingraph_guest::etag::IfMatch;
+use spingraph_guest::etag::{self, IfMatch};
 use spingraph_guest::page::{KeyKind, Page, PageRequest, Sort, SortKey};
+use spingraph_guest::record::Deletion;
 use spingraph_guest::sql::{Query, fill};
 use spingraph_guest::{ApiError, Result};
 
-use crate::entity::{EntityPatch, ListFilter, NewEntity, OnConflict, contains_pattern};
+use crate::input::{EntityPatch, ListFilter, NewEntity, OnConflict, contains_pattern};
 use crate::sql::{self, ENTITY_JSON, RELATIONSHIP_JSON};
+
+/// An entity as the API renders it ([`crate::sql::ENTITY_JSON`]); its fields are declared in the
+/// order the JSON has always listed them (by name), so a reply stays byte for byte what the
+/// database rendered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entity {
+    /// The number as Postgres wrote it (`1`, not `1.0`).
+    pub confidence: Number,
+    pub created_at: String,
+    #[serde(flatten)]
+    pub deletion: Option<Deletion>,
+    pub external_id: Option<String>,
+    pub id: String,
+    /// Only on entities merged into another (the survivor's id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<String>,
+    pub metadata: Map<String, Value>,
+    pub name: String,
+    pub owner_id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub updated_at: String,
+    pub version: i64,
+}
+
+impl Entity {
+    /// The strong `ETag` of this version.
+    pub fn etag(&self) -> String {
+        etag::etag(&self.id, self.version)
+    }
+
+    /// Soft-deleted (or merged into another).
+    pub fn is_deleted(&self) -> bool {
+        self.deletion.is_some()
+    }
+}
 
 /// `resource_type` of entity rows in `audit_log`.
 pub const RESOURCE: &str = "entity";
@@ -59,7 +97,7 @@ fn expected_version(if_match: IfMatch) -> ParameterValue {
 
 /// Insert one entity owned by `owner_id`; the stored entity. A live entity with the same
 /// `(type, external_id)` is a 409 saying so.
-pub fn insert(db: &Db, audit: &Audit, id: &str, owner_id: &str, e: &NewEntity) -> Result<Value> {
+pub fn insert(db: &Db, audit: &Audit, id: &str, owner_id: &str, e: &NewEntity) -> Result<Entity> {
     insert_or_not(db, audit, id, owner_id, e, "")?
         .ok_or_else(|| ApiError::internal("insert returned no entity"))
 }
@@ -72,7 +110,7 @@ pub fn insert_if_absent(
     id: &str,
     owner_id: &str,
     e: &NewEntity,
-) -> Result<Option<Value>> {
+) -> Result<Option<Entity>> {
     insert_or_not(db, audit, id, owner_id, e, sql::SKIP_EXISTING)
 }
 
@@ -83,7 +121,7 @@ fn insert_or_not(
     owner_id: &str,
     e: &NewEntity,
     on_conflict: &str,
-) -> Result<Option<Value>> {
+) -> Result<Option<Entity>> {
     let mut q = Query::of([
         uuid(id),
         ParameterValue::Str(e.kind.clone()),
@@ -103,7 +141,7 @@ fn insert_or_not(
             ("change", &feed),
         ],
     );
-    db.json::<Option<Value>>(&statement, q.params())
+    db.json::<Option<Entity>>(&statement, q.params())
         .map_err(|err| natural_key_taken(err, e))
 }
 
@@ -119,7 +157,7 @@ fn natural_key_taken(err: ApiError, e: &NewEntity) -> ApiError {
 }
 
 /// The live entity of `kind` with `external_id`, if any.
-pub fn find_external(db: &Db, kind: &str, external_id: &str) -> Result<Option<Value>> {
+pub fn find_external(db: &Db, kind: &str, external_id: &str) -> Result<Option<Entity>> {
     db.json(
         sql::FIND_EXTERNAL,
         &[
@@ -131,7 +169,7 @@ pub fn find_external(db: &Db, kind: &str, external_id: &str) -> Result<Option<Va
 
 /// The live entities holding the natural keys of `items` (those with an `external_id`), as
 /// `(item index, entity)`.
-pub fn find_externals(db: &Db, items: &[NewEntity]) -> Result<Vec<(usize, Value)>> {
+pub fn find_externals(db: &Db, items: &[NewEntity]) -> Result<Vec<(usize, Entity)>> {
     let keys: Vec<Value> = items
         .iter()
         .enumerate()
@@ -143,22 +181,30 @@ pub fn find_externals(db: &Db, items: &[NewEntity]) -> Result<Vec<(usize, Value)
     if keys.is_empty() {
         return Ok(Vec::new());
     }
-    let rows: Vec<Value> = db.json(sql::FIND_EXTERNALS, &[jsonb(&keys)])?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|mut row| {
-            let ord = usize::try_from(row["ord"].as_u64()?).ok()?;
-            Some((ord, row["entity"].take()))
-        })
-        .collect())
+    #[derive(Deserialize)]
+    struct Found {
+        ord: usize,
+        entity: Entity,
+    }
+    let rows: Vec<Found> = db.json(sql::FIND_EXTERNALS, &[jsonb(&keys)])?;
+    Ok(rows.into_iter().map(|row| (row.ord, row.entity)).collect())
+}
+
+/// What a batch did with one item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BatchOutcome {
+    Created,
+    Updated,
+    /// A live entity had its natural key (`on_conflict: skip`): that one is the item's entity.
+    Skipped,
 }
 
 /// One item of a batch as stored: what happened to it and the entity it names.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct BatchItem {
-    /// `created`, `updated` or `skipped`.
-    pub outcome: String,
-    pub entity: Value,
+    pub outcome: BatchOutcome,
+    pub entity: Entity,
 }
 
 /// Write every item in one statement: items whose natural key a live entity has are, by
@@ -228,7 +274,7 @@ pub fn insert_batch(
             ("skipped", skipped),
         ],
     );
-    let out: Vec<Value> = db.json(&statement, q.params()).map_err(|err| match err {
+    let out: Vec<BatchItem> = db.json(&statement, q.params()).map_err(|err| match err {
         ApiError::Conflict(_) => ApiError::conflict(
             "An item's type and external_id are taken by a live entity (written concurrently); retry.",
         ),
@@ -239,17 +285,11 @@ pub fn insert_batch(
             "Entities with these natural keys changed concurrently; retry the batch.",
         ));
     }
-    Ok(out
-        .into_iter()
-        .map(|mut row| BatchItem {
-            outcome: row["outcome"].as_str().unwrap_or_default().to_string(),
-            entity: row["entity"].take(),
-        })
-        .collect())
+    Ok(out)
 }
 
 /// One entity by id, deleted or not; `None` when there is none.
-pub fn find(db: &Db, id: &str) -> Result<Option<Value>> {
+pub fn find(db: &Db, id: &str) -> Result<Option<Entity>> {
     db.json(sql::FIND, &[uuid(id)])
 }
 
@@ -311,8 +351,8 @@ pub fn update(
     id: &str,
     version: i64,
     patch: &EntityPatch,
-    metadata: Option<&serde_json::Map<String, Value>>,
-) -> Result<Option<Value>> {
+    metadata: Option<&Map<String, Value>>,
+) -> Result<Option<Entity>> {
     let mut q = Query::of([
         uuid(id),
         nullable(patch.kind.clone().map(ParameterValue::Str)),
@@ -350,7 +390,7 @@ pub fn replace(
     id: &str,
     version: Option<i64>,
     e: &NewEntity,
-) -> Result<Option<Value>> {
+) -> Result<Option<Entity>> {
     let mut q = Query::of([
         uuid(id),
         ParameterValue::Str(e.name.clone()),
@@ -374,7 +414,7 @@ pub fn replace(
 
 /// The entities `ids` (deleted or not), locked for update in id order (so two merges over the
 /// same entities queue instead of deadlocking); the ones that exist.
-pub fn lock(db: &Db, ids: &[String]) -> Result<Vec<Value>> {
+pub fn lock(db: &Db, ids: &[String]) -> Result<Vec<Entity>> {
     db.json(sql::LOCK, &[jsonb(&ids)])
 }
 
@@ -389,9 +429,9 @@ pub fn merge(
     audit: &Audit,
     survivor: &str,
     from: &[String],
-    metadata: Option<&serde_json::Map<String, Value>>,
+    metadata: Option<&Map<String, Value>>,
     how: &str,
-) -> Result<Value> {
+) -> Result<Entity> {
     let mut q = Query::of([
         uuid(survivor),
         jsonb(&from),
@@ -452,12 +492,12 @@ pub fn merge(
             ("dropped_feed", &dropped_feed),
         ],
     );
-    db.json::<Option<Value>>(&statement, q.params())?
+    db.json::<Option<Entity>>(&statement, q.params())?
         .ok_or_else(|| ApiError::internal("merge found no survivor"))
 }
 
-/// What a conditional write found.
-#[derive(Debug, Clone, PartialEq)]
+/// What a conditional delete found.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Outcome {
     /// The entity existed (and, for a soft delete, was not already deleted).
     pub found: bool,
@@ -465,15 +505,6 @@ pub struct Outcome {
     pub done: bool,
     /// The current owner, when found.
     pub owner_id: Option<String>,
-}
-
-fn outcome(db: &Db, sql: &str, q: &Query) -> Result<Outcome> {
-    let v: Value = db.json(sql, q.params())?;
-    Ok(Outcome {
-        found: v["found"].as_bool().unwrap_or(false),
-        done: v["done"].as_bool().unwrap_or(false),
-        owner_id: v["owner_id"].as_str().map(str::to_string),
-    })
 }
 
 /// Soft-delete if the actor owns it (or `admin`) and `If-Match` holds.
@@ -494,7 +525,7 @@ pub fn soft_delete(
     let log = audit.insert_one(&mut q, "entity.delete", RESOURCE, "e", None);
     let feed = change("delete", audit).insert(&mut q, "e", None);
     let statement = fill(sql::SOFT_DELETE, &[("audit", &log), ("change", &feed)]);
-    outcome(db, &statement, &q)
+    db.json(&statement, q.params())
 }
 
 /// Delete for good (admin); its relationships go with it (`ON DELETE CASCADE`). `If-Match` holds.
@@ -514,14 +545,14 @@ pub fn hard_delete(db: &Db, audit: &Audit, id: &str, if_match: IfMatch) -> Resul
         sql::HARD_DELETE,
         &[("audit", &log), ("change", &feed), ("edges", &edges)],
     );
-    outcome(db, &statement, &q)
+    db.json(&statement, q.params())
 }
 
 /// What [`restore`] did.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Restored {
     /// The entity, live again.
-    Entity(Value),
+    Entity(Box<Entity>),
     /// It is not deleted.
     NotDeleted,
     /// It was merged into this entity (its relationships are the survivor's now).
@@ -536,21 +567,46 @@ pub fn restore(db: &Db, audit: &Audit, id: &str) -> Result<Restored> {
     let log = audit.insert_one(&mut q, "entity.restore", RESOURCE, "e", None);
     let feed = change("restore", audit).insert(&mut q, "e", Some(ENTITY_JSON));
     let statement = fill(sql::RESTORE, &[("audit", &log), ("change", &feed)]);
-    let mut v: Value = db.json(&statement, q.params())?;
-    Ok(if v["entity"].is_object() {
-        Restored::Entity(v["entity"].take())
-    } else if let Some(survivor) = v["merged_into"].as_str() {
-        Restored::Merged(survivor.to_string())
-    } else if v["found"] == Value::Bool(true) {
-        Restored::NotDeleted
-    } else {
-        Restored::Missing
+    #[derive(Deserialize)]
+    struct Found {
+        found: bool,
+        merged_into: Option<String>,
+        entity: Option<Entity>,
+    }
+    let out: Found = db.json(&statement, q.params())?;
+    Ok(match out {
+        Found {
+            entity: Some(entity),
+            ..
+        } => Restored::Entity(Box::new(entity)),
+        Found {
+            merged_into: Some(survivor),
+            ..
+        } => Restored::Merged(survivor),
+        Found { found: true, .. } => Restored::NotDeleted,
+        Found { found: false, .. } => Restored::Missing,
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_entity_renders_as_the_database_wrote_it() {
+        let live = r#"{"confidence":1,"created_at":"2026-01-02T03:04:05.000006Z","external_id":null,"id":"0192e4a0-0000-7000-8000-000000000001","metadata":{"a":[1,{"b":0.25}]},"name":"Ada","owner_id":"0192e4a0-0000-7000-8000-000000000002","type":"person","updated_at":"2026-01-02T03:04:05.000006Z","version":1}"#;
+        let e: Entity = serde_json::from_str(live).unwrap();
+        assert_eq!(serde_json::to_string(&e).unwrap(), live);
+        assert!(!e.is_deleted());
+        let deleted = r#"{"confidence":0.5,"created_at":"t","deleted_at":"t","deleted_by":null,"external_id":"x-1","id":"i","merged_into":"m","metadata":{},"name":"n","owner_id":"o","type":"t","updated_at":"t","version":3}"#;
+        let e: Entity = serde_json::from_str(deleted).unwrap();
+        assert_eq!(e.deletion.as_ref().unwrap().deleted_by, None);
+        assert_eq!(serde_json::to_string(&e).unwrap(), deleted);
+        assert_eq!(e.etag(), "\"i.3\"");
+        // the same bytes as the untyped value they replace
+        let untyped: Value = serde_json::from_str(deleted).unwrap();
+        assert_eq!(serde_json::to_string(&untyped).unwrap(), deleted);
+    }
 
     #[test]
     fn absent_values_are_nulls_and_an_unmatchable_if_match_is_minus_one() {
