@@ -224,6 +224,10 @@ pub fn patched_metadata(
 mod tests {
     use super::*;
 
+    use crate::FieldError;
+    use crate::validate::object;
+    use serde_json::json;
+
     #[derive(Debug, PartialEq, Serialize, Deserialize)]
     struct Row {
         a: u8,
@@ -243,9 +247,6 @@ mod tests {
         assert_eq!(row.deletion.as_ref().unwrap().deleted_by, None);
         assert_eq!(serde_json::to_string(&row).unwrap(), deleted);
     }
-    use crate::FieldError;
-    use crate::validate::object;
-    use serde_json::json;
 
     fn fields_of(body: Value) -> Vec<FieldError> {
         let obj = object(body).unwrap();
