@@ -6,7 +6,9 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 use spin_sdk::pg4::ParameterValue;
+use spingraph_guest::audit::Audit;
 use spingraph_guest::db::Db;
+use spingraph_guest::sql::{Query, fill};
 use spingraph_guest::{ApiError, Ctx, Reply, Result};
 use spingraph_identity::{Role, TokenType, hash_secret, random_urlsafe, unix_now};
 
@@ -29,13 +31,15 @@ pub struct Issued {
     pub refresh_token: String,
 }
 
-/// Stores the refresh token (hash only), resets the sign-in failure count (and any lock the
-/// attempt set) on a fresh sign-in, and writes the audit row: one statement. A rotation copies
-/// the family's end from the token it replaces; a sign-in starts it at now + $10 seconds.
+/// Stores refresh token $1 of user $2 (family $3, hash $4, expiry $5 in Unix seconds), replacing
+/// token $6 (NULL on a fresh sign-in), resets the sign-in failure count (and any lock the
+/// attempt set) on a fresh sign-in, and writes the audit row (`{audit}` over `who`, the user):
+/// one statement. A rotation copies the family's end from the token it replaces; a sign-in
+/// starts it at now + $7 seconds.
 const ISSUE_SQL: &str = "\
 WITH session AS (
     SELECT coalesce((SELECT session_expires_at FROM refresh_tokens WHERE id = $6::uuid),
-                    now() + $10::int8 * interval '1 second') AS ends
+                    now() + $7::int8 * interval '1 second') AS ends
 ), ins AS (
     INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, expires_at, session_expires_at)
     SELECT $1::uuid, $2::uuid, $3::uuid, $4::text, least(to_timestamp($5::int8), session.ends),
@@ -51,12 +55,7 @@ WITH session AS (
     WHERE id = $2::uuid AND $6::uuid IS NULL
       AND (failed_attempts <> 0 OR lockout_count <> 0 OR locked_until IS NOT NULL)
     RETURNING id
-), log AS (
-    INSERT INTO audit_log (id, actor_id, action, resource_type, resource_id, request_id, at, details)
-    VALUES ($7::uuid, $2::uuid, $8::text, 'user', $2::uuid, $9::text, now(),
-            jsonb_build_object('family_id', $3::uuid))
-    RETURNING id
-)
+), who AS (SELECT $2::uuid AS id), log AS ({audit})
 SELECT (SELECT count(*) FROM ins) AS j";
 
 /// The refresh token a rotation replaces, and the end of its family (Unix seconds).
@@ -105,21 +104,19 @@ pub fn issue(
         Some(r) => sql::uuid(r.token_id),
         None => ParameterValue::DbNull,
     };
-    db.value(
-        ISSUE_SQL,
-        &[
-            sql::uuid(refresh_id),
-            sql::uuid(user.id),
-            sql::uuid(family_id),
-            sql::text(&hash_secret(&refresh_token)),
-            ParameterValue::Int64(refresh_claims.exp),
-            previous,
-            sql::uuid(uuid::Uuid::now_v7()),
-            sql::text(action),
-            sql::text(&ctx.request_id),
-            ParameterValue::Int64(settings.session_lifetime),
-        ],
-    )?;
+    let mut q = Query::of([
+        sql::uuid(refresh_id),
+        sql::uuid(user.id),
+        sql::uuid(family_id),
+        sql::text(&hash_secret(&refresh_token)),
+        ParameterValue::Int64(refresh_claims.exp),
+        previous,
+        ParameterValue::Int64(settings.session_lifetime),
+    ]);
+    let actor = user.id.to_string();
+    let details = json!({"family_id": family_id});
+    let log = Audit::by(ctx, &actor).insert_one(&mut q, action, "user", "who", Some(&details));
+    db.value(&fill(ISSUE_SQL, &[("audit", &log)]), q.params())?;
     Ok(Issued {
         access_token,
         refresh_token,

@@ -4,10 +4,17 @@
 //! `auth-signin` serves the routes that sign tokens (token, session, refresh, JWKS) and alone
 //! holds the private signing key; `auth` serves the rest without it. Both authenticate callers
 //! through the `authn` component dependency, which never sees the signing key.
+//!
+//! This file is the route table. The handlers are in `login` (sign-in), `tokens` (refresh,
+//! logout, JWKS), `users` and `api_keys`, with `grant` issuing token pairs and `cookies` the
+//! browser session's; what clients send is read in `input`, `access` says who may manage what,
+//! and `sql` holds the shapes and helpers the statements share.
 
+mod access;
 mod api_keys;
 mod cookies;
 mod grant;
+mod input;
 mod login;
 mod settings;
 mod sql;

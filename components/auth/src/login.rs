@@ -10,13 +10,12 @@
 use serde::Deserialize;
 use serde_json::json;
 use spin_sdk::http::Request;
-use spingraph_guest::body;
-use spingraph_guest::context::{self, header};
 use spingraph_guest::db::Db;
 use spingraph_guest::{ApiError, Ctx, Reply, Result};
 use spingraph_identity::Role;
 
 use crate::grant::{self, User};
+use crate::input::{Credentials, credentials};
 use crate::settings::Settings;
 use crate::sql;
 
@@ -25,65 +24,6 @@ pub const INVALID_LOGIN: &str = "Invalid email or password.";
 
 /// Consecutive failures that lock an account.
 const MAX_FAILURES: i32 = 5;
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct JsonCredentials {
-    email: String,
-    password: String,
-}
-
-pub struct Credentials {
-    pub email: String,
-    pub password: String,
-}
-
-/// `{email, password}` JSON, or `grant_type=password&username=..&password=..` form.
-pub fn credentials(req: &Request) -> Result<Credentials> {
-    let content_type = header(req, "content-type").unwrap_or("");
-    if body::media_type(content_type) == "application/x-www-form-urlencoded" {
-        body::check_size(req.body(), body::DEFAULT_LIMIT)?;
-        let form = form_pairs(req.body());
-        let get = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
-        match get("grant_type").as_deref() {
-            Some("password") | None => {}
-            Some(_) => {
-                return Err(ApiError::bad_request(
-                    "unsupported_grant_type: this endpoint accepts grant_type=password.",
-                ));
-            }
-        }
-        let mut errors = Vec::new();
-        let email = get("username").filter(|v| !v.is_empty());
-        let password = get("password").filter(|v| !v.is_empty());
-        if email.is_none() {
-            errors.push(spingraph_guest::FieldError::new("username", "is required"));
-        }
-        if password.is_none() {
-            errors.push(spingraph_guest::FieldError::new("password", "is required"));
-        }
-        return match (email, password) {
-            (Some(email), Some(password)) => Ok(Credentials { email, password }),
-            _ => Err(ApiError::Validation(errors)),
-        };
-    }
-    let c: JsonCredentials = body::json(req)?;
-    if c.email.trim().is_empty() {
-        return Err(ApiError::invalid("email", "is required"));
-    }
-    if c.password.is_empty() {
-        return Err(ApiError::invalid("password", "is required"));
-    }
-    Ok(Credentials {
-        email: c.email,
-        password: c.password,
-    })
-}
-
-/// The pairs of an `application/x-www-form-urlencoded` body (invalid UTF-8 replaced), decoded.
-pub fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
-    context::form_pairs(&String::from_utf8_lossy(body))
-}
 
 #[derive(Deserialize)]
 struct Attempt {
@@ -197,22 +137,4 @@ pub fn session(ctx: &Ctx, req: &Request) -> Result<Reply> {
     let user = verify(ctx, &db, &creds)?;
     let issued = grant::issue(ctx, &db, &settings, &user, None, "user.login")?;
     Ok(grant::session_reply(&settings, &user, &issued))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn form_pairs_decode_plus_and_percent() {
-        let pairs = form_pairs(b"grant_type=password&username=a%40b.c&password=p+w%26");
-        assert_eq!(
-            pairs,
-            vec![
-                ("grant_type".to_string(), "password".to_string()),
-                ("username".to_string(), "a@b.c".to_string()),
-                ("password".to_string(), "p w&".to_string()),
-            ]
-        );
-    }
 }

@@ -11,69 +11,18 @@
 use serde::Deserialize;
 use serde_json::json;
 use spin_sdk::http::Request;
-use spin_sdk::pg4::ParameterValue;
 use spingraph_authn_client::{Credential, Principal};
-use spingraph_guest::context::header;
+use spingraph_guest::audit::Audit;
 use spingraph_guest::db::Db;
-use spingraph_guest::{ApiError, Ctx, Reply, Result, body, kv};
-use spingraph_identity::session::{CSRF_COOKIE, CSRF_HEADER, REFRESH_COOKIE, cookie, csrf_ok};
+use spingraph_guest::sql::{Query, fill};
+use spingraph_guest::{ApiError, Ctx, Reply, Result, kv};
 use spingraph_identity::{TokenType, hash_secret, revocation, unix_now};
 
 use crate::cookies;
-use crate::grant::{self, Rotation, User};
-use crate::login;
+use crate::grant::{self, Issued, Rotation, User};
+use crate::input::{Presentation, presented_refresh_token};
 use crate::settings::{self, Settings};
 use crate::sql;
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RefreshBody {
-    refresh_token: String,
-    #[serde(default, deserialize_with = "body::present")]
-    grant_type: Option<String>,
-}
-
-/// Where the refresh token came from: an explicit body, or the browser session's cookie (which
-/// then needs the CSRF double submit like every cookie-authenticated unsafe request).
-fn presented_refresh_token(req: &Request) -> Result<(String, bool)> {
-    let content_type = header(req, "content-type").unwrap_or("");
-    if body::media_type(content_type) == "application/x-www-form-urlencoded" {
-        body::check_size(req.body(), body::DEFAULT_LIMIT)?;
-        let form = login::form_pairs(req.body());
-        let get = |n: &str| form.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
-        if get("grant_type").is_some_and(|g| g != "refresh_token") {
-            return Err(ApiError::bad_request(
-                "unsupported_grant_type: this endpoint accepts grant_type=refresh_token.",
-            ));
-        }
-        return match get("refresh_token").filter(|t| !t.is_empty()) {
-            Some(t) => Ok((t, false)),
-            None => Err(ApiError::invalid("refresh_token", "is required")),
-        };
-    }
-    if !req.body().iter().all(u8::is_ascii_whitespace) {
-        let b: RefreshBody = body::json(req)?;
-        if b.grant_type.is_some_and(|g| g != "refresh_token") {
-            return Err(ApiError::invalid("grant_type", "must be refresh_token"));
-        }
-        if b.refresh_token.is_empty() {
-            return Err(ApiError::invalid("refresh_token", "is required"));
-        }
-        return Ok((b.refresh_token, false));
-    }
-    let cookies = header(req, "cookie").unwrap_or("");
-    match cookie(cookies, REFRESH_COOKIE) {
-        Some(t) => {
-            if !csrf_ok(cookie(cookies, CSRF_COOKIE), header(req, CSRF_HEADER)) {
-                return Err(ApiError::forbidden(
-                    "Cookie-authenticated requests that change state need an X-CSRF-Token header matching the sg_csrf cookie.",
-                ));
-            }
-            Ok((t.to_string(), true))
-        }
-        None => Err(ApiError::unauthorized("A refresh token is required.")),
-    }
-}
 
 /// The presented refresh token as it stands once locked, and whether this request claimed it.
 #[derive(Deserialize)]
@@ -118,17 +67,14 @@ SELECT (SELECT jsonb_build_object(
             'generation', u.token_generation)
         FROM t JOIN users u ON u.id = t.user_id) AS j";
 
+/// Revoke every live refresh token of family $1; the audit row (`{audit}` over `fam`, the
+/// family) is written even when none was live. How many were revoked.
 const REVOKE_FAMILY_SQL: &str = "\
 WITH rev AS (
     UPDATE refresh_tokens SET revoked_at = now()
     WHERE family_id = $1::uuid AND revoked_at IS NULL
     RETURNING id
-), log AS (
-    INSERT INTO audit_log (id, actor_id, action, resource_type, resource_id, request_id, at, details)
-    SELECT $2::uuid, $3::uuid, $4::text, 'refresh_family', $1::uuid, $5::text, now(),
-           jsonb_build_object('revoked', (SELECT count(*) FROM rev))
-    RETURNING id
-)
+), fam AS (SELECT $1::uuid AS id, count(*) AS revoked FROM rev), log AS ({audit})
 SELECT (SELECT count(*) FROM rev) AS j";
 
 fn revoke_family(
@@ -138,23 +84,45 @@ fn revoke_family(
     actor: Option<uuid::Uuid>,
     action: &str,
 ) -> Result<()> {
-    db.value(
-        REVOKE_FAMILY_SQL,
-        &[
-            sql::uuid(family),
-            sql::uuid(uuid::Uuid::now_v7()),
-            actor.map(sql::uuid).unwrap_or(ParameterValue::DbNull),
-            sql::text(action),
-            sql::text(&ctx.request_id),
-        ],
-    )?;
+    let mut q = Query::of([sql::uuid(family)]);
+    let actor = actor.map(|a| a.to_string());
+    let log = Audit::new(actor.as_deref(), &ctx.request_id).insert_computed(
+        &mut q,
+        action,
+        "refresh_family",
+        "fam",
+        "jsonb_build_object('revoked', fam.revoked)",
+    );
+    db.value(&fill(REVOKE_FAMILY_SQL, &[("audit", &log)]), q.params())?;
     Ok(())
+}
+
+/// How a refresh went.
+enum Outcome {
+    /// The token was claimed: a new pair for its user.
+    Rotated { user: User, issued: Issued },
+    /// Refused for `reason` (logged, never told); `revoked_family` is the session revoked for it
+    /// (reuse, a deactivated user), whose access tokens are then refused too.
+    Refused {
+        reason: &'static str,
+        revoked_family: Option<uuid::Uuid>,
+    },
+}
+
+impl Outcome {
+    fn refused(reason: &'static str) -> Outcome {
+        Outcome::Refused {
+            reason,
+            revoked_family: None,
+        }
+    }
 }
 
 /// `POST /refresh`: rotate. Presenting a token that was already used revokes its whole family
 /// (someone holds a stolen copy) and refuses every access token of that session.
 pub fn refresh(ctx: &Ctx, req: &Request) -> Result<Reply> {
-    let (token, from_cookie) = presented_refresh_token(req)?;
+    let presented = presented_refresh_token(req)?;
+    let token = presented.token();
     let settings = Settings::load(ctx)?;
     let refused = |reason: &str| {
         ctx.warn(
@@ -166,14 +134,13 @@ pub fn refresh(ctx: &Ctx, req: &Request) -> Result<Reply> {
     let keys = settings.verifier_keys(ctx)?;
     settings
         .rules
-        .verify(&keys, &token, TokenType::Refresh)
+        .verify(&keys, token, TokenType::Refresh)
         .map_err(|e| refused(&e.to_string()))?;
     let db = Db::connect(ctx)?;
     let outcome = db.transaction(|db| {
-        let presented: Option<Presented> =
-            db.json(CLAIM_SQL, &[sql::text(&hash_secret(&token))])?;
-        let Some(t) = presented else {
-            return Ok(Err(("unknown refresh token", None)));
+        let claimed: Option<Presented> = db.json(CLAIM_SQL, &[sql::text(&hash_secret(token))])?;
+        let Some(t) = claimed else {
+            return Ok(Outcome::refused("unknown refresh token"));
         };
         if t.claimed && t.active {
             let user = User {
@@ -188,7 +155,7 @@ pub fn refresh(ctx: &Ctx, req: &Request) -> Result<Reply> {
                 session_ends_at: t.session_ends_at,
             };
             let issued = grant::issue(ctx, db, &settings, &user, Some(rotation), "token.refresh")?;
-            return Ok(Ok((user, issued)));
+            return Ok(Outcome::Rotated { user, issued });
         }
         if t.claimed {
             revoke_family(
@@ -198,29 +165,34 @@ pub fn refresh(ctx: &Ctx, req: &Request) -> Result<Reply> {
                 Some(t.user_id),
                 "token.revoke_inactive",
             )?;
-            return Ok(Err(("user deactivated", Some(t.family_id))));
+            return Ok(Outcome::Refused {
+                reason: "user deactivated",
+                revoked_family: Some(t.family_id),
+            });
         }
-        Ok(Err(if t.revoked {
-            ("refresh token revoked", None)
+        Ok(if t.revoked {
+            Outcome::refused("refresh token revoked")
         } else if t.used {
             revoke_family(ctx, db, t.family_id, None, "token.reuse_detected")?;
-            (
-                "refresh token reuse detected; family revoked",
-                Some(t.family_id),
-            )
+            Outcome::Refused {
+                reason: "refresh token reuse detected; family revoked",
+                revoked_family: Some(t.family_id),
+            }
         } else if !t.in_session {
-            ("session lifetime over", None)
+            Outcome::refused("session lifetime over")
         } else {
-            ("refresh token expired", None)
-        }))
+            Outcome::refused("refresh token expired")
+        })
     })?;
     match outcome {
-        Ok((user, issued)) => Ok(if from_cookie {
-            grant::session_reply(&settings, &user, &issued)
-        } else {
-            grant::token_reply(&settings, &issued)
+        Outcome::Rotated { user, issued } => Ok(match presented {
+            Presentation::Cookie(_) => grant::session_reply(&settings, &user, &issued),
+            Presentation::Body(_) => grant::token_reply(&settings, &issued),
         }),
-        Err((reason, revoked_family)) => {
+        Outcome::Refused {
+            reason,
+            revoked_family,
+        } => {
             if let Some(family) = revoked_family {
                 // Best effort: the family is revoked in Postgres either way, which `authn`
                 // consults when Redis is unavailable.

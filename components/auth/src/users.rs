@@ -2,43 +2,20 @@
 //! role or active, unlock). Roles are only ever given explicitly, never derived from the email.
 
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Map, Value, json};
 use spin_sdk::http::Request;
 use spin_sdk::pg4::ParameterValue;
-use spingraph_authn_client::{Principal, require_admin};
+use spingraph_authn_client::Principal;
+use spingraph_guest::audit::Audit;
 use spingraph_guest::db::Db;
-use spingraph_guest::page::IdPage;
+use spingraph_guest::sql::{Query, fill};
 use spingraph_guest::{ApiError, Ctx, FieldError, Reply, Result, body, kv};
 use spingraph_identity::{Role, revocation};
 
+use crate::access::require_admin;
+use crate::input::{NewUser, UserPatch, normalize_email};
 use crate::settings;
-use crate::sql;
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NewUser {
-    email: String,
-    password: String,
-    #[serde(default, deserialize_with = "body::present")]
-    role: Option<Role>,
-    #[serde(default, deserialize_with = "body::present")]
-    active: Option<bool>,
-}
-
-/// A trimmed, lower-cased address of plausible shape, or a 422.
-pub fn normalize_email(raw: &str) -> Result<String> {
-    let email = raw.trim().to_lowercase();
-    let plausible = (3..=320).contains(&email.chars().count())
-        && !email.chars().any(|c| c.is_control() || c.is_whitespace())
-        && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && !domain.is_empty() && !domain.contains('@')
-        });
-    if plausible {
-        Ok(email)
-    } else {
-        Err(ApiError::invalid("email", "must be an email address"))
-    }
-}
+use crate::sql::{self, user_json};
 
 fn hashed_password(password: &str, email: &str) -> Result<String> {
     spingraph_password::validate(password, email)
@@ -46,20 +23,18 @@ fn hashed_password(password: &str, email: &str) -> Result<String> {
     spingraph_password::hash(password).map_err(|e| ApiError::internal(e.to_string()))
 }
 
-const INSERT_USER_SQL: &str = "\
-WITH u AS (
-    INSERT INTO users (id, email, password_hash, role, active)
-    VALUES ($1::uuid, $2::text, $3::text, $4::text, $5::bool)
-    RETURNING *
-), log AS (
-    INSERT INTO audit_log (id, actor_id, action, resource_type, resource_id, request_id, at, details)
-    SELECT $6::uuid, coalesce($7::uuid, u.id), $8::text, 'user', u.id, $9::text, now(),
-           jsonb_build_object('role', u.role)
-    FROM u
-    RETURNING id
-)
-SELECT (SELECT USER_JSON FROM u) AS j";
+/// Insert user $1 (email $2, password hash $3, role $4, active $5); its audit row is `{audit}`
+/// over `u`. The public user.
+const INSERT_USER_SQL: &str = concat!(
+    "WITH u AS (INSERT INTO users (id, email, password_hash, role, active) ",
+    "VALUES ($1::uuid, $2::text, $3::text, $4::text, $5::bool) RETURNING *), ",
+    "log AS ({audit}) ",
+    "SELECT (SELECT ",
+    user_json!(),
+    " FROM u) AS j"
+);
 
+/// Insert the account; `actor` is the admin creating it, `None` for a sign-up (its own actor).
 fn insert_user(
     ctx: &Ctx,
     new: NewUser,
@@ -70,22 +45,19 @@ fn insert_user(
     let email = normalize_email(&new.email)?;
     let hash = hashed_password(&new.password, &email)?;
     let id = uuid::Uuid::now_v7();
+    let actor = actor.unwrap_or(id).to_string();
+    let mut q = Query::of([
+        sql::uuid(id),
+        sql::text(&email),
+        sql::text(&hash),
+        sql::text(role.as_str()),
+        ParameterValue::Boolean(new.active.unwrap_or(true)),
+    ]);
+    let details = json!({"role": role.as_str()});
+    let log = Audit::by(ctx, &actor).insert_one(&mut q, action, "user", "u", Some(&details));
     let db = Db::connect(ctx)?;
     let user: Value = db
-        .value(
-            &INSERT_USER_SQL.replace("USER_JSON", &sql::user_json()),
-            &[
-                sql::uuid(id),
-                sql::text(&email),
-                sql::text(&hash),
-                sql::text(role.as_str()),
-                ParameterValue::Boolean(new.active.unwrap_or(true)),
-                sql::uuid(uuid::Uuid::now_v7()),
-                actor.map(sql::uuid).unwrap_or(ParameterValue::DbNull),
-                sql::text(action),
-                sql::text(&ctx.request_id),
-            ],
-        )
+        .value(&fill(INSERT_USER_SQL, &[("audit", &log)]), q.params())
         .map_err(|e| match e {
             ApiError::Conflict(_) => {
                 ApiError::conflict("An account with this email already exists.")
@@ -115,61 +87,41 @@ pub fn create(ctx: &Ctx, req: &Request, p: &Principal) -> Result<Reply> {
     insert_user(ctx, new, role, Some(p.user_id), "user.create")
 }
 
-const LIST_SQL: &str = "\
-SELECT coalesce(jsonb_agg(s.x ORDER BY s.id), '[]'::jsonb) AS j
-FROM (SELECT u.id, USER_JSON AS x FROM users u
-      WHERE $1::uuid IS NULL OR u.id > $1::uuid
-      ORDER BY u.id LIMIT $2::int8) s";
+/// One page of users after id $1 (NULL: the first), at most $2 rows.
+const LIST_SQL: &str = concat!(
+    "SELECT coalesce(jsonb_agg(s.x ORDER BY s.id), '[]'::jsonb) AS j ",
+    "FROM (SELECT u.id, ",
+    user_json!(),
+    " AS x FROM users u WHERE $1::uuid IS NULL OR u.id > $1::uuid ",
+    "ORDER BY u.id LIMIT $2::int8) s"
+);
 
 /// `GET /users` (admin): pages in id (= creation) order.
 pub fn list(ctx: &Ctx, p: &Principal) -> Result<Reply> {
     require_admin(p)?;
-    let page = IdPage::from_query(ctx)?;
-    let db = Db::connect(ctx)?;
-    let items: Vec<Value> = db.json(
-        &LIST_SQL.replace("USER_JSON", &sql::user_json()),
-        &[page.after_param(), page.limit_param()],
-    )?;
-    Ok(Reply::ok(&page.page(items)))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct UserPatch {
-    #[serde(default, deserialize_with = "body::present")]
-    role: Option<Role>,
-    #[serde(default, deserialize_with = "body::present")]
-    active: Option<bool>,
+    sql::id_page(ctx, LIST_SQL, [])
 }
 
 fn user_id(raw: &str) -> Result<uuid::Uuid> {
     uuid::Uuid::parse_str(raw).map_err(|_| ApiError::not_found("No such user."))
 }
 
-/// Applies the patch; a role change or a deactivation bumps the token generation, so every
-/// token issued before it (however shortly) is refused. Returns the public user and the
-/// generation, NULL for an unknown id.
-const UPDATE_SQL: &str = "\
-WITH u AS (
-    UPDATE users SET role = coalesce($2::text, role), active = coalesce($3::bool, active),
-                     token_generation = token_generation
-                         + CASE WHEN coalesce($2::text, role) <> role OR NOT coalesce($3::bool, true)
-                                THEN 1 ELSE 0 END,
-                     updated_at = now()
-    WHERE id = $1::uuid
-    RETURNING *
-), rev AS (
-    UPDATE refresh_tokens SET revoked_at = now()
-    WHERE user_id = (SELECT id FROM u WHERE NOT active) AND revoked_at IS NULL
-    RETURNING id
-), log AS (
-    INSERT INTO audit_log (id, actor_id, action, resource_type, resource_id, request_id, at, details)
-    SELECT $4::uuid, $5::uuid, 'user.update', 'user', u.id, $6::text, now(),
-           jsonb_strip_nulls(jsonb_build_object('role', $2::text, 'active', $3::bool))
-    FROM u
-    RETURNING id
-)
-SELECT (SELECT jsonb_build_object('user', USER_JSON, 'generation', u.token_generation) FROM u) AS j";
+/// Applies the patch (role $2, active $3, NULL: unchanged); a role change or a deactivation
+/// bumps the token generation, so every token issued before it (however shortly) is refused.
+/// Its audit row is `{audit}` over `u`. Returns the public user and the generation, NULL for an
+/// unknown id.
+const UPDATE_SQL: &str = concat!(
+    "WITH u AS (UPDATE users SET role = coalesce($2::text, role), active = coalesce($3::bool, active), ",
+    "token_generation = token_generation ",
+    "+ CASE WHEN coalesce($2::text, role) <> role OR NOT coalesce($3::bool, true) THEN 1 ELSE 0 END, ",
+    "updated_at = now() WHERE id = $1::uuid RETURNING *), ",
+    "rev AS (UPDATE refresh_tokens SET revoked_at = now() ",
+    "WHERE user_id = (SELECT id FROM u WHERE NOT active) AND revoked_at IS NULL RETURNING id), ",
+    "log AS ({audit}) ",
+    "SELECT (SELECT jsonb_build_object('user', ",
+    user_json!(),
+    ", 'generation', u.token_generation) FROM u) AS j"
+);
 
 #[derive(Deserialize)]
 struct Updated {
@@ -193,25 +145,31 @@ pub fn update(ctx: &Ctx, req: &Request, p: &Principal, id: &str) -> Result<Reply
         ));
     }
     let ttl = settings::access_ttl(ctx)?;
+    let mut q = Query::of([
+        sql::uuid(id),
+        sql::nullable(patch.role.map(|r| sql::text(r.as_str()))),
+        sql::nullable(patch.active.map(ParameterValue::Boolean)),
+    ]);
+    // What the patch set (role and/or active).
+    let mut details = Map::new();
+    if let Some(role) = patch.role {
+        details.insert("role".into(), json!(role.as_str()));
+    }
+    if let Some(active) = patch.active {
+        details.insert("active".into(), json!(active));
+    }
+    let actor = p.user_id.to_string();
+    let log = Audit::by(ctx, &actor).insert_one(
+        &mut q,
+        "user.update",
+        "user",
+        "u",
+        Some(&Value::Object(details)),
+    );
+    let statement = fill(UPDATE_SQL, &[("audit", &log)]);
     let db = Db::connect(ctx)?;
     let updated: Option<Updated> = db.transaction(|db| {
-        let updated: Option<Updated> = db.json(
-            &UPDATE_SQL.replace("USER_JSON", &sql::user_json()),
-            &[
-                sql::uuid(id),
-                patch
-                    .role
-                    .map(|r| sql::text(r.as_str()))
-                    .unwrap_or(ParameterValue::DbNull),
-                patch
-                    .active
-                    .map(ParameterValue::Boolean)
-                    .unwrap_or(ParameterValue::DbNull),
-                sql::uuid(uuid::Uuid::now_v7()),
-                sql::uuid(p.user_id),
-                sql::text(&ctx.request_id),
-            ],
-        )?;
+        let updated: Option<Updated> = db.json(&statement, q.params())?;
         if let Some(u) = &updated {
             deny_older_tokens(ctx, id, u.generation, ttl)?;
         }
@@ -234,50 +192,28 @@ fn deny_older_tokens(ctx: &Ctx, id: uuid::Uuid, generation: i64, access_ttl: i64
     )
 }
 
-const UNLOCK_SQL: &str = "\
-WITH u AS (
-    UPDATE users SET failed_attempts = 0, locked_until = NULL, lockout_count = 0, updated_at = now()
-    WHERE id = $1::uuid
-    RETURNING *
-), log AS (
-    INSERT INTO audit_log (id, actor_id, action, resource_type, resource_id, request_id, at, details)
-    SELECT $2::uuid, $3::uuid, 'user.unlock', 'user', u.id, $4::text, now(), '{}'::jsonb FROM u
-    RETURNING id
-)
-SELECT (SELECT USER_JSON FROM u) AS j";
+/// Clear failures and any lockout of user $1; its audit row is `{audit}` over `u`. The public
+/// user, NULL for an unknown id.
+const UNLOCK_SQL: &str = concat!(
+    "WITH u AS (UPDATE users SET failed_attempts = 0, locked_until = NULL, lockout_count = 0, ",
+    "updated_at = now() WHERE id = $1::uuid RETURNING *), ",
+    "log AS ({audit}) ",
+    "SELECT (SELECT ",
+    user_json!(),
+    " FROM u) AS j"
+);
 
 /// `POST /users/{id}/unlock` (admin): clears failures and any lockout.
 pub fn unlock(ctx: &Ctx, p: &Principal, id: &str) -> Result<Reply> {
     require_admin(p)?;
     let id = user_id(id)?;
+    let mut q = Query::of([sql::uuid(id)]);
+    let actor = p.user_id.to_string();
+    let log = Audit::by(ctx, &actor).insert_one(&mut q, "user.unlock", "user", "u", None);
     let db = Db::connect(ctx)?;
-    let user: Value = db.value(
-        &UNLOCK_SQL.replace("USER_JSON", &sql::user_json()),
-        &[
-            sql::uuid(id),
-            sql::uuid(uuid::Uuid::now_v7()),
-            sql::uuid(p.user_id),
-            sql::text(&ctx.request_id),
-        ],
-    )?;
+    let user: Value = db.value(&fill(UNLOCK_SQL, &[("audit", &log)]), q.params())?;
     if user.is_null() {
         return Err(ApiError::not_found("No such user."));
     }
     Ok(Reply::ok(&user))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn emails_are_trimmed_lowercased_and_shape_checked() {
-        assert_eq!(
-            normalize_email("  Ann@Example.COM ").unwrap(),
-            "ann@example.com"
-        );
-        for bad in ["", "a", "@x", "x@", "a b@c", "a@b@c", "a\u{0}@b"] {
-            assert!(normalize_email(bad).is_err(), "{bad:?}");
-        }
-    }
 }

@@ -2,10 +2,8 @@
 //! at build time) and `GET /docs` (Swagger UI, its files bundled at build time from the npm
 //! package `swagger-ui-dist`, so the page loads nothing from a CDN).
 
-use spin_sdk::http::{Request, Response};
-use spingraph_guest::assets::{self, Asset, CACHED, CSS, HTML, JAVASCRIPT, PNG};
+use spingraph_guest::assets::{Asset, CACHED, CSS, HTML, JAVASCRIPT, PNG};
 use spingraph_guest::reply::JSON;
-use spingraph_guest::{Ctx, Reply, Result, serve};
 
 /// The OpenAPI description served at `/v1/openapi.json`.
 pub const OPENAPI_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/openapi.json"));
@@ -75,28 +73,15 @@ const ASSETS: &[Asset] = &[
     .headers(CACHED),
 ];
 
-// Native unit-test builds cannot link the `wasi:http` export symbol: export only on wasm.
-#[cfg_attr(target_arch = "wasm32", spin_sdk::http_component)]
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
-fn handle(req: Request) -> Response {
-    serve("docs", req, route)
-}
-
-fn route(ctx: &Ctx, _req: &Request) -> Result<Reply> {
-    assets::serve(ctx, ASSETS)
-}
+spingraph_guest::asset_component!("docs", ASSETS);
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::Value;
     use spin_sdk::http::Method;
+    use spingraph_guest::{Reply, assets};
     use std::collections::BTreeSet;
-
-    /// What the component answers `method path` (no host: `route` behind the shared `respond`).
-    fn send(method: Method, path: &str) -> Reply {
-        spingraph_guest::respond_to("docs", method, path, route)
-    }
 
     fn get(path: &str) -> Reply {
         send(Method::Get, path)
@@ -116,18 +101,6 @@ mod tests {
             .keys()
             .cloned()
             .collect()
-    }
-
-    /// The `href="..."` and `src="..."` values of an HTML page.
-    fn references(html: &str) -> Vec<&str> {
-        let mut refs = Vec::new();
-        for attr in ["href=\"", "src=\""] {
-            for (start, _) in html.match_indices(attr) {
-                let value = &html[start + attr.len()..];
-                refs.push(&value[..value.find('"').expect("a closed attribute")]);
-            }
-        }
-        refs
     }
 
     #[test]
@@ -174,7 +147,7 @@ mod tests {
     fn docs_page_loads_only_bundled_assets_and_no_cdn() {
         let page = get("/docs");
         let html = std::str::from_utf8(page.body()).unwrap();
-        let refs = references(html);
+        let refs = assets::references(html);
         assert!(
             refs.len() >= 4,
             "css, favicon, bundle and init script: {refs:?}"

@@ -1,778 +1,253 @@
-//! What clients send about entities, validated: a new entity, a batch of them, a JSON merge patch
-//! (RFC 7396), and the filters of a list request. Pure functions, unit-tested natively.
+//! `/v1/entities` and `/v1/entities/{id}`: create (one or a batch), list, read, merge-patch,
+//! soft/hard delete and restore. Each handler reads as authorize, parse, connect, store.
 
-use serde::Serialize;
-use serde_json::{Map, Value};
-use spingraph_guest::validate::{self, DEFAULT_CONFIDENCE, Errors, Fields};
-use spingraph_guest::{ApiError, Result};
+use serde_json::json;
+use spin_sdk::http::Request;
+use spingraph_guest::audit::Audit;
+use spingraph_guest::body::{BATCH_LIMIT, DEFAULT_LIMIT};
+use spingraph_guest::context::header;
+use spingraph_guest::db::Db;
+use spingraph_guest::etag::{self, IfMatch};
+use spingraph_guest::page::PageRequest;
+use spingraph_guest::validate;
+use spingraph_guest::{ApiError, Ctx, Reply, Result};
+use spingraph_identity::Principal;
 
-/// Most items one `POST /batch` may carry.
-pub const BATCH_MAX_ITEMS: usize = 1000;
-/// Longest `external_id` (characters).
-pub const EXTERNAL_ID_MAX_CHARS: usize = 256;
-/// Most field errors one 422 lists (a batch of broken items could otherwise produce thousands).
-pub const MAX_REPORTED_ERRORS: usize = 100;
+use crate::input::{self, OnConflict};
+use crate::store::{self, BatchOutcome, Entity, Restored};
+use crate::{BASE, access};
 
-/// Fields the server owns; a client sending them gets a 422 saying so.
-const READ_ONLY: &[&str] = &[
-    "id",
-    "owner_id",
-    "version",
-    "created_at",
-    "updated_at",
-    "deleted_at",
-    "deleted_by",
-    "merged_into",
-];
-
-/// A validated entity to insert.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct NewEntity {
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub name: String,
-    pub confidence: f64,
-    pub metadata: Map<String, Value>,
-    /// The writer's own key, unique per type among live entities.
-    pub external_id: Option<String>,
+/// A path id that is not a UUID names no entity.
+pub(crate) fn entity_id(raw: &str) -> Result<String> {
+    validate::uuid_str(raw)
+        .map(|id| id.to_string())
+        .ok_or_else(|| not_found(raw))
 }
 
-/// What a batch does with an item whose `(type, external_id)` a live entity already has.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum OnConflict {
-    /// The batch fails with a 409 naming the item (the default).
-    #[default]
-    Error,
-    /// The existing entity stays as it is.
-    Skip,
-    /// The existing entity takes the item's name, confidence and metadata.
-    Update,
+pub(crate) fn not_found(id: &str) -> ApiError {
+    ApiError::not_found(format!("No entity with id {id}."))
 }
 
-impl OnConflict {
-    fn parse(raw: &str) -> Option<OnConflict> {
-        match raw {
-            "error" => Some(OnConflict::Error),
-            "skip" => Some(OnConflict::Skip),
-            "update" => Some(OnConflict::Update),
-            _ => None,
+/// A JSON reply carrying the entity's `ETag`.
+pub(crate) fn with_etag(reply: Reply, entity: &Entity) -> Reply {
+    reply.header("etag", &entity.etag())
+}
+
+/// The boolean query flag `name` (`?hard=true`), which only admins may set (403 naming `what`).
+fn admin_flag(ctx: &Ctx, p: &Principal, name: &str, what: &str) -> Result<bool> {
+    let set = validate::query_flag(ctx, name)?;
+    if set {
+        access::require_admin_to(p, what)?;
+    }
+    Ok(set)
+}
+
+pub(crate) fn stale(id: &str) -> ApiError {
+    ApiError::PreconditionFailed(format!(
+        "Entity {id} has changed since the version in If-Match; fetch it again."
+    ))
+}
+
+/// `POST /` → 201 with `Location` and `ETag`.
+pub fn create(ctx: &Ctx, req: &Request, p: &Principal, db: &Db) -> Result<Reply> {
+    access::require_write(p)?;
+    let new = input::parse_new(validate::json_value(req, DEFAULT_LIMIT)?)?;
+    let id = uuid::Uuid::now_v7().to_string();
+    let actor = p.user_id.to_string();
+    let stored = store::insert(db, &Audit::by(ctx, &actor), &id, &actor, &new)?;
+    Ok(with_etag(
+        Reply::created(&format!("{BASE}/{id}"), &stored),
+        &stored,
+    ))
+}
+
+/// `POST /batch` → 201 `{items, outcomes}`: up to 1000 entities, all or nothing. Items whose
+/// `(type, external_id)` a live entity has are, by `on_conflict`, a 409 naming the first (`error`,
+/// the default), left alone (`skip`) or written over (`update`, owner or admin); `outcomes[i]`
+/// says which of `created` / `updated` / `skipped` happened to `items[i]` (200 when none was
+/// created).
+pub fn create_batch(ctx: &Ctx, req: &Request, p: &Principal, db: &Db) -> Result<Reply> {
+    access::require_write(p)?;
+    let batch = input::parse_batch(validate::json_value(req, BATCH_LIMIT)?)?;
+    let actor = p.user_id.to_string();
+    let write = |db: &Db| {
+        let existing = store::find_externals(db, &batch.items)?;
+        for (i, found) in &existing {
+            match batch.on_conflict {
+                OnConflict::Error => {
+                    return Err(ApiError::conflict(format!(
+                        "items[{i}]: entity {} already has this type and external_id; send \
+                         \"on_conflict\": \"update\" or \"skip\" to upsert.",
+                        found.id
+                    )));
+                }
+                OnConflict::Update if !access::may_modify(p, &found.owner_id) => {
+                    return Err(ApiError::forbidden(format!(
+                        "items[{i}]: only the owner of entity {} or an admin may update it.",
+                        found.id
+                    )));
+                }
+                _ => {}
+            }
+        }
+        store::insert_batch(
+            db,
+            &Audit::by(ctx, &actor),
+            &actor,
+            p.is_admin(),
+            &batch.items,
+            batch.on_conflict,
+        )
+    };
+    // Natural keys are looked up first: both statements in one transaction.
+    let stored = if batch.items.iter().any(|e| e.external_id.is_some()) {
+        db.transaction(write)?
+    } else {
+        write(db)?
+    };
+    let created = stored
+        .iter()
+        .any(|item| item.outcome == BatchOutcome::Created);
+    let (items, outcomes): (Vec<Entity>, Vec<BatchOutcome>) = stored
+        .into_iter()
+        .map(|item| (item.entity, item.outcome))
+        .unzip();
+    let status = if created { 201 } else { 200 };
+    Ok(Reply::json(
+        status,
+        &json!({ "items": items, "outcomes": outcomes }),
+    ))
+}
+
+/// `GET /` with filters, sort and cursor pagination.
+pub fn list(ctx: &Ctx, p: &Principal) -> Result<Reply> {
+    access::require_read(p)?;
+    let filter = input::parse_filter(|name| ctx.query_param(name))?;
+    if filter.include_deleted {
+        access::require_admin_to(p, "list deleted entities")?;
+    }
+    let page = PageRequest::from_query(ctx, store::SORTS, store::default_sort())?;
+    let db = Db::connect(ctx)?;
+    Ok(Reply::ok(&store::list(&db, &filter, &page)?))
+}
+
+/// `GET /{id}` with `ETag`; `If-None-Match` → 304. Deleted ones only for admins asking for them.
+pub fn get(ctx: &Ctx, req: &Request, p: &Principal, id: &str) -> Result<Reply> {
+    access::require_read(p)?;
+    let id = entity_id(id)?;
+    let include_deleted = admin_flag(ctx, p, "include_deleted", "read deleted entities")?;
+    let db = Db::connect(ctx)?;
+    let entity = store::find(&db, &id)?.ok_or_else(|| not_found(&id))?;
+    if !include_deleted && entity.is_deleted() {
+        // A merged entity lives on as its survivor: a permanent redirect there.
+        if let Some(survivor) = &entity.merged_into {
+            return Ok(Reply::json(
+                308,
+                &json!({
+                    "detail": format!("Entity {id} was merged into {survivor}."),
+                    "merged_into": survivor,
+                }),
+            )
+            .header("location", &format!("{BASE}/{survivor}")));
+        }
+        return Err(not_found(&id));
+    }
+    let tag = entity.etag();
+    if etag::not_modified(header(req, "if-none-match"), &tag) {
+        return Ok(Reply::not_modified().header("etag", &tag));
+    }
+    Ok(with_etag(Reply::ok(&entity), &entity))
+}
+
+/// `PATCH /{id}`: a JSON merge patch; owner or admin; `If-Match` → 412 when stale. Without
+/// `If-Match`, a concurrent change is merged again (a few times) rather than lost.
+pub fn patch(ctx: &Ctx, req: &Request, p: &Principal, db: &Db, id: &str) -> Result<Reply> {
+    access::require_write(p)?;
+    let id = entity_id(id)?;
+    let patch = input::parse_patch(validate::json_value(req, DEFAULT_LIMIT)?)?;
+    let if_match = etag::if_match(header(req, "if-match"), &id);
+    let actor = p.user_id.to_string();
+    for _attempt in 0..3 {
+        let current = store::find(db, &id)?
+            .filter(|e| !e.is_deleted())
+            .ok_or_else(|| not_found(&id))?;
+        if !access::may_modify(p, &current.owner_id) {
+            return Err(ApiError::forbidden(
+                "Only the entity's owner or an admin may change it.",
+            ));
+        }
+        if !if_match.allows(current.version) {
+            return Err(stale(&id));
+        }
+        if patch.is_empty() {
+            return Ok(with_etag(Reply::ok(&current), &current));
+        }
+        let metadata = patch.merged_metadata(&current.metadata)?;
+        let updated = store::update(
+            db,
+            &Audit::by(ctx, &actor),
+            &id,
+            current.version,
+            &patch,
+            metadata.as_ref(),
+        )?;
+        match (updated, if_match) {
+            (Some(entity), _) => return Ok(with_etag(Reply::ok(&entity), &entity)),
+            (None, IfMatch::Version(_) | IfMatch::Never) => return Err(stale(&id)),
+            (None, IfMatch::Absent | IfMatch::Any) => continue,
         }
     }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OnConflict::Error => "error",
-            OnConflict::Skip => "skip",
-            OnConflict::Update => "update",
-        }
-    }
+    Err(ApiError::conflict(
+        "The entity kept changing concurrently; retry the request.",
+    ))
 }
 
-/// A validated `POST /batch` body.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Batch {
-    pub items: Vec<NewEntity>,
-    pub on_conflict: OnConflict,
-}
-
-/// `external_id`: absent or `null` is none; otherwise 1..=256 characters, no control characters.
-fn external_id(f: &mut Fields<'_>) -> Option<Option<String>> {
-    match f.raw("external_id") {
-        None | Some(Value::Null) => Some(None),
-        Some(_) => f
-            .optional_str("external_id", EXTERNAL_ID_MAX_CHARS)
-            .map(Some),
-    }
-}
-
-/// Read one entity object, collecting errors under `prefix` (`""` or `items[3]`).
-pub fn read_new(obj: &Map<String, Value>, prefix: &str, errors: &mut Errors) -> Option<NewEntity> {
-    let mut f = Fields::new(obj, prefix, errors);
-    let kind = f.kind("type");
-    let name = f.name("name");
-    let confidence = match f.raw("confidence") {
-        None => Some(DEFAULT_CONFIDENCE),
-        Some(_) => f.confidence("confidence"),
+/// `DELETE /{id}` → 204: a soft delete by the owner or an admin; `?hard=true` (admin) deletes for
+/// good. `If-Match` honoured.
+pub fn delete(ctx: &Ctx, req: &Request, p: &Principal, id: &str) -> Result<Reply> {
+    access::require_write(p)?;
+    let id = entity_id(id)?;
+    let hard = admin_flag(ctx, p, "hard", "hard-delete entities")?;
+    let if_match = etag::if_match(header(req, "if-match"), &id);
+    let db = Db::connect(ctx)?;
+    let actor = p.user_id.to_string();
+    let audit = Audit::by(ctx, &actor);
+    let outcome = if hard {
+        store::hard_delete(&db, &audit, &id, if_match)?
+    } else {
+        store::soft_delete(&db, &audit, &id, &actor, p.is_admin(), if_match)?
     };
-    let metadata = match f.raw("metadata") {
-        None => Some(Map::new()),
-        Some(_) => f.metadata("metadata"),
-    };
-    let external_id = external_id(&mut f);
-    deny_rest(&mut f);
-    Some(NewEntity {
-        kind: kind?,
-        name: name?,
-        confidence: confidence?,
-        metadata: metadata?,
-        external_id: external_id?,
-    })
-}
-
-/// The body of `PUT /by-external-id/{type}/{external_id}`: the whole entity (`name` required,
-/// `confidence` and `metadata` default as on create); `type` and `external_id` come from the
-/// path and, when the body repeats them, must match it.
-pub fn parse_put(body: Value, kind: &str, external_id: &str) -> Result<NewEntity> {
-    let mut errors = Errors::new();
-    validate::check_text(&mut errors, "type", kind, validate::TYPE_MAX_CHARS);
-    validate::check_text(
-        &mut errors,
-        "external_id",
-        external_id,
-        EXTERNAL_ID_MAX_CHARS,
-    );
-    if !errors.is_empty() {
-        // Path segments that cannot name an entity name none.
-        return Err(ApiError::not_found(
-            "No entity can have this type and external_id.",
+    if outcome.done {
+        return Ok(Reply::no_content());
+    }
+    if !outcome.found {
+        return Err(not_found(&id));
+    }
+    if !hard
+        && !outcome
+            .owner_id
+            .as_deref()
+            .is_some_and(|owner| access::may_modify(p, owner))
+    {
+        return Err(ApiError::forbidden(
+            "Only the entity's owner or an admin may delete it.",
         ));
     }
-    let mut obj = validate::object(body)?;
-    for (key, path_value) in [("type", kind), ("external_id", external_id)] {
-        match obj.get(key) {
-            None => {}
-            Some(Value::String(s)) if s == path_value => {}
-            Some(_) => errors.push(
-                key,
-                format!("must match the path ({path_value:?}) or be left out"),
-            ),
-        }
-        obj.insert(key.to_string(), Value::String(path_value.to_string()));
-    }
-    let entity = read_new(&obj, "", &mut errors);
-    errors.into_result()?;
-    entity.ok_or_else(|| ApiError::internal("validation passed without a value"))
+    Err(stale(&id))
 }
 
-/// The body of `POST /`.
-pub fn parse_new(body: Value) -> Result<NewEntity> {
-    let obj = validate::object(body)?;
-    let mut errors = Errors::new();
-    let entity = read_new(&obj, "", &mut errors);
-    errors.into_result()?;
-    entity.ok_or_else(|| ApiError::internal("validation passed without a value"))
-}
-
-/// The body of `POST /batch`: `{"items": [...], "on_conflict"?}` (or a bare array), 1..=1000
-/// items; every item's errors are reported under `items[i]`, so a client can find the bad one.
-/// Two items with one `(type, external_id)` are a 422 on the second.
-pub fn parse_batch(body: Value) -> Result<Batch> {
-    let mut on_conflict = OnConflict::default();
-    let items = match body {
-        Value::Array(items) => items,
-        Value::Object(mut obj) => {
-            let items = obj.remove("items");
-            let mut errors = Errors::new();
-            match obj.remove("on_conflict") {
-                None => {}
-                Some(Value::String(raw)) if OnConflict::parse(&raw).is_some() => {
-                    on_conflict = OnConflict::parse(&raw).unwrap_or_default();
-                }
-                Some(_) => errors.push("on_conflict", "must be one of `error`, `skip`, `update`"),
-            }
-            for key in obj.keys() {
-                errors.push(key.clone(), "unknown field");
-            }
-            match items {
-                Some(Value::Array(items)) => {
-                    errors.into_result()?;
-                    items
-                }
-                Some(_) => {
-                    errors.push("items", "must be an array of entities");
-                    return Err(truncated(errors));
-                }
-                None => {
-                    errors.push("items", "is required");
-                    return Err(truncated(errors));
-                }
-            }
-        }
-        _ => return Err(ApiError::invalid("body", "must be an object with `items`")),
-    };
-    if items.is_empty() || items.len() > BATCH_MAX_ITEMS {
-        return Err(ApiError::invalid(
-            "items",
-            format!(
-                "must hold 1 to {BATCH_MAX_ITEMS} entities (has {})",
-                items.len()
-            ),
-        ));
-    }
-    let mut errors = Errors::new();
-    let mut out = Vec::with_capacity(items.len());
-    for (i, item) in items.iter().enumerate() {
-        let prefix = format!("items[{i}]");
-        match item {
-            Value::Object(obj) => {
-                if let Some(entity) = read_new(obj, &prefix, &mut errors) {
-                    out.push(entity);
-                }
-            }
-            _ => errors.push(prefix, "must be a JSON object"),
-        }
-    }
-    let mut first: std::collections::HashMap<(&str, &str), usize> = Default::default();
-    for (i, entity) in out.iter().enumerate() {
-        if let Some(xid) = &entity.external_id
-            && let Some(j) = first.insert((&entity.kind, xid), i)
-        {
-            errors.push(
-                format!("items[{i}].external_id"),
-                format!("repeats items[{j}] (same type and external_id)"),
-            );
-        }
-    }
-    if !errors.is_empty() {
-        return Err(truncated(errors));
-    }
-    Ok(Batch {
-        items: out,
-        on_conflict,
-    })
-}
-
-fn truncated(errors: Errors) -> ApiError {
-    let mut list = errors.as_slice().to_vec();
-    list.truncate(MAX_REPORTED_ERRORS);
-    ApiError::Validation(list)
-}
-
-/// Every key no reader asked for is an error: read-only fields say so, others are unknown.
-fn deny_rest(f: &mut Fields<'_>) {
-    f.read_only(READ_ONLY);
-    f.deny_unknown();
-}
-
-/// A validated JSON merge patch of an entity. `metadata` is itself a merge patch of the stored
-/// metadata (`null` removes a key; `"metadata": null` clears it).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct EntityPatch {
-    pub kind: Option<String>,
-    pub name: Option<String>,
-    pub confidence: Option<f64>,
-    pub metadata: Option<Value>,
-    /// `Some(None)` removes the external id.
-    pub external_id: Option<Option<String>>,
-}
-
-impl EntityPatch {
-    pub fn is_empty(&self) -> bool {
-        self == &EntityPatch::default()
-    }
-
-    /// The names of the fields this patch touches (for the audit trail).
-    pub fn fields(&self) -> Vec<&'static str> {
-        let mut names = Vec::new();
-        if self.kind.is_some() {
-            names.push("type");
-        }
-        if self.name.is_some() {
-            names.push("name");
-        }
-        if self.confidence.is_some() {
-            names.push("confidence");
-        }
-        if self.metadata.is_some() {
-            names.push("metadata");
-        }
-        if self.external_id.is_some() {
-            names.push("external_id");
-        }
-        names
-    }
-
-    /// The stored metadata after this patch, validated like new metadata.
-    pub fn merged_metadata(&self, current: &Value) -> Result<Option<Map<String, Value>>> {
-        let Some(patch) = &self.metadata else {
-            return Ok(None);
-        };
-        let mut errors = Errors::new();
-        let merged = validate::patched_metadata(&mut errors, "metadata", Some(current), patch);
-        errors.into_result()?;
-        Ok(merged)
-    }
-}
-
-/// Most entities one merge folds into another.
-pub const MERGE_MAX_FROM: usize = 100;
-
-/// What a merge does with the merged entities' metadata.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum MergeMetadata {
-    /// The survivor's metadata stays as it is (the default).
-    #[default]
-    Keep,
-    /// The merged entities' keys are added, the survivor's own winning (then earlier `from`
-    /// entries over later ones).
-    Merge,
-}
-
-impl MergeMetadata {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MergeMetadata::Keep => "keep",
-            MergeMetadata::Merge => "merge",
-        }
-    }
-}
-
-/// A validated `POST /{id}/merge` body.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MergeRequest {
-    /// The entities folded into the survivor: distinct UUIDs, not the survivor's.
-    pub from: Vec<String>,
-    pub metadata: MergeMetadata,
-}
-
-/// The body of `POST /{survivor}/merge`: `{"from": [ids], "metadata": "keep" | "merge"}`.
-pub fn parse_merge(body: Value, survivor: &str) -> Result<MergeRequest> {
-    let obj = validate::object(body)?;
-    let mut errors = Errors::new();
-    let mut f = Fields::new(&obj, "", &mut errors);
-    let metadata = match f.raw("metadata") {
-        None => MergeMetadata::Keep,
-        Some(Value::String(s)) if s == "keep" => MergeMetadata::Keep,
-        Some(Value::String(s)) if s == "merge" => MergeMetadata::Merge,
-        Some(_) => {
-            f.error("metadata", "must be `keep` or `merge`");
-            MergeMetadata::Keep
-        }
-    };
-    let mut from = Vec::new();
-    match f.raw("from") {
-        None | Some(Value::Null) => f.error("from", "is required"),
-        Some(Value::Array(ids)) if (1..=MERGE_MAX_FROM).contains(&ids.len()) => {
-            for (i, raw) in ids.iter().enumerate() {
-                let field = format!("from[{i}]");
-                let Some(id) = raw.as_str().and_then(validate::uuid_str) else {
-                    f.error_at(&field, "must be an entity id (a UUID)");
-                    continue;
-                };
-                let id = id.to_string();
-                if id == survivor {
-                    f.error_at(&field, "is the entity the others are merged into");
-                } else if let Some(j) = from.iter().position(|seen| seen == &id) {
-                    f.error_at(&field, format!("repeats from[{j}]"));
-                } else {
-                    from.push(id);
-                }
-            }
-        }
-        Some(_) => f.error(
-            "from",
-            format!("must be an array of 1 to {MERGE_MAX_FROM} entity ids"),
-        ),
-    }
-    deny_rest(&mut f);
-    errors.into_result()?;
-    Ok(MergeRequest { from, metadata })
-}
-
-/// The body of `PATCH /{id}`.
-pub fn parse_patch(body: Value) -> Result<EntityPatch> {
-    let obj = validate::object(body)?;
-    let mut errors = Errors::new();
-    let mut f = Fields::new(&obj, "", &mut errors);
-    let mut patch = EntityPatch::default();
-    for key in ["type", "name", "confidence"] {
-        if matches!(obj.get(key), Some(Value::Null)) {
-            f.error(key, "cannot be removed (null); send a value");
-        }
-    }
-    if f.has("type") && !matches!(obj.get("type"), Some(Value::Null)) {
-        patch.kind = f.kind("type");
-    } else {
-        f.allow("type");
-    }
-    if f.has("name") && !matches!(obj.get("name"), Some(Value::Null)) {
-        patch.name = f.name("name");
-    } else {
-        f.allow("name");
-    }
-    if f.has("confidence") && !matches!(obj.get("confidence"), Some(Value::Null)) {
-        patch.confidence = f.confidence("confidence");
-    } else {
-        f.allow("confidence");
-    }
-    // Checked once merged into the stored metadata (`EntityPatch::merged_metadata`).
-    match f.raw("metadata") {
-        None => {}
-        Some(v @ (Value::Null | Value::Object(_))) => patch.metadata = Some(v.clone()),
-        Some(_) => f.error("metadata", "must be a JSON object (a merge patch) or null"),
-    }
-    if f.has("external_id") {
-        patch.external_id = external_id(&mut f);
-    }
-    deny_rest(&mut f);
-    errors.into_result()?;
-    Ok(patch)
-}
-
-/// The filters of `GET /`, validated (400 naming the parameter; 422 for a bad `include_deleted`).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ListFilter {
-    pub kind: Option<String>,
-    pub q: Option<String>,
-    pub min_confidence: Option<f64>,
-    pub metadata: Option<Map<String, Value>>,
-    pub created_after: Option<String>,
-    pub created_before: Option<String>,
-    pub owner_id: Option<String>,
-    pub include_deleted: bool,
-}
-
-/// Read the filters from `param` (the first value of a query parameter); an empty value
-/// (`?type=`) is no filter, as forms send it.
-pub fn parse_filter(raw_param: impl Fn(&str) -> Option<String>) -> Result<ListFilter> {
-    let param = |name: &str| raw_param(name).filter(|v| !v.trim().is_empty());
-    let mut errors = Errors::new();
-    let mut filter = ListFilter::default();
-    let text = |errors: &mut Errors, name: &str, max: usize| -> Option<String> {
-        let raw = param(name)?;
-        let before = errors.len();
-        validate::check_text(errors, name, &raw, max);
-        (errors.len() == before).then_some(raw)
-    };
-    filter.kind = text(&mut errors, "type", validate::TYPE_MAX_CHARS);
-    filter.q = text(&mut errors, "q", validate::NAME_MAX_CHARS);
-    if let Some(raw) = param("min_confidence") {
-        filter.min_confidence = validate::confidence_str(&mut errors, "min_confidence", &raw);
-    }
-    if let Some(raw) = param("metadata") {
-        match serde_json::from_str::<Value>(&raw) {
-            Ok(v @ Value::Object(_)) => {
-                filter.metadata = validate::metadata(&mut errors, "metadata", &v);
-            }
-            _ => errors.push(
-                "metadata",
-                "must be a JSON object, e.g. {\"source\":\"crm\"}",
-            ),
-        }
-    }
-    for (name, slot) in [
-        ("created_after", &mut filter.created_after),
-        ("created_before", &mut filter.created_before),
-    ] {
-        if let Some(raw) = param(name) {
-            if let Some(utc) = validate::rfc3339_utc(raw.trim()) {
-                *slot = Some(utc);
-            } else {
-                errors.push(
-                    name,
-                    "must be an RFC 3339 timestamp, e.g. 2026-01-02T03:04:05Z",
-                );
-            }
-        }
-    }
-    if let Some(raw) = param("owner_id") {
-        match validate::uuid_str(&raw) {
-            Some(id) => filter.owner_id = Some(id.to_string()),
-            None => errors.push("owner_id", "must be a UUID"),
-        }
-    }
-    // Unlike the filters above, an empty flag (`?include_deleted=`) is not "no filter": it is
-    // malformed like any other value but true/false/1/0.
-    filter.include_deleted = validate::flag(
-        &mut errors,
-        "include_deleted",
-        raw_param("include_deleted").as_deref(),
-    );
-    errors.into_query_result()?;
-    Ok(filter)
-}
-
-/// A `LIKE` pattern matching `needle` anywhere, with `\`, `%` and `_` taken literally.
-pub fn contains_pattern(needle: &str) -> String {
-    let mut p = String::with_capacity(needle.len() + 2);
-    p.push('%');
-    for c in needle.chars() {
-        if matches!(c, '\\' | '%' | '_') {
-            p.push('\\');
-        }
-        p.push(c);
-    }
-    p.push('%');
-    p
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn fields(err: ApiError) -> Vec<String> {
-        match err {
-            ApiError::Validation(e) | ApiError::InvalidQuery(e) => {
-                e.into_iter().map(|e| e.field).collect()
-            }
-            other => panic!("{other:?}"),
-        }
-    }
-
-    #[test]
-    fn merge_requests_need_distinct_ids_other_than_the_survivor() {
-        const S: &str = "0192e4a0-0000-7000-8000-000000000001";
-        const A: &str = "0192e4a0-0000-7000-8000-000000000002";
-        let ok = parse_merge(json!({"from": [A], "metadata": "merge"}), S).unwrap();
-        assert_eq!(ok.from, vec![A.to_string()]);
-        assert_eq!(ok.metadata, MergeMetadata::Merge);
-        assert_eq!(
-            parse_merge(json!({"from": [A]}), S).unwrap().metadata,
-            MergeMetadata::Keep
-        );
-        assert_eq!(
-            fields(parse_merge(json!({"from": [A, A, S, "x"]}), S).unwrap_err()),
-            vec!["from[1]", "from[2]", "from[3]"]
-        );
-        assert_eq!(
-            fields(parse_merge(json!({"from": [], "metadata": 1}), S).unwrap_err()),
-            vec!["metadata", "from"]
-        );
-        let many: Vec<String> = (0..=MERGE_MAX_FROM)
-            .map(|i| format!("0192e4a0-0000-7000-8000-{i:012}"))
-            .collect();
-        assert_eq!(
-            fields(parse_merge(json!({"from": many}), S).unwrap_err()),
-            vec!["from"]
-        );
-    }
-
-    #[test]
-    fn a_put_takes_type_and_external_id_from_the_path() {
-        let e = parse_put(json!({"name": "Acme"}), "company", "c-1").unwrap();
-        assert_eq!(
-            (e.kind.as_str(), e.external_id.as_deref()),
-            ("company", Some("c-1"))
-        );
-        assert_eq!(e.confidence, DEFAULT_CONFIDENCE);
-        let same = parse_put(
-            json!({"name": "Acme", "type": "company", "external_id": "c-1"}),
-            "company",
-            "c-1",
-        );
-        assert!(same.is_ok());
-        assert_eq!(
-            fields(
-                parse_put(json!({"name": "A", "external_id": "c-2"}), "company", "c-1")
-                    .unwrap_err()
-            ),
-            vec!["external_id"]
-        );
-        assert_eq!(
-            parse_put(json!({"name": "A"}), "company", &"x".repeat(257))
-                .unwrap_err()
-                .status(),
-            404
-        );
-    }
-
-    #[test]
-    fn batches_read_on_conflict_and_refuse_a_natural_key_twice() {
-        let item = |xid: &str| json!({"type": "t", "name": "n", "external_id": xid});
-        let b =
-            parse_batch(json!({"items": [item("a"), item("b")], "on_conflict": "skip"})).unwrap();
-        assert_eq!(b.on_conflict, OnConflict::Skip);
-        assert_eq!(b.items[1].external_id.as_deref(), Some("b"));
-        assert_eq!(
-            parse_batch(json!([item("a")])).unwrap().on_conflict,
-            OnConflict::Error
-        );
-        assert_eq!(
-            fields(parse_batch(json!({"items": [item("a"), item("a")]})).unwrap_err()),
-            vec!["items[1].external_id"]
-        );
-        assert_eq!(
-            fields(parse_batch(json!({"items": [item("a")], "on_conflict": "x"})).unwrap_err()),
-            vec!["on_conflict"]
-        );
-    }
-
-    #[test]
-    fn new_entity_defaults_confidence_and_metadata() {
-        let e = parse_new(json!({"type": "person", "name": "Ada"})).unwrap();
-        assert_eq!(e.confidence, 1.0);
-        assert!(e.metadata.is_empty());
-    }
-
-    #[test]
-    fn new_entity_rejects_read_only_and_unknown_fields() {
-        let err = parse_new(json!({"type": "t", "name": "n", "id": "x", "colour": 1})).unwrap_err();
-        assert_eq!(fields(err), vec!["id", "colour"]);
-    }
-
-    #[test]
-    fn confidence_bounds_are_inclusive() {
-        assert!(parse_new(json!({"type": "t", "name": "n", "confidence": 0})).is_ok());
-        assert!(parse_new(json!({"type": "t", "name": "n", "confidence": 1})).is_ok());
-        assert_eq!(
-            fields(parse_new(json!({"type": "t", "name": "n", "confidence": -0.01})).unwrap_err()),
-            vec!["confidence"]
-        );
-        assert_eq!(
-            fields(parse_new(json!({"type": "t", "name": "n", "confidence": null})).unwrap_err()),
-            vec!["confidence"]
-        );
-    }
-
-    #[test]
-    fn batch_errors_name_the_item_index() {
-        let mut items: Vec<Value> = (0..1000)
-            .map(|i| json!({"type": "t", "name": format!("n{i}")}))
-            .collect();
-        assert_eq!(
-            parse_batch(json!({"items": items.clone()}))
-                .unwrap()
-                .items
-                .len(),
-            1000
-        );
-        items[517] = json!({"type": "t", "name": ""});
-        assert_eq!(
-            fields(parse_batch(json!({"items": items.clone()})).unwrap_err()),
-            vec!["items[517].name"]
-        );
-        items[517] = json!("x");
-        assert_eq!(
-            fields(parse_batch(json!(items)).unwrap_err()),
-            vec!["items[517]"]
-        );
-    }
-
-    #[test]
-    fn batch_size_is_1_to_1000() {
-        let items: Vec<Value> = (0..1001)
-            .map(|_| json!({"type": "t", "name": "n"}))
-            .collect();
-        assert_eq!(
-            fields(parse_batch(json!({"items": items})).unwrap_err()),
-            vec!["items"]
-        );
-        assert_eq!(
-            fields(parse_batch(json!({"items": []})).unwrap_err()),
-            vec!["items"]
-        );
-        assert_eq!(
-            fields(parse_batch(json!({"things": []})).unwrap_err()),
-            vec!["things", "items"]
-        );
-    }
-
-    #[test]
-    fn patch_reads_fields_and_rejects_removal_of_required_ones() {
-        let p = parse_patch(json!({"name": "B", "metadata": {"x": null}})).unwrap();
-        assert_eq!(p.name.as_deref(), Some("B"));
-        assert_eq!(p.fields(), vec!["name", "metadata"]);
-        assert_eq!(
-            fields(parse_patch(json!({"name": null})).unwrap_err()),
-            vec!["name"]
-        );
-        assert_eq!(
-            fields(parse_patch(json!({"version": 3})).unwrap_err()),
-            vec!["version"]
-        );
-        assert_eq!(
-            fields(parse_patch(json!({"metadata": 5})).unwrap_err()),
-            vec!["metadata"]
-        );
-        assert!(parse_patch(json!({})).unwrap().is_empty());
-    }
-
-    #[test]
-    fn merged_metadata_is_validated_and_null_clears() {
-        let p = parse_patch(json!({"metadata": {"b": 2, "a": null}})).unwrap();
-        let merged = p
-            .merged_metadata(&json!({"a": 1, "c": 3}))
-            .unwrap()
-            .unwrap();
-        assert_eq!(Value::Object(merged), json!({"b": 2, "c": 3}));
-        let p = parse_patch(json!({"metadata": null})).unwrap();
-        assert!(
-            p.merged_metadata(&json!({"a": 1}))
-                .unwrap()
-                .unwrap()
-                .is_empty()
-        );
-        let p = parse_patch(json!({"metadata": {"a": {"b": "\u{0}"}}})).unwrap();
-        assert_eq!(
-            fields(p.merged_metadata(&json!({})).unwrap_err()),
-            vec!["metadata.a.b"]
-        );
-        let many: Map<String, Value> = (0..200).map(|i| (format!("n{i}"), json!(1))).collect();
-        let p = parse_patch(json!({"metadata": many})).unwrap();
-        let current: Map<String, Value> = (0..100).map(|i| (format!("o{i}"), json!(1))).collect();
-        assert_eq!(
-            p.merged_metadata(&Value::Object(current))
-                .unwrap_err()
-                .status(),
-            422
-        );
-    }
-
-    #[test]
-    fn list_filters_parse_and_bad_ones_are_400_naming_them() {
-        let q = |pairs: &'static [(&'static str, &'static str)]| {
-            parse_filter(move |name| {
-                pairs
-                    .iter()
-                    .find(|(k, _)| *k == name)
-                    .map(|(_, v)| v.to_string())
-            })
-        };
-        assert_eq!(
-            q(&[("type", ""), ("q", " ")]).unwrap(),
-            ListFilter::default()
-        );
-        let f = q(&[
-            ("type", "person"),
-            ("metadata", "{\"source\":\"crm\"}"),
-            ("min_confidence", "0.5"),
-            ("include_deleted", "true"),
-        ])
-        .unwrap();
-        assert_eq!(f.kind.as_deref(), Some("person"));
-        assert_eq!(f.metadata.unwrap()["source"], "crm");
-        assert!(f.include_deleted);
-        let err = q(&[
-            ("metadata", "[1]"),
-            ("min_confidence", "2"),
-            ("created_after", "yesterday"),
-            ("owner_id", "x"),
-        ])
-        .unwrap_err();
-        assert_eq!(err.status(), 400);
-        assert_eq!(
-            fields(err),
-            vec!["min_confidence", "metadata", "created_after", "owner_id"]
-        );
-    }
-
-    #[test]
-    fn include_deleted_is_the_shared_flag_and_a_bad_value_is_400() {
-        let q = |value: &'static str| {
-            parse_filter(move |name| (name == "include_deleted").then(|| value.to_string()))
-        };
-        assert!(q("1").unwrap().include_deleted);
-        assert!(q("TRUE").unwrap().include_deleted);
-        assert!(!q("false").unwrap().include_deleted);
-        for bad in ["", "yes", "no"] {
-            let err = q(bad).unwrap_err();
-            assert_eq!(err.status(), 400, "{bad:?}");
-            assert_eq!(fields(err), vec!["include_deleted"], "{bad:?}");
-        }
-        // Reported together with the other malformed parameters.
-        let err = parse_filter(|name| match name {
-            "owner_id" => Some("x".into()),
-            "include_deleted" => Some("yes".into()),
-            _ => None,
-        })
-        .unwrap_err();
-        assert_eq!(err.status(), 400);
-        assert_eq!(fields(err), vec!["owner_id", "include_deleted"]);
-    }
-
-    #[test]
-    fn like_pattern_escapes_wildcards() {
-        assert_eq!(contains_pattern("a%b_c\\"), "%a\\%b\\_c\\\\%");
+/// `POST /{id}/restore` (admin) → 200 with the restored entity.
+pub fn restore(ctx: &Ctx, p: &Principal, db: &Db, id: &str) -> Result<Reply> {
+    access::require_write(p)?;
+    access::require_admin_to(p, "restore entities")?;
+    let id = entity_id(id)?;
+    let actor = p.user_id.to_string();
+    match store::restore(db, &Audit::by(ctx, &actor), &id)? {
+        Restored::Entity(entity) => Ok(with_etag(Reply::ok(&entity), &entity)),
+        Restored::NotDeleted => Err(ApiError::conflict(format!("Entity {id} is not deleted."))),
+        Restored::Merged(into) => Err(ApiError::conflict(format!(
+            "Entity {id} was merged into {into}; its relationships are that entity's now."
+        ))),
+        Restored::Missing => Err(not_found(&id)),
     }
 }

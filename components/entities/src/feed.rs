@@ -10,7 +10,8 @@
 use serde_json::{Value, json};
 use spin_sdk::pg4::ParameterValue;
 use spingraph_guest::db::Db;
-use spingraph_guest::page::{DEFAULT_LIMIT, MAX_LIMIT, Query};
+use spingraph_guest::page::{DEFAULT_LIMIT, MAX_LIMIT};
+use spingraph_guest::sql::{Query, fill};
 use spingraph_guest::validate::Errors;
 use spingraph_guest::{ApiError, Ctx, Reply, Result, sql_timestamp};
 use spingraph_identity::{Principal, Scope};
@@ -148,6 +149,17 @@ pub fn list(ctx: &Ctx, p: &Principal) -> Result<Reply> {
     Ok(Reply::ok(&json!({ "items": items, "next_cursor": next })))
 }
 
+/// One page of changes: `{where}` over `c` (parameters bound by the caller), at most `{limit}`
+/// (a bound row count), in feed order.
+const PAGE: &str = concat!(
+    "SELECT coalesce(jsonb_agg(jsonb_build_object('cursor', p.txid::text || '.' || p.seq, ",
+    "'seq', p.seq, 'kind', p.kind, 'op', p.op, 'id', p.resource_id, 'type', p.type, ",
+    "'version', p.version, 'actor_id', p.actor_id, 'at', ",
+    sql_timestamp!("p.at"),
+    ", 'document', p.document) ORDER BY p.txid, p.seq), '[]'::jsonb) AS j ",
+    "FROM (SELECT * FROM changes c {where} ORDER BY c.txid, c.seq LIMIT {limit}) p"
+);
+
 /// One page of changes after the cursor, below the in-flight horizon.
 fn page(db: &Db, request: &FeedRequest) -> Result<Vec<Value>> {
     let mut q = Query::new();
@@ -162,16 +174,8 @@ fn page(db: &Db, request: &FeedRequest) -> Result<Vec<Value>> {
         q.filter(format!("c.kind = ANY (string_to_array({list}, ','))"));
     }
     let limit = q.bind(ParameterValue::Int64(i64::from(request.limit)));
-    let sql = format!(
-        "SELECT coalesce(jsonb_agg(jsonb_build_object('cursor', p.txid::text || '.' || p.seq, \
-           'seq', p.seq, 'kind', p.kind, 'op', p.op, 'id', p.resource_id, 'type', p.type, \
-           'version', p.version, 'actor_id', p.actor_id, 'at', {at}, 'document', p.document) \
-           ORDER BY p.txid, p.seq), '[]'::jsonb) AS j \
-         FROM (SELECT * FROM changes c {conditions} ORDER BY c.txid, c.seq LIMIT {limit}) p",
-        at = sql_timestamp!("p.at"),
-        conditions = q.where_clause(),
-    );
-    db.json(&sql, q.params())
+    let statement = fill(PAGE, &[("where", &q.where_clause()), ("limit", &limit)]);
+    db.json(&statement, q.params())
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Entities by natural key: `GET` and `PUT /v1/entities/by-external-id/{type}/{external_id}`.
 
 use spin_sdk::http::Request;
+use spingraph_guest::audit::Audit;
 use spingraph_guest::body::DEFAULT_LIMIT;
 use spingraph_guest::context::header;
 use spingraph_guest::db::Db;
@@ -9,7 +10,8 @@ use spingraph_guest::validate;
 use spingraph_guest::{ApiError, Ctx, Reply, Result};
 use spingraph_identity::Principal;
 
-use crate::{BASE, access, audit, entity, stale, store, str_of, with_etag};
+use crate::entity::{stale, with_etag};
+use crate::{BASE, access, input, store};
 
 /// `GET /by-external-id/{type}/{external_id}`: the live entity with that natural key.
 pub fn get(ctx: &Ctx, req: &Request, p: &Principal, kind: &str, xid: &str) -> Result<Reply> {
@@ -17,9 +19,8 @@ pub fn get(ctx: &Ctx, req: &Request, p: &Principal, kind: &str, xid: &str) -> Re
     let db = Db::connect(ctx)?;
     let entity =
         store::find_external(&db, kind, xid)?.ok_or_else(|| external_not_found(kind, xid))?;
-    if let Some(tag) = etag::of(&entity)
-        && etag::not_modified(header(req, "if-none-match"), &tag)
-    {
+    let tag = entity.etag();
+    if etag::not_modified(header(req, "if-none-match"), &tag) {
         return Ok(Reply::not_modified().header("etag", &tag));
     }
     Ok(with_etag(Reply::ok(&entity), &entity))
@@ -44,7 +45,7 @@ pub fn put(
     xid: &str,
 ) -> Result<Reply> {
     access::require_write(p)?;
-    let new = entity::parse_put(validate::json_value(req, DEFAULT_LIMIT)?, kind, xid)?;
+    let new = input::parse_put(validate::json_value(req, DEFAULT_LIMIT)?, kind, xid)?;
     let create_only = header(req, "if-none-match").is_some_and(|v| v.trim() == "*");
     let actor = p.user_id.to_string();
     for _attempt in 0..3 {
@@ -57,7 +58,7 @@ pub fn put(
                         "No live entity of type {kind:?} with external_id {xid:?} to match If-Match."
                     )));
                 }
-                let audit = audit(ctx, &actor);
+                let audit = Audit::by(ctx, &actor);
                 if let Some(stored) = store::insert_if_absent(db, &audit, &id, &actor, &new)? {
                     return Ok(with_etag(
                         Reply::created(&format!("{BASE}/{id}"), &stored),
@@ -66,19 +67,19 @@ pub fn put(
                 }
             }
             Some(current) => {
-                let id = str_of(&current, "id").to_string();
+                let id = current.id.clone();
                 if create_only {
                     return Err(ApiError::PreconditionFailed(format!(
                         "Entity {id} already has this type and external_id (If-None-Match: *)."
                     )));
                 }
-                if !access::may_modify(p, str_of(&current, "owner_id")) {
+                if !access::may_modify(p, &current.owner_id) {
                     return Err(ApiError::forbidden(
                         "Only the entity's owner or an admin may replace it.",
                     ));
                 }
                 let if_match = etag::if_match(header(req, "if-match"), &id);
-                let version = current["version"].as_i64().unwrap_or_default();
+                let version = current.version;
                 if !if_match.allows(version) {
                     return Err(stale(&id));
                 }
@@ -86,7 +87,7 @@ pub fn put(
                 // last writer wins, as PUT means.
                 let conditional = matches!(if_match, IfMatch::Version(_) | IfMatch::Never);
                 let expected = conditional.then_some(version);
-                match store::replace(db, &audit(ctx, &actor), &id, expected, &new)? {
+                match store::replace(db, &Audit::by(ctx, &actor), &id, expected, &new)? {
                     Some(entity) => return Ok(with_etag(Reply::ok(&entity), &entity)),
                     None if conditional => return Err(stale(&id)),
                     None => {}

@@ -3,9 +3,7 @@
 //! talks to the API from the browser through the session flow, and draws with `cytoscape`,
 //! bundled at build time from npm so the page loads nothing from a CDN.
 
-use spin_sdk::http::{Request, Response};
-use spingraph_guest::assets::{self, Asset, CACHED, CSS, HTML, JAVASCRIPT, NOT_CACHED};
-use spingraph_guest::{Ctx, Reply, Result, serve};
+use spingraph_guest::assets::{Asset, CACHED, CSS, HTML, JAVASCRIPT, NOT_CACHED};
 
 /// Only this origin's files run, style and connect; the page is never framed (it holds a
 /// signed-in session) and posts no forms anywhere.
@@ -45,27 +43,14 @@ const ASSETS: &[Asset] = &[
     .headers(CACHED),
 ];
 
-// Native unit-test builds cannot link the `wasi:http` export symbol: export only on wasm.
-#[cfg_attr(target_arch = "wasm32", spin_sdk::http_component)]
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
-fn handle(req: Request) -> Response {
-    serve("explorer", req, route)
-}
-
-fn route(ctx: &Ctx, _req: &Request) -> Result<Reply> {
-    assets::serve(ctx, ASSETS)
-}
+spingraph_guest::asset_component!("explorer", ASSETS);
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::Value;
     use spin_sdk::http::Method;
-
-    /// What the component answers `method path` (no host: `route` behind the shared `respond`).
-    fn send(method: Method, path: &str) -> Reply {
-        spingraph_guest::respond_to("explorer", method, path, route)
-    }
+    use spingraph_guest::{Reply, assets};
 
     fn get(path: &str) -> Reply {
         send(Method::Get, path)
@@ -73,18 +58,6 @@ mod tests {
 
     fn text(reply: &Reply) -> &str {
         std::str::from_utf8(reply.body()).expect("UTF-8")
-    }
-
-    /// The `href="..."` and `src="..."` values of an HTML page.
-    fn references(html: &str) -> Vec<&str> {
-        let mut refs = Vec::new();
-        for attr in ["href=\"", "src=\""] {
-            for (start, _) in html.match_indices(attr) {
-                let value = &html[start + attr.len()..];
-                refs.push(&value[..value.find('"').expect("a closed attribute")]);
-            }
-        }
-        refs
     }
 
     #[test]
@@ -110,7 +83,7 @@ mod tests {
     fn page_loads_only_its_own_files_and_no_cdn() {
         let page = get("/explore");
         let html = text(&page);
-        let refs = references(html);
+        let refs = assets::references(html);
         for file in [
             "/explore/explorer.css",
             "/explore/cytoscape.min.js",

@@ -7,6 +7,7 @@
 
 use serde_json::{Value, json};
 use spingraph_guest::db::{Db, ParameterValue};
+use spingraph_guest::record;
 use spingraph_guest::validate::{self, Errors};
 use spingraph_guest::{ApiError, Ctx, Reply, Result};
 
@@ -261,7 +262,7 @@ impl<'a, F: Fn(&str) -> Option<String>> Params<'a, F> {
 
     fn kind(&mut self) -> Option<String> {
         let kind = (self.get)("type")?;
-        validate::check_text(&mut self.invalid, "type", &kind, validate::TYPE_MAX_CHARS);
+        validate::check_text(&mut self.invalid, "type", &kind, record::TYPE_MAX_CHARS);
         Some(kind)
     }
 

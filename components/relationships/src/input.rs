@@ -1,9 +1,13 @@
 //! What clients send: a new relationship (POST) and a JSON merge patch (PATCH), validated with
-//! the shared field rules; every broken field is reported at once as a 422.
+//! the rules of the fields entities and relationships share (`spingraph_guest::record`); every
+//! broken field is reported at once as a 422.
 
 use serde_json::{Map, Value};
-use spingraph_guest::validate::{self, Errors, Fields};
+use spingraph_guest::record::{self, EXTERNAL_ID_MAX_CHARS};
+use spingraph_guest::validate::{Errors, Fields};
 use spingraph_guest::{ApiError, Result};
+
+use crate::store::Relationship;
 
 /// Fields the server owns; a client sending them gets a 422 saying so.
 const READ_ONLY: &[&str] = &[
@@ -21,9 +25,6 @@ fn deny_rest(f: &mut Fields<'_>) {
     f.read_only(READ_ONLY);
     f.deny_unknown();
 }
-
-/// Longest `external_id` of an entity (characters), as the entities component checks it.
-const EXTERNAL_ID_MAX_CHARS: usize = 256;
 
 /// One end of a new relationship: an entity id, or an entity's natural key.
 #[derive(Debug, Clone, PartialEq)]
@@ -132,7 +133,7 @@ impl NewRelationship {
             kind: kind.ok_or_else(invalid)?,
             confidence: match confidence {
                 Some(c) => c,
-                None if !confidence_given => validate::DEFAULT_CONFIDENCE,
+                None if !confidence_given => record::DEFAULT_CONFIDENCE,
                 None => return Err(invalid()),
             },
             metadata: match metadata {
@@ -153,10 +154,10 @@ pub struct Changes {
 }
 
 impl Changes {
-    /// Apply an RFC 7396 merge patch to `current` (the relationship as rendered). `type` and
+    /// Apply an RFC 7396 merge patch to `current` (the relationship as stored). `type` and
     /// `confidence` may be replaced (not removed); `metadata` is merged key by key (`null` removes
     /// a key; `"metadata": null` empties it); the ends, `id` and bookkeeping fields are read-only.
-    pub fn merge(current: &Value, patch: &Map<String, Value>) -> Result<Changes> {
+    pub fn merge(current: &Relationship, patch: &Map<String, Value>) -> Result<Changes> {
         let mut errors = Errors::new();
         let mut f = Fields::new(patch, "", &mut errors);
         for key in ["type", "confidence"] {
@@ -187,29 +188,18 @@ impl Changes {
         deny_rest(&mut f);
         // Absent, `metadata` is an empty patch: the stored metadata, still held to the limits.
         let metadata_patch = metadata_patch.unwrap_or_else(|| Value::Object(Map::new()));
-        let metadata = validate::patched_metadata(
-            &mut errors,
-            "metadata",
-            current.get("metadata"),
-            &metadata_patch,
-        );
+        let metadata =
+            record::patched_metadata(&mut errors, "metadata", &current.metadata, &metadata_patch);
         errors.into_result()?;
         let stored =
             |field: &str| ApiError::internal(format!("stored relationship lacks a valid {field}"));
         Ok(Changes {
-            kind: match kind {
-                Some(k) => k,
-                None => current
-                    .get("type")
-                    .and_then(Value::as_str)
-                    .ok_or_else(|| stored("type"))?
-                    .to_string(),
-            },
+            kind: kind.unwrap_or_else(|| current.kind.clone()),
             confidence: match confidence {
                 Some(c) => c,
                 None => current
-                    .get("confidence")
-                    .and_then(Value::as_f64)
+                    .confidence
+                    .as_f64()
                     .ok_or_else(|| stored("confidence"))?,
             },
             metadata: metadata.ok_or_else(|| stored("metadata"))?,
@@ -315,9 +305,13 @@ mod tests {
         assert_eq!(fields(err), vec!["confidence", "metadata"]);
     }
 
-    fn current() -> Value {
-        json!({"id": "x", "source_id": A, "target_id": B, "type": "knows", "confidence": 0.5,
-               "metadata": {"a": 1, "b": {"c": 2, "d": 3}}, "version": 1})
+    fn current() -> Relationship {
+        serde_json::from_value(
+            json!({"id": "x", "source_id": A, "target_id": B, "type": "knows",
+            "confidence": 0.5, "metadata": {"a": 1, "b": {"c": 2, "d": 3}}, "version": 1,
+            "created_by": A, "created_at": "t", "updated_at": "t"}),
+        )
+        .unwrap()
     }
 
     #[test]
@@ -340,7 +334,7 @@ mod tests {
         let c = Changes::merge(&current(), &obj(json!({"metadata": null}))).unwrap();
         assert!(c.metadata.is_empty());
         let c = Changes::merge(&current(), &obj(json!({}))).unwrap();
-        assert_eq!(Value::Object(c.metadata), current()["metadata"]);
+        assert_eq!(c.metadata, current().metadata);
         assert_eq!(c.confidence, 0.5);
     }
 

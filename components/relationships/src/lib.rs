@@ -1,12 +1,15 @@
 //! The relationships component: typed relationships between entities (`/v1/relationships/...`)
 //! and bounded graph walks over them (`/v1/graph/...`). Both route groups map here in spin.toml;
-//! every request is authenticated through the `authn` component dependency first.
+//! every request is authenticated through the `authn` component dependency first. This file is
+//! the route table: the handlers are in `relationship` and `graph`; what clients send is read in
+//! `input`, the table is `store` over the statements of `sql`, and `access` says who may do what.
 
 pub mod access;
 pub mod graph;
 pub mod input;
 pub mod relationship;
 pub mod sql;
+pub mod store;
 
 use spin_sdk::http::Request;
 use spingraph_authn_client::Principal;

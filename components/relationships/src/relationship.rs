@@ -1,15 +1,15 @@
 //! `/v1/relationships/...`: create, read, list, merge-patch, soft/hard delete and restore, each
-//! one statement (its audit row included) after the caller is authorized.
+//! one statement of [`crate::store`] (its audit row included) after the caller is authorized.
 
-use serde_json::{Value, json};
 use spin_sdk::http::Request;
 use spingraph_guest::audit::Audit;
-use spingraph_guest::changes::Change;
 use spingraph_guest::context::header;
 use spingraph_guest::db::{Db, ParameterValue};
 use spingraph_guest::etag::{self, IfMatch};
 use spingraph_guest::idempotency;
-use spingraph_guest::page::{KeyKind, PageRequest, Query, Sort, SortKey};
+use spingraph_guest::page::{KeyKind, PageRequest, Sort, SortKey};
+use spingraph_guest::record;
+use spingraph_guest::sql::Query;
 use spingraph_guest::validate::{self, Errors};
 use spingraph_guest::{ApiError, Ctx, Reply, Result, body};
 
@@ -18,8 +18,8 @@ use spingraph_authn_client::Principal;
 use crate::access;
 use crate::input::{Changes, End, NewRelationship};
 use crate::sql;
+use crate::store::{self, Relationship, Restoring};
 
-const RESOURCE: &str = "relationship";
 const BASE: &str = "/v1/relationships";
 
 /// `sort` keys of `GET /v1/relationships` (ties broken by id).
@@ -75,56 +75,33 @@ fn create(ctx: &Ctx, req: &Request, caller: &Principal, db: &Db) -> Result<Reply
     access::require_write(caller)?;
     let new = NewRelationship::parse(&validate::json_object(req, body::DEFAULT_LIMIT)?)?;
     let id = uuid::Uuid::now_v7().to_string();
-    let [source_id, source_type, source_xid] = new.source.params();
-    let [target_id, target_type, target_xid] = new.target.params();
-    let mut q = bind(vec![
-        ParameterValue::Uuid(id),
-        source_id,
-        target_id,
-        ParameterValue::Str(new.kind),
-        ParameterValue::Floating64(new.confidence),
-        ParameterValue::Jsonb(Value::Object(new.metadata).to_string().into_bytes()),
-        ParameterValue::Uuid(caller.user_id.to_string()),
-        source_type,
-        source_xid,
-        target_type,
-        target_xid,
-    ]);
-    let sql = audited(
-        ctx,
-        caller,
-        &mut q,
-        sql::INSERT,
-        "relationship.create",
-        None,
-    );
-    let out: Value = db.value(&sql, q.params()).map_err(|e| {
+    let actor = caller.user_id.to_string();
+    let out = store::insert(db, &Audit::by(ctx, &actor), &id, &new).map_err(|e| {
         duplicate_as(
             e,
             "An active relationship with this source, target and type already exists.",
         )
     })?;
     let mut errors = Errors::new();
-    for (key, end, id_field, ref_field) in [
-        ("source", &new.source, "source_id", "source"),
-        ("target", &new.target, "target_id", "target"),
+    for (exists, end, id_field, ref_field) in [
+        (out.source, &new.source, "source_id", "source"),
+        (out.target, &new.target, "target_id", "target"),
     ] {
         let field = match end {
             End::Id(_) => id_field,
             End::External { .. } => ref_field,
         };
-        if out[key] != Value::Bool(true) {
+        if !exists {
             errors.push(field, end.missing());
-        } else if key == "target"
-            && out["source"] == Value::Bool(true)
-            && out["relationship"].is_null()
-        {
+        } else if ref_field == "target" && out.source && out.relationship.is_none() {
             errors.push(field, "names the source entity (no self-loops)");
         }
     }
     errors.into_result()?;
-    let rel = out["relationship"].clone();
-    let location = format!("{BASE}/{}", str_field(&rel, "id")?);
+    let rel = out
+        .relationship
+        .ok_or_else(|| ApiError::internal("relationship without id"))?;
+    let location = format!("{BASE}/{}", rel.id);
     Ok(with_etag(Reply::created(&location, &rel), &rel))
 }
 
@@ -132,8 +109,8 @@ fn create(ctx: &Ctx, req: &Request, caller: &Principal, db: &Db) -> Result<Reply
 fn get(ctx: &Ctx, req: &Request, caller: &Principal, id: &str) -> Result<Reply> {
     access::require_read(caller)?;
     let include_deleted = include_deleted(ctx, caller)?;
-    let rel = fetch(&Db::connect(ctx)?, id, include_deleted)?.ok_or_else(not_found)?;
-    let tag = etag::of(&rel).ok_or_else(|| ApiError::internal("relationship without version"))?;
+    let rel = store::fetch(&Db::connect(ctx)?, id, include_deleted)?.ok_or_else(not_found)?;
+    let tag = rel.etag();
     if etag::not_modified(header(req, "if-none-match"), &tag) {
         return Ok(Reply::not_modified().header("etag", &tag));
     }
@@ -162,7 +139,7 @@ fn list(ctx: &Ctx, caller: &Principal) -> Result<Reply> {
         }
     }
     if let Some(kind) = ctx.query_param("type") {
-        validate::check_text(&mut errors, "type", &kind, validate::TYPE_MAX_CHARS);
+        validate::check_text(&mut errors, "type", &kind, record::TYPE_MAX_CHARS);
         let p = q.bind(ParameterValue::Str(kind));
         q.filter(format!("r.type = {p}"));
     }
@@ -170,23 +147,19 @@ fn list(ctx: &Ctx, caller: &Principal) -> Result<Reply> {
     if !include_deleted(ctx, caller)? {
         q.filter(sql::LIST_VISIBLE);
     }
-    page.after_cursor(&mut q, "r");
-    let limit = page.limit_param(&mut q);
-    let sql = sql::list(&q.where_clause(), &page.order_by("r"), &limit);
-    let rows: Vec<Value> = Db::connect(ctx)?.json(&sql, q.params())?;
-    Ok(Reply::ok(&page.page(rows)))
+    Ok(Reply::ok(&store::list(&Db::connect(ctx)?, q, &page)?))
 }
 
 /// `PATCH /v1/relationships/{id}`: JSON merge patch; `If-Match` → 412 when stale.
 fn update(ctx: &Ctx, req: &Request, caller: &Principal, db: &Db, id: &str) -> Result<Reply> {
     access::require_write(caller)?;
     let patch = validate::json_object(req, body::DEFAULT_LIMIT)?;
-    let current = fetch(db, id, false)?.ok_or_else(not_found)?;
-    access::require_creator_or_admin(caller, current["created_by"].as_str())?;
+    let current = store::fetch(db, id, false)?.ok_or_else(not_found)?;
+    access::require_creator_or_admin(caller, Some(&current.created_by))?;
     // The content is checked before the precondition, as entities do: an invalid patch is a
     // 400/422 whatever `If-Match` says.
     let changes = Changes::merge(&current, &patch)?;
-    let version = version_of(&current)?;
+    let version = current.version;
     let condition = etag::if_match(header(req, "if-match"), id);
     if !condition.allows(version) {
         return Err(stale());
@@ -195,35 +168,22 @@ fn update(ctx: &Ctx, req: &Request, caller: &Principal, db: &Db, id: &str) -> Re
         .into_iter()
         .filter(|f| patch.contains_key(*f))
         .collect();
-    let mut q = bind(vec![
-        ParameterValue::Uuid(id.to_string()),
-        ParameterValue::Str(changes.kind),
-        ParameterValue::Floating64(changes.confidence),
-        ParameterValue::Jsonb(Value::Object(changes.metadata).to_string().into_bytes()),
-        ParameterValue::Int64(version),
-    ]);
-    let details = json!({ "fields": changed });
-    let sql = audited(
-        ctx,
-        caller,
-        &mut q,
-        sql::UPDATE,
-        "relationship.update",
-        Some(&details),
-    );
-    let rel: Value = db.value(&sql, q.params()).map_err(|e| {
-        duplicate_as(
-            e,
-            "An active relationship with this source, target and type already exists.",
-        )
-    })?;
-    if rel.is_null() {
+    let actor = caller.user_id.to_string();
+    let rel = store::update(db, &Audit::by(ctx, &actor), id, version, changes, &changed).map_err(
+        |e| {
+            duplicate_as(
+                e,
+                "An active relationship with this source, target and type already exists.",
+            )
+        },
+    )?;
+    let Some(rel) = rel else {
         // It changed (or was deleted) between our read and our write.
         return Err(match condition {
             IfMatch::Absent => ApiError::conflict("The relationship changed meanwhile; retry."),
             _ => stale(),
         });
-    }
+    };
     Ok(with_etag(Reply::ok(&rel), &rel))
 }
 
@@ -235,38 +195,25 @@ fn delete(ctx: &Ctx, req: &Request, caller: &Principal, id: &str) -> Result<Repl
         access::require_admin_to(caller, "hard-delete relationships")?;
     }
     let db = Db::connect(ctx)?;
-    let current = fetch(&db, id, hard)?.ok_or_else(not_found)?;
-    access::require_creator_or_admin(caller, current["created_by"].as_str())?;
-    let version = version_of(&current)?;
+    let current = store::fetch(&db, id, hard)?.ok_or_else(not_found)?;
+    access::require_creator_or_admin(caller, Some(&current.created_by))?;
+    let version = current.version;
     let condition = etag::if_match(header(req, "if-match"), id);
     if !condition.allows(version) {
         return Err(stale());
     }
     let expected = match condition {
-        IfMatch::Version(v) => ParameterValue::Int64(v),
-        _ => ParameterValue::DbNull,
+        IfMatch::Version(v) => Some(v),
+        _ => None,
     };
-    let (statement, action, params) = if hard {
-        (
-            sql::HARD_DELETE,
-            "relationship.hard_delete",
-            vec![ParameterValue::Uuid(id.to_string()), expected],
-        )
+    let actor = caller.user_id.to_string();
+    let audit = Audit::by(ctx, &actor);
+    let done = if hard {
+        store::hard_delete(&db, &audit, id, expected)?
     } else {
-        (
-            sql::SOFT_DELETE,
-            "relationship.delete",
-            vec![
-                ParameterValue::Uuid(id.to_string()),
-                ParameterValue::Uuid(caller.user_id.to_string()),
-                expected,
-            ],
-        )
+        store::soft_delete(&db, &audit, id, expected)?
     };
-    let mut q = bind(params);
-    let sql = audited(ctx, caller, &mut q, statement, action, None);
-    let out = db.value(&sql, q.params())?;
-    if out.is_null() || out == Value::Bool(false) {
+    if !done {
         return Err(match condition {
             IfMatch::Version(_) => stale(),
             _ => not_found(),
@@ -279,45 +226,32 @@ fn delete(ctx: &Ctx, req: &Request, caller: &Principal, id: &str) -> Result<Repl
 fn restore(ctx: &Ctx, caller: &Principal, db: &Db, id: &str) -> Result<Reply> {
     access::require_write(caller)?;
     access::require_admin_to(caller, "restore relationships")?;
-    let mut q = bind(vec![ParameterValue::Uuid(id.to_string())]);
-    let sql = audited(
-        ctx,
-        caller,
-        &mut q,
-        sql::RESTORE,
-        "relationship.restore",
-        None,
-    );
-    let out = db.value(&sql, q.params()).map_err(|e| {
+    let actor = caller.user_id.to_string();
+    let out = store::restore(db, &Audit::by(ctx, &actor), id).map_err(|e| {
         duplicate_as(
             e,
             "An active relationship with this source, target and type exists; delete it first.",
         )
     })?;
-    if out["found"] != Value::Bool(true) {
-        return Err(not_found());
-    }
-    if out["deleted"] != Value::Bool(true) {
-        return Err(ApiError::conflict("The relationship is not deleted."));
-    }
-    if out["ends_visible"] != Value::Bool(true) {
-        return Err(ApiError::conflict(
+    match out {
+        Restoring { found: false, .. } => Err(not_found()),
+        Restoring { deleted: false, .. } => {
+            Err(ApiError::conflict("The relationship is not deleted."))
+        }
+        Restoring {
+            ends_visible: false,
+            ..
+        } => Err(ApiError::conflict(
             "Its source or target entity is deleted; restore that first.",
-        ));
+        )),
+        Restoring {
+            relationship: Some(rel),
+            ..
+        } => Ok(with_etag(Reply::ok(&rel), &rel)),
+        Restoring {
+            relationship: None, ..
+        } => Err(ApiError::internal("restore answered no relationship")),
     }
-    let rel = out["relationship"].clone();
-    Ok(with_etag(Reply::ok(&rel), &rel))
-}
-
-/// The relationship (visible only, unless `include_deleted`), or `None`.
-fn fetch(db: &Db, id: &str, include_deleted: bool) -> Result<Option<Value>> {
-    db.json(
-        sql::GET,
-        &[
-            ParameterValue::Uuid(id.to_string()),
-            ParameterValue::Boolean(include_deleted),
-        ],
-    )
 }
 
 /// `include_deleted=true` is for admins (403 otherwise).
@@ -327,40 +261,6 @@ fn include_deleted(ctx: &Ctx, caller: &Principal) -> Result<bool> {
         access::require_admin_to(caller, "see deleted relationships")?;
     }
     Ok(wanted)
-}
-
-/// A query whose first parameters are `values`, in order (`$1`, `$2`, ... of a `sql` statement).
-fn bind(values: Vec<ParameterValue>) -> Query {
-    let mut q = Query::new();
-    for v in values {
-        q.bind(v);
-    }
-    q
-}
-
-/// `statement` with its audit row (actor, action, request id) and its change-feed row written by
-/// the same statement.
-fn audited(
-    ctx: &Ctx,
-    caller: &Principal,
-    q: &mut Query,
-    statement: &str,
-    action: &str,
-    details: Option<&Value>,
-) -> String {
-    let actor = caller.user_id.to_string();
-    let log =
-        Audit::new(Some(&actor), &ctx.request_id).insert_one(q, action, RESOURCE, "r", details);
-    let (op, document) = match action.strip_prefix("relationship.") {
-        Some("create") => ("create", Some(sql::RELATIONSHIP_JSON)),
-        Some("update") => ("update", Some(sql::RELATIONSHIP_JSON)),
-        Some("restore") => ("restore", Some(sql::RELATIONSHIP_JSON)),
-        _ => ("delete", None),
-    };
-    let feed = Change::relationship(op, Some(&actor)).insert(q, "r", document);
-    statement
-        .replace(sql::AUDIT, &log)
-        .replace(sql::CHANGE, &feed)
 }
 
 /// A unique violation (the active (source, target, type) index) as a 409 saying what clashed.
@@ -375,21 +275,6 @@ fn stale() -> ApiError {
     ApiError::PreconditionFailed("The relationship has changed; fetch it again.".into())
 }
 
-fn version_of(rel: &Value) -> Result<i64> {
-    rel["version"]
-        .as_i64()
-        .ok_or_else(|| ApiError::internal("relationship without version"))
-}
-
-fn str_field<'a>(v: &'a Value, field: &str) -> Result<&'a str> {
-    v[field]
-        .as_str()
-        .ok_or_else(|| ApiError::internal(format!("relationship without {field}")))
-}
-
-fn with_etag(reply: Reply, rel: &Value) -> Reply {
-    match etag::of(rel) {
-        Some(tag) => reply.header("etag", &tag),
-        None => reply,
-    }
+fn with_etag(reply: Reply, rel: &Relationship) -> Reply {
+    reply.header("etag", &rel.etag())
 }

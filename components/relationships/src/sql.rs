@@ -1,7 +1,9 @@
 //! Every statement this component runs, named. Each query returns exactly one row whose first
 //! column is `jsonb` built by Postgres (released-Spin rules, SPEC §2): no zero-row results and no
 //! `timestamptz` columns cross the boundary. Parameters carry explicit casts so their types never
-//! depend on inference.
+//! depend on inference. A mutation's `{audit}` slot takes `spingraph_guest::audit::Audit`'s row
+//! and its `{change}` slot `spingraph_guest::changes::Change`'s (over the CTE `r`, parameters
+//! bound after the statement's own), filled with `spingraph_guest::sql::fill`.
 //!
 //! Visibility: a relationship is visible when neither it nor either of its entities is
 //! soft-deleted; soft-deleting an entity hides its relationships without touching them, so
@@ -23,6 +25,13 @@ macro_rules! visible {
     };
 }
 
+/// A relationship row aliased `r` as the API's JSON (the change feed's document).
+pub const RELATIONSHIP_JSON: &str = relationship_json!();
+
+/// Conditions of `GET /v1/relationships` on `r` (with ends `s`, `t`) when it should show only
+/// visible rows.
+pub const LIST_VISIBLE: &str = visible!();
+
 /// One relationship by id ($1 uuid); `$2` bool: include deleted ones (and those of deleted
 /// entities). NULL when there is none.
 pub const GET: &str = concat!(
@@ -34,17 +43,6 @@ pub const GET: &str = concat!(
     visible!(),
     ")) AS j"
 );
-
-/// Where a mutation's audit row goes: replaced by `spingraph_guest::audit::Audit::insert_one`
-/// over the CTE named in the statement's doc, with parameters bound after the statement's own.
-pub const AUDIT: &str = "{audit}";
-
-/// Where a mutation's change-feed row goes: replaced by `spingraph_guest::changes::Change` over
-/// the CTE `r` (parameters bound after the audit's).
-pub const CHANGE: &str = "{change}";
-
-/// A relationship row aliased `r` as the API's JSON (the change feed's document).
-pub const RELATIONSHIP_JSON: &str = relationship_json!();
 
 /// Insert relationship $1 from $2 to $3 (type $4, confidence $5, metadata $6, created_by $7)
 /// when both entities exist and are not deleted; an end whose id is NULL is the live entity of
@@ -125,26 +123,17 @@ pub const RESTORE: &str = concat!(
     " FROM r)) AS j"
 );
 
-/// Conditions of `GET /v1/relationships` on `r` (with ends `s`, `t`) when it should show only
-/// visible rows.
-pub const LIST_VISIBLE: &str = visible!();
-
-/// One page of relationships: `conditions` is a `WHERE ...` clause (or empty) over `r`, `s`, `t`
-/// whose parameters the caller bound, `order_by` the keyset order, `limit` the bound row count.
-pub fn list(conditions: &str, order_by: &str, limit: &str) -> String {
-    format!(
-        concat!(
-            "SELECT coalesce(jsonb_agg(x.j ORDER BY x.n), '[]'::jsonb) AS j FROM (",
-            "SELECT row_number() OVER (ORDER BY {order_by}) AS n, ",
-            "{relationship} AS j FROM {from} {conditions} ORDER BY {order_by} LIMIT {limit}) x"
-        ),
-        relationship = relationship_json!(),
-        from = with_ends!(),
-        conditions = conditions,
-        order_by = order_by,
-        limit = limit,
-    )
-}
+/// One page of relationships: `{where}` is a `WHERE ...` clause (or empty) over `r`, `s`, `t`
+/// whose parameters the caller bound, `{order_by}` the keyset order, `{limit}` the bound row
+/// count.
+pub const LIST: &str = concat!(
+    "SELECT coalesce(jsonb_agg(x.j ORDER BY x.n), '[]'::jsonb) AS j FROM (",
+    "SELECT row_number() OVER (ORDER BY {order_by}) AS n, ",
+    relationship_json!(),
+    " AS j FROM",
+    with_ends!(),
+    "{where} ORDER BY {order_by} LIMIT {limit}) x"
+);
 
 /// Breadth-first search from entity $1 as one bounded statement: one row per level holding the
 /// level's new nodes (with the parent and relationship that reached each), every node seen so
@@ -273,15 +262,14 @@ mod tests {
             );
         }
         // an aggregate without GROUP BY: one row, `[]` when nothing matches
-        let list = list("", "r.created_at DESC, r.id DESC", "$1::int8");
-        assert!(list.starts_with("SELECT coalesce(jsonb_agg("), "{list}");
-        assert!(!list.contains("GROUP BY"), "{list}");
+        assert!(LIST.starts_with("SELECT coalesce(jsonb_agg("), "{LIST}");
+        assert!(!LIST.contains("GROUP BY"), "{LIST}");
     }
 
     #[test]
     fn every_mutation_writes_its_audit_row_in_the_same_statement() {
         for statement in MUTATIONS {
-            assert_eq!(statement.matches(AUDIT).count(), 1, "{statement}");
+            assert_eq!(statement.matches("{audit}").count(), 1, "{statement}");
             assert!(statement.contains("log AS ({audit})"), "{statement}");
         }
     }

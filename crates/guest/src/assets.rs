@@ -63,10 +63,54 @@ pub fn serve(ctx: &Ctx, assets: &[Asset]) -> Result<Reply> {
     }
 }
 
+/// The `href="..."` and `src="..."` values of an HTML page: what it loads and links to.
+pub fn references(html: &str) -> Vec<&str> {
+    let mut refs = Vec::new();
+    for attr in ["href=\"", "src=\""] {
+        for (start, _) in html.match_indices(attr) {
+            let value = &html[start + attr.len()..];
+            refs.push(value.split('"').next().unwrap_or_default());
+        }
+    }
+    refs
+}
+
+/// The whole entry point of a component that serves nothing but `assets`, named `name` in logs:
+/// `handle` (the `wasi:http` export, on wasm only: native unit-test builds cannot link its
+/// symbol), `route`, and for unit tests `send(method, path)`, what it answers without a host.
+#[macro_export]
+macro_rules! asset_component {
+    ($name:literal, $assets:expr) => {
+        #[cfg_attr(target_arch = "wasm32", spin_sdk::http_component)]
+        #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+        fn handle(req: spin_sdk::http::Request) -> spin_sdk::http::Response {
+            $crate::serve($name, req, route)
+        }
+
+        fn route(
+            ctx: &$crate::Ctx,
+            _req: &spin_sdk::http::Request,
+        ) -> $crate::Result<$crate::Reply> {
+            $crate::assets::serve(ctx, $assets)
+        }
+
+        #[cfg(test)]
+        fn send(method: spin_sdk::http::Method, path: &str) -> $crate::Reply {
+            $crate::respond_to($name, method, path, route)
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::Config;
+
+    #[test]
+    fn references_are_the_href_and_src_values() {
+        let html = r##"<link href="/p/a.css"><script src="/p/b.js"></script><a href="#main">"##;
+        assert_eq!(references(html), vec!["/p/a.css", "#main", "/p/b.js"]);
+    }
     use spin_sdk::http::{Method, Request};
 
     const ASSETS: &[Asset] = &[

@@ -1,19 +1,20 @@
-//! The audit trail: every mutation writes `audit_log` rows (actor, action, resource, request id,
+//! The audit trail, its one writer: every mutation writes `audit_log` rows (actor, action, resource, request id,
 //! time) in the same statement as the change, as a data-modifying CTE, so a change and its audit
 //! row commit or roll back together in one round trip.
 //!
 //! ```ignore
-//! let audit = Audit::new(Some(&principal.user_id), &ctx.request_id);
-//! let mut q = Query::new();
-//! let id = q.bind(ParameterValue::Uuid(new_id));
+//! let audit = Audit::by(ctx, &actor);
+//! let mut q = Query::of([ParameterValue::Uuid(new_id)]);
 //! let log = audit.insert_one(&mut q, "entity.create", "entity", "ins", None);
-//! let sql = format!("WITH ins AS (INSERT INTO entities ... RETURNING *), log AS ({log}) SELECT ...");
+//! // INSERT: "WITH ins AS (INSERT INTO entities ... RETURNING *), log AS ({audit}) SELECT ..."
+//! let sql = sql::fill(INSERT, &[("audit", &log)]);
 //! ```
 
 use serde_json::Value;
 use spin_sdk::pg4::ParameterValue;
 
-use crate::page::Query;
+use crate::context::Ctx;
+use crate::sql::Query;
 
 /// Who did it and in which request.
 #[derive(Debug, Clone, Copy)]
@@ -28,6 +29,11 @@ impl<'a> Audit<'a> {
             actor_id,
             request_id,
         }
+    }
+
+    /// What `actor` (a user id) does in the request of `ctx`.
+    pub fn by(ctx: &'a Ctx, actor: &'a str) -> Audit<'a> {
+        Audit::new(Some(actor), &ctx.request_id)
     }
 
     /// An `INSERT INTO audit_log ... SELECT ... FROM {source}` writing one row per row of the CTE
@@ -48,6 +54,43 @@ impl<'a> Audit<'a> {
         } else {
             q.bind(ParameterValue::Uuid(uuid::Uuid::now_v7().to_string()))
         };
+        self.write(q, &id, action, resource_type, source, |q| {
+            q.bind(ParameterValue::Jsonb(
+                details
+                    .map(|d| d.to_string())
+                    .unwrap_or_else(|| "{}".into())
+                    .into_bytes(),
+            ))
+        })
+    }
+
+    /// [`Audit::insert_one`] whose `details` are computed by Postgres: `details` is a jsonb SQL
+    /// expression over `source` (`jsonb_build_object('revoked', fam.revoked)`).
+    pub fn insert_computed(
+        &self,
+        q: &mut Query,
+        action: &str,
+        resource_type: &str,
+        source: &str,
+        details: &str,
+    ) -> String {
+        let id = q.bind(ParameterValue::Uuid(uuid::Uuid::now_v7().to_string()));
+        self.write(q, &id, action, resource_type, source, |_| {
+            details.to_string()
+        })
+    }
+
+    /// The statement, binding actor, action, resource type and request id (then what `details`
+    /// binds) in that order.
+    fn write(
+        &self,
+        q: &mut Query,
+        id: &str,
+        action: &str,
+        resource_type: &str,
+        source: &str,
+        details: impl FnOnce(&mut Query) -> String,
+    ) -> String {
         let actor = match self.actor_id {
             Some(a) => q.bind(ParameterValue::Uuid(a.to_string())),
             None => "NULL::uuid".to_string(),
@@ -55,12 +98,7 @@ impl<'a> Audit<'a> {
         let action = q.bind(ParameterValue::Str(action.to_string()));
         let resource_type = q.bind(ParameterValue::Str(resource_type.to_string()));
         let request_id = q.bind(ParameterValue::Str(self.request_id.to_string()));
-        let details = q.bind(ParameterValue::Jsonb(
-            details
-                .map(|d| d.to_string())
-                .unwrap_or_else(|| "{}".into())
-                .into_bytes(),
-        ));
+        let details = details(q);
         format!(
             "INSERT INTO audit_log (id, actor_id, action, resource_type, resource_id, request_id, at, details) \
              SELECT {id}, {actor}, {action}, {resource_type}, {source}.id, {request_id}, now(), {details} FROM {source}"
@@ -113,5 +151,25 @@ mod tests {
             sql.contains("SELECT ins.audit_id, NULL::uuid, $1::text"),
             "{sql}"
         );
+    }
+
+    #[test]
+    fn computed_details_are_sql_over_the_source_and_bind_nothing() {
+        let mut q = Query::new();
+        let sql = Audit::new(None, "rid").insert_computed(
+            &mut q,
+            "user.logout",
+            "refresh_family",
+            "fam",
+            "jsonb_build_object('revoked', fam.revoked)",
+        );
+        assert!(
+            sql.ends_with(
+                "SELECT $1::uuid, NULL::uuid, $2::text, $3::text, fam.id, $4::text, now(), \
+                 jsonb_build_object('revoked', fam.revoked) FROM fam"
+            ),
+            "{sql}"
+        );
+        assert_eq!(q.params().len(), 4);
     }
 }

@@ -9,7 +9,7 @@
 
 use spin_sdk::pg4::ParameterValue;
 
-use crate::page::Query;
+use crate::sql::Query;
 
 /// One kind of feed row: what changed (`entity` / `relationship`), how, and by whom.
 #[derive(Debug, Clone, Copy)]

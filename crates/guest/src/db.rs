@@ -28,68 +28,6 @@ pub use spin_sdk::pg4::ParameterValue;
 use crate::context::Ctx;
 use crate::error::{ApiError, FieldError, Result};
 
-/// RFC 3339 UTC text (microseconds, `Z`) of a `timestamptz` SQL expression, as a string literal
-/// for `concat!`: timestamps leave Postgres as text, never as `timestamptz` (SPEC §2).
-#[macro_export]
-macro_rules! sql_timestamp {
-    ($col:literal) => {
-        concat!(
-            "to_char(",
-            $col,
-            " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-        )
-    };
-}
-
-/// [`sql_timestamp!`] for a column named at run time: the one timestamp format of the API
-/// (RFC 3339, UTC, microseconds).
-pub fn timestamp_sql(col: &str) -> String {
-    format!(r#"to_char({col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"#)
-}
-
-/// The API representation of an entity row aliased `e`, as a `jsonb` SQL expression (a string
-/// literal): what the entities component returns and the nodes of the relationships component's
-/// graph walks. Deleted rows also carry `deleted_at` and `deleted_by`.
-#[macro_export]
-macro_rules! entity_json_sql {
-    () => {
-        concat!(
-            "(jsonb_build_object('id', e.id, 'type', e.type, 'name', e.name, ",
-            "'confidence', e.confidence, 'metadata', e.metadata, 'owner_id', e.owner_id, ",
-            "'external_id', e.external_id, 'version', e.version, 'created_at', ",
-            $crate::sql_timestamp!("e.created_at"),
-            ", 'updated_at', ",
-            $crate::sql_timestamp!("e.updated_at"),
-            ") || CASE WHEN e.deleted_at IS NULL THEN '{}'::jsonb ELSE jsonb_build_object(",
-            "'deleted_at', ",
-            $crate::sql_timestamp!("e.deleted_at"),
-            ", 'deleted_by', e.deleted_by) || CASE WHEN e.merged_into IS NULL THEN '{}'::jsonb ",
-            "ELSE jsonb_build_object('merged_into', e.merged_into) END END)"
-        )
-    };
-}
-
-/// The API representation of a relationship row aliased `r`, as a `jsonb` SQL expression (a
-/// string literal); deleted rows also carry `deleted_at` and `deleted_by`.
-#[macro_export]
-macro_rules! relationship_json_sql {
-    () => {
-        concat!(
-            "(jsonb_build_object('id', r.id, 'source_id', r.source_id, 'target_id', r.target_id, ",
-            "'type', r.type, 'confidence', r.confidence, 'metadata', r.metadata, ",
-            "'created_by', r.created_by, 'version', r.version, ",
-            "'created_at', ",
-            $crate::sql_timestamp!("r.created_at"),
-            ", 'updated_at', ",
-            $crate::sql_timestamp!("r.updated_at"),
-            ") || CASE WHEN r.deleted_at IS NULL THEN '{}'::jsonb ELSE jsonb_build_object(",
-            "'deleted_at', ",
-            $crate::sql_timestamp!("r.deleted_at"),
-            ", 'deleted_by', r.deleted_by) END)"
-        )
-    };
-}
-
 /// The variable holding the connection string.
 pub const DATABASE_URL: &str = "database_url";
 
@@ -553,14 +491,6 @@ mod tests {
         assert_eq!(
             decode_json_cell(&DbValue::Int64(7)).unwrap(),
             serde_json::json!(7)
-        );
-    }
-
-    #[test]
-    fn one_timestamp_format_at_compile_time_and_at_run_time() {
-        assert_eq!(
-            timestamp_sql("e.created_at"),
-            sql_timestamp!("e.created_at")
         );
     }
 }

@@ -39,7 +39,9 @@ pub mod kv;
 pub mod log;
 pub mod page;
 pub mod rate_limit;
+pub mod record;
 pub mod reply;
+pub mod sql;
 pub mod validate;
 
 pub use config::Config;

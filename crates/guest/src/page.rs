@@ -1,7 +1,7 @@
-//! Cursor (keyset) pagination for list endpoints, and the parameterized filter builder list
-//! queries use. A cursor is the base64url of the last item's (sort key, id) pair and the sort it
-//! belongs to; the next page starts strictly after that pair, so rows inserted between pages never
-//! shift or repeat what the client has already seen.
+//! Cursor (keyset) pagination for list endpoints. A cursor is the base64url of the last item's
+//! (sort key, id) pair and the sort it belongs to; the next page starts strictly after that pair,
+//! so rows inserted between pages never shift or repeat what the client has already seen. The
+//! page writes its keyset condition and `LIMIT` into the list's [`Query`].
 //!
 //! ```ignore
 //! let page = PageRequest::from_query(ctx, ENTITY_SORTS, Sort::desc(&ENTITY_SORTS[0]))?;
@@ -9,7 +9,8 @@
 //! let t = q.bind(ParameterValue::Str(kind));
 //! q.filter(format!("e.type = {t}"));
 //! page.after_cursor(&mut q, "e");
-//! let sql = format!("... {} ORDER BY {} LIMIT {}", q.where_clause(), page.order_by("e"), page.limit_param(&mut q));
+//! let limit = page.limit_param(&mut q);
+//! let sql = sql::fill(LIST, &[("where", &q.where_clause()), ("order_by", &page.order_by("e")), ("limit", &limit)]);
 //! let rows: Vec<Value> = db.json(&sql, q.params())?;
 //! Ok(Reply::ok(&page.page(rows)))
 //! ```
@@ -22,6 +23,7 @@ use spin_sdk::pg4::ParameterValue;
 
 use crate::context::Ctx;
 use crate::error::{ApiError, Result};
+use crate::sql::Query;
 use crate::validate::{self, Errors};
 
 /// `limit` when the client sends none.
@@ -378,67 +380,6 @@ impl IdPage {
             last.get("id")?.as_str().map(str::to_string)
         })
     }
-}
-
-/// Conditions and their parameters for one list query. Every value is bound, never spliced;
-/// [`Query::bind`] returns the placeholder with a cast matching the value's type
-/// (`$3::uuid`), so Postgres infers the same type the value carries.
-#[derive(Debug, Default)]
-pub struct Query {
-    params: Vec<ParameterValue>,
-    conditions: Vec<String>,
-}
-
-impl Query {
-    pub fn new() -> Query {
-        Query::default()
-    }
-
-    /// Bind a value; returns its typed placeholder (`$1::text`, `$2::uuid`, ...).
-    pub fn bind(&mut self, value: ParameterValue) -> String {
-        let cast = placeholder_cast(&value);
-        self.params.push(value);
-        let n = self.params.len();
-        match cast {
-            Some(cast) => format!("${n}::{cast}"),
-            None => format!("${n}"),
-        }
-    }
-
-    /// AND a condition (built from [`Query::bind`] placeholders).
-    pub fn filter(&mut self, condition: impl Into<String>) {
-        self.conditions.push(condition.into());
-    }
-
-    /// `WHERE a AND b`, or empty.
-    pub fn where_clause(&self) -> String {
-        if self.conditions.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", self.conditions.join(" AND "))
-        }
-    }
-
-    pub fn params(&self) -> &[ParameterValue] {
-        &self.params
-    }
-}
-
-/// The SQL type a parameter is sent as.
-pub fn placeholder_cast(value: &ParameterValue) -> Option<&'static str> {
-    Some(match value {
-        ParameterValue::Boolean(_) => "bool",
-        ParameterValue::Int16(_) => "int2",
-        ParameterValue::Int32(_) => "int4",
-        ParameterValue::Int64(_) => "int8",
-        ParameterValue::Floating32(_) => "float4",
-        ParameterValue::Floating64(_) => "float8",
-        ParameterValue::Str(_) => "text",
-        ParameterValue::Uuid(_) => "uuid",
-        ParameterValue::Jsonb(_) => "jsonb",
-        ParameterValue::ArrayStr(_) => "text[]",
-        _ => return None,
-    })
 }
 
 #[cfg(test)]

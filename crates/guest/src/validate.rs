@@ -1,16 +1,16 @@
-//! Input validation shared by entities and relationships: JSON bodies read as objects (so every
-//! failure is collected, not just the first), the field rules of SPEC §4 (type, name, confidence,
-//! metadata limits, no control characters), unknown fields, and boolean query flags — all as 422
-//! errors naming the field (`name`, `metadata.a.b`, `items[517].confidence`, `include_deleted`).
+//! Reading what clients send, field by field: JSON bodies read as objects (so every failure is
+//! collected, not just the first), strings without control characters, UUIDs, timestamps,
+//! unknown and read-only fields, and boolean query flags — all as errors naming the field
+//! (`name`, `items[517].external_id`, `include_deleted`). The rules of the fields entities and
+//! relationships share (type, confidence, metadata) are [`crate::record`]'s; each component
+//! holds its own (an entity's `name`).
 //!
 //! ```ignore
 //! let body = validate::json_object(req, body::DEFAULT_LIMIT)?;
 //! let mut errors = Errors::new();
 //! let mut f = Fields::new(&body, "", &mut errors);
 //! let kind = f.kind("type");
-//! let name = f.name("name");
-//! let confidence = f.confidence("confidence").unwrap_or(1.0);
-//! let metadata = f.metadata("metadata");
+//! let label = f.required_str("label", 64);
 //! f.deny_unknown();
 //! errors.into_result()?;
 //! ```
@@ -21,21 +21,6 @@ use spin_sdk::http::Request;
 use crate::body;
 use crate::context::{Ctx, header};
 use crate::error::{ApiError, FieldError, Result};
-
-/// `type`: 1..=64 characters.
-pub const TYPE_MAX_CHARS: usize = 64;
-/// `name`: 1..=512 characters.
-pub const NAME_MAX_CHARS: usize = 512;
-/// `metadata` serialized: at most 10 KiB.
-pub const METADATA_MAX_BYTES: usize = 10 * 1024;
-/// `metadata` nesting: the top-level object is depth 1.
-pub const METADATA_MAX_DEPTH: usize = 8;
-/// `metadata` keys counted over every nested object.
-pub const METADATA_MAX_KEYS: usize = 256;
-/// Each `metadata` key: at most 128 characters.
-pub const METADATA_KEY_MAX_CHARS: usize = 128;
-/// `confidence` when the client sends none.
-pub const DEFAULT_CONFIDENCE: f64 = 1.0;
 
 /// Field errors collected over a whole request (a batch collects over all its items).
 #[derive(Debug, Default)]
@@ -168,68 +153,45 @@ impl<'a> Fields<'a> {
         self.errors.push(path, message);
     }
 
+    /// `key` checked by `rule` (which records its errors under the field's path); `None` when
+    /// absent or invalid. JSON `null` is handed to the rule like any other value.
+    pub fn optional<T>(
+        &mut self,
+        key: &'static str,
+        rule: impl FnOnce(&mut Errors, &str, &Value) -> Option<T>,
+    ) -> Option<T> {
+        let value = self.raw(key)?;
+        let path = self.path(key);
+        rule(&mut *self.errors, &path, value)
+    }
+
+    /// Like [`Fields::optional`], but absent or `null` is an error: "is required".
+    pub fn required<T>(
+        &mut self,
+        key: &'static str,
+        rule: impl FnOnce(&mut Errors, &str, &Value) -> Option<T>,
+    ) -> Option<T> {
+        if matches!(self.obj.get(key), None | Some(Value::Null)) {
+            self.seen.push(key);
+            self.error(key, "is required");
+            return None;
+        }
+        self.optional(key, rule)
+    }
+
     /// A required string of 1..=`max` characters without control characters.
     pub fn required_str(&mut self, key: &'static str, max: usize) -> Option<String> {
-        match self.raw(key) {
-            None | Some(Value::Null) => {
-                self.error(key, "is required");
-                None
-            }
-            Some(v) => {
-                let path = self.path(key);
-                text(self.errors, &path, v, max)
-            }
-        }
+        self.required(key, |errors, path, v| text(errors, path, v, max))
     }
 
     /// An optional string (absent → `None`; `null` is an error) of 1..=`max` characters.
     pub fn optional_str(&mut self, key: &'static str, max: usize) -> Option<String> {
-        match self.raw(key) {
-            None => None,
-            Some(v) => {
-                let path = self.path(key);
-                text(self.errors, &path, v, max)
-            }
-        }
-    }
-
-    /// `type`: required, 1..=64 characters.
-    pub fn kind(&mut self, key: &'static str) -> Option<String> {
-        self.required_str(key, TYPE_MAX_CHARS)
-    }
-
-    /// `name`: required, 1..=512 characters.
-    pub fn name(&mut self, key: &'static str) -> Option<String> {
-        self.required_str(key, NAME_MAX_CHARS)
-    }
-
-    /// `confidence`: `None` when absent (the caller applies [`DEFAULT_CONFIDENCE`] or keeps the old
-    /// value) or invalid (the error is recorded); `null` is invalid.
-    pub fn confidence(&mut self, key: &'static str) -> Option<f64> {
-        let v = self.raw(key)?;
-        let path = self.path(key);
-        confidence(self.errors, &path, v)
-    }
-
-    /// `metadata`: `None` when absent or invalid; otherwise the validated object.
-    pub fn metadata(&mut self, key: &'static str) -> Option<Map<String, Value>> {
-        let v = self.raw(key)?;
-        let path = self.path(key);
-        metadata(self.errors, &path, v)
+        self.optional(key, |errors, path, v| text(errors, path, v, max))
     }
 
     /// A required UUID string.
     pub fn uuid(&mut self, key: &'static str) -> Option<uuid::Uuid> {
-        match self.raw(key) {
-            None | Some(Value::Null) => {
-                self.error(key, "is required");
-                None
-            }
-            Some(v) => {
-                let path = self.path(key);
-                uuid_value(self.errors, &path, v)
-            }
-        }
+        self.required(key, uuid_value)
     }
 
     /// Mark `key` as known without reading it (e.g. read-only fields a client may echo back).
@@ -291,32 +253,6 @@ pub fn has_control(s: &str) -> bool {
     s.chars().any(char::is_control)
 }
 
-/// A finite number in 0.0..=1.0.
-pub fn confidence(errors: &mut Errors, field: &str, value: &Value) -> Option<f64> {
-    match value.as_f64() {
-        Some(c) if c.is_finite() && (0.0..=1.0).contains(&c) => Some(c),
-        Some(_) => {
-            errors.push(field, "must be a finite number between 0 and 1");
-            None
-        }
-        None => {
-            errors.push(field, "must be a number between 0 and 1");
-            None
-        }
-    }
-}
-
-/// A confidence given as text (query parameters): finite, 0..=1.
-pub fn confidence_str(errors: &mut Errors, field: &str, raw: &str) -> Option<f64> {
-    match raw.trim().parse::<f64>() {
-        Ok(c) if c.is_finite() && (0.0..=1.0).contains(&c) => Some(c),
-        _ => {
-            errors.push(field, "must be a finite number between 0 and 1");
-            None
-        }
-    }
-}
-
 /// What a boolean query flag may say, for its field error.
 pub const FLAG_MESSAGE: &str = "must be true, false, 1 or 0";
 
@@ -369,150 +305,6 @@ pub fn uuid_value(errors: &mut Errors, field: &str, value: &Value) -> Option<uui
 /// Parse a UUID (hyphenated form); `None` when malformed.
 pub fn uuid_str(raw: &str) -> Option<uuid::Uuid> {
     uuid::Uuid::try_parse(raw.trim()).ok()
-}
-
-/// Metadata rules of SPEC §4: an object, ≤ 10 KiB serialized, depth ≤ 8, ≤ 256 keys in all, keys
-/// ≤ 128 characters, no control characters in any key or string. Errors name the nested field.
-pub fn metadata(errors: &mut Errors, field: &str, value: &Value) -> Option<Map<String, Value>> {
-    let Value::Object(map) = value else {
-        errors.push(field, "must be a JSON object");
-        return None;
-    };
-    let before = errors.len();
-    let size = serde_json::to_string(value)
-        .map(|s| s.len())
-        .unwrap_or(usize::MAX);
-    if size > METADATA_MAX_BYTES {
-        errors.push(
-            field,
-            format!("must be at most {METADATA_MAX_BYTES} bytes serialized (is {size})"),
-        );
-    }
-    let mut walk = MetadataWalk {
-        errors,
-        keys: 0,
-        too_deep: false,
-    };
-    walk.value(field, value, 1);
-    if walk.keys > METADATA_MAX_KEYS {
-        let keys = walk.keys;
-        errors.push(
-            field,
-            format!("must have at most {METADATA_MAX_KEYS} keys in all (has {keys})"),
-        );
-    }
-    (errors.len() == before).then(|| map.clone())
-}
-
-struct MetadataWalk<'e> {
-    errors: &'e mut Errors,
-    keys: usize,
-    too_deep: bool,
-}
-
-impl MetadataWalk<'_> {
-    // `depth` is the nesting level of `value` when it is a container (top-level object = 1).
-    fn value(&mut self, path: &str, value: &Value, depth: usize) {
-        match value {
-            Value::Object(map) => {
-                if self.too_deep_at(path, depth) {
-                    return;
-                }
-                for (key, child) in map {
-                    self.keys += 1;
-                    let child_path = join(path, key);
-                    if key.chars().count() > METADATA_KEY_MAX_CHARS {
-                        self.errors.push(
-                            child_path.clone(),
-                            format!("key must be at most {METADATA_KEY_MAX_CHARS} characters"),
-                        );
-                    }
-                    if key.is_empty() {
-                        self.errors
-                            .push(child_path.clone(), "key must not be empty");
-                    }
-                    if has_control(key) {
-                        self.errors.push(
-                            child_path.clone(),
-                            "key must not contain control characters",
-                        );
-                    }
-                    self.value(&child_path, child, depth + 1);
-                }
-            }
-            Value::Array(items) => {
-                if self.too_deep_at(path, depth) {
-                    return;
-                }
-                for (i, child) in items.iter().enumerate() {
-                    self.value(&format!("{path}[{i}]"), child, depth + 1);
-                }
-            }
-            Value::String(s) if has_control(s) => {
-                self.errors
-                    .push(path, "must not contain control characters");
-            }
-            _ => {}
-        }
-    }
-
-    fn too_deep_at(&mut self, path: &str, depth: usize) -> bool {
-        if depth <= METADATA_MAX_DEPTH {
-            return false;
-        }
-        if !self.too_deep {
-            self.too_deep = true;
-            self.errors.push(
-                path,
-                format!("metadata must be nested at most {METADATA_MAX_DEPTH} levels deep"),
-            );
-        }
-        true
-    }
-}
-
-/// RFC 7396 JSON merge patch: apply `patch` to `target` (`null` removes a key, objects merge
-/// recursively, anything else replaces).
-pub fn merge_patch(target: &mut Value, patch: &Value) {
-    let Value::Object(patch) = patch else {
-        *target = patch.clone();
-        return;
-    };
-    if !target.is_object() {
-        *target = Value::Object(Map::new());
-    }
-    if let Value::Object(map) = target {
-        for (key, value) in patch {
-            if value.is_null() {
-                map.remove(key);
-            } else {
-                merge_patch(map.entry(key.clone()).or_insert(Value::Null), value);
-            }
-        }
-    }
-}
-
-/// The metadata after a merge patch of `field`: `null` clears it, an object merges into
-/// `current` (RFC 7396), anything else is an error; the result obeys [`metadata`]'s limits.
-pub fn patched_metadata(
-    errors: &mut Errors,
-    field: &str,
-    current: Option<&Value>,
-    patch: &Value,
-) -> Option<Map<String, Value>> {
-    let mut merged = match current {
-        Some(v @ Value::Object(_)) => v.clone(),
-        _ => Value::Object(Map::new()),
-    };
-    match patch {
-        Value::Null => merged = Value::Object(Map::new()),
-        Value::Object(_) => merge_patch(&mut merged, patch),
-        _ => {
-            errors.push(field, "must be a JSON object (a merge patch) or null");
-            return None;
-        }
-    }
-    metadata(errors, field, &merged)
 }
 
 /// An RFC 3339 date-time (`2026-01-02T03:04:05Z`, fraction and offset optional) or a date
@@ -615,91 +407,6 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn fields_of(body: Value) -> Vec<FieldError> {
-        let obj = object(body).unwrap();
-        let mut errors = Errors::new();
-        let mut f = Fields::new(&obj, "", &mut errors);
-        f.kind("type");
-        f.name("name");
-        f.confidence("confidence");
-        f.metadata("metadata");
-        f.deny_unknown();
-        errors.0
-    }
-
-    fn fields_named(body: Value) -> Vec<String> {
-        fields_of(body).into_iter().map(|e| e.field).collect()
-    }
-
-    #[test]
-    fn valid_entity_has_no_errors() {
-        assert!(fields_of(json!({"type": "person", "name": "Ada", "confidence": 0, "metadata": {"a": [1, {"b": "c"}]}})).is_empty());
-        assert!(fields_of(json!({"type": "person", "name": "Ada", "confidence": 1})).is_empty());
-    }
-
-    #[test]
-    fn every_broken_field_is_collected_and_named() {
-        let names = fields_named(
-            json!({"type": "", "name": 5, "confidence": 1.01, "metadata": [], "colour": "red"}),
-        );
-        assert_eq!(
-            names,
-            vec!["type", "name", "confidence", "metadata", "colour"]
-        );
-    }
-
-    #[test]
-    fn missing_type_and_name_are_required() {
-        assert_eq!(fields_named(json!({})), vec!["type", "name"]);
-        assert_eq!(
-            fields_named(json!({"type": null, "name": null})),
-            vec!["type", "name"]
-        );
-    }
-
-    #[test]
-    fn type_and_name_lengths_count_characters() {
-        let ok_type = "é".repeat(64);
-        let long_type = "a".repeat(65);
-        assert!(fields_of(json!({"type": ok_type, "name": "x".repeat(512)})).is_empty());
-        assert_eq!(
-            fields_named(json!({"type": long_type, "name": "x".repeat(513)})),
-            vec!["type", "name"]
-        );
-        assert_eq!(
-            fields_named(json!({"type": "   ", "name": "a"})),
-            vec!["type"]
-        );
-    }
-
-    #[test]
-    fn control_characters_in_name_are_rejected() {
-        assert_eq!(
-            fields_named(json!({"type": "t", "name": "a\u{0}b"})),
-            vec!["name"]
-        );
-        assert_eq!(
-            fields_named(json!({"type": "t\u{7}", "name": "ab"})),
-            vec!["type"]
-        );
-    }
-
-    #[test]
-    fn confidence_outside_unit_interval_or_not_a_number_is_rejected() {
-        for bad in [
-            json!(-0.01),
-            json!(1.01),
-            json!("0.5"),
-            json!(null),
-            json!(true),
-        ] {
-            assert_eq!(
-                fields_named(json!({"type": "t", "name": "n", "confidence": bad})),
-                vec!["confidence"]
-            );
-        }
-    }
-
     #[test]
     fn out_of_range_number_is_422_naming_the_field() {
         let err = parse_json(
@@ -751,124 +458,12 @@ mod tests {
     }
 
     #[test]
-    fn metadata_nul_in_nested_string_names_the_path() {
-        assert_eq!(
-            fields_named(json!({"type": "t", "name": "n", "metadata": {"a": {"b": "x\u{0}"}}})),
-            vec!["metadata.a.b"]
-        );
-        assert_eq!(
-            fields_named(json!({"type": "t", "name": "n", "metadata": {"a": ["ok", "\u{1f}"]}})),
-            vec!["metadata.a[1]"]
-        );
-        assert_eq!(
-            fields_named(json!({"type": "t", "name": "n", "metadata": {"k\u{0}": 1}})),
-            vec!["metadata.k\u{0}"]
-        );
-    }
-
-    #[test]
-    fn metadata_depth_eight_is_allowed_and_nine_is_not() {
-        let nest = |levels: usize| {
-            let mut v = json!(1);
-            for _ in 0..levels {
-                v = json!({"a": v});
-            }
-            v
-        };
-        assert!(fields_of(json!({"type": "t", "name": "n", "metadata": nest(8)})).is_empty());
-        assert_eq!(
-            fields_named(json!({"type": "t", "name": "n", "metadata": nest(9)})).len(),
-            1
-        );
-        // arrays count as levels too
-        let mut v = json!([1]);
-        for _ in 0..8 {
-            v = json!({"a": v});
-        }
-        assert_eq!(
-            fields_named(json!({"type": "t", "name": "n", "metadata": v})).len(),
-            1
-        );
-    }
-
-    #[test]
-    fn metadata_key_count_length_and_size_limits() {
-        let keys = |n: usize| Value::Object((0..n).map(|i| (format!("k{i}"), json!(1))).collect());
-        assert!(fields_of(json!({"type": "t", "name": "n", "metadata": keys(256)})).is_empty());
-        assert_eq!(
-            fields_named(json!({"type": "t", "name": "n", "metadata": keys(257)})),
-            vec!["metadata"]
-        );
-        // nested keys count too
-        assert_eq!(
-            fields_named(json!({"type": "t", "name": "n", "metadata": {"x": keys(256)}})),
-            vec!["metadata"]
-        );
-        let long_key = "k".repeat(129);
-        assert_eq!(
-            fields_named(json!({"type": "t", "name": "n", "metadata": {long_key.clone(): 1}})),
-            vec![format!("metadata.{long_key}")]
-        );
-        let big = "x".repeat(METADATA_MAX_BYTES);
-        assert_eq!(
-            fields_named(json!({"type": "t", "name": "n", "metadata": {"a": big}})),
-            vec!["metadata"]
-        );
-        assert_eq!(
-            fields_named(json!({"type": "t", "name": "n", "metadata": "x"})),
-            vec!["metadata"]
-        );
-    }
-
-    #[test]
     fn prefix_names_batch_items() {
         let obj = object(json!({"name": ""})).unwrap();
         let mut errors = Errors::new();
         let mut f = Fields::new(&obj, "items[517]", &mut errors);
-        f.name("name");
+        f.required_str("name", 512);
         assert_eq!(errors.as_slice()[0].field, "items[517].name");
-    }
-
-    #[test]
-    fn merge_patch_follows_rfc7396() {
-        let mut target = json!({"a": "b", "c": {"d": "e", "f": "g"}});
-        merge_patch(&mut target, &json!({"a": "z", "c": {"f": null}}));
-        assert_eq!(target, json!({"a": "z", "c": {"d": "e"}}));
-        let mut target = json!({"a": [1]});
-        merge_patch(&mut target, &json!({"a": {"b": 1}, "n": null}));
-        assert_eq!(target, json!({"a": {"b": 1}}));
-        let mut target = json!({"a": [{"b": "c"}]});
-        merge_patch(&mut target, &json!({"a": [1]}));
-        assert_eq!(target, json!({"a": [1]}));
-        let mut target = json!(["a"]);
-        merge_patch(&mut target, &json!({"a": {"bb": {"ccc": null}}}));
-        assert_eq!(target, json!({"a": {"bb": {}}}));
-    }
-
-    #[test]
-    fn patched_metadata_merges_clears_and_validates() {
-        let mut e = Errors::new();
-        let current = json!({"a": 1, "c": 3});
-        let merged = patched_metadata(
-            &mut e,
-            "metadata",
-            Some(&current),
-            &json!({"a": null, "b": 2}),
-        );
-        assert_eq!(Value::Object(merged.unwrap()), json!({"b": 2, "c": 3}));
-        assert!(
-            patched_metadata(&mut e, "metadata", Some(&current), &Value::Null)
-                .unwrap()
-                .is_empty()
-        );
-        assert!(e.is_empty());
-        assert_eq!(
-            patched_metadata(&mut e, "metadata", None, &json!({"x": "\u{0}"})),
-            None
-        );
-        assert_eq!(patched_metadata(&mut e, "metadata", None, &json!(5)), None);
-        let fields: Vec<&str> = e.as_slice().iter().map(|f| f.field.as_str()).collect();
-        assert_eq!(fields, vec!["metadata.x", "metadata"]);
     }
 
     #[test]
@@ -876,7 +471,7 @@ mod tests {
         let obj = object(json!({"id": "x", "name": "n", "zap": 1})).unwrap();
         let mut errors = Errors::new();
         let mut f = Fields::new(&obj, "", &mut errors);
-        f.name("name");
+        f.required_str("name", 512);
         f.read_only(&["id", "version"]);
         f.deny_unknown();
         let got: Vec<(String, String)> =
@@ -938,15 +533,6 @@ mod tests {
         ] {
             assert_eq!(rfc3339_utc(bad), None, "{bad}");
         }
-    }
-
-    #[test]
-    fn query_confidence_parses_text() {
-        let mut e = Errors::new();
-        assert_eq!(confidence_str(&mut e, "min_confidence", "0.5"), Some(0.5));
-        assert_eq!(confidence_str(&mut e, "min_confidence", "NaN"), None);
-        assert_eq!(confidence_str(&mut e, "min_confidence", "2"), None);
-        assert_eq!(e.into_query_result().unwrap_err().status(), 400);
     }
 
     #[test]

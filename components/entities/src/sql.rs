@@ -1,0 +1,261 @@
+//! Every statement of the entities table, named. Each returns one row whose first column is
+//! jsonb built by Postgres (released-Spin rules, SPEC §2: no zero-row results, timestamps as
+//! RFC 3339 text); parameters carry explicit casts. A mutation's `{audit}` slot takes
+//! `spingraph_guest::audit::Audit`'s rows and its `{change}` slot `spingraph_guest::changes`'s,
+//! filled with `spingraph_guest::sql::fill` and bound after the statement's own parameters.
+
+use spingraph_guest::{entity_json_sql as entity_json, relationship_json_sql};
+
+/// An entity row `e` as the API's JSON; `deleted_at`/`deleted_by` only on deleted ones.
+pub const ENTITY_JSON: &str = entity_json!();
+/// A relationship row `r` as the API's JSON (the change feed's document of a moved edge).
+pub const RELATIONSHIP_JSON: &str = relationship_json_sql!();
+
+/// `SELECT (SELECT <entity> <from>) AS j`: one row holding the entity that `from` (a `FROM ...`
+/// over `e`) finds, or NULL.
+macro_rules! one_entity {
+    ($from:literal) => {
+        concat!("SELECT (SELECT ", entity_json!(), " ", $from, ") AS j")
+    };
+}
+
+/// The partial unique index of natural keys, as an `ON CONFLICT` target.
+macro_rules! external_id_key {
+    () => {
+        "(type, external_id) WHERE deleted_at IS NULL AND external_id IS NOT NULL"
+    };
+}
+
+/// `{on_conflict}` of [`INSERT`] and `{conflict}` of [`INSERT_BATCH`] when a live entity with
+/// the natural key makes the row go unwritten.
+pub const SKIP_EXISTING: &str = concat!("ON CONFLICT ", external_id_key!(), " DO NOTHING");
+
+/// `{conflict}` of [`INSERT_BATCH`] writing over the live entity with the natural key, when it
+/// is owned by $2 or $3 (bool: the writer is an admin).
+pub const UPDATE_EXISTING: &str = concat!(
+    "ON CONFLICT ",
+    external_id_key!(),
+    " DO UPDATE SET name = EXCLUDED.name, confidence = EXCLUDED.confidence, ",
+    "metadata = EXCLUDED.metadata, version = entities.version + 1, updated_at = now() ",
+    "WHERE entities.owner_id = $2::uuid OR $3::bool"
+);
+
+/// Insert entity $1 (type $2, name $3, confidence $4, metadata $5, owner $6, external_id $7 or
+/// NULL), `{on_conflict}` empty or [`SKIP_EXISTING`]. The entity; NULL when skipped. Audit
+/// source: `e`.
+pub const INSERT: &str = concat!(
+    "WITH e AS (INSERT INTO entities (id, type, name, confidence, metadata, owner_id, external_id, ",
+    "version, created_at, updated_at) ",
+    "VALUES ($1::uuid, $2::text, $3::text, $4::float8, $5::jsonb, $6::uuid, $7::text, 1, now(), now()) ",
+    "{on_conflict} RETURNING *), log AS ({audit}), feed AS ({change}) ",
+    one_entity!("FROM e")
+);
+
+/// The live entity of type $1 with external_id $2; NULL when there is none.
+pub const FIND_EXTERNAL: &str = one_entity!(
+    "FROM entities e WHERE e.type = $1::text AND e.external_id = $2::text AND e.deleted_at IS NULL"
+);
+
+/// The live entities holding the natural keys $1 (a jsonb array of `{ord, type, external_id}`):
+/// `[{ord, entity}]` in `ord` order.
+pub const FIND_EXTERNALS: &str = concat!(
+    "SELECT coalesce(jsonb_agg(jsonb_build_object('ord', k.ord, 'entity', ",
+    entity_json!(),
+    ") ORDER BY k.ord), '[]'::jsonb) AS j ",
+    "FROM jsonb_to_recordset($1::jsonb) AS k(ord int, \"type\" text, external_id text) ",
+    "JOIN entities e ON e.type = k.\"type\" AND e.external_id = k.external_id AND e.deleted_at IS NULL"
+);
+
+/// `{skipped}` of [`INSERT_BATCH`] under `on_conflict: skip`: the existing entity of each item
+/// that wrote nothing.
+pub const SKIPPED: &str = concat!(
+    "UNION ALL SELECT x.ord, 'skipped', ",
+    entity_json!(),
+    " FROM existing x JOIN entities e ON e.id = x.id ",
+    "WHERE NOT EXISTS (SELECT 1 FROM res WHERE res.ord = x.ord)"
+);
+
+/// Insert the items $1 (a jsonb array of `{id, audit_id, ord, type, name, confidence, metadata,
+/// external_id}`) owned by $2, `{conflict}` empty, [`SKIP_EXISTING`] or [`UPDATE_EXISTING`],
+/// `{skipped}` empty or [`SKIPPED`]. `[{ord, outcome, entity}]` in `ord` order. Audit and change
+/// sources: `created` and `updated` (slots `{created_log}`, `{updated_log}`, `{created_feed}`,
+/// `{updated_feed}`).
+pub const INSERT_BATCH: &str = concat!(
+    "WITH input AS (SELECT * FROM jsonb_to_recordset($1::jsonb) ",
+    "AS x(id uuid, audit_id uuid, ord int, \"type\" text, name text, confidence float8, metadata jsonb, ",
+    "external_id text)), ",
+    "existing AS (SELECT i.ord, x.id FROM input i JOIN entities x ON x.type = i.\"type\" ",
+    "AND x.external_id = i.external_id AND x.deleted_at IS NULL), ",
+    "w AS (INSERT INTO entities (id, type, name, confidence, metadata, owner_id, external_id, version, ",
+    "created_at, updated_at) ",
+    "SELECT id, \"type\", name, confidence, metadata, $2::uuid, external_id, 1, now(), now() ",
+    "FROM input ORDER BY ord {conflict} RETURNING *), ",
+    "res AS (SELECT i.ord, i.audit_id, w.id = i.id AS fresh, w.* FROM input i JOIN w ON w.id = i.id ",
+    "OR (i.external_id IS NOT NULL AND w.external_id = i.external_id AND w.type = i.\"type\" ",
+    "AND w.id <> i.id)), ",
+    "created AS (SELECT * FROM res WHERE fresh), ",
+    "updated AS (SELECT * FROM res WHERE NOT fresh), ",
+    "log_c AS ({created_log}), log_u AS ({updated_log}), ",
+    "feed_c AS ({created_feed}), feed_u AS ({updated_feed}) ",
+    "SELECT coalesce(jsonb_agg(jsonb_build_object('ord', o.ord, 'outcome', o.outcome, ",
+    "'entity', o.entity) ORDER BY o.ord), '[]'::jsonb) AS j ",
+    "FROM (SELECT e.ord, CASE WHEN e.fresh THEN 'created' ELSE 'updated' END AS outcome, ",
+    entity_json!(),
+    " AS entity FROM res e {skipped}) o(ord, outcome, entity)"
+);
+
+/// Entity $1, deleted or not; NULL when there is none.
+pub const FIND: &str = one_entity!("FROM entities e WHERE e.id = $1::uuid");
+
+/// One page of entities: `{where}` over `e` (parameters bound by the caller), `{column}` the
+/// sort key's column, `{inner}` / `{outer}` the keyset order over `e` / `s`, `{limit}` the bound
+/// row count.
+pub const LIST: &str = concat!(
+    "SELECT coalesce(jsonb_agg(s.j ORDER BY {outer}), '[]'::jsonb) AS j FROM ( ",
+    "SELECT e.id, e.{column}, ",
+    entity_json!(),
+    " AS j FROM entities e {where} ORDER BY {inner} LIMIT {limit}) s"
+);
+
+/// Patch live entity $1 at version $8: type $2, name $3, confidence $4, metadata $5 (each NULL:
+/// unchanged), external_id $7 when $6. The entity; NULL when it changed or was deleted. Audit
+/// source: `e`.
+pub const UPDATE: &str = concat!(
+    "WITH e AS (UPDATE entities SET type = coalesce($2::text, type), name = coalesce($3::text, name), ",
+    "confidence = coalesce($4::float8, confidence), metadata = coalesce($5::jsonb, metadata), ",
+    "external_id = CASE WHEN $6::bool THEN $7::text ELSE external_id END, ",
+    "version = version + 1, updated_at = now() ",
+    "WHERE id = $1::uuid AND version = $8::int8 AND deleted_at IS NULL RETURNING *), ",
+    "log AS ({audit}), feed AS ({change}) ",
+    one_entity!("FROM e")
+);
+
+/// Replace name $2, confidence $3 and metadata $4 of live entity $1 if it is at version $5 (NULL:
+/// any). The entity; NULL when it was not. Audit source: `e`.
+pub const REPLACE: &str = concat!(
+    "WITH e AS (UPDATE entities SET name = $2::text, confidence = $3::float8, metadata = $4::jsonb, ",
+    "version = version + 1, updated_at = now() ",
+    "WHERE id = $1::uuid AND ($5::int8 IS NULL OR version = $5::int8) AND deleted_at IS NULL ",
+    "RETURNING *), log AS ({audit}), feed AS ({change}) ",
+    one_entity!("FROM e")
+);
+
+/// The entities $1 (a jsonb array of ids), deleted or not, locked for update in id order.
+pub const LOCK: &str = concat!(
+    "SELECT coalesce((SELECT jsonb_agg(",
+    entity_json!(),
+    ") FROM (SELECT * FROM entities ",
+    "WHERE id IN (SELECT (jsonb_array_elements_text($1::jsonb))::uuid) ORDER BY id FOR UPDATE) e), ",
+    "'[]'::jsonb) AS j"
+);
+
+/// Fold the entities $2 (a jsonb array of ids) into survivor $1 by actor $3; $4 (NULL: kept)
+/// becomes the survivor's metadata. The survivor. Audit sources: `e` (`{survivor_log}`), `merged`,
+/// `kept`, `dropped` (`{merged_log}`, `{moved_log}`, `{dropped_log}`); change sources likewise
+/// (`{survivor_feed}`, `{merged_feed}`, `{kept_feed}`, `{dropped_feed}`).
+pub const MERGE: &str = concat!(
+    "WITH v AS (SELECT (jsonb_array_elements_text($2::jsonb))::uuid AS id), ",
+    "moving AS (SELECT r.id, r.type, r.created_at, ",
+    "CASE WHEN r.source_id IN (SELECT id FROM v) THEN $1::uuid ELSE r.source_id END AS new_source, ",
+    "CASE WHEN r.target_id IN (SELECT id FROM v) THEN $1::uuid ELSE r.target_id END AS new_target ",
+    "FROM relationships r WHERE r.deleted_at IS NULL ",
+    "AND (r.source_id IN (SELECT id FROM v) OR r.target_id IN (SELECT id FROM v))), ",
+    "ranked AS (SELECT m.*, m.new_source <> m.new_target ",
+    "AND row_number() OVER (PARTITION BY m.new_source, m.new_target, m.type ORDER BY m.created_at, m.id) = 1 ",
+    "AND NOT EXISTS (SELECT 1 FROM relationships x WHERE x.deleted_at IS NULL ",
+    "AND x.source_id = m.new_source AND x.target_id = m.new_target AND x.type = m.type ",
+    "AND x.id NOT IN (SELECT id FROM moving)) AS keep ",
+    "FROM moving m), ",
+    "kept AS (UPDATE relationships r SET source_id = k.new_source, target_id = k.new_target, ",
+    "version = r.version + 1, updated_at = now() ",
+    "FROM ranked k WHERE r.id = k.id AND k.keep RETURNING r.*, gen_random_uuid() AS audit_id), ",
+    "dropped AS (UPDATE relationships r SET deleted_at = now(), deleted_by = $3::uuid, ",
+    "version = r.version + 1, updated_at = now() ",
+    "FROM ranked k WHERE r.id = k.id AND NOT k.keep RETURNING r.*, gen_random_uuid() AS audit_id), ",
+    "merged AS (UPDATE entities x SET deleted_at = now(), deleted_by = $3::uuid, merged_into = $1::uuid, ",
+    "version = x.version + 1, updated_at = now() ",
+    "WHERE x.id IN (SELECT id FROM v) AND x.deleted_at IS NULL RETURNING x.*, gen_random_uuid() AS audit_id), ",
+    "repointed AS (UPDATE entities x SET merged_into = $1::uuid WHERE x.merged_into IN (SELECT id FROM v) ",
+    "RETURNING x.id), ",
+    "e AS (UPDATE entities x SET metadata = coalesce($4::jsonb, x.metadata), version = x.version + 1, ",
+    "updated_at = now() WHERE x.id = $1::uuid AND x.deleted_at IS NULL RETURNING x.*), ",
+    "log_s AS ({survivor_log}), log_m AS ({merged_log}), log_k AS ({moved_log}), ",
+    "log_d AS ({dropped_log}), ",
+    "feed_s AS ({survivor_feed}), feed_m AS ({merged_feed}), feed_k AS ({kept_feed}), ",
+    "feed_d AS ({dropped_feed}) ",
+    one_entity!("FROM e")
+);
+
+/// Soft-delete live entity $1 by $2 if $2 owns it or $3 (an admin), at version $4 (NULL: any).
+/// `{found, done, owner_id}`. Audit and change source: `e`.
+pub const SOFT_DELETE: &str = concat!(
+    "WITH cur AS (SELECT id, owner_id FROM entities WHERE id = $1::uuid AND deleted_at IS NULL), ",
+    "e AS (UPDATE entities t SET deleted_at = now(), deleted_by = $2::uuid, version = t.version + 1, ",
+    "updated_at = now() ",
+    "WHERE t.id = $1::uuid AND t.deleted_at IS NULL AND (t.owner_id = $2::uuid OR $3::bool) ",
+    "AND ($4::int8 IS NULL OR t.version = $4::int8) RETURNING t.id, t.type, t.version), ",
+    "log AS ({audit}), feed AS ({change}) ",
+    "SELECT jsonb_build_object('found', EXISTS (SELECT 1 FROM cur), 'done', EXISTS (SELECT 1 FROM e), ",
+    "'owner_id', (SELECT owner_id FROM cur)) AS j"
+);
+
+/// Delete entity $1 for good if at version $2 (NULL: any); its relationships go with it.
+/// `{found, done, owner_id}`. Audit source: `e`; change sources: `gone` (`{change}`) and the
+/// live relationships it takes along, `gone_edges` (`{edges}`).
+pub const HARD_DELETE: &str = concat!(
+    "WITH e AS (DELETE FROM entities t WHERE t.id = $1::uuid AND ($2::int8 IS NULL OR t.version = $2::int8) ",
+    "RETURNING t.id, t.owner_id, t.type, t.version), ",
+    "gone AS (SELECT id, type, version + 1 AS version FROM e), ",
+    "gone_edges AS (SELECT r.id, r.type, r.version + 1 AS version FROM relationships r ",
+    "WHERE (r.source_id = $1::uuid OR r.target_id = $1::uuid) AND r.deleted_at IS NULL ",
+    "AND EXISTS (SELECT 1 FROM e)), ",
+    "log AS ({audit}), feed AS ({change}), feed_edges AS ({edges}) ",
+    "SELECT jsonb_build_object('found', EXISTS (SELECT 1 FROM entities WHERE id = $1::uuid), ",
+    "'done', EXISTS (SELECT 1 FROM e), ",
+    "'owner_id', (SELECT owner_id FROM entities WHERE id = $1::uuid)) AS j"
+);
+
+/// Undelete entity $1 unless it was merged. `{found, merged_into, entity}`. Audit and change
+/// source: `e`.
+pub const RESTORE: &str = concat!(
+    "WITH e AS (UPDATE entities SET deleted_at = NULL, deleted_by = NULL, version = version + 1, ",
+    "updated_at = now() ",
+    "WHERE id = $1::uuid AND deleted_at IS NOT NULL AND merged_into IS NULL RETURNING *), ",
+    "log AS ({audit}), feed AS ({change}) ",
+    "SELECT jsonb_build_object('found', EXISTS (SELECT 1 FROM entities WHERE id = $1::uuid), ",
+    "'merged_into', (SELECT merged_into FROM entities WHERE id = $1::uuid), ",
+    "'entity', (SELECT ",
+    entity_json!(),
+    " FROM e)) AS j"
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MUTATIONS: [&str; 6] = [INSERT, UPDATE, REPLACE, SOFT_DELETE, HARD_DELETE, RESTORE];
+
+    #[test]
+    fn entity_json_renders_timestamps_as_rfc3339_text() {
+        assert!(ENTITY_JSON.contains(r#"'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'"#));
+        assert!(!ENTITY_JSON.contains("to_jsonb(e)"));
+    }
+
+    #[test]
+    fn every_statement_returns_one_jsonb_row_and_every_mutation_is_audited() {
+        for statement in MUTATIONS
+            .iter()
+            .chain(&[INSERT_BATCH, MERGE, FIND, LIST, LOCK])
+        {
+            assert!(statement.contains(" AS j"), "{statement}");
+            assert!(statement.starts_with("SELECT ") || statement.starts_with("WITH "));
+        }
+        for statement in MUTATIONS {
+            assert_eq!(
+                statement.matches("log AS ({audit})").count(),
+                1,
+                "{statement}"
+            );
+        }
+    }
+}

@@ -1,0 +1,227 @@
+//! The relationships table, one function per operation over the named statements of
+//! [`crate::sql`]: every value bound, the audit and change-feed rows written in the same
+//! statement as the change. What they give back is typed: a [`Relationship`] as the API renders
+//! it, and the answers that say more than "the row" ([`Inserted`], [`Restoring`]).
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Number, Value, json};
+use spingraph_guest::audit::Audit;
+use spingraph_guest::changes::Change;
+use spingraph_guest::db::{Db, ParameterValue};
+use spingraph_guest::page::{Page, PageRequest};
+use spingraph_guest::record::Deletion;
+use spingraph_guest::sql::{Query, fill};
+use spingraph_guest::{Result, etag};
+
+use crate::input::{Changes, NewRelationship};
+use crate::sql;
+
+/// `resource_type` of relationship rows in `audit_log`.
+const RESOURCE: &str = "relationship";
+
+/// A relationship as the API renders it (`relationship_json_sql!`); its fields are declared in
+/// the order the JSON has always listed them (by name), so a reply stays byte for byte what the
+/// database rendered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Relationship {
+    /// The number as Postgres wrote it (`1`, not `1.0`).
+    pub confidence: Number,
+    pub created_at: String,
+    pub created_by: String,
+    #[serde(flatten)]
+    pub deletion: Option<Deletion>,
+    pub id: String,
+    pub metadata: Map<String, Value>,
+    pub source_id: String,
+    pub target_id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub updated_at: String,
+    pub version: i64,
+}
+
+impl Relationship {
+    /// The strong `ETag` of this version.
+    pub fn etag(&self) -> String {
+        etag::etag(&self.id, self.version)
+    }
+}
+
+/// What [`sql::INSERT`] found: whether each end is a live entity, and the new relationship
+/// (`None` when an end is missing or both ends name one entity).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Inserted {
+    pub source: bool,
+    pub target: bool,
+    pub relationship: Option<Relationship>,
+}
+
+/// What [`sql::RESTORE`] found.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Restoring {
+    /// There is such a relationship.
+    pub found: bool,
+    /// It was deleted.
+    pub deleted: bool,
+    /// Neither of its entities is deleted.
+    pub ends_visible: bool,
+    /// The relationship, live again (only when all of the above hold).
+    pub relationship: Option<Relationship>,
+}
+
+/// The relationship (visible only, unless `include_deleted`), or `None`.
+pub fn fetch(db: &Db, id: &str, include_deleted: bool) -> Result<Option<Relationship>> {
+    db.json(
+        sql::GET,
+        &[
+            ParameterValue::Uuid(id.to_string()),
+            ParameterValue::Boolean(include_deleted),
+        ],
+    )
+}
+
+/// Insert relationship `id` as `new` says, created by the audit's actor (see [`sql::INSERT`]).
+pub fn insert(db: &Db, audit: &Audit, id: &str, new: &NewRelationship) -> Result<Inserted> {
+    let [source_id, source_type, source_xid] = new.source.params();
+    let [target_id, target_type, target_xid] = new.target.params();
+    let mut q = Query::of([
+        ParameterValue::Uuid(id.to_string()),
+        source_id,
+        target_id,
+        ParameterValue::Str(new.kind.clone()),
+        ParameterValue::Floating64(new.confidence),
+        ParameterValue::Jsonb(Value::Object(new.metadata.clone()).to_string().into_bytes()),
+        actor(audit),
+        source_type,
+        source_xid,
+        target_type,
+        target_xid,
+    ]);
+    let statement = audited(audit, &mut q, sql::INSERT, "relationship.create", None);
+    db.json(&statement, q.params())
+}
+
+/// Write `changes` (of the patched `fields`) if the relationship is still visible and at
+/// `version`; `None` when it changed or vanished meanwhile.
+pub fn update(
+    db: &Db,
+    audit: &Audit,
+    id: &str,
+    version: i64,
+    changes: Changes,
+    fields: &[&str],
+) -> Result<Option<Relationship>> {
+    let mut q = Query::of([
+        ParameterValue::Uuid(id.to_string()),
+        ParameterValue::Str(changes.kind),
+        ParameterValue::Floating64(changes.confidence),
+        ParameterValue::Jsonb(Value::Object(changes.metadata).to_string().into_bytes()),
+        ParameterValue::Int64(version),
+    ]);
+    let details = json!({ "fields": fields });
+    let statement = audited(
+        audit,
+        &mut q,
+        sql::UPDATE,
+        "relationship.update",
+        Some(&details),
+    );
+    db.json(&statement, q.params())
+}
+
+/// Soft-delete the active relationship `id` (by the audit's actor), at version `expected` when
+/// given; whether it happened.
+pub fn soft_delete(db: &Db, audit: &Audit, id: &str, expected: Option<i64>) -> Result<bool> {
+    let mut q = Query::of([
+        ParameterValue::Uuid(id.to_string()),
+        actor(audit),
+        expected.map_or(ParameterValue::DbNull, ParameterValue::Int64),
+    ]);
+    let statement = audited(audit, &mut q, sql::SOFT_DELETE, "relationship.delete", None);
+    Ok(db
+        .json::<Option<Relationship>>(&statement, q.params())?
+        .is_some())
+}
+
+/// Remove relationship `id` for good, at version `expected` when given; whether a row went away.
+pub fn hard_delete(db: &Db, audit: &Audit, id: &str, expected: Option<i64>) -> Result<bool> {
+    let mut q = Query::of([
+        ParameterValue::Uuid(id.to_string()),
+        expected.map_or(ParameterValue::DbNull, ParameterValue::Int64),
+    ]);
+    let statement = audited(
+        audit,
+        &mut q,
+        sql::HARD_DELETE,
+        "relationship.hard_delete",
+        None,
+    );
+    db.json(&statement, q.params())
+}
+
+/// Undelete relationship `id` (see [`sql::RESTORE`]).
+pub fn restore(db: &Db, audit: &Audit, id: &str) -> Result<Restoring> {
+    let mut q = Query::of([ParameterValue::Uuid(id.to_string())]);
+    let statement = audited(audit, &mut q, sql::RESTORE, "relationship.restore", None);
+    db.json(&statement, q.params())
+}
+
+/// One page of relationships: `q` holds the list's conditions over `r`, `s`, `t`.
+pub fn list(db: &Db, mut q: Query, page: &PageRequest) -> Result<Page> {
+    page.after_cursor(&mut q, "r");
+    let limit = page.limit_param(&mut q);
+    let statement = fill(
+        sql::LIST,
+        &[
+            ("where", &q.where_clause()),
+            ("order_by", &page.order_by("r")),
+            ("limit", &limit),
+        ],
+    );
+    let rows: Vec<Value> = db.json(&statement, q.params())?;
+    Ok(page.page(rows))
+}
+
+/// The audit's actor as a parameter (the creator, the deleter).
+fn actor(audit: &Audit) -> ParameterValue {
+    audit.actor_id.map_or(ParameterValue::DbNull, |a| {
+        ParameterValue::Uuid(a.to_string())
+    })
+}
+
+/// `statement` with its audit row (actor, action, request id) and its change-feed row written by
+/// the same statement.
+fn audited(
+    audit: &Audit,
+    q: &mut Query,
+    statement: &str,
+    action: &str,
+    details: Option<&Value>,
+) -> String {
+    let log = audit.insert_one(q, action, RESOURCE, "r", details);
+    let (op, document) = match action.strip_prefix("relationship.") {
+        Some("create") => ("create", Some(sql::RELATIONSHIP_JSON)),
+        Some("update") => ("update", Some(sql::RELATIONSHIP_JSON)),
+        Some("restore") => ("restore", Some(sql::RELATIONSHIP_JSON)),
+        _ => ("delete", None),
+    };
+    let feed = Change::relationship(op, audit.actor_id).insert(q, "r", document);
+    fill(statement, &[("audit", &log), ("change", &feed)])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_relationship_renders_as_the_database_wrote_it() {
+        let live = r#"{"confidence":1,"created_at":"2026-01-02T03:04:05.000006Z","created_by":"u","id":"i","metadata":{"k":[0.5]},"source_id":"s","target_id":"t","type":"knows","updated_at":"2026-01-02T03:04:05.000006Z","version":2}"#;
+        let r: Relationship = serde_json::from_str(live).unwrap();
+        assert_eq!(serde_json::to_string(&r).unwrap(), live);
+        assert_eq!(r.etag(), "\"i.2\"");
+        let deleted = r#"{"confidence":0.25,"created_at":"a","created_by":"u","deleted_at":"b","deleted_by":null,"id":"i","metadata":{},"source_id":"s","target_id":"t","type":"knows","updated_at":"b","version":3}"#;
+        let r: Relationship = serde_json::from_str(deleted).unwrap();
+        assert_eq!(r.deletion.as_ref().unwrap().deleted_by, None);
+        assert_eq!(serde_json::to_string(&r).unwrap(), deleted);
+    }
+}
