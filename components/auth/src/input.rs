@@ -227,24 +227,20 @@ pub fn new_key(req: &Request, owner: &Principal) -> Result<ValidKey> {
         }
     }
     // Normalized to UTC: Postgres reads every valid RFC 3339 instant in that form.
-    let expires_at = match new.expires_at.as_deref().map(rfc3339_utc) {
-        Some(None) => {
-            errors.push(FieldError::new(
-                "expires_at",
-                "must be an RFC 3339 timestamp",
-            ));
-            None
-        }
-        Some(utc) => utc,
-        None => None,
-    };
+    let expires_at = new.expires_at.as_deref().map(rfc3339_utc);
+    if expires_at == Some(None) {
+        errors.push(FieldError::new(
+            "expires_at",
+            "must be an RFC 3339 timestamp",
+        ));
+    }
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
     Ok(ValidKey {
         name,
         scopes,
-        expires_at,
+        expires_at: expires_at.flatten(),
     })
 }
 

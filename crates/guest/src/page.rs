@@ -141,18 +141,21 @@ impl Cursor {
         let bytes = URL_SAFE_NO_PAD
             .decode(raw.trim().trim_end_matches('='))
             .ok()?;
-        let cursor: Cursor = serde_json::from_slice(&bytes).ok()?;
+        let mut cursor: Cursor = serde_json::from_slice(&bytes).ok()?;
         validate::uuid_str(&cursor.id)?;
         if cursor.sort != sort.as_param() {
             return None;
         }
-        let key_ok = match (sort.key.kind, &cursor.key) {
-            (KeyKind::Timestamp, Value::String(s)) => validate::is_rfc3339(s),
-            (KeyKind::Text, Value::String(s)) => !s.contains('\0'),
-            (KeyKind::Float, Value::Number(n)) => n.as_f64().is_some_and(f64::is_finite),
-            _ => false,
-        };
-        key_ok.then_some(cursor)
+        match (sort.key.kind, &cursor.key) {
+            // Read as the list filters read timestamps: an instant Postgres accepts, or no cursor.
+            (KeyKind::Timestamp, Value::String(s)) => {
+                cursor.key = Value::String(validate::rfc3339_utc(s)?);
+            }
+            (KeyKind::Text, Value::String(s)) if !s.contains('\0') => {}
+            (KeyKind::Float, Value::Number(n)) if n.as_f64().is_some_and(f64::is_finite) => {}
+            _ => return None,
+        }
+        Some(cursor)
     }
 }
 
@@ -451,6 +454,36 @@ mod tests {
         // the same cursor under another sort is rejected
         assert_eq!(parse(None, Some("-name"), Some(&cursor)).1, vec!["cursor"]);
         assert_eq!(parse(None, None, Some("not-a-cursor")).1, vec!["cursor"]);
+    }
+
+    #[test]
+    fn timestamp_cursors_are_read_as_utc_instants_postgres_accepts() {
+        let forged = |key: &str| {
+            Cursor {
+                sort: "-created_at".into(),
+                key: json!(key),
+                id: ID.into(),
+            }
+            .encode()
+        };
+        let issued = "2026-01-02T03:04:05.123456Z";
+        let p = parse(None, None, Some(&forged(issued))).0.unwrap();
+        assert_eq!(
+            p.after.unwrap().key,
+            json!(issued),
+            "a cursor we issued is kept as is"
+        );
+        let p = parse(None, None, Some(&forged("2026-01-02T23:04:05-20:00")))
+            .0
+            .unwrap();
+        assert_eq!(p.after.unwrap().key, json!("2026-01-03T19:04:05.000000Z"));
+        for bad in ["2026-02-31T00:00:00Z", "yesterday"] {
+            assert_eq!(
+                parse(None, None, Some(&forged(bad))).1,
+                vec!["cursor"],
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -384,9 +384,8 @@ pub fn rfc3339_utc(raw: &str) -> Option<String> {
             .and_hms_opt(0, 0, 0)?
             .and_utc()
     } else {
-        // RFC 3339 also allows `t`, a space and `z`; chrono reads the canonical spelling.
-        let canonical = format!("{}T{}", &raw[..10], &raw[11..]).replace('z', "Z");
-        DateTime::parse_from_rfc3339(&canonical).ok()?.to_utc()
+        // chrono reads every spelling the shape check lets through (`T`/`t`/space, `Z`/`z`).
+        DateTime::parse_from_rfc3339(raw).ok()?.to_utc()
     };
     let first = NaiveDate::from_ymd_opt(1, 1, 1)?
         .and_hms_opt(0, 0, 0)?
