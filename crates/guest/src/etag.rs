@@ -1,19 +1,9 @@
 //! Entity tags from (id, version) and the conditional-request rules built on them:
 //! `If-None-Match` on reads (304) and `If-Match` on writes (412 when stale).
 
-use serde_json::Value;
-
 /// The strong ETag of version `version` of resource `id`: `"<id>.<version>"`.
 pub fn etag(id: &str, version: i64) -> String {
     format!("\"{id}.{version}\"")
-}
-
-/// The ETag of a resource rendered as JSON with `id` and `version` fields.
-pub fn of(resource: &Value) -> Option<String> {
-    Some(etag(
-        resource.get("id")?.as_str()?,
-        resource.get("version")?.as_i64()?,
-    ))
 }
 
 /// What an `If-Match` header asks of a write to resource `id`.
@@ -91,8 +81,6 @@ mod tests {
     #[test]
     fn etag_is_quoted_id_and_version() {
         assert_eq!(etag(ID, 3), format!("\"{ID}.3\""));
-        let v = serde_json::json!({"id": ID, "version": 3});
-        assert_eq!(of(&v), Some(etag(ID, 3)));
     }
 
     #[test]
