@@ -274,11 +274,11 @@ impl Server {
                     &path,
                     None,
                     None,
-                    429,
+                    resp.status().as_u16(),
                     Duration::ZERO,
                 )
                 .emit();
-                metrics.request("-", 429, Duration::ZERO);
+                metrics.request("-", resp.status().as_u16(), Duration::ZERO);
                 Ok::<_, Infallible>(resp)
             }
         });
@@ -305,17 +305,9 @@ impl Server {
 
         let Some(matched) = self.router.route(&path) else {
             let resp = HostFailure::NoRoute.response(&path, &request_id);
-            AccessRecord::new(
-                &request_id,
-                &method,
-                &path,
-                None,
-                None,
-                404,
-                start.elapsed(),
-            )
-            .emit();
-            self.metrics.request("-", 404, start.elapsed());
+            let (status, elapsed) = (resp.status().as_u16(), start.elapsed());
+            AccessRecord::new(&request_id, &method, &path, None, None, status, elapsed).emit();
+            self.metrics.request("-", status, elapsed);
             return resp;
         };
         let component_id = matched.component.to_string();

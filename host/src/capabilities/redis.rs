@@ -270,10 +270,8 @@ impl wit::Host for RedisInstance {}
 
 impl wit::HostConnection for RedisInstance {
     async fn open(&mut self, address: String) -> Answer<Resource<Connection>> {
-        let opened = {
-            let (redis, allowed_hosts) = self.connector();
-            redis.connect(allowed_hosts, &address).await
-        };
+        let (redis, allowed_hosts) = self.connector();
+        let opened = redis.connect(allowed_hosts, &address).await;
         self.opened(opened)
     }
 

@@ -426,7 +426,7 @@ impl Resolver {
 #[derive(Debug)]
 pub struct Variables {
     app: BTreeMap<String, Value>,
-    components: HashMap<String, ComponentVariables>,
+    components: HashMap<String, VariablesInstance>,
 }
 
 impl Variables {
@@ -496,7 +496,7 @@ impl Variables {
         &self,
         component: &str,
         templates: &BTreeMap<String, String>,
-    ) -> Result<ComponentVariables> {
+    ) -> Result<VariablesInstance> {
         let values = templates
             .iter()
             .map(|(k, t)| {
@@ -506,30 +506,15 @@ impl Variables {
                 Ok((k.clone(), v))
             })
             .collect::<Result<BTreeMap<_, _>>>()?;
-        Ok(ComponentVariables {
+        Ok(VariablesInstance {
             component: component.into(),
             values: Arc::new(values),
         })
     }
 }
 
-/// One component's resolved variables, shared by all its instances.
-#[derive(Debug, Clone)]
-pub struct ComponentVariables {
-    component: Arc<str>,
-    values: Arc<BTreeMap<String, Value>>,
-}
-
-impl ComponentVariables {
-    pub fn instance(&self) -> VariablesInstance {
-        VariablesInstance {
-            component: self.component.clone(),
-            values: self.values.clone(),
-        }
-    }
-}
-
-/// Per-instance variables state held in the store.
+/// One component's resolved variables: rendered once at start-up, cloned (two `Arc`s) into each
+/// instance's store.
 #[derive(Debug, Clone)]
 pub struct VariablesInstance {
     component: Arc<str>,
@@ -585,7 +570,7 @@ impl Capability for Variables {
 
     fn prepare(&self, component: &ServedComponent) -> VariablesInstance {
         match self.components.get(&*component.id) {
-            Some(variables) => variables.instance(),
+            Some(variables) => variables.clone(),
             None => VariablesInstance {
                 component: component.id.clone(),
                 values: Arc::default(),
@@ -982,7 +967,7 @@ mod tests {
         let t = BTreeMap::from([("k".to_string(), "x{{ key }}".to_string())]);
         let cv = vars.for_component("c", &t).unwrap();
         assert!(!format!("{cv:?}").contains("hunter2"));
-        assert_eq!(cv.instance().get("k").unwrap(), "xhunter2");
+        assert_eq!(cv.get("k").unwrap(), "xhunter2");
     }
 
     #[test]
@@ -993,7 +978,7 @@ mod tests {
             "database_url".to_string(),
             "postgres://{{ db_host }}/app".to_string(),
         )]);
-        let inst = vars.for_component("web", &t).unwrap().instance();
+        let inst = vars.for_component("web", &t).unwrap();
         assert_eq!(inst.get("database_url").unwrap(), "postgres://h:5432/app");
         assert!(matches!(inst.get("db_host"), Err(GetError::Undefined(_))));
         assert!(matches!(
