@@ -27,7 +27,8 @@ fn hashed_password(password: &str, email: &str) -> Result<String> {
 /// over `u`. The public user.
 const INSERT_USER_SQL: &str = concat!(
     "WITH u AS (INSERT INTO users (id, email, password_hash, role, active) ",
-    "VALUES ($1::uuid, $2::text, $3::text, $4::text, $5::bool) RETURNING *), ",
+    "VALUES ($1::uuid, $2::text, $3::text, $4::text, $5::bool) ",
+    "ON CONFLICT ((lower(email))) DO NOTHING RETURNING *), ",
     "log AS ({audit}) ",
     "SELECT (SELECT ",
     user_json!(),
@@ -56,14 +57,14 @@ fn insert_user(
     let details = json!({"role": role.as_str()});
     let log = Audit::by(ctx, &actor).insert_one(&mut q, action, "user", "u", Some(&details));
     let db = Db::connect(ctx)?;
-    let user: Value = db
-        .value(&fill(INSERT_USER_SQL, &[("audit", &log)]), q.params())
-        .map_err(|e| match e {
-            ApiError::Conflict(_) => {
-                ApiError::conflict("An account with this email already exists.")
-            }
-            other => other,
-        })?;
+    // A taken email writes nothing and answers NULL (`ON CONFLICT DO NOTHING`): the statement
+    // says so itself, as no released Spin hands over the SQLSTATE of a unique violation.
+    let user: Value = db.value(&fill(INSERT_USER_SQL, &[("audit", &log)]), q.params())?;
+    if user.is_null() {
+        return Err(ApiError::conflict(
+            "An account with this email already exists.",
+        ));
+    }
     Ok(Reply::created(&format!("/v1/auth/users/{id}"), &user))
 }
 

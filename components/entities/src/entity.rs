@@ -249,5 +249,9 @@ pub fn restore(ctx: &Ctx, p: &Principal, db: &Db, id: &str) -> Result<Reply> {
             "Entity {id} was merged into {into}; its relationships are that entity's now."
         ))),
         Restored::Missing => Err(not_found(&id)),
+        Restored::NaturalKeyTaken => Err(ApiError::conflict(format!(
+            "A live entity holds entity {id}'s type and external_id now; delete it or change its \
+             external_id first."
+        ))),
     }
 }

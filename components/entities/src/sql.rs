@@ -26,8 +26,8 @@ macro_rules! external_id_key {
     };
 }
 
-/// `{on_conflict}` of [`INSERT`] and `{conflict}` of [`INSERT_BATCH`] when a live entity with
-/// the natural key makes the row go unwritten.
+/// `{conflict}` of [`INSERT_BATCH`] when a live entity with the natural key makes the row go
+/// unwritten (and, written out, [`INSERT`]'s).
 pub const SKIP_EXISTING: &str = concat!("ON CONFLICT ", external_id_key!(), " DO NOTHING");
 
 /// `{conflict}` of [`INSERT_BATCH`] writing over the live entity with the natural key, when it
@@ -41,13 +41,15 @@ pub const UPDATE_EXISTING: &str = concat!(
 );
 
 /// Insert entity $1 (type $2, name $3, confidence $4, metadata $5, owner $6, external_id $7 or
-/// NULL), `{on_conflict}` empty or [`SKIP_EXISTING`]. The entity; NULL when skipped. Audit
-/// source: `e`.
+/// NULL) unless a live entity has its natural key ([`SKIP_EXISTING`]). The entity; NULL when
+/// skipped. Audit source: `e`.
 pub const INSERT: &str = concat!(
     "WITH e AS (INSERT INTO entities (id, type, name, confidence, metadata, owner_id, external_id, ",
     "version, created_at, updated_at) ",
     "VALUES ($1::uuid, $2::text, $3::text, $4::float8, $5::jsonb, $6::uuid, $7::text, 1, now(), now()) ",
-    "{on_conflict} RETURNING *), log AS ({audit}), feed AS ({change}) ",
+    "ON CONFLICT ",
+    external_id_key!(),
+    " DO NOTHING RETURNING *), log AS ({audit}), feed AS ({change}) ",
     one_entity!("FROM e")
 );
 
@@ -117,17 +119,42 @@ pub const LIST: &str = concat!(
     " AS j FROM entities e {where} ORDER BY {inner} LIMIT {limit}) s"
 );
 
+/// Whether a live entity other than `x` holds natural key (`$kind`, `$xid`): what the partial
+/// unique index would refuse, checked by the statement itself (no released Spin hands the guest
+/// the SQLSTATE of a unique violation raised while a query runs).
+macro_rules! natural_key_taken {
+    ($kind:literal, $xid:literal) => {
+        concat!(
+            "EXISTS (SELECT 1 FROM entities d WHERE d.type = ",
+            $kind,
+            " AND d.external_id = ",
+            $xid,
+            " AND d.deleted_at IS NULL AND d.id <> x.id)"
+        )
+    };
+}
+
 /// Patch live entity $1 at version $8: type $2, name $3, confidence $4, metadata $5 (each NULL:
-/// unchanged), external_id $7 when $6. The entity; NULL when it changed or was deleted. Audit
-/// source: `e`.
+/// unchanged), external_id $7 when $6, unless another live entity holds the natural key that
+/// results. `{taken, entity}`: whether one did, and the entity (NULL when taken, changed or
+/// deleted). Audit source: `e`.
 pub const UPDATE: &str = concat!(
-    "WITH e AS (UPDATE entities SET type = coalesce($2::text, type), name = coalesce($3::text, name), ",
-    "confidence = coalesce($4::float8, confidence), metadata = coalesce($5::jsonb, metadata), ",
-    "external_id = CASE WHEN $6::bool THEN $7::text ELSE external_id END, ",
-    "version = version + 1, updated_at = now() ",
-    "WHERE id = $1::uuid AND version = $8::int8 AND deleted_at IS NULL RETURNING *), ",
+    "WITH cur AS (SELECT x.id, ",
+    natural_key_taken!(
+        "coalesce($2::text, x.type)",
+        "CASE WHEN $6::bool THEN $7::text ELSE x.external_id END"
+    ),
+    " AS taken FROM entities x WHERE x.id = $1::uuid), ",
+    "e AS (UPDATE entities x SET type = coalesce($2::text, x.type), name = coalesce($3::text, x.name), ",
+    "confidence = coalesce($4::float8, x.confidence), metadata = coalesce($5::jsonb, x.metadata), ",
+    "external_id = CASE WHEN $6::bool THEN $7::text ELSE x.external_id END, ",
+    "version = x.version + 1, updated_at = now() ",
+    "FROM cur WHERE x.id = cur.id AND NOT cur.taken AND x.version = $8::int8 AND x.deleted_at IS NULL ",
+    "RETURNING x.*), ",
     "log AS ({audit}), feed AS ({change}) ",
-    one_entity!("FROM e")
+    "SELECT jsonb_build_object('taken', coalesce((SELECT taken FROM cur), false), 'entity', (SELECT ",
+    entity_json!(),
+    " FROM e)) AS j"
 );
 
 /// Replace name $2, confidence $3 and metadata $4 of live entity $1 if it is at version $5 (NULL:
@@ -215,15 +242,20 @@ pub const HARD_DELETE: &str = concat!(
     "'owner_id', (SELECT owner_id FROM entities WHERE id = $1::uuid)) AS j"
 );
 
-/// Undelete entity $1 unless it was merged. `{found, merged_into, entity}`. Audit and change
-/// source: `e`.
+/// Undelete entity $1 unless it was merged or a live entity holds its natural key now.
+/// `{found, merged_into, taken, entity}`. Audit and change source: `e`.
 pub const RESTORE: &str = concat!(
-    "WITH e AS (UPDATE entities SET deleted_at = NULL, deleted_by = NULL, version = version + 1, ",
+    "WITH cur AS (SELECT x.id, ",
+    natural_key_taken!("x.type", "x.external_id"),
+    " AS taken FROM entities x WHERE x.id = $1::uuid), ",
+    "e AS (UPDATE entities x SET deleted_at = NULL, deleted_by = NULL, version = x.version + 1, ",
     "updated_at = now() ",
-    "WHERE id = $1::uuid AND deleted_at IS NOT NULL AND merged_into IS NULL RETURNING *), ",
+    "FROM cur WHERE x.id = cur.id AND NOT cur.taken AND x.deleted_at IS NOT NULL ",
+    "AND x.merged_into IS NULL RETURNING x.*), ",
     "log AS ({audit}), feed AS ({change}) ",
     "SELECT jsonb_build_object('found', EXISTS (SELECT 1 FROM entities WHERE id = $1::uuid), ",
     "'merged_into', (SELECT merged_into FROM entities WHERE id = $1::uuid), ",
+    "'taken', coalesce((SELECT taken FROM cur), false), ",
     "'entity', (SELECT ",
     entity_json!(),
     " FROM e)) AS j"

@@ -98,29 +98,25 @@ fn expected_version(if_match: IfMatch) -> ParameterValue {
 /// Insert one entity owned by `owner_id`; the stored entity. A live entity with the same
 /// `(type, external_id)` is a 409 saying so.
 pub fn insert(db: &Db, audit: &Audit, id: &str, owner_id: &str, e: &NewEntity) -> Result<Entity> {
-    insert_or_not(db, audit, id, owner_id, e, "")?
-        .ok_or_else(|| ApiError::internal("insert returned no entity"))
+    insert_if_absent(db, audit, id, owner_id, e)?.ok_or_else(|| match &e.external_id {
+        Some(xid) => ApiError::conflict(format!(
+            "A live entity of type {:?} with external_id {xid:?} already exists.",
+            e.kind
+        )),
+        None => ApiError::internal("insert returned no entity"),
+    })
 }
 
 /// [`insert`], except that a live entity with the same `(type, external_id)` makes it insert
-/// nothing and return `None` (a concurrent `PUT` of one natural key).
+/// nothing and return `None` (a concurrent `PUT` of one natural key). The statement says so
+/// itself (`ON CONFLICT DO NOTHING`): no released Spin hands the guest the SQLSTATE of a unique
+/// violation raised while a query runs.
 pub fn insert_if_absent(
     db: &Db,
     audit: &Audit,
     id: &str,
     owner_id: &str,
     e: &NewEntity,
-) -> Result<Option<Entity>> {
-    insert_or_not(db, audit, id, owner_id, e, sql::SKIP_EXISTING)
-}
-
-fn insert_or_not(
-    db: &Db,
-    audit: &Audit,
-    id: &str,
-    owner_id: &str,
-    e: &NewEntity,
-    on_conflict: &str,
 ) -> Result<Option<Entity>> {
     let mut q = Query::of([
         uuid(id),
@@ -133,27 +129,8 @@ fn insert_or_not(
     ]);
     let log = audit.insert_one(&mut q, "entity.create", RESOURCE, "e", None);
     let feed = change("create", audit).insert(&mut q, "e", Some(ENTITY_JSON));
-    let statement = fill(
-        sql::INSERT,
-        &[
-            ("on_conflict", on_conflict),
-            ("audit", &log),
-            ("change", &feed),
-        ],
-    );
+    let statement = fill(sql::INSERT, &[("audit", &log), ("change", &feed)]);
     db.json::<Option<Entity>>(&statement, q.params())
-        .map_err(|err| natural_key_taken(err, e))
-}
-
-/// A unique violation of an insert: another live entity has the natural key.
-fn natural_key_taken(err: ApiError, e: &NewEntity) -> ApiError {
-    match (err, &e.external_id) {
-        (ApiError::Conflict(_), Some(xid)) => ApiError::conflict(format!(
-            "A live entity of type {:?} with external_id {xid:?} already exists.",
-            e.kind
-        )),
-        (err, _) => err,
-    }
 }
 
 /// The live entity of `kind` with `external_id`, if any.
@@ -208,7 +185,7 @@ pub struct BatchItem {
 }
 
 /// Write every item in one statement: items whose natural key a live entity has are, by
-/// `on_conflict`, a unique violation (`Error`), left alone (`Skip`: the existing entity is
+/// `on_conflict`, a 409 (`Error`), left alone (`Skip`: the existing entity is
 /// returned) or written over (`Update`: name, confidence and metadata; only entities `owner_id`
 /// owns unless `admin`). One entry per item, in input order, when every item was accounted for.
 pub fn insert_batch(
@@ -231,9 +208,10 @@ pub fn insert_batch(
         })
         .collect();
     let mut q = Query::of([jsonb(&rows), uuid(owner_id)]);
+    // `error` skips too: an item left unwritten (a natural key taken concurrently, after the
+    // caller's look-up) makes the batch a 409 below, and the caller's transaction rolls back.
     let conflict = match on_conflict {
-        OnConflict::Error => "",
-        OnConflict::Skip => sql::SKIP_EXISTING,
+        OnConflict::Error | OnConflict::Skip => sql::SKIP_EXISTING,
         OnConflict::Update => {
             // $3 of UPDATE_EXISTING
             q.bind(ParameterValue::Boolean(admin));
@@ -274,16 +252,14 @@ pub fn insert_batch(
             ("skipped", skipped),
         ],
     );
-    let out: Vec<BatchItem> = db.json(&statement, q.params()).map_err(|err| match err {
-        ApiError::Conflict(_) => ApiError::conflict(
-            "An item's type and external_id are taken by a live entity (written concurrently); retry.",
-        ),
-        err => err,
-    })?;
+    let out: Vec<BatchItem> = db.json(&statement, q.params())?;
     if out.len() != items.len() {
-        return Err(ApiError::conflict(
-            "Entities with these natural keys changed concurrently; retry the batch.",
-        ));
+        return Err(ApiError::conflict(match on_conflict {
+            OnConflict::Error => {
+                "An item's type and external_id are taken by a live entity (written concurrently); retry."
+            }
+            _ => "Entities with these natural keys changed concurrently; retry the batch.",
+        }));
     }
     Ok(out)
 }
@@ -344,7 +320,8 @@ pub fn list(db: &Db, filter: &ListFilter, page: &PageRequest) -> Result<Page> {
 }
 
 /// Apply a validated patch if the entity is still at `version` and not deleted; `None` when it
-/// changed (or was deleted) in between.
+/// changed (or was deleted) in between, a 409 when another live entity holds the natural key
+/// the patch gives it.
 pub fn update(
     db: &Db,
     audit: &Audit,
@@ -373,13 +350,18 @@ pub fn update(
     );
     let feed = change("update", audit).insert(&mut q, "e", Some(ENTITY_JSON));
     let statement = fill(sql::UPDATE, &[("audit", &log), ("change", &feed)]);
-    db.json(&statement, q.params())
-        .map_err(|err| match (err, &patch.external_id) {
-            (ApiError::Conflict(_), Some(Some(xid))) => ApiError::conflict(format!(
-                "A live entity of this type with external_id {xid:?} already exists."
-            )),
-            (err, _) => err,
-        })
+    #[derive(Deserialize)]
+    struct Patched {
+        taken: bool,
+        entity: Option<Entity>,
+    }
+    let out: Patched = db.json(&statement, q.params())?;
+    if out.taken {
+        return Err(ApiError::conflict(
+            "A live entity of this type with this external_id already exists.",
+        ));
+    }
+    Ok(out.entity)
 }
 
 /// Replace the name, confidence and metadata of live entity `id` (`PUT` by natural key), if it
@@ -559,6 +541,8 @@ pub enum Restored {
     Merged(String),
     /// There is no such entity.
     Missing,
+    /// A live entity holds its `(type, external_id)` now.
+    NaturalKeyTaken,
 }
 
 /// Undo a soft delete (admin); merged entities stay merged.
@@ -571,6 +555,7 @@ pub fn restore(db: &Db, audit: &Audit, id: &str) -> Result<Restored> {
     struct Found {
         found: bool,
         merged_into: Option<String>,
+        taken: bool,
         entity: Option<Entity>,
     }
     let out: Found = db.json(&statement, q.params())?;
@@ -583,6 +568,7 @@ pub fn restore(db: &Db, audit: &Audit, id: &str) -> Result<Restored> {
             merged_into: Some(survivor),
             ..
         } => Restored::Merged(survivor),
+        Found { taken: true, .. } => Restored::NaturalKeyTaken,
         Found { found: true, .. } => Restored::NotDeleted,
         Found { found: false, .. } => Restored::Missing,
     })

@@ -76,12 +76,12 @@ fn create(ctx: &Ctx, req: &Request, caller: &Principal, db: &Db) -> Result<Reply
     let new = NewRelationship::parse(&validate::json_object(req, body::DEFAULT_LIMIT)?)?;
     let id = uuid::Uuid::now_v7().to_string();
     let actor = caller.user_id.to_string();
-    let out = store::insert(db, &Audit::by(ctx, &actor), &id, &new).map_err(|e| {
-        duplicate_as(
-            e,
+    let out = store::insert(db, &Audit::by(ctx, &actor), &id, &new)?;
+    if out.duplicate {
+        return Err(ApiError::conflict(
             "An active relationship with this source, target and type already exists.",
-        )
-    })?;
+        ));
+    }
     let mut errors = Errors::new();
     for (exists, end, id_field, ref_field) in [
         (out.source, &new.source, "source_id", "source"),
@@ -169,15 +169,13 @@ fn update(ctx: &Ctx, req: &Request, caller: &Principal, db: &Db, id: &str) -> Re
         .filter(|f| patch.contains_key(*f))
         .collect();
     let actor = caller.user_id.to_string();
-    let rel = store::update(db, &Audit::by(ctx, &actor), id, version, changes, &changed).map_err(
-        |e| {
-            duplicate_as(
-                e,
-                "An active relationship with this source, target and type already exists.",
-            )
-        },
-    )?;
-    let Some(rel) = rel else {
+    let updated = store::update(db, &Audit::by(ctx, &actor), id, version, changes, &changed)?;
+    if updated.duplicate {
+        return Err(ApiError::conflict(
+            "An active relationship with this source, target and type already exists.",
+        ));
+    }
+    let Some(rel) = updated.relationship else {
         // It changed (or was deleted) between our read and our write.
         return Err(match condition {
             IfMatch::Absent => ApiError::conflict("The relationship changed meanwhile; retry."),
@@ -227,13 +225,7 @@ fn restore(ctx: &Ctx, caller: &Principal, db: &Db, id: &str) -> Result<Reply> {
     access::require_write(caller)?;
     access::require_admin_to(caller, "restore relationships")?;
     let actor = caller.user_id.to_string();
-    let out = store::restore(db, &Audit::by(ctx, &actor), id).map_err(|e| {
-        duplicate_as(
-            e,
-            "An active relationship with this source, target and type exists; delete it first.",
-        )
-    })?;
-    match out {
+    match store::restore(db, &Audit::by(ctx, &actor), id)? {
         Restoring { found: false, .. } => Err(not_found()),
         Restoring { deleted: false, .. } => {
             Err(ApiError::conflict("The relationship is not deleted."))
@@ -243,6 +235,11 @@ fn restore(ctx: &Ctx, caller: &Principal, db: &Db, id: &str) -> Result<Reply> {
             ..
         } => Err(ApiError::conflict(
             "Its source or target entity is deleted; restore that first.",
+        )),
+        Restoring {
+            duplicate: true, ..
+        } => Err(ApiError::conflict(
+            "An active relationship with this source, target and type exists; delete it first.",
         )),
         Restoring {
             relationship: Some(rel),
@@ -261,14 +258,6 @@ fn include_deleted(ctx: &Ctx, caller: &Principal) -> Result<bool> {
         access::require_admin_to(caller, "see deleted relationships")?;
     }
     Ok(wanted)
-}
-
-/// A unique violation (the active (source, target, type) index) as a 409 saying what clashed.
-fn duplicate_as(err: ApiError, detail: &str) -> ApiError {
-    match err {
-        ApiError::Conflict(_) => ApiError::conflict(detail),
-        other => other,
-    }
 }
 
 fn stale() -> ApiError {

@@ -44,12 +44,27 @@ pub const GET: &str = concat!(
     ")) AS j"
 );
 
+/// Whether another active relationship than `x` joins `x`'s ends with type `$kind`: what the
+/// active (source, target, type) unique index would refuse, checked by the statement itself.
+macro_rules! duplicate_of {
+    ($kind:literal) => {
+        concat!(
+            "EXISTS (SELECT 1 FROM relationships d WHERE d.source_id = x.source_id ",
+            "AND d.target_id = x.target_id AND d.type = ",
+            $kind,
+            " AND d.deleted_at IS NULL AND d.id <> x.id)"
+        )
+    };
+}
+
 /// Insert relationship $1 from $2 to $3 (type $4, confidence $5, metadata $6, created_by $7)
 /// when both entities exist and are not deleted; an end whose id is NULL is the live entity of
 /// type $8 / $10 with external_id $9 / $11 instead. The ends are share-locked so a concurrent
-/// soft delete waits. `{source, target, relationship}`: which ends exist, and the new row (NULL
-/// when an end is missing or both name one entity). A duplicate active (source, target, type)
-/// raises unique_violation. Audit source: `r`.
+/// soft delete waits. `{source, target, duplicate, relationship}`: which ends exist, whether an
+/// active relationship with the same (source, target, type) kept it from being written (`ON
+/// CONFLICT DO NOTHING`: the statement says so itself, as no released Spin hands the guest the
+/// SQLSTATE of an error raised while a query runs), and the new row (NULL when an end is missing,
+/// both name one entity, or a duplicate). Audit source: `r`.
 pub const INSERT: &str = concat!(
     "WITH s AS (SELECT id FROM entities WHERE deleted_at IS NULL AND (id = $2::uuid ",
     "OR ($2::uuid IS NULL AND type = $8::text AND external_id = $9::text)) FOR SHARE), ",
@@ -58,28 +73,36 @@ pub const INSERT: &str = concat!(
     "r AS (INSERT INTO relationships ",
     "(id, source_id, target_id, type, confidence, metadata, created_by, version, created_at, updated_at) ",
     "SELECT $1::uuid, s.id, t.id, $4::text, $5::float8, $6::jsonb, $7::uuid, 1, now(), now() ",
-    "FROM s, t WHERE s.id <> t.id RETURNING *), ",
+    "FROM s, t WHERE s.id <> t.id ",
+    "ON CONFLICT (source_id, target_id, type) WHERE deleted_at IS NULL DO NOTHING RETURNING *), ",
     "log AS ({audit}), feed AS ({change}) ",
     "SELECT jsonb_build_object('source', EXISTS (SELECT 1 FROM s), 'target', EXISTS (SELECT 1 FROM t), ",
+    "'duplicate', EXISTS (SELECT 1 FROM s, t WHERE s.id <> t.id) AND NOT EXISTS (SELECT 1 FROM r), ",
     "'relationship', (SELECT ",
     relationship_json!(),
     " FROM r)) AS j"
 );
 
 /// Set type $2, confidence $3 and metadata $4 of relationship $1 if it is still visible and at
-/// version $5, bumping the version. The new row; NULL when it changed or vanished meanwhile.
-/// Audit source: `r`.
+/// version $5, bumping the version, unless another active relationship joins its ends with type
+/// $2. `{duplicate, relationship}`: whether such a one kept it unwritten, and the new row (NULL
+/// when it was a duplicate, changed or vanished meanwhile). Audit source: `r`.
 pub const UPDATE: &str = concat!(
-    "WITH r AS (UPDATE relationships x SET type = $2::text, confidence = $3::float8, ",
+    "WITH cur AS (SELECT x.id, ",
+    duplicate_of!("$2::text"),
+    " AS duplicate FROM relationships x WHERE x.id = $1::uuid), ",
+    "r AS (UPDATE relationships x SET type = $2::text, confidence = $3::float8, ",
     "metadata = $4::jsonb, version = x.version + 1, updated_at = now() ",
-    "WHERE x.id = $1::uuid AND x.version = $5::bigint AND x.deleted_at IS NULL ",
+    "FROM cur WHERE x.id = cur.id AND NOT cur.duplicate ",
+    "AND x.version = $5::bigint AND x.deleted_at IS NULL ",
     "AND EXISTS (SELECT 1 FROM entities s WHERE s.id = x.source_id AND s.deleted_at IS NULL) ",
     "AND EXISTS (SELECT 1 FROM entities t WHERE t.id = x.target_id AND t.deleted_at IS NULL) ",
     "RETURNING x.*), ",
     "log AS ({audit}), feed AS ({change}) ",
-    "SELECT (SELECT ",
+    "SELECT jsonb_build_object('duplicate', coalesce((SELECT duplicate FROM cur), false), ",
+    "'relationship', (SELECT ",
     relationship_json!(),
-    " FROM r) AS j"
+    " FROM r)) AS j"
 );
 
 /// Soft-delete relationship $1 by user $2 if it is active and (when $3 is not NULL) at version
@@ -103,21 +126,26 @@ pub const HARD_DELETE: &str = "WITH r AS (DELETE FROM relationships \
      log AS ({audit}), feed AS ({change}) \
      SELECT to_jsonb(EXISTS (SELECT 1 FROM r)) AS j";
 
-/// Undelete relationship $1. `{found, deleted, ends_visible, relationship}`; the row is only
-/// restored when it was deleted and both entities are visible. A clash with an active duplicate
-/// raises unique_violation. Audit source: `r`.
+/// Undelete relationship $1. `{found, deleted, ends_visible, duplicate, relationship}`; the row
+/// is only restored when it was deleted, both entities are visible and no active relationship
+/// joins its ends with its type (`duplicate`). Audit source: `r`.
 pub const RESTORE: &str = concat!(
     "WITH cur AS (SELECT r.id, r.deleted_at IS NOT NULL AS deleted, ",
     "s.deleted_at IS NULL AND t.deleted_at IS NULL AS ends_visible FROM",
     with_ends!(),
     "WHERE r.id = $1::uuid FOR UPDATE OF r), ",
+    "dup AS (SELECT ",
+    duplicate_of!("x.type"),
+    " AS duplicate FROM relationships x JOIN cur ON x.id = cur.id), ",
     "r AS (UPDATE relationships x SET deleted_at = NULL, deleted_by = NULL, ",
     "version = x.version + 1, updated_at = now() ",
-    "FROM cur WHERE x.id = cur.id AND cur.deleted AND cur.ends_visible RETURNING x.*), ",
+    "FROM cur, dup WHERE x.id = cur.id AND cur.deleted AND cur.ends_visible AND NOT dup.duplicate ",
+    "RETURNING x.*), ",
     "log AS ({audit}), feed AS ({change}) ",
     "SELECT jsonb_build_object('found', EXISTS (SELECT 1 FROM cur), ",
     "'deleted', coalesce((SELECT deleted FROM cur), false), ",
     "'ends_visible', coalesce((SELECT ends_visible FROM cur), false), ",
+    "'duplicate', coalesce((SELECT duplicate FROM dup), false), ",
     "'relationship', (SELECT ",
     relationship_json!(),
     " FROM r)) AS j"

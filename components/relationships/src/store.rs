@@ -47,12 +47,22 @@ impl Relationship {
     }
 }
 
-/// What [`sql::INSERT`] found: whether each end is a live entity, and the new relationship
-/// (`None` when an end is missing or both ends name one entity).
+/// What [`sql::INSERT`] found: whether each end is a live entity, whether an active duplicate
+/// kept it unwritten, and the new relationship (`None` when an end is missing, both ends name
+/// one entity, or a duplicate).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Inserted {
     pub source: bool,
     pub target: bool,
+    pub duplicate: bool,
+    pub relationship: Option<Relationship>,
+}
+
+/// What [`sql::UPDATE`] did: the new version, or `None` when an active duplicate kept it
+/// unwritten (`duplicate`) or the relationship changed or vanished meanwhile.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Updated {
+    pub duplicate: bool,
     pub relationship: Option<Relationship>,
 }
 
@@ -65,6 +75,8 @@ pub struct Restoring {
     pub deleted: bool,
     /// Neither of its entities is deleted.
     pub ends_visible: bool,
+    /// An active relationship joins its ends with its type.
+    pub duplicate: bool,
     /// The relationship, live again (only when all of the above hold).
     pub relationship: Option<Relationship>,
 }
@@ -102,7 +114,7 @@ pub fn insert(db: &Db, audit: &Audit, id: &str, new: &NewRelationship) -> Result
 }
 
 /// Write `changes` (of the patched `fields`) if the relationship is still visible and at
-/// `version`; `None` when it changed or vanished meanwhile.
+/// `version` and no active relationship joins its ends with the new type.
 pub fn update(
     db: &Db,
     audit: &Audit,
@@ -110,7 +122,7 @@ pub fn update(
     version: i64,
     changes: Changes,
     fields: &[&str],
-) -> Result<Option<Relationship>> {
+) -> Result<Updated> {
     let mut q = Query::of([
         ParameterValue::Uuid(id.to_string()),
         ParameterValue::Str(changes.kind),

@@ -39,6 +39,8 @@ pub const DEFAULT_STATEMENT_TIMEOUT_MS: u32 = 5_000;
 /// One Postgres connection for the request.
 pub struct Db {
     conn: pg4::Connection,
+    /// The `statement_timeout_ms` every statement runs under, when one is set ([`Db::connect`]).
+    timeout: Option<std::time::Duration>,
     /// Inside [`Db::transaction`]: a nested call joins the open transaction.
     in_transaction: std::cell::Cell<bool>,
 }
@@ -50,10 +52,12 @@ impl Db {
         let timeout = ctx
             .config
             .parse_or(STATEMENT_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS)?;
-        Db::open(&with_statement_timeout(
+        let mut db = Db::open(&with_statement_timeout(
             &ctx.config.require(DATABASE_URL)?,
             timeout,
-        ))
+        ))?;
+        db.timeout = (timeout > 0).then(|| std::time::Duration::from_millis(timeout.into()));
+        Ok(db)
     }
 
     /// Connect to `url` as it is.
@@ -61,6 +65,7 @@ impl Db {
         pg4::Connection::open(url)
             .map(|conn| Db {
                 conn,
+                timeout: None,
                 in_transaction: std::cell::Cell::new(false),
             })
             .map_err(|e| map_pg_error(&e))
@@ -76,7 +81,17 @@ impl Db {
 
     /// Like [`Db::json`], as a `serde_json::Value` (`Null` for SQL NULL).
     pub fn value(&self, sql: &str, params: &[ParameterValue]) -> Result<Value> {
-        let rows = self.conn.query(sql, params).map_err(|e| map_pg_error(&e))?;
+        let started = std::time::Instant::now();
+        let rows = self.conn.query(sql, params).map_err(|e| {
+            let timed_out = self.timeout.is_some_and(|t| started.elapsed() >= t);
+            match timed_out && sqlstate(&e).is_none() && DbFailure::of(&e).is_some() {
+                // Spin 3.6.3 hands over an error raised while a query runs without its SQLSTATE
+                // (so a statement_timeout cancel, 57014, is not recognisable by its code): one
+                // that failed after running as long as the timeout allows was cancelled by it.
+                true => statement_cancelled(&format!("{e:?}")),
+                false => map_pg_error(&e),
+            }
+        })?;
         let row = rows.rows.first().ok_or_else(|| {
             ApiError::internal(format!(
                 "query returned no rows (every query must return one row): {sql}"
@@ -232,9 +247,11 @@ impl<'a> DbFailure<'a> {
 impl DbFailure<'_> {
     /// Whether a failure without a SQLSTATE is the connection going away: Spin 4.0.2 reports a
     /// closed or broken connection as the Debug text of the tokio-postgres error
-    /// (`Error { kind: Closed, .. }`), where this host says `ConnectionFailed`.
+    /// (`Error { kind: Closed, .. }`), Spin 3.6.3 one that breaks while a query runs as its
+    /// Display text (`connection closed`, `error communicating with the server: ...`), where
+    /// this host says `ConnectionFailed`.
     fn lost_connection(&self) -> bool {
-        ["Closed", "Io", "Connect", "Timeout", "Tls"]
+        let debug_kind = ["Closed", "Io", "Connect", "Timeout", "Tls"]
             .iter()
             .any(|kind| {
                 self.message
@@ -242,7 +259,17 @@ impl DbFailure<'_> {
                     .is_some_and(|rest| {
                         rest.starts_with(kind) && rest[kind.len()..].starts_with([',', ' ', '('])
                     })
-            })
+            });
+        debug_kind
+            || [
+                "connection closed",
+                "error communicating with the server",
+                "error connecting to server",
+                "timeout waiting for server",
+                "error performing TLS handshake",
+            ]
+            .iter()
+            .any(|display| self.message.starts_with(display))
     }
 }
 
@@ -287,6 +314,16 @@ pub fn map_pg_error(err: &PgError) -> ApiError {
     }
 }
 
+/// A statement the server cancelled for `statement_timeout_ms` (or the request deadline): 503.
+fn statement_cancelled(message: &str) -> ApiError {
+    ApiError::unavailable(
+        "Postgres",
+        format!(
+            "statement cancelled (57014: statement_timeout_ms or the request deadline): {message}"
+        ),
+    )
+}
+
 fn map_failure(failure: &DbFailure<'_>) -> ApiError {
     let Some(code) = failure.code else {
         return match failure.lost_connection() {
@@ -300,13 +337,7 @@ fn map_failure(failure: &DbFailure<'_>) -> ApiError {
         "23514" | "23502" | "23503" | "23P01" => {
             ApiError::Validation(vec![FieldError::new(field, "violates a data constraint")])
         }
-        "57014" => ApiError::unavailable(
-            "Postgres",
-            format!(
-                "statement cancelled (57014: statement_timeout_ms or the request deadline): {}",
-                failure.message
-            ),
-        ),
+        "57014" => statement_cancelled(failure.message),
         "40001" | "40P01" => {
             ApiError::conflict("A concurrent update interfered; retry the request.")
         }
@@ -475,6 +506,27 @@ mod tests {
         assert_eq!(map_pg_error(&io).status(), 503);
         let to_sql = text_error("Error { kind: ToSql(0), cause: Some(\"x\") }");
         assert_eq!(map_pg_error(&to_sql).status(), 500);
+    }
+
+    /// Spin 3.6.3's form of an error raised while a query runs: the anyhow Debug text of the
+    /// tokio-postgres error (host/src/capabilities/postgres/spin_compat.rs reproduces it).
+    const SPIN_3_6_3_UNIQUE: &str = "db error\n\nCaused by:\n    ERROR: duplicate key value violates unique constraint \"relationships_active_key\"\n    DETAIL: Key (source_id, target_id, type)=(a, b, c) already exists.";
+
+    #[test]
+    fn spin_3_6_3_errors_carry_no_sqlstate_so_statements_must_say_what_happened() {
+        // Nothing in the text is read as a code: statements that can conflict say so in their
+        // answer (`ON CONFLICT DO NOTHING`), and this stays an internal error if one does not.
+        let err = text_error(SPIN_3_6_3_UNIQUE);
+        assert_eq!(sqlstate(&err), None);
+        assert_eq!(constraint(&err), None);
+        assert_eq!(map_pg_error(&err).status(), 500);
+        // A connection that breaks while a query runs: its Display text, still a 503.
+        for text in [
+            "connection closed",
+            "error communicating with the server: Connection reset by peer (os error 104)",
+        ] {
+            assert_eq!(map_pg_error(&text_error(text)).status(), 503, "{text}");
+        }
     }
 
     #[test]
