@@ -10,16 +10,16 @@
 //! well-known port (`postgres` 5432, `redis` 6379, `http` 80, `https` 443,
 //! ...). `"*://*:*"` and `"insecure:allow-all"` allow everything.
 //!
-//! Under `--spin-compat 4.0.2`, [`AllowedHosts::check_spin_compat`] also rejects the entries
-//! released Spin 4.0.2 rejects (`crates/outbound-networking-config/src/allowed_hosts.rs` at
-//! v4.0.2), so a manifest that would not start there does not start here either.
+//! Under `--spin-compat`, [`AllowedHosts::check_spin_compat`] also rejects the entries the
+//! released Spins reject (`crates/outbound-networking-config/src/allowed_hosts.rs`, the same
+//! rules at v3.6.3 and v4.0.2), so a manifest that would not start there does not start here.
 
 use std::fmt;
 use std::net::IpAddr;
 
 use anyhow::{Context, bail};
 
-use crate::capabilities::postgres::SpinCompat;
+use crate::spin_compat::SpinCompat;
 
 /// The parsed allow-list of one component. An empty list denies everything.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -77,10 +77,8 @@ impl AllowedHosts {
     /// (`entries` as [`AllowedHosts::parse`] takes them, after `{{ variable }}` expansion).
     pub fn check_spin_compat(entries: &[String], compat: SpinCompat) -> anyhow::Result<()> {
         for entry in entries {
-            let rejected = match compat {
-                SpinCompat::V4_0_2 => spin_4_0_2_rejects(entry),
-            };
-            if let Some(reason) = rejected {
+            // The same parser in every release modelled (3.6.3 and 4.0.2 differ only in layout).
+            if let Some(reason) = released_spin_rejects(entry) {
                 bail!("allowed_outbound_hosts entry {entry:?}: Spin {compat} {reason}");
             }
         }
@@ -197,13 +195,14 @@ impl Rule {
     }
 }
 
-/// The schemes Spin 4.0.2 knows a default port for (compared case-sensitively there).
-const SPIN_4_0_2_DEFAULT_PORTS: &[&str] = &["postgres", "mysql", "redis", "mqtt", "http", "https"];
+/// The schemes Spin 3.6.3 and 4.0.2 know a default port for (compared case-sensitively there).
+const RELEASED_SPIN_DEFAULT_PORTS: &[&str] =
+    &["postgres", "mysql", "redis", "mqtt", "http", "https"];
 
-/// Why Spin 4.0.2 rejects `entry` (or, for an upper-case scheme, never matches it), if it does.
+/// Why Spin 3.6.3 and 4.0.2 reject `entry` (or, for an upper-case scheme, never matches it), if it does.
 /// Spin splits `scheme://host:port` at the first `://` and the *last* `:`, which is why
 /// `postgres://[::1]` fails there: the port it sees is `1]`.
-fn spin_4_0_2_rejects(entry: &str) -> Option<String> {
+fn released_spin_rejects(entry: &str) -> Option<String> {
     let entry = entry.trim();
     if entry == "insecure:allow-all" {
         return Some(
@@ -234,10 +233,10 @@ fn spin_4_0_2_rejects(entry: &str) -> Option<String> {
         None => after,
     };
     if port.is_empty() {
-        if !SPIN_4_0_2_DEFAULT_PORTS.contains(&scheme) {
+        if !RELEASED_SPIN_DEFAULT_PORTS.contains(&scheme) {
             return Some(format!(
                 "knows no default port for `{scheme}` (only for {}): add one, e.g. `{entry}:1234`",
-                SPIN_4_0_2_DEFAULT_PORTS.join(", ")
+                RELEASED_SPIN_DEFAULT_PORTS.join(", ")
             ));
         }
         return None;
@@ -666,13 +665,13 @@ mod tests {
         hosts(&[entry]);
         format!(
             "{:#}",
-            AllowedHosts::check_spin_compat(&[entry.to_string()], SpinCompat::V4_0_2)
-                .expect_err("Spin 4.0.2 rejects this entry")
+            AllowedHosts::check_spin_compat(&[entry.to_string()], SpinCompat::all())
+                .expect_err("the released Spins reject this entry")
         )
     }
 
     #[test]
-    fn spin_compat_rejects_what_spin_4_0_2_rejects() {
+    fn spin_compat_rejects_what_the_released_spins_reject() {
         for (entry, expect) in [
             ("insecure:allow-all", "rejects `insecure:allow-all`"),
             (" insecure:allow-all ", "rejects `insecure:allow-all`"),
@@ -690,14 +689,14 @@ mod tests {
             let err = compat_error(entry);
             assert!(err.contains(expect), "{entry:?}: {err}");
             assert!(
-                err.contains("Spin 4.0.2") && err.contains(entry),
+                err.contains("Spin 3.6.3,4.0.2") && err.contains(entry),
                 "{entry:?}: {err}"
             );
         }
     }
 
     #[test]
-    fn spin_compat_accepts_what_spin_4_0_2_accepts() {
+    fn spin_compat_accepts_what_the_released_spins_accept() {
         let ok: Vec<String> = [
             "*://*:*",
             "postgres://db",
@@ -717,7 +716,7 @@ mod tests {
         .map(|e| e.to_string())
         .collect();
         hosts(&ok.iter().map(String::as_str).collect::<Vec<_>>());
-        AllowedHosts::check_spin_compat(&ok, SpinCompat::V4_0_2).unwrap();
+        AllowedHosts::check_spin_compat(&ok, SpinCompat::all()).unwrap();
     }
 
     #[test]
@@ -762,7 +761,7 @@ mod tests {
                 "postgres://10.0.0.0/8".into(),
                 "redis://fd00::/8:6379".into(),
             ],
-            SpinCompat::V4_0_2,
+            SpinCompat::all(),
         )
         .unwrap();
         assert!(compat_error("postgres://fd00::/8").contains("as a path"));

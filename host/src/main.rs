@@ -18,6 +18,7 @@ mod metrics;
 mod migrate;
 mod router;
 mod server;
+mod spin_compat;
 mod state;
 mod up;
 mod watch;

@@ -9,6 +9,7 @@ use anyhow::{Context, Result, bail, ensure};
 use serde::Deserialize;
 
 use crate::deny::Inherit;
+use crate::spin_compat::SpinRelease;
 
 /// A loaded manifest plus the directory its relative paths are resolved against.
 #[derive(Debug)]
@@ -55,10 +56,7 @@ pub struct Application {
     )]
     #[serde(default)]
     pub authors: Vec<String>,
-    #[expect(
-        dead_code,
-        reason = "accepted so Spin manifests parse; spingraph up does not use it"
-    )]
+    /// Not used here; read only by [`Manifest::check_readable_by`].
     #[serde(default)]
     pub targets: Vec<String>,
 }
@@ -67,10 +65,7 @@ pub struct Application {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Variable {
-    #[expect(
-        dead_code,
-        reason = "accepted so Spin manifests parse; spingraph up does not use it"
-    )]
+    /// Not used here; read only by [`Manifest::check_readable_by`].
     #[serde(default)]
     pub description: Option<String>,
     #[serde(default)]
@@ -338,6 +333,22 @@ impl Manifest {
     }
 }
 
+impl Component {
+    /// Whether this component configures anything of capability set `set` (a name of
+    /// [`crate::deny::CAPABILITY_SETS`]). Key-value stores, SQLite databases and AI models are
+    /// fields this host's manifest refuses, so no component here configures them.
+    #[cfg(test)]
+    pub fn configures(&self, set: &str) -> bool {
+        match set {
+            "variables" => !self.variables.is_empty(),
+            "allowed_outbound_hosts" => !self.allowed_outbound_hosts.is_empty(),
+            "environment" => !self.environment.is_empty(),
+            "files" => !self.files.is_empty(),
+            _ => false,
+        }
+    }
+}
+
 impl Dependency {
     /// What this dependency inherits from `parent` (its component), as Spin reads it: its own
     /// `inherit_configuration`, else the parent's `dependencies_inherit_configuration`; `false`
@@ -350,6 +361,85 @@ impl Dependency {
             None if parent.dependencies_inherit_configuration == Some(true) => Inherit::All,
             None => Inherit::nothing(),
         })
+    }
+}
+
+/// A released reader of `spin.toml` whose schema lacks forms this host reads. `--spin-compat`
+/// holds the manifest to the readers of the releases it names, and a unit test holds the
+/// application's own manifest to all of them, so a form one of them rejects fails CI.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ManifestReader {
+    /// Spin 4.0.2 (`spin up`): every form this host reads.
+    Spin4_0_2,
+    /// Spin 3.6.3 (SpinKube's containerd shim v0.24.0): `crates/manifest/src/schema/v2.rs` at
+    /// v3.6.3 has no per-dependency `inherit_configuration` (Spin 4's SIP-023), only the
+    /// component's `dependencies_inherit_configuration`.
+    Spin3_6_3,
+    /// Fermyon Cloud's `cloud` plugin v0.11.0, which pins spin-manifest at spinframework/spin
+    /// 1d68c9d (March 2025): besides, no `{ component = ... }` dependency, no variable
+    /// `description` and no application `targets`.
+    CloudPlugin0_11,
+}
+
+impl ManifestReader {
+    #[cfg(test)]
+    pub const ALL: [ManifestReader; 3] = [
+        ManifestReader::Spin4_0_2,
+        ManifestReader::Spin3_6_3,
+        ManifestReader::CloudPlugin0_11,
+    ];
+
+    /// The reader of a released Spin that `--spin-compat` models.
+    pub fn of(release: SpinRelease) -> ManifestReader {
+        match release {
+            SpinRelease::V3_6_3 => ManifestReader::Spin3_6_3,
+            SpinRelease::V4_0_2 => ManifestReader::Spin4_0_2,
+        }
+    }
+}
+
+impl std::fmt::Display for ManifestReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ManifestReader::Spin4_0_2 => "Spin 4.0.2",
+            ManifestReader::Spin3_6_3 => "Spin 3.6.3",
+            ManifestReader::CloudPlugin0_11 => "the Fermyon Cloud plugin (v0.11.0)",
+        })
+    }
+}
+
+impl Manifest {
+    /// Fails, naming the table and the form, where `reader` would refuse this manifest.
+    pub fn check_readable_by(&self, reader: ManifestReader) -> Result<()> {
+        if reader == ManifestReader::Spin4_0_2 {
+            return Ok(());
+        }
+        let cloud = reader == ManifestReader::CloudPlugin0_11;
+        if cloud {
+            if let Some((name, _)) = self.variables.iter().find(|(_, v)| v.description.is_some()) {
+                bail!("[variables] {name:?}: {reader} cannot read a variable's `description`");
+            }
+            ensure!(
+                self.application.targets.is_empty(),
+                "[application] targets: {reader} cannot read `targets`"
+            );
+        }
+        for (id, component) in &self.component {
+            for (import, dep) in &component.dependencies {
+                let table = format!("[component.{id}.dependencies] {import:?}");
+                ensure!(
+                    dep.inherit_configuration.is_none(),
+                    "{table}: {reader} cannot read a dependency's `inherit_configuration` (Spin 4); \
+                     set `dependencies_inherit_configuration = true` or `false` on [component.{id}]"
+                );
+                ensure!(
+                    !(cloud && dep.component.is_some()),
+                    "{table}: {reader} cannot read a `{{ component = ... }}` dependency; \
+                     name the wasm file with `{{ path = ... }}`"
+                );
+            }
+        }
+        Ok(())
     }
 }
 
@@ -639,14 +729,21 @@ database_url = "postgres://{{ db }}/app"
         );
     }
 
+    fn application() -> App {
+        App::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../spin.toml")).unwrap()
+    }
+
     /// Issue 13: the private signing key must not reach `authn`. In the application's own
     /// manifest exactly one component holds `jwt_signing_key`, none of its dependencies inherits
-    /// its variables, and every `authn` dependency inherits nothing it does not use.
+    /// its variables, and every `authn` dependency reaches nothing it does not use: a capability
+    /// set it inherits beyond variables and outbound hosts is one its parent configures nothing
+    /// of (Spin 3's `dependencies_inherit_configuration = true` hands over every set).
     #[test]
     fn the_application_manifest_keeps_the_signing_key_from_every_dependency() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../spin.toml");
-        let app = App::load(&path).unwrap();
+        let app = application();
+        let authn = app.resolve(&app.manifest.component["authn"].source);
         let mut holders = 0;
+        let mut authn_dependencies = 0;
         for (id, component) in &app.manifest.component {
             let holds_key = component.variables.contains_key("jwt_signing_key");
             holders += usize::from(holds_key);
@@ -658,7 +755,8 @@ database_url = "postgres://{{ db }}/app"
                         "[component.{id}] holds jwt_signing_key and its dependency {import:?} inherits its variables"
                     );
                 }
-                if dep.component.as_deref() == Some("authn") {
+                if app.dependency_wasm(dep) == authn {
+                    authn_dependencies += 1;
                     for set in [
                         "ai_models",
                         "environment",
@@ -667,7 +765,7 @@ database_url = "postgres://{{ db }}/app"
                         "sqlite_databases",
                     ] {
                         assert!(
-                            !inherit.includes(set),
+                            !inherit.includes(set) || !component.configures(set),
                             "[component.{id}] lets authn inherit {set}, which it does not use"
                         );
                     }
@@ -675,6 +773,78 @@ database_url = "postgres://{{ db }}/app"
             }
         }
         assert_eq!(holders, 1, "exactly one component holds the signing key");
+        assert_eq!(
+            authn_dependencies, 4,
+            "auth, auth-signin, entities, relationships"
+        );
+    }
+
+    /// Issue 24: the one spin.toml loads on Spin 4.0.2, on SpinKube's Spin 3.6.3 and in the
+    /// Fermyon Cloud plugin's reader; a form one of them rejects fails here, in CI.
+    #[test]
+    fn the_application_manifest_is_readable_by_every_released_reader() {
+        let app = application();
+        for reader in ManifestReader::ALL {
+            app.manifest
+                .check_readable_by(reader)
+                .unwrap_or_else(|e| panic!("{reader} rejects spin.toml: {e:#}"));
+        }
+    }
+
+    #[test]
+    fn older_readers_reject_the_forms_they_lack_naming_table_and_form() {
+        let dependency = |form: &str| {
+            format!(
+                "{MINIMAL}\n[component.other]\nsource = \"o.wasm\"\n\
+                 [component.web.dependencies]\n\"a:b/c@1.0.0\" = {{ {form} }}\n"
+            )
+        };
+        let verdicts = |text: &str| -> Vec<Option<String>> {
+            let manifest = Manifest::parse(text).unwrap();
+            ManifestReader::ALL
+                .iter()
+                .map(|r| manifest.check_readable_by(*r).err().map(|e| e.to_string()))
+                .collect()
+        };
+        // Spin 4.0.2, Spin 3.6.3, the cloud plugin.
+        let v = verdicts(&dependency("path = \"c.wasm\""));
+        assert_eq!(v, [None, None, None]);
+        let v = verdicts(&dependency("component = \"other\""));
+        assert!(v[0].is_none() && v[1].is_none(), "{v:?}");
+        let cloud = v[2].as_deref().unwrap();
+        assert!(
+            cloud.contains("[component.web.dependencies] \"a:b/c@1.0.0\""),
+            "{cloud}"
+        );
+        assert!(
+            cloud.contains("{ component = ... }") && cloud.contains("{ path = ... }"),
+            "{cloud}"
+        );
+        let v = verdicts(&dependency(
+            "path = \"c.wasm\", inherit_configuration = [\"variables\"]",
+        ));
+        assert!(v[0].is_none(), "{v:?}");
+        for verdict in &v[1..] {
+            let verdict = verdict.as_deref().unwrap();
+            assert!(verdict.contains("`inherit_configuration`"), "{verdict}");
+            assert!(
+                verdict.contains("dependencies_inherit_configuration"),
+                "{verdict}"
+            );
+        }
+        assert!(
+            v[1].as_deref()
+                .unwrap()
+                .starts_with("[component.web.dependencies]")
+        );
+        let described = MINIMAL.replace(
+            "db = { default = \"x\" }",
+            "db = { default = \"x\", description = \"where\" }",
+        );
+        assert_ne!(described, MINIMAL);
+        let v = verdicts(&described);
+        assert!(v[0].is_none() && v[1].is_none(), "{v:?}");
+        assert!(v[2].as_deref().unwrap().contains("`description`"), "{v:?}");
     }
 
     #[test]

@@ -14,13 +14,14 @@ use tokio::sync::watch;
 use wasmtime::component::Linker;
 
 use crate::allowed_hosts::AllowedHosts;
-use crate::capabilities::postgres::SpinCompat;
 use crate::capabilities::variables::{Resolver, VariableSource, Variables};
 use crate::capabilities::{AppConfig, Capabilities};
 use crate::loader::Loader;
 use crate::manifest::App;
+use crate::manifest::ManifestReader;
 use crate::router::Router;
 use crate::server::{Components, RequestLimits, Server};
+use crate::spin_compat::SpinCompat;
 use crate::state::InstanceState;
 use crate::watch::Watcher;
 use crate::{access_log, dev, engine};
@@ -66,7 +67,9 @@ pub struct UpArgs {
     #[arg(long)]
     pub dev: bool,
 
-    /// Turn the limits of a released Spin into errors (e.g. `4.0.2`).
+    /// Turn the limits of released Spins into errors: `3.6.3`, `4.0.2`, or both as
+    /// `3.6.3,4.0.2` (every rule of each; the e2e tests run so). Covers the manifest forms
+    /// each reads, its outbound-host rules and its Postgres behaviour.
     #[arg(long, value_name = "VERSION", env = "SPINGRAPH_SPIN_COMPAT")]
     pub spin_compat: Option<String>,
 
@@ -222,6 +225,16 @@ async fn up(args: UpArgs) -> Result<()> {
         dev::database(&capabilities.variables).await?;
     }
     if let Some(compat) = spin_compat {
+        for release in compat.releases() {
+            app.manifest
+                .check_readable_by(ManifestReader::of(release))
+                .with_context(|| {
+                    format!(
+                        "{} is rejected by --spin-compat {release}",
+                        app.path.display()
+                    )
+                })?;
+        }
         check_allowed_hosts_spin_compat(&app, &capabilities.variables, compat)?;
     }
 

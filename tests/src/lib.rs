@@ -44,6 +44,10 @@ pub const PASSWORD: &str = "correct horse battery staple";
 pub const ISSUER: &str = "spingraph";
 pub const AUDIENCE: &str = "spingraph-api";
 
+/// The released Spins whose rules the e2e tests hold spingraph's host to (`--spin-compat`): a
+/// query that would fail or hang on either fails the test.
+pub const SPIN_COMPAT: &str = "3.6.3,4.0.2";
+
 /// How long a host may take to answer its first `/v1/health/live` (first start compiles wasm).
 const START_TIMEOUT: Duration = Duration::from_secs(120);
 /// How long teardown waits after SIGTERM before it kills the host's process group.
@@ -101,6 +105,38 @@ pub fn host_property(property: &str) -> bool {
     }
     eprintln!("skipped: {property} is a property of `spingraph up`, not of SPINGRAPH_HOST_CMD");
     false
+}
+
+/// The `MAJOR.MINOR.PATCH` of the Spin that `SPINGRAPH_HOST_CMD` runs (`<program> --version`
+/// prints `spin 3.6.3 (...)`); `None` on spingraph's host or when it prints no such line.
+pub fn host_spin_version() -> Option<(u32, u32, u32)> {
+    let line = std::env::var("SPINGRAPH_HOST_CMD").ok()?;
+    let program = line.split_whitespace().next()?;
+    let out = Command::new(program).arg("--version").output().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let version = text.split_whitespace().nth(1)?;
+    let mut parts = version
+        .split(['.', '-', '+'])
+        .map(|p| p.parse::<u32>().ok());
+    Some((parts.next()??, parts.next()??, parts.next()??))
+}
+
+/// Whether the host reads Spin 4's manifest forms (per-dependency `inherit_configuration`):
+/// spingraph's host and Spin 4 do; on an older Spin this prints why the test is skipped.
+pub fn host_reads_spin4_manifests() -> bool {
+    if host_is_spingraph() {
+        return true;
+    }
+    match host_spin_version() {
+        Some((major, ..)) if major >= 4 => true,
+        version => {
+            eprintln!(
+                "skipped: SPINGRAPH_HOST_CMD runs Spin {version:?}, whose manifest reader has no \
+                 per-dependency inherit_configuration (Spin 4)"
+            );
+            false
+        }
+    }
 }
 
 fn maintenance_url() -> String {
@@ -184,8 +220,9 @@ pub fn free_port() -> u16 {
 pub struct TestOptions {
     /// The manifest (default: the application's spin.toml).
     pub manifest: PathBuf,
-    /// Run spingraph with `--spin-compat 4.0.2` (default true; SPEC §3).
-    pub spin_compat: bool,
+    /// The releases spingraph's `--spin-compat` names (default [`SPIN_COMPAT`], both released
+    /// Spins; SPEC §3); `None` runs it without.
+    pub spin_compat: Option<String>,
     /// `--variable name=value`, after the harness's own (database_url, JWT keys).
     pub variables: Vec<(String, String)>,
     /// Extra flags for spingraph's host only (`--request-timeout-ms 2000`); dropped under
@@ -211,7 +248,7 @@ impl Default for TestOptions {
     fn default() -> Self {
         TestOptions {
             manifest: app_manifest(),
-            spin_compat: true,
+            spin_compat: Some(SPIN_COMPAT.to_string()),
             variables: Vec::new(),
             host_args: Vec::new(),
             env: Vec::new(),
@@ -255,7 +292,13 @@ impl TestOptions {
     }
 
     pub fn without_spin_compat(mut self) -> Self {
-        self.spin_compat = false;
+        self.spin_compat = None;
+        self
+    }
+
+    /// Run spingraph with `--spin-compat releases` (e.g. `"4.0.2"`) instead of [`SPIN_COMPAT`].
+    pub fn spin_compat(mut self, releases: &str) -> Self {
+        self.spin_compat = Some(releases.to_string());
         self
     }
 
@@ -539,8 +582,8 @@ fn host_command(opts: &TestOptions, listen: SocketAddr, vars: &[(String, String)
         None => {
             let mut cmd = Command::new(spingraph_bin());
             cmd.arg("up");
-            if opts.spin_compat {
-                cmd.args(["--spin-compat", "4.0.2"]);
+            if let Some(releases) = &opts.spin_compat {
+                cmd.args(["--spin-compat", releases]);
             }
             if opts.admin_listener {
                 // Port 0: the host picks a free port and prints it (no race for a free one).

@@ -372,6 +372,19 @@ impl RedisServer {
         run().unwrap_or_else(|e| panic!("redis {args:?} on {}: {e}", self.host()))
     }
 
+    /// Every scalar of the reply to `args`, nested arrays flattened in order (`ACL LOG`: each
+    /// entry's field names and values one after another).
+    pub fn command_values(&self, args: &[&str]) -> Vec<String> {
+        let run = || -> std::io::Result<Vec<String>> {
+            let mut stream = self.connect()?;
+            send(&mut stream, args)?;
+            let mut values = Vec::new();
+            read_values(&mut stream, &mut values)?;
+            Ok(values)
+        };
+        run().unwrap_or_else(|e| panic!("redis {args:?} on {}: {e}", self.host()))
+    }
+
     fn connect(&self) -> std::io::Result<TcpStream> {
         let stream = TcpStream::connect(("127.0.0.1", self.port))?;
         stream.set_read_timeout(Some(Duration::from_secs(2)))?;
@@ -392,6 +405,29 @@ fn send(stream: &mut TcpStream, args: &[&str]) -> std::io::Result<()> {
         request.push_str(&format!("${}\r\n{arg}\r\n", arg.len()));
     }
     stream.write_all(request.as_bytes())
+}
+
+/// Reads one RESP2 reply, pushing its scalars (arrays flattened) onto `values`.
+fn read_values(stream: &mut TcpStream, values: &mut Vec<String>) -> std::io::Result<()> {
+    let line = read_line(stream)?;
+    let (kind, rest) = line.split_at(line.len().min(1));
+    match kind {
+        "*" => {
+            for _ in 0..rest.parse::<i64>().unwrap_or(0).max(0) {
+                read_values(stream, values)?;
+            }
+        }
+        "$" => match rest.parse::<usize>() {
+            Ok(len) => {
+                let mut body = vec![0u8; len + 2];
+                stream.read_exact(&mut body)?;
+                values.push(String::from_utf8_lossy(&body[..len]).to_string());
+            }
+            Err(_) => values.push(String::new()), // $-1: nil
+        },
+        _ => values.push(rest.to_string()),
+    }
+    Ok(())
 }
 
 /// Reads one reply line, without its CRLF.

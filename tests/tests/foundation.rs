@@ -5,8 +5,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use spingraph_e2e::{
-    FIXTURE_SECRET, TestApp, TestOptions, Value, fixtures_manifest, free_port, host_is_spingraph,
-    host_property, json_body, workspace_root,
+    FIXTURE_SECRET, SPIN_COMPAT, TestApp, TestOptions, Value, fixtures_manifest, free_port,
+    host_is_spingraph, host_property, json_body, workspace_root,
 };
 
 fn fixtures() -> TestApp {
@@ -562,18 +562,32 @@ fn spin_compat_turns_a_timestamptz_column_into_an_error() {
     }
 }
 
-#[test]
-fn spin_compat_flattens_an_error_raised_while_a_query_runs_to_text_as_spin_4_0_2() {
-    if !host_is_spingraph() {
-        return;
-    }
-    let app = fixtures();
+/// The probe's `fails-while-running` query (a division by zero raised as the statement runs),
+/// on spingraph's host under `--spin-compat releases`.
+fn failed_while_running(releases: &str) -> String {
+    let app = TestApp::start(TestOptions::fixtures().spin_compat(releases));
     let result = probe_query(&app, "fails-while-running");
     assert_eq!(result["ok"], false, "{result}");
     assert_eq!(result["error"]["kind"], "query-failed-text", "{result}");
-    let message = result["error"]["message"].as_str().unwrap();
-    // The SQLSTATE survives only inside the text, as on Spin 4.0.2.
-    assert!(message.contains("22012"), "{message}");
+    result["error"]["message"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn spin_compat_flattens_an_error_raised_while_a_query_runs_to_text_as_the_released_spins_do() {
+    if !host_is_spingraph() {
+        return;
+    }
+    // Spin 4.0.2: the SQLSTATE survives only inside the text.
+    let v4 = failed_while_running("4.0.2");
+    assert!(v4.contains("22012"), "{v4}");
+    // Spin 3.6.3: the server's message chain alone, no SQLSTATE; naming both gives this form.
+    let v3 = failed_while_running("3.6.3");
+    assert!(
+        v3.starts_with("db error\n\nCaused by:\n    ERROR: division by zero"),
+        "{v3}"
+    );
+    assert!(!v3.contains("22012"), "{v3}");
+    assert_eq!(failed_while_running(SPIN_COMPAT), v3);
 
     let result = probe_query_without_spin_compat("fails-while-running");
     assert_eq!(result["error"]["kind"], "query-failed", "{result}");

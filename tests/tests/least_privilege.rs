@@ -5,9 +5,12 @@
 //! components cannot read password hashes), and to Redis as an ACL user holding only its keys.
 //! docs/security.md names each control and its test.
 
+use std::collections::BTreeSet;
+
 use spingraph_e2e::servers::RedisServer;
 use spingraph_e2e::{
-    TempDir, TestApp, TestOptions, Value, host_property, json, json_body, workspace_root,
+    PASSWORD, TempDir, TestApp, TestOptions, Value, host_property, host_reads_spin4_manifests,
+    json, json_body, workspace_root,
 };
 
 /// What the authn-probe fixture reported through the parent's `/me`: its principal's email,
@@ -20,35 +23,10 @@ fn probe_report(app: &TestApp, me: &str) -> String {
     body["email"].as_str().unwrap_or_default().to_string()
 }
 
-#[test]
-fn a_dependency_reaches_only_the_capability_sets_it_inherits() {
-    let manifest = workspace_root().join("tests/fixtures/inherit.toml");
-    let app = TestApp::start(TestOptions::default().manifest(manifest));
-    let expect = [
-        (
-            "/all/me",
-            "jwt_signing_key=readable;jwt_public_keys=readable;redis=allowed",
-        ),
-        (
-            "/listed/me",
-            "jwt_signing_key=readable;jwt_public_keys=readable;redis=allowed",
-        ),
-        // The parent's variables are `undefined` to the dependency, as on Spin.
-        (
-            "/outbound-only/me",
-            "jwt_signing_key=undefined;jwt_public_keys=undefined;redis=allowed",
-        ),
-        (
-            "/variables-only/me",
-            "jwt_signing_key=readable;jwt_public_keys=readable;redis=denied",
-        ),
-        (
-            "/nothing/me",
-            "jwt_signing_key=undefined;jwt_public_keys=undefined;redis=denied",
-        ),
-    ];
+/// Each route's probe report, checked against `expect` (route's `/me`, report).
+fn assert_probe_reports(app: &TestApp, expect: &[(&str, &str)]) {
     for (me, report) in expect {
-        assert_eq!(probe_report(&app, me), format!("{report}@probe"), "{me}");
+        assert_eq!(probe_report(app, me), format!("{report}@probe"), "{me}");
     }
     // The parent itself keeps all of its configuration: its own Redis rate limit worked above,
     // and the signing key never appears in the log.
@@ -59,18 +37,101 @@ fn a_dependency_reaches_only_the_capability_sets_it_inherits() {
     );
 }
 
+/// The form every released Spin reads, and the application's own: a component's
+/// `dependencies_inherit_configuration = true` hands its dependency everything it has (here
+/// variables and outbound hosts, all it configures), `false` nothing.
+#[test]
+fn a_dependency_reaches_all_or_none_of_its_parents_configuration() {
+    let manifest = workspace_root().join("tests/fixtures/inherit.toml");
+    let app = TestApp::start(TestOptions::default().manifest(manifest));
+    assert_probe_reports(
+        &app,
+        &[
+            (
+                "/all/me",
+                "jwt_signing_key=readable;jwt_public_keys=readable;redis=allowed",
+            ),
+            // The parent's variables are `undefined` to the dependency, as on Spin.
+            (
+                "/nothing/me",
+                "jwt_signing_key=undefined;jwt_public_keys=undefined;redis=denied",
+            ),
+        ],
+    );
+}
+
+/// Spin 4's per-dependency `inherit_configuration` lists (SIP-023), which this host reads too:
+/// a dependency reaches only the capability sets its list names. Spin 3.x cannot read them.
+#[test]
+fn a_dependency_reaches_only_the_capability_sets_its_list_names() {
+    if !host_reads_spin4_manifests() {
+        return;
+    }
+    let manifest = workspace_root().join("tests/fixtures/inherit-lists.toml");
+    let app = TestApp::start(
+        TestOptions::default()
+            .manifest(manifest)
+            .spin_compat("4.0.2"),
+    );
+    assert_probe_reports(
+        &app,
+        &[
+            (
+                "/listed/me",
+                "jwt_signing_key=readable;jwt_public_keys=readable;redis=allowed",
+            ),
+            (
+                "/outbound-only/me",
+                "jwt_signing_key=undefined;jwt_public_keys=undefined;redis=allowed",
+            ),
+            (
+                "/variables-only/me",
+                "jwt_signing_key=readable;jwt_public_keys=readable;redis=denied",
+            ),
+        ],
+    );
+}
+
+/// `--spin-compat 3.6.3` refuses what Spin 3.6.3's manifest reader refuses (SpinKube's shim
+/// fails with "data did not match any variant of untagged enum ComponentDependency"), naming
+/// the table and the form to write instead.
+#[test]
+fn spin_compat_3_6_3_refuses_a_manifest_spin_3_6_3_cannot_read() {
+    if !host_property("--spin-compat") {
+        return;
+    }
+    let manifest = workspace_root().join("tests/fixtures/inherit-lists.toml");
+    let exit = TestApp::run_to_exit(
+        TestOptions::default()
+            .manifest(manifest)
+            .spin_compat("3.6.3"),
+        std::time::Duration::from_secs(60),
+    );
+    assert!(exit.status.is_some_and(|s| !s.success()), "{}", exit.output);
+    for expect in [
+        "--spin-compat 3.6.3",
+        "[component.auth-listed.dependencies] \"spingraph:api/authn@1.0.0\"",
+        "Spin 3.6.3 cannot read a dependency's `inherit_configuration`",
+        "dependencies_inherit_configuration",
+    ] {
+        assert!(exit.output.contains(expect), "{expect}: {}", exit.output);
+    }
+}
+
 /// The application's manifest with the authn-probe fixture in place of `authn`, in a
 /// directory of its own (sources made absolute).
 fn application_with_authn_probe(dir: &TempDir) -> std::path::PathBuf {
     let root = workspace_root();
     let text = std::fs::read_to_string(root.join("spin.toml")).unwrap();
-    let authn = "source = \"target/wasm32-wasip2/release/authn.wasm\"";
-    assert!(text.contains(authn), "spin.toml's authn source moved");
+    // `[component.authn]`'s source and each dependency's `path`.
+    let authn = "\"target/wasm32-wasip2/release/authn.wasm\"";
+    assert_eq!(
+        text.matches(authn).count(),
+        5,
+        "spin.toml's authn wasm moved"
+    );
     let text = text
-        .replace(
-            authn,
-            "source = \"target/wasm32-wasip2/release/authn_probe.wasm\"",
-        )
+        .replace(authn, "\"target/wasm32-wasip2/release/authn_probe.wasm\"")
         .replace("\"target/", &format!("\"{}/target/", root.display()));
     let path = dir.path().join("spin.toml");
     std::fs::write(&path, text).unwrap();
@@ -188,8 +249,9 @@ fn every_component_group_connects_as_its_own_role() {
 
 // ------------------------------------------------------------------ Redis ACL users
 
-/// The ACL users of deploy/redis-acl.conf, each with password `password`, on `redis`.
-fn load_acl_users(redis: &RedisServer, password: &str) -> Vec<String> {
+/// The `ACL SETUSER` arguments of each user of deploy/redis-acl.conf (name first), each with
+/// password `password`.
+fn acl_users(password: &str) -> Vec<Vec<String>> {
     let text = std::fs::read_to_string(workspace_root().join("deploy/redis-acl.conf")).unwrap();
     let mut users = Vec::new();
     for line in text.lines().filter(|l| l.starts_with("user ")) {
@@ -200,13 +262,21 @@ fn load_acl_users(redis: &RedisServer, password: &str) -> Vec<String> {
             }
             _ => line.to_string(),
         };
-        let words: Vec<&str> = line.split_whitespace().skip(1).collect();
-        let mut args = vec!["ACL", "SETUSER"];
-        args.extend(&words);
-        assert_eq!(redis.command(&args), "+OK", "{line}");
-        users.push(words[0].to_string());
+        users.push(
+            line.split_whitespace()
+                .skip(1)
+                .map(str::to_string)
+                .collect(),
+        );
     }
     users
+}
+
+/// Creates (or re-creates) one ACL user from its `ACL SETUSER` arguments.
+fn set_acl_user(redis: &RedisServer, user: &[String]) {
+    let mut args = vec!["ACL", "SETUSER"];
+    args.extend(user.iter().map(String::as_str));
+    assert_eq!(redis.command(&args), "+OK", "{user:?}");
 }
 
 #[test]
@@ -214,7 +284,11 @@ fn each_group_uses_its_own_redis_acl_user_which_holds_only_its_keys() {
     // A server of its own: ACL users are server-wide.
     let redis = RedisServer::start();
     let password = "acl-test-password";
-    let users = load_acl_users(&redis, password);
+    let acl = acl_users(password);
+    for user in &acl {
+        set_acl_user(&redis, user);
+    }
+    let users: Vec<&str> = acl.iter().map(|u| u[0].as_str()).collect();
     assert_eq!(
         users,
         ["spingraph-auth", "spingraph-data", "spingraph-health"]
@@ -255,12 +329,54 @@ fn each_group_uses_its_own_redis_acl_user_which_holds_only_its_keys() {
         ":0",
         "authn cached the verified token"
     );
-    let clients = redis.command_text(&["CLIENT", "LIST"]);
-    for user in &users {
-        assert!(
-            clients.contains(&format!("user={user} ")),
-            "{user} never connected:\n{clients}"
+    // Each group reaches Redis as its own user, on any host however it holds connections: with
+    // one user deleted (which also closes its open connections), the next work of every group
+    // makes Redis log failed AUTHs for that user alone, and the other groups' work still
+    // succeeds. (Data reads and writes go on without Redis, so the log tells, not the status.)
+    let (fresh, _) = app.tokens("acl@example.com");
+    let work = |group: &str| -> bool {
+        let resp = match group {
+            "spingraph-auth" => app.login("acl@example.com", PASSWORD),
+            "spingraph-data" => app
+                .post_json("/v1/entities", &json!({"type": "person", "name": "Ada"}))
+                .bearer_auth(&fresh)
+                .send()
+                .unwrap(),
+            _ => app.get("/v1/health/ready").send().unwrap(),
+        };
+        resp.status().is_success()
+    };
+    for gone in &acl {
+        assert_eq!(redis.command(&["ACL", "LOG", "RESET"]), "+OK");
+        assert_eq!(redis.command(&["ACL", "DELUSER", &gone[0]]), ":1");
+        for group in &users {
+            let worked = work(group);
+            if *group != gone[0] {
+                assert!(worked, "{group}'s work with {} deleted", gone[0]);
+            }
+        }
+        let log = redis.command_values(&["ACL", "LOG"]);
+        let failed: BTreeSet<&str> = log
+            .windows(2)
+            .filter(|w| w[0] == "username")
+            .map(|w| w[1].as_str())
+            .collect();
+        assert_eq!(
+            failed,
+            BTreeSet::from([gone[0].as_str()]),
+            "AUTH failures with {} deleted: {log:?}",
+            gone[0]
         );
+        set_acl_user(&redis, gone);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !work(&gone[0]) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{} works again once restored",
+                gone[0]
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
     }
     // What each user may not do, whatever a compromised component sends.
     let denied = |user: &str, args: &[&str]| {

@@ -22,7 +22,7 @@ pub struct AppConfig<'a> {
     pub app: &'a App,
     /// Application variable values from every source but the manifest defaults.
     pub resolver: &'a variables::Resolver,
-    pub spin_compat: Option<postgres::SpinCompat>,
+    pub spin_compat: Option<crate::spin_compat::SpinCompat>,
 }
 
 /// Where capability `C`'s per-instance state sits in the store data.

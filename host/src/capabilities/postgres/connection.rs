@@ -120,7 +120,7 @@ impl Connection {
         }
         self.note_transaction_control(sql);
         // Binding fails before any row (as an error of its own); the statement's execution
-        // fails while rows stream in, which Spin 4.0.2 flattens (see `SpinCompat::flatten`).
+        // fails while rows stream in, which the released Spins flatten (`SpinCompat::flatten`).
         let compat = self.compat;
         let stream = self
             .client()
@@ -128,7 +128,7 @@ impl Connection {
             .await
             .map_err(|e| statement_failed(e, compat))?;
         let rows: Vec<Row> = stream.try_collect().await.map_err(|e| match compat {
-            Some(compat) => compat.flatten(compat.statement_failed(&e)),
+            Some(compat) => compat.flatten(e),
             None => statement_failed(e, None),
         })?;
         self.note_success(sql);

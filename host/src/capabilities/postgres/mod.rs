@@ -7,8 +7,8 @@
 //! and gives it back when the guest drops it or the instance ends. Failures
 //! are returned to the guest as the WIT `error`, never as a trap.
 //!
-//! Spin-compat mode ([`SpinCompat`]) turns what the released Spin cannot do
-//! into loud errors, so tests on this host catch it.
+//! Spin-compat mode ([`crate::spin_compat::SpinCompat`]) turns what the released Spins cannot
+//! do into loud errors, or hands errors over in their form, so tests on this host catch it.
 //!
 //! Here: the per-instance state and the WIT host traits. Beside it: `pool` (the app-wide
 //! pools and the allowed-hosts check), `connection` (one resource's session), `convert`
@@ -33,7 +33,6 @@ use wasmtime::component::{HasSelf, Linker, Resource};
 
 pub use self::connection::Connection;
 pub use self::pool::Postgres;
-pub use self::spin_compat::SpinCompat;
 use crate::allowed_hosts::AllowedHosts;
 use crate::capabilities::bindings::spin::postgres::postgres as wit;
 use crate::capabilities::connections::Connections;
@@ -99,8 +98,9 @@ impl wit::HostConnection for PostgresInstance {
 mod test_db {
     use std::sync::Arc;
 
-    use super::{Connection, Postgres, RowSet, SpinCompat};
+    use super::{Connection, Postgres, RowSet};
     use crate::allowed_hosts::AllowedHosts;
+    use crate::spin_compat::SpinCompat;
 
     pub(super) const DATABASE: &str = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable";
 
@@ -134,6 +134,7 @@ mod test_db {
 mod tests {
     use super::test_db::{DATABASE, local_hosts};
     use super::*;
+    use crate::spin_compat::{SpinCompat, SpinRelease};
     use wit::{DbValue, HostConnection as _};
 
     #[tokio::test]
@@ -157,7 +158,7 @@ mod tests {
 
     #[tokio::test]
     async fn instance_open_query_execute_and_drop_through_the_wit_trait() {
-        let postgres = Postgres::new(Some(SpinCompat::V4_0_2));
+        let postgres = Postgres::new(Some(SpinCompat::only(SpinRelease::V4_0_2)));
         let mut instance = postgres.instance(local_hosts());
         let conn = instance.open(DATABASE.to_string()).await.unwrap().unwrap();
         let borrowed = || Resource::new_borrow(conn.rep());

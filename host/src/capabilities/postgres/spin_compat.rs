@@ -1,59 +1,30 @@
-//! `--spin-compat`: a released Spin whose Postgres limits this host reproduces as loud errors,
-//! so tests on this host catch what would hang or fail there.
-
-use std::fmt;
-use std::str::FromStr;
+//! The Postgres rules of `--spin-compat` ([`SpinCompat`]): what the released Spins' pg4 host
+//! (`crates/factor-outbound-pg/src/client.rs` and `types.rs` at v3.6.3 and v4.0.2) cannot do or
+//! hands the guest in another form, reproduced here as loud errors or as that form.
 
 use tokio_postgres::types::Type;
 use tokio_postgres::{Row, Statement};
 
 use super::error::db_error;
 use super::wit::{Error, QueryError};
-
-/// A released Spin whose Postgres limits this host reproduces as errors.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SpinCompat {
-    /// Spin 4.0.2: a pg4 `query` with zero rows never returns (spin#3671),
-    /// `timestamptz` columns fail to decode, and an error raised while a `query`
-    /// runs reaches the guest flattened to `QueryError::Text` ([`SpinCompat::flatten`]).
-    V4_0_2,
-}
-
-impl FromStr for SpinCompat {
-    type Err = anyhow::Error;
-
-    fn from_str(s: &str) -> anyhow::Result<Self> {
-        match s.trim().trim_start_matches('v') {
-            "4.0.2" => Ok(SpinCompat::V4_0_2),
-            other => {
-                anyhow::bail!("unsupported Spin compatibility version {other:?} (supported: 4.0.2)")
-            }
-        }
-    }
-}
-
-impl fmt::Display for SpinCompat {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SpinCompat::V4_0_2 => f.write_str("4.0.2"),
-        }
-    }
-}
+pub use crate::spin_compat::SpinCompat;
+use crate::spin_compat::SpinRelease;
 
 impl SpinCompat {
-    /// The error (and warning log) for a statement the released Spin cannot run.
-    fn violation(self, rule: &str, statement: &str) -> Error {
+    /// The error (and warning log) for a statement `release` cannot run.
+    fn violation(self, release: impl std::fmt::Display, rule: &str, statement: &str) -> Error {
         tracing::warn!(
-            spin_compat = %self,
+            spin_compat = %release,
             rule,
             statement,
             "pg4 query rejected by Spin-compatibility mode"
         );
         Error::Other(format!(
-            "spin-compat {self}: {rule}; statement: {statement}"
+            "spin-compat {release}: {rule}; statement: {statement}"
         ))
     }
 
+    /// Both releases: `convert_entry` has no `timestamptz` decoder that works.
     pub(super) fn check_columns(self, statement: &Statement, sql: &str) -> Result<(), Error> {
         match statement
             .columns()
@@ -61,8 +32,9 @@ impl SpinCompat {
             .find(|c| *c.type_() == Type::TIMESTAMPTZ)
         {
             Some(column) => Err(self.violation(
+                self,
                 &format!(
-                    "query returns timestamptz column `{}`, which Spin 4.0.2 cannot decode (return it as text, e.g. to_json(ts) or to_char)",
+                    "query returns timestamptz column `{}`, which Spin {self} cannot decode (return it as text, e.g. to_json(ts) or to_char)",
                     column.name()
                 ),
                 sql,
@@ -71,10 +43,10 @@ impl SpinCompat {
         }
     }
 
-    /// Spin 4.0.2's mapping of a failed statement (`query_failed` in its
-    /// factor-outbound-pg `client.rs`): a server error keeps its fields, with the
-    /// Debug text of the tokio-postgres error as `as-text`; anything else (a
-    /// closed connection, an I/O error) is `QueryError::Text` of that Debug text.
+    /// The mapping of a statement the server rejects before it runs, or of a failed `execute`
+    /// (`query_failed`, the same in both releases): a server error keeps its fields, with the
+    /// Debug text of the tokio-postgres error as `as-text`; anything else (a closed connection,
+    /// an I/O error) is `QueryError::Text` of that Debug text.
     pub(super) fn statement_failed(self, err: &tokio_postgres::Error) -> Error {
         match err.as_db_error() {
             Some(_) => db_error(err),
@@ -82,18 +54,34 @@ impl SpinCompat {
         }
     }
 
-    /// What Spin 4.0.2 gives the guest for an error raised while a `query`'s rows
-    /// stream in (the server rejected the statement as it ran: a constraint, a
-    /// cast, a timeout): its `query` collects rows inside an `anyhow` block, so the
-    /// WIT error becomes the Debug text of an `anyhow::Error` holding it, which is
-    /// the error's Display text, and SQLSTATE and extras are only in that text.
-    pub(super) fn flatten(self, err: Error) -> Error {
-        Error::QueryFailed(QueryError::Text(err.to_string()))
+    /// What the guest gets for an error raised while a `query`'s rows stream in (the server
+    /// rejected the statement as it ran: a constraint, a cast, a timeout). Both releases collect
+    /// rows inside an `anyhow` block and hand over `QueryError::Text` of that error's Debug text:
+    /// - 3.6.3 holds the tokio-postgres error itself, so the text is its Display chain
+    ///   (`db error` and, under `Caused by:`, `ERROR: duplicate key value ...`): no SQLSTATE, no
+    ///   constraint name;
+    /// - 4.0.2 holds the mapped WIT error, so the text is that error's Display, with the
+    ///   SQLSTATE and extras inside it.
+    ///
+    /// With both releases named, 3.6.3's form, which tells the guest less, wins.
+    pub(super) fn flatten(self, err: tokio_postgres::Error) -> Error {
+        let text = if self.includes(SpinRelease::V3_6_3) {
+            // anyhow's Debug: `db error`, then the cause chain; a backtrace, when the process
+            // captures them, is the host's business and stays out of the guest's text.
+            let text = format!("{:?}", anyhow::Error::from(err));
+            match text.find("\n\nStack backtrace:") {
+                Some(end) => text[..end].to_string(),
+                None => text,
+            }
+        } else {
+            self.statement_failed(&err).to_string()
+        };
+        Error::QueryFailed(QueryError::Text(text))
     }
 
-    /// Whether Spin 4.0.2 hands columns of `ty` over as typed values (its
-    /// `convert_entry` list); a column of any other type (`json`, `name`, `"char"`,
-    /// `oid`, ...) reaches the guest as `unsupported` raw bytes.
+    /// Whether the released Spins hand columns of `ty` over as typed values (their
+    /// `convert_entry` list, the same in both); a column of any other type (`json`, `name`,
+    /// `"char"`, `oid`, ...) reaches the guest as `unsupported` raw bytes.
     pub(super) fn decodes(self, ty: &Type) -> bool {
         [
             Type::BOOL,
@@ -127,9 +115,12 @@ impl SpinCompat {
         .contains(ty)
     }
 
+    /// Spin 4.0.2 only: a pg4 `query` with zero rows never returns (spin#3671: its `query`
+    /// waits for the columns, which only the first row sends). 3.6.3 collects rows first.
     pub(super) fn check_rows(self, rows: &[Row], sql: &str) -> Result<(), Error> {
-        if rows.is_empty() {
+        if rows.is_empty() && self.includes(SpinRelease::V4_0_2) {
             return Err(self.violation(
+                SpinRelease::V4_0_2,
                 "query returned zero rows, which never returns on Spin 4.0.2 (spin#3671; make it return one row, e.g. SELECT (SELECT row_to_json(x) ...))",
                 sql,
             ));
@@ -146,18 +137,11 @@ mod tests {
     };
     use crate::capabilities::postgres::wit::DbValue;
     use crate::capabilities::postgres::{Connection, Postgres};
-
-    #[test]
-    fn spin_compat_parses_the_supported_version_only() {
-        assert_eq!("4.0.2".parse::<SpinCompat>().unwrap(), SpinCompat::V4_0_2);
-        assert_eq!(SpinCompat::V4_0_2.to_string(), "4.0.2");
-        let err = "3.9".parse::<SpinCompat>().unwrap_err().to_string();
-        assert!(err.contains("4.0.2"), "{err}");
-    }
+    use crate::spin_compat::SpinRelease::{V3_6_3, V4_0_2};
 
     #[test]
     fn spin_compat_zero_rows_error_names_rule_and_statement() {
-        let err = SpinCompat::V4_0_2
+        let err = SpinCompat::only(V4_0_2)
             .check_rows(&[], "SELECT id FROM users WHERE false")
             .unwrap_err();
         let Error::Other(message) = err else {
@@ -183,7 +167,7 @@ mod tests {
 
     #[tokio::test]
     async fn zero_row_query_is_an_error_under_spin_compat() {
-        let mut conn = connect(Some(SpinCompat::V4_0_2)).await;
+        let mut conn = connect(Some(SpinCompat::only(V4_0_2))).await;
         let sql = "SELECT 1 AS one WHERE false";
         let message = rejection(&mut conn, sql).await;
         assert!(
@@ -195,7 +179,7 @@ mod tests {
 
     #[tokio::test]
     async fn timestamptz_column_is_an_error_under_spin_compat() {
-        let mut conn = connect(Some(SpinCompat::V4_0_2)).await;
+        let mut conn = connect(Some(SpinCompat::only(V4_0_2))).await;
         let sql = "SELECT now() AS created_at";
         let message = rejection(&mut conn, sql).await;
         assert!(message.starts_with("spin-compat 4.0.2: "), "{message}");
@@ -214,7 +198,7 @@ mod tests {
 
     #[tokio::test]
     async fn spin_compat_flattens_errors_raised_while_a_query_runs_as_spin_4_0_2_does() {
-        let mut conn = connect(Some(SpinCompat::V4_0_2)).await;
+        let mut conn = connect(Some(SpinCompat::only(V4_0_2))).await;
         holding_id_1(&mut conn).await;
         // Raised as the statement runs: flattened into the Debug text of the WIT error.
         match conn
@@ -250,9 +234,66 @@ mod tests {
         }
     }
 
+    /// What the guest reads for a unique violation raised as `INSERT ... RETURNING` runs.
+    async fn streamed_unique_violation(compat: SpinCompat) -> String {
+        let mut conn = connect(Some(compat)).await;
+        holding_id_1(&mut conn).await;
+        match conn
+            .query("INSERT INTO t VALUES (1) RETURNING id", &[])
+            .await
+        {
+            Err(Error::QueryFailed(QueryError::Text(text))) => text,
+            other => panic!("expected a flattened error, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn spin_3_6_3_hands_over_an_error_raised_while_a_query_runs_without_its_sqlstate() {
+        // 3.6.3's `query` wraps the tokio-postgres error in anyhow and sends its Debug text:
+        // the server's message chain, and neither the SQLSTATE nor the constraint name.
+        let text = streamed_unique_violation(SpinCompat::only(V3_6_3)).await;
+        assert!(
+            text.starts_with(
+                "db error\n\nCaused by:\n    ERROR: duplicate key value violates unique constraint"
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("backtrace"), "{text}");
+        assert!(!text.contains("23505"), "{text}");
+        assert!(!text.contains("constraint\", \""), "{text}");
+        // Naming both releases gives the form that tells the guest less: 3.6.3's.
+        let both = streamed_unique_violation(SpinCompat::all()).await;
+        assert_eq!(both, text);
+        // 4.0.2's keeps the SQLSTATE inside the text.
+        let v4 = streamed_unique_violation(SpinCompat::only(V4_0_2)).await;
+        assert!(v4.contains(r#"code: "23505""#), "{v4}");
+    }
+
+    #[tokio::test]
+    async fn spin_3_6_3_answers_a_zero_row_query_and_rejects_timestamptz_columns() {
+        let mut conn = connect(Some(SpinCompat::only(V3_6_3))).await;
+        let rows = conn
+            .query("SELECT 1 AS one WHERE false", &[])
+            .await
+            .unwrap();
+        assert!(rows.rows.is_empty());
+        let message = rejection(&mut conn, "SELECT now() AS at").await;
+        assert!(
+            message.starts_with("spin-compat 3.6.3: query returns timestamptz column `at`"),
+            "{message}"
+        );
+        // Both releases: the zero-row rule of 4.0.2 applies, named for it.
+        let mut conn = connect(Some(SpinCompat::all())).await;
+        let message = rejection(&mut conn, "SELECT 1 AS one WHERE false").await;
+        assert!(
+            message.starts_with("spin-compat 4.0.2: query returned zero rows"),
+            "{message}"
+        );
+    }
+
     #[tokio::test]
     async fn spin_compat_hands_types_spin_does_not_decode_over_as_raw_bytes() {
-        let mut conn = connect(Some(SpinCompat::V4_0_2)).await;
+        let mut conn = connect(Some(SpinCompat::only(V4_0_2))).await;
         let rows = conn
             .query(
                 "SELECT '{\"a\":1}'::json AS j, 'x'::name AS n, '{\"a\":1}'::jsonb AS b, 't'::text AS t",
@@ -298,7 +339,7 @@ mod tests {
     #[tokio::test]
     async fn spin_compat_cleans_a_session_before_pooling_it_again_as_spin_4_0_2_does() {
         assert_eq!(
-            session_setting_after_pooling(Some(SpinCompat::V4_0_2)).await,
+            session_setting_after_pooling(Some(SpinCompat::only(V4_0_2))).await,
             vec![DbValue::Str(String::new())]
         );
         assert_eq!(
