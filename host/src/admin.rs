@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Connection};
 
-use crate::migrate::DEFAULT_DATABASE_URL;
+use spingraph_migrate::DEFAULT_DATABASE_URL;
 
 #[derive(clap::Args)]
 pub struct AdminArgs {

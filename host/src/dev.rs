@@ -133,7 +133,7 @@ pub(crate) async fn database(variables: &Variables) -> Result<()> {
     let Some(url) = variables.get("database_url") else {
         bail!("--dev needs the `database_url` variable to create and migrate the database");
     };
-    crate::migrate::ensure_database_and_migrate(url.expose())
+    spingraph_migrate::ensure_database_and_migrate(url.expose())
         .await
         .context("--dev: preparing the database")?;
     Ok(())

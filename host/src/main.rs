@@ -15,7 +15,6 @@ mod guest_output;
 mod loader;
 mod manifest;
 mod metrics;
-mod migrate;
 mod router;
 mod server;
 mod spin_compat;
@@ -43,7 +42,7 @@ enum Command {
     /// Run every component's build commands, as `spin build` does.
     Build(build::BuildArgs),
     /// Apply, revert or list schema migrations.
-    Migrate(migrate::MigrateArgs),
+    Migrate(spingraph_migrate::MigrateArgs),
     /// Operator tasks: bootstrap users.
     Admin(admin::AdminArgs),
 }
@@ -53,7 +52,7 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Up(args) => up::run(args),
         Command::Build(args) => build::run(args),
-        Command::Migrate(args) => migrate::run(args),
+        Command::Migrate(args) => spingraph_migrate::run(args),
         Command::Admin(args) => admin::run(args),
     };
     match result {

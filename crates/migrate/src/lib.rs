@@ -1,6 +1,7 @@
-//! `spingraph migrate up | down | status`: applies and reverts the SQL files in
-//! `migrations/` (built into the binary) with sqlx's migrator — checksummed, one
-//! transaction per migration, serialized by a Postgres advisory lock.
+//! Applies and reverts the SQL files in `migrations/` (built into the binary) with
+//! sqlx's migrator — checksummed, one transaction per migration, serialized by a
+//! Postgres advisory lock. Behind `spingraph migrate up | down | status`, `up --dev`
+//! and the migration image's `spingraph-migrate` (no host, no wasmtime).
 
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -11,7 +12,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{AssertSqlSafe, ConnectOptions, Connection, Executor};
 
 /// The migration set this binary was built with.
-static EMBEDDED: Migrator = sqlx::migrate!("../migrations");
+static EMBEDDED: Migrator = sqlx::migrate!("../../migrations");
 
 /// Table sqlx keeps the applied migrations in (the health check reads it too).
 const TABLE: &str = "_sqlx_migrations";
@@ -23,6 +24,7 @@ pub const DEFAULT_DATABASE_URL: &str =
 /// (taken in the maintenance database; sqlx's own lock lives in the target one).
 const CREATE_DATABASE_LOCK: i64 = 0x5350_4947_5241_5048; // "SPIGRAPH"
 
+/// The arguments of `spingraph migrate` and of `spingraph-migrate`: the same CLI.
 #[derive(clap::Args)]
 pub struct MigrateArgs {
     /// Postgres connection string of the spingraph database.
@@ -49,6 +51,7 @@ enum MigrateCommand {
     Status,
 }
 
+/// Runs one `migrate` command, printing what it did on stdout.
 pub fn run(args: MigrateArgs) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
