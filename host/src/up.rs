@@ -192,6 +192,24 @@ pub fn run(args: UpArgs) -> Result<()> {
 async fn up(args: UpArgs) -> Result<()> {
     let started = Instant::now();
     let app = App::load(&find_manifest(args.from.as_deref())?)?;
+    let spin_compat: Option<SpinCompat> = args
+        .spin_compat
+        .as_deref()
+        .filter(|v| !v.is_empty())
+        .map(str::parse)
+        .transpose()
+        .context("--spin-compat")?;
+    // The manifest first: a form a released Spin cannot read is the first thing to fix.
+    for release in spin_compat.iter().flat_map(|c| c.releases()) {
+        app.manifest
+            .check_readable_by(ManifestReader::of(release))
+            .with_context(|| {
+                format!(
+                    "{} is rejected by --spin-compat {release}",
+                    app.path.display()
+                )
+            })?;
+    }
 
     let runtime_config = args
         .runtime_config_file
@@ -209,13 +227,6 @@ async fn up(args: UpArgs) -> Result<()> {
     if args.dev {
         dev::variables(&app, &mut resolver)?;
     }
-    let spin_compat: Option<SpinCompat> = args
-        .spin_compat
-        .as_deref()
-        .filter(|v| !v.is_empty())
-        .map(str::parse)
-        .transpose()
-        .context("--spin-compat")?;
     let capabilities = Arc::new(Capabilities::configure(&AppConfig {
         app: &app,
         resolver: &resolver,
@@ -225,16 +236,6 @@ async fn up(args: UpArgs) -> Result<()> {
         dev::database(&capabilities.variables).await?;
     }
     if let Some(compat) = spin_compat {
-        for release in compat.releases() {
-            app.manifest
-                .check_readable_by(ManifestReader::of(release))
-                .with_context(|| {
-                    format!(
-                        "{} is rejected by --spin-compat {release}",
-                        app.path.display()
-                    )
-                })?;
-        }
         check_allowed_hosts_spin_compat(&app, &capabilities.variables, compat)?;
     }
 

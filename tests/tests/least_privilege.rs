@@ -329,6 +329,13 @@ fn each_group_uses_its_own_redis_acl_user_which_holds_only_its_keys() {
         ":0",
         "authn cached the verified token"
     );
+    // None of that work was refused anything by Redis's ACL (an EVAL naming a `denylist:` key
+    // among its KEYS would be: the data user may only read those).
+    assert_eq!(
+        redis.command_values(&["ACL", "LOG"]),
+        Vec::<String>::new(),
+        "ACL denials during the groups' work"
+    );
     // Each group reaches Redis as its own user, on any host however it holds connections: with
     // one user deleted (which also closes its open connections), the next work of every group
     // makes Redis log failed AUTHs for that user alone, and the other groups' work still

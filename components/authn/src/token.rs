@@ -45,21 +45,23 @@ const COMPONENT: &str = "authn";
 /// The variable holding the cache's MAC key (one per component group; empty = no cache).
 pub const TOKEN_CACHE_KEY: &str = "token_cache_key";
 
-/// `EVAL ROUND_TRIP 5 <token denylist> <session denylist> <user generation> <cache entry>
-/// <rate-limit bucket> <token gen> <window> <count always: 0|1>` →
-/// `{refused, count, ttl, entry}`: refused 1 when the denylist refuses the token (nothing
-/// counted); count -1 when the window was not counted (no cache entry, and not asked to count
-/// always); entry the cache entry, or empty. No nil in the answer, so it survives hosts that
-/// drop nil entries from `execute` results.
+/// `EVAL ROUND_TRIP 2 <cache entry> <rate-limit bucket> <token gen> <window> <count always:
+/// 0|1> <token denylist> <session denylist> <user generation>` → `{refused, count, ttl,
+/// entry}`: refused 1 when the denylist refuses the token (nothing counted); count -1 when the
+/// window was not counted (no cache entry, and not asked to count always); entry the cache
+/// entry, or empty. No nil in the answer, so it survives hosts that drop nil entries from
+/// `execute` results. The denylist keys travel as arguments, not KEYS: Redis checks an EVAL's
+/// KEYS for read and write, and the data group's ACL user may only read `denylist:*`
+/// (deploy/redis-acl.conf), which the script's own EXISTS and GET stay within.
 const ROUND_TRIP: &str = concat!(
     count_window_lua!(),
-    "if redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then return {1, -1, 0, ''} end \
-local current = redis.call('GET', KEYS[3]) \
+    "if redis.call('EXISTS', ARGV[4], ARGV[5]) > 0 then return {1, -1, 0, ''} end \
+local current = redis.call('GET', ARGV[6]) \
 if current and tonumber(current) and tonumber(ARGV[1]) < tonumber(current) then \
 return {1, -1, 0, ''} end \
-local entry = redis.call('GET', KEYS[4]) or '' \
+local entry = redis.call('GET', KEYS[1]) or '' \
 if entry ~= '' or ARGV[3] == '1' then \
-local c = count(KEYS[5], tonumber(ARGV[2])) return {0, c[1], c[2], entry} end \
+local c = count(KEYS[2], tonumber(ARGV[2])) return {0, c[1], c[2], entry} end \
 return {0, -1, 0, ''}"
 );
 
@@ -260,17 +262,14 @@ fn first_trip(
     let results = kv::eval(
         conn,
         ROUND_TRIP,
-        &[
-            &keys.token,
-            &keys.session,
-            &keys.generation,
-            entry_key,
-            &keys.bucket,
-        ],
+        &[entry_key, &keys.bucket],
         &[
             RedisParameter::Int64(generation),
             RedisParameter::Int64(rate_limit::WINDOW_SECS as i64),
             RedisParameter::Int64(i64::from(settings.cache.is_none())),
+            RedisParameter::Binary(keys.token.clone().into_bytes()),
+            RedisParameter::Binary(keys.session.clone().into_bytes()),
+            RedisParameter::Binary(keys.generation.clone().into_bytes()),
         ],
     )?;
     match results.as_slice() {

@@ -82,16 +82,10 @@ impl Db {
     /// Like [`Db::json`], as a `serde_json::Value` (`Null` for SQL NULL).
     pub fn value(&self, sql: &str, params: &[ParameterValue]) -> Result<Value> {
         let started = std::time::Instant::now();
-        let rows = self.conn.query(sql, params).map_err(|e| {
-            let timed_out = self.timeout.is_some_and(|t| started.elapsed() >= t);
-            match timed_out && sqlstate(&e).is_none() && DbFailure::of(&e).is_some() {
-                // Spin 3.6.3 hands over an error raised while a query runs without its SQLSTATE
-                // (so a statement_timeout cancel, 57014, is not recognisable by its code): one
-                // that failed after running as long as the timeout allows was cancelled by it.
-                true => statement_cancelled(&format!("{e:?}")),
-                false => map_pg_error(&e),
-            }
-        })?;
+        let rows = self
+            .conn
+            .query(sql, params)
+            .map_err(|e| self.query_failed(&e, started))?;
         let row = rows.rows.first().ok_or_else(|| {
             ApiError::internal(format!(
                 "query returned no rows (every query must return one row): {sql}"
@@ -101,6 +95,29 @@ impl Db {
             .first()
             .ok_or_else(|| ApiError::internal(format!("query returned no columns: {sql}")))?;
         decode_json_cell(cell)
+    }
+
+    /// The API error for a failed `query`. Spin 3.6.3 hands over an error raised while a query
+    /// runs without its SQLSTATE, so for such a failure the code cannot tell a cancel or a lost
+    /// session from a bug; two facts that need no error text can: one that ran as long as
+    /// `statement_timeout_ms` allows was cancelled by it (57014), and one after which the session
+    /// no longer answers a `SELECT 1` with anything the server says lost its connection (a
+    /// restart's 57P01, a network failure). Both are 503s, as with their codes.
+    fn query_failed(&self, err: &PgError, started: std::time::Instant) -> ApiError {
+        if DbFailure::of(err).is_some() && sqlstate(err).is_none() {
+            if self.timeout.is_some_and(|t| started.elapsed() >= t) {
+                return statement_cancelled(&format!("{err:?}"));
+            }
+            if let Err(probe) = self.conn.query("SELECT 1", &[]) {
+                if sqlstate(&probe).is_none() {
+                    return ApiError::unavailable(
+                        "Postgres",
+                        format!("the session was lost: {err:?} (then {probe:?})"),
+                    );
+                }
+            }
+        }
+        map_pg_error(err)
     }
 
     /// Run a statement without a result; the number of rows affected.
