@@ -402,7 +402,12 @@ fn the_change_feed_needs_the_changes_read_scope_or_an_admin() {
 fn every_mutation_appears_once_in_order_with_its_document_or_a_tombstone() {
     let app = app();
     let admin = app.caller("root", "admin");
-    let reader = api_key(&app, &admin, &["changes:read"]);
+    // Documents go only to a reader that could GET them (see the next test).
+    let reader = api_key(
+        &app,
+        &admin,
+        &["changes:read", "entities:read", "relationships:read"],
+    );
     let a = entity(&app, &admin, "A");
     let b = entity(&app, &admin, "B");
     let (a_id, b_id) = (a["id"].as_str().unwrap(), b["id"].as_str().unwrap());
@@ -477,6 +482,53 @@ fn every_mutation_appears_once_in_order_with_its_document_or_a_tombstone() {
     ] {
         assert_eq!(feed(&app, &reader, bad).status(), 400, "{bad}");
     }
+}
+
+#[test]
+fn the_change_feed_withholds_documents_the_reader_could_not_get() {
+    let app = app();
+    let admin = app.caller("root", "admin");
+    let a = app.created_entity(
+        &admin,
+        &json!({"type": "company", "name": "Secret A", "metadata": {"k": "s3"}}),
+    );
+    let b = entity(&app, &admin, "Secret B");
+    let (a_id, b_id) = (a["id"].as_str().unwrap(), b["id"].as_str().unwrap());
+    let edge = app.post_as(
+        &admin,
+        "/v1/relationships",
+        &json!({"source_id": a_id, "target_id": b_id, "type": "partner"}),
+    );
+    assert_eq!(edge.status(), 201);
+
+    // `changes:read` alone: what changed, never the documents.
+    let bare = api_key(&app, &admin, &["changes:read"]);
+    let seen = follow(&app, &bare, 3);
+    assert_eq!(seen.len(), 3);
+    for change in &seen {
+        assert!(change["document"].is_null(), "{change}");
+        assert_eq!(change["withheld"], true, "{change}");
+        assert!(change["id"].is_string() && change["kind"].is_string());
+    }
+    assert!(!Value::Array(seen.clone()).to_string().contains("Secret"));
+
+    // With `entities:read`: entity documents, relationship documents still withheld.
+    let entities = api_key(&app, &admin, &["changes:read", "entities:read"]);
+    let seen = follow(&app, &entities, 3);
+    assert_eq!(seen[0]["document"]["metadata"]["k"], "s3");
+    assert!(seen[0].get("withheld").is_none());
+    assert_eq!(seen[2]["kind"], "relationship");
+    assert!(seen[2]["document"].is_null() && seen[2]["withheld"] == true);
+
+    // An admin's session holds every scope: everything.
+    let page = json_body(app.get_as(&admin, "/v1/changes?wait=5"));
+    let items = page["items"].as_array().unwrap();
+    assert_eq!(items.len(), 3);
+    assert!(
+        items
+            .iter()
+            .all(|c| c.get("withheld").is_none() && c["document"].is_object())
+    );
 }
 
 #[test]
