@@ -656,6 +656,62 @@ fn user_gets_403_on_user_management_and_admin_gets_200() {
 }
 
 #[test]
+fn user_management_needs_an_admins_session_not_an_admin_api_key() {
+    let app = app();
+    let (admin, _) = admin_and_user(&app);
+    let ann = json_body(app.get_as(&admin, "/v1/auth/users"))["items"][1]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let key = app.create_api_key(&admin, "ops", &["admin", "entities:read"]);
+    let key = key["key"].as_str().unwrap().to_string();
+    let with_key = |rb: RequestBuilder| {
+        rb.header("authorization", format!("ApiKey {key}"))
+            .send()
+            .unwrap()
+    };
+    let new_admin = json!({"email": "minted@example.com", "password": PASSWORD, "role": "admin"});
+    let create = || app.post_json("/v1/auth/users", &new_admin);
+    let promote = || {
+        app.patch(&format!("/v1/auth/users/{ann}"))
+            .json(&json!({"role": "admin"}))
+    };
+    let deactivate = || {
+        app.patch(&format!("/v1/auth/users/{ann}"))
+            .json(&json!({"active": false}))
+    };
+    let unlock = || app.post(&format!("/v1/auth/users/{ann}/unlock"));
+    let list = || app.get("/v1/auth/users");
+    for (what, request) in [
+        ("create", create()),
+        ("role change", promote()),
+        ("deactivation", deactivate()),
+        ("unlock", unlock()),
+        ("list", list()),
+    ] {
+        let refused = assert_problem(with_key(request), 403, what);
+        assert!(
+            refused["detail"].as_str().unwrap().contains("API keys"),
+            "{what}: {refused}"
+        );
+    }
+    let users = app
+        .db
+        .query_json("SELECT role, active FROM users ORDER BY id");
+    assert_eq!(users.as_array().unwrap().len(), 2, "no user was minted");
+    assert_eq!(users[1]["role"], "user");
+    assert_eq!(users[1]["active"], true);
+
+    // The admin's own token still manages users.
+    let send = |rb: RequestBuilder| rb.bearer_auth(&admin).send().unwrap().status();
+    assert_eq!(send(create()), 201);
+    assert_eq!(send(promote()), 200);
+    assert_eq!(send(unlock()), 200);
+    assert_eq!(send(deactivate()), 200);
+    assert_eq!(send(list()), 200);
+}
+
+#[test]
 fn demoting_a_user_refuses_their_existing_tokens() {
     let app = app();
     let admin = admin_token(&app);

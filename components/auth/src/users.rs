@@ -12,7 +12,7 @@ use spingraph_guest::sql::{Query, fill};
 use spingraph_guest::{ApiError, Ctx, FieldError, Reply, Result, body, kv};
 use spingraph_identity::{Role, revocation};
 
-use crate::access::require_admin;
+use crate::access::require_admin_person;
 use crate::input::{NewUser, UserPatch, normalize_email};
 use crate::settings;
 use crate::sql::{self, user_json};
@@ -81,7 +81,7 @@ pub fn register(ctx: &Ctx, req: &Request) -> Result<Reply> {
 
 /// `POST /users` (admin): any role.
 pub fn create(ctx: &Ctx, req: &Request, p: &Principal) -> Result<Reply> {
-    require_admin(p)?;
+    require_admin_person(p)?;
     let new: NewUser = body::json(req)?;
     let role = new.role.unwrap_or(Role::User);
     insert_user(ctx, new, role, Some(p.user_id), "user.create")
@@ -98,7 +98,7 @@ const LIST_SQL: &str = concat!(
 
 /// `GET /users` (admin): pages in id (= creation) order.
 pub fn list(ctx: &Ctx, p: &Principal) -> Result<Reply> {
-    require_admin(p)?;
+    require_admin_person(p)?;
     sql::id_page(ctx, LIST_SQL, [])
 }
 
@@ -133,7 +133,7 @@ struct Updated {
 /// at once: the new token generation goes to Redis inside the transaction that makes the
 /// change (no Redis, no change), and is in Postgres for `authn`'s fallback.
 pub fn update(ctx: &Ctx, req: &Request, p: &Principal, id: &str) -> Result<Reply> {
-    require_admin(p)?;
+    require_admin_person(p)?;
     let id = user_id(id)?;
     let patch: UserPatch = body::json(req)?;
     if patch.role.is_none() && patch.active.is_none() {
@@ -205,7 +205,7 @@ const UNLOCK_SQL: &str = concat!(
 
 /// `POST /users/{id}/unlock` (admin): clears failures and any lockout.
 pub fn unlock(ctx: &Ctx, p: &Principal, id: &str) -> Result<Reply> {
-    require_admin(p)?;
+    require_admin_person(p)?;
     let id = user_id(id)?;
     let mut q = Query::of([sql::uuid(id)]);
     let actor = p.user_id.to_string();
