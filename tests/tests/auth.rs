@@ -9,6 +9,7 @@ use spingraph_e2e::{
     PASSWORD, RequestBuilder, TestApp, TestOptions, Value, assert_problem,
     assert_retry_after_within_a_minute, free_port, header, json, json_body,
 };
+use spingraph_identity::session::{ACCESS_COOKIE, CSRF_COOKIE, REFRESH_COOKIE};
 use spingraph_identity::{Role, unix_now};
 
 fn app_with(extra: &[(&str, &str)]) -> TestApp {
@@ -453,6 +454,91 @@ fn cookie_session_needs_csrf_header_for_unsafe_requests() {
         };
         assert_eq!(with_cookies(request).status(), status, "{what}");
     }
+}
+
+#[test]
+fn cookie_issuing_routes_refuse_cross_site_requests() {
+    let app = app_with(&[("cors_allowed_origins", "https://app.example.com")]);
+    app.create_user("root@example.com", "admin");
+    let own = app.url("");
+    let own = own.trim_end_matches('/');
+    let session = |headers: &[(&str, &str)]| {
+        let mut rb = app.post_json("/v1/auth/session", &credentials("root@example.com"));
+        for (name, value) in headers {
+            rb = rb.header(*name, *value);
+        }
+        rb.send().unwrap()
+    };
+    // Login CSRF: a page of another site (a form or a fetch) cannot sign the browser in.
+    for headers in [
+        vec![("origin", "https://evil.example")],
+        vec![("origin", "null")],
+        vec![("sec-fetch-site", "cross-site")],
+        vec![("origin", own), ("sec-fetch-site", "cross-site")],
+    ] {
+        let resp = session(&headers);
+        assert!(set_cookies(&resp).is_empty(), "{headers:?}");
+        assert_problem(resp, 403, &format!("session from {headers:?}"));
+    }
+    let form = app
+        .post("/v1/auth/session")
+        .header("origin", "https://evil.example")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "grant_type=password&username=root%40example.com&password={}",
+            PASSWORD.replace(' ', "+")
+        ))
+        .send()
+        .unwrap();
+    assert_problem(form, 403, "a cross-site form");
+    // Our own pages, a listed origin, and clients that are not browsers still sign in.
+    for headers in [
+        vec![("origin", own), ("sec-fetch-site", "same-origin")],
+        vec![
+            ("origin", "https://app.example.com"),
+            ("sec-fetch-site", "same-site"),
+        ],
+        vec![],
+    ] {
+        assert_eq!(session(&headers).status(), 200, "{headers:?}");
+    }
+
+    // Refresh and logout by cookie: the same rule, on top of the CSRF header.
+    let resp = session(&[]);
+    let cookies = set_cookies(&resp);
+    let csrf = json_body(resp)["csrf_token"].as_str().unwrap().to_string();
+    let cookie_header = format!(
+        "{ACCESS_COOKIE}={}; {REFRESH_COOKIE}={}; {CSRF_COOKIE}={csrf}",
+        cookie_value(&cookies, ACCESS_COOKIE),
+        cookie_value(&cookies, REFRESH_COOKIE)
+    );
+    let by_cookie = |path: &str, origin: &str| {
+        app.post(path)
+            .header("cookie", &cookie_header)
+            .header("x-csrf-token", &csrf)
+            .header("origin", origin)
+            .send()
+            .unwrap()
+    };
+    assert_problem(
+        by_cookie("/v1/auth/refresh", "https://evil.example"),
+        403,
+        "a cross-site refresh by cookie",
+    );
+    assert_problem(
+        by_cookie("/v1/auth/logout", "https://evil.example"),
+        403,
+        "a cross-site logout by cookie",
+    );
+    assert_eq!(by_cookie("/v1/auth/logout", own).status(), 204);
+    // Tokens in the body are no browser session: the origin does not matter there.
+    let (_, refresh) = app.tokens("root@example.com");
+    let resp = app
+        .post_json("/v1/auth/refresh", &json!({"refresh_token": refresh}))
+        .header("origin", "https://evil.example")
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 200);
 }
 
 // ------------------------------------------------------------------ 7. API keys
