@@ -67,7 +67,19 @@ fn insert_user(
     Ok(Reply::created(&format!("/v1/auth/users/{id}"), &user))
 }
 
-/// `POST /register`: role `user`, always.
+/// What a fresh sign-up answers, for an account that is not made: user $1 with email $2, as
+/// `user_json!` renders a new `user` (same keys, same timestamp format, one round trip like
+/// the insert it stands in for).
+const LOOKALIKE_USER_SQL: &str = concat!(
+    "SELECT (SELECT ",
+    user_json!(),
+    " FROM (SELECT $1::uuid AS id, $2::text AS email, 'user'::text AS role, true AS active, ",
+    "NULL::timestamptz AS locked_until, now() AS created_at, now() AS updated_at) u) AS j"
+);
+
+/// `POST /register`: role `user`, always. An email that already has an account gets the same
+/// 201 a new one gets (a fresh id, no account made, nothing changed), so sign-up cannot tell
+/// anyone which addresses are registered; the owner signs in as before.
 pub fn register(ctx: &Ctx, req: &Request) -> Result<Reply> {
     let new: NewUser = body::json(req)?;
     if new.role.is_some() || new.active.is_some() {
@@ -76,7 +88,20 @@ pub fn register(ctx: &Ctx, req: &Request) -> Result<Reply> {
             "unknown field",
         )]));
     }
-    insert_user(ctx, new, Role::User, None, "user.register")
+    let email = normalize_email(&new.email)?;
+    match insert_user(ctx, new, Role::User, None, "user.register") {
+        Err(ApiError::Conflict(_)) => {
+            ctx.info(
+                "sign-up for an existing account answered as new",
+                json!({"ip": ctx.client_ip()}),
+            );
+            let id = uuid::Uuid::now_v7();
+            let user: Value =
+                Db::connect(ctx)?.value(LOOKALIKE_USER_SQL, &[sql::uuid(id), sql::text(&email)])?;
+            Ok(Reply::created(&format!("/v1/auth/users/{id}"), &user))
+        }
+        answer => answer,
+    }
 }
 
 /// `POST /users` (admin): any role.
