@@ -411,7 +411,7 @@ fn cookie_session_needs_csrf_header_for_unsafe_requests() {
         assert!(c.contains("Secure"), "{c}");
         assert!(c.contains("SameSite=Strict"), "{c}");
     }
-    for name in ["sg_access", "sg_refresh"] {
+    for name in [ACCESS_COOKIE, REFRESH_COOKIE] {
         let c = cookies.iter().find(|c| c.starts_with(name)).unwrap();
         assert!(c.contains("HttpOnly"), "{c}");
     }
@@ -422,10 +422,10 @@ fn cookie_session_needs_csrf_header_for_unsafe_requests() {
     );
     assert_eq!(body["user"]["email"], "root@example.com");
     let csrf = body["csrf_token"].as_str().unwrap().to_string();
-    assert_eq!(cookie_value(&cookies, "sg_csrf"), csrf);
+    assert_eq!(cookie_value(&cookies, CSRF_COOKIE), csrf);
     let cookie_header = format!(
-        "sg_access={}; sg_csrf={csrf}",
-        cookie_value(&cookies, "sg_access")
+        "{ACCESS_COOKIE}={}; {CSRF_COOKIE}={csrf}",
+        cookie_value(&cookies, ACCESS_COOKIE)
     );
 
     let with_cookies = |rb: RequestBuilder| rb.header("cookie", &cookie_header).send().unwrap();
@@ -454,6 +454,48 @@ fn cookie_session_needs_csrf_header_for_unsafe_requests() {
         };
         assert_eq!(with_cookies(request).status(), status, "{what}");
     }
+}
+
+#[test]
+fn session_cookies_carry_host_prefixes_and_a_planted_refresh_twin_is_refused() {
+    let app = app();
+    app.create_user("root@example.com", "admin");
+    let resp = start_session(&app, "root@example.com");
+    assert_eq!(resp.status(), 200);
+    let cookies = set_cookies(&resp);
+    let csrf = json_body(resp)["csrf_token"].as_str().unwrap().to_string();
+    // Only this host can set a `__Host-` cookie (Secure, Path=/, no Domain); the refresh cookie
+    // stays on /v1/auth under `__Secure-`.
+    for (name, path) in [
+        ("__Host-sg_access", "Path=/;"),
+        ("__Host-sg_csrf", "Path=/;"),
+        ("__Secure-sg_refresh", "Path=/v1/auth;"),
+    ] {
+        let c = cookies
+            .iter()
+            .find(|c| c.starts_with(&format!("{name}=")))
+            .unwrap_or_else(|| panic!("{name} in {cookies:?}"));
+        assert!(
+            c.contains(path) && c.contains("Secure") && !c.contains("Domain"),
+            "{c}"
+        );
+    }
+    // A refresh cookie planted beside ours (by a sibling host, with a Domain) is never used.
+    let ours = cookie_value(&cookies, REFRESH_COOKIE);
+    let refresh = |cookie_header: String| {
+        app.post("/v1/auth/refresh")
+            .header("cookie", cookie_header)
+            .header("x-csrf-token", &csrf)
+            .send()
+            .unwrap()
+    };
+    let (_, planted) = app.tokens("root@example.com");
+    let twin = refresh(format!(
+        "{REFRESH_COOKIE}={planted}; {REFRESH_COOKIE}={ours}; {CSRF_COOKIE}={csrf}"
+    ));
+    assert_problem(twin, 400, "two refresh cookies");
+    let alone = refresh(format!("{REFRESH_COOKIE}={ours}; {CSRF_COOKIE}={csrf}"));
+    assert_eq!(alone.status(), 200, "ours, alone, still rotates");
 }
 
 #[test]

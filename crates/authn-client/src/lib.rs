@@ -226,7 +226,7 @@ fn to_api_error(err: &AuthError) -> ApiError {
             ApiError::unauthorized(UNAUTHENTICATED)
         }
         AuthError::CsrfFailed => ApiError::forbidden(
-            "Cookie-authenticated requests that change state need an X-CSRF-Token header matching the sg_csrf cookie.",
+            "Cookie-authenticated requests that change state need an X-CSRF-Token header matching the __Host-sg_csrf cookie.",
         ),
         AuthError::Unavailable(why) => ApiError::unavailable("authentication", why.clone()),
     }
