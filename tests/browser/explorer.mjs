@@ -5,7 +5,7 @@
 // a problem with its request id), searches, draws the neighbourhood (>= 10 nodes), expands a node
 // by clicking it on the canvas and another with the keyboard, finds a shortest path, creates a
 // relationship and sees it drawn, soft-deletes a relationship and an entity. It proves CSRF both
-// ways: every write the page sends carries X-CSRF-Token (the sg_csrf value), and a write from the
+// ways: every write the page sends carries X-CSRF-Token (the __Host-sg_csrf value), and a write from the
 // page without it is refused 403. It also drops the access cookie to see the page renew the
 // session (POST /v1/auth/refresh) and carry on. Screenshots go to $SCREENSHOT_DIR. Run by `./dev test`.
 import { spawnSync } from "node:child_process";
@@ -146,8 +146,8 @@ try {
   check((await page.textContent("#who-email")) === me.email, "signed in through POST /v1/auth/session");
   check(await problem.isHidden(), "the earlier problem is cleared");
   const cookies = await context.cookies();
-  const access = cookies.find((c) => c.name === "sg_access");
-  const csrfCookie = cookies.find((c) => c.name === "sg_csrf");
+  const access = cookies.find((c) => c.name === "__Host-sg_access");
+  const csrfCookie = cookies.find((c) => c.name === "__Host-sg_csrf");
   check(access?.httpOnly === true && access?.sameSite === "Strict", "the session cookie is HttpOnly and SameSite=Strict");
   const storage = await page.evaluate(() => ({
     local: localStorage.length,
@@ -282,10 +282,10 @@ try {
   await shot("explorer.png");
 
   // An expired access token: the page renews the session once (cookie refresh) and carries on.
-  await context.clearCookies({ name: "sg_access" });
+  await context.clearCookies({ name: "__Host-sg_access" });
   await page.click("#search button[type=submit]");
   await idle();
-  const renewed = (await context.cookies()).find((c) => c.name === "sg_csrf");
+  const renewed = (await context.cookies()).find((c) => c.name === "__Host-sg_csrf");
   check(await problem.isHidden() && (await page.locator("#results button").count()) === 1
     && writes.some((w) => w.path === "/v1/auth/refresh"),
     "without an access cookie the page refreshes the session and the search still answers");
@@ -302,7 +302,7 @@ try {
   const logout = pageWrites.find((w) => w.path === "/v1/auth/logout");
   check(logout?.headers["x-csrf-token"] === renewed?.value, "signing out used the renewed token");
   check(pageWrites.length >= 5 && unsigned.length === 0,
-    `every write the page sent carried X-CSRF-Token = sg_csrf (${pageWrites.map((w) => `${w.method} ${w.path}`).join(", ")})`);
+    `every write the page sent carried X-CSRF-Token = __Host-sg_csrf (${pageWrites.map((w) => `${w.method} ${w.path}`).join(", ")})`);
 
   check(foreign.length === 0, `no request leaves the host (${foreign.join(", ") || "none"})`);
   // The expected 4xx answers (the wrong password, the bad filter, the CSRF probes) log as console

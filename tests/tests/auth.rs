@@ -9,6 +9,7 @@ use spingraph_e2e::{
     PASSWORD, RequestBuilder, TestApp, TestOptions, Value, assert_problem,
     assert_retry_after_within_a_minute, free_port, header, json, json_body,
 };
+use spingraph_identity::session::{ACCESS_COOKIE, CSRF_COOKIE, REFRESH_COOKIE};
 use spingraph_identity::{Role, unix_now};
 
 fn app_with(extra: &[(&str, &str)]) -> TestApp {
@@ -410,7 +411,7 @@ fn cookie_session_needs_csrf_header_for_unsafe_requests() {
         assert!(c.contains("Secure"), "{c}");
         assert!(c.contains("SameSite=Strict"), "{c}");
     }
-    for name in ["sg_access", "sg_refresh"] {
+    for name in [ACCESS_COOKIE, REFRESH_COOKIE] {
         let c = cookies.iter().find(|c| c.starts_with(name)).unwrap();
         assert!(c.contains("HttpOnly"), "{c}");
     }
@@ -421,10 +422,10 @@ fn cookie_session_needs_csrf_header_for_unsafe_requests() {
     );
     assert_eq!(body["user"]["email"], "root@example.com");
     let csrf = body["csrf_token"].as_str().unwrap().to_string();
-    assert_eq!(cookie_value(&cookies, "sg_csrf"), csrf);
+    assert_eq!(cookie_value(&cookies, CSRF_COOKIE), csrf);
     let cookie_header = format!(
-        "sg_access={}; sg_csrf={csrf}",
-        cookie_value(&cookies, "sg_access")
+        "{ACCESS_COOKIE}={}; {CSRF_COOKIE}={csrf}",
+        cookie_value(&cookies, ACCESS_COOKIE)
     );
 
     let with_cookies = |rb: RequestBuilder| rb.header("cookie", &cookie_header).send().unwrap();
@@ -453,6 +454,133 @@ fn cookie_session_needs_csrf_header_for_unsafe_requests() {
         };
         assert_eq!(with_cookies(request).status(), status, "{what}");
     }
+}
+
+#[test]
+fn session_cookies_carry_host_prefixes_and_a_planted_refresh_twin_is_refused() {
+    let app = app();
+    app.create_user("root@example.com", "admin");
+    let resp = start_session(&app, "root@example.com");
+    assert_eq!(resp.status(), 200);
+    let cookies = set_cookies(&resp);
+    let csrf = json_body(resp)["csrf_token"].as_str().unwrap().to_string();
+    // Only this host can set a `__Host-` cookie (Secure, Path=/, no Domain); the refresh cookie
+    // stays on /v1/auth under `__Secure-`.
+    for (name, path) in [
+        ("__Host-sg_access", "Path=/;"),
+        ("__Host-sg_csrf", "Path=/;"),
+        ("__Secure-sg_refresh", "Path=/v1/auth;"),
+    ] {
+        let c = cookies
+            .iter()
+            .find(|c| c.starts_with(&format!("{name}=")))
+            .unwrap_or_else(|| panic!("{name} in {cookies:?}"));
+        assert!(
+            c.contains(path) && c.contains("Secure") && !c.contains("Domain"),
+            "{c}"
+        );
+    }
+    // A refresh cookie planted beside ours (by a sibling host, with a Domain) is never used.
+    let ours = cookie_value(&cookies, REFRESH_COOKIE);
+    let refresh = |cookie_header: String| {
+        app.post("/v1/auth/refresh")
+            .header("cookie", cookie_header)
+            .header("x-csrf-token", &csrf)
+            .send()
+            .unwrap()
+    };
+    let (_, planted) = app.tokens("root@example.com");
+    let twin = refresh(format!(
+        "{REFRESH_COOKIE}={planted}; {REFRESH_COOKIE}={ours}; {CSRF_COOKIE}={csrf}"
+    ));
+    assert_problem(twin, 400, "two refresh cookies");
+    let alone = refresh(format!("{REFRESH_COOKIE}={ours}; {CSRF_COOKIE}={csrf}"));
+    assert_eq!(alone.status(), 200, "ours, alone, still rotates");
+}
+
+#[test]
+fn cookie_issuing_routes_refuse_cross_site_requests() {
+    let app = app_with(&[("cors_allowed_origins", "https://app.example.com")]);
+    app.create_user("root@example.com", "admin");
+    let own = app.url("");
+    let own = own.trim_end_matches('/');
+    let session = |headers: &[(&str, &str)]| {
+        let mut rb = app.post_json("/v1/auth/session", &credentials("root@example.com"));
+        for (name, value) in headers {
+            rb = rb.header(*name, *value);
+        }
+        rb.send().unwrap()
+    };
+    // Login CSRF: a page of another site (a form or a fetch) cannot sign the browser in.
+    for headers in [
+        vec![("origin", "https://evil.example")],
+        vec![("origin", "null")],
+        vec![("sec-fetch-site", "cross-site")],
+        vec![("origin", own), ("sec-fetch-site", "cross-site")],
+    ] {
+        let resp = session(&headers);
+        assert!(set_cookies(&resp).is_empty(), "{headers:?}");
+        assert_problem(resp, 403, &format!("session from {headers:?}"));
+    }
+    let form = app
+        .post("/v1/auth/session")
+        .header("origin", "https://evil.example")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "grant_type=password&username=root%40example.com&password={}",
+            PASSWORD.replace(' ', "+")
+        ))
+        .send()
+        .unwrap();
+    assert_problem(form, 403, "a cross-site form");
+    // Our own pages, a listed origin, and clients that are not browsers still sign in.
+    for headers in [
+        vec![("origin", own), ("sec-fetch-site", "same-origin")],
+        vec![
+            ("origin", "https://app.example.com"),
+            ("sec-fetch-site", "same-site"),
+        ],
+        vec![],
+    ] {
+        assert_eq!(session(&headers).status(), 200, "{headers:?}");
+    }
+
+    // Refresh and logout by cookie: the same rule, on top of the CSRF header.
+    let resp = session(&[]);
+    let cookies = set_cookies(&resp);
+    let csrf = json_body(resp)["csrf_token"].as_str().unwrap().to_string();
+    let cookie_header = format!(
+        "{ACCESS_COOKIE}={}; {REFRESH_COOKIE}={}; {CSRF_COOKIE}={csrf}",
+        cookie_value(&cookies, ACCESS_COOKIE),
+        cookie_value(&cookies, REFRESH_COOKIE)
+    );
+    let by_cookie = |path: &str, origin: &str| {
+        app.post(path)
+            .header("cookie", &cookie_header)
+            .header("x-csrf-token", &csrf)
+            .header("origin", origin)
+            .send()
+            .unwrap()
+    };
+    assert_problem(
+        by_cookie("/v1/auth/refresh", "https://evil.example"),
+        403,
+        "a cross-site refresh by cookie",
+    );
+    assert_problem(
+        by_cookie("/v1/auth/logout", "https://evil.example"),
+        403,
+        "a cross-site logout by cookie",
+    );
+    assert_eq!(by_cookie("/v1/auth/logout", own).status(), 204);
+    // Tokens in the body are no browser session: the origin does not matter there.
+    let (_, refresh) = app.tokens("root@example.com");
+    let resp = app
+        .post_json("/v1/auth/refresh", &json!({"refresh_token": refresh}))
+        .header("origin", "https://evil.example")
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 200);
 }
 
 // ------------------------------------------------------------------ 7. API keys
@@ -653,6 +781,62 @@ fn user_gets_403_on_user_management_and_admin_gets_200() {
             .ends_with('Z')
     );
     assert!(users["items"][0].get("password_hash").is_none());
+}
+
+#[test]
+fn user_management_needs_an_admins_session_not_an_admin_api_key() {
+    let app = app();
+    let (admin, _) = admin_and_user(&app);
+    let ann = json_body(app.get_as(&admin, "/v1/auth/users"))["items"][1]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let key = app.create_api_key(&admin, "ops", &["admin", "entities:read"]);
+    let key = key["key"].as_str().unwrap().to_string();
+    let with_key = |rb: RequestBuilder| {
+        rb.header("authorization", format!("ApiKey {key}"))
+            .send()
+            .unwrap()
+    };
+    let new_admin = json!({"email": "minted@example.com", "password": PASSWORD, "role": "admin"});
+    let create = || app.post_json("/v1/auth/users", &new_admin);
+    let promote = || {
+        app.patch(&format!("/v1/auth/users/{ann}"))
+            .json(&json!({"role": "admin"}))
+    };
+    let deactivate = || {
+        app.patch(&format!("/v1/auth/users/{ann}"))
+            .json(&json!({"active": false}))
+    };
+    let unlock = || app.post(&format!("/v1/auth/users/{ann}/unlock"));
+    let list = || app.get("/v1/auth/users");
+    for (what, request) in [
+        ("create", create()),
+        ("role change", promote()),
+        ("deactivation", deactivate()),
+        ("unlock", unlock()),
+        ("list", list()),
+    ] {
+        let refused = assert_problem(with_key(request), 403, what);
+        assert!(
+            refused["detail"].as_str().unwrap().contains("API keys"),
+            "{what}: {refused}"
+        );
+    }
+    let users = app
+        .db
+        .query_json("SELECT role, active FROM users ORDER BY id");
+    assert_eq!(users.as_array().unwrap().len(), 2, "no user was minted");
+    assert_eq!(users[1]["role"], "user");
+    assert_eq!(users[1]["active"], true);
+
+    // The admin's own token still manages users.
+    let send = |rb: RequestBuilder| rb.bearer_auth(&admin).send().unwrap().status();
+    assert_eq!(send(create()), 201);
+    assert_eq!(send(promote()), 200);
+    assert_eq!(send(unlock()), 200);
+    assert_eq!(send(deactivate()), 200);
+    assert_eq!(send(list()), 200);
 }
 
 #[test]

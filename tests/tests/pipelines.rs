@@ -129,6 +129,68 @@ fn idempotency_keys_belong_to_one_principal() {
     assert_eq!(b["owner_id"], bob.id.as_str());
 }
 
+/// `POST path` with `body` and the `Idempotency-Key` `key`, authenticated by the API key `api_key`.
+fn post_keyed_with_api_key(
+    app: &TestApp,
+    api_key: &str,
+    path: &str,
+    key: &str,
+    body: &Value,
+) -> Response {
+    app.post_json(path, body)
+        .header("idempotency-key", key)
+        .header("authorization", format!("ApiKey {api_key}"))
+        .send()
+        .unwrap()
+}
+
+#[test]
+fn a_replay_needs_the_routes_scope_and_the_credential_that_made_the_answer() {
+    let app = app();
+    let ada = app.caller("ada", "user");
+    let body = json!({"type": "company", "name": "Acme", "metadata": {"secret": "s3"}});
+    let first = post_keyed(&app, &ada, "/v1/entities", "run-1", &body);
+    assert_eq!(first.status(), 201);
+
+    // A key of the same user without `entities:write` gets the route's 403, never the replay.
+    let reader = app.create_api_key(&ada, "graph reader", &["relationships:read"]);
+    let reader = reader["key"].as_str().unwrap();
+    let resp = post_keyed_with_api_key(&app, reader, "/v1/entities", "run-1", &body);
+    assert_eq!(header(&resp, "idempotent-replayed"), "");
+    let problem = spingraph_e2e::assert_problem(resp, 403, "a replay to a key without the scope");
+    assert!(problem.get("metadata").is_none(), "{problem}");
+
+    // A writing key of the same user has its own namespace: the key is fresh there.
+    let writer = app.create_api_key(&ada, "pipeline", &["entities:write"]);
+    let writer = writer["key"].as_str().unwrap();
+    let own = post_keyed_with_api_key(&app, writer, "/v1/entities", "run-1", &body);
+    assert_eq!(own.status(), 201);
+    assert_eq!(header(&own, "idempotent-replayed"), "");
+    let retry = post_keyed_with_api_key(&app, writer, "/v1/entities", "run-1", &body);
+    assert_eq!(header(&retry, "idempotent-replayed"), "true");
+    // ... and the session's key still replays to the session.
+    let again = post_keyed(&app, &ada, "/v1/entities", "run-1", &body);
+    assert_eq!(header(&again, "idempotent-replayed"), "true");
+    assert_eq!(count(&app, "SELECT count(*) AS n FROM entities"), 2);
+
+    // Admin-only writes check the admin rule before replaying too.
+    let root = app.caller("root", "admin");
+    let gone = entity(&app, &root, "Gone");
+    let gone = gone["id"].as_str().unwrap();
+    assert_eq!(
+        app.delete_as(&root, &format!("/v1/entities/{gone}"))
+            .status(),
+        204
+    );
+    let restore = format!("/v1/entities/{gone}/restore");
+    let restored = post_keyed(&app, &root, &restore, "restore-1", &json!({}));
+    assert_eq!(restored.status(), 200);
+    let no_admin = app.create_api_key(&root, "no admin", &["entities:write"]);
+    let no_admin = no_admin["key"].as_str().unwrap();
+    let resp = post_keyed_with_api_key(&app, no_admin, &restore, "restore-1", &json!({}));
+    assert_eq!(resp.status(), 403);
+}
+
 #[test]
 fn patch_batch_restore_and_relationship_writes_replay_instead_of_repeating() {
     let app = app();
@@ -340,7 +402,12 @@ fn the_change_feed_needs_the_changes_read_scope_or_an_admin() {
 fn every_mutation_appears_once_in_order_with_its_document_or_a_tombstone() {
     let app = app();
     let admin = app.caller("root", "admin");
-    let reader = api_key(&app, &admin, &["changes:read"]);
+    // Documents go only to a reader that could GET them (see the next test).
+    let reader = api_key(
+        &app,
+        &admin,
+        &["changes:read", "entities:read", "relationships:read"],
+    );
     let a = entity(&app, &admin, "A");
     let b = entity(&app, &admin, "B");
     let (a_id, b_id) = (a["id"].as_str().unwrap(), b["id"].as_str().unwrap());
@@ -415,6 +482,53 @@ fn every_mutation_appears_once_in_order_with_its_document_or_a_tombstone() {
     ] {
         assert_eq!(feed(&app, &reader, bad).status(), 400, "{bad}");
     }
+}
+
+#[test]
+fn the_change_feed_withholds_documents_the_reader_could_not_get() {
+    let app = app();
+    let admin = app.caller("root", "admin");
+    let a = app.created_entity(
+        &admin,
+        &json!({"type": "company", "name": "Secret A", "metadata": {"k": "s3"}}),
+    );
+    let b = entity(&app, &admin, "Secret B");
+    let (a_id, b_id) = (a["id"].as_str().unwrap(), b["id"].as_str().unwrap());
+    let edge = app.post_as(
+        &admin,
+        "/v1/relationships",
+        &json!({"source_id": a_id, "target_id": b_id, "type": "partner"}),
+    );
+    assert_eq!(edge.status(), 201);
+
+    // `changes:read` alone: what changed, never the documents.
+    let bare = api_key(&app, &admin, &["changes:read"]);
+    let seen = follow(&app, &bare, 3);
+    assert_eq!(seen.len(), 3);
+    for change in &seen {
+        assert!(change["document"].is_null(), "{change}");
+        assert_eq!(change["withheld"], true, "{change}");
+        assert!(change["id"].is_string() && change["kind"].is_string());
+    }
+    assert!(!Value::Array(seen.clone()).to_string().contains("Secret"));
+
+    // With `entities:read`: entity documents, relationship documents still withheld.
+    let entities = api_key(&app, &admin, &["changes:read", "entities:read"]);
+    let seen = follow(&app, &entities, 3);
+    assert_eq!(seen[0]["document"]["metadata"]["k"], "s3");
+    assert!(seen[0].get("withheld").is_none());
+    assert_eq!(seen[2]["kind"], "relationship");
+    assert!(seen[2]["document"].is_null() && seen[2]["withheld"] == true);
+
+    // An admin's session holds every scope: everything.
+    let page = json_body(app.get_as(&admin, "/v1/changes?wait=5"));
+    let items = page["items"].as_array().unwrap();
+    assert_eq!(items.len(), 3);
+    assert!(
+        items
+            .iter()
+            .all(|c| c.get("withheld").is_none() && c["document"].is_object())
+    );
 }
 
 #[test]

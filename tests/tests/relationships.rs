@@ -909,3 +909,63 @@ fn api_keys_need_the_relationships_scopes() {
     assert_eq!(create(&writer), 201);
     assert_eq!(read(&writer, "/v1/relationships"), 200);
 }
+
+#[test]
+fn graph_walks_show_entity_documents_only_to_credentials_that_may_read_entities() {
+    let w = world();
+    let e = w.entities(&["A", "B"]);
+    w.app.db.execute(&format!(
+        "UPDATE entities SET metadata = '{{\"secret\": \"s3\"}}', external_id = 'crm-{}' WHERE id = '{}'",
+        e[1], e[1]
+    ));
+    w.relate(&e[0], &e[1], "knows");
+    let key = |scopes: &[&str]| {
+        let created = w.app.create_api_key(&w.user.token, "e2e", scopes);
+        created["key"].as_str().unwrap().to_string()
+    };
+    let walk = |key: &str, path: &str| {
+        let resp = w.app.get(path).header("x-api-key", key).send().unwrap();
+        assert_eq!(resp.status(), 200, "{path}");
+        json_body(resp)
+    };
+    let neighbors = format!("/v1/graph/neighbors/{}", e[0]);
+    let path = format!("/v1/graph/path?from={}&to={}", e[0], e[1]);
+
+    // `relationships:read` alone: the walk's shape, each node its id, type and depth only.
+    let reader = key(&["relationships:read"]);
+    for answer in [walk(&reader, &neighbors), walk(&reader, &path)] {
+        let nodes = answer["nodes"].as_array().unwrap();
+        assert_eq!(nodes.len(), 2, "{answer}");
+        for (node, depth) in nodes.iter().zip([0, 1]) {
+            let keys: HashSet<&str> = node
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(String::as_str)
+                .collect();
+            assert_eq!(keys, HashSet::from(["id", "type", "depth"]), "{node}");
+            assert_eq!(node["type"], "node");
+            assert_eq!(node["depth"], depth);
+        }
+        assert_eq!(ids(&answer["nodes"]), vec![e[0].clone(), e[1].clone()]);
+        assert_eq!(
+            answer["edges"][0]["type"], "knows",
+            "edges are the key's to read"
+        );
+        assert!(!answer.to_string().contains("s3"), "{answer}");
+    }
+
+    // With `entities:read` too, and for a person's token: whole entity documents.
+    let both = key(&["relationships:read", "entities:read"]);
+    for answer in [
+        walk(&both, &neighbors),
+        walk(&both, &path),
+        json_body(w.get(&w.user, &neighbors)),
+    ] {
+        let b = &answer["nodes"][1];
+        assert_eq!(b["name"], "B", "{answer}");
+        assert_eq!(b["metadata"]["secret"], "s3");
+        assert_eq!(b["owner_id"], w.user.id.to_string());
+        assert_eq!(b["external_id"], format!("crm-{}", e[1]));
+    }
+}

@@ -194,9 +194,10 @@ fn concurrent_wrong_passwords_evaluate_at_most_five_before_the_lock() {
         assert_eq!(strip(body), unknown, "a lock does not show in the answer");
     }
 
+    // The log names a known account by its id (never the email as typed).
     let failures: Vec<String> = logged(&app, "login failed")
         .into_iter()
-        .filter(|l| l["email"] == "victim@example.com")
+        .filter(|l| l["user_id"] == victim.as_str())
         .map(|l| l["reason"].as_str().unwrap_or_default().to_string())
         .collect();
     assert_eq!(failures.len(), 12, "{failures:?}");
@@ -344,4 +345,116 @@ fn a_session_ends_at_its_absolute_lifetime_whatever_the_rotations() {
         .db
         .query_json("SELECT count(DISTINCT session_expires_at) AS n FROM refresh_tokens");
     assert_eq!(ends[0]["n"], 1, "rotations keep the family's end");
+}
+
+// ------------------------------------------------------------------ issue 25, item 5f
+
+#[test]
+fn failed_logins_log_a_pseudonym_never_the_email_as_typed() {
+    let app = app_with(&[]);
+    app.create_user("ada@example.com", "user");
+    // A password typed into the email field, twice, and a known account's wrong password.
+    let typed = "Hunter2-Secret@example.com";
+    for _ in 0..2 {
+        assert_eq!(app.login(typed, "whatever-the-password").status(), 401);
+    }
+    assert_eq!(app.login("other@example.com", "whatever").status(), 401);
+    assert_eq!(
+        app.login("ada@example.com", "not the password").status(),
+        401
+    );
+
+    // Guest output reaches the host's log a moment after the answer.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let failures = loop {
+        let failures = logged(&app, "login failed");
+        if failures.len() >= 4 || std::time::Instant::now() > deadline {
+            break failures;
+        }
+        thread::sleep(Duration::from_millis(25));
+    };
+    assert_eq!(failures.len(), 4, "{failures:?}");
+    let text = app.logs.text().to_lowercase();
+    for needle in ["hunter2", "other@example.com", "ada@example.com"] {
+        assert!(!text.contains(needle), "{needle} reached the logs");
+    }
+    let unknown: Vec<&Value> = failures
+        .iter()
+        .filter(|l| l["reason"] == "unknown email")
+        .collect();
+    assert_eq!(unknown.len(), 3);
+    let pseudonym = |l: &Value| l["email_hmac"].as_str().unwrap().to_string();
+    assert_eq!(pseudonym(unknown[0]).len(), 16);
+    assert_eq!(
+        pseudonym(unknown[0]),
+        pseudonym(unknown[1]),
+        "one address, one pseudonym"
+    );
+    assert_ne!(pseudonym(unknown[0]), pseudonym(unknown[2]));
+    let known = failures
+        .iter()
+        .find(|l| l["reason"] == "wrong password")
+        .unwrap();
+    assert!(known["user_id"].is_string() && known["email_hmac"].is_null());
+    assert_eq!(known["ip"], "127.0.0.1");
+}
+
+#[test]
+fn register_answers_a_taken_email_as_it_answers_a_new_one() {
+    let app = app_with(&[("signup_enabled", "true")]);
+    let taken = app.create_user("taken@example.com", "admin");
+    let register = |email: &str, password: &str| {
+        app.post_json(
+            "/v1/auth/register",
+            &json!({"email": email, "password": password}),
+        )
+        .send()
+        .unwrap()
+    };
+    let fresh = register("fresh@example.com", PASSWORD);
+    let again = register("Taken@Example.com", "another long password 42");
+    for resp in [&fresh, &again] {
+        assert_eq!(resp.status(), 201);
+        assert!(header(resp, "location").starts_with("/v1/auth/users/"));
+    }
+    let (fresh, again) = (json_body(fresh), json_body(again));
+    let keys = |v: &Value| {
+        v.as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect::<Vec<String>>()
+    };
+    assert_eq!(keys(&fresh), keys(&again));
+    assert_eq!(again["email"], "taken@example.com");
+    assert_eq!(again["role"], fresh["role"]);
+    assert_ne!(
+        again["id"],
+        taken.as_str(),
+        "the answer names no real account"
+    );
+    // Nothing changed: the owner keeps their role and password, and no account was added.
+    let users = app
+        .db
+        .query_json("SELECT email, role FROM users ORDER BY email");
+    assert_eq!(
+        users,
+        json!([{"email": "fresh@example.com", "role": "user"},
+               {"email": "taken@example.com", "role": "admin"}])
+    );
+    assert_eq!(app.login("taken@example.com", PASSWORD).status(), 200);
+    // A broken request is refused the same way for both.
+    assert_eq!(register("taken@example.com", "short").status(), 422);
+    assert_eq!(register("new@example.com", "short").status(), 422);
+}
+
+#[test]
+fn the_docs_page_cannot_be_framed_and_persists_no_pasted_token() {
+    let app = app_with(&[]);
+    let page = app.get("/docs").send().unwrap();
+    assert_eq!(page.status(), 200);
+    let csp = header(&page, "content-security-policy");
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    let init = app.get("/docs/init.js").send().unwrap().text().unwrap();
+    assert!(init.contains("persistAuthorization: false"), "{init}");
 }

@@ -8,11 +8,13 @@ use spin_sdk::http::{Fields, OutgoingResponse, Response, ResponseOutparam};
 use spingraph_guest::Reply;
 use spingraph_identity::session::{ACCESS_COOKIE, CSRF_COOKIE, REFRESH_COOKIE};
 
-/// The refresh cookie is only ever sent to the auth routes.
+/// The refresh cookie is only ever sent to the auth routes (hence `__Secure-`, not `__Host-`,
+/// which requires `Path=/`; see `spingraph_identity::session`).
 const REFRESH_PATH: &str = "/v1/auth";
 
-/// One `Set-Cookie` value. Every cookie is `Secure; SameSite=Strict`; all but the CSRF token
-/// are `HttpOnly` (the page's script must read the CSRF token to echo it).
+/// One `Set-Cookie` value. Every cookie is `Secure; SameSite=Strict` with no `Domain` (as the
+/// `__Host-` and `__Secure-` names require); all but the CSRF token are `HttpOnly` (the page's
+/// script must read the CSRF token to echo it).
 fn cookie(name: &str, value: &str, path: &str, max_age: i64, http_only: bool) -> String {
     let mut c = format!("{name}={value}; Path={path}; Max-Age={max_age}; Secure; SameSite=Strict");
     if http_only {
@@ -94,11 +96,17 @@ mod tests {
             assert!(c.contains("; Secure"), "{c}");
             assert!(c.contains("; SameSite=Strict"), "{c}");
         }
-        assert!(cs[0].starts_with("sg_access=a.b.c; Path=/;") && cs[0].ends_with("HttpOnly"));
+        for c in &cs {
+            assert!(!c.contains("Domain"), "{c}");
+        }
         assert!(
-            cs[1].starts_with("sg_refresh=r.r.r; Path=/v1/auth;") && cs[1].ends_with("HttpOnly")
+            cs[0].starts_with("__Host-sg_access=a.b.c; Path=/;") && cs[0].ends_with("HttpOnly")
         );
-        assert!(cs[2].starts_with("sg_csrf=tok;") && !cs[2].contains("HttpOnly"));
+        assert!(
+            cs[1].starts_with("__Secure-sg_refresh=r.r.r; Path=/v1/auth;")
+                && cs[1].ends_with("HttpOnly")
+        );
+        assert!(cs[2].starts_with("__Host-sg_csrf=tok; Path=/;") && !cs[2].contains("HttpOnly"));
     }
 
     #[test]

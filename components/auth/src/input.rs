@@ -8,7 +8,9 @@ use spingraph_authn_client::Principal;
 use spingraph_guest::context::{self, header};
 use spingraph_guest::validate::{has_control, rfc3339_utc};
 use spingraph_guest::{ApiError, FieldError, Result, body};
-use spingraph_identity::session::{CSRF_COOKIE, CSRF_HEADER, REFRESH_COOKIE, cookie, csrf_ok};
+use spingraph_identity::session::{
+    CSRF_COOKIE, CSRF_HEADER, REFRESH_COOKIE, cookie, cookie_count, csrf_ok,
+};
 use spingraph_identity::{Role, Scope};
 
 #[derive(Deserialize)]
@@ -132,11 +134,18 @@ pub fn presented_refresh_token(req: &Request) -> Result<Presentation> {
         return Ok(Presentation::Body(b.refresh_token));
     }
     let cookies = header(req, "cookie").unwrap_or("");
+    if cookie_count(cookies, REFRESH_COOKIE) > 1 {
+        // one of them was planted by another host of the site (a `Domain` cookie): which is
+        // ours cannot be told, so neither is used
+        return Err(ApiError::bad_request(
+            "More than one session refresh cookie was sent; sign in again.",
+        ));
+    }
     match cookie(cookies, REFRESH_COOKIE) {
         Some(t) => {
             if !csrf_ok(cookie(cookies, CSRF_COOKIE), header(req, CSRF_HEADER)) {
                 return Err(ApiError::forbidden(
-                    "Cookie-authenticated requests that change state need an X-CSRF-Token header matching the sg_csrf cookie.",
+                    "Cookie-authenticated requests that change state need an X-CSRF-Token header matching the __Host-sg_csrf cookie.",
                 ));
             }
             Ok(Presentation::Cookie(t.to_string()))

@@ -25,7 +25,7 @@ use serde_json::json;
 use spin_sdk::http::conversions::TryFromIncomingRequest;
 use spin_sdk::http::{IncomingRequest, Request, ResponseOutparam};
 use spingraph_authn_client::Principal;
-use spingraph_guest::{ApiError, Ctx, Reply, Result, rate_limit};
+use spingraph_guest::{ApiError, Ctx, Reply, Result, cors, rate_limit};
 
 /// The response is written by hand (not through `spin_sdk::http::Response`, whose header map
 /// holds one value per name) so a session can set several cookies.
@@ -52,7 +52,12 @@ fn route(ctx: &Ctx, req: &Request) -> Result<Reply> {
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
     match (ctx.method.as_str(), segments.as_slice()) {
         ("POST", ["token"]) => per_ip(ctx, || login::token(ctx, req)),
-        ("POST", ["session"]) => per_ip(ctx, || login::session(ctx, req)),
+        ("POST", ["session"]) => {
+            // Login CSRF: a page of another site must not sign the browser in (or overwrite its
+            // session); refused before the rate limit counts it or a password is checked.
+            cors::require_same_origin(ctx, req)?;
+            per_ip(ctx, || login::session(ctx, req))
+        }
         ("POST", ["refresh"]) => per_ip(ctx, || tokens::refresh(ctx, req)),
         ("POST", ["register"]) => {
             // Hidden entirely (not rate limited either) while sign-up is off.
@@ -61,7 +66,7 @@ fn route(ctx: &Ctx, req: &Request) -> Result<Reply> {
             }
             per_ip(ctx, || users::register(ctx, req))
         }
-        ("POST", ["logout"]) => signed_in(ctx, req, |p| tokens::logout(ctx, p)),
+        ("POST", ["logout"]) => signed_in(ctx, req, |p| tokens::logout(ctx, req, p)),
         ("GET", ["me"]) => signed_in(ctx, req, |p| Ok(Reply::ok(&me(p)))),
         ("GET", ["users"]) => signed_in(ctx, req, |p| users::list(ctx, p)),
         ("POST", ["users"]) => signed_in(ctx, req, |p| users::create(ctx, req, p)),

@@ -13,6 +13,7 @@ use spin_sdk::http::Request;
 use spingraph_guest::db::Db;
 use spingraph_guest::{ApiError, Ctx, Reply, Result};
 use spingraph_identity::Role;
+use spingraph_identity::secret::log_pseudonym;
 
 use crate::grant::{self, User};
 use crate::input::{Credentials, credentials};
@@ -67,7 +68,8 @@ const REHASH_SQL: &str = "\
 WITH u AS (UPDATE users SET password_hash = $2::text, updated_at = now() WHERE id = $1::uuid RETURNING id)
 SELECT (SELECT count(*) FROM u) AS j";
 
-/// Check a password sign-in. Every failure is logged (reason, email, IP; never the password)
+/// Check a password sign-in. Every failure is logged (reason, account or a pseudonym of the
+/// email, IP; never the email as typed, never the password)
 /// and answered with the same 401 after one query and one argon2id verification (against a
 /// dummy hash for unknown and locked accounts).
 pub fn verify(ctx: &Ctx, db: &Db, creds: &Credentials) -> Result<User> {
@@ -110,11 +112,24 @@ pub fn verify(ctx: &Ctx, db: &Db, creds: &Credentials) -> Result<User> {
     })
 }
 
+/// Log a failed sign-in and answer the one 401. The log names the account by id when there is
+/// one, and what was typed only as a keyed pseudonym (`email_hmac`, see
+/// [`spingraph_identity::secret::log_pseudonym`], keyed with this component's signing key): a
+/// password typed into the email field never reaches the logs.
 fn failed(ctx: &Ctx, creds: &Credentials, reason: &str, user_id: Option<uuid::Uuid>) -> ApiError {
-    let email: String = creds.email.trim().chars().take(320).collect();
+    let pseudonym = match user_id {
+        Some(_) => None,
+        None => ctx
+            .config
+            .get("jwt_signing_key")
+            .ok()
+            .flatten()
+            .map(|key| log_pseudonym(&key, &creds.email.trim().to_lowercase())),
+    };
     ctx.warn(
         "login failed",
-        json!({"reason": reason, "email": email, "user_id": user_id, "ip": ctx.client_ip()}),
+        json!({"reason": reason, "user_id": user_id, "email_hmac": pseudonym,
+               "ip": ctx.client_ip()}),
     );
     ApiError::unauthorized(INVALID_LOGIN)
 }

@@ -15,7 +15,7 @@ use spingraph_authn_client::{Credential, Principal};
 use spingraph_guest::audit::Audit;
 use spingraph_guest::db::Db;
 use spingraph_guest::sql::{Query, fill};
-use spingraph_guest::{ApiError, Ctx, Reply, Result, kv};
+use spingraph_guest::{ApiError, Ctx, Reply, Result, cors, kv};
 use spingraph_identity::{TokenType, hash_secret, revocation, unix_now};
 
 use crate::cookies;
@@ -122,6 +122,10 @@ impl Outcome {
 /// (someone holds a stolen copy) and refuses every access token of that session.
 pub fn refresh(ctx: &Ctx, req: &Request) -> Result<Reply> {
     let presented = presented_refresh_token(req)?;
+    if let Presentation::Cookie(_) = presented {
+        // renewing a browser session: only from our own pages (or a listed origin)
+        cors::require_same_origin(ctx, req)?;
+    }
     let token = presented.token();
     let settings = Settings::load(ctx)?;
     let refused = |reason: &str| {
@@ -221,12 +225,16 @@ fn deny_session(ctx: &Ctx, settings: &Settings, family: uuid::Uuid) -> Result<()
 
 /// `POST /logout`: denylist the access token (and its session) in Redis first, then revoke the
 /// refresh family in Postgres. Redis down → 503: a logout that could not take effect at once
-/// must not claim success.
-pub fn logout(ctx: &Ctx, principal: &Principal) -> Result<Reply> {
-    if principal.credential == Credential::ApiKey {
-        return Err(ApiError::bad_request(
-            "API keys do not sign in; revoke one with DELETE /v1/auth/api-keys/{id}.",
-        ));
+/// must not claim success. A browser session (cookie) ends only from our own pages.
+pub fn logout(ctx: &Ctx, req: &Request, principal: &Principal) -> Result<Reply> {
+    match principal.credential {
+        Credential::ApiKey => {
+            return Err(ApiError::bad_request(
+                "API keys do not sign in; revoke one with DELETE /v1/auth/api-keys/{id}.",
+            ));
+        }
+        Credential::Cookie => cors::require_same_origin(ctx, req)?,
+        Credential::Bearer => {}
     }
     let settings_ttl = settings::access_ttl(ctx)?;
     let jti = principal

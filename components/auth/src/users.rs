@@ -12,7 +12,7 @@ use spingraph_guest::sql::{Query, fill};
 use spingraph_guest::{ApiError, Ctx, FieldError, Reply, Result, body, kv};
 use spingraph_identity::{Role, revocation};
 
-use crate::access::require_admin;
+use crate::access::require_admin_person;
 use crate::input::{NewUser, UserPatch, normalize_email};
 use crate::settings;
 use crate::sql::{self, user_json};
@@ -68,7 +68,19 @@ fn insert_user(
     Ok(Reply::created(&format!("/v1/auth/users/{id}"), &user))
 }
 
-/// `POST /register`: role `user`, always.
+/// What a fresh sign-up answers, for an account that is not made: user $1 with email $2, as
+/// `user_json!` renders a new `user` (same keys, same timestamp format, one round trip like
+/// the insert it stands in for).
+const LOOKALIKE_USER_SQL: &str = concat!(
+    "SELECT (SELECT ",
+    user_json!(),
+    " FROM (SELECT $1::uuid AS id, $2::text AS email, 'user'::text AS role, true AS active, ",
+    "NULL::timestamptz AS locked_until, now() AS created_at, now() AS updated_at) u) AS j"
+);
+
+/// `POST /register`: role `user`, always. An email that already has an account gets the same
+/// 201 a new one gets (a fresh id, no account made, nothing changed), so sign-up cannot tell
+/// anyone which addresses are registered; the owner signs in as before.
 pub fn register(ctx: &Ctx, req: &Request) -> Result<Reply> {
     let new: NewUser = body::json(req)?;
     if new.role.is_some() || new.active.is_some() {
@@ -77,12 +89,25 @@ pub fn register(ctx: &Ctx, req: &Request) -> Result<Reply> {
             "unknown field",
         )]));
     }
-    insert_user(ctx, new, Role::User, None, "user.register")
+    let email = normalize_email(&new.email)?;
+    match insert_user(ctx, new, Role::User, None, "user.register") {
+        Err(ApiError::Conflict(_)) => {
+            ctx.info(
+                "sign-up for an existing account answered as new",
+                json!({"ip": ctx.client_ip()}),
+            );
+            let id = uuid::Uuid::now_v7();
+            let user: Value =
+                Db::connect(ctx)?.value(LOOKALIKE_USER_SQL, &[sql::uuid(id), sql::text(&email)])?;
+            Ok(Reply::created(&format!("/v1/auth/users/{id}"), &user))
+        }
+        answer => answer,
+    }
 }
 
 /// `POST /users` (admin): any role.
 pub fn create(ctx: &Ctx, req: &Request, p: &Principal) -> Result<Reply> {
-    require_admin(p)?;
+    require_admin_person(p)?;
     let new: NewUser = body::json(req)?;
     let role = new.role.unwrap_or(Role::User);
     insert_user(ctx, new, role, Some(p.user_id), "user.create")
@@ -99,7 +124,7 @@ const LIST_SQL: &str = concat!(
 
 /// `GET /users` (admin): pages in id (= creation) order.
 pub fn list(ctx: &Ctx, p: &Principal) -> Result<Reply> {
-    require_admin(p)?;
+    require_admin_person(p)?;
     sql::id_page(ctx, LIST_SQL, [])
 }
 
@@ -134,7 +159,7 @@ struct Updated {
 /// at once: the new token generation goes to Redis inside the transaction that makes the
 /// change (no Redis, no change), and is in Postgres for `authn`'s fallback.
 pub fn update(ctx: &Ctx, req: &Request, p: &Principal, id: &str) -> Result<Reply> {
-    require_admin(p)?;
+    require_admin_person(p)?;
     let id = user_id(id)?;
     let patch: UserPatch = body::json(req)?;
     if patch.role.is_none() && patch.active.is_none() {
@@ -206,7 +231,7 @@ const UNLOCK_SQL: &str = concat!(
 
 /// `POST /users/{id}/unlock` (admin): clears failures and any lockout.
 pub fn unlock(ctx: &Ctx, p: &Principal, id: &str) -> Result<Reply> {
-    require_admin(p)?;
+    require_admin_person(p)?;
     let id = user_id(id)?;
     let mut q = Query::of([sql::uuid(id)]);
     let actor = p.user_id.to_string();

@@ -4,7 +4,7 @@
 //! everywhere without rebuilding them.
 //!
 //! Credentials, in order of precedence: `Authorization: Bearer <jwt>`, `Authorization: ApiKey
-//! <key>`, `X-API-Key: <key>`, the `sg_access` session cookie. It reads only public keys
+//! <key>`, `X-API-Key: <key>`, the `__Host-sg_access` session cookie. It reads only public keys
 //! (`jwt_public_keys`); the private signing key belongs to `auth-signin` alone (spin.toml), and
 //! no `authn` dependency inherits it.
 //!

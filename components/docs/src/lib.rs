@@ -29,19 +29,23 @@ const PAGE: &str = r#"<!doctype html>
 </html>
 "#;
 
-/// Kept out of the HTML so a strict `script-src 'self'` policy holds.
+/// Kept out of the HTML so a strict `script-src 'self'` policy holds. A token pasted into
+/// "Authorize" lives only as long as the tab: never written to localStorage, where any script
+/// of this origin (or anyone at the machine later) could read it.
 const INIT_JS: &str = r##"window.ui = SwaggerUIBundle({
   url: "/v1/openapi.json",
   dom_id: "#swagger-ui",
   deepLinking: true,
-  persistAuthorization: true,
+  persistAuthorization: false,
   tryItOutEnabled: false,
   validatorUrl: null
 });
 "##;
 
-/// Only the page itself may run scripts and load styles (Swagger UI sets inline styles).
-const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'";
+/// Only the page itself may run scripts and load styles (Swagger UI sets inline styles); no
+/// other site may frame it (clickjacking a page that holds a pasted token).
+const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
+                   frame-ancestors 'none'; base-uri 'none'";
 
 /// Everything the component serves; the Swagger UI files come from `swagger-ui-dist`.
 const ASSETS: &[Asset] = &[
@@ -141,6 +145,17 @@ mod tests {
             let html = std::str::from_utf8(reply.body()).expect("UTF-8 HTML");
             assert!(html.contains(r#"<div id="swagger-ui">"#), "{path}");
         }
+    }
+
+    #[test]
+    fn docs_page_cannot_be_framed_and_keeps_no_pasted_token() {
+        let csp = get("/docs");
+        let csp = csp.header_value("content-security-policy").unwrap();
+        assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+        let init = get("/docs/init.js");
+        let init = std::str::from_utf8(init.body()).unwrap();
+        assert!(init.contains("persistAuthorization: false"), "{init}");
+        assert!(!init.contains("persistAuthorization: true"), "{init}");
     }
 
     #[test]

@@ -6,9 +6,14 @@
 //! transaction's `xid8`), ordered by `(txid, seq)`. Every row a later read could still find
 //! belongs to a transaction at or above that horizon, so it sorts after the cursor.
 //! `wait=1..30` polls until something arrives or the time passes.
+//!
+//! A change's `document` is shown only to a reader that could GET it directly: entity documents
+//! need `entities:read`, relationship documents `relationships:read` (or the write scope);
+//! otherwise the change comes with `document: null` and `withheld: true` ([`withhold`]).
 
 use serde_json::{Value, json};
 use spin_sdk::pg4::ParameterValue;
+use spingraph_authn_client::require_read_scope;
 use spingraph_guest::db::Db;
 use spingraph_guest::page::{DEFAULT_LIMIT, MAX_LIMIT};
 use spingraph_guest::sql::{Query, fill};
@@ -116,6 +121,28 @@ pub fn require_reader(p: &Principal) -> Result<()> {
     ))
 }
 
+/// Whether `p` may read the documents of changes of `kind` (`entity` or `relationship`).
+pub fn may_read_documents(p: &Principal, kind: &str) -> bool {
+    let (read, write) = match kind {
+        "entity" => (Scope::EntitiesRead, Scope::EntitiesWrite),
+        "relationship" => (Scope::RelationshipsRead, Scope::RelationshipsWrite),
+        _ => return false,
+    };
+    require_read_scope(p, read, write).is_ok()
+}
+
+/// Leave out the document of every change `p` could not GET directly: `document` becomes
+/// `null` (as a tombstone's) and `withheld: true` says why.
+pub fn withhold(p: &Principal, items: &mut [Value]) {
+    for item in items {
+        let kind = item["kind"].as_str().unwrap_or_default();
+        if !item["document"].is_null() && !may_read_documents(p, kind) {
+            item["document"] = Value::Null;
+            item["withheld"] = Value::Bool(true);
+        }
+    }
+}
+
 /// `GET /v1/changes` → 200 `{items, next_cursor}`; `next_cursor` is where to resume (the
 /// request's own `after` when nothing new was served).
 pub fn list(ctx: &Ctx, p: &Principal) -> Result<Reply> {
@@ -127,7 +154,7 @@ pub fn list(ctx: &Ctx, p: &Principal) -> Result<Reply> {
         .parse_or(MAX_WAIT_VARIABLE, DEFAULT_MAX_WAIT_SECONDS)?;
     let wait_ms = request.wait_seconds.min(cap) * 1000;
     let started = ctx.elapsed_ms();
-    let items = loop {
+    let mut items = loop {
         let items = page(&db, &request)?;
         if !items.is_empty() || ctx.elapsed_ms().saturating_sub(started) >= wait_ms {
             break items;
@@ -137,6 +164,7 @@ pub fn list(ctx: &Ctx, p: &Principal) -> Result<Reply> {
             &[ParameterValue::Floating64(POLL_SECONDS)],
         )?;
     };
+    withhold(p, &mut items);
     let next = items
         .last()
         .and_then(|last| last["cursor"].as_str().map(str::to_string))
@@ -207,6 +235,38 @@ mod tests {
         ] {
             assert_eq!(parse(&[bad]).unwrap_err().status(), 400, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn documents_are_withheld_from_readers_that_could_not_get_them() {
+        use spingraph_identity::{Credential, Role};
+        let changes = || {
+            vec![
+                json!({"kind": "entity", "id": "e", "document": {"name": "Ada"}}),
+                json!({"kind": "relationship", "id": "r", "document": {"type": "knows"}}),
+                json!({"kind": "entity", "id": "d", "document": null}),
+            ]
+        };
+        let key = |scopes: &[Scope]| Principal::for_tests(Role::Admin, Credential::ApiKey, scopes);
+        let mut items = changes();
+        withhold(&key(&[Scope::ChangesRead]), &mut items);
+        assert!(items.iter().all(|i| i["document"].is_null()));
+        assert_eq!(items[0]["withheld"], true);
+        assert_eq!(items[1]["withheld"], true);
+        assert!(
+            items[2].get("withheld").is_none(),
+            "a tombstone stays a tombstone"
+        );
+
+        let mut items = changes();
+        withhold(&key(&[Scope::ChangesRead, Scope::EntitiesRead]), &mut items);
+        assert_eq!(items[0]["document"]["name"], "Ada");
+        assert!(items[1]["document"].is_null() && items[1]["withheld"] == true);
+
+        let admin = Principal::for_tests(Role::Admin, Credential::Bearer, Role::Admin.scopes());
+        let mut items = changes();
+        withhold(&admin, &mut items);
+        assert_eq!(items, changes());
     }
 
     #[test]

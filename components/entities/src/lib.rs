@@ -14,7 +14,7 @@ pub mod sql;
 pub mod store;
 
 use spin_sdk::http::{Request, Response};
-use spingraph_guest::idempotency;
+use spingraph_authn_client::idempotent;
 use spingraph_guest::{ApiError, Ctx, Reply, Result, serve};
 use spingraph_identity::Principal;
 
@@ -44,28 +44,30 @@ fn dispatch(ctx: &Ctx, req: &Request, p: &Principal) -> Result<Reply> {
     }
     let segments = ctx.segments();
     let path: Vec<&str> = segments.iter().map(String::as_str).collect();
+    // Idempotent writes check the route's scope (and admin rule) before a replay can answer.
+    let write = access::require_write;
+    let restorer =
+        |p: &Principal| write(p).and_then(|()| access::require_admin_to(p, "restore entities"));
     match (ctx.method.as_str(), path.as_slice()) {
         ("GET", []) => list(ctx, p),
-        ("POST", []) => idempotency::run(ctx, req, p.user_id, |db| create(ctx, req, p, db)),
+        ("POST", []) => idempotent(ctx, req, p, write, |db| create(ctx, req, p, db)),
         (_, []) => Err(ApiError::MethodNotAllowed(&["GET", "POST"])),
-        ("POST", ["batch"]) => {
-            idempotency::run(ctx, req, p.user_id, |db| create_batch(ctx, req, p, db))
-        }
+        ("POST", ["batch"]) => idempotent(ctx, req, p, write, |db| create_batch(ctx, req, p, db)),
         (_, ["batch"]) => Err(ApiError::MethodNotAllowed(&["POST"])),
         ("GET", [id]) => get(ctx, req, p, id),
-        ("PATCH", [id]) => idempotency::run(ctx, req, p.user_id, |db| patch(ctx, req, p, db, id)),
+        ("PATCH", [id]) => idempotent(ctx, req, p, write, |db| patch(ctx, req, p, db, id)),
         ("DELETE", [id]) => delete(ctx, req, p, id),
         (_, [_]) => Err(ApiError::MethodNotAllowed(&["GET", "PATCH", "DELETE"])),
         ("POST", [id, "restore"]) => {
-            idempotency::run(ctx, req, p.user_id, |db| restore(ctx, p, db, id))
+            idempotent(ctx, req, p, restorer, |db| restore(ctx, p, db, id))
         }
         (_, [_, "restore"]) => Err(ApiError::MethodNotAllowed(&["POST"])),
         ("POST", [id, "merge"]) => {
-            idempotency::run(ctx, req, p.user_id, |db| merge::merge(ctx, req, p, db, id))
+            idempotent(ctx, req, p, write, |db| merge::merge(ctx, req, p, db, id))
         }
         (_, [_, "merge"]) => Err(ApiError::MethodNotAllowed(&["POST"])),
         ("GET", ["by-external-id", kind, xid]) => natural_key::get(ctx, req, p, kind, xid),
-        ("PUT", ["by-external-id", kind, xid]) => idempotency::run(ctx, req, p.user_id, |db| {
+        ("PUT", ["by-external-id", kind, xid]) => idempotent(ctx, req, p, write, |db| {
             natural_key::put(ctx, req, p, db, kind, xid)
         }),
         (_, ["by-external-id", _, _]) => Err(ApiError::MethodNotAllowed(&["GET", "PUT"])),

@@ -1,6 +1,8 @@
 //! Who may do what to relationships (SPEC §4, as for entities): any principal reads (API keys
 //! need `relationships:read` or `:write`), `relationships:write` creates, the creator or an admin
 //! updates and deletes, and only admins hard-delete, restore or see deleted relationships.
+//! Answers that embed entities (graph nodes) show their documents only to callers that may read
+//! entities (`entities_visible`).
 
 use spingraph_authn_client::{
     Principal, Scope, is_owner_or_admin, require_read_scope, require_scope,
@@ -12,6 +14,13 @@ pub use spingraph_authn_client::require_admin_to;
 /// Reads: `relationships:read`, which `relationships:write` implies.
 pub fn require_read(p: &Principal) -> Result<()> {
     require_read_scope(p, Scope::RelationshipsRead, Scope::RelationshipsWrite)
+}
+
+/// Whether `p` may read entity documents (`entities:read`, or `entities:write`, which implies
+/// it): what a graph walk may show of its nodes beyond their id and type. A document is never
+/// returned to a credential that could not GET it directly (SPEC §4).
+pub fn entities_visible(p: &Principal) -> bool {
+    require_read_scope(p, Scope::EntitiesRead, Scope::EntitiesWrite).is_ok()
 }
 
 /// Writes: `relationships:write`.
@@ -51,6 +60,23 @@ mod tests {
         let p = Principal::for_tests(Role::User, Credential::ApiKey, &[Scope::RelationshipsWrite]);
         assert!(require_read(&p).is_ok());
         assert!(require_write(&p).is_ok());
+    }
+
+    #[test]
+    fn only_callers_that_may_read_entities_see_their_documents() {
+        let key = |scopes: &[Scope]| Principal::for_tests(Role::User, Credential::ApiKey, scopes);
+        assert!(!entities_visible(&key(&[Scope::RelationshipsRead])));
+        assert!(!entities_visible(&key(&[Scope::RelationshipsWrite])));
+        assert!(entities_visible(&key(&[
+            Scope::RelationshipsRead,
+            Scope::EntitiesRead
+        ])));
+        assert!(entities_visible(&key(&[
+            Scope::RelationshipsRead,
+            Scope::EntitiesWrite
+        ])));
+        let user = Principal::for_tests(Role::User, Credential::Bearer, Role::User.scopes());
+        assert!(entities_visible(&user));
     }
 
     #[test]

@@ -4,6 +4,9 @@
 //! hubs cannot make it blow up. A neighbors walk that spends that budget answers what it found,
 //! flagged `truncated`; a path search that spends it without reaching `to` is a 422 (it cannot
 //! say "no path"), naming the parameters that narrow it.
+//!
+//! Nodes are entity documents only for callers that may read entities: a `relationships:read`
+//! key sees each node as `{id, type, depth}` (see [`visible_nodes`]).
 
 use serde_json::{Value, json};
 use spingraph_guest::db::{Db, ParameterValue};
@@ -139,7 +142,7 @@ fn neighbors(ctx: &Ctx, caller: &Principal, raw_id: &str) -> Result<Reply> {
         return Err(no_entity());
     }
     Ok(Reply::ok(&json!({
-        "nodes": out["nodes"],
+        "nodes": visible_nodes(caller, &out["nodes"]),
         "edges": out["edges"],
         "truncated": out["truncated"],
     })))
@@ -181,9 +184,25 @@ fn path(ctx: &Ctx, caller: &Principal) -> Result<Reply> {
     };
     Ok(Reply::ok(&json!({
         "length": nodes.len() - 1,
-        "nodes": nodes,
+        "nodes": visible_nodes(caller, &out["nodes"]),
         "edges": out["edges"],
     })))
+}
+
+/// What of a walk's nodes `caller` may see: whole entity documents for callers that may read
+/// entities, else each node's `id`, `type` and `depth` only (the walk's shape without the
+/// entities' names, metadata, owners and external ids).
+pub fn visible_nodes(caller: &Principal, nodes: &Value) -> Value {
+    if access::entities_visible(caller) {
+        return nodes.clone();
+    }
+    let Some(nodes) = nodes.as_array() else {
+        return nodes.clone();
+    };
+    nodes
+        .iter()
+        .map(|n| json!({"id": n["id"], "type": n["type"], "depth": n["depth"]}))
+        .collect()
 }
 
 /// A path search that read its whole relationship budget without reaching `to`.
@@ -404,6 +423,20 @@ mod tests {
         );
         let q = PathQuery::parse(params(&[("from", A), ("to", E)])).unwrap();
         assert_eq!((q.from.as_str(), q.to.as_str(), q.max_depth), (A, E, 6));
+    }
+
+    #[test]
+    fn nodes_are_ids_and_types_unless_the_caller_may_read_entities() {
+        use spingraph_authn_client::{Credential, Role, Scope};
+        let nodes = json!([{"id": A, "type": "person", "name": "Ada", "metadata": {"k": 1},
+            "owner_id": E, "external_id": "crm-1", "depth": 0}]);
+        let key = |scopes: &[Scope]| Principal::for_tests(Role::User, Credential::ApiKey, scopes);
+        assert_eq!(
+            visible_nodes(&key(&[Scope::RelationshipsRead]), &nodes),
+            json!([{"id": A, "type": "person", "depth": 0}])
+        );
+        let both = key(&[Scope::RelationshipsRead, Scope::EntitiesRead]);
+        assert_eq!(visible_nodes(&both, &nodes), nodes);
     }
 
     #[test]

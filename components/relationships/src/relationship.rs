@@ -6,14 +6,13 @@ use spingraph_guest::audit::Audit;
 use spingraph_guest::context::header;
 use spingraph_guest::db::{Db, ParameterValue};
 use spingraph_guest::etag::{self, IfMatch};
-use spingraph_guest::idempotency;
 use spingraph_guest::page::{KeyKind, PageRequest, Sort, SortKey};
 use spingraph_guest::record;
 use spingraph_guest::sql::Query;
 use spingraph_guest::validate::{self, Errors};
 use spingraph_guest::{ApiError, Ctx, Reply, Result, body};
 
-use spingraph_authn_client::Principal;
+use spingraph_authn_client::{Principal, idempotent};
 
 use crate::access;
 use crate::input::{Changes, End, NewRelationship};
@@ -30,18 +29,18 @@ pub static SORTS: &[SortKey] = &[
 ];
 
 /// Dispatch on the path below `/v1/relationships`.
+/// Idempotent writes check the route's scope (and admin rule) before a replay can answer.
 pub fn route(ctx: &Ctx, req: &Request, caller: &Principal, segments: &[&str]) -> Result<Reply> {
+    let write = access::require_write;
     match (ctx.method.as_str(), segments) {
         ("GET" | "HEAD", []) => list(ctx, caller),
-        ("POST", []) => {
-            idempotency::run(ctx, req, caller.user_id, |db| create(ctx, req, caller, db))
-        }
+        ("POST", []) => idempotent(ctx, req, caller, write, |db| create(ctx, req, caller, db)),
         (_, []) => Err(ApiError::MethodNotAllowed(&["GET", "HEAD", "POST"])),
         (method, [id]) => {
             let id = relationship_id(id)?;
             match method {
                 "GET" | "HEAD" => get(ctx, req, caller, &id),
-                "PATCH" => idempotency::run(ctx, req, caller.user_id, |db| {
+                "PATCH" => idempotent(ctx, req, caller, write, |db| {
                     update(ctx, req, caller, db, &id)
                 }),
                 "DELETE" => delete(ctx, req, caller, &id),
@@ -52,7 +51,12 @@ pub fn route(ctx: &Ctx, req: &Request, caller: &Principal, segments: &[&str]) ->
         }
         ("POST", [id, action]) if *action == "restore" => {
             let id = relationship_id(id)?;
-            idempotency::run(ctx, req, caller.user_id, |db| restore(ctx, caller, db, &id))
+            let restorer = |p: &Principal| {
+                write(p).and_then(|()| access::require_admin_to(p, "restore relationships"))
+            };
+            idempotent(ctx, req, caller, restorer, |db| {
+                restore(ctx, caller, db, &id)
+            })
         }
         (_, [_, action]) if *action == "restore" => Err(ApiError::MethodNotAllowed(&["POST"])),
         _ => Err(ApiError::not_found("No such route.")),

@@ -181,6 +181,38 @@ pub fn require_admin_to(principal: &Principal, what: &str) -> Result<(), ApiErro
     require_admin(principal).map_err(|_| ApiError::forbidden(format!("Only an admin may {what}.")))
 }
 
+/// The idempotency-key namespace of `principal`'s credential: each API key its own
+/// (`api-key:<id>`), a person's bearer tokens and session cookies one (`session`), so a
+/// credential never replays an answer another credential of the same user was given.
+pub fn replay_namespace(principal: &Principal) -> spingraph_guest::idempotency::Namespace {
+    let credential = match (principal.credential, &principal.token_id) {
+        (Credential::ApiKey, Some(id)) => format!("api-key:{id}"),
+        // authn always names the key; without its id no other credential may share the space
+        (Credential::ApiKey, None) => "api-key:?".to_string(),
+        (Credential::Bearer | Credential::Cookie, _) => "session".to_string(),
+    };
+    spingraph_guest::idempotency::Namespace {
+        user_id: principal.user_id,
+        credential,
+    }
+}
+
+/// An idempotent write (`Idempotency-Key`): `allowed` — the route's rules that need no row
+/// (scope, admin) — first, so a stored answer is replayed only to a credential the route would
+/// serve now; then `write` under [`spingraph_guest::idempotency::run`] in the credential's own
+/// namespace. Rules that need the row (owner, creator) are the handler's: a replay goes only to
+/// the credential that passed them when the answer was made.
+pub fn idempotent(
+    ctx: &Ctx,
+    req: &Request,
+    principal: &Principal,
+    allowed: impl FnOnce(&Principal) -> Result<(), ApiError>,
+    write: impl FnOnce(&spingraph_guest::db::Db) -> Result<Reply, ApiError>,
+) -> Result<Reply, ApiError> {
+    allowed(principal)?;
+    spingraph_guest::idempotency::run(ctx, req, &replay_namespace(principal), write)
+}
+
 /// Whether `principal` owns a resource whose owner (or creator) id is `owner_id` (compared
 /// case-insensitively as text), or is an admin: who may change or delete it.
 pub fn is_owner_or_admin(principal: &Principal, owner_id: Option<&str>) -> bool {
@@ -194,7 +226,7 @@ fn to_api_error(err: &AuthError) -> ApiError {
             ApiError::unauthorized(UNAUTHENTICATED)
         }
         AuthError::CsrfFailed => ApiError::forbidden(
-            "Cookie-authenticated requests that change state need an X-CSRF-Token header matching the sg_csrf cookie.",
+            "Cookie-authenticated requests that change state need an X-CSRF-Token header matching the __Host-sg_csrf cookie.",
         ),
         AuthError::Unavailable(why) => ApiError::unavailable("authentication", why.clone()),
     }
@@ -233,6 +265,20 @@ fn from_wit(p: wit::Principal) -> Result<(Principal, Option<RateLimit>), AuthErr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_api_key_replays_in_its_own_namespace_and_a_persons_sessions_share_one() {
+        let mut key = Principal::for_tests(Role::User, Credential::ApiKey, &[Scope::EntitiesRead]);
+        key.token_id = Some("k1".into());
+        assert_eq!(replay_namespace(&key).credential, "api-key:k1");
+        assert_eq!(replay_namespace(&key).user_id, key.user_id);
+        let mut bearer = Principal::for_tests(Role::User, Credential::Bearer, Role::User.scopes());
+        bearer.token_id = Some("jti".into());
+        let mut cookie = bearer.clone();
+        cookie.credential = Credential::Cookie;
+        assert_eq!(replay_namespace(&bearer), replay_namespace(&cookie));
+        assert_eq!(replay_namespace(&bearer).credential, "session");
+    }
 
     #[test]
     fn write_scope_implies_read_scope_and_a_missing_scope_is_403() {

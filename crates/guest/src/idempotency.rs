@@ -1,10 +1,16 @@
-//! Idempotent writes: a POST or PATCH carrying `Idempotency-Key` runs at most once per principal
-//! and key. The key is claimed (a row in `idempotency_keys`) inside the write's own transaction,
-//! before the write, and the answer is stored in it before `COMMIT`:
+//! Idempotent writes: a POST or PATCH carrying `Idempotency-Key` runs at most once per
+//! [`Namespace`] (a user's credential: one API key, or the user's sign-in sessions) and key. The
+//! key is claimed (a row in `idempotency_keys`) inside the write's own transaction, before the
+//! write, and the answer is stored in it before `COMMIT`:
 //! - a retry with the same key and request gets the stored answer with `Idempotent-Replayed: true`;
 //! - the same key with another request (method, path, query or body) is a 422;
 //! - a concurrent duplicate blocks on the claimed row until the first commits, then replays (or,
 //!   if the first failed and rolled back, runs the write itself): never a second write.
+//!
+//! A replay is an answer like any other: the route checks the caller's scope (every rule that
+//! does not need the row) before calling [`run`], and one credential never sees another's
+//! stored answers, even the same user's (a `relationships:read` key cannot replay the entity a
+//! session created).
 //!
 //! Only successful answers are stored: a failed write rolls its claim back with everything else,
 //! so fixing the request and retrying with the same key works. Keys live
@@ -30,17 +36,18 @@ pub const DEFAULT_TTL_SECONDS: u32 = 86_400;
 /// The headers of an answer a replay repeats.
 const STORED_HEADERS: [&str; 3] = ["content-type", "location", "etag"];
 
-/// Claim the key (or find it claimed). An expired key is taken over; on the way, up to 16 other
-/// expired keys (anyone's, oldest first, skipping rows another transaction holds) are purged, so
-/// the table stays as small as the keys alive. A claim held by an uncommitted transaction
-/// blocks here.
-const CLAIM: &str = "WITH purge AS (DELETE FROM idempotency_keys WHERE (user_id, key) IN ( \
-       SELECT user_id, key FROM idempotency_keys WHERE expires_at <= now() \
-         AND NOT (user_id = $1::uuid AND key = $2::text) \
+/// Whose keys these are: a user ($1) and one of their credentials ($2, see [`Namespace`]).
+/// Claim key $3 for request fingerprint $4 (or find it claimed), kept $5 seconds. An expired key
+/// is taken over; on the way, up to 16 other expired keys (anyone's, oldest first, skipping rows
+/// another transaction holds) are purged, so the table stays as small as the keys alive. A claim
+/// held by an uncommitted transaction blocks here.
+const CLAIM: &str = "WITH purge AS (DELETE FROM idempotency_keys WHERE (user_id, credential, key) IN ( \
+       SELECT user_id, credential, key FROM idempotency_keys WHERE expires_at <= now() \
+         AND NOT (user_id = $1::uuid AND credential = $2::text AND key = $3::text) \
        ORDER BY expires_at LIMIT 16 FOR UPDATE SKIP LOCKED)), \
-     claim AS (INSERT INTO idempotency_keys (user_id, key, request_hash, created_at, expires_at) \
-       VALUES ($1::uuid, $2::text, encode(sha256($3::bytea), 'hex'), now(), now() + make_interval(secs => $4::int)) \
-       ON CONFLICT (user_id, key) DO UPDATE SET request_hash = EXCLUDED.request_hash, status = NULL, \
+     claim AS (INSERT INTO idempotency_keys (user_id, credential, key, request_hash, created_at, expires_at) \
+       VALUES ($1::uuid, $2::text, $3::text, encode(sha256($4::bytea), 'hex'), now(), now() + make_interval(secs => $5::int)) \
+       ON CONFLICT (user_id, credential, key) DO UPDATE SET request_hash = EXCLUDED.request_hash, status = NULL, \
          response_body = NULL, response_headers = '{}'::jsonb, created_at = EXCLUDED.created_at, \
          expires_at = EXCLUDED.expires_at \
        WHERE idempotency_keys.expires_at <= now() \
@@ -49,12 +56,21 @@ const CLAIM: &str = "WITH purge AS (DELETE FROM idempotency_keys WHERE (user_id,
 
 /// The stored answer, read in a statement of its own: its snapshot is taken after the claim
 /// waited, so it sees what a concurrent first request committed.
-const STORED: &str = "SELECT (SELECT jsonb_build_object('same', k.request_hash = encode(sha256($3::bytea), 'hex'), \
+const STORED: &str = "SELECT (SELECT jsonb_build_object('same', k.request_hash = encode(sha256($4::bytea), 'hex'), \
        'status', k.status, 'body', k.response_body, 'headers', k.response_headers) \
-     FROM idempotency_keys k WHERE k.user_id = $1::uuid AND k.key = $2::text) AS j";
+     FROM idempotency_keys k WHERE k.user_id = $1::uuid AND k.credential = $2::text AND k.key = $3::text) AS j";
 
-const SAVE: &str = "UPDATE idempotency_keys SET status = $3::int, response_body = $4::text, \
-     response_headers = $5::jsonb WHERE user_id = $1::uuid AND key = $2::text";
+const SAVE: &str = "UPDATE idempotency_keys SET status = $4::int, response_body = $5::text, \
+     response_headers = $6::jsonb WHERE user_id = $1::uuid AND credential = $2::text AND key = $3::text";
+
+/// The keys of one credential of one user: an API key's retries replay only that key's answers,
+/// a person's (bearer token or cookie, any of their sessions) only theirs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Namespace {
+    pub user_id: uuid::Uuid,
+    /// `api-key:<key id>` or `session` (at most 64 characters, checked by the table).
+    pub credential: String,
+}
 
 /// The `Idempotency-Key` of `req`, checked: 1..255 visible ASCII characters (400 otherwise).
 pub fn key(req: &Request) -> Result<Option<String>> {
@@ -78,12 +94,12 @@ fn fingerprint(ctx: &Ctx, req: &Request) -> Vec<u8> {
 }
 
 /// Run the POST/PATCH handler `write` on a connection of its own; with an `Idempotency-Key`, at
-/// most once for the principal `user_id` and that key (see the module docs), inside one
-/// transaction with the key's row.
+/// most once for `namespace` and that key (see the module docs), inside one transaction with
+/// the key's row. The caller has already checked that the route would serve this credential.
 pub fn run(
     ctx: &Ctx,
     req: &Request,
-    user_id: uuid::Uuid,
+    namespace: &Namespace,
     write: impl FnOnce(&Db) -> Result<Reply>,
 ) -> Result<Reply> {
     let Some(key) = key(req)? else {
@@ -92,18 +108,20 @@ pub fn run(
     let ttl = ctx.config.parse_or(TTL_VARIABLE, DEFAULT_TTL_SECONDS)?;
     let ttl = i32::try_from(ttl.max(1)).unwrap_or(i32::MAX);
     let ids = [
-        ParameterValue::Uuid(user_id.to_string()),
+        ParameterValue::Uuid(namespace.user_id.to_string()),
+        ParameterValue::Str(namespace.credential.clone()),
         ParameterValue::Str(key),
     ];
     let db = Db::connect(ctx)?;
     db.transaction(|db| {
         let fingerprint = ParameterValue::Binary(fingerprint(ctx, req));
-        let claim = [ids[0].clone(), ids[1].clone(), fingerprint.clone()];
-        let mut claim_params = claim.to_vec();
-        claim_params.push(ParameterValue::Int32(ttl));
-        let claimed: bool = db.json(CLAIM, &claim_params)?;
+        let mut stored = ids.to_vec();
+        stored.push(fingerprint);
+        let mut claim = stored.clone();
+        claim.push(ParameterValue::Int32(ttl));
+        let claimed: bool = db.json(CLAIM, &claim)?;
         if !claimed {
-            return replay(&db.value(STORED, &claim)?);
+            return replay(&db.value(STORED, &stored)?);
         }
         let reply = write(db)?;
         let headers: serde_json::Map<String, Value> = STORED_HEADERS
@@ -116,6 +134,7 @@ pub fn run(
             &[
                 ids[0].clone(),
                 ids[1].clone(),
+                ids[2].clone(),
                 ParameterValue::Int32(i32::from(reply.status())),
                 ParameterValue::Str(body),
                 ParameterValue::Jsonb(Value::Object(headers).to_string().into_bytes()),

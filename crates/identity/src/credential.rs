@@ -136,7 +136,7 @@ mod tests {
     #[test]
     fn authorization_header_wins_over_cookie() {
         let hs = h(&[
-            ("cookie", "sg_access=c.c.c"),
+            ("cookie", "__Host-sg_access=c.c.c"),
             ("authorization", "Bearer b.b.b"),
         ]);
         assert_eq!(presented("POST", &hs), Ok(Presented::Bearer("b.b.b")));
@@ -144,7 +144,7 @@ mod tests {
 
     #[test]
     fn cookie_session_needs_matching_csrf_header_on_unsafe_methods() {
-        let hs = h(&[("cookie", "sg_access=t.t.t; sg_csrf=abc")]);
+        let hs = h(&[("cookie", "__Host-sg_access=t.t.t; __Host-sg_csrf=abc")]);
         let Ok(Presented::Cookie { jwt, csrf }) = presented("POST", &hs) else {
             panic!("expected a cookie credential");
         };
@@ -152,7 +152,7 @@ mod tests {
         assert!(!csrf.ok());
 
         let hs = h(&[
-            ("cookie", "sg_access=t.t.t; sg_csrf=abc"),
+            ("cookie", "__Host-sg_access=t.t.t; __Host-sg_csrf=abc"),
             ("x-csrf-token", "abc"),
         ]);
         let Ok(Presented::Cookie { csrf, .. }) = presented("DELETE", &hs) else {
@@ -161,7 +161,7 @@ mod tests {
         assert!(csrf.ok());
 
         let hs = h(&[
-            ("cookie", "sg_access=t.t.t; sg_csrf=abc"),
+            ("cookie", "__Host-sg_access=t.t.t; __Host-sg_csrf=abc"),
             ("x-csrf-token", "abd"),
         ]);
         let Ok(Presented::Cookie { csrf, .. }) = presented("PATCH", &hs) else {
@@ -172,7 +172,7 @@ mod tests {
 
     #[test]
     fn safe_methods_need_no_csrf_header() {
-        let hs = h(&[("cookie", "sg_access=t.t.t")]);
+        let hs = h(&[("cookie", "__Host-sg_access=t.t.t")]);
         let Ok(Presented::Cookie { csrf, .. }) = presented("GET", &hs) else {
             panic!("expected a cookie credential");
         };

@@ -1,8 +1,10 @@
 //! Random secrets and their stored form: API keys, refresh tokens and CSRF tokens are
-//! 256-bit random strings, kept in Postgres only as a SHA-256 hex digest.
+//! 256-bit random strings, kept in Postgres only as a SHA-256 hex digest. What a client typed
+//! reaches the logs only as a keyed pseudonym ([`log_pseudonym`]).
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 
 /// `bytes` bytes from the OS (wasi:random on wasm32-wasip2), base64url without padding.
@@ -35,6 +37,22 @@ pub fn constant_time_eq(a: &str, b: &str) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// A stable pseudonym for `value` in logs: HMAC-SHA256 under `key` (a deployment secret), the
+/// first 16 hex characters. The same input gives the same pseudonym, so repeated attempts on
+/// one address can be told apart and counted, yet the logs never hold what was typed (an email,
+/// or a password typed into the email field), and without the key a guessed address cannot be
+/// checked against them.
+pub fn log_pseudonym(key: &str, value: &str) -> String {
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key.as_bytes())
+        .expect("HMAC takes a key of any length");
+    mac.update(b"spingraph log pseudonym v1\0");
+    mac.update(value.as_bytes());
+    mac.finalize().into_bytes()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,6 +75,16 @@ mod tests {
             a.chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         );
+    }
+
+    #[test]
+    fn log_pseudonyms_are_stable_per_key_and_never_the_input() {
+        let a = log_pseudonym("key-1", "ada@example.com");
+        assert_eq!(a.len(), 16);
+        assert_eq!(a, log_pseudonym("key-1", "ada@example.com"));
+        assert_ne!(a, log_pseudonym("key-1", "bob@example.com"));
+        assert_ne!(a, log_pseudonym("key-2", "ada@example.com"));
+        assert!(!a.contains("ada"));
     }
 
     #[test]
