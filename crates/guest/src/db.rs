@@ -108,13 +108,13 @@ impl Db {
             if self.timeout.is_some_and(|t| started.elapsed() >= t) {
                 return statement_cancelled(&format!("{err:?}"));
             }
-            if let Err(probe) = self.conn.query("SELECT 1", &[]) {
-                if sqlstate(&probe).is_none() {
-                    return ApiError::unavailable(
-                        "Postgres",
-                        format!("the session was lost: {err:?} (then {probe:?})"),
-                    );
-                }
+            if let Err(probe) = self.conn.query("SELECT 1", &[])
+                && sqlstate(&probe).is_none()
+            {
+                return ApiError::unavailable(
+                    "Postgres",
+                    format!("the session was lost: {err:?} (then {probe:?})"),
+                );
             }
         }
         map_pg_error(err)
