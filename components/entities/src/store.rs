@@ -357,9 +357,12 @@ pub fn update(
     }
     let out: Patched = db.json(&statement, q.params())?;
     if out.taken {
-        return Err(ApiError::conflict(
-            "A live entity of this type with this external_id already exists.",
-        ));
+        return Err(ApiError::conflict(match &patch.external_id {
+            Some(Some(xid)) => {
+                format!("A live entity of this type with external_id {xid:?} already exists.")
+            }
+            _ => "A live entity of this type with this external_id already exists.".to_string(),
+        }));
     }
     Ok(out.entity)
 }
