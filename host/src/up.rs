@@ -111,6 +111,11 @@ pub struct UpArgs {
     #[arg(long, default_value_t = 128)]
     pub max_connections_per_client: usize,
 
+    /// Server connections the host keeps per Postgres connection string (shared by every
+    /// instance); a request waits up to 5 s for one when all are busy, then answers 503.
+    #[arg(long, default_value_t = crate::capabilities::postgres::DEFAULT_POOL_SIZE)]
+    pub postgres_pool_size: usize,
+
     /// How long shutdown waits for in-flight requests, in milliseconds.
     #[arg(long, default_value_t = 10_000)]
     pub drain_timeout_ms: u64,
@@ -231,6 +236,7 @@ async fn up(args: UpArgs) -> Result<()> {
         app: &app,
         resolver: &resolver,
         spin_compat,
+        postgres_pool_size: args.postgres_pool_size,
     })?);
     if args.dev {
         dev::database(&capabilities.variables).await?;

@@ -23,6 +23,8 @@ pub struct AppConfig<'a> {
     /// Application variable values from every source but the manifest defaults.
     pub resolver: &'a variables::Resolver,
     pub spin_compat: Option<crate::spin_compat::SpinCompat>,
+    /// Server connections per Postgres connection string (`--postgres-pool-size`).
+    pub postgres_pool_size: usize,
 }
 
 /// Where capability `C`'s per-instance state sits in the store data.

@@ -32,7 +32,7 @@ use anyhow::Result;
 use wasmtime::component::{HasSelf, Linker, Resource};
 
 pub use self::connection::Connection;
-pub use self::pool::Postgres;
+pub use self::pool::{DEFAULT_POOL_SIZE, Postgres};
 use crate::allowed_hosts::AllowedHosts;
 use crate::capabilities::bindings::spin::postgres::postgres as wit;
 use crate::capabilities::connections::Connections;
@@ -60,7 +60,10 @@ impl Capability for Postgres {
     }
 
     fn configure_app(config: &AppConfig<'_>) -> Result<Postgres> {
-        Ok(Postgres::new(config.spin_compat))
+        Ok(Postgres::with_pool_size(
+            config.spin_compat,
+            config.postgres_pool_size,
+        ))
     }
 
     fn prepare(&self, component: &ServedComponent) -> PostgresInstance {

@@ -17,8 +17,8 @@ use super::tls::MakeRustlsConnect;
 use super::wit::Error;
 use crate::allowed_hosts::{AllowedHosts, redact};
 
-/// Connections per connection string.
-const POOL_SIZE: usize = 32;
+/// Connections per connection string, unless `--postgres-pool-size` says otherwise.
+pub const DEFAULT_POOL_SIZE: usize = 32;
 /// Establishing a new server connection (TCP, TLS, authentication).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 /// Waiting for a pooled connection when all are busy.
@@ -31,6 +31,7 @@ pub struct Postgres {
 
 struct Shared {
     compat: Option<SpinCompat>,
+    pool_size: usize,
     targets: Mutex<HashMap<String, Arc<Target>>>,
 }
 
@@ -49,10 +50,18 @@ enum Endpoint {
 }
 
 impl Postgres {
+    /// With the default pool size (tests; the host sizes its pools from `--postgres-pool-size`).
+    #[cfg(test)]
     pub fn new(compat: Option<SpinCompat>) -> Self {
+        Self::with_pool_size(compat, DEFAULT_POOL_SIZE)
+    }
+
+    /// With at most `pool_size` (at least 1) server connections per connection string.
+    pub fn with_pool_size(compat: Option<SpinCompat>, pool_size: usize) -> Self {
         Self {
             shared: Arc::new(Shared {
                 compat,
+                pool_size: pool_size.max(1),
                 targets: Mutex::new(HashMap::new()),
             }),
         }
@@ -122,7 +131,7 @@ impl Postgres {
             _ => Manager::from_config(config, MakeRustlsConnect::new(), manager_config),
         };
         let pool = Pool::builder(manager)
-            .max_size(POOL_SIZE)
+            .max_size(self.shared.pool_size)
             .runtime(Runtime::Tokio1)
             .wait_timeout(Some(POOL_WAIT_TIMEOUT))
             .create_timeout(Some(CONNECT_TIMEOUT + Duration::from_millis(500)))
