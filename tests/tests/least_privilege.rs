@@ -314,6 +314,10 @@ fn each_group_uses_its_own_redis_acl_user_which_holds_only_its_keys() {
             .as_u16()
     };
     assert_eq!(create(&token), 201);
+    // A long poll takes and gives back its slot (`slots:*`, sorted sets) as spingraph-data.
+    let admin = app.caller("acl-admin", "admin");
+    let poll = app.get_as(&admin, "/v1/changes?after=18446744073709551615.1&wait=1");
+    assert_eq!(poll.status(), 200);
     assert_eq!(app.get("/v1/health/ready").send().unwrap().status(), 200);
     let resp = app
         .post("/v1/auth/logout")

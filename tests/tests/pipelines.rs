@@ -8,7 +8,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use spingraph_e2e::{
-    Caller, Response, TestApp, TestOptions, Value, error_fields, header, json, json_body,
+    Caller, Response, TestApp, TestOptions, Value, error_fields, header, host_is_spingraph, json,
+    json_body,
 };
 
 fn app() -> TestApp {
@@ -552,6 +553,121 @@ fn a_long_poll_answers_as_soon_as_a_change_commits() {
         took < Duration::from_secs(15),
         "the poll answered after the change, not at the end of its wait ({took:?})"
     );
+}
+
+/// A long poll's status, how long it took and how many changes it brought.
+type Polled = (u16, Duration, usize);
+
+/// `n` long polls of the feed (from its start) with `key`, each waiting up to `wait` seconds.
+fn long_polls(
+    app: &Arc<TestApp>,
+    key: &str,
+    n: usize,
+    wait: u64,
+) -> Vec<thread::JoinHandle<Polled>> {
+    (0..n)
+        .map(|_| {
+            let (app, key) = (app.clone(), key.to_string());
+            thread::spawn(move || {
+                let started = Instant::now();
+                let resp = feed(&app, &key, &format!("?wait={wait}"));
+                let took = started.elapsed();
+                let status = resp.status().as_u16();
+                if status != 200 {
+                    assert_eq!(header(&resp, "retry-after"), "1");
+                    return (status, took, 0);
+                }
+                let items = json_body(resp)["items"].as_array().unwrap().len();
+                (status, took, items)
+            })
+        })
+        .collect()
+}
+
+fn statuses(polls: Vec<thread::JoinHandle<Polled>>) -> Vec<Polled> {
+    polls.into_iter().map(|p| p.join().unwrap()).collect()
+}
+
+#[test]
+fn long_polls_hold_no_pooled_session_so_reads_stay_fast_with_more_waiters_than_connections() {
+    // Our host with 8 Postgres connections per connection string (another host: its own pool),
+    // and 12 long polls of 10 s from three users (four each: their cap) waiting on an empty feed.
+    let mut opts = TestOptions::signing_in_freely(&[]);
+    if host_is_spingraph() {
+        opts = opts.host_arg("--postgres-pool-size").host_arg("8");
+    }
+    let app = Arc::new(TestApp::start(opts));
+    let admin = app.caller("root", "admin");
+    let mut polls = Vec::new();
+    for i in 0..3 {
+        let reader = app.caller(&format!("reader{i}"), "admin");
+        let key = api_key(&app, &reader, &["changes:read"]);
+        polls.extend(long_polls(&app, &key, 4, 10));
+    }
+    thread::sleep(Duration::from_secs(2));
+    // Every other request still gets a session at once (a poll that held one for its whole wait
+    // left these to wait 5 s for the pool and answer 503).
+    for _ in 0..10 {
+        let started = Instant::now();
+        let resp = app.get_as(&admin, "/v1/entities?limit=1");
+        assert_eq!(resp.status(), 200, "{}", resp.text().unwrap());
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "a read waited {:?} behind the long polls",
+            started.elapsed()
+        );
+    }
+    // The polls look again while they wait: a change made now reaches every one of them
+    // before its wait ends.
+    entity(&app, &admin, "Seen");
+    for (status, took, items) in statuses(polls) {
+        assert_eq!((status, items), (200, 1));
+        assert!(
+            took < Duration::from_secs(9),
+            "answered at the change: {took:?}"
+        );
+    }
+}
+
+#[test]
+fn concurrent_long_polls_past_a_users_cap_or_the_deployments_are_429_at_once() {
+    let app = Arc::new(app_with(&[
+        ("change_feed_max_waiters_per_user", "2"),
+        ("change_feed_max_waiters", "3"),
+    ]));
+    let ada = app.caller("ada", "admin");
+    let bob = app.caller("bob", "admin");
+    // Two keys of one user share the user's cap.
+    let (ada_1, ada_2) = (
+        api_key(&app, &ada, &["changes:read"]),
+        api_key(&app, &ada, &["changes:read"]),
+    );
+    let bob_key = api_key(&app, &bob, &["changes:read"]);
+    let waiting = long_polls(&app, &ada_1, 2, 6);
+    thread::sleep(Duration::from_secs(2));
+    let [(status, took, _)] = statuses(long_polls(&app, &ada_2, 1, 6))[..] else {
+        unreachable!()
+    };
+    assert_eq!(status, 429, "a user's third concurrent wait");
+    assert!(
+        took < Duration::from_secs(4),
+        "refused at once, not after waiting: {took:?}"
+    );
+    // Bob gets the deployment's third slot, and the fourth is refused to anyone.
+    let bob_waits = long_polls(&app, &bob_key, 1, 4);
+    thread::sleep(Duration::from_secs(1));
+    let [(status, ..)] = statuses(long_polls(&app, &bob_key, 1, 4))[..] else {
+        unreachable!()
+    };
+    assert_eq!(status, 429, "the deployment's fourth concurrent wait");
+    for (status, took, items) in statuses(waiting).into_iter().chain(statuses(bob_waits)) {
+        assert_eq!((status, items), (200, 0));
+        assert!(took >= Duration::from_secs(3), "waited its time: {took:?}");
+    }
+    // Ended polls give their slots back: a user's two waits fit again at once.
+    for (status, ..) in statuses(long_polls(&app, &ada_2, 2, 1)) {
+        assert_eq!(status, 200);
+    }
 }
 
 #[test]

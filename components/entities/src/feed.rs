@@ -5,7 +5,8 @@
 //! in flight (`txid < pg_snapshot_xmin(pg_current_snapshot())`, each row recording its
 //! transaction's `xid8`), ordered by `(txid, seq)`. Every row a later read could still find
 //! belongs to a transaction at or above that horizon, so it sorts after the cursor.
-//! `wait=1..30` polls until something arrives or the time passes.
+//! `wait=1..30` polls until something arrives or the time passes, holding no Postgres session
+//! between looks, and only within the caps on concurrent waits ([`list`]).
 //!
 //! A change's `document` is shown only to a reader that could GET it directly: entity documents
 //! need `entities:read`, relationship documents `relationships:read` (or the write scope);
@@ -16,6 +17,7 @@ use spin_sdk::pg4::ParameterValue;
 use spingraph_authn_client::require_read_scope;
 use spingraph_guest::db::Db;
 use spingraph_guest::page::{DEFAULT_LIMIT, MAX_LIMIT};
+use spingraph_guest::slots::Slots;
 use spingraph_guest::sql::{Query, fill};
 use spingraph_guest::validate::Errors;
 use spingraph_guest::{ApiError, Ctx, Reply, Result, sql_timestamp};
@@ -28,8 +30,17 @@ pub const PATH: &str = "/v1/changes";
 pub const MAX_WAIT_VARIABLE: &str = "change_feed_max_wait_seconds";
 /// Its default: under the host's default 30 s request limit.
 const DEFAULT_MAX_WAIT_SECONDS: u64 = 25;
-/// Pause between polls while waiting.
-const POLL_SECONDS: f64 = 0.2;
+/// The variable capping concurrent long polls of one user (all their credentials together).
+pub const MAX_WAITERS_PER_USER_VARIABLE: &str = "change_feed_max_waiters_per_user";
+const DEFAULT_MAX_WAITERS_PER_USER: u64 = 4;
+/// The variable capping concurrent long polls in the deployment.
+pub const MAX_WAITERS_VARIABLE: &str = "change_feed_max_waiters";
+const DEFAULT_MAX_WAITERS: u64 = 64;
+/// Pauses between looks while waiting: the first, doubling up to the longest.
+const FIRST_PAUSE_MS: u64 = 100;
+const MAX_PAUSE_MS: u64 = 1000;
+/// A wait's slot lease outlasts the wait by this much (a slot never given back lapses then).
+const LEASE_MARGIN_MS: u64 = 5000;
 /// The values `types` accepts.
 const KINDS: [&str; 2] = ["entity", "relationship"];
 
@@ -145,25 +156,44 @@ pub fn withhold(p: &Principal, items: &mut [Value]) {
 
 /// `GET /v1/changes` → 200 `{items, next_cursor}`; `next_cursor` is where to resume (the
 /// request's own `after` when nothing new was served).
+///
+/// A long poll holds no Postgres session while it waits: each look is one short query on a
+/// session taken for it and given back, and the pauses between looks are the guest's own
+/// sleeps. Waiting needs a slot ([`waiters`]): past `change_feed_max_waiters_per_user` waits of
+/// one user, or `change_feed_max_waiters` in the deployment, the request is a 429 at once. When
+/// Redis cannot be asked, the request answers without waiting (no cap could hold).
 pub fn list(ctx: &Ctx, p: &Principal) -> Result<Reply> {
     require_reader(p)?;
     let request = FeedRequest::parse(|name| ctx.query_param(name))?;
-    let db = Db::connect(ctx)?;
     let cap = ctx
         .config
         .parse_or(MAX_WAIT_VARIABLE, DEFAULT_MAX_WAIT_SECONDS)?;
     let wait_ms = request.wait_seconds.min(cap) * 1000;
     let started = ctx.elapsed_ms();
-    let mut items = loop {
-        let items = page(&db, &request)?;
-        if !items.is_empty() || ctx.elapsed_ms().saturating_sub(started) >= wait_ms {
-            break items;
+    let mut items = look(ctx, &request)?;
+    if items.is_empty() && wait_ms > 0 {
+        let slots = waiters(ctx)?;
+        match slots.take(ctx, &p.user_id.to_string(), wait_ms + LEASE_MARGIN_MS) {
+            Ok(Ok(_slot)) => {
+                let mut pause = FIRST_PAUSE_MS;
+                loop {
+                    let waited = ctx.elapsed_ms().saturating_sub(started);
+                    if !items.is_empty() || waited >= wait_ms {
+                        break;
+                    }
+                    let nap = pause.min(wait_ms - waited);
+                    std::thread::sleep(std::time::Duration::from_millis(nap));
+                    pause = (pause * 2).min(MAX_PAUSE_MS);
+                    items = look(ctx, &request)?;
+                }
+            }
+            Ok(Err(full)) => return Err(full.error()),
+            Err(e) => ctx.warn(
+                "change feed answered without waiting",
+                json!({"reason": e.internal_detail()}),
+            ),
         }
-        db.value(
-            "SELECT jsonb_build_object() AS j FROM pg_sleep($1::float8)",
-            &[ParameterValue::Floating64(POLL_SECONDS)],
-        )?;
-    };
+    }
     withhold(p, &mut items);
     let next = items
         .last()
@@ -175,6 +205,29 @@ pub fn list(ctx: &Ctx, p: &Principal) -> Result<Reply> {
                 .map(|c| format!("{}.{}", c.txid, c.seq))
         });
     Ok(Reply::ok(&json!({ "items": items, "next_cursor": next })))
+}
+
+/// The caps on concurrent long polls, from `change_feed_max_waiters_per_user` and
+/// `change_feed_max_waiters`.
+fn waiters(ctx: &Ctx) -> Result<Slots> {
+    Ok(Slots {
+        kind: "changes",
+        realm: spingraph_authn_client::realm(ctx),
+        per_principal: ctx
+            .config
+            .parse_or(MAX_WAITERS_PER_USER_VARIABLE, DEFAULT_MAX_WAITERS_PER_USER)?
+            .max(1),
+        total: ctx
+            .config
+            .parse_or(MAX_WAITERS_VARIABLE, DEFAULT_MAX_WAITERS)?
+            .max(1),
+    })
+}
+
+/// One look at the feed, on a session held only for its one statement.
+fn look(ctx: &Ctx, request: &FeedRequest) -> Result<Vec<Value>> {
+    let db = Db::connect(ctx)?;
+    page(&db, request)
 }
 
 /// One page of changes: `{where}` over `c` (parameters bound by the caller), at most `{limit}`

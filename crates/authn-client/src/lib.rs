@@ -125,10 +125,10 @@ fn authenticate_counted(
     })
 }
 
-/// The deployment whose auth-failure buckets this request counts in: its token-verifying keys
-/// (the same in every component of one deployment, different between deployments, and test
-/// runs, that share a Redis).
-fn realm(ctx: &Ctx) -> String {
+/// The deployment this request belongs to, for the Redis keys it counts in (auth-failure
+/// buckets, long-poll slots): its token-verifying keys (the same in every component of one
+/// deployment, different between deployments, and test runs, that share a Redis).
+pub fn realm(ctx: &Ctx) -> String {
     let keys = ctx
         .config
         .get("jwt_public_keys")

@@ -41,6 +41,7 @@ pub mod page;
 pub mod rate_limit;
 pub mod record;
 pub mod reply;
+pub mod slots;
 pub mod sql;
 pub mod validate;
 
