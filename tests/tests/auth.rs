@@ -212,6 +212,159 @@ fn locked_account_rejects_correct_password_until_admin_unlocks() {
     assert!(audit[0]["request_id"].as_str().is_some());
 }
 
+/// A password sign-in from client `ip`, as forwarded by the trusted proxy (127.0.0.1).
+fn login_from(app: &TestApp, ip: &str, email: &str, password: &str) -> spingraph_e2e::Response {
+    app.post_json(
+        "/v1/auth/token",
+        &json!({"email": email, "password": password}),
+    )
+    .header("x-forwarded-for", ip)
+    .send()
+    .unwrap()
+}
+
+fn behind_proxy() -> TestApp {
+    app_with(&[("trusted_proxies", "127.0.0.1/32")])
+}
+
+#[test]
+fn a_strangers_failures_lock_out_their_network_not_the_owner_who_is_told() {
+    let app = behind_proxy();
+    let owner = app.create_user("owner@example.com", "user");
+    let (home, stranger) = ("198.51.100.7", "203.0.113.9");
+    assert_eq!(
+        login_from(&app, home, "owner@example.com", PASSWORD).status(),
+        200
+    );
+    for _ in 0..6 {
+        let resp = login_from(&app, stranger, "owner@example.com", "wrong password!!");
+        assert_eq!(resp.status(), 401);
+    }
+    // The owner, from their own address: in.
+    let resp = login_from(&app, home, "owner@example.com", PASSWORD);
+    assert_eq!(
+        resp.status(),
+        200,
+        "the owner is not locked out by a stranger"
+    );
+    let token = json_body(resp)["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The stranger's network stays locked out, even with the right password.
+    let resp = login_from(&app, stranger, "owner@example.com", PASSWORD);
+    assert_eq!(
+        resp.status(),
+        401,
+        "the attacking network keeps its lockout"
+    );
+    // The owner is told: an audit row naming the network, and /v1/auth/me.
+    let audit = app.db.query_json(&format!(
+        "SELECT actor_id, details->>'network' AS network FROM audit_log \
+         WHERE action = 'user.sign_in_locked' AND resource_id = '{owner}'"
+    ));
+    assert_eq!(audit.as_array().unwrap().len(), 1, "{audit}");
+    assert_eq!(audit[0]["network"], stranger);
+    assert!(audit[0]["actor_id"].is_null());
+    let me = json_body(app.get_as(&token, "/v1/auth/me"));
+    assert_eq!(me["sign_in_failures"]["count"], 7, "{me}");
+    assert_eq!(me["sign_in_failures"]["locked_networks"], 1, "{me}");
+    assert!(me["sign_in_failures"]["last_at"].is_string(), "{me}");
+    // An admin's unlock lifts it.
+    let (admin, _) = {
+        app.create_user("root@example.com", "admin");
+        app.tokens("root@example.com")
+    };
+    let resp = app.send_as(&admin, app.post(&format!("/v1/auth/users/{owner}/unlock")));
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        login_from(&app, stranger, "owner@example.com", PASSWORD).status(),
+        200
+    );
+}
+
+#[test]
+fn the_owner_from_a_new_address_gets_in_after_a_strangers_failures() {
+    let app = behind_proxy();
+    app.create_user("owner@example.com", "user");
+    for _ in 0..6 {
+        let resp = login_from(&app, "203.0.113.9", "owner@example.com", "wrong password!!");
+        assert_eq!(resp.status(), 401);
+    }
+    // Never signed in from here: slowed down (its turn), not refused.
+    let resp = login_from(&app, "192.0.2.44", "owner@example.com", PASSWORD);
+    assert_eq!(resp.status(), 200);
+    let token = json_body(resp)["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let me = json_body(app.get_as(&token, "/v1/auth/me"));
+    assert_eq!(me["sign_in_failures"]["locked_networks"], 1, "{me}");
+}
+
+#[test]
+fn guesses_spread_over_many_networks_take_turns_the_owners_own_network_does_not() {
+    let app = std::sync::Arc::new(behind_proxy());
+    let owner = app.create_user("owner@example.com", "user");
+    let home = "198.51.100.7";
+    assert_eq!(
+        login_from(&app, home, "owner@example.com", PASSWORD).status(),
+        200
+    );
+    // As five networks with five wrong passwords each leave it (each network locked out, 25
+    // failures in all; counting them is the tests above): written directly, to spare the test
+    // the turns those guesses took.
+    app.db.execute(&format!(
+        "INSERT INTO sign_in_networks (user_id, network, failures, lockout_count, locked_until, \
+         last_failed_at) SELECT '{owner}', '203.0.113.' || n, 5, 1, now() + interval '15 minutes', \
+         now() FROM generate_series(1, 5) n; \
+         UPDATE users SET failed_attempts = 25, last_failed_at = now() WHERE id = '{owner}'"
+    ));
+    // From now on one guess from a new network is checked every 8 s: the first at once, the
+    // next waits for its turn, and one whose turn is further off is refused unchecked, even
+    // with the right password.
+    let timed = |ip: &str, password: &str| {
+        let started = std::time::Instant::now();
+        let status = login_from(&app, ip, "owner@example.com", password).status();
+        (status, started.elapsed())
+    };
+    let first = timed("203.0.113.6", "wrong password!!");
+    assert_eq!(first.0, 401);
+    let second = {
+        let app = app.clone();
+        thread::spawn(move || {
+            let started = std::time::Instant::now();
+            let status =
+                login_from(&app, "203.0.113.7", "owner@example.com", "wrong password!!").status();
+            (status, started.elapsed())
+        })
+    };
+    thread::sleep(Duration::from_millis(500));
+    let third = timed("203.0.113.8", PASSWORD);
+    assert_eq!(
+        third.0, 401,
+        "a guess whose turn is over 8 s away is not checked"
+    );
+    // The owner's own network takes no turn.
+    let own = timed(home, PASSWORD);
+    assert_eq!(own.0, 200);
+    assert!(
+        own.1 < Duration::from_secs(4),
+        "the owner waited {:?}",
+        own.1
+    );
+    let (status, took) = second.join().unwrap();
+    assert_eq!(status, 401);
+    assert!(
+        took >= Duration::from_secs(5),
+        "the second guess waited its turn: {took:?}"
+    );
+    let paced = app.logs.wait_for(Duration::from_secs(10), |l| {
+        l.contains("login failed") && l.contains("\"paced\"")
+    });
+    assert!(paced.is_some(), "the refused guess is logged as paced");
+}
+
 // ------------------------------------------------------------------ 3. rate limit
 
 #[test]

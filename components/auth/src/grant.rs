@@ -32,8 +32,9 @@ pub struct Issued {
 }
 
 /// Stores refresh token $1 of user $2 (family $3, hash $4, expiry $5 in Unix seconds), replacing
-/// token $6 (NULL on a fresh sign-in), resets the sign-in failure count (and any lock the
-/// attempt set) on a fresh sign-in, and writes the audit row (`{audit}` over `who`, the user):
+/// token $6 (NULL on a fresh sign-in); on a fresh sign-in from client network $8, clears the
+/// account's failure count and turn and that network's failures (the network is now one the
+/// owner signs in from: never paced; other networks' locks stay), and writes the audit row (`{audit}` over `who`, the user):
 /// one statement. A rotation copies the family's end from the token it replaces; a sign-in
 /// starts it at now + $7 seconds.
 const ISSUE_SQL: &str = "\
@@ -51,10 +52,16 @@ WITH session AS (
     WHERE id = $6::uuid AND EXISTS (SELECT 1 FROM ins)
     RETURNING id
 ), reset AS (
-    UPDATE users SET failed_attempts = 0, lockout_count = 0, locked_until = NULL, updated_at = now()
+    UPDATE users SET failed_attempts = 0, next_attempt_at = NULL, updated_at = now()
     WHERE id = $2::uuid AND $6::uuid IS NULL
-      AND (failed_attempts <> 0 OR lockout_count <> 0 OR locked_until IS NOT NULL)
+      AND (failed_attempts <> 0 OR next_attempt_at IS NOT NULL)
     RETURNING id
+), known AS (
+    INSERT INTO sign_in_networks (user_id, network, last_success_at)
+    SELECT $2::uuid, $8::text, now() WHERE $6::uuid IS NULL
+    ON CONFLICT (user_id, network) DO UPDATE
+        SET failed_attempts = 0, failures = 0, last_success_at = now()
+    RETURNING user_id
 ), who AS (SELECT $2::uuid AS id), log AS ({audit})
 SELECT (SELECT count(*) FROM ins) AS j";
 
@@ -112,6 +119,7 @@ pub fn issue(
         ParameterValue::Int64(refresh_claims.exp),
         previous,
         ParameterValue::Int64(settings.session_lifetime),
+        sql::text(&crate::login::client_network(ctx)),
     ]);
     let actor = user.id.to_string();
     let details = json!({"family_id": family_id});

@@ -67,7 +67,7 @@ fn route(ctx: &Ctx, req: &Request) -> Result<Reply> {
             per_ip(ctx, || users::register(ctx, req))
         }
         ("POST", ["logout"]) => signed_in(ctx, req, |p| tokens::logout(ctx, req, p)),
-        ("GET", ["me"]) => signed_in(ctx, req, |p| Ok(Reply::ok(&me(p)))),
+        ("GET", ["me"]) => signed_in(ctx, req, |p| me(ctx, p)),
         ("GET", ["users"]) => signed_in(ctx, req, |p| users::list(ctx, p)),
         ("POST", ["users"]) => signed_in(ctx, req, |p| users::create(ctx, req, p)),
         ("PATCH", ["users", id]) => signed_in(ctx, req, |p| users::update(ctx, req, p, id)),
@@ -128,13 +128,27 @@ fn signed_in(
     spingraph_authn_client::signed_in(ctx, req, handler)
 }
 
-fn me(p: &Principal) -> serde_json::Value {
-    json!({
+/// What the account's sign-in failures amount to, for its owner: every failure since each
+/// network's last success, how many networks are locked out now, and the latest failure.
+const SIGN_IN_FAILURES_SQL: &str = concat!(
+    "SELECT jsonb_build_object('count', coalesce(sum(failures), 0), ",
+    "'locked_networks', count(*) FILTER (WHERE locked_until > now()), ",
+    spingraph_guest::sql_timestamps!("last_at" => "max(last_failed_at)"),
+    ") AS j FROM sign_in_networks WHERE user_id = $1::uuid AND failures > 0"
+);
+
+/// `GET /me`: who the credential speaks for, and (issue 25, 3) what strangers tried on the
+/// account: `sign_in_failures` `{count, locked_networks, last_at}`.
+fn me(ctx: &Ctx, p: &Principal) -> Result<Reply> {
+    let failures: serde_json::Value = spingraph_guest::db::Db::connect(ctx)?
+        .value(SIGN_IN_FAILURES_SQL, &[sql::uuid(p.user_id)])?;
+    Ok(Reply::ok(&json!({
         "id": p.user_id,
         "email": p.email,
         "role": p.role,
         "scopes": p.scopes,
         "credential": p.credential,
         "expires_at": p.expires_at,
-    })
+        "sign_in_failures": failures,
+    })))
 }

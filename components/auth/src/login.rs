@@ -1,15 +1,22 @@
 //! Password sign-in: `POST /token` (JSON or the OAuth2 password form) and `POST /session`
-//! (the browser flow with cookies). Unknown email, wrong password, locked or deactivated
-//! account all give the same 401 after the same argon2id work; lockout lives in Postgres.
+//! (the browser flow with cookies). Unknown email, wrong password, locked network or
+//! deactivated account all give the same 401 after the same argon2id work; lockout lives in
+//! Postgres.
 //!
-//! Lockout cannot be raced: an attempt is counted (and the lock set when it is the fifth) in
-//! one row-locking `UPDATE` *before* its password is checked, so concurrent guesses queue on the
-//! row and at most five are ever evaluated before the lock lands; a correct password then
-//! clears the count (and an optimistic lock) when the tokens are issued.
+//! Failures count per (account, client network) (`sign_in_attempt`, migration
+//! 20261206140000): five in a row lock that network out of the account, not the owner; and per
+//! account, across networks, from the fifth on attempts from networks the owner never signed in
+//! from take turns, so spreading guesses over many addresses gains nothing. Neither can be
+//! raced: an attempt is counted (and a lock or turn set) in one statement that locks the account
+//! row *before* its password is checked, so concurrent guesses queue on the row; a correct
+//! password then clears the count when the tokens are issued (`grant::issue`).
+
+use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::json;
 use spin_sdk::http::Request;
+use spin_sdk::pg4::ParameterValue;
 use spingraph_guest::db::Db;
 use spingraph_guest::{ApiError, Ctx, Reply, Result};
 use spingraph_identity::Role;
@@ -23,8 +30,10 @@ use crate::sql;
 /// The one answer to every failed sign-in.
 pub const INVALID_LOGIN: &str = "Invalid email or password.";
 
-/// Consecutive failures that lock an account.
+/// Consecutive failures from one network that lock it out of the account.
 const MAX_FAILURES: i32 = 5;
+/// The longest an attempt waits for its turn; one whose turn is further off is refused unchecked.
+const MAX_TURN_WAIT_MS: i32 = 8000;
 
 #[derive(Deserialize)]
 struct Attempt {
@@ -34,50 +43,45 @@ struct Attempt {
     active: bool,
     generation: i64,
     password_hash: String,
-    /// The account was not locked, so this attempt was counted and may be evaluated.
+    /// Whether this attempt may be checked (its network is not locked, its turn is near).
     allowed: bool,
-    /// This attempt was the one that locked the account (if its password is wrong).
+    /// Why not, when not.
+    reason: Option<String>,
+    /// This attempt's failure locks its network (if its password is wrong).
     locked_now: bool,
+    /// How long to wait for its turn before checking it.
+    wait_ms: u64,
 }
 
-/// Counts one attempt against an unlocked account: the fifth in a row locks it for 15 min ×
-/// 2^(earlier lockouts), capped at 24 h, and starts the count again. Concurrent attempts wait
-/// on the row lock and re-check `locked_until` once it is released, so none slips past a lock.
-/// One row for a known email (`allowed` false while locked), NULL for an unknown one.
-const ATTEMPT_SQL: &str = "\
-WITH counted AS (
-    UPDATE users SET
-        failed_attempts = CASE WHEN failed_attempts + 1 >= $2::int4 THEN 0 ELSE failed_attempts + 1 END,
-        lockout_count = CASE WHEN failed_attempts + 1 >= $2::int4 THEN lockout_count + 1 ELSE lockout_count END,
-        locked_until = CASE WHEN failed_attempts + 1 >= $2::int4
-            THEN now() + least(interval '15 minutes' * power(2, least(lockout_count, 10)), interval '24 hours')
-            ELSE locked_until END,
-        updated_at = now()
-    WHERE lower(email) = lower($1::text) AND NOT coalesce(locked_until > now(), false)
-    RETURNING id, coalesce(locked_until > now(), false) AS locked_now
-)
-SELECT (SELECT jsonb_build_object('id', u.id, 'email', u.email, 'role', u.role, 'active', u.active,
-                                  'generation', u.token_generation,
-                                  'password_hash', u.password_hash,
-                                  'allowed', c.id IS NOT NULL,
-                                  'locked_now', coalesce(c.locked_now, false))
-        FROM users u LEFT JOIN counted c ON c.id = u.id
-        WHERE lower(u.email) = lower($1::text)) AS j";
+/// Writes the audit row of a network locked out of an account (`user.sign_in_locked`, by
+/// nobody: the one locked out is a stranger until they prove otherwise).
+const LOCKED_AUDIT_SQL: &str =
+    "WITH who AS (SELECT $1::uuid AS id), log AS ({audit}) SELECT 1 AS j";
 
 const REHASH_SQL: &str = "\
 WITH u AS (UPDATE users SET password_hash = $2::text, updated_at = now() WHERE id = $1::uuid RETURNING id)
 SELECT (SELECT count(*) FROM u) AS j";
 
-/// Check a password sign-in. Every failure is logged (reason, account or a pseudonym of the
-/// email, IP; never the email as typed, never the password)
-/// and answered with the same 401 after one query and one argon2id verification (against a
-/// dummy hash for unknown and locked accounts).
-pub fn verify(ctx: &Ctx, db: &Db, creds: &Credentials) -> Result<User> {
+/// The client network an attempt counts under (the per-address rate limit's bucket).
+pub fn client_network(ctx: &Ctx) -> String {
+    ctx.client_bucket().unwrap_or_else(|| "unknown".to_string())
+}
+
+/// Check a password sign-in; the session it ran on comes back for issuing the tokens. Every
+/// failure is logged (reason, account or a pseudonym of the email, IP; never the email as typed,
+/// never the password) and answered with the same 401 after one query and one argon2id
+/// verification (against a dummy hash when there is nothing to check). An attempt waiting for
+/// its turn holds no session while it waits.
+pub fn verify(ctx: &Ctx, creds: &Credentials) -> Result<(User, Db)> {
+    let network = client_network(ctx);
+    let mut db = Db::connect(ctx)?;
     let attempt: Option<Attempt> = db.json(
-        ATTEMPT_SQL,
+        "SELECT sign_in_attempt($1::text, $2::text, $3::int4, $4::int4) AS j",
         &[
             sql::text(creds.email.trim()),
-            spin_sdk::pg4::ParameterValue::Int32(MAX_FAILURES),
+            sql::text(&network),
+            ParameterValue::Int32(MAX_FAILURES),
+            ParameterValue::Int32(MAX_TURN_WAIT_MS),
         ],
     )?;
     let Some(account) = attempt else {
@@ -86,11 +90,27 @@ pub fn verify(ctx: &Ctx, db: &Db, creds: &Credentials) -> Result<User> {
     };
     if !account.allowed {
         spingraph_password::verify_dummy(&creds.password);
-        return Err(failed(ctx, creds, "account locked", Some(account.id)));
+        let reason = account.reason.as_deref().unwrap_or("refused");
+        return Err(failed(ctx, creds, reason, Some(account.id)));
+    }
+    if account.wait_ms > 0 {
+        drop(db);
+        std::thread::sleep(Duration::from_millis(account.wait_ms));
+        db = Db::connect(ctx)?;
     }
     if !spingraph_password::verify(&creds.password, &account.password_hash) {
         let reason = if account.locked_now {
-            "wrong password; account now locked"
+            let mut q = spingraph_guest::sql::Query::of([sql::uuid(account.id)]);
+            let log = spingraph_guest::audit::Audit::new(None, &ctx.request_id).insert_one(
+                &mut q,
+                "user.sign_in_locked",
+                "user",
+                "who",
+                Some(&json!({"network": network})),
+            );
+            let statement = spingraph_guest::sql::fill(LOCKED_AUDIT_SQL, &[("audit", &log)]);
+            db.value(&statement, q.params())?;
+            "wrong password; network now locked"
         } else {
             "wrong password"
         };
@@ -104,12 +124,13 @@ pub fn verify(ctx: &Ctx, db: &Db, creds: &Credentials) -> Result<User> {
     {
         db.value(REHASH_SQL, &[sql::uuid(account.id), sql::text(&fresh)])?;
     }
-    Ok(User {
+    let user = User {
         id: account.id,
         email: account.email,
         role: account.role,
         generation: account.generation,
-    })
+    };
+    Ok((user, db))
 }
 
 /// Log a failed sign-in and answer the one 401. The log names the account by id when there is
@@ -138,8 +159,7 @@ fn failed(ctx: &Ctx, creds: &Credentials, reason: &str, user_id: Option<uuid::Uu
 pub fn token(ctx: &Ctx, req: &Request) -> Result<Reply> {
     let creds = credentials(req)?;
     let settings = Settings::load(ctx)?;
-    let db = Db::connect(ctx)?;
-    let user = verify(ctx, &db, &creds)?;
+    let (user, db) = verify(ctx, &creds)?;
     let issued = grant::issue(ctx, &db, &settings, &user, None, "user.login")?;
     Ok(grant::token_reply(&settings, &issued))
 }
@@ -148,8 +168,7 @@ pub fn token(ctx: &Ctx, req: &Request) -> Result<Reply> {
 pub fn session(ctx: &Ctx, req: &Request) -> Result<Reply> {
     let creds = credentials(req)?;
     let settings = Settings::load(ctx)?;
-    let db = Db::connect(ctx)?;
-    let user = verify(ctx, &db, &creds)?;
+    let (user, db) = verify(ctx, &creds)?;
     let issued = grant::issue(ctx, &db, &settings, &user, None, "user.login")?;
     Ok(grant::session_reply(&settings, &user, &issued))
 }

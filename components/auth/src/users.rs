@@ -222,14 +222,17 @@ fn deny_older_tokens(ctx: &Ctx, id: uuid::Uuid, generation: i64, access_ttl: i64
 /// user, NULL for an unknown id.
 const UNLOCK_SQL: &str = concat!(
     "WITH u AS (UPDATE users SET failed_attempts = 0, locked_until = NULL, lockout_count = 0, ",
-    "updated_at = now() WHERE id = $1::uuid RETURNING *), ",
+    "next_attempt_at = NULL, updated_at = now() WHERE id = $1::uuid RETURNING *), ",
+    "nets AS (UPDATE sign_in_networks SET failed_attempts = 0, lockout_count = 0, ",
+    "locked_until = NULL WHERE user_id = $1::uuid AND EXISTS (SELECT 1 FROM u) RETURNING 1), ",
     "log AS ({audit}) ",
     "SELECT (SELECT ",
     user_json!(),
     " FROM u) AS j"
 );
 
-/// `POST /users/{id}/unlock` (admin): clears failures and any lockout.
+/// `POST /users/{id}/unlock` (admin): clears failures, the account's turn and every network's
+/// lockout.
 pub fn unlock(ctx: &Ctx, p: &Principal, id: &str) -> Result<Reply> {
     require_admin_person(p)?;
     let id = user_id(id)?;
