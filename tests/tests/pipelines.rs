@@ -607,20 +607,28 @@ fn long_polls_hold_no_pooled_session_so_reads_stay_fast_with_more_waiters_than_c
     thread::sleep(Duration::from_secs(2));
     // Every other request still gets a session at once (a poll that held one for its whole wait
     // left these to wait 5 s for the pool and answer 503).
-    for _ in 0..10 {
-        let started = Instant::now();
-        let resp = app.get_as(&admin, "/v1/entities?limit=1");
-        assert_eq!(resp.status(), 200, "{}", resp.text().unwrap());
+    let reads: Vec<(u16, Duration, String)> = (0..10)
+        .map(|_| {
+            let started = Instant::now();
+            let resp = app.get_as(&admin, "/v1/entities?limit=1");
+            let status = resp.status().as_u16();
+            (status, started.elapsed(), resp.text().unwrap())
+        })
+        .collect();
+    // The polls look again while they wait: a change made now reaches every one of them
+    // before its wait ends. (Asserted once every thread has ended, so a failure leaves none
+    // holding the host.)
+    let made = entity(&app, &admin, "Seen");
+    let polled = statuses(polls);
+    for (status, took, body) in reads {
+        assert_eq!(status, 200, "{body}");
         assert!(
-            started.elapsed() < Duration::from_secs(3),
-            "a read waited {:?} behind the long polls",
-            started.elapsed()
+            took < Duration::from_secs(3),
+            "a read waited {took:?} behind the long polls"
         );
     }
-    // The polls look again while they wait: a change made now reaches every one of them
-    // before its wait ends.
-    entity(&app, &admin, "Seen");
-    for (status, took, items) in statuses(polls) {
+    assert!(made["id"].is_string());
+    for (status, took, items) in polled {
         assert_eq!((status, items), (200, 1));
         assert!(
             took < Duration::from_secs(9),
@@ -645,7 +653,16 @@ fn concurrent_long_polls_past_a_users_cap_or_the_deployments_are_429_at_once() {
     let bob_key = api_key(&app, &bob, &["changes:read"]);
     let waiting = long_polls(&app, &ada_1, 2, 6);
     thread::sleep(Duration::from_secs(2));
-    let [(status, took, _)] = statuses(long_polls(&app, &ada_2, 1, 6))[..] else {
+    let third = statuses(long_polls(&app, &ada_2, 1, 6));
+    // Bob gets the deployment's third slot, and the fourth is refused to anyone.
+    let bob_waits = long_polls(&app, &bob_key, 1, 4);
+    thread::sleep(Duration::from_secs(1));
+    let fourth = statuses(long_polls(&app, &bob_key, 1, 4));
+    let waited: Vec<Polled> = statuses(waiting)
+        .into_iter()
+        .chain(statuses(bob_waits))
+        .collect();
+    let [(status, took, _)] = third[..] else {
         unreachable!()
     };
     assert_eq!(status, 429, "a user's third concurrent wait");
@@ -653,14 +670,8 @@ fn concurrent_long_polls_past_a_users_cap_or_the_deployments_are_429_at_once() {
         took < Duration::from_secs(4),
         "refused at once, not after waiting: {took:?}"
     );
-    // Bob gets the deployment's third slot, and the fourth is refused to anyone.
-    let bob_waits = long_polls(&app, &bob_key, 1, 4);
-    thread::sleep(Duration::from_secs(1));
-    let [(status, ..)] = statuses(long_polls(&app, &bob_key, 1, 4))[..] else {
-        unreachable!()
-    };
-    assert_eq!(status, 429, "the deployment's fourth concurrent wait");
-    for (status, took, items) in statuses(waiting).into_iter().chain(statuses(bob_waits)) {
+    assert_eq!(fourth[0].0, 429, "the deployment's fourth concurrent wait");
+    for (status, took, items) in waited {
         assert_eq!((status, items), (200, 0));
         assert!(took >= Duration::from_secs(3), "waited its time: {took:?}");
     }
