@@ -247,6 +247,208 @@ fn every_component_group_connects_as_its_own_role() {
     }
 }
 
+/// Each group's role may append only its own kind of audit row, naming an active user as the
+/// actor (auth also a stranger: NULL); health none at all. The owner (migrations, `spingraph
+/// admin`) is not held to it.
+#[test]
+fn each_group_may_audit_only_its_own_actions_by_an_active_user() {
+    let app = TestApp::start(TestOptions::default());
+    let active = app.create_user("active@example.com", "user");
+    let inactive = app.create_user("inactive@example.com", "user");
+    app.db.execute(&format!(
+        "UPDATE users SET active = false WHERE id = '{inactive}'"
+    ));
+    let audit = |role: &str, actor: Option<&str>, action: &str, resource: &str| {
+        let actor = actor.map_or("NULL".to_string(), |a| format!("'{a}'"));
+        app.db.execute_as(
+            role,
+            &format!(
+                "INSERT INTO audit_log (actor_id, action, resource_type, request_id) \
+                 VALUES ({actor}, '{action}', '{resource}', 'audit-test')"
+            ),
+        )
+    };
+    let refused = |result: Result<(), String>, why: &str, what: &str| {
+        let err = result.expect_err(what);
+        assert!(err.contains(why), "{what}: {err}");
+    };
+    let (auth, data) = ("spingraph_auth", "spingraph_data");
+    let (active, inactive) = (active.as_str(), inactive.as_str());
+    // What each group writes.
+    for (role, actor, action, resource) in [
+        (data, Some(active), "entity.create", "entity"),
+        (data, Some(active), "relationship.delete", "relationship"),
+        (auth, Some(active), "user.login", "user"),
+        (auth, Some(active), "api_key.create", "api_key"),
+        (auth, None, "token.reuse_detected", "refresh_family"),
+    ] {
+        audit(role, actor, action, resource)
+            .unwrap_or_else(|e| panic!("{role} {action} on {resource}: {e}"));
+    }
+    // Another group's actions, or its own on another group's resources.
+    for (role, action, resource) in [
+        (data, "user.login", "user"),
+        (data, "api_key.revoke", "api_key"),
+        (data, "entity.create", "user"),
+        (auth, "entity.delete", "entity"),
+        (auth, "relationship.create", "relationship"),
+        (auth, "user.update", "entity"),
+    ] {
+        let what = format!("{role} {action} on {resource}");
+        refused(
+            audit(role, Some(active), action, resource),
+            "may not write",
+            &what,
+        );
+    }
+    // An actor that is not an active user; no actor for a data action.
+    refused(
+        audit(data, Some(inactive), "entity.create", "entity"),
+        "is not an active user",
+        "data, inactive actor",
+    );
+    refused(
+        audit(auth, Some(inactive), "user.login", "user"),
+        "is not an active user",
+        "auth, inactive actor",
+    );
+    refused(
+        audit(data, None, "entity.create", "entity"),
+        "without an actor",
+        "data, no actor",
+    );
+    refused(
+        audit("spingraph_health", Some(active), "entity.create", "entity"),
+        "permission denied",
+        "health",
+    );
+    // One statement writing rows of two kinds is refused whole, whichever comes first.
+    refused(
+        app.db.execute_as(
+            data,
+            &format!(
+                "WITH a AS (INSERT INTO audit_log (actor_id, action, resource_type) \
+                            VALUES ('{active}', 'entity.update', 'entity')), \
+                      b AS (INSERT INTO audit_log (actor_id, action, resource_type) \
+                            VALUES ('{active}', 'user.update', 'user')) \
+                 SELECT 1"
+            ),
+        ),
+        "may not write",
+        "data, two kinds in one statement",
+    );
+    let written = app
+        .db
+        .query_json("SELECT action FROM audit_log WHERE request_id = 'audit-test' ORDER BY action");
+    let written: Vec<&str> = written
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        written,
+        [
+            "api_key.create",
+            "entity.create",
+            "relationship.delete",
+            "token.reuse_detected",
+            "user.login"
+        ]
+    );
+    // The owner writes what it likes (`spingraph admin create-user` writes user.create, no actor).
+    app.db.execute(
+        "INSERT INTO audit_log (actor_id, action, resource_type) VALUES (NULL, 'user.create', 'user')",
+    );
+}
+
+/// A refresh token whose user was deactivated outside the API (where no session was revoked) is
+/// refused, and its session revoked with the system as the actor: the audit log takes no
+/// inactive actor.
+#[test]
+fn a_deactivated_users_refresh_is_refused_and_its_session_revoked_by_no_actor() {
+    let app = TestApp::start(TestOptions::signing_in_freely(&[]));
+    let id = app.create_user("gone@example.com", "user");
+    let (_, refresh) = app.tokens("gone@example.com");
+    app.db.execute(&format!(
+        "UPDATE users SET active = false WHERE id = '{id}'"
+    ));
+    let resp = app.refresh(&refresh);
+    assert_eq!(resp.status(), 401, "{}", resp.text().unwrap_or_default());
+    let revoked = app.db.query_json(&format!(
+        "SELECT count(*) AS n FROM refresh_tokens WHERE user_id = '{id}' AND revoked_at IS NULL"
+    ));
+    assert_eq!(revoked[0]["n"], 0, "the session is revoked");
+    let rows = app.db.query_json(
+        "SELECT actor_id::text AS actor FROM audit_log WHERE action = 'token.revoke_inactive'",
+    );
+    assert_eq!(rows, json!([{"actor": null}]));
+}
+
+/// The data group's role reads no API-key column (no hashes, no listing): `api_key_lookup(hash)`
+/// answers for the one key whose hash is presented, which is all authn in entities and
+/// relationships needs; keys still work there and record their use.
+#[test]
+fn the_data_role_finds_an_api_key_only_by_the_hash_presented() {
+    let app = TestApp::start(TestOptions::signing_in_freely(&[]));
+    let owner = app.caller("keyowner", "user");
+    let created = app.create_api_key(&owner, "reader", &["entities:read"]);
+    let (id, key) = (
+        created["id"].as_str().unwrap(),
+        created["key"].as_str().unwrap(),
+    );
+    let hash = app
+        .db
+        .query_json(&format!("SELECT key_hash FROM api_keys WHERE id = '{id}'"))[0]["key_hash"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let data = "spingraph_data";
+    for sql in [
+        "SELECT key_hash FROM api_keys",
+        "SELECT id FROM api_keys",
+        "SELECT id FROM api_keys WHERE key_hash = 'x'",
+    ] {
+        let err = app.db.query_json_as(data, sql).unwrap_err();
+        assert!(err.contains("permission denied"), "{sql}: {err}");
+    }
+    let err = app
+        .db
+        .execute_as(data, "UPDATE api_keys SET revoked_at = NULL")
+        .unwrap_err();
+    assert!(err.contains("permission denied"), "{err}");
+    let found = app
+        .db
+        .query_json_as(
+            data,
+            &format!(
+                "SELECT id::text AS id, user_id::text AS user_id FROM api_key_lookup('{hash}')"
+            ),
+        )
+        .unwrap();
+    assert_eq!(found, json!([{"id": id, "user_id": owner.id}]));
+    let unknown = app
+        .db
+        .query_json_as(data, "SELECT * FROM api_key_lookup('no-such-hash')")
+        .unwrap();
+    assert_eq!(unknown, json!([]));
+    let err = app
+        .db
+        .query_json_as(
+            "spingraph_health",
+            &format!("SELECT * FROM api_key_lookup('{hash}')"),
+        )
+        .unwrap_err();
+    assert!(err.contains("permission denied"), "{err}");
+    // The key authenticates on the data routes (through the lookup), which records its use.
+    let resp = app.get_with_key(key, "/v1/entities?limit=1");
+    assert_eq!(resp.status(), 200, "{}", resp.text().unwrap_or_default());
+    let used = app.db.query_json(&format!(
+        "SELECT last_used_at IS NOT NULL AS used FROM api_keys WHERE id = '{id}'"
+    ));
+    assert_eq!(used, json!([{"used": true}]));
+}
+
 // ------------------------------------------------------------------ Redis ACL users
 
 /// The `ACL SETUSER` arguments of each user of deploy/redis-acl.conf (name first), each with
