@@ -481,21 +481,23 @@ fn set_acl_user(redis: &RedisServer, user: &[String]) {
     assert_eq!(redis.command(&args), "+OK", "{user:?}");
 }
 
-#[test]
-fn each_group_uses_its_own_redis_acl_user_which_holds_only_its_keys() {
-    // A server of its own: ACL users are server-wide.
-    let redis = RedisServer::start();
-    let password = "acl-test-password";
-    let acl = acl_users(password);
+/// The password every ACL user of [`app_on_acl_users`] has.
+const ACL_PASSWORD: &str = "acl-test-password";
+
+/// deploy/redis-acl.conf's users loaded into `redis` (a server of the test's own: ACL users are
+/// server-wide), each with [`ACL_PASSWORD`], and the application with each group connecting as
+/// its user. The users' `ACL SETUSER` arguments come back with the app.
+fn app_on_acl_users(redis: &RedisServer) -> (TestApp, Vec<Vec<String>>) {
+    let acl = acl_users(ACL_PASSWORD);
     for user in &acl {
-        set_acl_user(&redis, user);
+        set_acl_user(redis, user);
     }
     let users: Vec<&str> = acl.iter().map(|u| u[0].as_str()).collect();
     assert_eq!(
         users,
         ["spingraph-auth", "spingraph-data", "spingraph-health"]
     );
-    let url = |user: &str| format!("redis://{user}:{password}@{}", redis.host());
+    let url = |user: &str| format!("redis://{user}:{ACL_PASSWORD}@{}", redis.host());
     let app = TestApp::start(
         redis
             .app_options(TestOptions::signing_in_freely(&[]))
@@ -503,6 +505,15 @@ fn each_group_uses_its_own_redis_acl_user_which_holds_only_its_keys() {
             .variable("data_redis_url", &url("spingraph-data"))
             .variable("health_redis_url", &url("spingraph-health")),
     );
+    (app, acl)
+}
+
+#[test]
+fn each_group_uses_its_own_redis_acl_user_which_holds_only_its_keys() {
+    let redis = RedisServer::start();
+    let password = ACL_PASSWORD;
+    let (app, acl) = app_on_acl_users(&redis);
+    let users: Vec<&str> = acl.iter().map(|u| u[0].as_str()).collect();
     // Every group's Redis work: sign-in (login limit), an authenticated read and write
     // (denylist check, api limit), logout (denylist entry), readiness (PING).
     app.create_user("acl@example.com", "user");
@@ -612,4 +623,79 @@ fn each_group_uses_its_own_redis_acl_user_which_holds_only_its_keys() {
         redis.command_as("spingraph-data", password, &["GET", "denylist:x"]),
         "$-1"
     );
+}
+
+/// Each group counts its rate-limit windows under a prefix of its own (`ratelimit:auth:`,
+/// `ratelimit:data:`), which only its ACL user may write: a data component can neither lift nor
+/// exhaust the sign-in limits, nor the auth routes' api and auth-failure windows, and the other
+/// way round.
+#[test]
+fn each_groups_rate_limit_windows_are_writable_by_its_own_redis_user_alone() {
+    let redis = RedisServer::start();
+    let (app, _) = app_on_acl_users(&redis);
+    app.create_user("windows@example.com", "user");
+    // Every kind of window of both groups: sign-in (auth-signin), the api limit (authn in auth
+    // and in entities) and failed authentications (auth and entities).
+    let (token, _) = app.tokens("windows@example.com");
+    assert_eq!(app.me_status(&token), 200);
+    assert_eq!(app.me_status("not-a-token"), 401);
+    let resp = app
+        .post_json("/v1/entities", &json!({"type": "person", "name": "Ada"}))
+        .bearer_auth(&token)
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    let resp = app
+        .get("/v1/entities?limit=1")
+        .bearer_auth("not-a-token")
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+    // Each group wrote its windows as its own user, and Redis refused none of it.
+    assert_eq!(
+        redis.command_values(&["ACL", "LOG"]),
+        Vec::<String>::new(),
+        "ACL denials during the groups' work"
+    );
+    let keys = redis.command_values(&["KEYS", "ratelimit:*"]);
+    let of_group = |group: &str| -> Vec<String> {
+        let prefix = format!("ratelimit:{group}:");
+        keys.iter()
+            .filter(|k| k.starts_with(&prefix))
+            .cloned()
+            .collect()
+    };
+    let (auth, data) = (of_group("auth"), of_group("data"));
+    assert_eq!(
+        auth.len() + data.len(),
+        keys.len(),
+        "windows of no group: {keys:?}"
+    );
+    for (group, windows, policies) in [
+        ("auth", &auth, &["login", "api", "authfail"][..]),
+        ("data", &data, &["api", "authfail"][..]),
+    ] {
+        for policy in policies {
+            let prefix = format!("ratelimit:{group}:{policy}:");
+            assert!(
+                windows.iter().any(|k| k.starts_with(&prefix)),
+                "no {prefix}* among {keys:?}"
+            );
+        }
+    }
+    // Neither group's user may count in or reset the other's windows, directly or in a script
+    // as the components count.
+    let count_script = "return redis.call('INCR', KEYS[1])";
+    for (user, others) in [("spingraph-data", &auth), ("spingraph-auth", &data)] {
+        for key in others {
+            for args in [
+                &["INCR", key.as_str()][..],
+                &["SET", key.as_str(), "0"][..],
+                &["EVAL", count_script, "1", key.as_str()][..],
+            ] {
+                let reply = redis.command_as(user, ACL_PASSWORD, args);
+                assert!(reply.starts_with("-NOPERM"), "{user} {args:?}: {reply}");
+            }
+        }
+    }
 }
