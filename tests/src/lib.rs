@@ -447,6 +447,20 @@ impl TestDatabase {
         })
     }
 
+    /// Run `sql` (statements, e.g. an `INSERT`) as database role `role`; the server's error
+    /// text when it fails.
+    pub fn execute_as(&self, role: &str, sql: &str) -> Result<(), String> {
+        let (url, sql) = (database_url_as(&self.url, role), sql.to_string());
+        block_on(async move {
+            let client = connect(&url).await?;
+            client.batch_execute(&sql).await
+        })
+        .map_err(|e| match e.as_db_error() {
+            Some(db) => db.message().to_string(),
+            None => e.to_string(),
+        })
+    }
+
     /// The rows of a query as a JSON array of objects.
     pub fn query_json(&self, sql: &str) -> Value {
         rows_as_json(self.url.clone(), sql)

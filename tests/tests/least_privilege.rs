@@ -247,6 +247,208 @@ fn every_component_group_connects_as_its_own_role() {
     }
 }
 
+/// Each group's role may append only its own kind of audit row, naming an active user as the
+/// actor (auth also a stranger: NULL); health none at all. The owner (migrations, `spingraph
+/// admin`) is not held to it.
+#[test]
+fn each_group_may_audit_only_its_own_actions_by_an_active_user() {
+    let app = TestApp::start(TestOptions::default());
+    let active = app.create_user("active@example.com", "user");
+    let inactive = app.create_user("inactive@example.com", "user");
+    app.db.execute(&format!(
+        "UPDATE users SET active = false WHERE id = '{inactive}'"
+    ));
+    let audit = |role: &str, actor: Option<&str>, action: &str, resource: &str| {
+        let actor = actor.map_or("NULL".to_string(), |a| format!("'{a}'"));
+        app.db.execute_as(
+            role,
+            &format!(
+                "INSERT INTO audit_log (actor_id, action, resource_type, request_id) \
+                 VALUES ({actor}, '{action}', '{resource}', 'audit-test')"
+            ),
+        )
+    };
+    let refused = |result: Result<(), String>, why: &str, what: &str| {
+        let err = result.expect_err(what);
+        assert!(err.contains(why), "{what}: {err}");
+    };
+    let (auth, data) = ("spingraph_auth", "spingraph_data");
+    let (active, inactive) = (active.as_str(), inactive.as_str());
+    // What each group writes.
+    for (role, actor, action, resource) in [
+        (data, Some(active), "entity.create", "entity"),
+        (data, Some(active), "relationship.delete", "relationship"),
+        (auth, Some(active), "user.login", "user"),
+        (auth, Some(active), "api_key.create", "api_key"),
+        (auth, None, "token.reuse_detected", "refresh_family"),
+    ] {
+        audit(role, actor, action, resource)
+            .unwrap_or_else(|e| panic!("{role} {action} on {resource}: {e}"));
+    }
+    // Another group's actions, or its own on another group's resources.
+    for (role, action, resource) in [
+        (data, "user.login", "user"),
+        (data, "api_key.revoke", "api_key"),
+        (data, "entity.create", "user"),
+        (auth, "entity.delete", "entity"),
+        (auth, "relationship.create", "relationship"),
+        (auth, "user.update", "entity"),
+    ] {
+        let what = format!("{role} {action} on {resource}");
+        refused(
+            audit(role, Some(active), action, resource),
+            "may not write",
+            &what,
+        );
+    }
+    // An actor that is not an active user; no actor for a data action.
+    refused(
+        audit(data, Some(inactive), "entity.create", "entity"),
+        "is not an active user",
+        "data, inactive actor",
+    );
+    refused(
+        audit(auth, Some(inactive), "user.login", "user"),
+        "is not an active user",
+        "auth, inactive actor",
+    );
+    refused(
+        audit(data, None, "entity.create", "entity"),
+        "without an actor",
+        "data, no actor",
+    );
+    refused(
+        audit("spingraph_health", Some(active), "entity.create", "entity"),
+        "permission denied",
+        "health",
+    );
+    // One statement writing rows of two kinds is refused whole, whichever comes first.
+    refused(
+        app.db.execute_as(
+            data,
+            &format!(
+                "WITH a AS (INSERT INTO audit_log (actor_id, action, resource_type) \
+                            VALUES ('{active}', 'entity.update', 'entity')), \
+                      b AS (INSERT INTO audit_log (actor_id, action, resource_type) \
+                            VALUES ('{active}', 'user.update', 'user')) \
+                 SELECT 1"
+            ),
+        ),
+        "may not write",
+        "data, two kinds in one statement",
+    );
+    let written = app
+        .db
+        .query_json("SELECT action FROM audit_log WHERE request_id = 'audit-test' ORDER BY action");
+    let written: Vec<&str> = written
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        written,
+        [
+            "api_key.create",
+            "entity.create",
+            "relationship.delete",
+            "token.reuse_detected",
+            "user.login"
+        ]
+    );
+    // The owner writes what it likes (`spingraph admin create-user` writes user.create, no actor).
+    app.db.execute(
+        "INSERT INTO audit_log (actor_id, action, resource_type) VALUES (NULL, 'user.create', 'user')",
+    );
+}
+
+/// A refresh token whose user was deactivated outside the API (where no session was revoked) is
+/// refused, and its session revoked with the system as the actor: the audit log takes no
+/// inactive actor.
+#[test]
+fn a_deactivated_users_refresh_is_refused_and_its_session_revoked_by_no_actor() {
+    let app = TestApp::start(TestOptions::signing_in_freely(&[]));
+    let id = app.create_user("gone@example.com", "user");
+    let (_, refresh) = app.tokens("gone@example.com");
+    app.db.execute(&format!(
+        "UPDATE users SET active = false WHERE id = '{id}'"
+    ));
+    let resp = app.refresh(&refresh);
+    assert_eq!(resp.status(), 401, "{}", resp.text().unwrap_or_default());
+    let revoked = app.db.query_json(&format!(
+        "SELECT count(*) AS n FROM refresh_tokens WHERE user_id = '{id}' AND revoked_at IS NULL"
+    ));
+    assert_eq!(revoked[0]["n"], 0, "the session is revoked");
+    let rows = app.db.query_json(
+        "SELECT actor_id::text AS actor FROM audit_log WHERE action = 'token.revoke_inactive'",
+    );
+    assert_eq!(rows, json!([{"actor": null}]));
+}
+
+/// The data group's role reads no API-key column (no hashes, no listing): `api_key_lookup(hash)`
+/// answers for the one key whose hash is presented, which is all authn in entities and
+/// relationships needs; keys still work there and record their use.
+#[test]
+fn the_data_role_finds_an_api_key_only_by_the_hash_presented() {
+    let app = TestApp::start(TestOptions::signing_in_freely(&[]));
+    let owner = app.caller("keyowner", "user");
+    let created = app.create_api_key(&owner, "reader", &["entities:read"]);
+    let (id, key) = (
+        created["id"].as_str().unwrap(),
+        created["key"].as_str().unwrap(),
+    );
+    let hash = app
+        .db
+        .query_json(&format!("SELECT key_hash FROM api_keys WHERE id = '{id}'"))[0]["key_hash"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let data = "spingraph_data";
+    for sql in [
+        "SELECT key_hash FROM api_keys",
+        "SELECT id FROM api_keys",
+        "SELECT id FROM api_keys WHERE key_hash = 'x'",
+    ] {
+        let err = app.db.query_json_as(data, sql).unwrap_err();
+        assert!(err.contains("permission denied"), "{sql}: {err}");
+    }
+    let err = app
+        .db
+        .execute_as(data, "UPDATE api_keys SET revoked_at = NULL")
+        .unwrap_err();
+    assert!(err.contains("permission denied"), "{err}");
+    let found = app
+        .db
+        .query_json_as(
+            data,
+            &format!(
+                "SELECT id::text AS id, user_id::text AS user_id FROM api_key_lookup('{hash}')"
+            ),
+        )
+        .unwrap();
+    assert_eq!(found, json!([{"id": id, "user_id": owner.id}]));
+    let unknown = app
+        .db
+        .query_json_as(data, "SELECT * FROM api_key_lookup('no-such-hash')")
+        .unwrap();
+    assert_eq!(unknown, json!([]));
+    let err = app
+        .db
+        .query_json_as(
+            "spingraph_health",
+            &format!("SELECT * FROM api_key_lookup('{hash}')"),
+        )
+        .unwrap_err();
+    assert!(err.contains("permission denied"), "{err}");
+    // The key authenticates on the data routes (through the lookup), which records its use.
+    let resp = app.get_with_key(key, "/v1/entities?limit=1");
+    assert_eq!(resp.status(), 200, "{}", resp.text().unwrap_or_default());
+    let used = app.db.query_json(&format!(
+        "SELECT last_used_at IS NOT NULL AS used FROM api_keys WHERE id = '{id}'"
+    ));
+    assert_eq!(used, json!([{"used": true}]));
+}
+
 // ------------------------------------------------------------------ Redis ACL users
 
 /// The `ACL SETUSER` arguments of each user of deploy/redis-acl.conf (name first), each with
@@ -279,21 +481,23 @@ fn set_acl_user(redis: &RedisServer, user: &[String]) {
     assert_eq!(redis.command(&args), "+OK", "{user:?}");
 }
 
-#[test]
-fn each_group_uses_its_own_redis_acl_user_which_holds_only_its_keys() {
-    // A server of its own: ACL users are server-wide.
-    let redis = RedisServer::start();
-    let password = "acl-test-password";
-    let acl = acl_users(password);
+/// The password every ACL user of [`app_on_acl_users`] has.
+const ACL_PASSWORD: &str = "acl-test-password";
+
+/// deploy/redis-acl.conf's users loaded into `redis` (a server of the test's own: ACL users are
+/// server-wide), each with [`ACL_PASSWORD`], and the application with each group connecting as
+/// its user. The users' `ACL SETUSER` arguments come back with the app.
+fn app_on_acl_users(redis: &RedisServer) -> (TestApp, Vec<Vec<String>>) {
+    let acl = acl_users(ACL_PASSWORD);
     for user in &acl {
-        set_acl_user(&redis, user);
+        set_acl_user(redis, user);
     }
     let users: Vec<&str> = acl.iter().map(|u| u[0].as_str()).collect();
     assert_eq!(
         users,
         ["spingraph-auth", "spingraph-data", "spingraph-health"]
     );
-    let url = |user: &str| format!("redis://{user}:{password}@{}", redis.host());
+    let url = |user: &str| format!("redis://{user}:{ACL_PASSWORD}@{}", redis.host());
     let app = TestApp::start(
         redis
             .app_options(TestOptions::signing_in_freely(&[]))
@@ -301,6 +505,15 @@ fn each_group_uses_its_own_redis_acl_user_which_holds_only_its_keys() {
             .variable("data_redis_url", &url("spingraph-data"))
             .variable("health_redis_url", &url("spingraph-health")),
     );
+    (app, acl)
+}
+
+#[test]
+fn each_group_uses_its_own_redis_acl_user_which_holds_only_its_keys() {
+    let redis = RedisServer::start();
+    let password = ACL_PASSWORD;
+    let (app, acl) = app_on_acl_users(&redis);
+    let users: Vec<&str> = acl.iter().map(|u| u[0].as_str()).collect();
     // Every group's Redis work: sign-in (login limit), an authenticated read and write
     // (denylist check, api limit), logout (denylist entry), readiness (PING).
     app.create_user("acl@example.com", "user");
@@ -414,4 +627,79 @@ fn each_group_uses_its_own_redis_acl_user_which_holds_only_its_keys() {
         redis.command_as("spingraph-data", password, &["GET", "denylist:x"]),
         "$-1"
     );
+}
+
+/// Each group counts its rate-limit windows under a prefix of its own (`ratelimit:auth:`,
+/// `ratelimit:data:`), which only its ACL user may write: a data component can neither lift nor
+/// exhaust the sign-in limits, nor the auth routes' api and auth-failure windows, and the other
+/// way round.
+#[test]
+fn each_groups_rate_limit_windows_are_writable_by_its_own_redis_user_alone() {
+    let redis = RedisServer::start();
+    let (app, _) = app_on_acl_users(&redis);
+    app.create_user("windows@example.com", "user");
+    // Every kind of window of both groups: sign-in (auth-signin), the api limit (authn in auth
+    // and in entities) and failed authentications (auth and entities).
+    let (token, _) = app.tokens("windows@example.com");
+    assert_eq!(app.me_status(&token), 200);
+    assert_eq!(app.me_status("not-a-token"), 401);
+    let resp = app
+        .post_json("/v1/entities", &json!({"type": "person", "name": "Ada"}))
+        .bearer_auth(&token)
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    let resp = app
+        .get("/v1/entities?limit=1")
+        .bearer_auth("not-a-token")
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+    // Each group wrote its windows as its own user, and Redis refused none of it.
+    assert_eq!(
+        redis.command_values(&["ACL", "LOG"]),
+        Vec::<String>::new(),
+        "ACL denials during the groups' work"
+    );
+    let keys = redis.command_values(&["KEYS", "ratelimit:*"]);
+    let of_group = |group: &str| -> Vec<String> {
+        let prefix = format!("ratelimit:{group}:");
+        keys.iter()
+            .filter(|k| k.starts_with(&prefix))
+            .cloned()
+            .collect()
+    };
+    let (auth, data) = (of_group("auth"), of_group("data"));
+    assert_eq!(
+        auth.len() + data.len(),
+        keys.len(),
+        "windows of no group: {keys:?}"
+    );
+    for (group, windows, policies) in [
+        ("auth", &auth, &["login", "api", "authfail"][..]),
+        ("data", &data, &["api", "authfail"][..]),
+    ] {
+        for policy in policies {
+            let prefix = format!("ratelimit:{group}:{policy}:");
+            assert!(
+                windows.iter().any(|k| k.starts_with(&prefix)),
+                "no {prefix}* among {keys:?}"
+            );
+        }
+    }
+    // Neither group's user may count in or reset the other's windows, directly or in a script
+    // as the components count.
+    let count_script = "return redis.call('INCR', KEYS[1])";
+    for (user, others) in [("spingraph-data", &auth), ("spingraph-auth", &data)] {
+        for key in others {
+            for args in [
+                &["INCR", key.as_str()][..],
+                &["SET", key.as_str(), "0"][..],
+                &["EVAL", count_script, "1", key.as_str()][..],
+            ] {
+                let reply = redis.command_as(user, ACL_PASSWORD, args);
+                assert!(reply.starts_with("-NOPERM"), "{user} {args:?}: {reply}");
+            }
+        }
+    }
 }

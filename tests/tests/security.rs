@@ -105,9 +105,10 @@ fn repeated_failed_authentications_from_one_address_get_429_before_any_key_looku
         .count();
     assert_eq!(looked_up, 3, "keys past the limit are refused unchecked");
 
-    // A bad bearer token from the same address is limited too, with the RateLimit-* headers.
+    // A bad bearer token from the same address is limited too, with the RateLimit-* headers
+    // (on the routes of the same component group: each group counts its own failures).
     let resp = app
-        .get("/v1/auth/me")
+        .get("/v1/relationships")
         .bearer_auth("not.a.token")
         .send()
         .unwrap();

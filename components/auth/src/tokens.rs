@@ -162,13 +162,9 @@ pub fn refresh(ctx: &Ctx, req: &Request) -> Result<Reply> {
             return Ok(Outcome::Rotated { user, issued });
         }
         if t.claimed {
-            revoke_family(
-                ctx,
-                db,
-                t.family_id,
-                Some(t.user_id),
-                "token.revoke_inactive",
-            )?;
+            // The system acts here, not the deactivated user (the audit log takes no inactive
+            // actor); the family names the user.
+            revoke_family(ctx, db, t.family_id, None, "token.revoke_inactive")?;
             return Ok(Outcome::Refused {
                 reason: "user deactivated",
                 revoked_family: Some(t.family_id),

@@ -1,5 +1,9 @@
 //! API keys: a SHA-256 lookup in Postgres, one round trip that also checks expiry, revocation
 //! and the owner's standing, and records `last_used_at` (at most once a minute per key).
+//!
+//! The lookup goes through `api_key_lookup(hash)` (migration 20261206150000), which answers only
+//! for the hash presented: the data group's role reads no `api_keys` column, so a compromised
+//! data component can neither list keys nor read their hashes.
 
 use crate::bindings::spingraph::api::types::{AuthError, Principal, RateLimit as WitLimit};
 use crate::token::wit_limit;
@@ -27,23 +31,13 @@ struct KeyRow {
 }
 
 const KEY_SQL: &str = "\
-WITH k AS (
-    SELECT k.id, k.user_id, k.scopes, k.expires_at, k.revoked_at, u.email, u.role, u.active
-    FROM api_keys k JOIN users u ON u.id = k.user_id
-    WHERE k.key_hash = $1::text
-), touched AS (
-    UPDATE api_keys SET last_used_at = now()
-    WHERE id = (SELECT id FROM k) AND revoked_at IS NULL
-      AND (last_used_at IS NULL OR last_used_at < now() - interval '60 seconds')
-    RETURNING id
-)
 SELECT (SELECT jsonb_build_object(
-          'id', id, 'user_id', user_id, 'email', email, 'role', role, 'active', active,
-          'scopes', to_jsonb(scopes),
-          'revoked', revoked_at IS NOT NULL,
-          'expired', expires_at IS NOT NULL AND expires_at <= now(),
-          'expires_at', floor(extract(epoch FROM expires_at))::bigint)
-        FROM k) AS j";
+          'id', k.id, 'user_id', k.user_id, 'email', u.email, 'role', u.role, 'active', u.active,
+          'scopes', to_jsonb(k.scopes),
+          'revoked', k.revoked_at IS NOT NULL,
+          'expired', k.expires_at IS NOT NULL AND k.expires_at <= now(),
+          'expires_at', floor(extract(epoch FROM k.expires_at))::bigint)
+        FROM api_key_lookup($1::text) k JOIN users u ON u.id = k.user_id) AS j";
 
 pub fn authenticate(config: &Config, request_id: &str, key: &str) -> Result<Principal, AuthError> {
     if !looks_like_api_key(key) {
@@ -85,8 +79,9 @@ pub fn authenticate(config: &Config, request_id: &str, key: &str) -> Result<Prin
 fn counted(config: &Config, request_id: &str, user_id: &str) -> Option<WitLimit> {
     let attempt = || {
         let limit = rate_limit::api_limit(config)?;
+        let bucket = rate_limit::Buckets::of(config)?.api(limit, user_id);
         let conn = kv::open(&config.require(kv::REDIS_URL)?)?;
-        rate_limit::hit(&conn, &rate_limit::api_key(limit, user_id), limit)
+        rate_limit::hit(&conn, &bucket, limit)
     };
     match attempt() {
         Ok(limit) => Some(wit_limit(limit)),

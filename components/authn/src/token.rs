@@ -81,6 +81,7 @@ struct Settings {
     jwks: String,
     cache: Option<TokenCache>,
     api_limit: u64,
+    buckets: rate_limit::Buckets,
 }
 
 impl Settings {
@@ -99,11 +100,13 @@ impl Settings {
         let cache =
             TokenCache::from_secret(&secret).map_err(|e| AuthError::Unavailable(e.to_string()))?;
         let api_limit = rate_limit::api_limit(config).map_err(unavailable)?;
+        let buckets = rate_limit::Buckets::of(config).map_err(unavailable)?;
         Ok(Settings {
             rules: TokenRules::new(issuer, audience),
             jwks,
             cache,
             api_limit,
+            buckets,
         })
     }
 
@@ -148,7 +151,9 @@ pub fn authenticate(
         token: revocation::token_key(&peeked.jti),
         session: revocation::session_key(peeked.sid.as_deref().unwrap_or("-")),
         generation: revocation::user_generation_key(&peeked.sub),
-        bucket: rate_limit::api_key(settings.api_limit, &user_id.to_string()),
+        bucket: settings
+            .buckets
+            .api(settings.api_limit, &user_id.to_string()),
         slot: settings
             .cache
             .as_ref()

@@ -10,6 +10,13 @@
 //!   client address, `auth_failure_limit_per_minute` (default 20); [`AuthFailures`] counts
 //!   them and peeks before an API-key lookup; Redis down → not limited, logged.
 //!
+//! Every bucket lives under its component group's prefix, `ratelimit:<group>:` (the
+//! `rate_limit_group` variable, [`Buckets`]): `auth` for auth and auth-signin, `data` for
+//! entities and relationships. deploy/redis-acl.conf lets each group's Redis ACL user write only
+//! its own prefix, so no group can reset or fill another's windows (a data component can neither
+//! lift nor exhaust the sign-in limits). A principal's api window and a client's auth-failure
+//! window are therefore counted per group.
+//!
 //! The api policy is counted by the `authn` component, in the same `EVAL` as the token
 //! denylist (one Redis round trip per authenticated request); its result travels with the
 //! principal and the route component applies it:
@@ -32,6 +39,8 @@ pub const WINDOW_SECS: u64 = 60;
 pub const LOGIN_LIMIT_VAR: &str = "login_rate_limit_per_minute";
 pub const API_LIMIT_VAR: &str = "api_rate_limit_per_minute";
 pub const AUTH_FAILURE_LIMIT_VAR: &str = "auth_failure_limit_per_minute";
+/// The component group whose buckets a component (and its `authn`) counts in.
+pub const GROUP_VAR: &str = "rate_limit_group";
 pub const DEFAULT_LOGIN_LIMIT: u64 = 5;
 pub const DEFAULT_API_LIMIT: u64 = 600;
 pub const DEFAULT_AUTH_FAILURE_LIMIT: u64 = 20;
@@ -133,31 +142,65 @@ pub fn window_answer(results: &[RedisResult]) -> Result<(u64, u64)> {
     }
 }
 
-/// The bucket key. The limit is part of it so deployments (and test runs) that share a Redis
-/// but configure different limits never count into each other's windows.
-pub fn key(policy: &str, limit: u64, subject: &str) -> String {
-    format!("ratelimit:{policy}:{limit}:{subject}")
+/// The buckets of one component group: keys under `ratelimit:<group>:`, the prefix its Redis
+/// ACL user alone may write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Buckets {
+    group: String,
 }
 
-/// The login policy, per client IP. Redis unavailable → `Err(503)`.
+impl Buckets {
+    /// The group named by `rate_limit_group` (spin.toml sets it on every route component; their
+    /// `authn` inherits it). Unset or not `[a-z0-9_-]{1,32}` is a 503 naming the variable: a
+    /// component must never count in a namespace its ACL user may not write, nor in another's.
+    pub fn of(config: &Config) -> Result<Buckets> {
+        Buckets::named(&config.require(GROUP_VAR)?)
+    }
+
+    fn named(group: &str) -> Result<Buckets> {
+        let group = group.trim();
+        let valid = (1..=32).contains(&group.len())
+            && group
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+        if !valid {
+            return Err(ApiError::unavailable(
+                "configuration",
+                format!("variable {GROUP_VAR} must be 1 to 32 of a-z, 0-9, _ and -"),
+            ));
+        }
+        Ok(Buckets {
+            group: group.to_string(),
+        })
+    }
+
+    /// The bucket key. The limit is part of it so deployments (and test runs) that share a
+    /// Redis but configure different limits never count into each other's windows.
+    pub fn key(&self, policy: &str, limit: u64, subject: &str) -> String {
+        format!("ratelimit:{}:{policy}:{limit}:{subject}", self.group)
+    }
+
+    /// The api policy's bucket of one principal.
+    pub fn api(&self, limit: u64, principal_id: &str) -> String {
+        self.key("api", limit, principal_id)
+    }
+}
+
+/// The login policy, per client IP. Redis unavailable (or the group unset) → `Err(503)`.
 pub fn login(ctx: &Ctx) -> Result<RateLimit> {
     let limit = ctx
         .config
         .parse_or(LOGIN_LIMIT_VAR, DEFAULT_LOGIN_LIMIT)?
         .max(1);
+    let buckets = Buckets::of(&ctx.config)?;
     let ip = ctx.client_bucket().unwrap_or_else(|| "unknown".to_string());
     let conn = kv::connect(ctx)?;
-    hit(&conn, &key("login", limit, &ip), limit)
+    hit(&conn, &buckets.key("login", limit, &ip), limit)
 }
 
 /// The api policy's limit (per principal, per window), from `api_rate_limit_per_minute`.
 pub fn api_limit(config: &Config) -> Result<u64> {
     Ok(config.parse_or(API_LIMIT_VAR, DEFAULT_API_LIMIT)?.max(1))
-}
-
-/// The api policy's bucket of one principal.
-pub fn api_key(limit: u64, principal_id: &str) -> String {
-    key("api", limit, principal_id)
 }
 
 /// The auth-failure policy: failed authentications of one client address within a window.
@@ -171,18 +214,19 @@ pub struct AuthFailures {
 
 impl AuthFailures {
     /// The bucket of this request's client address within `realm` (a deployment: buckets of
-    /// deployments that share a Redis stay apart). `None` when the limit is misconfigured
-    /// (logged).
+    /// deployments that share a Redis stay apart), in the component's group. `None` when the
+    /// limit or the group is misconfigured (logged).
     pub fn of_client(ctx: &Ctx, realm: &str) -> Option<AuthFailures> {
-        match ctx
+        let configured = ctx
             .config
             .parse_or(AUTH_FAILURE_LIMIT_VAR, DEFAULT_AUTH_FAILURE_LIMIT)
-        {
-            Ok(limit) => {
+            .and_then(|limit| Ok((limit, Buckets::of(&ctx.config)?)));
+        match configured {
+            Ok((limit, buckets)) => {
                 let limit = limit.max(1);
                 let ip = ctx.client_bucket().unwrap_or_else(|| "unknown".to_string());
                 Some(AuthFailures {
-                    key: key("authfail", limit, &format!("{realm}:{ip}")),
+                    key: buckets.key("authfail", limit, &format!("{realm}:{ip}")),
                     limit,
                 })
             }
@@ -290,9 +334,31 @@ mod tests {
     }
 
     #[test]
-    fn bucket_keys_separate_policies_limits_and_subjects() {
-        assert_eq!(key("login", 5, "127.0.0.1"), "ratelimit:login:5:127.0.0.1");
-        assert_ne!(key("login", 5, "a"), key("api", 5, "a"));
-        assert_ne!(key("login", 5, "a"), key("login", 6, "a"));
+    fn bucket_keys_separate_groups_policies_limits_and_subjects() {
+        let auth = Buckets::of(&Config::fixed(&[(GROUP_VAR, "auth")])).unwrap();
+        let data = Buckets::of(&Config::fixed(&[(GROUP_VAR, "data")])).unwrap();
+        assert_eq!(
+            auth.key("login", 5, "127.0.0.1"),
+            "ratelimit:auth:login:5:127.0.0.1"
+        );
+        assert_eq!(data.api(600, "u1"), "ratelimit:data:api:600:u1");
+        assert_ne!(auth.api(5, "a"), data.api(5, "a"));
+        assert_ne!(auth.key("login", 5, "a"), auth.key("api", 5, "a"));
+        assert_ne!(auth.key("login", 5, "a"), auth.key("login", 6, "a"));
+    }
+
+    #[test]
+    fn a_group_that_is_unset_or_could_escape_its_prefix_is_503() {
+        for bad in [None, Some(""), Some("auth:login"), Some("Data"), Some("a*")] {
+            let pairs: Vec<(&str, &str)> = bad.map(|g| (GROUP_VAR, g)).into_iter().collect();
+            let err = Buckets::of(&Config::fixed(&pairs)).unwrap_err();
+            assert_eq!(err.status(), 503, "{bad:?}");
+            assert!(
+                err.internal_detail()
+                    .unwrap_or_default()
+                    .contains(GROUP_VAR),
+                "{bad:?}: {err:?}"
+            );
+        }
     }
 }
