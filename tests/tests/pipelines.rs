@@ -1375,13 +1375,140 @@ fn merge_needs_live_entities_the_caller_owns_and_a_valid_list() {
         merge(&app, &admin, &a1, &json!({"from": [id_of(&b1)]})).status(),
         200
     );
-    // A merged entity cannot be merged again.
-    let resp = merge(&app, &ada, &a2, &json!({"from": [id_of(&b1)]}));
+    // A merged entity cannot be merged again; who may change it is told why (the others see a
+    // missing id: see merge_answers_a_non_owner_alike_for_missing_deleted_and_merged_ids).
+    let resp = merge(&app, &admin, &a2, &json!({"from": [id_of(&b1)]}));
     assert_eq!(resp.status(), 422);
     assert!(
         json_body(resp)["errors"][0]["message"]
             .as_str()
             .unwrap()
             .contains("merged into")
+    );
+}
+
+// Merges and other users' data (issue 25, 5a).
+
+#[test]
+fn only_an_admins_merge_may_move_or_drop_other_users_relationships() {
+    let app = app();
+    let [ada, bob] = app.users(["ada", "bob"]);
+    let admin = app.caller("root", "admin");
+    let keep = entity(&app, &ada, "Keep");
+    let dup = entity(&app, &ada, "Dup");
+    let other = entity(&app, &bob, "Other");
+    let hers = rel(&app, &ada, &dup, &other, "knows");
+    let bobs_moving = rel(&app, &bob, &other, &dup, "cites");
+    let bobs_self_loop = rel(&app, &bob, &dup, &keep, "same_as");
+    let relationships = "SELECT id::text, source_id::text, target_id::text, version, \
+                         deleted_at IS NOT NULL AS deleted FROM relationships ORDER BY id";
+    let before = app.db.query_json(relationships);
+
+    let refused = merge(&app, &ada, &keep, &json!({"from": [id_of(&dup)]}));
+    let detail = conflict_detail(refused);
+    assert!(detail.contains("2 live relationships"), "{detail}");
+    // Nothing moved or went, hers included; no entity changed; no audit or change rows.
+    assert_eq!(app.db.query_json(relationships), before);
+    assert_eq!(
+        stored(&app, &dup["id"]),
+        json!({"name": "Dup", "owner_id": ada.id, "version": 1, "deleted": false})
+    );
+    assert_eq!(stored(&app, &keep["id"])["version"], 1);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) AS n FROM audit_log WHERE action LIKE 'entity.merge%'"
+        ),
+        0
+    );
+    assert_eq!(
+        count(&app, "SELECT count(*) AS n FROM changes WHERE op = 'merge'"),
+        0
+    );
+
+    // Once bob has deleted his, ada's merge goes through and moves her own.
+    for id in [&bobs_moving, &bobs_self_loop] {
+        let path = format!("/v1/relationships/{id}");
+        assert_eq!(app.delete_as(&bob, &path).status(), 204);
+    }
+    assert_eq!(
+        merge(&app, &ada, &keep, &json!({"from": [id_of(&dup)]})).status(),
+        200
+    );
+    let moved = app.db.query_json(&format!(
+        "SELECT source_id::text FROM relationships WHERE id = '{hers}'"
+    ));
+    assert_eq!(moved[0]["source_id"], keep["id"]);
+
+    // An admin may change anyone's relationships, so an admin's merge moves bob's too.
+    let dup2 = entity(&app, &ada, "Dup 2");
+    let bobs = rel(&app, &bob, &other, &dup2, "cites");
+    assert_eq!(
+        merge(&app, &admin, &keep, &json!({"from": [id_of(&dup2)]})).status(),
+        200
+    );
+    let moved = app.db.query_json(&format!(
+        "SELECT target_id::text, deleted_at IS NULL AS live FROM relationships WHERE id = '{bobs}'"
+    ));
+    assert_eq!(moved, json!([{"target_id": keep["id"], "live": true}]));
+}
+
+#[test]
+fn merge_answers_a_non_owner_alike_for_missing_deleted_and_merged_ids() {
+    let app = app();
+    let [ada, bob] = app.users(["ada", "bob"]);
+    let mine = entity(&app, &ada, "Mine");
+    let b_live = entity(&app, &bob, "B live");
+    let b_deleted = entity(&app, &bob, "B deleted");
+    let b_merged = entity(&app, &bob, "B merged");
+    let path = format!("/v1/entities/{}", id_of(&b_deleted));
+    assert_eq!(app.delete_as(&bob, &path).status(), 204);
+    let folded = merge(&app, &bob, &b_live, &json!({"from": [id_of(&b_merged)]}));
+    assert_eq!(folded.status(), 200);
+    let missing = uuid::Uuid::now_v7().to_string();
+    let hidden = [id_of(&b_deleted), id_of(&b_merged)];
+
+    // As the entity merged into (the path): the 404 of a missing id, word for word.
+    let as_survivor = |id: &str| {
+        let resp = merge(
+            &app,
+            &ada,
+            &json!({"id": id}),
+            &json!({"from": [id_of(&mine)]}),
+        );
+        let status = resp.status().as_u16();
+        let body = json_body(resp);
+        (status, body["detail"].as_str().unwrap().replace(id, "{id}"))
+    };
+    let expected = as_survivor(&missing);
+    assert_eq!(expected.0, 404);
+    for id in hidden {
+        assert_eq!(as_survivor(id), expected, "{id}");
+    }
+    // In `from`: the 422 of a missing id.
+    let as_from = |id: &str| {
+        let resp = merge(&app, &ada, &mine, &json!({"from": [id]}));
+        (resp.status().as_u16(), json_body(resp)["errors"].clone())
+    };
+    let expected = as_from(&missing);
+    assert_eq!(
+        expected,
+        (
+            422,
+            json!([{"field": "from[0]", "message": "no such entity"}])
+        )
+    );
+    for id in hidden {
+        assert_eq!(as_from(id), expected, "{id}");
+    }
+
+    // Their owner is told what became of them.
+    let into_merged = merge(&app, &bob, &b_merged, &json!({"from": [id_of(&b_live)]}));
+    assert!(conflict_detail(into_merged).contains("merged into"));
+    let from_deleted = merge(&app, &bob, &b_live, &json!({"from": [id_of(&b_deleted)]}));
+    assert_eq!(from_deleted.status(), 422);
+    assert_eq!(
+        json_body(from_deleted)["errors"],
+        json!([{"field": "from[0]", "message": "is deleted"}])
     );
 }

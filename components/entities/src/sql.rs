@@ -180,16 +180,21 @@ pub const LOCK: &str = concat!(
 );
 
 /// Fold the entities $2 (a jsonb array of ids) into survivor $1 by actor $3; $4 (NULL: kept)
-/// becomes the survivor's metadata. The survivor. Audit sources: `e` (`{survivor_log}`), `merged`,
-/// `kept`, `dropped` (`{merged_log}`, `{moved_log}`, `{dropped_log}`); change sources likewise
-/// (`{survivor_feed}`, `{merged_feed}`, `{kept_feed}`, `{dropped_feed}`).
+/// becomes the survivor's metadata. Unless $5 (the actor may change anyone's relationships: an
+/// admin), nothing is written when a live relationship that would move or go was created by
+/// someone else (`blocked`: how many). `{blocked, entity}`: that count and the survivor (NULL
+/// when blocked). Audit sources: `e` (`{survivor_log}`), `merged`, `kept`, `dropped`
+/// (`{merged_log}`, `{moved_log}`, `{dropped_log}`); change sources likewise (`{survivor_feed}`,
+/// `{merged_feed}`, `{kept_feed}`, `{dropped_feed}`).
 pub const MERGE: &str = concat!(
     "WITH v AS (SELECT (jsonb_array_elements_text($2::jsonb))::uuid AS id), ",
-    "moving AS (SELECT r.id, r.type, r.created_at, ",
+    "moving AS (SELECT r.id, r.type, r.created_at, r.created_by, ",
     "CASE WHEN r.source_id IN (SELECT id FROM v) THEN $1::uuid ELSE r.source_id END AS new_source, ",
     "CASE WHEN r.target_id IN (SELECT id FROM v) THEN $1::uuid ELSE r.target_id END AS new_target ",
     "FROM relationships r WHERE r.deleted_at IS NULL ",
     "AND (r.source_id IN (SELECT id FROM v) OR r.target_id IN (SELECT id FROM v))), ",
+    "blocked AS (SELECT count(*) AS n FROM moving m ",
+    "WHERE NOT $5::bool AND m.created_by IS DISTINCT FROM $3::uuid), ",
     "ranked AS (SELECT m.*, m.new_source <> m.new_target ",
     "AND row_number() OVER (PARTITION BY m.new_source, m.new_target, m.type ORDER BY m.created_at, m.id) = 1 ",
     "AND NOT EXISTS (SELECT 1 FROM relationships x WHERE x.deleted_at IS NULL ",
@@ -198,22 +203,28 @@ pub const MERGE: &str = concat!(
     "FROM moving m), ",
     "kept AS (UPDATE relationships r SET source_id = k.new_source, target_id = k.new_target, ",
     "version = r.version + 1, updated_at = now() ",
-    "FROM ranked k WHERE r.id = k.id AND k.keep RETURNING r.*, gen_random_uuid() AS audit_id), ",
+    "FROM ranked k, blocked b WHERE r.id = k.id AND k.keep AND b.n = 0 ",
+    "RETURNING r.*, gen_random_uuid() AS audit_id), ",
     "dropped AS (UPDATE relationships r SET deleted_at = now(), deleted_by = $3::uuid, ",
     "version = r.version + 1, updated_at = now() ",
-    "FROM ranked k WHERE r.id = k.id AND NOT k.keep RETURNING r.*, gen_random_uuid() AS audit_id), ",
+    "FROM ranked k, blocked b WHERE r.id = k.id AND NOT k.keep AND b.n = 0 ",
+    "RETURNING r.*, gen_random_uuid() AS audit_id), ",
     "merged AS (UPDATE entities x SET deleted_at = now(), deleted_by = $3::uuid, merged_into = $1::uuid, ",
     "version = x.version + 1, updated_at = now() ",
-    "WHERE x.id IN (SELECT id FROM v) AND x.deleted_at IS NULL RETURNING x.*, gen_random_uuid() AS audit_id), ",
-    "repointed AS (UPDATE entities x SET merged_into = $1::uuid WHERE x.merged_into IN (SELECT id FROM v) ",
-    "RETURNING x.id), ",
+    "FROM blocked b WHERE x.id IN (SELECT id FROM v) AND x.deleted_at IS NULL AND b.n = 0 ",
+    "RETURNING x.*, gen_random_uuid() AS audit_id), ",
+    "repointed AS (UPDATE entities x SET merged_into = $1::uuid FROM blocked b ",
+    "WHERE x.merged_into IN (SELECT id FROM v) AND b.n = 0 RETURNING x.id), ",
     "e AS (UPDATE entities x SET metadata = coalesce($4::jsonb, x.metadata), version = x.version + 1, ",
-    "updated_at = now() WHERE x.id = $1::uuid AND x.deleted_at IS NULL RETURNING x.*), ",
+    "updated_at = now() FROM blocked b WHERE x.id = $1::uuid AND x.deleted_at IS NULL AND b.n = 0 ",
+    "RETURNING x.*), ",
     "log_s AS ({survivor_log}), log_m AS ({merged_log}), log_k AS ({moved_log}), ",
     "log_d AS ({dropped_log}), ",
     "feed_s AS ({survivor_feed}), feed_m AS ({merged_feed}), feed_k AS ({kept_feed}), ",
     "feed_d AS ({dropped_feed}) ",
-    one_entity!("FROM e")
+    "SELECT jsonb_build_object('blocked', (SELECT n FROM blocked), 'entity', (SELECT ",
+    entity_json!(),
+    " FROM e)) AS j"
 );
 
 /// Soft-delete live entity $1 by $2 if $2 owns it or $3 (an admin), at version $4 (NULL: any).

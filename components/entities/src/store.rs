@@ -414,9 +414,14 @@ pub fn lock(db: &Db, ids: &[String]) -> Result<Vec<Entity>> {
 /// entities are soft-deleted with `merged_into`, and ones merged into them earlier now point at
 /// the survivor. `metadata`, when given, becomes the survivor's. Audit rows and change rows for
 /// every entity and relationship touched; the survivor as it is now.
+///
+/// Relationships belong to their creators: unless `admin`, a merge that would move or delete a
+/// live relationship someone other than the actor created writes nothing and is a 409 (the
+/// statement counts them itself, with the entities locked, so none slips in between).
 pub fn merge(
     db: &Db,
     audit: &Audit,
+    admin: bool,
     survivor: &str,
     from: &[String],
     metadata: Option<&Map<String, Value>>,
@@ -427,6 +432,7 @@ pub fn merge(
         jsonb(&from),
         nullable(audit.actor_id.map(|a| ParameterValue::Uuid(a.to_string()))),
         nullable(metadata.map(jsonb)),
+        ParameterValue::Boolean(admin),
     ]);
     let survivor_log = audit.insert_one(
         &mut q,
@@ -482,8 +488,30 @@ pub fn merge(
             ("dropped_feed", &dropped_feed),
         ],
     );
-    db.json::<Option<Entity>>(&statement, q.params())?
+    #[derive(Deserialize)]
+    struct Merged {
+        blocked: i64,
+        entity: Option<Entity>,
+    }
+    let out: Merged = db.json(&statement, q.params())?;
+    if out.blocked > 0 {
+        return Err(ApiError::conflict(others_relationships(out.blocked)));
+    }
+    out.entity
         .ok_or_else(|| ApiError::internal("merge found no survivor"))
+}
+
+/// The 409 of a merge that would change `n` relationships of other users.
+fn others_relationships(n: i64) -> String {
+    let (count, them) = match n {
+        1 => ("1 live relationship".to_string(), "it"),
+        n => (format!("{n} live relationships"), "them"),
+    };
+    format!(
+        "The merged entities have {count} created by other users, which a merge would move or \
+         delete; only their creators or an admin may change {them}. Ask them to delete {them} \
+         (GET /v1/relationships?entity_id=... lists them), or an admin to merge."
+    )
 }
 
 /// What a conditional delete found.
