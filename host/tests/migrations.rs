@@ -836,3 +836,54 @@ async fn admin_create_user_rejects_a_weak_password_and_creates_nothing() {
     }
     assert_eq!(user_and_audit_rows(&db).await, (0, 0));
 }
+
+/// Natural keys per owner (issue 25, 5b): two owners may hold one `(type, external_id)`; the
+/// `down` of that migration cannot keep both under the old global index, so it refuses and
+/// changes nothing until they no longer do.
+#[tokio::test]
+async fn natural_keys_down_refuses_while_two_owners_hold_one_key() {
+    const PER_OWNER: i64 = 20261206131000;
+    let db = TestDb::migrated().await;
+    let mut conn = db.connect().await;
+    conn.execute(
+        "INSERT INTO users (id, email, password_hash, role) VALUES
+             ('00000000-0000-7000-8000-000000000001', 'ada@example.com', 'x', 'user'),
+             ('00000000-0000-7000-8000-000000000002', 'bob@example.com', 'x', 'user');
+         INSERT INTO entities (id, type, name, owner_id, external_id) VALUES
+             ('00000000-0000-7000-8000-0000000000a1', 'company', 'Acme', '00000000-0000-7000-8000-000000000001', 'crm-1'),
+             ('00000000-0000-7000-8000-0000000000b1', 'company', 'Fake', '00000000-0000-7000-8000-000000000002', 'crm-1');",
+    )
+    .await
+    .unwrap();
+    let key_index = "SELECT indexdef FROM pg_indexes WHERE indexname = 'entities_external_id_key'";
+    let per_owner = lines(&mut conn, key_index).await;
+    assert!(
+        per_owner[0].contains("(owner_id, type, external_id)"),
+        "{per_owner:?}"
+    );
+
+    // The migration before it (later ones, if any, are reverted too).
+    let before = "20261206120000";
+    let out = spingraph(&["migrate", "down", "--to", before], &db.url, None).await;
+    assert!(!out.status.success(), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("held by live entities of several owners"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(applied_versions(&mut conn).await.contains(&PER_OWNER));
+    assert_eq!(lines(&mut conn, key_index).await, per_owner);
+
+    // Once one owner's key is gone, the old index holds the rest.
+    conn.execute(
+        "UPDATE entities SET external_id = NULL WHERE id = '00000000-0000-7000-8000-0000000000b1'",
+    )
+    .await
+    .unwrap();
+    let out = spingraph(&["migrate", "down", "--to", before], &db.url, None).await;
+    assert_success(&out);
+    assert!(!applied_versions(&mut conn).await.contains(&PER_OWNER));
+    let global = lines(&mut conn, key_index).await;
+    assert!(global[0].contains("(type, external_id)"), "{global:?}");
+    assert!(!global[0].contains("owner_id"), "{global:?}");
+}

@@ -807,7 +807,7 @@ fn keyed(app: &TestApp, who: &Caller, kind: &str, xid: &str, name: &str) -> Valu
 }
 
 #[test]
-fn an_external_id_is_unique_per_type_among_live_entities() {
+fn an_external_id_is_unique_per_owner_and_type_among_live_entities() {
     let app = app();
     let ada = app.caller("ada", "user");
     let first = keyed(&app, &ada, "company", "crm-1", "Acme");
@@ -893,7 +893,11 @@ fn put_by_external_id_creates_then_replaces_and_honours_preconditions() {
     let mismatch = put_as(&ada, json!({"name": "X", "type": "person"}));
     assert_eq!(mismatch.status(), 422);
     assert_eq!(error_fields(&json_body(mismatch)), vec!["type"]);
-    assert_eq!(put_as(&bob, json!({"name": "Bob's"})).status(), 403);
+    // Another user's keys are not bob's to write (his own are his: see the per-owner tests).
+    let ada_key = format!("{}?owner_id={}", external_path("company", xid), ada.id);
+    let foreign = app.client().put(app.url(&ada_key));
+    let foreign = app.send_as(&bob, foreign.json(&json!({"name": "Bob's"})));
+    assert_eq!(foreign.status(), 403);
     assert_eq!(
         app.get_as(&ada, &external_path("company", "missing"))
             .status(),
@@ -940,7 +944,7 @@ fn concurrent_first_puts_of_one_natural_key_make_one_entity() {
 #[test]
 fn a_batch_upserts_by_natural_key_as_on_conflict_says() {
     let app = app();
-    let [ada, bob] = app.users(["ada", "bob"]);
+    let ada = app.caller("ada", "user");
     let existing = keyed(&app, &ada, "company", "c-1", "Acme");
     let items = json!([
         {"type": "company", "name": "Acme (batch)", "external_id": "c-1"},
@@ -975,11 +979,6 @@ fn a_batch_upserts_by_natural_key_as_on_conflict_says() {
     );
     assert_eq!(skipped["items"][1]["external_id"], "c-2");
 
-    assert_eq!(
-        batch(&bob, Some("update")).status(),
-        403,
-        "bob owns none of them"
-    );
     let items = json!([
         {"type": "company", "name": "Acme v2", "external_id": "c-1"},
         {"type": "company", "name": "Beta v2", "external_id": "c-2", "confidence": 0.4},
@@ -1061,6 +1060,252 @@ fn relationships_can_name_their_ends_by_natural_key() {
         assert_eq!(resp.status(), 422, "{body}");
         assert_eq!(error_fields(&json_body(resp)), vec![field], "{body}");
     }
+}
+
+// Natural keys are per owner (issue 25, 5b): one user writing a key first takes nothing from
+// another.
+
+/// `external_path` among the keys of `owner` (`?owner_id=`).
+fn owners_path(kind: &str, xid: &str, owner: &Caller) -> String {
+    format!("{}?owner_id={}", external_path(kind, xid), owner.id)
+}
+
+/// The entity row `id` as the database holds it (name, owner, version, deleted or not).
+fn stored(app: &TestApp, id: &Value) -> Value {
+    app.db.query_json(&format!(
+        "SELECT name, owner_id::text, version, deleted_at IS NOT NULL AS deleted FROM entities \
+         WHERE id = '{}'",
+        id.as_str().unwrap()
+    ))[0]
+        .clone()
+}
+
+#[test]
+fn another_users_natural_key_does_not_block_put_post_or_get() {
+    let app = app();
+    let [ada, bob] = app.users(["ada", "bob"]);
+    let squat = keyed(&app, &bob, "company", "crm-1", "fake");
+
+    let put = put_external(&app, &ada, "company", "crm-1", &json!({"name": "Acme"}));
+    assert_eq!(
+        put.status(),
+        201,
+        "ada's own key, whoever wrote crm-1 first"
+    );
+    let acme = json_body(put);
+    assert_eq!(acme["owner_id"], ada.id.as_str());
+    assert_ne!(acme["id"], squat["id"]);
+    let again = put_external(
+        &app,
+        &ada,
+        "company",
+        "crm-1",
+        &json!({"name": "Acme Corp"}),
+    );
+    assert_eq!(again.status(), 200);
+    assert_eq!(json_body(again)["id"], acme["id"]);
+
+    // Each reads their own; another owner's with ?owner_id=.
+    let path = external_path("company", "crm-1");
+    assert_eq!(json_body(app.get_as(&ada, &path))["id"], acme["id"]);
+    assert_eq!(json_body(app.get_as(&bob, &path))["id"], squat["id"]);
+    let bobs = app.get_as(&ada, &owners_path("company", "crm-1", &bob));
+    assert_eq!(bobs.status(), 200);
+    assert_eq!(json_body(bobs)["id"], squat["id"]);
+    let bad = app.get_as(&ada, &format!("{path}?owner_id=bob"));
+    assert_eq!(bad.status(), 400);
+    assert_eq!(error_fields(&json_body(bad)), vec!["owner_id"]);
+    let nobody = app.get_as(&bob, &external_path("company", "crm-2"));
+    assert_eq!(nobody.status(), 404);
+
+    // A POST of the key is a 409 only because ada holds it herself.
+    let post = app.post_as(
+        &ada,
+        "/v1/entities",
+        &json!({"type": "company", "name": "Acme again", "external_id": "crm-1"}),
+    );
+    assert!(conflict_detail(post).contains("crm-1"));
+    assert_eq!(
+        stored(&app, &squat["id"]),
+        json!({"name": "fake", "owner_id": bob.id, "version": 1, "deleted": false}),
+        "bob's entity is untouched"
+    );
+}
+
+#[test]
+fn a_batch_resolves_natural_keys_among_the_callers_own_entities() {
+    let app = app();
+    let [ada, bob] = app.users(["ada", "bob"]);
+    let squat = keyed(&app, &bob, "company", "c-1", "fake");
+    let batch = |on_conflict: &str, names: [&str; 2]| {
+        let items = json!([
+            {"type": "company", "name": names[0], "external_id": "c-1"},
+            {"type": "company", "name": names[1], "external_id": "c-2"},
+        ]);
+        app.post_as(
+            &ada,
+            "/v1/entities/batch",
+            &json!({"items": items, "on_conflict": on_conflict}),
+        )
+    };
+    let skip = batch("skip", ["Acme", "Beta"]);
+    assert_eq!(skip.status(), 201);
+    let skip = json_body(skip);
+    assert_eq!(skip["outcomes"], json!(["created", "created"]));
+    for item in skip["items"].as_array().unwrap() {
+        assert_eq!(item["owner_id"], ada.id.as_str());
+    }
+    let update = batch("update", ["Acme v2", "Beta v2"]);
+    assert_eq!(update.status(), 200);
+    let update = json_body(update);
+    assert_eq!(update["outcomes"], json!(["updated", "updated"]));
+    assert_eq!(update["items"][0]["id"], skip["items"][0]["id"]);
+    assert_eq!(update["items"][0]["name"], "Acme v2");
+    let error = batch("error", ["Acme v3", "Beta v3"]);
+    assert!(conflict_detail(error).starts_with("items[0]"));
+    assert_eq!(
+        stored(&app, &squat["id"]),
+        json!({"name": "fake", "owner_id": bob.id, "version": 1, "deleted": false}),
+        "bob's entity is untouched"
+    );
+}
+
+#[test]
+fn relationship_ends_by_natural_key_resolve_among_the_callers_entities_or_the_named_owners() {
+    let app = app();
+    let [ada, bob] = app.users(["ada", "bob"]);
+    let bobs_person = keyed(&app, &bob, "person", "p-1", "fake");
+    let bobs_company = keyed(&app, &bob, "company", "c-1", "fake");
+    let only_bobs = keyed(&app, &bob, "company", "c-9", "Bob's only");
+    let person = keyed(&app, &ada, "person", "p-1", "Ada");
+    let company = keyed(&app, &ada, "company", "c-1", "Acme");
+    let link = |source: Value, target: Value, kind: &str| {
+        app.post_as(
+            &ada,
+            "/v1/relationships",
+            &json!({"source": source, "target": target, "type": kind}),
+        )
+    };
+    let works_at = link(
+        json!({"type": "person", "external_id": "p-1"}),
+        json!({"type": "company", "external_id": "c-1"}),
+        "works_at",
+    );
+    assert_eq!(works_at.status(), 201);
+    let works_at = json_body(works_at);
+    assert_eq!(works_at["source_id"], person["id"]);
+    assert_eq!(works_at["target_id"], company["id"]);
+    // `owner_id` names another owner's key.
+    let knows = link(
+        json!({"type": "person", "external_id": "p-1"}),
+        json!({"type": "person", "external_id": "p-1", "owner_id": bob.id}),
+        "knows",
+    );
+    assert_eq!(knows.status(), 201);
+    assert_eq!(json_body(knows)["target_id"], bobs_person["id"]);
+    // A key only bob holds is no key of ada's.
+    let missing = link(
+        json!({"type": "person", "external_id": "p-1"}),
+        json!({"type": "company", "external_id": "c-9"}),
+        "likes",
+    );
+    assert_eq!(missing.status(), 422);
+    assert_eq!(error_fields(&json_body(missing)), vec!["target"]);
+    let bad_owner = link(
+        json!({"type": "person", "external_id": "p-1", "owner_id": "bob"}),
+        json!({"type": "company", "external_id": "c-1"}),
+        "likes",
+    );
+    assert_eq!(bad_owner.status(), 422);
+    assert_eq!(error_fields(&json_body(bad_owner)), vec!["source.owner_id"]);
+    assert_eq!(
+        count(
+            &app,
+            &format!(
+                "SELECT count(*) AS n FROM relationships WHERE source_id IN ('{}', '{}') \
+                 OR target_id IN ('{}', '{}')",
+                id_of(&bobs_company),
+                id_of(&only_bobs),
+                id_of(&bobs_company),
+                id_of(&only_bobs)
+            )
+        ),
+        0,
+        "nothing attached to bob's companies"
+    );
+}
+
+#[test]
+fn an_admin_replaces_another_users_entity_by_natural_key_but_never_creates_one_in_their_name() {
+    let app = app();
+    let ada = app.caller("ada", "user");
+    let admin = app.caller("root", "admin");
+    let acme = keyed(&app, &ada, "company", "c-1", "Acme");
+    let put = |who: &Caller, path: &str, name: &str| {
+        let rb = app.client().put(app.url(path));
+        app.send_as(who, rb.json(&json!({"name": name})))
+    };
+
+    let fixed = put(&admin, &owners_path("company", "c-1", &ada), "Acme (fixed)");
+    assert_eq!(fixed.status(), 200);
+    let fixed = json_body(fixed);
+    assert_eq!(fixed["id"], acme["id"]);
+    assert_eq!(fixed["owner_id"], ada.id.as_str(), "still ada's");
+    let read = app.get_as(&admin, &owners_path("company", "c-1", &ada));
+    assert_eq!(json_body(read)["name"], "Acme (fixed)");
+
+    let create = put(
+        &admin,
+        &owners_path("company", "c-2", &ada),
+        "In ada's name",
+    );
+    assert_eq!(create.status(), 403);
+    assert_eq!(count(&app, "SELECT count(*) AS n FROM entities"), 1);
+    // Without owner_id an admin writes their own keys, like anyone.
+    let own = put(&admin, &external_path("company", "c-1"), "Admin's");
+    assert_eq!(own.status(), 201);
+    assert_eq!(json_body(own)["owner_id"], admin.id.as_str());
+    // A user writes no one else's.
+    let theirs = put(&ada, &owners_path("company", "c-1", &admin), "Ada's");
+    assert_eq!(theirs.status(), 403);
+    let mine = put(&ada, &owners_path("company", "c-1", &ada), "Acme again");
+    assert_eq!(mine.status(), 200, "naming herself is her own keys");
+    assert_eq!(count(&app, "SELECT count(*) AS n FROM entities"), 2);
+}
+
+#[test]
+fn patch_and_restore_check_natural_keys_among_the_owners_entities() {
+    let app = app();
+    let [ada, bob] = app.users(["ada", "bob"]);
+    let admin = app.caller("root", "admin");
+    let a = keyed(&app, &ada, "company", "k", "A");
+    let b = keyed(&app, &bob, "company", "k", "B");
+    let patch_key = |who: &Caller, e: &Value, xid: &str| {
+        let path = format!("/v1/entities/{}", id_of(e));
+        app.patch_as(who, &path, &json!({"external_id": xid}))
+            .status()
+    };
+    // A PATCH is refused only a key the entity's owner holds.
+    let b2 = entity(&app, &bob, "B2");
+    assert_eq!(patch_key(&bob, &b2, "k"), 409);
+    assert_eq!(patch_key(&bob, &b2, "j"), 200);
+    let a2 = entity(&app, &ada, "A2");
+    assert_eq!(patch_key(&ada, &a2, "j"), 200);
+    assert_eq!(patch_key(&admin, &a2, "k"), 409, "ada's k, whoever patches");
+
+    // A restore likewise: bob's deleted B comes back though ada holds k; ada's A does not
+    // while another of hers holds it.
+    let restore = |e: &Value| {
+        let path = format!("/v1/entities/{}/restore", id_of(e));
+        app.post_as(&admin, &path, &json!({})).status()
+    };
+    for (who, e) in [(&ada, &a), (&bob, &b)] {
+        let path = format!("/v1/entities/{}", id_of(e));
+        assert_eq!(app.delete_as(who, &path).status(), 204);
+    }
+    keyed(&app, &ada, "company", "k", "A3");
+    assert_eq!(restore(&b), 200);
+    assert_eq!(restore(&a), 409);
 }
 
 // ------------------------------------------------------------------ entity merge
@@ -1257,13 +1502,140 @@ fn merge_needs_live_entities_the_caller_owns_and_a_valid_list() {
         merge(&app, &admin, &a1, &json!({"from": [id_of(&b1)]})).status(),
         200
     );
-    // A merged entity cannot be merged again.
-    let resp = merge(&app, &ada, &a2, &json!({"from": [id_of(&b1)]}));
+    // A merged entity cannot be merged again; who may change it is told why (the others see a
+    // missing id: see merge_answers_a_non_owner_alike_for_missing_deleted_and_merged_ids).
+    let resp = merge(&app, &admin, &a2, &json!({"from": [id_of(&b1)]}));
     assert_eq!(resp.status(), 422);
     assert!(
         json_body(resp)["errors"][0]["message"]
             .as_str()
             .unwrap()
             .contains("merged into")
+    );
+}
+
+// Merges and other users' data (issue 25, 5a).
+
+#[test]
+fn only_an_admins_merge_may_move_or_drop_other_users_relationships() {
+    let app = app();
+    let [ada, bob] = app.users(["ada", "bob"]);
+    let admin = app.caller("root", "admin");
+    let keep = entity(&app, &ada, "Keep");
+    let dup = entity(&app, &ada, "Dup");
+    let other = entity(&app, &bob, "Other");
+    let hers = rel(&app, &ada, &dup, &other, "knows");
+    let bobs_moving = rel(&app, &bob, &other, &dup, "cites");
+    let bobs_self_loop = rel(&app, &bob, &dup, &keep, "same_as");
+    let relationships = "SELECT id::text, source_id::text, target_id::text, version, \
+                         deleted_at IS NOT NULL AS deleted FROM relationships ORDER BY id";
+    let before = app.db.query_json(relationships);
+
+    let refused = merge(&app, &ada, &keep, &json!({"from": [id_of(&dup)]}));
+    let detail = conflict_detail(refused);
+    assert!(detail.contains("2 live relationships"), "{detail}");
+    // Nothing moved or went, hers included; no entity changed; no audit or change rows.
+    assert_eq!(app.db.query_json(relationships), before);
+    assert_eq!(
+        stored(&app, &dup["id"]),
+        json!({"name": "Dup", "owner_id": ada.id, "version": 1, "deleted": false})
+    );
+    assert_eq!(stored(&app, &keep["id"])["version"], 1);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) AS n FROM audit_log WHERE action LIKE 'entity.merge%'"
+        ),
+        0
+    );
+    assert_eq!(
+        count(&app, "SELECT count(*) AS n FROM changes WHERE op = 'merge'"),
+        0
+    );
+
+    // Once bob has deleted his, ada's merge goes through and moves her own.
+    for id in [&bobs_moving, &bobs_self_loop] {
+        let path = format!("/v1/relationships/{id}");
+        assert_eq!(app.delete_as(&bob, &path).status(), 204);
+    }
+    assert_eq!(
+        merge(&app, &ada, &keep, &json!({"from": [id_of(&dup)]})).status(),
+        200
+    );
+    let moved = app.db.query_json(&format!(
+        "SELECT source_id::text FROM relationships WHERE id = '{hers}'"
+    ));
+    assert_eq!(moved[0]["source_id"], keep["id"]);
+
+    // An admin may change anyone's relationships, so an admin's merge moves bob's too.
+    let dup2 = entity(&app, &ada, "Dup 2");
+    let bobs = rel(&app, &bob, &other, &dup2, "cites");
+    assert_eq!(
+        merge(&app, &admin, &keep, &json!({"from": [id_of(&dup2)]})).status(),
+        200
+    );
+    let moved = app.db.query_json(&format!(
+        "SELECT target_id::text, deleted_at IS NULL AS live FROM relationships WHERE id = '{bobs}'"
+    ));
+    assert_eq!(moved, json!([{"target_id": keep["id"], "live": true}]));
+}
+
+#[test]
+fn merge_answers_a_non_owner_alike_for_missing_deleted_and_merged_ids() {
+    let app = app();
+    let [ada, bob] = app.users(["ada", "bob"]);
+    let mine = entity(&app, &ada, "Mine");
+    let b_live = entity(&app, &bob, "B live");
+    let b_deleted = entity(&app, &bob, "B deleted");
+    let b_merged = entity(&app, &bob, "B merged");
+    let path = format!("/v1/entities/{}", id_of(&b_deleted));
+    assert_eq!(app.delete_as(&bob, &path).status(), 204);
+    let folded = merge(&app, &bob, &b_live, &json!({"from": [id_of(&b_merged)]}));
+    assert_eq!(folded.status(), 200);
+    let missing = uuid::Uuid::now_v7().to_string();
+    let hidden = [id_of(&b_deleted), id_of(&b_merged)];
+
+    // As the entity merged into (the path): the 404 of a missing id, word for word.
+    let as_survivor = |id: &str| {
+        let resp = merge(
+            &app,
+            &ada,
+            &json!({"id": id}),
+            &json!({"from": [id_of(&mine)]}),
+        );
+        let status = resp.status().as_u16();
+        let body = json_body(resp);
+        (status, body["detail"].as_str().unwrap().replace(id, "{id}"))
+    };
+    let expected = as_survivor(&missing);
+    assert_eq!(expected.0, 404);
+    for id in hidden {
+        assert_eq!(as_survivor(id), expected, "{id}");
+    }
+    // In `from`: the 422 of a missing id.
+    let as_from = |id: &str| {
+        let resp = merge(&app, &ada, &mine, &json!({"from": [id]}));
+        (resp.status().as_u16(), json_body(resp)["errors"].clone())
+    };
+    let expected = as_from(&missing);
+    assert_eq!(
+        expected,
+        (
+            422,
+            json!([{"field": "from[0]", "message": "no such entity"}])
+        )
+    );
+    for id in hidden {
+        assert_eq!(as_from(id), expected, "{id}");
+    }
+
+    // Their owner is told what became of them.
+    let into_merged = merge(&app, &bob, &b_merged, &json!({"from": [id_of(&b_live)]}));
+    assert!(conflict_detail(into_merged).contains("merged into"));
+    let from_deleted = merge(&app, &bob, &b_live, &json!({"from": [id_of(&b_deleted)]}));
+    assert_eq!(from_deleted.status(), 422);
+    assert_eq!(
+        json_body(from_deleted)["errors"],
+        json!([{"field": "from[0]", "message": "is deleted"}])
     );
 }

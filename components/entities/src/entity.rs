@@ -61,45 +61,39 @@ pub fn create(ctx: &Ctx, req: &Request, p: &Principal, db: &Db) -> Result<Reply>
     ))
 }
 
-/// `POST /batch` → 201 `{items, outcomes}`: up to 1000 entities, all or nothing. Items whose
-/// `(type, external_id)` a live entity has are, by `on_conflict`, a 409 naming the first (`error`,
-/// the default), left alone (`skip`) or written over (`update`, owner or admin); `outcomes[i]`
-/// says which of `created` / `updated` / `skipped` happened to `items[i]` (200 when none was
-/// created).
+/// `POST /batch` → 201 `{items, outcomes}`: up to 1000 entities, all or nothing, owned by the
+/// caller. Items whose `(type, external_id)` a live entity of the caller's has (natural keys are
+/// per owner) are, by `on_conflict`, a 409 naming the first (`error`, the default), left alone
+/// (`skip`) or written over (`update`); `outcomes[i]` says which of `created` / `updated` /
+/// `skipped` happened to `items[i]` (200 when none was created).
 pub fn create_batch(ctx: &Ctx, req: &Request, p: &Principal, db: &Db) -> Result<Reply> {
     access::require_write(p)?;
     let batch = input::parse_batch(validate::json_value(req, BATCH_LIMIT)?)?;
     let actor = p.user_id.to_string();
     let write = |db: &Db| {
-        let existing = store::find_externals(db, &batch.items)?;
-        for (i, found) in &existing {
-            match batch.on_conflict {
-                OnConflict::Error => {
-                    return Err(ApiError::conflict(format!(
-                        "items[{i}]: entity {} already has this type and external_id; send \
-                         \"on_conflict\": \"update\" or \"skip\" to upsert.",
-                        found.id
-                    )));
-                }
-                OnConflict::Update if !access::may_modify(p, &found.owner_id) => {
-                    return Err(ApiError::forbidden(format!(
-                        "items[{i}]: only the owner of entity {} or an admin may update it.",
-                        found.id
-                    )));
-                }
-                _ => {}
-            }
+        // `error` names the first item whose key is taken (the statement alone could only say
+        // that one was); `skip` and `update` settle taken keys in the statement.
+        let existing = match batch.on_conflict {
+            OnConflict::Error => store::find_externals(db, &actor, &batch.items)?,
+            OnConflict::Skip | OnConflict::Update => Vec::new(),
+        };
+        if let Some((i, found)) = existing.first() {
+            return Err(ApiError::conflict(format!(
+                "items[{i}]: your entity {} already has this type and external_id; send \
+                 \"on_conflict\": \"update\" or \"skip\" to upsert.",
+                found.id
+            )));
         }
         store::insert_batch(
             db,
             &Audit::by(ctx, &actor),
             &actor,
-            p.is_admin(),
             &batch.items,
             batch.on_conflict,
         )
     };
-    // Natural keys are looked up first: both statements in one transaction.
+    // With natural keys the batch is one transaction: the look-up and the write see one state,
+    // and an item a concurrent writer's key kept unwritten (a 409) rolls the whole batch back.
     let stored = if batch.items.iter().any(|e| e.external_id.is_some()) {
         db.transaction(write)?
     } else {

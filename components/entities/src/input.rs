@@ -35,7 +35,8 @@ pub struct NewEntity {
     pub name: String,
     pub confidence: f64,
     pub metadata: Map<String, Value>,
-    /// The writer's own key, unique per type among live entities.
+    /// The writer's own key, unique per type among their live entities (a natural key is
+    /// `(owner, type, external_id)`).
     pub external_id: Option<String>,
 }
 
@@ -419,6 +420,21 @@ pub fn parse_patch(body: Value) -> Result<EntityPatch> {
     Ok(patch)
 }
 
+/// Whose natural keys `GET|PUT /by-external-id/...` address: the `owner_id` query parameter (a
+/// UUID; blank is none, as forms send it), else `caller`'s own. A malformed one is a 400.
+pub fn parse_namespace(raw: Option<String>, caller: &str) -> Result<String> {
+    let Some(raw) = raw.filter(|v| !v.trim().is_empty()) else {
+        return Ok(caller.to_string());
+    };
+    let owner = validate::uuid_str(raw.trim());
+    let mut errors = Errors::new();
+    if owner.is_none() {
+        errors.push("owner_id", "must be a UUID");
+    }
+    errors.into_query_result()?;
+    Ok(owner.map(|id| id.to_string()).unwrap_or_default())
+}
+
 /// The filters of `GET /`, validated (400 naming the parameter; 422 for a bad `include_deleted`).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListFilter {
@@ -750,6 +766,21 @@ mod tests {
             fields(err),
             vec!["min_confidence", "metadata", "created_after", "owner_id"]
         );
+    }
+
+    #[test]
+    fn natural_keys_are_the_callers_unless_owner_id_names_another() {
+        let me = "0192e4a0-0000-7000-8000-000000000001";
+        let other = "0192E4A0-0000-7000-8000-00000000000B";
+        assert_eq!(parse_namespace(None, me).unwrap(), me);
+        assert_eq!(parse_namespace(Some(" ".into()), me).unwrap(), me);
+        assert_eq!(
+            parse_namespace(Some(other.into()), me).unwrap(),
+            other.to_lowercase()
+        );
+        let err = parse_namespace(Some("bob".into()), me).unwrap_err();
+        assert_eq!(err.status(), 400);
+        assert_eq!(fields(err), vec!["owner_id"]);
     }
 
     #[test]

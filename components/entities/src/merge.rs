@@ -1,4 +1,7 @@
-//! `POST /v1/entities/{id}/merge`: fold duplicates into one entity.
+//! `POST /v1/entities/{id}/merge`: fold duplicates into one entity. Who may learn what, in
+//! order: a deleted or merged entity the caller may not change answers as a missing id does;
+//! then ownership (403); then the relationships that would move (409 when others' are among
+//! them and the caller is no admin, see [`store::merge`]).
 
 use serde_json::Value;
 use spin_sdk::http::Request;
@@ -11,10 +14,19 @@ use spingraph_identity::Principal;
 
 use crate::entity::{entity_id, not_found, with_etag};
 use crate::input::{self, MergeMetadata};
+use crate::store::Entity;
 use crate::{access, store};
 
+/// `entity` as `p` may learn of it: a deleted (or merged) entity only when `p` may change it
+/// (its owner, or an admin). To anyone else it is missing, so a merge's answers are no oracle
+/// for soft-deleted or merged ids.
+fn known<'e>(p: &Principal, entity: Option<&'e Entity>) -> Option<&'e Entity> {
+    entity.filter(|e| !e.is_deleted() || access::may_modify(p, &e.owner_id))
+}
+
 /// `POST /{id}/merge` → 200 with the survivor: the entities of `from` are folded into `id` in
-/// one transaction (see [`store::merge`]); the caller must own every one of them, or be an admin.
+/// one transaction (see [`store::merge`]); the caller must own every one of them, or be an
+/// admin, and only an admin's merge may move or delete other users' relationships.
 pub fn merge(ctx: &Ctx, req: &Request, p: &Principal, db: &Db, id: &str) -> Result<Reply> {
     access::require_write(p)?;
     let id = entity_id(id)?;
@@ -24,7 +36,12 @@ pub fn merge(ctx: &Ctx, req: &Request, p: &Principal, db: &Db, id: &str) -> Resu
         let mut ids = request.from.clone();
         ids.push(id.clone());
         let locked = store::lock(db, &ids)?;
-        let find = |wanted: &str| locked.iter().find(|e| e.id == wanted);
+        let find = |wanted: &str| known(p, locked.iter().find(|e| e.id == wanted));
+        let forbidden = || {
+            ApiError::forbidden(
+                "Only an admin, or the owner of every entity involved, may merge them.",
+            )
+        };
         let survivor = find(&id).ok_or_else(|| not_found(&id))?;
         if survivor.is_deleted() {
             return Err(match &survivor.merged_into {
@@ -34,8 +51,12 @@ pub fn merge(ctx: &Ctx, req: &Request, p: &Principal, db: &Db, id: &str) -> Resu
                 None => not_found(&id),
             });
         }
+        if !access::may_modify(p, &survivor.owner_id) {
+            return Err(forbidden());
+        }
         let mut errors = validate::Errors::new();
         let mut victims = Vec::new();
+        let mut others = false;
         for (i, from) in request.from.iter().enumerate() {
             let field = format!("from[{i}]");
             match find(from) {
@@ -44,17 +65,13 @@ pub fn merge(ctx: &Ctx, req: &Request, p: &Principal, db: &Db, id: &str) -> Resu
                     Some(into) => errors.push(field, format!("was already merged into {into}")),
                     None => errors.push(field, "is deleted"),
                 },
+                Some(e) if !access::may_modify(p, &e.owner_id) => others = true,
                 Some(e) => victims.push(e),
             }
         }
         errors.into_result()?;
-        if !std::iter::once(survivor)
-            .chain(victims.iter().copied())
-            .all(|e| access::may_modify(p, &e.owner_id))
-        {
-            return Err(ApiError::forbidden(
-                "Only an admin, or the owner of every entity involved, may merge them.",
-            ));
+        if others {
+            return Err(forbidden());
         }
         let metadata = match request.metadata {
             MergeMetadata::Keep => None,
@@ -77,6 +94,7 @@ pub fn merge(ctx: &Ctx, req: &Request, p: &Principal, db: &Db, id: &str) -> Resu
         let entity = store::merge(
             db,
             &Audit::by(ctx, &actor),
+            p.is_admin(),
             &id,
             &request.from,
             metadata.as_ref(),
@@ -84,4 +102,51 @@ pub fn merge(ctx: &Ctx, req: &Request, p: &Principal, db: &Db, id: &str) -> Resu
         )?;
         Ok(with_etag(Reply::ok(&entity), &entity))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use spingraph_identity::{Credential, Role};
+
+    fn entity(owner: &str, deleted: bool, merged_into: Option<&str>) -> Entity {
+        let mut e = json!({
+            "confidence": 1, "created_at": "t", "external_id": null, "id": "e", "metadata": {},
+            "name": "n", "owner_id": owner, "type": "t", "updated_at": "t", "version": 2,
+        });
+        if deleted {
+            e["deleted_at"] = json!("t");
+            e["deleted_by"] = json!(owner);
+        }
+        if let Some(into) = merged_into {
+            e["merged_into"] = json!(into);
+        }
+        serde_json::from_value(e).unwrap()
+    }
+
+    #[test]
+    fn a_deleted_or_merged_entity_is_known_only_to_who_may_change_it() {
+        let user = Principal::for_tests(Role::User, Credential::Bearer, Role::User.scopes());
+        let admin = Principal::for_tests(Role::Admin, Credential::Bearer, Role::Admin.scopes());
+        let me = user.user_id.to_string();
+        let other = uuid::Uuid::now_v7().to_string();
+        for (owner, deleted, merged, user_knows) in [
+            (&me, false, None, true),
+            (&me, true, None, true),
+            (&me, true, Some("s"), true),
+            (&other, false, None, true),
+            (&other, true, None, false),
+            (&other, true, Some("s"), false),
+        ] {
+            let e = entity(owner, deleted, merged);
+            let case = format!(
+                "owner is me: {}, deleted {deleted}, merged {merged:?}",
+                owner == &me
+            );
+            assert_eq!(known(&user, Some(&e)).is_some(), user_knows, "{case}");
+            assert!(known(&admin, Some(&e)).is_some(), "{case}");
+        }
+        assert!(known(&user, None).is_none());
+    }
 }

@@ -19,10 +19,11 @@ macro_rules! one_entity {
     };
 }
 
-/// The partial unique index of natural keys, as an `ON CONFLICT` target.
+/// The partial unique index of natural keys, as an `ON CONFLICT` target: a natural key is
+/// `(owner_id, type, external_id)`, each owner's keys a namespace of their own.
 macro_rules! external_id_key {
     () => {
-        "(type, external_id) WHERE deleted_at IS NULL AND external_id IS NOT NULL"
+        "(owner_id, type, external_id) WHERE deleted_at IS NULL AND external_id IS NOT NULL"
     };
 }
 
@@ -30,19 +31,18 @@ macro_rules! external_id_key {
 /// unwritten (and, written out, [`INSERT`]'s).
 pub const SKIP_EXISTING: &str = concat!("ON CONFLICT ", external_id_key!(), " DO NOTHING");
 
-/// `{conflict}` of [`INSERT_BATCH`] writing over the live entity with the natural key, when it
-/// is owned by $2 or $3 (bool: the writer is an admin).
+/// `{conflict}` of [`INSERT_BATCH`] writing over the live entity with the natural key (which,
+/// the key being the owner's, is one of the writer's own).
 pub const UPDATE_EXISTING: &str = concat!(
     "ON CONFLICT ",
     external_id_key!(),
     " DO UPDATE SET name = EXCLUDED.name, confidence = EXCLUDED.confidence, ",
-    "metadata = EXCLUDED.metadata, version = entities.version + 1, updated_at = now() ",
-    "WHERE entities.owner_id = $2::uuid OR $3::bool"
+    "metadata = EXCLUDED.metadata, version = entities.version + 1, updated_at = now()"
 );
 
 /// Insert entity $1 (type $2, name $3, confidence $4, metadata $5, owner $6, external_id $7 or
-/// NULL) unless a live entity has its natural key ([`SKIP_EXISTING`]). The entity; NULL when
-/// skipped. Audit source: `e`.
+/// NULL) unless a live entity of that owner has its natural key ([`SKIP_EXISTING`]). The
+/// entity; NULL when skipped. Audit source: `e`.
 pub const INSERT: &str = concat!(
     "WITH e AS (INSERT INTO entities (id, type, name, confidence, metadata, owner_id, external_id, ",
     "version, created_at, updated_at) ",
@@ -53,19 +53,21 @@ pub const INSERT: &str = concat!(
     one_entity!("FROM e")
 );
 
-/// The live entity of type $1 with external_id $2; NULL when there is none.
+/// The live entity of owner $3 with type $1 and external_id $2; NULL when there is none.
 pub const FIND_EXTERNAL: &str = one_entity!(
-    "FROM entities e WHERE e.type = $1::text AND e.external_id = $2::text AND e.deleted_at IS NULL"
+    "FROM entities e WHERE e.owner_id = $3::uuid AND e.type = $1::text AND e.external_id = $2::text \
+     AND e.deleted_at IS NULL"
 );
 
-/// The live entities holding the natural keys $1 (a jsonb array of `{ord, type, external_id}`):
-/// `[{ord, entity}]` in `ord` order.
+/// The live entities of owner $2 holding the natural keys $1 (a jsonb array of `{ord, type,
+/// external_id}`): `[{ord, entity}]` in `ord` order.
 pub const FIND_EXTERNALS: &str = concat!(
     "SELECT coalesce(jsonb_agg(jsonb_build_object('ord', k.ord, 'entity', ",
     entity_json!(),
     ") ORDER BY k.ord), '[]'::jsonb) AS j ",
     "FROM jsonb_to_recordset($1::jsonb) AS k(ord int, \"type\" text, external_id text) ",
-    "JOIN entities e ON e.type = k.\"type\" AND e.external_id = k.external_id AND e.deleted_at IS NULL"
+    "JOIN entities e ON e.owner_id = $2::uuid AND e.type = k.\"type\" AND e.external_id = k.external_id ",
+    "AND e.deleted_at IS NULL"
 );
 
 /// `{skipped}` of [`INSERT_BATCH`] under `on_conflict: skip`: the existing entity of each item
@@ -86,7 +88,8 @@ pub const INSERT_BATCH: &str = concat!(
     "WITH input AS (SELECT * FROM jsonb_to_recordset($1::jsonb) ",
     "AS x(id uuid, audit_id uuid, ord int, \"type\" text, name text, confidence float8, metadata jsonb, ",
     "external_id text)), ",
-    "existing AS (SELECT i.ord, x.id FROM input i JOIN entities x ON x.type = i.\"type\" ",
+    "existing AS (SELECT i.ord, x.id FROM input i JOIN entities x ON x.owner_id = $2::uuid ",
+    "AND x.type = i.\"type\" ",
     "AND x.external_id = i.external_id AND x.deleted_at IS NULL), ",
     "w AS (INSERT INTO entities (id, type, name, confidence, metadata, owner_id, external_id, version, ",
     "created_at, updated_at) ",
@@ -119,13 +122,13 @@ pub const LIST: &str = concat!(
     " AS j FROM entities e {where} ORDER BY {inner} LIMIT {limit}) s"
 );
 
-/// Whether a live entity other than `x` holds natural key (`$kind`, `$xid`): what the partial
-/// unique index would refuse, checked by the statement itself (no released Spin hands the guest
+/// Whether a live entity of `x`'s owner other than `x` holds natural key (`$kind`, `$xid`): what
+/// the partial unique index would refuse, checked by the statement itself (no released Spin hands the guest
 /// the SQLSTATE of a unique violation raised while a query runs).
 macro_rules! natural_key_taken {
     ($kind:literal, $xid:literal) => {
         concat!(
-            "EXISTS (SELECT 1 FROM entities d WHERE d.type = ",
+            "EXISTS (SELECT 1 FROM entities d WHERE d.owner_id = x.owner_id AND d.type = ",
             $kind,
             " AND d.external_id = ",
             $xid,
@@ -177,16 +180,21 @@ pub const LOCK: &str = concat!(
 );
 
 /// Fold the entities $2 (a jsonb array of ids) into survivor $1 by actor $3; $4 (NULL: kept)
-/// becomes the survivor's metadata. The survivor. Audit sources: `e` (`{survivor_log}`), `merged`,
-/// `kept`, `dropped` (`{merged_log}`, `{moved_log}`, `{dropped_log}`); change sources likewise
-/// (`{survivor_feed}`, `{merged_feed}`, `{kept_feed}`, `{dropped_feed}`).
+/// becomes the survivor's metadata. Unless $5 (the actor may change anyone's relationships: an
+/// admin), nothing is written when a live relationship that would move or go was created by
+/// someone else (`blocked`: how many). `{blocked, entity}`: that count and the survivor (NULL
+/// when blocked). Audit sources: `e` (`{survivor_log}`), `merged`, `kept`, `dropped`
+/// (`{merged_log}`, `{moved_log}`, `{dropped_log}`); change sources likewise (`{survivor_feed}`,
+/// `{merged_feed}`, `{kept_feed}`, `{dropped_feed}`).
 pub const MERGE: &str = concat!(
     "WITH v AS (SELECT (jsonb_array_elements_text($2::jsonb))::uuid AS id), ",
-    "moving AS (SELECT r.id, r.type, r.created_at, ",
+    "moving AS (SELECT r.id, r.type, r.created_at, r.created_by, ",
     "CASE WHEN r.source_id IN (SELECT id FROM v) THEN $1::uuid ELSE r.source_id END AS new_source, ",
     "CASE WHEN r.target_id IN (SELECT id FROM v) THEN $1::uuid ELSE r.target_id END AS new_target ",
     "FROM relationships r WHERE r.deleted_at IS NULL ",
     "AND (r.source_id IN (SELECT id FROM v) OR r.target_id IN (SELECT id FROM v))), ",
+    "blocked AS (SELECT count(*) AS n FROM moving m ",
+    "WHERE NOT $5::bool AND m.created_by IS DISTINCT FROM $3::uuid), ",
     "ranked AS (SELECT m.*, m.new_source <> m.new_target ",
     "AND row_number() OVER (PARTITION BY m.new_source, m.new_target, m.type ORDER BY m.created_at, m.id) = 1 ",
     "AND NOT EXISTS (SELECT 1 FROM relationships x WHERE x.deleted_at IS NULL ",
@@ -195,22 +203,28 @@ pub const MERGE: &str = concat!(
     "FROM moving m), ",
     "kept AS (UPDATE relationships r SET source_id = k.new_source, target_id = k.new_target, ",
     "version = r.version + 1, updated_at = now() ",
-    "FROM ranked k WHERE r.id = k.id AND k.keep RETURNING r.*, gen_random_uuid() AS audit_id), ",
+    "FROM ranked k, blocked b WHERE r.id = k.id AND k.keep AND b.n = 0 ",
+    "RETURNING r.*, gen_random_uuid() AS audit_id), ",
     "dropped AS (UPDATE relationships r SET deleted_at = now(), deleted_by = $3::uuid, ",
     "version = r.version + 1, updated_at = now() ",
-    "FROM ranked k WHERE r.id = k.id AND NOT k.keep RETURNING r.*, gen_random_uuid() AS audit_id), ",
+    "FROM ranked k, blocked b WHERE r.id = k.id AND NOT k.keep AND b.n = 0 ",
+    "RETURNING r.*, gen_random_uuid() AS audit_id), ",
     "merged AS (UPDATE entities x SET deleted_at = now(), deleted_by = $3::uuid, merged_into = $1::uuid, ",
     "version = x.version + 1, updated_at = now() ",
-    "WHERE x.id IN (SELECT id FROM v) AND x.deleted_at IS NULL RETURNING x.*, gen_random_uuid() AS audit_id), ",
-    "repointed AS (UPDATE entities x SET merged_into = $1::uuid WHERE x.merged_into IN (SELECT id FROM v) ",
-    "RETURNING x.id), ",
+    "FROM blocked b WHERE x.id IN (SELECT id FROM v) AND x.deleted_at IS NULL AND b.n = 0 ",
+    "RETURNING x.*, gen_random_uuid() AS audit_id), ",
+    "repointed AS (UPDATE entities x SET merged_into = $1::uuid FROM blocked b ",
+    "WHERE x.merged_into IN (SELECT id FROM v) AND b.n = 0 RETURNING x.id), ",
     "e AS (UPDATE entities x SET metadata = coalesce($4::jsonb, x.metadata), version = x.version + 1, ",
-    "updated_at = now() WHERE x.id = $1::uuid AND x.deleted_at IS NULL RETURNING x.*), ",
+    "updated_at = now() FROM blocked b WHERE x.id = $1::uuid AND x.deleted_at IS NULL AND b.n = 0 ",
+    "RETURNING x.*), ",
     "log_s AS ({survivor_log}), log_m AS ({merged_log}), log_k AS ({moved_log}), ",
     "log_d AS ({dropped_log}), ",
     "feed_s AS ({survivor_feed}), feed_m AS ({merged_feed}), feed_k AS ({kept_feed}), ",
     "feed_d AS ({dropped_feed}) ",
-    one_entity!("FROM e")
+    "SELECT jsonb_build_object('blocked', (SELECT n FROM blocked), 'entity', (SELECT ",
+    entity_json!(),
+    " FROM e)) AS j"
 );
 
 /// Soft-delete live entity $1 by $2 if $2 owns it or $3 (an admin), at version $4 (NULL: any).

@@ -95,8 +95,8 @@ fn expected_version(if_match: IfMatch) -> ParameterValue {
     }
 }
 
-/// Insert one entity owned by `owner_id`; the stored entity. A live entity with the same
-/// `(type, external_id)` is a 409 saying so.
+/// Insert one entity owned by `owner_id`; the stored entity. A live entity of theirs with the
+/// same `(type, external_id)` is a 409 saying so.
 pub fn insert(db: &Db, audit: &Audit, id: &str, owner_id: &str, e: &NewEntity) -> Result<Entity> {
     insert_if_absent(db, audit, id, owner_id, e)?.ok_or_else(|| match &e.external_id {
         Some(xid) => ApiError::conflict(format!(
@@ -107,8 +107,8 @@ pub fn insert(db: &Db, audit: &Audit, id: &str, owner_id: &str, e: &NewEntity) -
     })
 }
 
-/// [`insert`], except that a live entity with the same `(type, external_id)` makes it insert
-/// nothing and return `None` (a concurrent `PUT` of one natural key). The statement says so
+/// [`insert`], except that a live entity of the owner's with the same `(type, external_id)` makes
+/// it insert nothing and return `None` (a concurrent `PUT` of one natural key). The statement says so
 /// itself (`ON CONFLICT DO NOTHING`): no released Spin hands the guest the SQLSTATE of a unique
 /// violation raised while a query runs.
 pub fn insert_if_absent(
@@ -133,20 +133,30 @@ pub fn insert_if_absent(
     db.json::<Option<Entity>>(&statement, q.params())
 }
 
-/// The live entity of `kind` with `external_id`, if any.
-pub fn find_external(db: &Db, kind: &str, external_id: &str) -> Result<Option<Entity>> {
+/// The live entity of `owner_id` with `kind` and `external_id`, if any.
+pub fn find_external(
+    db: &Db,
+    owner_id: &str,
+    kind: &str,
+    external_id: &str,
+) -> Result<Option<Entity>> {
     db.json(
         sql::FIND_EXTERNAL,
         &[
             ParameterValue::Str(kind.to_string()),
             ParameterValue::Str(external_id.to_string()),
+            uuid(owner_id),
         ],
     )
 }
 
-/// The live entities holding the natural keys of `items` (those with an `external_id`), as
-/// `(item index, entity)`.
-pub fn find_externals(db: &Db, items: &[NewEntity]) -> Result<Vec<(usize, Entity)>> {
+/// The live entities of `owner_id` holding the natural keys of `items` (those with an
+/// `external_id`), as `(item index, entity)`.
+pub fn find_externals(
+    db: &Db,
+    owner_id: &str,
+    items: &[NewEntity],
+) -> Result<Vec<(usize, Entity)>> {
     let keys: Vec<Value> = items
         .iter()
         .enumerate()
@@ -163,7 +173,7 @@ pub fn find_externals(db: &Db, items: &[NewEntity]) -> Result<Vec<(usize, Entity
         ord: usize,
         entity: Entity,
     }
-    let rows: Vec<Found> = db.json(sql::FIND_EXTERNALS, &[jsonb(&keys)])?;
+    let rows: Vec<Found> = db.json(sql::FIND_EXTERNALS, &[jsonb(&keys), uuid(owner_id)])?;
     Ok(rows.into_iter().map(|row| (row.ord, row.entity)).collect())
 }
 
@@ -184,15 +194,14 @@ pub struct BatchItem {
     pub entity: Entity,
 }
 
-/// Write every item in one statement: items whose natural key a live entity has are, by
-/// `on_conflict`, a 409 (`Error`), left alone (`Skip`: the existing entity is
-/// returned) or written over (`Update`: name, confidence and metadata; only entities `owner_id`
-/// owns unless `admin`). One entry per item, in input order, when every item was accounted for.
+/// Write every item, owned by `owner_id`, in one statement: items whose natural key a live
+/// entity of theirs has are, by `on_conflict`, a 409 (`Error`), left alone (`Skip`: the existing
+/// entity is returned) or written over (`Update`: name, confidence and metadata). One entry per
+/// item, in input order, when every item was accounted for.
 pub fn insert_batch(
     db: &Db,
     audit: &Audit,
     owner_id: &str,
-    admin: bool,
     items: &[NewEntity],
     on_conflict: OnConflict,
 ) -> Result<Vec<BatchItem>> {
@@ -212,11 +221,7 @@ pub fn insert_batch(
     // caller's look-up) makes the batch a 409 below, and the caller's transaction rolls back.
     let conflict = match on_conflict {
         OnConflict::Error | OnConflict::Skip => sql::SKIP_EXISTING,
-        OnConflict::Update => {
-            // $3 of UPDATE_EXISTING
-            q.bind(ParameterValue::Boolean(admin));
-            sql::UPDATE_EXISTING
-        }
+        OnConflict::Update => sql::UPDATE_EXISTING,
     };
     let batch = json!({"batch": true});
     let created_log = audit.insert(
@@ -409,9 +414,14 @@ pub fn lock(db: &Db, ids: &[String]) -> Result<Vec<Entity>> {
 /// entities are soft-deleted with `merged_into`, and ones merged into them earlier now point at
 /// the survivor. `metadata`, when given, becomes the survivor's. Audit rows and change rows for
 /// every entity and relationship touched; the survivor as it is now.
+///
+/// Relationships belong to their creators: unless `admin`, a merge that would move or delete a
+/// live relationship someone other than the actor created writes nothing and is a 409 (the
+/// statement counts them itself, with the entities locked, so none slips in between).
 pub fn merge(
     db: &Db,
     audit: &Audit,
+    admin: bool,
     survivor: &str,
     from: &[String],
     metadata: Option<&Map<String, Value>>,
@@ -422,6 +432,7 @@ pub fn merge(
         jsonb(&from),
         nullable(audit.actor_id.map(|a| ParameterValue::Uuid(a.to_string()))),
         nullable(metadata.map(jsonb)),
+        ParameterValue::Boolean(admin),
     ]);
     let survivor_log = audit.insert_one(
         &mut q,
@@ -477,8 +488,30 @@ pub fn merge(
             ("dropped_feed", &dropped_feed),
         ],
     );
-    db.json::<Option<Entity>>(&statement, q.params())?
+    #[derive(Deserialize)]
+    struct Merged {
+        blocked: i64,
+        entity: Option<Entity>,
+    }
+    let out: Merged = db.json(&statement, q.params())?;
+    if out.blocked > 0 {
+        return Err(ApiError::conflict(others_relationships(out.blocked)));
+    }
+    out.entity
         .ok_or_else(|| ApiError::internal("merge found no survivor"))
+}
+
+/// The 409 of a merge that would change `n` relationships of other users.
+fn others_relationships(n: i64) -> String {
+    let (count, them) = match n {
+        1 => ("1 live relationship".to_string(), "it"),
+        n => (format!("{n} live relationships"), "them"),
+    };
+    format!(
+        "The merged entities have {count} created by other users, which a merge would move or \
+         delete; only their creators or an admin may change {them}. Ask them to delete {them} \
+         (GET /v1/relationships?entity_id=... lists them), or an admin to merge."
+    )
 }
 
 /// What a conditional delete found.

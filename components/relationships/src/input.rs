@@ -26,15 +26,21 @@ fn deny_rest(f: &mut Fields<'_>) {
     f.deny_unknown();
 }
 
-/// One end of a new relationship: an entity id, or an entity's natural key.
+/// One end of a new relationship: an entity id, or an entity's natural key. Natural keys are per
+/// owner: `owner` names whose (`None`: the caller's own).
 #[derive(Debug, Clone, PartialEq)]
 pub enum End {
     Id(uuid::Uuid),
-    External { kind: String, external_id: String },
+    External {
+        kind: String,
+        external_id: String,
+        owner: Option<uuid::Uuid>,
+    },
 }
 
 impl End {
-    /// `{end}_id` (a UUID) or `{end}` (`{"type", "external_id"}`): exactly one of them.
+    /// `{end}_id` (a UUID) or `{end}` (`{"type", "external_id", "owner_id"?}`): exactly one of
+    /// them.
     fn read(f: &mut Fields<'_>, id_key: &'static str, ref_key: &'static str) -> Option<End> {
         match (f.has(id_key), f.has(ref_key)) {
             (true, true) => {
@@ -51,6 +57,10 @@ impl End {
                         let mut g = Fields::new(obj, &path, &mut errors);
                         let kind = g.kind("type");
                         let external_id = g.required_str("external_id", EXTERNAL_ID_MAX_CHARS);
+                        let owner = match g.has("owner_id") {
+                            false => Some(None),
+                            true => g.uuid("owner_id").map(Some),
+                        };
                         g.deny_unknown();
                         for e in errors.as_slice() {
                             f.error_at(&e.field, e.message.clone());
@@ -58,6 +68,7 @@ impl End {
                         Some(End::External {
                             kind: kind?,
                             external_id: external_id?,
+                            owner: owner?,
                         })
                     }
                     _ => {
@@ -70,14 +81,22 @@ impl End {
         }
     }
 
-    /// `(id, type, external_id)` as bound values: the unused ones NULL.
-    pub fn params(&self) -> [spin_sdk::pg4::ParameterValue; 3] {
+    /// `(id, type, external_id, owner)` as bound values: the unused ones NULL (a NULL owner is
+    /// the caller).
+    pub fn params(&self) -> [spin_sdk::pg4::ParameterValue; 4] {
         use spin_sdk::pg4::ParameterValue as P;
         match self {
-            End::Id(id) => [P::Uuid(id.to_string()), P::DbNull, P::DbNull],
-            End::External { kind, external_id } => {
-                [P::DbNull, P::Str(kind.clone()), P::Str(external_id.clone())]
-            }
+            End::Id(id) => [P::Uuid(id.to_string()), P::DbNull, P::DbNull, P::DbNull],
+            End::External {
+                kind,
+                external_id,
+                owner,
+            } => [
+                P::DbNull,
+                P::Str(kind.clone()),
+                P::Str(external_id.clone()),
+                owner.map_or(P::DbNull, |o| P::Uuid(o.to_string())),
+            ],
         }
     }
 
@@ -85,9 +104,21 @@ impl End {
     pub fn missing(&self) -> String {
         match self {
             End::Id(_) => "no such entity (or it is deleted)".into(),
-            End::External { kind, external_id } => {
-                format!("no live entity of type {kind:?} with external_id {external_id:?}")
-            }
+            End::External {
+                kind,
+                external_id,
+                owner: None,
+            } => format!(
+                "you have no live entity of type {kind:?} with external_id {external_id:?} \
+                 (name another user's with \"owner_id\")"
+            ),
+            End::External {
+                kind,
+                external_id,
+                owner: Some(owner),
+            } => format!(
+                "user {owner} has no live entity of type {kind:?} with external_id {external_id:?}"
+            ),
         }
     }
 }
@@ -104,7 +135,8 @@ pub struct NewRelationship {
 
 impl NewRelationship {
     /// `{source_id | source, target_id | target, type, confidence?, metadata?}`, where `source`
-    /// and `target` name an entity by `{type, external_id}`; a self-loop is a 422 on the target.
+    /// and `target` name an entity by `{type, external_id, owner_id?}` (the caller's own keys
+    /// unless `owner_id` names another owner's); a self-loop is a 422 on the target.
     pub fn parse(body: &Map<String, Value>) -> Result<NewRelationship> {
         let mut errors = Errors::new();
         let mut f = Fields::new(body, "", &mut errors);
@@ -239,17 +271,36 @@ mod tests {
             r.source,
             End::External {
                 kind: "company".into(),
-                external_id: "c-1".into()
+                external_id: "c-1".into(),
+                owner: None,
+            }
+        );
+        let r = NewRelationship::parse(&obj(json!({
+            "source": {"type": "company", "external_id": "c-1", "owner_id": A},
+            "target_id": B, "type": "x"
+        })))
+        .unwrap();
+        assert_eq!(
+            r.source,
+            End::External {
+                kind: "company".into(),
+                external_id: "c-1".into(),
+                owner: Some(A.parse().unwrap()),
             }
         );
         let err = NewRelationship::parse(&obj(json!({
             "source_id": A, "source": {"type": "t", "external_id": "e"},
-            "target": {"type": "t", "extra": 1}, "type": "x"
+            "target": {"type": "t", "extra": 1, "owner_id": "bob"}, "type": "x"
         })))
         .unwrap_err();
         assert_eq!(
             fields(err),
-            vec!["source", "target.external_id", "target.extra"]
+            vec![
+                "source",
+                "target.external_id",
+                "target.owner_id",
+                "target.extra"
+            ]
         );
         let same = json!({"type": "t", "external_id": "e"});
         let err =

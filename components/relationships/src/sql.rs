@@ -59,7 +59,8 @@ macro_rules! duplicate_of {
 
 /// Insert relationship $1 from $2 to $3 (type $4, confidence $5, metadata $6, created_by $7)
 /// when both entities exist and are not deleted; an end whose id is NULL is the live entity of
-/// type $8 / $10 with external_id $9 / $11 instead. The ends are share-locked so a concurrent
+/// type $8 / $10 with external_id $9 / $11 instead, among those of owner $12 / $13 (NULL: $7's,
+/// natural keys being per owner). The ends are share-locked so a concurrent
 /// soft delete waits. `{source, target, duplicate, relationship}`: which ends exist, whether an
 /// active relationship with the same (source, target, type) kept it from being written (`ON
 /// CONFLICT DO NOTHING`: the statement says so itself, as no released Spin hands the guest the
@@ -67,9 +68,11 @@ macro_rules! duplicate_of {
 /// both name one entity, or a duplicate). Audit source: `r`.
 pub const INSERT: &str = concat!(
     "WITH s AS (SELECT id FROM entities WHERE deleted_at IS NULL AND (id = $2::uuid ",
-    "OR ($2::uuid IS NULL AND type = $8::text AND external_id = $9::text)) FOR SHARE), ",
+    "OR ($2::uuid IS NULL AND owner_id = coalesce($12::uuid, $7::uuid) AND type = $8::text ",
+    "AND external_id = $9::text)) FOR SHARE), ",
     "t AS (SELECT id FROM entities WHERE deleted_at IS NULL AND (id = $3::uuid ",
-    "OR ($3::uuid IS NULL AND type = $10::text AND external_id = $11::text)) FOR SHARE), ",
+    "OR ($3::uuid IS NULL AND owner_id = coalesce($13::uuid, $7::uuid) AND type = $10::text ",
+    "AND external_id = $11::text)) FOR SHARE), ",
     "r AS (INSERT INTO relationships ",
     "(id, source_id, target_id, type, confidence, metadata, created_by, version, created_at, updated_at) ",
     "SELECT $1::uuid, s.id, t.id, $4::text, $5::float8, $6::jsonb, $7::uuid, 1, now(), now() ",

@@ -94,8 +94,8 @@ pub fn fetch(db: &Db, id: &str, include_deleted: bool) -> Result<Option<Relation
 
 /// Insert relationship `id` as `new` says, created by the audit's actor (see [`sql::INSERT`]).
 pub fn insert(db: &Db, audit: &Audit, id: &str, new: &NewRelationship) -> Result<Inserted> {
-    let [source_id, source_type, source_xid] = new.source.params();
-    let [target_id, target_type, target_xid] = new.target.params();
+    let [source_id, source_type, source_xid, source_owner] = new.source.params();
+    let [target_id, target_type, target_xid, target_owner] = new.target.params();
     let mut q = Query::of([
         ParameterValue::Uuid(id.to_string()),
         source_id,
@@ -108,6 +108,8 @@ pub fn insert(db: &Db, audit: &Audit, id: &str, new: &NewRelationship) -> Result
         source_xid,
         target_type,
         target_xid,
+        source_owner,
+        target_owner,
     ]);
     let statement = audited(audit, &mut q, sql::INSERT, "relationship.create", None);
     db.json(&statement, q.params())
