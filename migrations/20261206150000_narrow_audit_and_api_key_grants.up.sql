@@ -5,15 +5,16 @@
 --    statement-level trigger over the rows it wrote (it sees the statement's other writes, such
 --    as the user a sign-up makes in the same statement):
 --      spingraph_auth  actions user.*, token.*, api_key.*, auth.* on a user, refresh_family or
---                      api_key; the actor an active user, or NULL (a stranger, the system);
+--                      api_key; the actor a user, or NULL (a stranger, the system);
 --      spingraph_data  actions entity.*, relationship.* on an entity or relationship; the actor
---                      an active user, never NULL (every data write is a signed-in user's).
+--                      a user, never NULL (every data write is a signed-in user's).
 --    spingraph_health writes no audit rows and loses the grant. The owner (migrations, `spingraph
---    admin`) is not held to this: it could drop the trigger. Which active user a row names stays
---    the component's word: Postgres never sees the caller's credential (docs/security.md).
---    A wrong kind of row is insufficient_privilege (a bug, or a component acting outside its
---    group: 500); an actor deactivated while its request ran is serialization_failure, which the
---    components answer 409 "retry", and the retry is refused at authentication.
+--    admin`) is not held to this: it could drop the trigger. Which user a row names stays the
+--    component's word: Postgres never sees the caller's credential (docs/security.md).
+--    A refused row is insufficient_privilege (a bug, or a component acting outside its group:
+--    500). The actor need not be active: a user deactivated while their request ran still did
+--    what the row records (and a check that raced deactivation would answer differently on
+--    Spin 3.6.3, where an error after the rows carries no SQLSTATE).
 -- 2. API keys. spingraph_data (authn in entities and relationships) no longer reads api_keys: it
 --    calls api_key_lookup(hash), which returns only the key with that hash (never a hash) and
 --    records its use, as the owner. It cannot list keys or read their hashes.
@@ -35,7 +36,7 @@ BEGIN
            CASE
                WHEN NOT (w.as_auth OR w.as_data) THEN 'kind'
                WHEN w.actor_id IS NULL AND NOT w.as_auth THEN 'anonymous'
-               WHEN w.actor_id IS NOT NULL AND u.active IS NOT TRUE THEN 'inactive'
+               WHEN w.actor_id IS NOT NULL AND u.id IS NULL THEN 'unknown'
            END AS fault
       INTO bad
       FROM (SELECT n.action, n.resource_type, n.actor_id,
@@ -49,15 +50,14 @@ BEGIN
       LEFT JOIN public.users u ON u.id = w.actor_id
      WHERE NOT (w.as_auth OR w.as_data)
         OR (w.actor_id IS NULL AND NOT w.as_auth)
-        OR (w.actor_id IS NOT NULL AND u.active IS NOT TRUE)
+        OR (w.actor_id IS NOT NULL AND u.id IS NULL)
      LIMIT 1;
     IF NOT FOUND THEN
         RETURN NULL;
     END IF;
-    IF bad.fault = 'inactive' THEN
-        RAISE EXCEPTION 'audit_log: actor % is not an active user', bad.actor_id
-            USING ERRCODE = 'serialization_failure',
-                  HINT = 'The user was deactivated while the request ran; a retry is refused at sign-in.';
+    IF bad.fault = 'unknown' THEN
+        RAISE EXCEPTION 'audit_log: actor % is not a user', bad.actor_id
+            USING ERRCODE = 'insufficient_privilege';
     ELSIF bad.fault = 'anonymous' THEN
         RAISE EXCEPTION 'audit_log: role % may not write % without an actor', current_user, bad.action
             USING ERRCODE = 'insufficient_privilege';
