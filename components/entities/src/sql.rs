@@ -55,8 +55,8 @@ pub const INSERT: &str = concat!(
 
 /// The live entity of owner $3 with type $1 and external_id $2; NULL when there is none.
 pub const FIND_EXTERNAL: &str = one_entity!(
-    "FROM entities e WHERE e.owner_id = $3::uuid AND e.type = $1::text AND e.external_id = $2::text \
-     AND e.deleted_at IS NULL"
+    "FROM entities e WHERE e.owner_id = $3::uuid AND e.type = $1::text \
+     AND e.external_id = $2::text AND e.deleted_at IS NULL"
 );
 
 /// The live entities of owner $2 holding the natural keys $1 (a jsonb array of `{ord, type,
@@ -66,8 +66,8 @@ pub const FIND_EXTERNALS: &str = concat!(
     entity_json!(),
     ") ORDER BY k.ord), '[]'::jsonb) AS j ",
     "FROM jsonb_to_recordset($1::jsonb) AS k(ord int, \"type\" text, external_id text) ",
-    "JOIN entities e ON e.owner_id = $2::uuid AND e.type = k.\"type\" AND e.external_id = k.external_id ",
-    "AND e.deleted_at IS NULL"
+    "JOIN entities e ON e.owner_id = $2::uuid AND e.type = k.\"type\" ",
+    "AND e.external_id = k.external_id AND e.deleted_at IS NULL"
 );
 
 /// `{skipped}` of [`INSERT_BATCH`] under `on_conflict: skip`: the existing entity of each item
@@ -123,8 +123,8 @@ pub const LIST: &str = concat!(
 );
 
 /// Whether a live entity of `x`'s owner other than `x` holds natural key (`$kind`, `$xid`): what
-/// the partial unique index would refuse, checked by the statement itself (no released Spin hands the guest
-/// the SQLSTATE of a unique violation raised while a query runs).
+/// the partial unique index would refuse, checked by the statement itself (no released Spin hands
+/// the guest the SQLSTATE of a unique violation raised while a query runs).
 macro_rules! natural_key_taken {
     ($kind:literal, $xid:literal) => {
         concat!(

@@ -108,9 +108,9 @@ pub fn insert(db: &Db, audit: &Audit, id: &str, owner_id: &str, e: &NewEntity) -
 }
 
 /// [`insert`], except that a live entity of the owner's with the same `(type, external_id)` makes
-/// it insert nothing and return `None` (a concurrent `PUT` of one natural key). The statement says so
-/// itself (`ON CONFLICT DO NOTHING`): no released Spin hands the guest the SQLSTATE of a unique
-/// violation raised while a query runs.
+/// it insert nothing and return `None` (a concurrent `PUT` of one natural key). The statement
+/// says so itself (`ON CONFLICT DO NOTHING`): no released Spin hands the guest the SQLSTATE of a
+/// unique violation raised while a query runs.
 pub fn insert_if_absent(
     db: &Db,
     audit: &Audit,
