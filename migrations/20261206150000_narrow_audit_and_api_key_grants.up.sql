@@ -12,7 +12,8 @@
 --    admin`) is not held to this: it could drop the trigger. Which user a row names stays the
 --    component's word: Postgres never sees the caller's credential (docs/security.md).
 --    A refused row is insufficient_privilege (a bug, or a component acting outside its group:
---    500). The actor need not be active: a user deactivated while their request ran still did
+--    500); an actor that is no user is refused by audit_log's foreign key. The actor need not be
+--    active: a user deactivated while their request ran still did
 --    what the row records (and a check that raced deactivation would answer differently on
 --    Spin 3.6.3, where an error after the rows carries no SQLSTATE).
 -- 2. API keys. spingraph_data (authn in entities and relationships) no longer reads api_keys: it
@@ -30,13 +31,11 @@ BEGIN
     IF pg_has_role((SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = TG_RELID), 'USAGE') THEN
         RETURN NULL;
     END IF;
-    -- The first row the writing role may not write, and why. `public.users` is named in full:
-    -- a role could shadow an unqualified name with a temporary table.
+    -- The first row the writing role may not write, and why.
     SELECT w.action, w.resource_type, w.actor_id,
            CASE
                WHEN NOT (w.as_auth OR w.as_data) THEN 'kind'
                WHEN w.actor_id IS NULL AND NOT w.as_auth THEN 'anonymous'
-               WHEN w.actor_id IS NOT NULL AND u.id IS NULL THEN 'unknown'
            END AS fault
       INTO bad
       FROM (SELECT n.action, n.resource_type, n.actor_id,
@@ -47,18 +46,13 @@ BEGIN
                        AND n.action ~ '^(entity|relationship)\.'
                        AND n.resource_type IN ('entity', 'relationship') AS as_data
               FROM written n) w
-      LEFT JOIN public.users u ON u.id = w.actor_id
      WHERE NOT (w.as_auth OR w.as_data)
         OR (w.actor_id IS NULL AND NOT w.as_auth)
-        OR (w.actor_id IS NOT NULL AND u.id IS NULL)
      LIMIT 1;
     IF NOT FOUND THEN
         RETURN NULL;
     END IF;
-    IF bad.fault = 'unknown' THEN
-        RAISE EXCEPTION 'audit_log: actor % is not a user', bad.actor_id
-            USING ERRCODE = 'insufficient_privilege';
-    ELSIF bad.fault = 'anonymous' THEN
+    IF bad.fault = 'anonymous' THEN
         RAISE EXCEPTION 'audit_log: role % may not write % without an actor', current_user, bad.action
             USING ERRCODE = 'insufficient_privilege';
     ELSE

@@ -308,12 +308,12 @@ fn each_group_may_audit_only_its_own_actions_by_a_user() {
     audit(data, Some(inactive), "entity.create", "entity").expect("a deactivated actor");
     refused(
         audit(data, Some(nobody), "entity.create", "entity"),
-        "is not a user",
+        "foreign key",
         "data, unknown actor",
     );
     refused(
         audit(auth, Some(nobody), "user.login", "user"),
-        "is not a user",
+        "foreign key",
         "auth, unknown actor",
     );
     refused(
