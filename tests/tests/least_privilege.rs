@@ -355,6 +355,7 @@ fn each_group_may_audit_only_its_own_actions_by_a_user() {
         [
             "api_key.create",
             "entity.create",
+            "entity.create",
             "relationship.delete",
             "token.reuse_detected",
             "user.login"
