@@ -89,19 +89,21 @@ def psql(db_url, sql):
                    stdout=subprocess.DEVNULL)
 
 
-def seed_graph(db_url, owner_email):
-    """SEED_ENTITIES entities and SEED_ENTITIES * SEED_DEGREE relationships (entity n links to
-    n + 7k mod N for k = 1..SEED_DEGREE), written directly; returns one entity's id."""
+def seed_graph(db_url, owner_email, entities=None):
+    """`entities` (default SEED_ENTITIES) entities and `entities` * SEED_DEGREE relationships
+    (entity n links to n + 7k mod N for k = 1..SEED_DEGREE), written directly; returns one
+    entity's id. Every node's depth-2 neighbourhood has the same size, whatever N."""
+    entities = entities or SEED_ENTITIES
     psql(db_url, f"""
         CREATE TEMP TABLE seed AS SELECT g AS n, uuid_generate_v7() AS id
-          FROM generate_series(0, {SEED_ENTITIES - 1}) g;
+          FROM generate_series(0, {entities - 1}) g;
         INSERT INTO entities (id, type, name, confidence, metadata, owner_id)
           SELECT id, 'node', 'node ' || n, 0.5, '{{}}'::jsonb,
                  (SELECT id FROM users WHERE email = '{owner_email}') FROM seed;
         INSERT INTO relationships (source_id, target_id, type, created_by)
           SELECT a.id, b.id, 'link', (SELECT id FROM users WHERE email = '{owner_email}')
           FROM seed a CROSS JOIN generate_series(1, {SEED_DEGREE}) k
-          JOIN seed b ON b.n = (a.n + 7 * k) % {SEED_ENTITIES};
+          JOIN seed b ON b.n = (a.n + 7 * k) % {entities};
         ANALYZE entities; ANALYZE relationships;""")
     out = subprocess.run(["psql", "-Atq", db_url, "-c",
                           "SELECT id FROM entities WHERE name = 'node 0'"],
@@ -150,11 +152,8 @@ def load(base, token, entity_id, graph_node, prefix="/v1", graph_prefix="/v1/gra
     return out
 
 
-def main():
-    compare = "--compare" in sys.argv[1:]
-    other_cmd = os.environ.get("SPINGRAPH_HOST_CMD", "")
-    if compare and not other_cmd:
-        raise SystemExit("--compare needs SPINGRAPH_HOST_CMD, e.g. SPINGRAPH_HOST_CMD='spin up'")
+def fresh_database():
+    """A new, migrated database with the bench user: (name, url, password)."""
     db = f"spingraph_bench_{uuid.uuid4().hex[:8]}"
     db_url = f"{PG}/{db}?sslmode=disable"
     subprocess.run([HOST_BIN, "migrate", "up", "--database-url", db_url], check=True, cwd=ROOT,
@@ -163,6 +162,57 @@ def main():
     subprocess.run([HOST_BIN, "admin", "create-user", "--email", "bench@example.com", "--role", "user",
                     "--database-url", db_url], input=password + "\n", text=True, check=True, cwd=ROOT,
                    stdout=subprocess.DEVNULL)
+    return db, db_url, password
+
+
+def drop_database(db):
+    subprocess.run(["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-c",
+                    f"DROP DATABASE IF EXISTS {db} WITH (FORCE)"], check=False)
+
+
+def walk_scaling():
+    """`--walk-scaling` (issue 26): the depth-2 neighbors walk on a graph of 10,000 and one of
+    100,000 relationships (the same walk: every node's neighbourhood has the same size), each on
+    a fresh database and host, one after the other; the 100k/10k latency ratios are the result
+    (target: within 1.3x)."""
+    sizes = {"10k": 10_000 // SEED_DEGREE, "100k": 100_000 // SEED_DEGREE}
+    out = {}
+    for label, entities in sizes.items():
+        db, db_url, password = fresh_database()
+        port = free_port()
+        host = start_host(db_url, port)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            wait_ready(f"{base}/v1/health/live", 120)
+            _, tok = http("POST", f"{base}/v1/auth/token",
+                          {"email": "bench@example.com", "password": password})
+            print(f"==> walk on {label} relationships ({entities} entities)", file=sys.stderr)
+            node = seed_graph(db_url, "bench@example.com", entities)
+            url = f"{base}/v1/graph/neighbors/{node}?depth=2"
+            wrk(url, tok["access_token"])  # warm-up: pools, plan caches
+            out[label] = wrk(url, tok["access_token"])
+        finally:
+            host.terminate()
+            host.wait(10)
+            drop_database(db)
+    small, large = out["10k"], out["100k"]
+    out["ratio_100k_to_10k"] = {
+        "p50": round(large["p50_ms"] / small["p50_ms"], 2),
+        "p99": round(large["p99_ms"] / small["p99_ms"], 2),
+        "rps": round(large["rps"] / small["rps"], 2),
+        "target": "latency within 1.3x",
+    }
+    print(json.dumps({"neighbors_depth2_walk_scaling": out}, indent=2))
+
+
+def main():
+    if "--walk-scaling" in sys.argv[1:]:
+        return walk_scaling()
+    compare = "--compare" in sys.argv[1:]
+    other_cmd = os.environ.get("SPINGRAPH_HOST_CMD", "")
+    if compare and not other_cmd:
+        raise SystemExit("--compare needs SPINGRAPH_HOST_CMD, e.g. SPINGRAPH_HOST_CMD='spin up'")
+    db, db_url, password = fresh_database()
     port = free_port()
     host = start_host(db_url, port)
     base = f"http://127.0.0.1:{port}"
@@ -273,8 +323,7 @@ def main():
                 p.wait(10)
             except subprocess.TimeoutExpired:
                 p.kill()
-        subprocess.run(["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-c", f"DROP DATABASE IF EXISTS {db} WITH (FORCE)"],
-                       check=False)
+        drop_database(db)
 
 
 if __name__ == "__main__":

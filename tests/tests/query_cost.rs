@@ -4,10 +4,20 @@
 //! no statement running on the server.
 //!
 //! The dense graph is seeded through SQL: a hub with 100 000 relationships, reached from `A`.
+//!
+//! And every statement's cost is bounded by its answer, not by the table (issue 26, item 2): on a
+//! throw-away cluster that logs every plan with its actual rows (`auto_explain`), a random graph
+//! of 100 000 relationships is walked and listed over HTTP, and each statement's scans may read
+//! at most [`READS_PER_ITEM`] rows per item answered (plus [`READS_SLACK`]). The statistics are
+//! the ones taken while the tables were small, as on a database that grew since its last
+//! ANALYZE, and the routes run again under `plan_cache_mode = force_generic_plan`, the plans a
+//! statement cache reuses.
 
 use std::thread;
 use std::time::{Duration, Instant};
 
+use serde_json::Value;
+use spingraph_e2e::servers::PostgresCluster;
 use spingraph_e2e::{Response, TestApp, TestOptions, header, json_body};
 use spingraph_identity::Role;
 use uuid::Uuid;
@@ -177,4 +187,314 @@ fn a_request_cut_off_by_its_deadline_leaves_no_statement_running() {
     // and the pool serves the next request as usual
     let resp = g.get(&g.neighbors_of_a());
     assert_eq!(resp.status(), 200);
+}
+
+/// Rows a statement's scans may read per item of its answer (node, edge, list item)...
+const READS_PER_ITEM: u64 = 10;
+/// ...plus this many, for what any answer reads (the start node, a page's extra row, an empty
+/// answer's probes).
+const READS_SLACK: u64 = 200;
+/// A path search answers a handful of nodes after exploring up to its relationship budget
+/// (20 000, `MAX_EDGES_VISITED`): it is bounded by that budget instead (each relationship read,
+/// its entity checked, the path's documents), never by the table's 100 000.
+const PATH_READS: u64 = 3 * 20_000;
+
+/// Entities (and relationships, one each) of the guard's sparse graph: `bench/soak`'s graph when
+/// its throughput had fallen by two thirds (issue 26).
+const SPARSE_ENTITIES: usize = 15_000;
+/// Entities and relationships of the guard's random graph.
+const GRAPH_ENTITIES: usize = 20_000;
+const GRAPH_RELATIONSHIPS: usize = 100_000;
+
+/// One plan `auto_explain` logged: the statement and the rows its scans read.
+#[derive(Debug)]
+struct Plan {
+    query: String,
+    rows_read: u64,
+    /// Each scan: rows read, then what it is (`Seq Scan on entities`).
+    scans: Vec<(u64, String)>,
+}
+
+/// Every plan in a slice of the server log (`duration: ... plan:` followed by the JSON document
+/// `auto_explain.log_format = json` writes; its continuation lines are tab-indented, which JSON
+/// reads as whitespace).
+fn plans(log: &str) -> Vec<Plan> {
+    log.match_indices("plan:\n")
+        .filter_map(|(at, marker)| {
+            let rest = &log[at + marker.len()..];
+            let doc: Value = serde_json::Deserializer::from_str(rest)
+                .into_iter::<Value>()
+                .next()?
+                .ok()?;
+            let mut scans = Vec::new();
+            scans_of(&doc["Plan"], &mut scans);
+            scans.sort_by(|a, b| b.cmp(a));
+            Some(Plan {
+                query: doc["Query Text"].as_str().unwrap_or_default().to_string(),
+                rows_read: scans.iter().map(|(rows, _)| rows).sum(),
+                scans,
+            })
+        })
+        .collect()
+}
+
+/// The scans of a plan tree and the rows each read: its returned rows plus those its filters
+/// and rechecks removed, times its loops. In-memory nodes (CTE, worktable, function scans) read
+/// no table.
+fn scans_of(node: &Value, out: &mut Vec<(u64, String)>) {
+    let n = |key: &str| node[key].as_f64().unwrap_or(0.0);
+    if let Some(kind @ ("Seq Scan" | "Index Scan" | "Index Only Scan" | "Bitmap Heap Scan")) =
+        node["Node Type"].as_str()
+    {
+        let rows =
+            n("Actual Rows") + n("Rows Removed by Filter") + n("Rows Removed by Index Recheck");
+        let on = node["Index Name"]
+            .as_str()
+            .or(node["Relation Name"].as_str())
+            .unwrap_or_default();
+        out.push((
+            (rows * n("Actual Loops").max(1.0)).round() as u64,
+            format!("{kind} {on}"),
+        ));
+    }
+    for child in node["Plans"].as_array().into_iter().flatten() {
+        scans_of(child, out);
+    }
+}
+
+/// A cluster logging every statement's plan with actual rows, its app, and the seeded graph.
+struct Explained {
+    cluster: PostgresCluster,
+    app: TestApp,
+    token: String,
+    user: Uuid,
+    /// An entity in the middle of the graph, and one two relationships away from it.
+    start: Uuid,
+    other: Uuid,
+}
+
+/// The graphs the guard walks, each of 100 000 relationships.
+#[derive(Clone, Copy, PartialEq)]
+enum Shape {
+    /// Random, each entity with about five relationships out and five in, of three types, and a
+    /// change-feed row each; the statistics are those of the database when it held 30 rows, as
+    /// after fast growth (or a type new since the last ANALYZE).
+    Random,
+    /// `bench/soak`'s after a few minutes ([`SPARSE_ENTITIES`]): each entity linked to one of
+    /// the 2 000 before it (a sparse graph whose walks answer a handful of nodes), freshly
+    /// analyzed. The neighbors statement before issue 26 was planned here as a scan of every
+    /// relationship and every entity: cheap enough at this size, and read on every walk.
+    Sparse,
+}
+
+fn explained_graph(shape: Shape) -> Explained {
+    let cluster = PostgresCluster::start(&[
+        ("session_preload_libraries", "'auto_explain'"),
+        ("auto_explain.log_min_duration", "0"),
+        ("auto_explain.log_analyze", "on"),
+        ("auto_explain.log_timing", "off"),
+        ("auto_explain.log_format", "json"),
+        // statistics change only when the test says so
+        ("autovacuum", "off"),
+    ]);
+    let app = TestApp::start(cluster.app_options(TestOptions::default()));
+    let user = Uuid::now_v7();
+    let email = format!("{}@e2e.test", user.simple());
+    // A few rows, analyzed: the statistics of a young database...
+    app.db.execute(&format!(
+        "INSERT INTO users (id, email, password_hash, role) VALUES ('{user}', '{email}', 'not-a-hash', 'admin'); \
+         INSERT INTO entities (type, name, owner_id) \
+           SELECT 'seed', 'seed ' || g, '{user}' FROM generate_series(1, 10) g; \
+         INSERT INTO relationships (source_id, target_id, type, created_by) \
+           SELECT a.id, b.id, 'seed', '{user}' FROM entities a, entities b WHERE a.id < b.id LIMIT 20; \
+         ANALYZE;"
+    ));
+    // ...then it grows 2 000-fold.
+    let seed = match shape {
+        Shape::Random => format!(
+            "CREATE TEMP TABLE n AS SELECT g AS i, uuid_generate_v7() AS id FROM generate_series(0, {e} - 1) g; \
+             INSERT INTO entities (id, type, name, confidence, owner_id) \
+               SELECT id, (ARRAY['person', 'org', 'paper', 'place'])[1 + i % 4], 'n' || i, (i % 100) / 100.0, '{user}' FROM n; \
+             INSERT INTO relationships (source_id, target_id, type, confidence, created_by) \
+               SELECT a.id, b.id, (ARRAY['knows', 'cites', 'funds'])[1 + g % 3], (g % 10) / 10.0, '{user}' \
+               FROM generate_series(0, {r} - 1) g \
+               JOIN n a ON a.i = g % {e} JOIN n b ON b.i = (g * 7919 + g / {e} * 131) % {e} \
+               WHERE a.id <> b.id ON CONFLICT DO NOTHING; \
+             INSERT INTO changes (kind, op, resource_id, type, version, actor_id, document) \
+               SELECT 'relationship', 'create', id, type, 1, created_by, jsonb_build_object('id', id) \
+               FROM relationships;",
+            e = GRAPH_ENTITIES,
+            r = GRAPH_RELATIONSHIPS,
+        ),
+        Shape::Sparse => format!(
+            "CREATE TEMP TABLE n AS SELECT g AS i, uuid_generate_v7() AS id FROM generate_series(0, {r}) g; \
+             INSERT INTO entities (id, type, name, owner_id) SELECT id, 'soak', 'n' || i, '{user}' FROM n; \
+             INSERT INTO relationships (source_id, target_id, type, created_by) \
+               SELECT a.id, b.id, 'follows', '{user}' FROM n a \
+               JOIN n b ON b.i = greatest(0, a.i - 1 - (a.i * 7919) % 2000) WHERE a.i > 0; \
+             ANALYZE;",
+            r = SPARSE_ENTITIES,
+        ),
+    };
+    app.db.execute(&seed);
+    let rows = app
+        .db
+        .query_json("SELECT id FROM entities WHERE name = 'n10001'");
+    let start: Uuid = rows[0]["id"].as_str().unwrap().parse().unwrap();
+    // two relationships away along their direction
+    let rows = app.db.query_json(&format!(
+        "SELECT r2.target_id AS id FROM relationships r1 JOIN relationships r2 \
+         ON r2.source_id = r1.target_id WHERE r1.source_id = '{start}' \
+         AND r2.target_id <> '{start}' ORDER BY r2.id LIMIT 1"
+    ));
+    let other: Uuid = rows[0]["id"].as_str().unwrap().parse().unwrap();
+    let token = app.access_token(user, &email, Role::Admin, |_| {});
+    Explained {
+        cluster,
+        app,
+        token,
+        user,
+        start,
+        other,
+    }
+}
+
+impl Explained {
+    /// Every session of the cluster, the pooled ones included, plans with `mode` from its next
+    /// statement on.
+    fn plan_cache_mode(&self, mode: &str) {
+        self.app
+            .db
+            .execute(&format!("ALTER SYSTEM SET plan_cache_mode = '{mode}'"));
+        self.app.db.execute("SELECT pg_reload_conf()");
+        thread::sleep(Duration::from_millis(300));
+    }
+
+    /// GET `path`; its status, answer and the plans of the statements it ran.
+    fn get(&self, path: &str) -> (u16, Value, Vec<Plan>) {
+        let before = self.cluster.log().len();
+        let resp = self
+            .app
+            .get(path)
+            .bearer_auth(&self.token)
+            .send()
+            .expect("GET");
+        let status = resp.status().as_u16();
+        let body = json_body(resp);
+        let log = self.cluster.log();
+        (status, body, plans(&log[before.min(log.len())..]))
+    }
+
+    /// Runs `path` and checks each of its statements read at most `allowed(items answered)`.
+    fn check(&self, mode: &str, path: &str, allowed: impl Fn(u64) -> u64) -> String {
+        let (status, body, plans) = self.get(path);
+        assert_eq!(status, 200, "{path}: {body}");
+        let items = ["nodes", "edges", "items"]
+            .iter()
+            .filter_map(|k| body[*k].as_array())
+            .map(|a| a.len() as u64)
+            .sum::<u64>();
+        assert!(!plans.is_empty(), "{path}: no plan was logged");
+        let limit = allowed(items);
+        let mut report = String::new();
+        for plan in &plans {
+            report.push_str(&format!(
+                "{mode} {path}: {items} items, {} rows read (at most {limit})\n",
+                plan.rows_read
+            ));
+            assert!(
+                plan.rows_read <= limit,
+                "{mode} {path}: a statement read {} rows for an answer of {items} items (at most \
+                 {limit}): its plan scans more than its answer needs. Its largest scans: {:?}\n{}",
+                plan.rows_read,
+                &plan.scans[..plan.scans.len().min(4)],
+                plan.query
+            );
+        }
+        report
+    }
+}
+
+#[test]
+fn every_graph_and_list_statement_reads_about_what_it_answers_on_100k_relationships() {
+    let g = explained_graph(Shape::Random);
+    let (s, o, u) = (g.start, g.other, g.user);
+    let walks = [
+        format!("/v1/graph/neighbors/{s}"),
+        format!("/v1/graph/neighbors/{s}?depth=2"),
+        format!("/v1/graph/neighbors/{s}?depth=2&direction=out&limit=50"),
+        format!("/v1/graph/neighbors/{s}?depth=3&limit=1000"),
+        format!("/v1/graph/neighbors/{s}?depth=3&direction=in&limit=1000"),
+        format!("/v1/graph/neighbors/{s}?depth=2&type=cites"),
+        format!("/v1/graph/neighbors/{s}?depth=3&type=knows&limit=1000"),
+    ];
+    let lists = [
+        "/v1/entities?limit=50".to_string(),
+        "/v1/entities?type=paper&limit=50".to_string(),
+        format!("/v1/entities?owner_id={u}&limit=50"),
+        "/v1/entities?sort=name&limit=50".to_string(),
+        "/v1/entities?sort=-confidence&limit=50".to_string(),
+        "/v1/relationships?limit=50".to_string(),
+        format!("/v1/relationships?source_id={s}"),
+        format!("/v1/relationships?target_id={s}"),
+        format!("/v1/relationships?entity_id={s}"),
+        format!("/v1/relationships?source_id={s}&type=knows"),
+        "/v1/relationships?type=cites&limit=50".to_string(),
+        "/v1/relationships?sort=-confidence&limit=50".to_string(),
+        "/v1/relationships?sort=type&limit=50".to_string(),
+        "/v1/changes?limit=100".to_string(),
+        "/v1/changes?limit=100&types=relationship".to_string(),
+    ];
+    // the next page of each sort: the cursor's keyset condition is served by the index too
+    let next_pages = [
+        ("/v1/entities?limit=50", "cursor"),
+        ("/v1/entities?sort=name&limit=50", "cursor"),
+        ("/v1/relationships?sort=-confidence&limit=50", "cursor"),
+        ("/v1/changes?limit=100", "after"),
+    ];
+    let path = format!("/v1/graph/path?from={s}&to={o}&max_depth=3");
+    let mut report = String::new();
+    for mode in MODES {
+        g.plan_cache_mode(mode);
+        for p in walks.iter().chain(&lists) {
+            report.push_str(&g.check(mode, p, answered));
+        }
+        for (p, after) in next_pages {
+            let (_, first, _) = g.get(p);
+            let cursor = first["next_cursor"].as_str().expect("a second page");
+            report.push_str(&g.check(mode, &format!("{p}&{after}={cursor}"), answered));
+        }
+        report.push_str(&g.check(mode, &path, |_| PATH_READS));
+    }
+    eprintln!("{report}");
+}
+
+#[test]
+fn a_walk_on_a_sparse_freshly_analyzed_graph_reads_about_what_it_answers() {
+    let g = explained_graph(Shape::Sparse);
+    let (s, o) = (g.start, g.other);
+    let mut report = String::new();
+    for mode in MODES {
+        g.plan_cache_mode(mode);
+        for p in [
+            format!("/v1/graph/neighbors/{s}?depth=2"),
+            format!("/v1/graph/neighbors/{s}?depth=3&limit=1000"),
+            format!("/v1/graph/neighbors/{s}?depth=2&type=follows"),
+            format!("/v1/relationships?entity_id={s}"),
+        ] {
+            report.push_str(&g.check(mode, &p, answered));
+        }
+        let path = format!("/v1/graph/path?from={s}&to={o}&max_depth=3");
+        report.push_str(&g.check(mode, &path, |_| PATH_READS));
+    }
+    eprintln!("{report}");
+}
+
+/// Postgres's own choice between custom and generic plans, then generic plans only: what a
+/// statement kept by our host's statement cache may run with.
+const MODES: [&str; 2] = ["auto", "force_generic_plan"];
+
+/// What a statement answering `items` items may read.
+fn answered(items: u64) -> u64 {
+    READS_PER_ITEM * items + READS_SLACK
 }

@@ -125,8 +125,9 @@ fn neighbors(ctx: &Ctx, caller: &Principal, raw_id: &str) -> Result<Reply> {
     access::require_read(caller)?;
     let id = validate::uuid_str(raw_id).ok_or_else(no_entity)?;
     let q = NeighborsQuery::parse(|name| ctx.query_param(name))?;
+    let statement = sql::walk(sql::NEIGHBORS, q.kind.is_some());
     let out: Value = Db::connect(ctx)?.value(
-        sql::NEIGHBORS,
+        &statement,
         &[
             ParameterValue::Uuid(id.to_string()),
             ParameterValue::Str(q.direction.as_str().into()),
@@ -153,8 +154,9 @@ fn neighbors(ctx: &Ctx, caller: &Principal, raw_id: &str) -> Result<Reply> {
 fn path(ctx: &Ctx, caller: &Principal) -> Result<Reply> {
     access::require_read(caller)?;
     let q = PathQuery::parse(|name| ctx.query_param(name))?;
+    let statement = sql::walk(sql::PATH, q.kind.is_some());
     let out: Value = Db::connect(ctx)?.value(
-        sql::PATH,
+        &statement,
         &[
             ParameterValue::Uuid(q.from.clone()),
             ParameterValue::Str(q.direction.as_str().into()),

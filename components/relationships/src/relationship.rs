@@ -127,6 +127,7 @@ fn list(ctx: &Ctx, caller: &Principal) -> Result<Reply> {
     let page = PageRequest::from_query(ctx, SORTS, Sort::desc(&SORTS[0]))?;
     let mut errors = Errors::new();
     let mut q = Query::new();
+    let mut by_end = false;
     for (param, condition) in [
         ("source_id", "r.source_id = {}"),
         ("target_id", "r.target_id = {}"),
@@ -137,6 +138,7 @@ fn list(ctx: &Ctx, caller: &Principal) -> Result<Reply> {
                 Some(id) => {
                     let p = q.bind(ParameterValue::Uuid(id.to_string()));
                     q.filter(condition.replace("{0}", &p).replace("{}", &p));
+                    by_end = true;
                 }
                 None => errors.push(param, "must be a UUID"),
             }
@@ -145,7 +147,14 @@ fn list(ctx: &Ctx, caller: &Principal) -> Result<Reply> {
     if let Some(kind) = ctx.query_param("type") {
         validate::check_text(&mut errors, "type", &kind, record::TYPE_MAX_CHARS);
         let p = q.bind(ParameterValue::Str(kind));
-        q.filter(format!("r.type = {p}"));
+        // With an end named, through the `(source_id|target_id, type COLLATE "C")` indexes
+        // (see `sql::of_type`), never an index leading with `type`.
+        let column = if by_end {
+            "r.type COLLATE \"C\""
+        } else {
+            "r.type"
+        };
+        q.filter(format!("{column} = {p}"));
     }
     errors.into_query_result()?;
     if !include_deleted(ctx, caller)? {

@@ -173,9 +173,9 @@ pub const LIST: &str = concat!(
 /// relationships: each level reads at most what is left of the budget plus one, and no level
 /// starts once the budget is spent. Cost follows relationships read, not nodes kept, so a hub
 /// with 100 000 relationships costs what $7 allows, whatever the depth.
-/// $2 direction (`out`, `in`, `both`), $3 type (NULL = any), $4 depth bound, $5 node cap per level,
-/// $6 node to stop at once reached (NULL = none), $7 relationship budget. Deleted entities and
-/// relationships are never walked. Produces CTE `reached(node, parent, edge, depth)`, each node
+/// $2 direction (`out`, `in`, `both`), $3 type (NULL = any; `{of_type}` is filled by [`walk`]),
+/// $4 depth bound, $5 node cap per level, $6 node to stop at once reached (NULL = none), $7
+/// relationship budget. Deleted entities and relationships are never walked. Produces CTE `reached(node, parent, edge, depth)`, each node
 /// once, and `budget_spent`: one boolean row, true when the walk stopped for its budget (so a
 /// level may be partial and deeper ones were not walked).
 macro_rules! bfs {
@@ -193,18 +193,21 @@ macro_rules! bfs {
             "WITH x AS (",
             "SELECT r.target_id AS node, r.source_id AS parent, r.id AS edge FROM relationships r ",
             "WHERE $2::text IN ('out', 'both') AND r.source_id = ANY (b.nodes) ",
-            "AND r.deleted_at IS NULL AND ($3::text IS NULL OR r.type = $3::text) ",
+            "AND r.deleted_at IS NULL AND {of_type} ",
             "UNION ALL ",
             "SELECT r.source_id, r.target_id, r.id FROM relationships r ",
             "WHERE $2::text IN ('in', 'both') AND r.target_id = ANY (b.nodes) ",
-            "AND r.deleted_at IS NULL AND ($3::text IS NULL OR r.type = $3::text) ",
+            "AND r.deleted_at IS NULL AND {of_type} ",
             "LIMIT $7::bigint - b.scanned + 1) ",
             "SELECT (SELECT count(*) FROM x) AS scanned, ",
             "coalesce(array_agg(s.node ORDER BY s.node), '{}') AS nodes, ",
             "coalesce(array_agg(s.parent ORDER BY s.node), '{}') AS parents, ",
             "coalesce(array_agg(s.edge ORDER BY s.node), '{}') AS edges FROM (",
             "SELECT DISTINCT ON (x.node) x.node, x.parent, x.edge FROM x ",
-            "JOIN entities e ON e.id = x.node AND e.deleted_at IS NULL ",
+            // each candidate's entity looked up by id: a LATERAL with LIMIT is never turned into
+            // a hash join over the whole table, whatever the statistics say
+            "CROSS JOIN LATERAL (SELECT 1 FROM entities e WHERE e.id = x.node ",
+            "AND e.deleted_at IS NULL LIMIT 1) live ",
             // an anti-join against the seen set (hashed), not `<> ALL`, which is candidates × seen
             "WHERE NOT EXISTS (SELECT 1 FROM unnest(b.visited) AS v(id) WHERE v.id = x.node) ",
             "ORDER BY x.node, x.edge LIMIT $5::int) s) n ",
@@ -215,6 +218,29 @@ macro_rules! bfs {
             "budget_spent AS (SELECT coalesce(max(scanned), 0) > $7::bigint AS spent FROM bfs)"
         )
     };
+}
+
+/// What fills a walk's `{of_type}` slot: `r.type = $3` when a type is given, else a condition that
+/// only types `$3` (always NULL then). Two statement texts rather than `($3 IS NULL OR r.type =
+/// $3)`, so that a generic plan (a prepared statement reused by the host's statement cache) still
+/// probes the `(source_id, type)` / `(target_id, type)` indexes for a typed walk.
+///
+/// The typed condition compares in collation "C" (the same equality as the column's own), which
+/// only the `(source_id, type COLLATE "C", ...)` / `(target_id, ...)` indexes serve: indexes
+/// that lead with `type` cannot take it, so a walk never scans every relationship of a type,
+/// however rare the statistics think that type is (a type new since the last ANALYZE looks
+/// like it has no rows at all).
+pub fn of_type(typed: bool) -> &'static str {
+    if typed {
+        "r.type COLLATE \"C\" = $3::text"
+    } else {
+        "$3::text IS NULL"
+    }
+}
+
+/// A walk statement (`NEIGHBORS`, `PATH`) for a typed or an untyped walk.
+pub fn walk(statement: &str, typed: bool) -> String {
+    spingraph_guest::sql::fill(statement, &[("of_type", of_type(typed))])
 }
 
 /// The most edges a neighbors answer lists.
@@ -229,25 +255,36 @@ pub const MAX_EDGES_VISITED: i64 = 20_000;
 /// $3, when given) among them, at most $8. `{found, nodes, edges, truncated, budget_spent}`;
 /// `found` is false when the start entity is missing or deleted; `truncated` is true when nodes
 /// or edges were left out, for the limits or because the walk spent its budget.
+///
+/// The edges are found from the kept nodes, never from the table: each kept node's outgoing
+/// relationships through the `source_id` indexes (nearest nodes first, at most $7 + 1 in all,
+/// the walk's own budget), kept when their target is kept too. So the statement reads about what
+/// it answers, however large the table (issue 26: the old form was planned as a scan of every
+/// live relationship). `{of_type}`: see [`of_type`].
 pub const NEIGHBORS: &str = concat!(
     bfs!(),
     ", kept AS (SELECT * FROM reached ORDER BY depth, node LIMIT $5::int), ",
-    "edge_rows AS (SELECT r.* FROM relationships r ",
-    "WHERE r.deleted_at IS NULL AND ($3::text IS NULL OR r.type = $3::text) ",
-    "AND r.source_id IN (SELECT node FROM kept) AND r.target_id IN (SELECT node FROM kept) ",
-    "ORDER BY r.id LIMIT $8::bigint + 1) ",
+    // OFFSET 0 keeps the LATERAL a per-node index probe (it is never flattened into a join that
+    // could be planned as a scan of the table)
+    "edge_reads AS (SELECT r.* FROM kept k CROSS JOIN LATERAL (SELECT r.* FROM relationships r ",
+    "WHERE r.source_id = k.node AND r.deleted_at IS NULL AND {of_type} OFFSET 0) r ",
+    "LIMIT $7::bigint + 1), ",
+    "edge_rows AS (SELECT c.* FROM edge_reads c WHERE c.target_id IN (SELECT node FROM kept) ",
+    "ORDER BY c.id LIMIT $8::bigint + 1) ",
     "SELECT jsonb_build_object(",
     "'found', EXISTS (SELECT 1 FROM kept), ",
-    "'nodes', (SELECT coalesce(jsonb_agg(",
+    // each node's document by id (a correlated subquery: an index probe per kept node)
+    "'nodes', (SELECT coalesce(jsonb_agg((SELECT ",
     entity_json_sql!(),
-    " || jsonb_build_object('depth', k.depth) ORDER BY k.depth, k.node), '[]'::jsonb) ",
-    "FROM kept k JOIN entities e ON e.id = k.node), ",
+    " || jsonb_build_object('depth', k.depth) FROM entities e WHERE e.id = k.node) ",
+    "ORDER BY k.depth, k.node), '[]'::jsonb) FROM kept k), ",
     "'edges', (SELECT coalesce(jsonb_agg(",
     relationship_json!(),
     " ORDER BY r.id), '[]'::jsonb) FROM (SELECT * FROM edge_rows ORDER BY id LIMIT $8::bigint) r), ",
     "'budget_spent', (SELECT spent FROM budget_spent), ",
     "'truncated', (SELECT count(*) FROM reached) > $5::int ",
-    "OR (SELECT count(*) FROM edge_rows) > $8::bigint OR (SELECT spent FROM budget_spent)",
+    "OR (SELECT count(*) FROM edge_rows) > $8::bigint ",
+    "OR (SELECT count(*) FROM edge_reads) > $7::bigint OR (SELECT spent FROM budget_spent)",
     ") AS j"
 );
 
@@ -265,14 +302,14 @@ pub const PATH: &str = concat!(
     "'from', EXISTS (SELECT 1 FROM entities WHERE id = $1::uuid AND deleted_at IS NULL), ",
     "'to', EXISTS (SELECT 1 FROM entities WHERE id = $6::uuid AND deleted_at IS NULL), ",
     "'budget_spent', (SELECT spent FROM budget_spent), ",
-    "'nodes', (SELECT jsonb_agg(",
+    "'nodes', (SELECT jsonb_agg((SELECT ",
     entity_json_sql!(),
-    " || jsonb_build_object('depth', w.depth) ORDER BY w.depth) ",
-    "FROM walk w JOIN entities e ON e.id = w.node), ",
-    "'edges', (SELECT coalesce(jsonb_agg(",
+    " || jsonb_build_object('depth', w.depth) FROM entities e WHERE e.id = w.node) ",
+    "ORDER BY w.depth) FROM walk w), ",
+    "'edges', (SELECT coalesce(jsonb_agg((SELECT ",
     relationship_json!(),
-    " ORDER BY w.depth), '[]'::jsonb) ",
-    "FROM walk w JOIN relationships r ON r.id = w.edge)",
+    " FROM relationships r WHERE r.id = w.edge) ORDER BY w.depth), '[]'::jsonb) ",
+    "FROM walk w WHERE w.edge IS NOT NULL)",
     ") AS j"
 );
 
@@ -295,6 +332,20 @@ mod tests {
         // an aggregate without GROUP BY: one row, `[]` when nothing matches
         assert!(LIST.starts_with("SELECT coalesce(jsonb_agg("), "{LIST}");
         assert!(!LIST.contains("GROUP BY"), "{LIST}");
+    }
+
+    #[test]
+    fn a_walk_statement_names_its_type_only_when_typed() {
+        for statement in [NEIGHBORS, PATH] {
+            assert!(statement.contains("{of_type}"), "{statement}");
+            assert!(!statement.contains("$3::text IS NULL OR"), "{statement}");
+            let typed = walk(statement, true);
+            let untyped = walk(statement, false);
+            assert!(!typed.contains("{of_type}") && !untyped.contains("{of_type}"));
+            assert!(typed.contains("r.type COLLATE \"C\" = $3::text"), "{typed}");
+            assert!(!untyped.contains("r.type COLLATE"), "{untyped}");
+            assert!(untyped.contains("$3::text IS NULL"), "{untyped}");
+        }
     }
 
     #[test]

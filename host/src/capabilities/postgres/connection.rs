@@ -7,6 +7,7 @@ use tokio_postgres::Row;
 
 use super::convert::{SqlParam, convert_row, data_type, param_refs, to_sql_params};
 use super::error::statement_failed;
+use super::sessions::{Pooled, stale_statement};
 use super::spin_compat::SpinCompat;
 use super::tls::MakeRustlsConnect;
 use super::wit::{Column, Error, ParameterValue, RowSet};
@@ -14,7 +15,7 @@ use super::wit::{Column, Error, ParameterValue, RowSet};
 /// An open `connection` resource: one pooled client for the resource's life.
 pub struct Connection {
     /// Always `Some` until drop.
-    client: Option<deadpool_postgres::Object>,
+    client: Option<Pooled>,
     compat: Option<SpinCompat>,
     /// A `BEGIN` ran without a matching `COMMIT`/`ROLLBACK`: the session must
     /// not go back to the pool as it is.
@@ -37,13 +38,13 @@ impl Drop for Connection {
             tracing::warn!(
                 "pg4 connection dropped while a statement ran; cancelling it and closing the session"
             );
-            cancel_on_server(client.cancel_token());
-            drop(deadpool_postgres::Object::take(client));
+            cancel_on_server(client.client().cancel_token());
+            drop(Pooled::take(client));
         } else if self.in_transaction {
             tracing::warn!(
                 "pg4 connection dropped inside a transaction; closing it instead of pooling it"
             );
-            drop(deadpool_postgres::Object::take(client));
+            drop(Pooled::take(client));
         }
     }
 }
@@ -64,7 +65,7 @@ fn cancel_on_server(token: tokio_postgres::CancelToken) {
 }
 
 impl Connection {
-    pub(super) fn new(client: deadpool_postgres::Object, compat: Option<SpinCompat>) -> Connection {
+    pub(super) fn new(client: Pooled, compat: Option<SpinCompat>) -> Connection {
         Connection {
             client: Some(client),
             compat,
@@ -73,11 +74,15 @@ impl Connection {
         }
     }
 
-    fn client(&self) -> &deadpool_postgres::Object {
+    fn session(&self) -> &Pooled {
         self.client.as_ref().expect("connection used after drop")
     }
 
-    /// The guest's parameters converted for tokio-postgres, and the (cached) prepared statement.
+    fn client(&self) -> &tokio_postgres::Client {
+        self.session().client()
+    }
+
+    /// The guest's parameters converted for tokio-postgres, and the (kept) prepared statement.
     async fn prepare(
         &self,
         statement: &str,
@@ -85,11 +90,21 @@ impl Connection {
     ) -> Result<(tokio_postgres::Statement, Vec<SqlParam>), Error> {
         let params = to_sql_params(params)?;
         let prepared = self
-            .client()
-            .prepare_cached(statement)
+            .session()
+            .prepare(statement)
             .await
             .map_err(|e| statement_failed(e, self.compat))?;
         Ok((prepared, params))
+    }
+
+    /// After `error` from running a kept statement: whether to run it once more, freshly
+    /// prepared (see `sessions`: only a stale statement, only outside a transaction).
+    fn retry_fresh(&self, error: &tokio_postgres::Error, statement: &str) -> bool {
+        if !stale_statement(error) {
+            return false;
+        }
+        self.session().forget(statement);
+        !self.in_transaction
     }
 
     /// Runs a statement that returns rows.
@@ -114,7 +129,7 @@ impl Connection {
     }
 
     async fn run_query(&mut self, sql: &str, params: &[ParameterValue]) -> Result<RowSet, Error> {
-        let (prepared, params) = self.prepare(sql, params).await?;
+        let (mut prepared, params) = self.prepare(sql, params).await?;
         if let Some(compat) = self.compat {
             compat.check_columns(&prepared, sql)?;
         }
@@ -122,11 +137,24 @@ impl Connection {
         // Binding fails before any row (as an error of its own); the statement's execution
         // fails while rows stream in, which the released Spins flatten (`SpinCompat::flatten`).
         let compat = self.compat;
-        let stream = self
+        let stream = match self
             .client()
             .query_raw(&prepared, param_refs(&params))
             .await
-            .map_err(|e| statement_failed(e, compat))?;
+        {
+            Ok(stream) => stream,
+            Err(e) if self.retry_fresh(&e, sql) => {
+                prepared = self.prepare(sql, &[]).await?.0;
+                if let Some(compat) = compat {
+                    compat.check_columns(&prepared, sql)?;
+                }
+                self.client()
+                    .query_raw(&prepared, param_refs(&params))
+                    .await
+                    .map_err(|e| statement_failed(e, compat))?
+            }
+            Err(e) => return Err(statement_failed(e, compat)),
+        };
         let rows: Vec<Row> = stream.try_collect().await.map_err(|e| match compat {
             Some(compat) => compat.flatten(e),
             None => statement_failed(e, None),
@@ -153,11 +181,17 @@ impl Connection {
     async fn run_execute(&mut self, sql: &str, params: &[ParameterValue]) -> Result<u64, Error> {
         let (prepared, params) = self.prepare(sql, params).await?;
         self.note_transaction_control(sql);
-        let count = self
-            .client()
-            .execute(&prepared, &param_refs(&params))
-            .await
-            .map_err(|e| statement_failed(e, self.compat))?;
+        let count = match self.client().execute(&prepared, &param_refs(&params)).await {
+            Ok(count) => count,
+            Err(e) if self.retry_fresh(&e, sql) => {
+                let prepared = self.prepare(sql, &[]).await?.0;
+                self.client()
+                    .execute(&prepared, &param_refs(&params))
+                    .await
+                    .map_err(|e| statement_failed(e, self.compat))?
+            }
+            Err(e) => return Err(statement_failed(e, self.compat)),
+        };
         self.note_success(sql);
         Ok(count)
     }
@@ -262,6 +296,83 @@ mod tests {
         assert!(!probe.running);
         drop(probe);
         assert_eq!(postgres.pool_status()[0].1.size, 1);
+    }
+
+    /// Statements prepared on this session, as the server lists them.
+    async fn prepared_on_server(conn: &mut Connection) -> i64 {
+        let rows = conn
+            .query("SELECT count(*) FROM pg_prepared_statements", &[])
+            .await
+            .unwrap();
+        match rows.rows[0][0] {
+            DbValue::Int64(n) => n,
+            ref other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_session_keeps_its_statements_up_to_its_bound_and_closes_the_rest_on_the_server() {
+        let postgres = Postgres::new(None);
+        let mut conn = postgres.connect(&local_hosts(), DATABASE).await.unwrap();
+        // run twice: the second run is the kept statement (no new one on the server)
+        conn.query("SELECT 1 AS one", &[]).await.unwrap();
+        let first = prepared_on_server(&mut conn).await;
+        conn.query("SELECT 1 AS one", &[]).await.unwrap();
+        assert_eq!(prepared_on_server(&mut conn).await, first);
+        assert_eq!(conn.session().kept(), 2, "the statement and the probe");
+
+        // ever-new texts: the session keeps its bound, and so does the server
+        let bound = super::super::sessions::STATEMENTS_PER_SESSION;
+        for i in 0..bound + 40 {
+            conn.query(&format!("SELECT {i} AS n"), &[]).await.unwrap();
+        }
+        assert_eq!(conn.session().kept(), bound);
+        let on_server = prepared_on_server(&mut conn).await;
+        assert!(
+            on_server <= bound as i64 + 1,
+            "{on_server} statements prepared on the server, bound {bound}"
+        );
+        // and it goes back to the pool with them: the next connection reuses the session
+        drop(conn);
+        let conn = postgres.connect(&local_hosts(), DATABASE).await.unwrap();
+        assert_eq!(conn.session().kept(), bound);
+    }
+
+    #[tokio::test]
+    async fn a_kept_statement_whose_table_changed_is_prepared_again_outside_a_transaction() {
+        let mut conn = postgres_conn().await;
+        conn.execute("CREATE TEMP TABLE grows (a int)", &[])
+            .await
+            .unwrap();
+        conn.execute("INSERT INTO grows VALUES (1)", &[])
+            .await
+            .unwrap();
+        let all = "SELECT * FROM grows";
+        assert_eq!(conn.query(all, &[]).await.unwrap().columns.len(), 1);
+        conn.execute("ALTER TABLE grows ADD COLUMN b int", &[])
+            .await
+            .unwrap();
+        // the kept plan would now answer other columns: Postgres refuses it, the host prepares
+        // the statement again, as a fresh session would
+        let rows = conn.query(all, &[]).await.unwrap();
+        assert_eq!(rows.columns.len(), 2);
+
+        // inside a transaction the refusal is the guest's error (the transaction is aborted),
+        // and the statement is forgotten, so the next run after it works
+        conn.execute("ALTER TABLE grows ADD COLUMN c int", &[])
+            .await
+            .unwrap();
+        conn.execute("BEGIN", &[]).await.unwrap();
+        assert!(conn.query(all, &[]).await.is_err());
+        conn.execute("ROLLBACK", &[]).await.unwrap();
+        assert_eq!(conn.query(all, &[]).await.unwrap().columns.len(), 3);
+    }
+
+    async fn postgres_conn() -> Connection {
+        Postgres::new(None)
+            .connect(&local_hosts(), DATABASE)
+            .await
+            .unwrap()
     }
 
     #[tokio::test]

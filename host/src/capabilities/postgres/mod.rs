@@ -11,7 +11,8 @@
 //! do into loud errors, or hands errors over in their form, so tests on this host catch it.
 //!
 //! Here: the per-instance state and the WIT host traits. Beside it: `pool` (the app-wide
-//! pools and the allowed-hosts check), `connection` (one resource's session), `convert`
+//! pools and the allowed-hosts check), `sessions` (a pooled session and its prepared
+//! statements), `connection` (one resource's session), `convert`
 //! (values across the boundary), `codec` (wire formats), `error`, `spin_compat`, `tls`.
 
 // The WIT `error` (with its `db-error` record) is large, and it is exactly
@@ -23,6 +24,7 @@ mod connection;
 mod convert;
 mod error;
 mod pool;
+mod sessions;
 mod spin_compat;
 mod tls;
 

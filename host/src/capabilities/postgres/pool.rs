@@ -1,17 +1,20 @@
 //! App-wide Postgres state: one deadpool pool per connection string, created (without any I/O)
 //! on first use and shared by every instance, and the check of every address a connection
-//! string may dial against the component's allowed hosts.
+//! string may dial against the component's allowed hosts. Each pooled session keeps its
+//! prepared statements (`sessions`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use deadpool::Runtime;
+use deadpool_postgres::{Manager, ManagerConfig, RecyclingMethod};
 use tokio_postgres::NoTls;
 use tokio_postgres::config::{Host as PgHost, SslMode};
 
 use super::connection::Connection;
 use super::error::connection_failed;
+use super::sessions::{Pool, STATEMENTS_PER_SESSION, Sessions};
 use super::spin_compat::SpinCompat;
 use super::tls::MakeRustlsConnect;
 use super::wit::Error;
@@ -69,7 +72,7 @@ impl Postgres {
 
     /// Pool use per connection string (password removed), for metrics.
     #[cfg_attr(not(test), allow(dead_code))] // until the admin listener's /metrics reads it
-    pub fn pool_status(&self) -> Vec<(String, deadpool_postgres::Status)> {
+    pub fn pool_status(&self) -> Vec<(String, deadpool::Status)> {
         let targets = self.shared.targets.lock().expect("postgres pools lock");
         targets
             .values()
@@ -130,7 +133,7 @@ impl Postgres {
             SslMode::Disable => Manager::from_config(config, NoTls, manager_config),
             _ => Manager::from_config(config, MakeRustlsConnect::new(), manager_config),
         };
-        let pool = Pool::builder(manager)
+        let pool = Pool::builder(Sessions::new(manager, STATEMENTS_PER_SESSION))
             .max_size(self.shared.pool_size)
             .runtime(Runtime::Tokio1)
             .wait_timeout(Some(POOL_WAIT_TIMEOUT))
