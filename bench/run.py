@@ -20,7 +20,9 @@ HOST_BIN = os.environ.get("BENCH_HOST_BIN", os.path.join(ROOT, "target", "releas
 DURATION = os.environ.get("BENCH_DURATION", "10s")
 CONNECTIONS = os.environ.get("BENCH_CONNECTIONS", "64")
 LOGIN_ROUNDS = int(os.environ.get("BENCH_LOGIN_ROUNDS", "20"))
-PG = "postgres://postgres@127.0.0.1:5432"
+# BENCH_PG: another server (e.g. a throw-away cluster with auto_explain); its host:port must
+# also be the `postgres_host` variable (SPIN_VARIABLE_POSTGRES_HOST).
+PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 # The seeded graph: SEED_ENTITIES entities, each with SEED_DEGREE outgoing relationships.
 SEED_ENTITIES = int(os.environ.get("BENCH_SEED_ENTITIES", "10000"))
 SEED_DEGREE = int(os.environ.get("BENCH_SEED_DEGREE", "5"))

@@ -116,6 +116,12 @@ pub struct UpArgs {
     #[arg(long, default_value_t = crate::capabilities::postgres::DEFAULT_POOL_SIZE)]
     pub postgres_pool_size: usize,
 
+    /// How long a pooled Postgres session reuses a statement it prepared, in milliseconds; then
+    /// it is prepared (and planned) again, so a plan made while a table was small does not
+    /// outlive the table's growth. 0: prepare every statement anew (as Spin does).
+    #[arg(long, default_value_t = crate::capabilities::postgres::DEFAULT_STATEMENT_MAX_AGE.as_millis() as u64)]
+    pub postgres_statement_max_age_ms: u64,
+
     /// How long shutdown waits for in-flight requests, in milliseconds.
     #[arg(long, default_value_t = 10_000)]
     pub drain_timeout_ms: u64,
@@ -237,6 +243,7 @@ async fn up(args: UpArgs) -> Result<()> {
         resolver: &resolver,
         spin_compat,
         postgres_pool_size: args.postgres_pool_size,
+        postgres_statement_max_age: Duration::from_millis(args.postgres_statement_max_age_ms),
     })?);
     if args.dev {
         dev::database(&capabilities.variables).await?;

@@ -309,7 +309,6 @@ pub fn list(db: &Db, filter: &ListFilter, page: &PageRequest) -> Result<Page> {
         q.filter(format!("e.owner_id = {p}"));
     }
     page.after_cursor(&mut q, "e");
-    let limit = page.limit_param(&mut q);
     let statement = fill(
         sql::LIST,
         &[
@@ -317,7 +316,7 @@ pub fn list(db: &Db, filter: &ListFilter, page: &PageRequest) -> Result<Page> {
             ("column", page.sort.key.column),
             ("where", &q.where_clause()),
             ("inner", &page.order_by("e")),
-            ("limit", &limit),
+            ("limit", &page.limit_sql()),
         ],
     );
     let rows: Vec<Value> = db.json(&statement, q.params())?;

@@ -190,14 +190,22 @@ macro_rules! bfs {
             "CROSS JOIN LATERAL (",
             // the relationships this level reads: what is left of the budget, plus one to tell
             // "exactly spent" from "more there"
+            // each frontier node's relationships by an equality on the leading column of the
+            // `(source_id|target_id, type COLLATE "C", ...)` indexes (a LATERAL that OFFSET 0
+            // keeps a per-node probe): whatever the statistics say, the only plan is a probe
+            // per node, never a scan of an index by its second column
             "WITH x AS (",
-            "SELECT r.target_id AS node, r.source_id AS parent, r.id AS edge FROM relationships r ",
-            "WHERE $2::text IN ('out', 'both') AND r.source_id = ANY (b.nodes) ",
-            "AND r.deleted_at IS NULL AND {of_type} ",
+            "SELECT e.target_id AS node, e.source_id AS parent, e.id AS edge ",
+            "FROM unnest(b.nodes) AS f(node) CROSS JOIN LATERAL (",
+            "SELECT r.source_id, r.target_id, r.id FROM relationships r WHERE r.source_id = f.node ",
+            "AND r.deleted_at IS NULL AND {of_type} OFFSET 0) e ",
+            "WHERE $2::text IN ('out', 'both') ",
             "UNION ALL ",
-            "SELECT r.source_id, r.target_id, r.id FROM relationships r ",
-            "WHERE $2::text IN ('in', 'both') AND r.target_id = ANY (b.nodes) ",
-            "AND r.deleted_at IS NULL AND {of_type} ",
+            "SELECT e.source_id, e.target_id, e.id ",
+            "FROM unnest(b.nodes) AS f(node) CROSS JOIN LATERAL (",
+            "SELECT r.source_id, r.target_id, r.id FROM relationships r WHERE r.target_id = f.node ",
+            "AND r.deleted_at IS NULL AND {of_type} OFFSET 0) e ",
+            "WHERE $2::text IN ('in', 'both') ",
             "LIMIT $7::bigint - b.scanned + 1) ",
             "SELECT (SELECT count(*) FROM x) AS scanned, ",
             "coalesce(array_agg(s.node ORDER BY s.node), '{}') AS nodes, ",

@@ -183,13 +183,12 @@ pub fn restore(db: &Db, audit: &Audit, id: &str) -> Result<Restoring> {
 /// One page of relationships: `q` holds the list's conditions over `r`, `s`, `t`.
 pub fn list(db: &Db, mut q: Query, page: &PageRequest) -> Result<Page> {
     page.after_cursor(&mut q, "r");
-    let limit = page.limit_param(&mut q);
     let statement = fill(
         sql::LIST,
         &[
             ("where", &q.where_clause()),
             ("order_by", &page.order_by("r")),
-            ("limit", &limit),
+            ("limit", &page.limit_sql()),
         ],
     );
     let rows: Vec<Value> = db.json(&statement, q.params())?;

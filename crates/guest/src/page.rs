@@ -9,8 +9,7 @@
 //! let t = q.bind(ParameterValue::Str(kind));
 //! q.filter(format!("e.type = {t}"));
 //! page.after_cursor(&mut q, "e");
-//! let limit = page.limit_param(&mut q);
-//! let sql = sql::fill(LIST, &[("where", &q.where_clause()), ("order_by", &page.order_by("e")), ("limit", &limit)]);
+//! let sql = sql::fill(LIST, &[("where", &q.where_clause()), ("order_by", &page.order_by("e")), ("limit", &page.limit_sql())]);
 //! let rows: Vec<Value> = db.json(&sql, q.params())?;
 //! Ok(Reply::ok(&page.page(rows)))
 //! ```
@@ -282,9 +281,12 @@ impl PageRequest {
         self.sort.order_by(alias)
     }
 
-    /// Bind `limit + 1` (one extra row tells whether another page exists); use after `LIMIT`.
-    pub fn limit_param(&self, q: &mut Query) -> String {
-        q.bind(ParameterValue::Int64(i64::from(self.limit) + 1))
+    /// `limit + 1` (one extra row tells whether another page exists), to write after `LIMIT`:
+    /// a literal (a validated integer, never client text) rather than a parameter, so that a
+    /// generic plan (a statement the host keeps) knows it fetches a page and reads an index in
+    /// order, instead of planning for an unknown row count and sorting the table (issue 26).
+    pub fn limit_sql(&self) -> String {
+        (u64::from(self.limit) + 1).to_string()
     }
 
     /// Turn up to `limit + 1` rows (in sort order) into a page with its `next_cursor`.
@@ -516,8 +518,8 @@ mod tests {
             q.where_clause(),
             "WHERE e.type = $1::text AND (e.created_at, e.id) < ($2::text::timestamptz, $3::uuid)"
         );
-        assert_eq!(p.limit_param(&mut q), "$4::int8");
-        assert_eq!(q.params().len(), 4);
+        assert_eq!(p.limit_sql(), "51");
+        assert_eq!(q.params().len(), 3);
     }
 
     #[test]

@@ -25,6 +25,8 @@ pub struct AppConfig<'a> {
     pub spin_compat: Option<crate::spin_compat::SpinCompat>,
     /// Server connections per Postgres connection string (`--postgres-pool-size`).
     pub postgres_pool_size: usize,
+    /// How long a pooled session reuses a prepared statement (`--postgres-statement-max-age-ms`).
+    pub postgres_statement_max_age: std::time::Duration,
 }
 
 /// Where capability `C`'s per-instance state sits in the store data.

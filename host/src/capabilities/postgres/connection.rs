@@ -339,6 +339,38 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_kept_statement_past_its_max_age_is_prepared_again() {
+        use crate::capabilities::postgres::StatementCache;
+        let max_age = Duration::from_millis(200);
+        let postgres = Postgres::with_pool(
+            None,
+            1,
+            StatementCache {
+                max_age,
+                ..StatementCache::default()
+            },
+        );
+        let mut conn = postgres.connect(&local_hosts(), DATABASE).await.unwrap();
+        let sql = "SELECT 1 AS max_age_probe";
+        let on_server = "SELECT count(*) FROM pg_prepared_statements \
+                         WHERE statement = 'SELECT 1 AS max_age_probe'";
+        // `first` is held, so the server keeps it as long as this test does
+        let first = conn.session().prepare(sql).await.unwrap();
+        let _again = conn.session().prepare(sql).await.unwrap();
+        let count = conn.query(on_server, &[]).await.unwrap();
+        assert_eq!(count.rows[0][0], DbValue::Int64(1), "reused while young");
+        tokio::time::sleep(max_age + Duration::from_millis(50)).await;
+        let _later = conn.session().prepare(sql).await.unwrap();
+        let count = conn.query(on_server, &[]).await.unwrap();
+        assert_eq!(
+            count.rows[0][0],
+            DbValue::Int64(2),
+            "prepared (and planned) again once old"
+        );
+        drop(first);
+    }
+
+    #[tokio::test]
     async fn a_kept_statement_whose_table_changed_is_prepared_again_outside_a_transaction() {
         let mut conn = postgres_conn().await;
         conn.execute("CREATE TEMP TABLE grows (a int)", &[])

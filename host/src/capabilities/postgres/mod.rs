@@ -35,6 +35,7 @@ use wasmtime::component::{HasSelf, Linker, Resource};
 
 pub use self::connection::Connection;
 pub use self::pool::{DEFAULT_POOL_SIZE, Postgres};
+pub use self::sessions::{DEFAULT_STATEMENT_MAX_AGE, StatementCache};
 use crate::allowed_hosts::AllowedHosts;
 use crate::capabilities::bindings::spin::postgres::postgres as wit;
 use crate::capabilities::connections::Connections;
@@ -62,9 +63,13 @@ impl Capability for Postgres {
     }
 
     fn configure_app(config: &AppConfig<'_>) -> Result<Postgres> {
-        Ok(Postgres::with_pool_size(
+        Ok(Postgres::with_pool(
             config.spin_compat,
             config.postgres_pool_size,
+            StatementCache {
+                max_age: config.postgres_statement_max_age,
+                ..StatementCache::default()
+            },
         ))
     }
 

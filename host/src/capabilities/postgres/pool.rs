@@ -14,7 +14,7 @@ use tokio_postgres::config::{Host as PgHost, SslMode};
 
 use super::connection::Connection;
 use super::error::connection_failed;
-use super::sessions::{Pool, STATEMENTS_PER_SESSION, Sessions};
+use super::sessions::{Pool, Sessions, StatementCache};
 use super::spin_compat::SpinCompat;
 use super::tls::MakeRustlsConnect;
 use super::wit::Error;
@@ -35,6 +35,7 @@ pub struct Postgres {
 struct Shared {
     compat: Option<SpinCompat>,
     pool_size: usize,
+    statements: StatementCache,
     targets: Mutex<HashMap<String, Arc<Target>>>,
 }
 
@@ -56,15 +57,21 @@ impl Postgres {
     /// With the default pool size (tests; the host sizes its pools from `--postgres-pool-size`).
     #[cfg(test)]
     pub fn new(compat: Option<SpinCompat>) -> Self {
-        Self::with_pool_size(compat, DEFAULT_POOL_SIZE)
+        Self::with_pool(compat, DEFAULT_POOL_SIZE, StatementCache::default())
     }
 
-    /// With at most `pool_size` (at least 1) server connections per connection string.
-    pub fn with_pool_size(compat: Option<SpinCompat>, pool_size: usize) -> Self {
+    /// With at most `pool_size` (at least 1) server connections per connection string, each
+    /// keeping its prepared statements as `statements` says.
+    pub fn with_pool(
+        compat: Option<SpinCompat>,
+        pool_size: usize,
+        statements: StatementCache,
+    ) -> Self {
         Self {
             shared: Arc::new(Shared {
                 compat,
                 pool_size: pool_size.max(1),
+                statements,
                 targets: Mutex::new(HashMap::new()),
             }),
         }
@@ -133,7 +140,7 @@ impl Postgres {
             SslMode::Disable => Manager::from_config(config, NoTls, manager_config),
             _ => Manager::from_config(config, MakeRustlsConnect::new(), manager_config),
         };
-        let pool = Pool::builder(Sessions::new(manager, STATEMENTS_PER_SESSION))
+        let pool = Pool::builder(Sessions::new(manager, self.shared.statements))
             .max_size(self.shared.pool_size)
             .runtime(Runtime::Tokio1)
             .wait_timeout(Some(POOL_WAIT_TIMEOUT))
