@@ -37,15 +37,23 @@ pub struct Issued {
 /// owner signs in from: never paced; other networks' locks stay), and writes the audit row (`{audit}` over `who`, the user):
 /// one statement. A rotation copies the family's end from the token it replaces; a sign-in
 /// starts it at now + $7 seconds.
+///
+/// `me` share-locks the user's row first (`ins` reads it, and runs before every other write
+/// here): the foreign-key checks would otherwise take that lock at the statement's end, after
+/// `known` has written the network's row, while a concurrent sign-in's `sign_in_attempt` holds
+/// the user's row and waits for that network row: a deadlock, answered 409 (the soak of issue
+/// 26 met one in a thousand concurrent sign-ins of one account).
 const ISSUE_SQL: &str = "\
-WITH session AS (
+WITH me AS (
+    SELECT id FROM users WHERE id = $2::uuid FOR KEY SHARE
+), session AS (
     SELECT coalesce((SELECT session_expires_at FROM refresh_tokens WHERE id = $6::uuid),
                     now() + $7::int8 * interval '1 second') AS ends
 ), ins AS (
     INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, expires_at, session_expires_at)
-    SELECT $1::uuid, $2::uuid, $3::uuid, $4::text, least(to_timestamp($5::int8), session.ends),
+    SELECT $1::uuid, me.id, $3::uuid, $4::text, least(to_timestamp($5::int8), session.ends),
            session.ends
-    FROM session
+    FROM me, session
     RETURNING id
 ), prev AS (
     UPDATE refresh_tokens SET replaced_by = $1::uuid
@@ -58,7 +66,7 @@ WITH session AS (
     RETURNING id
 ), known AS (
     INSERT INTO sign_in_networks (user_id, network, last_success_at)
-    SELECT $2::uuid, $8::text, now() WHERE $6::uuid IS NULL
+    SELECT $2::uuid, $8::text, now() WHERE $6::uuid IS NULL AND EXISTS (SELECT 1 FROM ins)
     ON CONFLICT (user_id, network) DO UPDATE
         SET failed_attempts = 0, failures = 0, last_success_at = now()
     RETURNING user_id
