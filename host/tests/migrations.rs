@@ -667,12 +667,12 @@ async fn list_queries_use_their_indexes_on_100k_rows() {
         (
             "relationships by source",
             format!("SELECT * FROM relationships WHERE deleted_at IS NULL AND source_id = {entity} {page}"),
-            vec!["relationships_source_id_idx"],
+            vec!["relationships_source_"],
         ),
         (
             "relationships by target",
             format!("SELECT * FROM relationships WHERE deleted_at IS NULL AND target_id = {entity} {page}"),
-            vec!["relationships_target_id_idx"],
+            vec!["relationships_target_"],
         ),
         (
             "relationships by either end",
@@ -680,7 +680,29 @@ async fn list_queries_use_their_indexes_on_100k_rows() {
                 "SELECT * FROM relationships WHERE deleted_at IS NULL
                    AND (source_id = {entity} OR target_id = {entity}) {page}"
             ),
-            vec!["relationships_source_id_idx", "relationships_target_id_idx"],
+            // either index of each end: `(end, created_at, id)` or `(end, type, created_at, id)`
+            vec!["relationships_source_", "relationships_target_"],
+        ),
+        (
+            "relationships of an end by type",
+            format!(
+                "SELECT * FROM relationships WHERE deleted_at IS NULL AND source_id = {entity}
+                   AND type COLLATE \"C\" = 'rel_3' {page}"
+            ),
+            vec!["relationships_source_type_idx"],
+        ),
+        (
+            "relationships by confidence",
+            "SELECT * FROM relationships WHERE deleted_at IS NULL \
+             ORDER BY confidence DESC, id DESC LIMIT 51"
+                .to_string(),
+            vec!["relationships_confidence_idx"],
+        ),
+        (
+            "relationships in type order",
+            "SELECT * FROM relationships WHERE deleted_at IS NULL ORDER BY type, id LIMIT 51"
+                .to_string(),
+            vec!["relationships_type_id_idx"],
         ),
         (
             "relationships by type",
