@@ -38,7 +38,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the application described by a Spin manifest (like `spin up`).
-    Up(up::UpArgs),
+    Up(Box<up::UpArgs>),
     /// Run every component's build commands, as `spin build` does.
     Build(build::BuildArgs),
     /// Apply, revert or list schema migrations.
@@ -47,15 +47,10 @@ enum Command {
     Admin(admin::AdminArgs),
 }
 
-/// mimalloc instead of glibc's malloc: the host allocates per request (bodies, rows, headers)
-/// from many threads, and glibc's malloc was 13% of its CPU under load (bench/README.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Up(args) => up::run(args),
+        Command::Up(args) => up::run(*args),
         Command::Build(args) => build::run(args),
         Command::Migrate(args) => spingraph_migrate::run(args),
         Command::Admin(args) => admin::run(args),

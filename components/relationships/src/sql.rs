@@ -175,9 +175,10 @@ pub const LIST: &str = concat!(
 /// with 100 000 relationships costs what $7 allows, whatever the depth.
 /// $2 direction (`out`, `in`, `both`), $3 type (NULL = any; `{of_type}` is filled by [`walk`]),
 /// $4 depth bound, $5 node cap per level, $6 node to stop at once reached (NULL = none), $7
-/// relationship budget. Deleted entities and relationships are never walked. Produces CTE `reached(node, parent, edge, depth)`, each node
-/// once, and `budget_spent`: one boolean row, true when the walk stopped for its budget (so a
-/// level may be partial and deeper ones were not walked).
+/// relationship budget. Deleted entities and relationships are never walked. Produces CTE
+/// `reached(node, parent, edge, depth)`, each node once, and `budget_spent`: one boolean row,
+/// true when the walk stopped for its budget (so a level may be partial and deeper ones were
+/// not walked).
 macro_rules! bfs {
     () => {
         concat!(
@@ -189,11 +190,10 @@ macro_rules! bfs {
             "b.scanned + n.scanned FROM bfs b ",
             "CROSS JOIN LATERAL (",
             // the relationships this level reads: what is left of the budget, plus one to tell
-            // "exactly spent" from "more there"
-            // each frontier node's relationships by an equality on the leading column of the
-            // `(source_id|target_id, type COLLATE "C", ...)` indexes (a LATERAL that OFFSET 0
-            // keeps a per-node probe): whatever the statistics say, the only plan is a probe
-            // per node, never a scan of an index by its second column
+            // "exactly spent" from "more there"; each frontier node's by an equality on the
+            // leading column of the `(source_id|target_id, type COLLATE "C", ...)` indexes (a
+            // LATERAL that OFFSET 0 keeps a per-node probe): whatever the statistics say, the
+            // plan is a probe per node, never a scan of an index by its second column
             "WITH x AS (",
             "SELECT e.target_id AS node, e.source_id AS parent, e.id AS edge ",
             "FROM unnest(b.nodes) AS f(node) CROSS JOIN LATERAL (",
@@ -228,10 +228,10 @@ macro_rules! bfs {
     };
 }
 
-/// What fills a walk's `{of_type}` slot: `r.type = $3` when a type is given, else a condition that
-/// only types `$3` (always NULL then). Two statement texts rather than `($3 IS NULL OR r.type =
-/// $3)`, so that a generic plan (a prepared statement reused by the host's statement cache) still
-/// probes the `(source_id, type)` / `(target_id, type)` indexes for a typed walk.
+/// What fills a walk's `{of_type}` slot: `r.type = $3` when a type is given, else a condition
+/// that only types `$3` (always NULL then). Two statement texts rather than `($3 IS NULL OR
+/// r.type = $3)`, so that a generic plan (a prepared statement reused by the host's statement
+/// cache) still probes the `(source_id, type)` / `(target_id, type)` indexes for a typed walk.
 ///
 /// The typed condition compares in collation "C" (the same equality as the column's own), which
 /// only the `(source_id, type COLLATE "C", ...)` / `(target_id, ...)` indexes serve: indexes

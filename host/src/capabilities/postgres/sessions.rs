@@ -12,9 +12,11 @@
 //! a table was nearly empty (any plan is cheap then, a scan of a whole partial index included)
 //! would otherwise be reused while the table grows, for as long as statistics are not
 //! refreshed (autovacuum off or behind). A statement past its age is prepared again, and
-//! planned from the table's size now (issue 26: the soak's throughput fell by two thirds this
-//! way on a server without autovacuum). A statement Postgres can no longer run as prepared (its result columns changed under
-//! it: `ALTER TABLE` while serving) is forgotten, and run again once, freshly prepared, when no
+//! planned from the table's size now (issue 26: on a server without autovacuum, the soak's walk
+//! kept such a plan while its throughput fell by two thirds).
+//!
+//! A statement Postgres can no longer run as prepared (its result columns changed under it:
+//! `ALTER TABLE` while serving) is forgotten, and run again once, freshly prepared, when no
 //! transaction is open (inside one, the error aborts the transaction, as any error does).
 
 use std::sync::Mutex;
