@@ -168,7 +168,7 @@ def fresh_database():
 
 
 def drop_database(db):
-    subprocess.run(["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-c",
+    subprocess.run(["psql", "-q", f"{PG}/postgres", "-c",
                     f"DROP DATABASE IF EXISTS {db} WITH (FORCE)"], check=False)
 
 
