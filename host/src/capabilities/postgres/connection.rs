@@ -372,7 +372,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_kept_statement_whose_table_changed_is_prepared_again_outside_a_transaction() {
-        let mut conn = postgres_conn().await;
+        let mut conn = crate::capabilities::postgres::test_db::connect(None).await;
         conn.execute("CREATE TEMP TABLE grows (a int)", &[])
             .await
             .unwrap();
@@ -398,13 +398,6 @@ mod tests {
         assert!(conn.query(all, &[]).await.is_err());
         conn.execute("ROLLBACK", &[]).await.unwrap();
         assert_eq!(conn.query(all, &[]).await.unwrap().columns.len(), 3);
-    }
-
-    async fn postgres_conn() -> Connection {
-        Postgres::new(None)
-            .connect(&local_hosts(), DATABASE)
-            .await
-            .unwrap()
     }
 
     #[tokio::test]
