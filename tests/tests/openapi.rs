@@ -3,13 +3,15 @@
 //! `/v1/openapi.json` serves the very document in openapi.yaml.
 //!
 //! "Served" is read from three sources of truth, so an undocumented route fails one of them:
-//! the 405 `Allow` header each component answers for a known path (its methods), the
-//! `[[trigger.http]]` routes of spin.toml (which component serves which prefix), and the slice
-//! patterns of the components' route `match` arms (the sub-paths each component matches).
+//! the components' route tables (`ROUTES`, read natively: the method and path pattern of every
+//! route, the very data their dispatch and 405s run on), the `[[trigger.http]]` routes of
+//! spin.toml (which component serves which prefix), and a running app's answers (its 405
+//! `Allow` headers included).
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use spingraph_e2e::{TestApp, TestOptions, Value, header, json_body, workspace_root};
+use spingraph_guest::routes::Routes;
 
 const METHODS: &[&str] = &["get", "put", "post", "patch", "delete"];
 
@@ -163,11 +165,7 @@ fn manifest_routes() -> Vec<(String, String)> {
     routes
 }
 
-/// The path prefix a route serves (`/v1/entities/...` → `/v1/entities`).
-fn route_prefix(route: &str) -> &str {
-    route.strip_suffix("/...").unwrap_or(route)
-}
-
+/// Whether a spin.toml route (`/v1/entities/...`, `/v1/auth/token`) serves `path`.
 fn route_covers(route: &str, path: &str) -> bool {
     match route.strip_suffix("/...") {
         Some(prefix) => path == prefix || path.starts_with(&format!("{prefix}/")),
@@ -199,126 +197,98 @@ fn every_manifest_route_has_documented_paths_and_every_path_a_route() {
     );
 }
 
-/// One segment of a route pattern: a literal, or a binding (`id`, `_`) that matches any segment.
-type Template = Vec<Option<String>>;
-
-/// The path templates of the route `match` arms in a component's source, relative to its route:
-/// `("POST", ["users", id, "unlock"]) =>` gives `users/*/unlock`, `["a" | "b"]` gives `a` and `b`,
-/// `[] | ["live"]` gives the root and `live`. Upper-case literals are methods, not paths.
-fn route_templates(source: &str) -> Vec<Template> {
-    let mut templates = Vec::new();
-    for line in source.lines() {
-        let line = line.trim();
-        let Some((pattern, _)) = line.split_once("=>") else {
-            continue;
-        };
-        if !(pattern.starts_with('(') && pattern.contains('[')) {
-            continue;
-        }
-        let mut rest = pattern;
-        while let Some(open) = rest.find('[') {
-            let Some(close) = rest[open..].find(']') else {
-                break;
-            };
-            let inner = &rest[open + 1..open + close];
-            rest = &rest[open + close + 1..];
-            let mut options: Vec<Template> = vec![Vec::new()];
-            for element in inner.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-                let literals: Vec<String> = element
-                    .split('"')
-                    .enumerate()
-                    .filter(|(i, _)| i % 2 == 1)
-                    .map(|(_, l)| l.to_string())
-                    .collect();
-                let choices: Vec<Option<String>> = if literals.is_empty() {
-                    vec![None]
-                } else {
-                    literals.into_iter().map(Some).collect()
-                };
-                options = options
-                    .into_iter()
-                    .flat_map(|t| {
-                        choices.iter().map(move |c| {
-                            let mut t = t.clone();
-                            t.push(c.clone());
-                            t
-                        })
-                    })
-                    .collect();
-            }
-            templates.extend(options);
-        }
-    }
-    templates
+/// A component's route table as `(METHOD, pattern)` rows, HEAD left out (openapi.yaml documents
+/// GET, which answers HEAD too), and the spin.toml components serving it (one wasm may be two).
+struct Table {
+    components: &'static [&'static str],
+    rows: Vec<(&'static str, &'static str)>,
 }
 
-/// Whether `prefix` + `template` names the documented `path` (`{param}` matches a binding only,
-/// a binding matches any segment).
-fn template_matches(prefix: &str, template: &Template, path: &str) -> bool {
-    let Some(below) = path.strip_prefix(prefix) else {
-        return false;
-    };
-    let segments: Vec<&str> = below.split('/').filter(|s| !s.is_empty()).collect();
-    segments.len() == template.len()
-        && segments.iter().zip(template).all(|(seg, t)| match t {
-            Some(literal) => literal.split('/').filter(|s| !s.is_empty()).eq([*seg]),
-            None => true,
-        })
+impl Table {
+    fn of<H>(components: &'static [&'static str], routes: &Routes<H>) -> Table {
+        let rows = routes
+            .iter()
+            .filter(|r| r.method != "HEAD")
+            .map(|r| (r.method, r.pattern))
+            .collect();
+        Table { components, rows }
+    }
+}
+
+fn tables() -> Vec<Table> {
+    vec![
+        Table::of(&["entities"], &entities::ROUTES),
+        Table::of(&["relationships"], &relationships::ROUTES),
+        Table::of(&["auth", "auth-signin"], &auth::ROUTES),
+        Table::of(&["health"], &health::ROUTES),
+    ]
+}
+
+/// Components that serve bundled files only (`spingraph_guest::assets`), no route table: what
+/// they serve is checked over HTTP (`every_documented_operation_is_routed_by_a_component`).
+const FILE_COMPONENTS: &[&str] = &["docs", "explorer"];
+
+#[test]
+fn every_route_in_a_table_is_documented_with_its_method() {
+    let ops = operations(&document());
+    let routes = manifest_routes();
+    let mut seen = 0;
+    let mut undocumented = Vec::new();
+    for Table { components, rows } in tables() {
+        for (method, pattern) in rows {
+            // A row no spin.toml route brings to its component is not served by this app (auth's
+            // root `/.well-known/jwks.json`).
+            let reachable = routes
+                .iter()
+                .any(|(r, c)| components.contains(&c.as_str()) && route_covers(r, pattern));
+            if !reachable {
+                continue;
+            }
+            seen += 1;
+            if !ops.get(pattern).is_some_and(|m| m.contains(method)) {
+                undocumented.push(format!("{components:?}: {method} {pattern}"));
+            }
+        }
+    }
+    assert!(seen >= 30, "only {seen} table routes are reachable");
+    assert!(
+        undocumented.is_empty(),
+        "table routes missing from openapi.yaml:\n{}",
+        undocumented.join("\n")
+    );
 }
 
 #[test]
-fn every_path_the_component_routers_match_is_documented() {
-    let paths: Vec<String> = operations(&document()).into_keys().collect();
+fn every_documented_operation_is_in_the_route_table_of_its_component() {
     let routes = manifest_routes();
-    let components = workspace_root().join("components");
-    let mut seen = 0;
-    let mut undocumented = Vec::new();
-    for dir in std::fs::read_dir(&components).unwrap() {
-        let dir = dir.unwrap().path();
-        let name = dir.file_name().unwrap().to_string_lossy().to_string();
-        let prefixes: Vec<&str> = routes
+    let tables = tables();
+    let mut missing = Vec::new();
+    for (path, methods) in operations(&document()) {
+        let serving: Vec<&str> = routes
             .iter()
-            .filter(|(_, c)| *c == name)
-            .map(|(r, _)| route_prefix(r))
+            .filter(|(r, _)| route_covers(r, &path))
+            .map(|(_, c)| c.as_str())
             .collect();
-        let Ok(files) = std::fs::read_dir(dir.join("src")) else {
+        let table = tables
+            .iter()
+            .find(|t| serving.iter().any(|c| t.components.contains(c)));
+        let Some(Table { rows, .. }) = table else {
+            assert!(
+                !serving.is_empty() && serving.iter().all(|c| FILE_COMPONENTS.contains(c)),
+                "{path} is served by {serving:?}, none of which has a route table"
+            );
             continue;
         };
-        for file in files {
-            let file = file.unwrap().path();
-            let text = std::fs::read_to_string(&file).unwrap();
-            for template in route_templates(&text) {
-                seen += 1;
-                // A literal matched against the whole path (`/.well-known/jwks.json`) is one
-                // template segment spanning several path segments.
-                let flat: Template = template
-                    .iter()
-                    .flat_map(|t| match t {
-                        Some(l) => l
-                            .split('/')
-                            .filter(|s| !s.is_empty())
-                            .map(|s| Some(s.to_string()))
-                            .collect::<Vec<_>>(),
-                        None => vec![None],
-                    })
-                    .collect();
-                let documented = prefixes
-                    .iter()
-                    .any(|prefix| paths.iter().any(|p| template_matches(prefix, &flat, p)));
-                if !documented {
-                    undocumented.push(format!("{}: {prefixes:?} + {template:?}", file.display()));
-                }
+        for method in methods {
+            if !rows.contains(&(method.as_str(), path.as_str())) {
+                missing.push(format!("{method} {path} (served by {serving:?})"));
             }
         }
     }
     assert!(
-        seen >= 20,
-        "found only {seen} route patterns: is the scan still right?"
-    );
-    assert!(
-        undocumented.is_empty(),
-        "routes in component routers missing from openapi.yaml:\n{}",
-        undocumented.join("\n")
+        missing.is_empty(),
+        "documented operations missing from the route tables:\n{}",
+        missing.join("\n")
     );
 }
 

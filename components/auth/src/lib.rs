@@ -5,10 +5,10 @@
 //! holds the private signing key; `auth` serves the rest without it. Both authenticate callers
 //! through the `authn` component dependency, which never sees the signing key.
 //!
-//! This file is the route table. The handlers are in `login` (sign-in), `tokens` (refresh,
-//! logout, JWKS), `users` and `api_keys`, with `grant` issuing token pairs and `cookies` the
-//! browser session's; what clients send is read in `input`, `access` says who may manage what,
-//! and `sql` holds the shapes and helpers the statements share.
+//! This file is the route table ([`ROUTES`]). The handlers are in `login` (sign-in), `tokens`
+//! (refresh, logout, JWKS), `users` and `api_keys`, with `grant` issuing token pairs and
+//! `cookies` the browser session's; what clients send is read in `input`, `access` says who may
+//! manage what, and `sql` holds the shapes and helpers the statements share.
 
 mod access;
 mod api_keys;
@@ -25,11 +25,66 @@ use serde_json::json;
 use spin_sdk::http::conversions::TryFromIncomingRequest;
 use spin_sdk::http::{IncomingRequest, Request, ResponseOutparam};
 use spingraph_authn_client::Principal;
+use spingraph_guest::routes::{Call, Respond, Route, Routes};
 use spingraph_guest::{ApiError, Ctx, Reply, Result, cors, rate_limit};
 
+/// Every route of the wasm (spin.toml decides which reach `auth-signin` and which `auth`). Each
+/// handler starts with how its caller is admitted: the per-IP login limit where credentials are
+/// issued, a signed-in principal under the api limit, or nothing for the public keys.
+pub static ROUTES: Routes<Respond> = Routes::new(&[
+    Route::new("POST", "/v1/auth/token", |c| per_ip(c, login::token)),
+    Route::new("POST", "/v1/auth/session", |c| {
+        // Login CSRF: a page of another site must not sign the browser in (or overwrite its
+        // session); refused before the rate limit counts it or a password is checked.
+        cors::require_same_origin(c.ctx, c.req)?;
+        per_ip(c, login::session)
+    }),
+    Route::new("POST", "/v1/auth/refresh", |c| per_ip(c, tokens::refresh)),
+    Route::new("POST", "/v1/auth/register", |c| {
+        // Hidden entirely (not rate limited either) while sign-up is off.
+        if !c.ctx.config.flag("signup_enabled") {
+            return Err(ApiError::not_found("No such route."));
+        }
+        per_ip(c, users::register)
+    }),
+    Route::new("POST", "/v1/auth/logout", |c| {
+        signed_in(c, |p| tokens::logout(c.ctx, c.req, p))
+    }),
+    Route::new("GET", "/v1/auth/me", |c| signed_in(c, |p| me(c.ctx, p))),
+    Route::new("GET", "/v1/auth/users", |c| {
+        signed_in(c, |p| users::list(c.ctx, p))
+    }),
+    Route::new("POST", "/v1/auth/users", |c| {
+        signed_in(c, |p| users::create(c.ctx, c.req, p))
+    }),
+    Route::new("PATCH", "/v1/auth/users/{id}", |c| {
+        signed_in(c, |p| users::update(c.ctx, c.req, p, c.param("id")))
+    }),
+    Route::new("POST", "/v1/auth/users/{id}/unlock", |c| {
+        signed_in(c, |p| users::unlock(c.ctx, p, c.param("id")))
+    }),
+    Route::new("GET", "/v1/auth/api-keys", |c| {
+        signed_in(c, |p| api_keys::list(c.ctx, p))
+    }),
+    Route::new("POST", "/v1/auth/api-keys", |c| {
+        signed_in(c, |p| api_keys::create(c.ctx, c.req, p))
+    }),
+    Route::new("DELETE", "/v1/auth/api-keys/{id}", |c| {
+        signed_in(c, |p| api_keys::revoke(c.ctx, p, c.param("id")))
+    }),
+    Route::new("GET", "/v1/auth/.well-known/jwks.json", jwks),
+    Route::unlisted("HEAD", "/v1/auth/.well-known/jwks.json", jwks),
+    // Served should a manifest route the root path here (this one does not).
+    Route::new("GET", "/.well-known/jwks.json", jwks),
+    Route::unlisted("HEAD", "/.well-known/jwks.json", jwks),
+]);
+
 /// The response is written by hand (not through `spin_sdk::http::Response`, whose header map
-/// holds one value per name) so a session can set several cookies.
-#[spin_sdk::http_component]
+/// holds one value per name) so a session can set several cookies. Exported only on wasm:
+/// natively (unit tests, the OpenAPI test reading [`ROUTES`]) the export's `wasi:http/...`
+/// symbol name is not valid in a linker version script.
+#[cfg_attr(target_arch = "wasm32", spin_sdk::http_component)]
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 async fn handle(req: IncomingRequest, out: ResponseOutparam) {
     let response = match Request::try_from_incoming_request(req).await {
         Ok(req) => spingraph_guest::serve("auth", req, route),
@@ -42,90 +97,25 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
 }
 
 fn route(ctx: &Ctx, req: &Request) -> Result<Reply> {
-    if ctx.path == "/.well-known/jwks.json" {
-        return match ctx.method.as_str() {
-            "GET" | "HEAD" => tokens::jwks(ctx),
-            _ => Err(ApiError::MethodNotAllowed(&["GET"])),
-        };
-    }
-    let segments = segments(ctx);
-    let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
-    match (ctx.method.as_str(), segments.as_slice()) {
-        ("POST", ["token"]) => per_ip(ctx, || login::token(ctx, req)),
-        ("POST", ["session"]) => {
-            // Login CSRF: a page of another site must not sign the browser in (or overwrite its
-            // session); refused before the rate limit counts it or a password is checked.
-            cors::require_same_origin(ctx, req)?;
-            per_ip(ctx, || login::session(ctx, req))
-        }
-        ("POST", ["refresh"]) => per_ip(ctx, || tokens::refresh(ctx, req)),
-        ("POST", ["register"]) => {
-            // Hidden entirely (not rate limited either) while sign-up is off.
-            if !ctx.config.flag("signup_enabled") {
-                return Err(ApiError::not_found("No such route."));
-            }
-            per_ip(ctx, || users::register(ctx, req))
-        }
-        ("POST", ["logout"]) => signed_in(ctx, req, |p| tokens::logout(ctx, req, p)),
-        ("GET", ["me"]) => signed_in(ctx, req, |p| me(ctx, p)),
-        ("GET", ["users"]) => signed_in(ctx, req, |p| users::list(ctx, p)),
-        ("POST", ["users"]) => signed_in(ctx, req, |p| users::create(ctx, req, p)),
-        ("PATCH", ["users", id]) => signed_in(ctx, req, |p| users::update(ctx, req, p, id)),
-        ("POST", ["users", id, "unlock"]) => signed_in(ctx, req, |p| users::unlock(ctx, p, id)),
-        ("GET", ["api-keys"]) => signed_in(ctx, req, |p| api_keys::list(ctx, p)),
-        ("POST", ["api-keys"]) => signed_in(ctx, req, |p| api_keys::create(ctx, req, p)),
-        ("DELETE", ["api-keys", id]) => signed_in(ctx, req, |p| api_keys::revoke(ctx, p, id)),
-        ("GET" | "HEAD", [".well-known", "jwks.json"]) => tokens::jwks(ctx),
-        (_, path) => Err(match allowed(path) {
-            Some(allow) => ApiError::MethodNotAllowed(allow),
-            None => ApiError::not_found("No such route."),
-        }),
-    }
-}
-
-/// Where the component is mounted (spin.toml's routes).
-const BASE: &str = "/v1/auth";
-
-/// The path below [`BASE`], split: from `spin-path-info` under the `/v1/auth/...` wildcard, and
-/// from the full path under the exact routes `auth-signin` serves (whose path info is empty).
-fn segments(ctx: &Ctx) -> Vec<String> {
-    match ctx.path.strip_prefix(BASE) {
-        Some(below) if ctx.path_info.is_empty() && below.starts_with('/') => below
-            .split('/')
-            .filter(|s| !s.is_empty())
-            .map(|s| spingraph_guest::context::percent_decode(s, false))
-            .collect(),
-        _ => ctx.segments(),
-    }
-}
-
-/// The methods a known path accepts (for 405 + `Allow`).
-fn allowed(path: &[&str]) -> Option<&'static [&'static str]> {
-    Some(match path {
-        ["token" | "session" | "refresh" | "register" | "logout"] => &["POST"],
-        ["me"] | [".well-known", "jwks.json"] => &["GET"],
-        ["users"] | ["api-keys"] => &["GET", "POST"],
-        ["users", _] => &["PATCH"],
-        ["users", _, "unlock"] => &["POST"],
-        ["api-keys", _] => &["DELETE"],
-        _ => return None,
-    })
+    let (handler, params) = ROUTES.find(&ctx.method, &ctx.path)?;
+    handler(&Call { ctx, req, params })
 }
 
 /// Credential-issuing operations: the per-IP login limit, failing closed without Redis.
-fn per_ip(ctx: &Ctx, handler: impl FnOnce() -> Result<Reply>) -> Result<Reply> {
-    let limit = rate_limit::login(ctx)?;
-    rate_limit::limited(ctx, Some(&limit), handler)
+fn per_ip(c: &Call, handler: fn(&Ctx, &Request) -> Result<Reply>) -> Result<Reply> {
+    let limit = rate_limit::login(c.ctx)?;
+    rate_limit::limited(c.ctx, Some(&limit), || handler(c.ctx, c.req))
 }
 
 /// Operations of a signed-in principal, under the per-principal api limit (failed
 /// authentications count against the client's auth-failure limit).
-fn signed_in(
-    ctx: &Ctx,
-    req: &Request,
-    handler: impl FnOnce(&Principal) -> Result<Reply>,
-) -> Result<Reply> {
-    spingraph_authn_client::signed_in(ctx, req, handler)
+fn signed_in(c: &Call, handler: impl FnOnce(&Principal) -> Result<Reply>) -> Result<Reply> {
+    spingraph_authn_client::signed_in(c.ctx, c.req, handler)
+}
+
+/// The public signing keys: no credential, no limit.
+fn jwks(c: &Call) -> Result<Reply> {
+    tokens::jwks(c.ctx)
 }
 
 /// What the account's sign-in failures amount to, for its owner: every failure since each
@@ -151,4 +141,48 @@ fn me(ctx: &Ctx, p: &Principal) -> Result<Reply> {
         "expires_at": p.expires_at,
         "sign_in_failures": failures,
     })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn allow(method: &str, path: &str) -> String {
+        match ROUTES.find(method, path) {
+            Err(ApiError::MethodNotAllowed(allow)) => allow.join(", "),
+            _ => panic!("{method} {path} is not a 405"),
+        }
+    }
+
+    #[test]
+    fn another_method_is_405_with_the_methods_of_the_path() {
+        for path in ["token", "session", "refresh", "register", "logout"] {
+            assert_eq!(allow("GET", &format!("/v1/auth/{path}")), "POST");
+        }
+        assert_eq!(allow("POST", "/v1/auth/me"), "GET");
+        assert_eq!(allow("DELETE", "/v1/auth/users"), "GET, POST");
+        assert_eq!(allow("DELETE", "/v1/auth/api-keys"), "GET, POST");
+        assert_eq!(allow("GET", "/v1/auth/users/x"), "PATCH");
+        assert_eq!(allow("GET", "/v1/auth/users/x/unlock"), "POST");
+        assert_eq!(allow("GET", "/v1/auth/api-keys/x"), "DELETE");
+        assert_eq!(allow("HEAD", "/v1/auth/me"), "GET");
+        // The public keys answer HEAD, but `Allow` has only ever named GET.
+        for path in ["/v1/auth/.well-known/jwks.json", "/.well-known/jwks.json"] {
+            assert!(ROUTES.find("HEAD", path).is_ok(), "{path}");
+            assert_eq!(allow("POST", path), "GET");
+        }
+    }
+
+    #[test]
+    fn paths_beside_the_table_are_404() {
+        for path in [
+            "/v1/auth",
+            "/v1/auth/",
+            "/v1/auth/users/x/lock",
+            "/v1/entities",
+        ] {
+            let err = ROUTES.find("GET", path).err().unwrap();
+            assert_eq!(err, ApiError::not_found("No such route."), "{path}");
+        }
+    }
 }

@@ -18,6 +18,12 @@ pub fn require_write(p: &Principal) -> Result<()> {
     require_scope(p, Scope::EntitiesWrite)
 }
 
+/// Restores: a writer who is an admin.
+pub fn require_restorer(p: &Principal) -> Result<()> {
+    require_write(p)?;
+    require_admin_to(p, "restore entities")
+}
+
 /// Whether `p` may change an entity owned by `owner_id`.
 pub fn may_modify(p: &Principal, owner_id: &str) -> bool {
     is_owner_or_admin(p, Some(owner_id))

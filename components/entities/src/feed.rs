@@ -23,9 +23,6 @@ use spingraph_guest::validate::Errors;
 use spingraph_guest::{ApiError, Ctx, Reply, Result, sql_timestamp};
 use spingraph_identity::{Principal, Scope};
 
-/// The feed's route (mapped to this component in spin.toml).
-pub const PATH: &str = "/v1/changes";
-
 /// The variable capping how long a long poll waits (seconds), whatever `wait` asked for.
 pub const MAX_WAIT_VARIABLE: &str = "change_feed_max_wait_seconds";
 /// Its default: under the host's default 30 s request limit.

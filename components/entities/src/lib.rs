@@ -1,8 +1,8 @@
 //! The entities component: `/v1/entities/...` — validated CRUD, search, batch writes, optimistic
 //! concurrency (ETag / If-Match) and an audited soft delete (SPEC §4 "Entities component"), plus
-//! the change feed (`/v1/changes`). This file is the route table: the handlers are in `entity`
-//! (CRUD and batch), `merge`, `natural_key` and `feed`; what clients send is read in `input`,
-//! the table is `store` over the statements of `sql`, and `access` says who may do what.
+//! the change feed (`/v1/changes`). This file is the route table ([`ROUTES`]): the handlers are
+//! in `entity` (CRUD and batch), `merge`, `natural_key` and `feed`; what clients send is read in
+//! `input`, the table is `store` over the statements of `sql`, and `access` says who may do what.
 
 pub mod access;
 pub mod entity;
@@ -15,15 +15,84 @@ pub mod store;
 
 use spin_sdk::http::{Request, Response};
 use spingraph_authn_client::idempotent;
-use spingraph_guest::{ApiError, Ctx, Reply, Result, serve};
+use spingraph_guest::routes::Handler::{self, Answer, Idempotent};
+use spingraph_guest::routes::{Call, Route, Routes};
+use spingraph_guest::{Ctx, Reply, Result, serve};
 use spingraph_identity::Principal;
 
-use crate::entity::{create, create_batch, delete, get, list, patch, restore};
+use crate::access::{require_restorer, require_write};
 
 /// Where entities live; `Location` of a new one is `{BASE}/{id}`.
 pub const BASE: &str = "/v1/entities";
 
-#[spin_sdk::http_component]
+/// Every route of the component: what answers, and for an idempotent write the rule checked
+/// before a stored answer can be replayed.
+pub static ROUTES: Routes<Handler<Principal>> = Routes::new(&[
+    Route::new("GET", "/v1/entities", Answer(|c, p| entity::list(c.ctx, p))),
+    Route::new(
+        "POST",
+        "/v1/entities",
+        Idempotent(require_write, |c, p, db| {
+            entity::create(c.ctx, c.req, p, db)
+        }),
+    ),
+    Route::new(
+        "POST",
+        "/v1/entities/batch",
+        Idempotent(require_write, |c, p, db| {
+            entity::create_batch(c.ctx, c.req, p, db)
+        }),
+    ),
+    Route::new(
+        "GET",
+        "/v1/entities/{id}",
+        Answer(|c, p| entity::get(c.ctx, c.req, p, c.param("id"))),
+    ),
+    Route::new(
+        "PATCH",
+        "/v1/entities/{id}",
+        Idempotent(require_write, |c, p, db| {
+            entity::patch(c.ctx, c.req, p, db, c.param("id"))
+        }),
+    ),
+    Route::new(
+        "DELETE",
+        "/v1/entities/{id}",
+        Answer(|c, p| entity::delete(c.ctx, c.req, p, c.param("id"))),
+    ),
+    Route::new(
+        "POST",
+        "/v1/entities/{id}/restore",
+        Idempotent(require_restorer, |c, p, db| {
+            entity::restore(c.ctx, p, db, c.param("id"))
+        }),
+    ),
+    Route::new(
+        "POST",
+        "/v1/entities/{id}/merge",
+        Idempotent(require_write, |c, p, db| {
+            merge::merge(c.ctx, c.req, p, db, c.param("id"))
+        }),
+    ),
+    Route::new(
+        "GET",
+        "/v1/entities/by-external-id/{type}/{external_id}",
+        Answer(|c, p| natural_key::get(c.ctx, c.req, p, c.param("type"), c.param("external_id"))),
+    ),
+    Route::new(
+        "PUT",
+        "/v1/entities/by-external-id/{type}/{external_id}",
+        Idempotent(require_write, |c, p, db| {
+            natural_key::put(c.ctx, c.req, p, db, c.param("type"), c.param("external_id"))
+        }),
+    ),
+    Route::new("GET", "/v1/changes", Answer(|c, p| feed::list(c.ctx, p))),
+]);
+
+// Exported only on wasm: natively (unit tests, the OpenAPI test reading `ROUTES`) the export's
+// `wasi:http/...` symbol name is not valid in a linker version script.
+#[cfg_attr(target_arch = "wasm32", spin_sdk::http_component)]
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 fn handle(req: Request) -> Response {
     serve("entities", req, route)
 }
@@ -36,41 +105,70 @@ pub fn route(ctx: &Ctx, req: &Request) -> Result<Reply> {
 }
 
 fn dispatch(ctx: &Ctx, req: &Request, p: &Principal) -> Result<Reply> {
-    if ctx.path == feed::PATH {
-        return match ctx.method.as_str() {
-            "GET" => feed::list(ctx, p),
-            _ => Err(ApiError::MethodNotAllowed(&["GET"])),
-        };
+    let (handler, params) = ROUTES.find(&ctx.method, &ctx.path)?;
+    let call = Call { ctx, req, params };
+    match *handler {
+        Answer(answer) => answer(&call, p),
+        Idempotent(rule, write) => idempotent(ctx, req, p, rule, |db| write(&call, p, db)),
     }
-    let segments = ctx.segments();
-    let path: Vec<&str> = segments.iter().map(String::as_str).collect();
-    // Idempotent writes check the route's scope (and admin rule) before a replay can answer.
-    let write = access::require_write;
-    let restorer =
-        |p: &Principal| write(p).and_then(|()| access::require_admin_to(p, "restore entities"));
-    match (ctx.method.as_str(), path.as_slice()) {
-        ("GET", []) => list(ctx, p),
-        ("POST", []) => idempotent(ctx, req, p, write, |db| create(ctx, req, p, db)),
-        (_, []) => Err(ApiError::MethodNotAllowed(&["GET", "POST"])),
-        ("POST", ["batch"]) => idempotent(ctx, req, p, write, |db| create_batch(ctx, req, p, db)),
-        (_, ["batch"]) => Err(ApiError::MethodNotAllowed(&["POST"])),
-        ("GET", [id]) => get(ctx, req, p, id),
-        ("PATCH", [id]) => idempotent(ctx, req, p, write, |db| patch(ctx, req, p, db, id)),
-        ("DELETE", [id]) => delete(ctx, req, p, id),
-        (_, [_]) => Err(ApiError::MethodNotAllowed(&["GET", "PATCH", "DELETE"])),
-        ("POST", [id, "restore"]) => {
-            idempotent(ctx, req, p, restorer, |db| restore(ctx, p, db, id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use spingraph_guest::ApiError;
+    use spingraph_identity::{Credential, Role, Scope};
+
+    fn allow(method: &str, path: &str) -> String {
+        match ROUTES.find(method, path) {
+            Err(ApiError::MethodNotAllowed(allow)) => allow.join(", "),
+            _ => panic!("{method} {path} is not a 405"),
         }
-        (_, [_, "restore"]) => Err(ApiError::MethodNotAllowed(&["POST"])),
-        ("POST", [id, "merge"]) => {
-            idempotent(ctx, req, p, write, |db| merge::merge(ctx, req, p, db, id))
+    }
+
+    #[test]
+    fn another_method_is_405_with_the_methods_of_the_path() {
+        assert_eq!(allow("PUT", "/v1/entities"), "GET, POST");
+        assert_eq!(allow("HEAD", "/v1/entities"), "GET, POST");
+        assert_eq!(allow("GET", "/v1/entities/batch"), "POST");
+        assert_eq!(allow("POST", "/v1/entities/x"), "GET, PATCH, DELETE");
+        assert_eq!(allow("GET", "/v1/entities/x/restore"), "POST");
+        assert_eq!(allow("GET", "/v1/entities/x/merge"), "POST");
+        assert_eq!(allow("POST", "/v1/entities/by-external-id/t/x"), "GET, PUT");
+        assert_eq!(allow("POST", "/v1/changes"), "GET");
+    }
+
+    #[test]
+    fn paths_beside_the_table_are_404() {
+        for path in ["/v1/entities/x/y", "/v1/entities/a/b/c/d", "/v1/changes/x"] {
+            let err = ROUTES.find("GET", path).err().unwrap();
+            assert_eq!(err, ApiError::not_found("No such route."), "{path}");
         }
-        (_, [_, "merge"]) => Err(ApiError::MethodNotAllowed(&["POST"])),
-        ("GET", ["by-external-id", kind, xid]) => natural_key::get(ctx, req, p, kind, xid),
-        ("PUT", ["by-external-id", kind, xid]) => idempotent(ctx, req, p, write, |db| {
-            natural_key::put(ctx, req, p, db, kind, xid)
-        }),
-        (_, ["by-external-id", _, _]) => Err(ApiError::MethodNotAllowed(&["GET", "PUT"])),
-        _ => Err(ApiError::not_found("No such route.")),
+    }
+
+    #[test]
+    fn every_write_that_may_replay_checks_the_write_scope_and_restore_the_admin_role() {
+        let user = Principal::for_tests(Role::User, Credential::Bearer, Role::User.scopes());
+        let reader = Principal::for_tests(Role::User, Credential::ApiKey, &[Scope::EntitiesRead]);
+        let mut idempotent = Vec::new();
+        for route in ROUTES.iter() {
+            if let Idempotent(rule, _) = route.handler {
+                idempotent.push(format!("{} {}", route.method, route.pattern));
+                assert_eq!(rule(&reader).unwrap_err().status(), 403);
+                let restore = route.pattern.ends_with("/restore");
+                assert_eq!(rule(&user).is_ok(), !restore, "{}", route.pattern);
+            }
+        }
+        assert_eq!(
+            idempotent,
+            [
+                "POST /v1/entities",
+                "POST /v1/entities/batch",
+                "PATCH /v1/entities/{id}",
+                "POST /v1/entities/{id}/restore",
+                "POST /v1/entities/{id}/merge",
+                "PUT /v1/entities/by-external-id/{type}/{external_id}",
+            ]
+        );
     }
 }

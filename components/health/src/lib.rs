@@ -6,6 +6,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use spin_sdk::http::{Request, Response};
 use spingraph_guest::db::Db;
+use spingraph_guest::routes::{Call, Respond, Route, Routes};
 use spingraph_guest::{ApiError, Ctx, Reply, Result, kv, serve};
 
 mod facts {
@@ -13,6 +14,17 @@ mod facts {
 }
 
 pub use facts::{COMPONENTS, EXPECTED_SCHEMA_VERSION};
+
+/// Every route of the component; each answers HEAD as it answers GET.
+pub static ROUTES: Routes<Respond> = Routes::<Respond>::new(&[
+    Route::new("GET", "/v1/health", |c| Ok(health(c.ctx))),
+    Route::new("HEAD", "/v1/health", |c| Ok(health(c.ctx))),
+    Route::new("GET", "/v1/health/live", |_| Ok(live())),
+    Route::new("HEAD", "/v1/health/live", |_| Ok(live())),
+    Route::new("GET", "/v1/health/ready", |c| Ok(ready(c.ctx))),
+    Route::new("HEAD", "/v1/health/ready", |c| Ok(ready(c.ctx))),
+])
+.not_found("No such health endpoint.");
 
 // Exported only on wasm: natively (unit tests) the export's `wasi:http/...` symbol name is not
 // valid in a linker version script.
@@ -22,17 +34,13 @@ fn handle(req: Request) -> Response {
     serve("health", req, route)
 }
 
-fn route(ctx: &Ctx, _req: &Request) -> Result<Reply> {
-    let segments = ctx.segments();
-    let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
-    let get = ctx.method == "GET" || ctx.method == "HEAD";
-    match (get, segments.as_slice()) {
-        (true, []) => Ok(health(ctx)),
-        (true, ["live"]) => Ok(Reply::ok(&json!({"status": "up"}))),
-        (true, ["ready"]) => Ok(ready(ctx)),
-        (false, [] | ["live"] | ["ready"]) => Err(ApiError::MethodNotAllowed(&["GET", "HEAD"])),
-        _ => Err(ApiError::not_found("No such health endpoint.")),
-    }
+fn route(ctx: &Ctx, req: &Request) -> Result<Reply> {
+    let (handler, params) = ROUTES.find(&ctx.method, &ctx.path)?;
+    handler(&Call { ctx, req, params })
+}
+
+fn live() -> Reply {
+    Reply::ok(&json!({"status": "up"}))
 }
 
 /// One dependency check as reported to clients.
@@ -227,6 +235,18 @@ mod tests {
     fn expected_schema_version_is_zero_or_a_14_digit_timestamp() {
         let v = EXPECTED_SCHEMA_VERSION;
         assert!(v == 0 || (10_000_000_000_000..100_000_000_000_000).contains(&v));
+    }
+
+    #[test]
+    fn get_and_head_are_served_other_methods_405_and_unknown_paths_404() {
+        for path in ["/v1/health", "/v1/health/live", "/v1/health/ready/"] {
+            assert!(ROUTES.find("GET", path).is_ok(), "{path}");
+            assert!(ROUTES.find("HEAD", path).is_ok(), "{path}");
+            let err = ROUTES.find("POST", path).err().unwrap();
+            assert_eq!(err.headers(), vec![("allow", "GET, HEAD".to_string())]);
+        }
+        let err = ROUTES.find("GET", "/v1/health/nope").err().unwrap();
+        assert_eq!(err, ApiError::not_found("No such health endpoint."));
     }
 
     #[test]

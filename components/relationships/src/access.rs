@@ -28,6 +28,12 @@ pub fn require_write(p: &Principal) -> Result<()> {
     require_scope(p, Scope::RelationshipsWrite)
 }
 
+/// Restores: a writer who is an admin.
+pub fn require_restorer(p: &Principal) -> Result<()> {
+    require_write(p)?;
+    require_admin_to(p, "restore relationships")
+}
+
 /// 403 unless `p` created the relationship (`created_by`) or is an admin.
 pub fn require_creator_or_admin(p: &Principal, created_by: Option<&str>) -> Result<()> {
     if is_owner_or_admin(p, created_by) {

@@ -49,17 +49,6 @@ impl Direction {
     }
 }
 
-/// Dispatch on the path below `/v1/graph`.
-pub fn route(ctx: &Ctx, caller: &Principal, segments: &[&str]) -> Result<Reply> {
-    let read_only = || Err(ApiError::MethodNotAllowed(&["GET", "HEAD"]));
-    match (ctx.method.as_str(), segments) {
-        ("GET" | "HEAD", ["neighbors", id]) => neighbors(ctx, caller, id),
-        ("GET" | "HEAD", ["path"]) => path(ctx, caller),
-        (_, ["neighbors", _] | ["path"]) => read_only(),
-        _ => Err(ApiError::not_found("No such route.")),
-    }
-}
-
 /// Parameters of `GET /v1/graph/neighbors/{entity_id}`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NeighborsQuery {
@@ -121,7 +110,7 @@ impl PathQuery {
 
 /// `{nodes, edges, truncated}`: nodes nearest first (each with its `depth`), the start at depth 0,
 /// at most `limit` of them; edges are the visible relationships among them.
-fn neighbors(ctx: &Ctx, caller: &Principal, raw_id: &str) -> Result<Reply> {
+pub fn neighbors(ctx: &Ctx, caller: &Principal, raw_id: &str) -> Result<Reply> {
     access::require_read(caller)?;
     let id = validate::uuid_str(raw_id).ok_or_else(no_entity)?;
     let q = NeighborsQuery::parse(|name| ctx.query_param(name))?;
@@ -151,7 +140,7 @@ fn neighbors(ctx: &Ctx, caller: &Principal, raw_id: &str) -> Result<Reply> {
 
 /// `{nodes, edges, length}`: the shortest path from `from` to `to`, in order; 404 when either
 /// entity is missing or no path of at most `max_depth` relationships exists.
-fn path(ctx: &Ctx, caller: &Principal) -> Result<Reply> {
+pub fn path(ctx: &Ctx, caller: &Principal) -> Result<Reply> {
     access::require_read(caller)?;
     let q = PathQuery::parse(|name| ctx.query_param(name))?;
     let statement = sql::walk(sql::PATH, q.kind.is_some());

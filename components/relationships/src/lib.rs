@@ -1,8 +1,9 @@
 //! The relationships component: typed relationships between entities (`/v1/relationships/...`)
 //! and bounded graph walks over them (`/v1/graph/...`). Both route groups map here in spin.toml;
 //! every request is authenticated through the `authn` component dependency first. This file is
-//! the route table: the handlers are in `relationship` and `graph`; what clients send is read in
-//! `input`, the table is `store` over the statements of `sql`, and `access` says who may do what.
+//! the route table ([`ROUTES`]): the handlers are in `relationship` and `graph`; what clients
+//! send is read in `input`, the table is `store` over the statements of `sql`, and `access` says
+//! who may do what.
 
 pub mod access;
 pub mod graph;
@@ -12,13 +13,73 @@ pub mod sql;
 pub mod store;
 
 use spin_sdk::http::Request;
-use spingraph_authn_client::Principal;
-use spingraph_guest::{ApiError, Ctx, Reply, Result};
+use spingraph_authn_client::{Principal, idempotent};
+use spingraph_guest::routes::Handler::{self, Answer, Idempotent};
+use spingraph_guest::routes::{Call, Route, Routes};
+use spingraph_guest::{Ctx, Reply, Result};
 #[cfg(target_arch = "wasm32")]
 use {spin_sdk::http::Response, spingraph_guest::serve};
 
+use crate::access::{require_restorer, require_write};
+use crate::relationship::relationship_id;
+
 /// The component's name in spin.toml (logs, `/v1/health`).
 pub const COMPONENT: &str = "relationships";
+
+/// Every route of the component: what answers, and for an idempotent write the rule checked
+/// before a stored answer can be replayed. GET routes answer HEAD too.
+pub static ROUTES: Routes<Handler<Principal>> = Routes::new(&[
+    Route::new("GET", "/v1/relationships", Answer(list)),
+    Route::new("HEAD", "/v1/relationships", Answer(list)),
+    Route::new(
+        "POST",
+        "/v1/relationships",
+        Idempotent(require_write, |c, p, db| {
+            relationship::create(c.ctx, c.req, p, db)
+        }),
+    ),
+    Route::new("GET", "/v1/relationships/{id}", Answer(get)),
+    Route::new("HEAD", "/v1/relationships/{id}", Answer(get)),
+    Route::new(
+        "PATCH",
+        "/v1/relationships/{id}",
+        Idempotent(require_write, |c, p, db| {
+            relationship::update(c.ctx, c.req, p, db, c.param("id"))
+        }),
+    ),
+    Route::new(
+        "DELETE",
+        "/v1/relationships/{id}",
+        Answer(|c, p| relationship::delete(c.ctx, c.req, p, c.param("id"))),
+    ),
+    Route::new(
+        "POST",
+        "/v1/relationships/{id}/restore",
+        Idempotent(require_restorer, |c, p, db| {
+            relationship::restore(c.ctx, p, db, c.param("id"))
+        }),
+    ),
+    Route::new("GET", "/v1/graph/neighbors/{entity_id}", Answer(neighbors)),
+    Route::new("HEAD", "/v1/graph/neighbors/{entity_id}", Answer(neighbors)),
+    Route::new("GET", "/v1/graph/path", Answer(path)),
+    Route::new("HEAD", "/v1/graph/path", Answer(path)),
+]);
+
+fn list(c: &Call, p: &Principal) -> Result<Reply> {
+    relationship::list(c.ctx, p)
+}
+
+fn get(c: &Call, p: &Principal) -> Result<Reply> {
+    relationship::get(c.ctx, c.req, p, c.param("id"))
+}
+
+fn neighbors(c: &Call, p: &Principal) -> Result<Reply> {
+    graph::neighbors(c.ctx, p, c.param("entity_id"))
+}
+
+fn path(c: &Call, p: &Principal) -> Result<Reply> {
+    graph::path(c.ctx, p)
+}
 
 // Exported only for wasm: natively (unit tests) the `wasi:http/incoming-handler` export symbol
 // is not a valid linker symbol name.
@@ -28,28 +89,6 @@ fn handle(req: Request) -> Response {
     serve(COMPONENT, req, route)
 }
 
-/// Which route group a request path belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Group {
-    Relationships,
-    Graph,
-}
-
-/// `/v1/graph` or below → graph; `/v1/relationships` or below → relationships.
-pub fn group(path: &str) -> Option<Group> {
-    let under = |prefix: &str| {
-        path.strip_prefix(prefix)
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-    };
-    if under("/v1/graph") {
-        Some(Group::Graph)
-    } else if under("/v1/relationships") {
-        Some(Group::Relationships)
-    } else {
-        None
-    }
-}
-
 /// Authenticate (failures count against the client's auth-failure limit), count the request
 /// against the principal's rate limit (429 when exceeded), then dispatch; the `RateLimit-*`
 /// headers of whichever limit applied go on every answer, errors included.
@@ -57,13 +96,16 @@ pub fn route(ctx: &Ctx, req: &Request) -> Result<Reply> {
     spingraph_authn_client::signed_in(ctx, req, |p| dispatch(ctx, req, p))
 }
 
-fn dispatch(ctx: &Ctx, req: &Request, principal: &Principal) -> Result<Reply> {
-    let segments = ctx.segments();
-    let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
-    match group(&ctx.path) {
-        Some(Group::Relationships) => relationship::route(ctx, req, principal, &segments),
-        Some(Group::Graph) => graph::route(ctx, principal, &segments),
-        None => Err(ApiError::not_found("No such route.")),
+fn dispatch(ctx: &Ctx, req: &Request, p: &Principal) -> Result<Reply> {
+    let (handler, mut params) = ROUTES.find(&ctx.method, &ctx.path)?;
+    // A path id that is no UUID names no relationship: 404 before any rule or replay.
+    if let Some(id) = params.get_mut("id") {
+        *id = relationship_id(id)?;
+    }
+    let call = Call { ctx, req, params };
+    match *handler {
+        Answer(answer) => answer(&call, p),
+        Idempotent(rule, write) => idempotent(ctx, req, p, rule, |db| write(&call, p, db)),
     }
 }
 
@@ -71,16 +113,70 @@ fn dispatch(ctx: &Ctx, req: &Request, principal: &Principal) -> Result<Reply> {
 mod tests {
     use super::*;
 
+    fn handler(method: &str, path: &str) -> Option<&'static Handler<Principal>> {
+        ROUTES.find(method, path).ok().map(|(h, _)| h)
+    }
+
     #[test]
-    fn paths_map_to_their_route_group() {
-        assert_eq!(group("/v1/relationships"), Some(Group::Relationships));
+    fn both_route_groups_are_in_the_table_and_nothing_beside_them() {
+        let id = "0192e4a0-0000-7000-8000-000000000001";
+        assert!(handler("GET", "/v1/relationships").is_some());
+        assert!(handler("HEAD", &format!("/v1/relationships/{id}")).is_some());
+        assert!(matches!(
+            handler("POST", &format!("/v1/relationships/{id}/restore")),
+            Some(Idempotent(..))
+        ));
+        assert!(handler("GET", "/v1/graph/neighbors/x").is_some());
+        assert!(handler("HEAD", "/v1/graph/path").is_some());
+        for path in [
+            "/v1/graph",
+            "/v1/graphs",
+            "/v1/entities",
+            "/v1/relationships/a/b",
+        ] {
+            let err = ROUTES.find("GET", path).err().unwrap();
+            assert_eq!(err.status(), 404, "{path}");
+        }
+    }
+
+    #[test]
+    fn another_method_is_405_with_head_listed_after_get() {
+        let allow = |method: &str, path: &str| match ROUTES.find(method, path) {
+            Err(spingraph_guest::ApiError::MethodNotAllowed(allow)) => allow.join(", "),
+            _ => panic!("{method} {path} is not a 405"),
+        };
+        assert_eq!(allow("PUT", "/v1/relationships"), "GET, HEAD, POST");
         assert_eq!(
-            group("/v1/relationships/0192e4a0-0000-7000-8000-000000000001"),
-            Some(Group::Relationships)
+            allow("POST", "/v1/relationships/x"),
+            "GET, HEAD, PATCH, DELETE"
         );
-        assert_eq!(group("/v1/graph/neighbors/x"), Some(Group::Graph));
-        assert_eq!(group("/v1/graph"), Some(Group::Graph));
-        assert_eq!(group("/v1/graphs"), None);
-        assert_eq!(group("/v1/entities"), None);
+        assert_eq!(allow("GET", "/v1/relationships/x/restore"), "POST");
+        assert_eq!(allow("POST", "/v1/graph/path"), "GET, HEAD");
+        assert_eq!(allow("DELETE", "/v1/graph/neighbors/x"), "GET, HEAD");
+    }
+
+    #[test]
+    fn every_write_that_may_replay_checks_the_write_scope_and_restore_the_admin_role() {
+        use spingraph_authn_client::{Credential, Role, Scope};
+        let user = Principal::for_tests(Role::User, Credential::Bearer, Role::User.scopes());
+        let reader =
+            Principal::for_tests(Role::User, Credential::ApiKey, &[Scope::RelationshipsRead]);
+        let mut idempotent = Vec::new();
+        for route in ROUTES.iter() {
+            if let Idempotent(rule, _) = route.handler {
+                idempotent.push(format!("{} {}", route.method, route.pattern));
+                assert_eq!(rule(&reader).unwrap_err().status(), 403);
+                let restore = route.pattern.ends_with("/restore");
+                assert_eq!(rule(&user).is_ok(), !restore, "{}", route.pattern);
+            }
+        }
+        assert_eq!(
+            idempotent,
+            [
+                "POST /v1/relationships",
+                "PATCH /v1/relationships/{id}",
+                "POST /v1/relationships/{id}/restore",
+            ]
+        );
     }
 }

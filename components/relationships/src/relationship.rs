@@ -12,7 +12,7 @@ use spingraph_guest::sql::Query;
 use spingraph_guest::validate::{self, Errors};
 use spingraph_guest::{ApiError, Ctx, Reply, Result, body};
 
-use spingraph_authn_client::{Principal, idempotent};
+use spingraph_authn_client::Principal;
 
 use crate::access;
 use crate::input::{Changes, End, NewRelationship};
@@ -28,43 +28,8 @@ pub static SORTS: &[SortKey] = &[
     SortKey::new("type", KeyKind::Text),
 ];
 
-/// Dispatch on the path below `/v1/relationships`.
-/// Idempotent writes check the route's scope (and admin rule) before a replay can answer.
-pub fn route(ctx: &Ctx, req: &Request, caller: &Principal, segments: &[&str]) -> Result<Reply> {
-    let write = access::require_write;
-    match (ctx.method.as_str(), segments) {
-        ("GET" | "HEAD", []) => list(ctx, caller),
-        ("POST", []) => idempotent(ctx, req, caller, write, |db| create(ctx, req, caller, db)),
-        (_, []) => Err(ApiError::MethodNotAllowed(&["GET", "HEAD", "POST"])),
-        (method, [id]) => {
-            let id = relationship_id(id)?;
-            match method {
-                "GET" | "HEAD" => get(ctx, req, caller, &id),
-                "PATCH" => idempotent(ctx, req, caller, write, |db| {
-                    update(ctx, req, caller, db, &id)
-                }),
-                "DELETE" => delete(ctx, req, caller, &id),
-                _ => Err(ApiError::MethodNotAllowed(&[
-                    "GET", "HEAD", "PATCH", "DELETE",
-                ])),
-            }
-        }
-        ("POST", [id, action]) if *action == "restore" => {
-            let id = relationship_id(id)?;
-            let restorer = |p: &Principal| {
-                write(p).and_then(|()| access::require_admin_to(p, "restore relationships"))
-            };
-            idempotent(ctx, req, caller, restorer, |db| {
-                restore(ctx, caller, db, &id)
-            })
-        }
-        (_, [_, action]) if *action == "restore" => Err(ApiError::MethodNotAllowed(&["POST"])),
-        _ => Err(ApiError::not_found("No such route.")),
-    }
-}
-
 /// A path id; anything but a UUID names no relationship.
-fn relationship_id(raw: &str) -> Result<String> {
+pub fn relationship_id(raw: &str) -> Result<String> {
     validate::uuid_str(raw)
         .map(|id| id.to_string())
         .ok_or_else(|| ApiError::not_found("No such relationship."))
@@ -75,7 +40,7 @@ fn not_found() -> ApiError {
 }
 
 /// `POST /v1/relationships` → 201 with `Location` and `ETag`.
-fn create(ctx: &Ctx, req: &Request, caller: &Principal, db: &Db) -> Result<Reply> {
+pub fn create(ctx: &Ctx, req: &Request, caller: &Principal, db: &Db) -> Result<Reply> {
     access::require_write(caller)?;
     let new = NewRelationship::parse(&validate::json_object(req, body::DEFAULT_LIMIT)?)?;
     let id = uuid::Uuid::now_v7().to_string();
@@ -110,7 +75,7 @@ fn create(ctx: &Ctx, req: &Request, caller: &Principal, db: &Db) -> Result<Reply
 }
 
 /// `GET /v1/relationships/{id}` with `ETag`; `If-None-Match` → 304; `include_deleted` (admins).
-fn get(ctx: &Ctx, req: &Request, caller: &Principal, id: &str) -> Result<Reply> {
+pub fn get(ctx: &Ctx, req: &Request, caller: &Principal, id: &str) -> Result<Reply> {
     access::require_read(caller)?;
     let include_deleted = include_deleted(ctx, caller)?;
     let rel = store::fetch(&Db::connect(ctx)?, id, include_deleted)?.ok_or_else(not_found)?;
@@ -122,7 +87,7 @@ fn get(ctx: &Ctx, req: &Request, caller: &Principal, id: &str) -> Result<Reply> 
 }
 
 /// `GET /v1/relationships?source_id=&target_id=&entity_id=&type=&sort=&limit=&cursor=`.
-fn list(ctx: &Ctx, caller: &Principal) -> Result<Reply> {
+pub fn list(ctx: &Ctx, caller: &Principal) -> Result<Reply> {
     access::require_read(caller)?;
     let page = PageRequest::from_query(ctx, SORTS, Sort::desc(&SORTS[0]))?;
     let mut errors = Errors::new();
@@ -164,7 +129,7 @@ fn list(ctx: &Ctx, caller: &Principal) -> Result<Reply> {
 }
 
 /// `PATCH /v1/relationships/{id}`: JSON merge patch; `If-Match` → 412 when stale.
-fn update(ctx: &Ctx, req: &Request, caller: &Principal, db: &Db, id: &str) -> Result<Reply> {
+pub fn update(ctx: &Ctx, req: &Request, caller: &Principal, db: &Db, id: &str) -> Result<Reply> {
     access::require_write(caller)?;
     let patch = validate::json_object(req, body::DEFAULT_LIMIT)?;
     let current = store::fetch(db, id, false)?.ok_or_else(not_found)?;
@@ -199,7 +164,7 @@ fn update(ctx: &Ctx, req: &Request, caller: &Principal, db: &Db, id: &str) -> Re
 }
 
 /// `DELETE /v1/relationships/{id}` → 204 (soft); `?hard=true` removes it for good (admins).
-fn delete(ctx: &Ctx, req: &Request, caller: &Principal, id: &str) -> Result<Reply> {
+pub fn delete(ctx: &Ctx, req: &Request, caller: &Principal, id: &str) -> Result<Reply> {
     access::require_write(caller)?;
     let hard = validate::query_flag(ctx, "hard")?;
     if hard {
@@ -234,7 +199,7 @@ fn delete(ctx: &Ctx, req: &Request, caller: &Principal, id: &str) -> Result<Repl
 }
 
 /// `POST /v1/relationships/{id}/restore` (admins) → 200 with the restored relationship.
-fn restore(ctx: &Ctx, caller: &Principal, db: &Db, id: &str) -> Result<Reply> {
+pub fn restore(ctx: &Ctx, caller: &Principal, db: &Db, id: &str) -> Result<Reply> {
     access::require_write(caller)?;
     access::require_admin_to(caller, "restore relationships")?;
     let actor = caller.user_id.to_string();

@@ -59,7 +59,7 @@ pub fn serve(ctx: &Ctx, assets: &[Asset]) -> Result<Reply> {
     match ctx.method.as_str() {
         "GET" => Ok(asset.reply()),
         "HEAD" => Ok(asset.reply().without_body()),
-        _ => Err(ApiError::MethodNotAllowed(&["GET", "HEAD"])),
+        _ => Err(ApiError::MethodNotAllowed(vec!["GET", "HEAD"])),
     }
 }
 

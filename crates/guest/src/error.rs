@@ -39,7 +39,7 @@ pub enum ApiError {
     /// 404.
     NotFound(String),
     /// 405 with the methods the resource does allow (sent as `Allow`).
-    MethodNotAllowed(&'static [&'static str]),
+    MethodNotAllowed(Vec<&'static str>),
     /// 409: unique violation, duplicate, state conflict.
     Conflict(String),
     /// 412: `If-Match` does not match the current version.
@@ -285,7 +285,7 @@ mod tests {
             (ApiError::unauthorized("x"), 401),
             (ApiError::forbidden("x"), 403),
             (ApiError::not_found("x"), 404),
-            (ApiError::MethodNotAllowed(&["GET"]), 405),
+            (ApiError::MethodNotAllowed(vec!["GET"]), 405),
             (ApiError::conflict("x"), 409),
             (ApiError::PreconditionFailed("x".into()), 412),
             (ApiError::PayloadTooLarge { limit: 1 }, 413),
@@ -341,7 +341,7 @@ mod tests {
     #[test]
     fn status_specific_headers_are_present() {
         assert_eq!(
-            ApiError::MethodNotAllowed(&["GET", "POST"]).headers(),
+            ApiError::MethodNotAllowed(vec!["GET", "POST"]).headers(),
             vec![("allow", "GET, POST".to_string())]
         );
         assert_eq!(

@@ -1,13 +1,18 @@
 //! What every spingraph component needs, in one place: the error enum rendered as problem+json,
-//! the request context (request id, variables, logging), CORS, JSON bodies with limits,
-//! replies, files bundled at build time, and Postgres/Redis helpers that follow the
+//! the request context (request id, variables, logging), route tables, CORS, JSON bodies with
+//! limits, replies, files bundled at build time, and Postgres/Redis helpers that follow the
 //! released-Spin rules.
 //!
-//! A component's whole entry point:
+//! A component's whole entry point, its routes a table ([`routes`]):
 //!
 //! ```ignore
-//! use spingraph_guest::{serve, ApiError, Ctx, Reply, Result};
+//! use spingraph_guest::routes::{Call, Respond, Route, Routes};
+//! use spingraph_guest::{serve, Ctx, Reply, Result};
 //! use spin_sdk::http::{Request, Response};
+//!
+//! pub static ROUTES: Routes<Respond> = Routes::new(&[
+//!     Route::new("GET", "/v1/health/live", |_| Ok(Reply::ok(&serde_json::json!({"status": "up"})))),
+//! ]);
 //!
 //! #[spin_sdk::http_component]
 //! fn handle(req: Request) -> Response {
@@ -15,11 +20,8 @@
 //! }
 //!
 //! fn route(ctx: &Ctx, req: &Request) -> Result<Reply> {
-//!     match (ctx.method.as_str(), ctx.segments().as_slice()) {
-//!         ("GET", [s]) if s == "live" => Ok(Reply::ok(&serde_json::json!({"status": "up"}))),
-//!         (_, [s]) if s == "live" => Err(ApiError::MethodNotAllowed(&["GET"])),
-//!         _ => Err(ApiError::not_found("No such route.")),
-//!     }
+//!     let (handler, params) = ROUTES.find(&ctx.method, &ctx.path)?;
+//!     handler(&Call { ctx, req, params })
 //! }
 //! ```
 
@@ -41,6 +43,7 @@ pub mod page;
 pub mod rate_limit;
 pub mod record;
 pub mod reply;
+pub mod routes;
 pub mod slots;
 pub mod sql;
 pub mod validate;

@@ -141,7 +141,7 @@ mod tests {
 
     #[test]
     fn problem_reply_is_problem_json_with_allow() {
-        let r = Reply::problem(&ApiError::MethodNotAllowed(&["GET"]), "/x", "rid", false);
+        let r = Reply::problem(&ApiError::MethodNotAllowed(vec!["GET"]), "/x", "rid", false);
         assert_eq!(r.status(), 405);
         assert_eq!(r.header_value("content-type"), Some(PROBLEM_JSON));
         assert_eq!(r.header_value("allow"), Some("GET"));
