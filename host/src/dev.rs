@@ -5,6 +5,8 @@
 //! host (`up`, capabilities) knows none of these names.
 
 use anyhow::{Context, Result, bail};
+use spingraph_identity::token_cache::TokenCache;
+use spingraph_identity::{SigningKey, random_urlsafe};
 
 use crate::allowed_hosts::UrlParts;
 use crate::capabilities::variables::{Resolver, Value, Variables};
@@ -63,30 +65,16 @@ fn token_cache_keys(app: &App, resolver: &mut Resolver) -> Result<()> {
     Ok(())
 }
 
-/// 32 random bytes, base64url: a `*_token_cache_key` value.
+/// A `*_token_cache_key` value, as identity's verified-token cache takes it.
 pub(crate) fn generate_cache_key() -> Result<String> {
-    use base64::Engine as _;
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness available: {e}"))?;
-    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+    Ok(TokenCache::generate_secret())
 }
 
-/// `("<kid>:<base64url seed>", JWKS JSON)` for a fresh Ed25519 key pair
+/// `("<kid>:<base64url seed>", JWKS JSON)` for a fresh Ed25519 key pair in identity's formats
 /// (`--dev` and `spingraph admin gen-keys`).
 pub(crate) fn generate_signing_keys() -> Result<(String, String)> {
-    use base64::Engine as _;
-    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let mut seed = [0u8; 32];
-    getrandom::fill(&mut seed).map_err(|e| anyhow::anyhow!("no randomness available: {e}"))?;
-    let mut kid_bytes = [0u8; 6];
-    getrandom::fill(&mut kid_bytes).map_err(|e| anyhow::anyhow!("no randomness available: {e}"))?;
-    let kid = format!("dev-{}", b64.encode(kid_bytes));
-    let key = ed25519_dalek::SigningKey::from_bytes(&seed);
-    let x = b64.encode(key.verifying_key().to_bytes());
-    let jwks = serde_json::json!({
-        "keys": [{"kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig", "kid": kid, "x": x}]
-    });
-    Ok((format!("{kid}:{}", b64.encode(seed)), jwks.to_string()))
+    let kid = format!("dev-{}", random_urlsafe(6));
+    SigningKey::generate_pair(&kid).context("generating a signing key")
 }
 
 /// Each component group's connection-string variable and the database role it connects as
@@ -172,25 +160,18 @@ mod tests {
 
     #[test]
     fn dev_keys_have_the_agreed_formats() {
-        use base64::Engine as _;
         let (signing, jwks) = generate_signing_keys().unwrap();
-        let (kid, seed) = signing.split_once(':').unwrap();
-        let seed = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(seed)
-            .unwrap();
-        assert_eq!(seed.len(), 32);
+        // identity parses exactly `<kid>:<base64url 32-byte seed>` and derives the public key
+        // from the seed (its unit tests check the derivation against ed25519-dalek).
+        let key = SigningKey::parse(&signing).unwrap();
+        assert!(key.kid().starts_with("dev-"));
+        assert!(spingraph_identity::PublicKeys::from_jwks(&jwks).is_ok());
         let jwks: serde_json::Value = serde_json::from_str(&jwks).unwrap();
-        let key = &jwks["keys"][0];
-        assert_eq!(key["kid"], kid);
-        assert_eq!(key["kty"], "OKP");
-        assert_eq!(key["crv"], "Ed25519");
-        assert_eq!(key["alg"], "EdDSA");
-        let x = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(key["x"].as_str().unwrap())
-            .unwrap();
-        let expected = ed25519_dalek::SigningKey::from_bytes(&seed.try_into().unwrap())
-            .verifying_key()
-            .to_bytes();
-        assert_eq!(x, expected);
+        let public = &jwks["keys"][0];
+        assert_eq!(public["kid"], key.kid());
+        assert_eq!(public["kty"], "OKP");
+        assert_eq!(public["crv"], "Ed25519");
+        assert_eq!(public["alg"], "EdDSA");
+        assert_eq!(*public, key.public_jwk());
     }
 }

@@ -40,9 +40,10 @@ pub use serde_json::{Value, json};
 
 /// The password [`TestApp::create_user`] gives every user it creates.
 pub const PASSWORD: &str = "correct horse battery staple";
-/// The `iss` and `aud` the application's tokens carry (spin.toml's `jwt_issuer`/`jwt_audience`).
-pub const ISSUER: &str = "spingraph";
-pub const AUDIENCE: &str = "spingraph-api";
+/// The `iss` and `aud` the application's tokens carry: the defaults of spin.toml's `jwt_issuer`
+/// and `jwt_audience`, which the harness leaves unset.
+pub const ISSUER: &str = spingraph_identity::token::DEFAULT_ISSUER;
+pub const AUDIENCE: &str = spingraph_identity::token::DEFAULT_AUDIENCE;
 
 /// The released Spins whose rules the e2e tests hold spingraph's host to (`--spin-compat`): a
 /// query that would fail or hang on either fails the test.

@@ -49,10 +49,7 @@ pub fn access_ttl(ctx: &Ctx) -> Result<i64> {
 }
 
 pub fn rules(ctx: &Ctx) -> Result<TokenRules> {
-    Ok(TokenRules::new(
-        ctx.config.get_or("jwt_issuer", "spingraph")?,
-        ctx.config.get_or("jwt_audience", "spingraph-api")?,
-    ))
+    TokenRules::from_variables(|name| ctx.config.get(name))
 }
 
 /// `jwt_public_keys` (every key still accepted while keys rotate).

@@ -16,7 +16,7 @@ use spingraph_guest::audit::Audit;
 use spingraph_guest::db::Db;
 use spingraph_guest::sql::{Query, fill};
 use spingraph_guest::{ApiError, Ctx, Reply, Result, cors, kv};
-use spingraph_identity::{TokenType, hash_secret, revocation, unix_now};
+use spingraph_identity::{TokenType, Verifier, hash_secret, revocation, unix_now};
 
 use crate::cookies;
 use crate::grant::{self, Issued, Rotation, User};
@@ -136,9 +136,8 @@ pub fn refresh(ctx: &Ctx, req: &Request) -> Result<Reply> {
         ApiError::unauthorized("Invalid or expired refresh token.")
     };
     let keys = settings.verifier_keys(ctx)?;
-    settings
-        .rules
-        .verify(&keys, token, TokenType::Refresh)
+    Verifier::new(&settings.rules, &keys)
+        .verify(token, TokenType::Refresh, None, unix_now())
         .map_err(|e| refused(&e.to_string()))?;
     let db = Db::connect(ctx)?;
     let outcome = db.transaction(|db| {

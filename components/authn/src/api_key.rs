@@ -5,14 +5,14 @@
 //! for the hash presented: the data group's role reads no `api_keys` column, so a compromised
 //! data component can neither list keys nor read their hashes.
 
-use crate::bindings::spingraph::api::types::{AuthError, Principal, RateLimit as WitLimit};
 use crate::token::wit_limit;
-use crate::{invalid, unavailable, wit_principal};
+use crate::{invalid, unavailable};
 use serde::Deserialize;
 use serde_json::json;
 use spin_sdk::pg4::ParameterValue;
 use spingraph_guest::log::{self, Level};
 use spingraph_guest::{Config, kv, rate_limit};
+use spingraph_identity::wit::types::{AuthError, Principal, RateLimit as WitLimit};
 use spingraph_identity::{
     Credential, Principal as Who, Role, Scope, hash_secret, looks_like_api_key,
 };
@@ -60,7 +60,7 @@ pub fn authenticate(config: &Config, request_id: &str, key: &str) -> Result<Prin
     let role: Role = row.role.parse().map_err(|_| {
         AuthError::Unavailable(format!("user {} has role {}", row.user_id, row.role))
     })?;
-    let mut principal = wit_principal(Who {
+    let mut principal = Principal::from(Who {
         user_id: row.user_id,
         email: row.email,
         role,

@@ -1,9 +1,10 @@
 //! Which credential a request presents (read by `spingraph_identity::credential`), as this
 //! component's WIT errors, and the request id its log lines carry.
 
-use crate::bindings::spingraph::api::types::AuthError;
 use crate::invalid;
 use spingraph_identity::credential::{self, NotPresented};
+use spingraph_identity::request_id;
+use spingraph_identity::wit::types::AuthError;
 
 pub use spingraph_identity::credential::{Csrf, Presented};
 
@@ -11,14 +12,9 @@ pub use spingraph_identity::credential::{Csrf, Presented};
 pub fn request_id(headers: &[(String, String)]) -> String {
     headers
         .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case("x-request-id"))
+        .find(|(n, _)| n.eq_ignore_ascii_case(request_id::HEADER))
         .map(|(_, v)| v.trim())
-        .filter(|id| {
-            (1..=128).contains(&id.len())
-                && id
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
-        })
+        .filter(|id| request_id::is_valid(id))
         .unwrap_or("-")
         .to_string()
 }

@@ -16,7 +16,8 @@ mod bindings {
     wit_bindgen::generate!({
         path: "../../wit",
         world: "spingraph:api/authn-provider",
-        additional_derives: [PartialEq, Eq],
+        // The principal's types and their conversions are identity's (one definition).
+        with: { "spingraph:api/types@1.0.0": spingraph_identity::wit::types },
     });
 }
 
@@ -25,11 +26,10 @@ mod credential;
 mod token;
 
 use bindings::exports::spingraph::api::authn::Guest;
-use bindings::spingraph::api::types::{AuthError, CredentialKind, Principal, Role};
 use credential::Presented;
 use spingraph_guest::db::{DATABASE_URL, Db};
 use spingraph_guest::{ApiError, Config};
-use spingraph_identity as identity;
+use spingraph_identity::wit::types::{AuthError, Principal};
 
 // Constructed only by the wasm export glue.
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
@@ -72,25 +72,4 @@ fn db(config: &Config) -> Result<Db, AuthError> {
 
 fn invalid(reason: impl Into<String>) -> AuthError {
     AuthError::InvalidCredentials(reason.into())
-}
-
-fn wit_principal(p: identity::Principal) -> Principal {
-    Principal {
-        user_id: p.user_id.to_string(),
-        email: p.email,
-        role: match p.role {
-            identity::Role::Admin => Role::Admin,
-            identity::Role::User => Role::User,
-        },
-        scopes: p.scopes.iter().map(|s| s.as_str().to_string()).collect(),
-        credential: match p.credential {
-            identity::Credential::Bearer => CredentialKind::Bearer,
-            identity::Credential::Cookie => CredentialKind::Cookie,
-            identity::Credential::ApiKey => CredentialKind::ApiKey,
-        },
-        token_id: p.token_id,
-        expires_at: p.expires_at,
-        session_id: p.session_id.map(|s| s.to_string()),
-        rate_limit: None,
-    }
 }

@@ -2,14 +2,17 @@
 //! key, claims, the CSRF rule for cookies, then the Redis denylist, with the per-principal api
 //! rate limit counted in the same round trip.
 //!
+//! The token itself is checked by identity's one [`Verifier`]: from the verified-token cache
+//! entry when one vouches for this very token, else by its signature; the claims pass the same
+//! rules either way.
+//!
 //! One Redis round trip per request: a single `EVAL` ([`ROUND_TRIP`]) checks the denylist, reads
 //! the verified-token cache entry and counts the request in the principal's rate-limit window.
 //! Its keys are named from the token's claims read *unverified*; nothing of them is trusted until
-//! the cache entry's MAC ([`spingraph_identity::token_cache`]) or the signature vouches for the
-//! same token, and the window is counted before that only when a cache entry exists (so forged
-//! tokens naming someone else's `sub` cannot use up that user's limit). A token not in the cache
-//! is verified in full and then cached in a second round trip, once per token and component
-//! group. With the cache off (`token_cache_key` empty) the first round trip counts the window
+//! the verifier vouches for the same token, and the window is counted before that only when a
+//! cache entry exists (so forged tokens naming someone else's `sub` cannot use up that user's
+//! limit). A token not in the cache is verified in full and then cached in a second round trip,
+//! once per token and component group. With the cache off (`token_cache_key` empty) the first round trip counts the window
 //! and there is no second.
 //!
 //! Redis down: the denylist is a security check, but SPEC §6 wants Postgres-only reads and
@@ -24,20 +27,20 @@
 //! a time: a token issued in the same second as the change is ordered by its generation, not by
 //! its 1-second `iat`.
 
-use crate::bindings::spingraph::api::types::{AuthError, Principal, RateLimit as WitLimit};
 use crate::credential::Csrf;
-use crate::{invalid, unavailable, wit_principal};
-use serde::Deserialize;
+use crate::{invalid, unavailable};
 use serde_json::json;
 use spin_sdk::pg4::ParameterValue;
 use spin_sdk::redis::{Connection, RedisParameter, RedisResult};
 use spingraph_guest::log::{self, Level};
 use spingraph_guest::rate_limit::{self, RateLimit};
 use spingraph_guest::{ApiError, Config, count_window_lua, kv};
+use spingraph_identity::revocation::{self, Standing};
 use spingraph_identity::token::unverified_claims;
 use spingraph_identity::token_cache::{Slot, TokenCache};
+use spingraph_identity::wit::types::{AuthError, Principal, RateLimit as WitLimit};
 use spingraph_identity::{
-    Claims, Credential, Principal as Who, PublicKeys, TokenRules, TokenType, revocation, unix_now,
+    Claims, Credential, Principal as Who, TokenRules, TokenType, Verifier, VerifyError, unix_now,
 };
 
 const COMPONENT: &str = "authn";
@@ -74,8 +77,7 @@ if ARGV[4] == '1' then return count(KEYS[2], tonumber(ARGV[3])) end \
 return {-1, 0}"
 );
 
-/// What verifying a token needs from the inherited variables. The JWKS is parsed only when a
-/// token has to be verified in full (a cache hit needs only its text, for the digest).
+/// What verifying a token needs from the inherited variables.
 struct Settings {
     rules: TokenRules,
     jwks: String,
@@ -87,12 +89,7 @@ struct Settings {
 impl Settings {
     fn read(config: &Config) -> Result<Settings, AuthError> {
         let jwks = config.require("jwt_public_keys").map_err(unavailable)?;
-        let issuer = config
-            .get_or("jwt_issuer", "spingraph")
-            .map_err(unavailable)?;
-        let audience = config
-            .get_or("jwt_audience", "spingraph-api")
-            .map_err(unavailable)?;
+        let rules = TokenRules::from_variables(|name| config.get(name)).map_err(unavailable)?;
         let secret = config
             .get(TOKEN_CACHE_KEY)
             .map_err(unavailable)?
@@ -102,7 +99,7 @@ impl Settings {
         let api_limit = rate_limit::api_limit(config).map_err(unavailable)?;
         let buckets = rate_limit::Buckets::of(config).map_err(unavailable)?;
         Ok(Settings {
-            rules: TokenRules::new(issuer, audience),
+            rules,
             jwks,
             cache,
             api_limit,
@@ -110,13 +107,9 @@ impl Settings {
         })
     }
 
-    /// Verifies the signature and claims in full.
-    fn verify(&self, jwt: &str) -> Result<Claims, AuthError> {
-        let keys = PublicKeys::from_jwks(&self.jwks)
-            .map_err(|e| AuthError::Unavailable(format!("jwt_public_keys: {e}")))?;
-        self.rules
-            .verify(&keys, jwt, TokenType::Access)
-            .map_err(|e| invalid(e.to_string()))
+    /// The JWKS is parsed only when a token is not in the cache.
+    fn verifier(&self) -> Verifier<'_> {
+        Verifier::with_jwks(&self.rules, &self.jwks, self.cache.as_ref())
     }
 }
 
@@ -143,6 +136,7 @@ pub fn authenticate(
     cookie: Option<Csrf<'_>>,
 ) -> Result<Principal, AuthError> {
     let settings = Settings::read(config)?;
+    let verifier = settings.verifier();
     let peeked = unverified_claims(jwt).map_err(|e| invalid(e.to_string()))?;
     let user_id = peeked
         .user_id()
@@ -154,10 +148,7 @@ pub fn authenticate(
         bucket: settings
             .buckets
             .api(settings.api_limit, &user_id.to_string()),
-        slot: settings
-            .cache
-            .as_ref()
-            .map(|c| c.slot(&settings.jwks, &settings.rules, jwt)),
+        slot: verifier.slot(jwt),
     };
     let redis = redis_url(config).and_then(|url| kv::open(&url));
     let first = redis
@@ -165,21 +156,18 @@ pub fn authenticate(
         .map_err(Clone::clone)
         .and_then(|conn| first_trip(conn, &settings, &keys, peeked.generation));
     let now = unix_now();
-    let cached = match (&first, &settings.cache, &keys.slot) {
-        (
-            Ok(FirstTrip {
-                entry: Some(entry), ..
-            }),
-            Some(cache),
-            Some(slot),
-        ) => cache.open(slot, entry, &settings.rules, now),
+    // Without the first trip's answer the cache was not read: nothing to look up or store.
+    let cached = match (&first, &keys.slot) {
+        (Ok(first), Some(slot)) => Some((slot, first.entry.as_deref())),
         _ => None,
     };
-    let from_cache = cached.is_some();
-    let claims = match cached {
-        Some(claims) => claims,
-        None => settings.verify(jwt)?,
-    };
+    let verified = verifier
+        .verify(jwt, TokenType::Access, cached, now)
+        .map_err(|e| match e {
+            VerifyError::Token(why) => invalid(why.to_string()),
+            VerifyError::Keys(_) => AuthError::Unavailable(e.to_string()),
+        })?;
+    let claims = verified.claims;
     // The keys above were named from the unverified claims: they must be the verified ones.
     if claims != peeked {
         return Err(invalid("token claims differ from the verified ones"));
@@ -194,18 +182,10 @@ pub fn authenticate(
             if first.refused {
                 return Err(invalid("token revoked"));
             }
-            match (&redis, from_cache, &settings.cache, &keys.slot) {
-                (Ok(conn), false, Some(cache), Some(slot)) => {
+            match (&redis, verified.new_entry) {
+                (Ok(conn), Some(entry)) => {
                     let counted = first.limit.is_some();
-                    let stored = store(
-                        conn,
-                        &settings,
-                        &keys,
-                        cache.seal(slot, &claims),
-                        &claims,
-                        now,
-                        !counted,
-                    );
+                    let stored = store(conn, &settings, &keys, entry, &claims, now, !counted);
                     match stored {
                         Ok(limit) => first.limit.or(limit),
                         Err(err) => {
@@ -229,7 +209,7 @@ pub fn authenticate(
             None
         }
     };
-    let mut principal = wit_principal(Who {
+    let mut principal = Principal::from(Who {
         user_id,
         email: claims.email,
         role: claims.role,
@@ -350,14 +330,6 @@ fn warn(request_id: &str, msg: &str, err: &ApiError) {
     );
 }
 
-#[derive(Deserialize)]
-struct Standing {
-    active: bool,
-    role: String,
-    generation: i64,
-    session_revoked: bool,
-}
-
 const STANDING_SQL: &str = "\
 SELECT (SELECT jsonb_build_object(
           'active', u.active,
@@ -383,13 +355,5 @@ fn revoked_in_postgres(config: &Config, claims: &Claims) -> Result<bool, AuthErr
             &[ParameterValue::Uuid(claims.sub.clone()), session],
         )
         .map_err(unavailable)?;
-    Ok(match standing {
-        None => true,
-        Some(s) => {
-            !s.active
-                || s.session_revoked
-                || s.role != claims.role.as_str()
-                || s.generation > claims.generation
-        }
-    })
+    Ok(revocation::refused_by(standing.as_ref(), claims))
 }

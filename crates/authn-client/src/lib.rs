@@ -24,16 +24,18 @@ mod bindings {
     wit_bindgen::generate!({
         path: "../../wit",
         world: "spingraph:api/authn-client",
+        // The principal's types and their conversions are identity's (one definition).
+        with: { "spingraph:api/types@1.0.0": spingraph_identity::wit::types },
     });
 }
 
 use bindings::spingraph::api::authn;
-use bindings::spingraph::api::types::{self as wit, AuthError};
 use serde_json::json;
 use spin_sdk::http::Request;
 use spingraph_guest::rate_limit::{self, AuthFailures, RateLimit};
 use spingraph_guest::{ApiError, Ctx, Reply};
 use spingraph_identity::credential::{self, Presented};
+use spingraph_identity::wit::types::{self as wit, AuthError};
 
 pub use spingraph_identity::{Credential, Principal, Role, Scope};
 
@@ -232,34 +234,15 @@ fn to_api_error(err: &AuthError) -> ApiError {
     }
 }
 
-fn from_wit(p: wit::Principal) -> Result<(Principal, Option<RateLimit>), AuthError> {
-    let user_id = uuid::Uuid::parse_str(&p.user_id).map_err(|_| {
-        AuthError::Unavailable(format!("authn returned a bad user id: {}", p.user_id))
-    })?;
-    let limit = p.rate_limit.map(|l| RateLimit {
+/// The principal and the api limit `authn` counted (none: Redis was unavailable to it).
+fn from_wit(mut p: wit::Principal) -> Result<(Principal, Option<RateLimit>), AuthError> {
+    let limit = p.rate_limit.take().map(|l| RateLimit {
         limit: l.limit,
         remaining: l.remaining,
         reset_secs: l.reset_seconds,
         exceeded: l.exceeded,
     });
-    let principal = Principal {
-        user_id,
-        email: p.email,
-        role: match p.role {
-            wit::Role::Admin => Role::Admin,
-            wit::Role::User => Role::User,
-        },
-        scopes: p.scopes.iter().filter_map(|s| s.parse().ok()).collect(),
-        credential: match p.credential {
-            wit::CredentialKind::Bearer => Credential::Bearer,
-            wit::CredentialKind::Cookie => Credential::Cookie,
-            wit::CredentialKind::ApiKey => Credential::ApiKey,
-        },
-        token_id: p.token_id,
-        expires_at: p.expires_at,
-        session_id: p.session_id.and_then(|s| uuid::Uuid::parse_str(&s).ok()),
-    };
-    Ok((principal, limit))
+    Ok((Principal::try_from(p)?, limit))
 }
 
 #[cfg(test)]

@@ -35,13 +35,8 @@ pub struct Ctx {
     started: Instant,
 }
 
-/// `[A-Za-z0-9._-]{1,128}`: what an incoming `X-Request-Id` must look like to be kept.
-pub fn is_valid_request_id(id: &str) -> bool {
-    (1..=128).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
-}
+/// What an incoming `X-Request-Id` must look like to be kept (the rule the host shares).
+pub use spingraph_identity::request_id::is_valid as is_valid_request_id;
 
 /// The first value of a request header as UTF-8, if any.
 pub fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
@@ -56,7 +51,7 @@ impl Ctx {
 
     /// Build a context with the given configuration (unit tests).
     pub fn build(component: &'static str, req: &Request, config: Config) -> Ctx {
-        let request_id = header(req, "x-request-id")
+        let request_id = header(req, spingraph_identity::request_id::HEADER)
             .filter(|id| is_valid_request_id(id))
             .map(str::to_string)
             .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());

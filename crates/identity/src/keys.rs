@@ -80,6 +80,17 @@ impl SigningKey {
         format!("{kid}:{}", URL_SAFE_NO_PAD.encode(seed))
     }
 
+    /// A new random key in both configured forms, `(jwt_signing_key, jwt_public_keys)`: what
+    /// `spingraph up --dev` and `spingraph admin gen-keys` hand out.
+    pub fn generate_pair(kid: &str) -> Result<(String, String), KeyError> {
+        let signing = SigningKey::generate(kid);
+        let public = SigningKey::parse(&signing)?
+            .public_keys()
+            .to_jwks()
+            .to_string();
+        Ok((signing, public))
+    }
+
     fn from_seed(kid: &str, seed: [u8; 32]) -> SigningKey {
         let mut der = Vec::with_capacity(48);
         der.extend_from_slice(&PKCS8_ED25519_PREFIX);
@@ -272,6 +283,16 @@ mod tests {
         assert!(a.starts_with("dev:"));
         assert!(SigningKey::parse(&a).is_ok());
         assert_ne!(a, SigningKey::generate("dev"));
+    }
+
+    #[test]
+    fn generated_pair_is_a_signing_key_and_its_jwks() {
+        let (signing, jwks) = SigningKey::generate_pair("dev-abc").unwrap();
+        let key = SigningKey::parse(&signing).unwrap();
+        let public = PublicKeys::from_jwks(&jwks).unwrap();
+        assert_eq!(public.kids().collect::<Vec<_>>(), vec!["dev-abc"]);
+        assert_eq!(public.to_jwks()["keys"][0], key.public_jwk());
+        assert!(SigningKey::generate_pair("bad kid").is_err());
     }
 
     #[test]

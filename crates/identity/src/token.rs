@@ -1,4 +1,6 @@
-//! JWT access and refresh tokens: the claims, issuing (EdDSA only) and verification. Every
+//! JWT access and refresh tokens: the claims, issuer and audience (with their defaults),
+//! issuing (EdDSA only), the signature check and the claim rules every accepted token passes
+//! ([`TokenRules::check`]; tokens are accepted through [`crate::verifier::Verifier`]). Every
 //! rejection is a distinct `TokenError` so logs say why; clients only ever see a 401.
 
 use crate::keys::{PublicKeys, SigningKey};
@@ -14,6 +16,13 @@ use uuid::Uuid;
 
 /// The only `alg` we issue and accept.
 const ALG: &str = "EdDSA";
+
+/// The Spin variables `auth` and `authn` read the issuer and audience from, and the defaults
+/// spin.toml declares for them (a unit test holds spin.toml to these).
+pub const ISSUER_VARIABLE: &str = "jwt_issuer";
+pub const AUDIENCE_VARIABLE: &str = "jwt_audience";
+pub const DEFAULT_ISSUER: &str = "spingraph";
+pub const DEFAULT_AUDIENCE: &str = "spingraph-api";
 
 /// Clock skew tolerated on `exp` and `nbf`: a token is accepted until `exp + LEEWAY_SECS`, so
 /// anything that refuses a token early (the denylist) must outlive it by this much.
@@ -142,6 +151,16 @@ impl TokenRules {
         }
     }
 
+    /// The rules the `jwt_issuer` and `jwt_audience` variables configure, each read with
+    /// `variable` (`None`: unset, so the default).
+    pub fn from_variables<E>(
+        mut variable: impl FnMut(&str) -> Result<Option<String>, E>,
+    ) -> Result<TokenRules, E> {
+        let issuer = variable(ISSUER_VARIABLE)?.unwrap_or_else(|| DEFAULT_ISSUER.to_owned());
+        let audience = variable(AUDIENCE_VARIABLE)?.unwrap_or_else(|| DEFAULT_AUDIENCE.to_owned());
+        Ok(TokenRules::new(issuer, audience))
+    }
+
     /// Claims for a new token of `typ`, valid from `now` for `ttl_seconds`, with a fresh or
     /// given `jti`.
     #[allow(clippy::too_many_arguments)]
@@ -179,12 +198,38 @@ impl TokenRules {
             .map_err(|e| TokenError::Signing(e.to_string()))
     }
 
-    /// Verifies a token of type `expected` against the active public keys.
-    pub fn verify(
+    /// The claim rules every accepted token passes, whether its signature was just checked or a
+    /// cache entry vouches for it: not expired and already valid at `now` (each with the
+    /// leeway), our issuer and audience, and of type `expected`. Checked in the order
+    /// jsonwebtoken checked them before this was the one place, so logs name the same reason.
+    pub fn check(&self, claims: &Claims, expected: TokenType, now: i64) -> Result<(), TokenError> {
+        let leeway = self.leeway as i64;
+        if claims.exp.saturating_add(leeway) < now {
+            return Err(TokenError::Expired);
+        }
+        if claims.nbf > now.saturating_add(leeway) {
+            return Err(TokenError::NotYetValid);
+        }
+        if claims.iss != self.issuer {
+            return Err(TokenError::WrongIssuer);
+        }
+        if claims.aud != self.audience {
+            return Err(TokenError::WrongAudience);
+        }
+        if claims.typ != expected {
+            return Err(TokenError::WrongType { expected });
+        }
+        Ok(())
+    }
+
+    /// The claims of a token whose EdDSA signature verifies with the `kid`-selected key of
+    /// `keys`, once they pass [`TokenRules::check`] at `now`.
+    pub(crate) fn verify_signature(
         &self,
         keys: &PublicKeys,
         token: &str,
         expected: TokenType,
+        now: i64,
     ) -> Result<Claims, TokenError> {
         let (alg, kid) = read_header(token)?;
         // Checked by hand before any key is touched: `none`, HMAC (e.g. HS256 keyed with our
@@ -197,30 +242,24 @@ impl TokenRules {
             .find(&kid)
             .ok_or_else(|| TokenError::UnknownKeyId(kid.clone()))?;
 
+        // jsonwebtoken checks the header, the signature and that the claims parse; the claim
+        // rules are `check`'s alone (a missing claim fails to parse into `Claims`).
         let mut validation = Validation::new(Algorithm::EdDSA);
-        validation.leeway = self.leeway;
-        validation.validate_exp = true;
-        validation.validate_nbf = true;
-        validation.set_audience(&[&self.audience]);
-        validation.set_issuer(&[&self.issuer]);
-        validation.set_required_spec_claims(&["exp", "nbf", "aud", "iss", "sub"]);
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        validation.validate_aud = false;
+        validation.required_spec_claims.clear();
 
         let data = jsonwebtoken::decode::<Claims>(token, key, &validation).map_err(|e| match e
             .kind()
         {
             ErrorKind::InvalidSignature => TokenError::BadSignature,
-            ErrorKind::ExpiredSignature => TokenError::Expired,
-            ErrorKind::ImmatureSignature => TokenError::NotYetValid,
-            ErrorKind::InvalidAudience => TokenError::WrongAudience,
-            ErrorKind::InvalidIssuer => TokenError::WrongIssuer,
             ErrorKind::InvalidAlgorithm | ErrorKind::UnsupportedAlgorithm => {
                 TokenError::UnsupportedAlgorithm(ALG.to_owned())
             }
             other => TokenError::Malformed(format!("{other:?}")),
         })?;
-        if data.claims.typ != expected {
-            return Err(TokenError::WrongType { expected });
-        }
+        self.check(&data.claims, expected, now)?;
         Ok(data.claims)
     }
 }
@@ -257,8 +296,8 @@ fn read_header(token: &str) -> Result<(String, Option<String>), TokenError> {
 
 /// The claims of a compact JWS read **without verifying anything**: only to name the Redis keys
 /// of a request's one round trip (denylist, cache entry, rate-limit bucket) before the token is
-/// checked. Nothing here is trusted until a cache entry's MAC ([`crate::token_cache`]) or
-/// [`TokenRules::verify`] vouches for the very same token.
+/// checked. Nothing here is trusted until [`crate::verifier::Verifier`] vouches for the very
+/// same token.
 pub fn unverified_claims(token: &str) -> Result<Claims, TokenError> {
     let [_header, payload, _signature] = jws_parts(token)?;
     let bytes = URL_SAFE_NO_PAD
@@ -273,7 +312,7 @@ pub(crate) mod fixtures {
     use super::*;
 
     pub fn rules() -> TokenRules {
-        TokenRules::new("spingraph", "spingraph-api")
+        TokenRules::new(DEFAULT_ISSUER, DEFAULT_AUDIENCE)
     }
 
     /// Fresh claims of `typ` for a new user and session, valid for 15 minutes from now.
@@ -308,7 +347,74 @@ mod tests {
     }
 
     fn verify(token: &str) -> Result<Claims, TokenError> {
-        rules().verify(&key().public_keys(), token, TokenType::Access)
+        rules().verify_signature(&key().public_keys(), token, TokenType::Access, now())
+    }
+
+    #[test]
+    fn spin_toml_declares_the_default_issuer_and_audience() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../spin.toml");
+        let manifest = std::fs::read_to_string(path).unwrap();
+        for (variable, default) in [
+            (ISSUER_VARIABLE, DEFAULT_ISSUER),
+            (AUDIENCE_VARIABLE, DEFAULT_AUDIENCE),
+        ] {
+            let line = format!("{variable} = {{ default = \"{default}\" }}");
+            assert!(
+                manifest.lines().any(|l| l.trim() == line),
+                "spin.toml: {line}"
+            );
+        }
+    }
+
+    #[test]
+    fn unset_issuer_and_audience_take_the_defaults() {
+        let unset = TokenRules::from_variables(|_| Ok::<_, ()>(None)).unwrap();
+        assert_eq!(
+            (unset.issuer.as_str(), unset.audience.as_str()),
+            (DEFAULT_ISSUER, DEFAULT_AUDIENCE)
+        );
+        let set =
+            TokenRules::from_variables(|name| Ok::<_, ()>(Some(format!("{name}-value")))).unwrap();
+        assert_eq!(
+            (set.issuer.as_str(), set.audience.as_str()),
+            ("jwt_issuer-value", "jwt_audience-value")
+        );
+        assert_eq!(
+            TokenRules::from_variables(|_| Err::<Option<String>, _>("down")).err(),
+            Some("down")
+        );
+    }
+
+    #[test]
+    fn claim_rules_order_and_bounds() {
+        let r = rules();
+        let c = claims(TokenType::Access);
+        let leeway = r.leeway as i64;
+        assert_eq!(r.check(&c, TokenType::Access, now()), Ok(()));
+        assert_eq!(r.check(&c, TokenType::Access, c.exp + leeway), Ok(()));
+        assert_eq!(
+            r.check(&c, TokenType::Access, c.exp + leeway + 1),
+            Err(TokenError::Expired)
+        );
+        assert_eq!(r.check(&c, TokenType::Access, c.nbf - leeway), Ok(()));
+        assert_eq!(
+            r.check(&c, TokenType::Access, c.nbf - leeway - 1),
+            Err(TokenError::NotYetValid)
+        );
+        // Several faults: the first in exp, nbf, iss, aud, typ order is named.
+        let all_wrong = Claims {
+            iss: "someone-else".into(),
+            aud: "another-api".into(),
+            ..c.clone()
+        };
+        assert_eq!(
+            r.check(&all_wrong, TokenType::Refresh, c.exp + leeway + 1),
+            Err(TokenError::Expired)
+        );
+        assert_eq!(
+            r.check(&all_wrong, TokenType::Refresh, now()),
+            Err(TokenError::WrongIssuer)
+        );
     }
 
     #[test]
@@ -472,7 +578,7 @@ mod tests {
         );
         assert!(
             rules()
-                .verify(&key().public_keys(), &token, TokenType::Refresh)
+                .verify_signature(&key().public_keys(), &token, TokenType::Refresh, now())
                 .is_ok()
         );
     }
@@ -503,7 +609,11 @@ mod tests {
         let keys = old.public_keys().merge(new.public_keys());
         for signer in [&old, &new] {
             let token = rules().sign(signer, &claims(TokenType::Access)).unwrap();
-            assert!(rules().verify(&keys, &token, TokenType::Access).is_ok());
+            assert!(
+                rules()
+                    .verify_signature(&keys, &token, TokenType::Access, now())
+                    .is_ok()
+            );
         }
     }
 

@@ -1,5 +1,7 @@
-//! The verified-token cache: `authn` verifies an access token's Ed25519 signature once and keeps
-//! the claims in Redis, so later requests with the same token skip the verification. Redis is
+//! The verified-token cache: `authn` checks an access token's Ed25519 signature once and keeps
+//! the claims in Redis, so later requests with the same token skip the signature check (the
+//! claims still pass the same rules: [`crate::verifier::Verifier`] is the one verifier, this the
+//! entry format and its MAC). Redis is
 //! not trusted: every entry carries an HMAC-SHA256, keyed with a secret only the component group
 //! holds (`token_cache_key`), over the token's digest, its expiry and the claims. An entry whose
 //! MAC does not verify is ignored (the token is verified in full), so whoever can write Redis can
@@ -72,6 +74,12 @@ impl TokenCache {
         Ok(Some(TokenCache { mac }))
     }
 
+    /// A new random `token_cache_key`: 32 bytes, base64url (`spingraph up --dev`, `spingraph
+    /// admin gen-keys`).
+    pub fn generate_secret() -> String {
+        crate::secret::random_urlsafe(32)
+    }
+
     fn tag(&self, parts: &[&[u8]]) -> HmacSha256 {
         let mut mac = self.mac.clone();
         for part in parts {
@@ -128,8 +136,9 @@ impl TokenCache {
         entry
     }
 
-    /// The claims of `entry` when its MAC verifies for this slot and it is still an access token
-    /// `rules` accept at `now`; `None` for anything else (then the token is verified in full).
+    /// The claims of `entry` when its MAC verifies for this slot and they pass
+    /// [`TokenRules::check`] as an access token at `now`; `None` for anything else (then the
+    /// token's signature is checked). Called by [`crate::verifier::Verifier`].
     pub fn open(&self, slot: &Slot, entry: &[u8], rules: &TokenRules, now: i64) -> Option<Claims> {
         let entry = std::str::from_utf8(entry).ok()?;
         let mut parts = entry.split('.');
@@ -144,13 +153,9 @@ impl TokenCache {
         self.entry_mac(slot, &json, claims.exp)
             .verify_slice(&mac)
             .ok()?;
-        let leeway = rules.leeway as i64;
-        let current = claims.typ == TokenType::Access
-            && claims.iss == rules.issuer
-            && claims.aud == rules.audience
-            && now <= claims.exp + leeway
-            && now >= claims.nbf - leeway;
-        current.then_some(claims)
+        // The same rules a token whose signature was just checked passes.
+        rules.check(&claims, TokenType::Access, now).ok()?;
+        Some(claims)
     }
 
     /// How long an entry for `claims` may live in Redis: until the verifier would refuse the
@@ -204,6 +209,14 @@ mod tests {
             Some(WeakSecret),
             "a guessable MAC key would let a Redis writer mint identities"
         );
+    }
+
+    #[test]
+    fn generated_secrets_are_accepted_and_differ() {
+        let (a, b) = (TokenCache::generate_secret(), TokenCache::generate_secret());
+        assert_ne!(a, b);
+        assert!(a.len() >= MIN_SECRET_LEN);
+        assert!(TokenCache::from_secret(&a).unwrap().is_some());
     }
 
     #[test]
