@@ -6,8 +6,8 @@
 
 use anyhow::{Context, Result, bail};
 
-use crate::allowed_hosts::UrlParts;
-use crate::capabilities::variables::{Resolver, Value, Variables};
+use crate::grants::allowed_hosts::UrlParts;
+use crate::grants::variables::{Resolver, Value, Variables};
 use crate::manifest::App;
 
 const SIGNING_KEY: &str = "jwt_signing_key";
