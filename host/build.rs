@@ -1,24 +1,19 @@
-//! Generates the host bindings for Spin's data interfaces from the WIT that
-//! ships inside the spin-sdk 5.2.x crate cargo downloaded; no copy of Spin's
-//! WIT lives in this repository.
-//!
-//! The crate is found through the workspace's `Cargo.lock` plus cargo's
-//! registry sources (cheap, no subprocess) and, failing that, through
-//! `cargo metadata` (which also covers vendored and git sources and
-//! downloads the crate when only the host has been built so far).
+//! Finds the WIT the spin-sdk crate ships (no copy of Spin's WIT lives in this repository) and
+//! writes `$OUT_DIR/spin_wit_packages.rs`: one `spin_bindings!(...)` line naming the package
+//! directories `src/capabilities/bindings.rs` generates the host bindings from, for the world
+//! of `wit/world.wit`. spin-sdk is found with `cargo metadata` (registry, vendored or git
+//! sources alike), or at `SPINGRAPH_SPIN_SDK_WIT`.
 
 use std::env;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// The spin-sdk release line whose WIT the guests are built against.
-const SPIN_SDK_VERSION_PREFIX: &str = "5.2.";
+const SPIN_SDK_VERSION: &str = "5.2";
 
-/// The WIT packages (directories under spin-sdk's `wit/deps/`) the bindings
-/// need, dependencies first. Only these are parsed: the rest of spin-sdk's
-/// WIT includes WASIp3 packages (`stream`/`future` types) that bindgen would
-/// refuse without wasmtime's component-model-async.
+/// The WIT packages (directories under spin-sdk's `wit/deps/`) the world needs, dependencies
+/// first. Only these are parsed: the rest of spin-sdk's WIT includes WASIp3 packages
+/// (`stream`/`future` types) that bindgen would refuse without component-model-async.
 const WIT_PACKAGES: &[&str] = &[
     // fermyon:spin@2.0.0 refers to both WASI 0.2.0 and its 2023-10-18 release candidate.
     "io@0.2.0",
@@ -42,292 +37,65 @@ const WIT_PACKAGES: &[&str] = &[
 
 fn main() {
     let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
-    let out_dir = PathBuf::from(env::var("OUT_DIR").expect("OUT_DIR"));
+    let workspace = manifest_dir.parent().expect("host/ sits in the workspace");
     println!("cargo:rerun-if-changed=build.rs");
-
-    let lock_file = find_lock_file(&manifest_dir);
-    if let Some(lock) = &lock_file {
-        println!("cargo:rerun-if-changed={}", lock.display());
-    }
-    println!("cargo:rerun-if-env-changed=CARGO_HOME");
+    println!(
+        "cargo:rerun-if-changed={}",
+        workspace.join("Cargo.lock").display()
+    );
     println!("cargo:rerun-if-env-changed=SPINGRAPH_SPIN_SDK_WIT");
 
-    let wit = match locate_spin_sdk_wit(&manifest_dir, lock_file.as_deref()) {
-        Ok(wit) => wit,
-        Err(tried) => panic!(
-            "\n\nspingraph host: cannot find the WIT directory of spin-sdk {SPIN_SDK_VERSION_PREFIX}x.\n\
-             The host generates its Spin bindings from the `wit/` directory shipped in the\n\
-             spin-sdk crate (a dependency of the guest crates in this workspace).\n\
-             Tried:\n{}\n\
-             Fix: run `cargo fetch` in the workspace (or set SPINGRAPH_SPIN_SDK_WIT to the\n\
-             spin-sdk crate's wit directory) and build again.\n\n",
-            tried
-                .iter()
-                .map(|t| format!("  - {t}"))
-                .collect::<Vec<_>>()
-                .join("\n")
-        ),
+    let wit = match env::var_os("SPINGRAPH_SPIN_SDK_WIT") {
+        Some(dir) => PathBuf::from(dir),
+        None => spin_sdk_wit(workspace).unwrap_or_else(|err| {
+            panic!(
+                "\n\nspingraph host: cannot find the WIT of spin-sdk {SPIN_SDK_VERSION}.x: {err}\n\
+                 The host's Spin bindings come from the `wit/` directory of the spin-sdk crate \
+                 (a dependency of the guest crates in this workspace).\n\
+                 Fix: run `cargo fetch` in the workspace, or set SPINGRAPH_SPIN_SDK_WIT to the \
+                 spin-sdk crate's wit directory, and build again.\n\n"
+            )
+        }),
     };
-    println!("cargo:rerun-if-changed={}", wit.display());
-
-    // Rewritten only when it changes, so an unrelated Cargo.lock edit does not
-    // touch the generated file.
-    let bindings = out_dir.join("spin_bindings.rs");
-    let source = bindings_source(&wit);
-    if fs::read_to_string(&bindings).ok().as_deref() != Some(source.as_str()) {
-        fs::write(&bindings, source).expect("writing $OUT_DIR/spin_bindings.rs");
-    }
-}
-
-/// The one `bindgen!` invocation for Spin's data capabilities.
-///
-/// Not imported: `spin:variables/variables@3.0.0`. spin-sdk 5.2 does not ship
-/// it (it arrives with spin-sdk 7 as a WASIp3 `async func`, which would need
-/// wasmtime's component-model-async), and no spin-sdk 5.2 guest imports it.
-fn bindings_source(wit: &Path) -> String {
-    let paths = WIT_PACKAGES
+    let packages = WIT_PACKAGES
         .iter()
         .map(|package| {
-            let dir = wit.join("deps").join(package).display().to_string();
-            assert!(
-                !dir.contains('"') && !dir.contains('#'),
-                "spin-sdk wit path {dir:?} contains characters that cannot go into a raw string"
-            );
-            format!("        r#\"{dir}\"#,\n")
+            let dir = wit.join("deps").join(package);
+            assert!(dir.is_dir(), "spin-sdk's WIT has no {}", dir.display());
+            format!("{:?}", dir.display().to_string())
         })
-        .collect::<String>();
-    let wit = wit.display().to_string();
-    format!(
-        r####"// Generated by host/build.rs from {wit}. Do not edit.
-wasmtime::component::bindgen!({{
-    inline: r#"
-        package spingraph:host;
+        .collect::<Vec<_>>()
+        .join(", ");
+    let source = format!("spin_bindings!({packages});\n");
 
-        world spin-data {{
-            import spin:postgres/postgres@4.0.0;
-            import fermyon:spin/redis@2.0.0;
-            import fermyon:spin/variables@2.0.0;
-            import wasi:config/store@0.2.0-draft-2024-09-27;
-        }}
-    "#,
-    path: [
-{paths}    ],
-    world: "spingraph:host/spin-data",
-    imports: {{ default: async | trappable }},
-    with: {{
-        "spin:postgres/postgres.connection": crate::capabilities::postgres::Connection,
-        "fermyon:spin/redis.connection": crate::capabilities::redis::Connection,
-    }},
-    additional_derives: [PartialEq],
-    require_store_data_send: true,
-}});
-"####
-    )
+    // Rewritten only when it changes, so an unrelated Cargo.lock edit recompiles nothing.
+    let out = PathBuf::from(env::var("OUT_DIR").expect("OUT_DIR")).join("spin_wit_packages.rs");
+    if fs::read_to_string(&out).ok().as_deref() != Some(source.as_str()) {
+        fs::write(&out, source).expect("writing $OUT_DIR/spin_wit_packages.rs");
+    }
 }
 
-/// Walks up from the host crate to the workspace's `Cargo.lock`.
-fn find_lock_file(manifest_dir: &Path) -> Option<PathBuf> {
-    manifest_dir
-        .ancestors()
-        .map(|dir| dir.join("Cargo.lock"))
-        .find(|lock| lock.is_file())
-}
-
-/// Returns the spin-sdk `wit/` directory, or the list of places tried.
-fn locate_spin_sdk_wit(manifest_dir: &Path, lock: Option<&Path>) -> Result<PathBuf, Vec<String>> {
-    let mut tried = Vec::new();
-
-    if let Ok(explicit) = env::var("SPINGRAPH_SPIN_SDK_WIT") {
-        let dir = PathBuf::from(&explicit);
-        if is_spin_sdk_wit(&dir) {
-            return Ok(dir);
-        }
-        tried.push(format!(
-            "SPINGRAPH_SPIN_SDK_WIT={explicit} (not a spin-sdk wit directory: missing deps/{{spin-postgres@4.0.0,spin@2.0.0,...}})"
-        ));
-    }
-
-    match lock {
-        Some(lock) => match from_lock_and_registry(lock) {
-            Ok(dir) => return Ok(dir),
-            Err(why) => tried.push(format!(
-                "{} + cargo registry sources: {why}",
-                lock.display()
-            )),
-        },
-        None => tried.push(format!("no Cargo.lock above {}", manifest_dir.display())),
-    }
-
-    match from_cargo_metadata(manifest_dir) {
-        Ok(dir) => return Ok(dir),
-        Err(why) => tried.push(format!("`cargo metadata`: {why}")),
-    }
-
-    Err(tried)
-}
-
-/// spin-sdk versions in `Cargo.lock`, looked up under `$CARGO_HOME/registry/src/*/`.
-fn from_lock_and_registry(lock: &Path) -> Result<PathBuf, String> {
-    let text = fs::read_to_string(lock).map_err(|e| format!("cannot read: {e}"))?;
-    let versions = locked_versions(&text, "spin-sdk");
-    let wanted: Vec<&String> = versions
+/// The `wit/` directory of the spin-sdk package the workspace resolves to.
+fn spin_sdk_wit(workspace: &Path) -> Result<PathBuf, String> {
+    let metadata = cargo_metadata::MetadataCommand::new()
+        .manifest_path(workspace.join("Cargo.toml"))
+        .other_options(vec!["--locked".to_string()])
+        .exec()
+        .map_err(|e| format!("cargo metadata: {e}"))?;
+    let sdk = metadata
+        .packages
         .iter()
-        .filter(|v| v.starts_with(SPIN_SDK_VERSION_PREFIX))
-        .collect();
-    if wanted.is_empty() {
-        return Err(format!(
-            "no spin-sdk {SPIN_SDK_VERSION_PREFIX}x in the lock file (found {versions:?})"
-        ));
+        .filter(|p| p.name.as_str() == "spin-sdk")
+        .find(|p| format!("{}.{}", p.version.major, p.version.minor) == SPIN_SDK_VERSION)
+        .ok_or_else(|| format!("the workspace resolves no spin-sdk {SPIN_SDK_VERSION}.x"))?;
+    let wit = sdk
+        .manifest_path
+        .parent()
+        .ok_or("spin-sdk's manifest path has no parent")?
+        .join("wit");
+    if wit.join("deps").is_dir() {
+        Ok(wit.into_std_path_buf())
+    } else {
+        Err(format!("{wit} has no deps/ directory"))
     }
-    let registry_src = cargo_home()
-        .ok_or("neither CARGO_HOME nor HOME is set")?
-        .join("registry")
-        .join("src");
-    let indexes = fs::read_dir(&registry_src)
-        .map_err(|e| format!("cannot list {}: {e}", registry_src.display()))?;
-    let mut index_dirs: Vec<PathBuf> = indexes.flatten().map(|e| e.path()).collect();
-    index_dirs.sort();
-    for version in wanted.iter().rev() {
-        for index in &index_dirs {
-            let wit = index.join(format!("spin-sdk-{version}")).join("wit");
-            if is_spin_sdk_wit(&wit) {
-                return Ok(wit);
-            }
-        }
-    }
-    Err(format!(
-        "spin-sdk {wanted:?} is not unpacked under {}",
-        registry_src.display()
-    ))
-}
-
-/// Every `version` recorded for package `name` in a `Cargo.lock`.
-fn locked_versions(lock: &str, name: &str) -> Vec<String> {
-    let mut versions = Vec::new();
-    let mut in_package = false;
-    for line in lock.lines().map(str::trim) {
-        if line.starts_with('[') {
-            in_package = false;
-        }
-        if line == format!("name = \"{name}\"") {
-            in_package = true;
-        } else if in_package && let Some(v) = line.strip_prefix("version = \"") {
-            versions.push(v.trim_end_matches('"').to_string());
-            in_package = false;
-        }
-    }
-    versions
-}
-
-fn cargo_home() -> Option<PathBuf> {
-    env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(|| env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
-}
-
-/// Asks cargo where the spin-sdk package's manifest is. The JSON is scanned
-/// for `manifest_path` values instead of parsed, which keeps the host free of
-/// build dependencies; each candidate is confirmed by reading its Cargo.toml.
-fn from_cargo_metadata(manifest_dir: &Path) -> Result<PathBuf, String> {
-    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-    let output = Command::new(&cargo)
-        .args(["metadata", "--format-version", "1", "--manifest-path"])
-        .arg(manifest_dir.join("Cargo.toml"))
-        .env_remove("CARGO_TARGET_DIR")
-        .output()
-        .map_err(|e| format!("cannot run {cargo}: {e}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "{cargo} metadata failed: {}",
-            String::from_utf8_lossy(&output.stderr).trim()
-        ));
-    }
-    let json = String::from_utf8_lossy(&output.stdout);
-    for manifest in json_string_values(&json, "manifest_path") {
-        let manifest = PathBuf::from(manifest);
-        let Ok(toml) = fs::read_to_string(&manifest) else {
-            continue;
-        };
-        if package_field(&toml, "name").as_deref() == Some("spin-sdk")
-            && package_field(&toml, "version")
-                .is_some_and(|v| v.starts_with(SPIN_SDK_VERSION_PREFIX))
-        {
-            let wit = manifest.with_file_name("wit");
-            if is_spin_sdk_wit(&wit) {
-                return Ok(wit);
-            }
-        }
-    }
-    Err(format!(
-        "no spin-sdk {SPIN_SDK_VERSION_PREFIX}x package with a wit/ directory in the metadata"
-    ))
-}
-
-/// All string values of `"key":"..."` in a JSON document (escapes decoded).
-fn json_string_values(json: &str, key: &str) -> Vec<String> {
-    let needle = format!("\"{key}\":\"");
-    let mut values = Vec::new();
-    let mut rest = json;
-    while let Some(start) = rest.find(&needle) {
-        rest = &rest[start + needle.len()..];
-        let mut value = String::new();
-        let mut chars = rest.char_indices();
-        let mut end = rest.len();
-        while let Some((i, c)) = chars.next() {
-            match c {
-                '"' => {
-                    end = i + 1;
-                    break;
-                }
-                '\\' => match chars.next() {
-                    Some((_, 'n')) => value.push('\n'),
-                    Some((_, 't')) => value.push('\t'),
-                    Some((_, 'u')) => {
-                        let hex: String = (0..4)
-                            .filter_map(|_| chars.next().map(|(_, c)| c))
-                            .collect();
-                        if let Some(c) = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32)
-                        {
-                            value.push(c);
-                        }
-                    }
-                    Some((_, other)) => value.push(other),
-                    None => break,
-                },
-                c => value.push(c),
-            }
-        }
-        values.push(value);
-        rest = &rest[end.min(rest.len())..];
-    }
-    values
-}
-
-/// A `key = "value"` from the `[package]` table of a Cargo.toml.
-fn package_field(toml: &str, key: &str) -> Option<String> {
-    let mut in_package = false;
-    for line in toml.lines().map(str::trim) {
-        if line.starts_with('[') {
-            in_package = line == "[package]";
-            continue;
-        }
-        if !in_package {
-            continue;
-        }
-        let Some((k, v)) = line.split_once('=') else {
-            continue;
-        };
-        if k.trim() == key {
-            return Some(v.trim().trim_matches('"').to_string());
-        }
-    }
-    None
-}
-
-/// True when `dir` looks like spin-sdk's WIT root: it carries every package
-/// the bindings need.
-fn is_spin_sdk_wit(dir: &Path) -> bool {
-    WIT_PACKAGES
-        .iter()
-        .all(|package| dir.join("deps").join(package).is_dir())
 }

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use spingraph_e2e::{
     FIXTURE_SECRET, SPIN_COMPAT, TestApp, TestOptions, Value, fixtures_manifest, free_port,
-    host_is_spingraph, host_property, json_body, workspace_root,
+    host_is_spingraph, host_property, json, json_body, workspace_root,
 };
 
 fn fixtures() -> TestApp {
@@ -91,7 +91,7 @@ fn health_ready_is_503_naming_redis_within_2s_when_redis_port_is_closed() {
     assert!(elapsed < Duration::from_secs(2), "took {elapsed:?}");
     assert_eq!(body["checks"]["redis"]["status"], "down", "{body}");
     assert_eq!(body["checks"]["postgres"]["status"], "up", "{body}");
-    assert_eq!(body["failed"], serde_json::json!(["redis"]));
+    assert_eq!(body["failed"], json!(["redis"]));
     assert!(body["detail"].as_str().unwrap().contains("redis"), "{body}");
     assert!(body["request_id"].is_string());
 }
@@ -315,6 +315,58 @@ fn component_without_postgres_in_allowed_hosts_gets_an_error_when_connecting() {
         message.contains("127.0.0.1"),
         "the error names the host: {denied}"
     );
+}
+
+/// Spin's key-value interface with the Redis backend its runtime config offers: what one
+/// instance sets, the next reads; it outlives the host (it is in Redis); a component not granted
+/// the store gets `access-denied`.
+#[test]
+fn key_value_store_is_shared_by_instances_kept_in_redis_and_denied_where_not_granted() {
+    let rc = std::env::temp_dir().join(format!(
+        "spingraph-e2e-kv-{}.toml",
+        uuid::Uuid::new_v4().simple()
+    ));
+    std::fs::write(
+        &rc,
+        "[key_value_store.default]\ntype = \"redis\"\nurl = \"redis://127.0.0.1:6379\"\n",
+    )
+    .unwrap();
+    let start = || {
+        TestApp::start(
+            TestOptions::fixtures()
+                .host_arg("--runtime-config-file")
+                .host_arg(&rc.display().to_string()),
+        )
+    };
+    let key = format!("spingraph-e2e-kv-{}", uuid::Uuid::new_v4().simple());
+    let path = format!("/kv/{key}");
+
+    let app = start();
+    let set = json_body(app.client().put(app.url(&path)).body("v1").send().unwrap());
+    assert_eq!(set["ok"], true, "{set}");
+    let read = echo(&app, &path);
+    assert_eq!(
+        (&read["value"], &read["exists"], &read["listed"]),
+        (&json!("v1"), &json!(true), &json!(true)),
+        "{read}"
+    );
+    let denied = echo(&app, &format!("/kv-denied/{key}"));
+    assert_eq!(denied["ok"], false, "{denied}");
+    assert_eq!(denied["error"]["kind"], "access-denied", "{denied}");
+    drop(app);
+
+    let app = start();
+    let read = echo(&app, &path);
+    assert_eq!(read["value"], "v1", "kept in Redis across hosts: {read}");
+    let deleted = json_body(app.delete(&path).send().unwrap());
+    assert_eq!(deleted["ok"], true, "{deleted}");
+    let read = echo(&app, &path);
+    assert_eq!(
+        (&read["value"], &read["exists"], &read["listed"]),
+        (&Value::Null, &json!(false), &json!(false)),
+        "{read}"
+    );
+    let _ = std::fs::remove_file(&rc);
 }
 
 #[test]

@@ -2,29 +2,36 @@
 //! Redis): the app-wide state it connects through, the component's allowed hosts and the
 //! connections the guest opened. A refused or failed open is the WIT `error`, never a trap; a
 //! stale handle traps (a host bug).
+//!
+//! As in Spin's factors, the bindings know nothing of the host's types: the guest holds a
+//! `Resource<W>` of the generated placeholder `W`, whose `rep` indexes this instance's own
+//! table of connections `C`.
 
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 use wasmtime::component::{Resource, ResourceTable};
 
-use crate::allowed_hosts::AllowedHosts;
+use crate::grants::allowed_hosts::AllowedHosts;
 
 /// A WIT function's answer: `Err` traps the guest, the inner result is what the guest gets.
 pub type Answer<T, E> = wasmtime::Result<Result<T, E>>;
 
-/// One instance's connections through the app-wide state `A`.
-pub struct Connections<A> {
+/// One instance's connections `C` through the app-wide state `A`.
+pub struct Connections<A, C> {
     app: A,
     allowed_hosts: Arc<AllowedHosts>,
     table: ResourceTable,
+    connection: PhantomData<fn() -> C>,
 }
 
-impl<A> Connections<A> {
+impl<A, C: Send + 'static> Connections<A, C> {
     pub fn new(app: A, allowed_hosts: Arc<AllowedHosts>) -> Self {
         Connections {
             app,
             allowed_hosts,
             table: ResourceTable::new(),
+            connection: PhantomData,
         }
     }
 
@@ -34,21 +41,23 @@ impl<A> Connections<A> {
     }
 
     /// The end of `open`: what was opened is handed to the guest as a resource.
-    pub fn opened<C: Send + 'static, E>(&mut self, opened: Result<C, E>) -> Answer<Resource<C>, E> {
+    pub fn opened<W: 'static, E>(&mut self, opened: Result<C, E>) -> Answer<Resource<W>, E> {
         match opened {
-            Ok(connection) => Ok(Ok(self.table.push(connection)?)),
+            Ok(connection) => Ok(Ok(Resource::new_own(self.table.push(connection)?.rep()))),
             Err(err) => Ok(Err(err)),
         }
     }
 
     /// The open connection behind `resource`.
-    pub fn connection<C: 'static>(&mut self, resource: &Resource<C>) -> wasmtime::Result<&mut C> {
-        Ok(self.table.get_mut(resource)?)
+    pub fn connection<W: 'static>(&mut self, resource: &Resource<W>) -> wasmtime::Result<&mut C> {
+        Ok(self
+            .table
+            .get_mut(&Resource::<C>::new_borrow(resource.rep()))?)
     }
 
     /// The guest dropped `resource`: the connection's own `Drop` decides what becomes of it.
-    pub fn close<C: 'static>(&mut self, resource: Resource<C>) -> wasmtime::Result<()> {
-        self.table.delete(resource)?;
+    pub fn close<W: 'static>(&mut self, resource: Resource<W>) -> wasmtime::Result<()> {
+        self.table.delete(Resource::<C>::new_own(resource.rep()))?;
         Ok(())
     }
 }

@@ -1,39 +1,40 @@
-//! Host capabilities, one module each, with the life cycle of Spin's factors ([`Capability`]):
-//! link the WIT bindings into the linker, build the app-wide state once at start-up, prepare
-//! each instance's state from it. Adding a capability means adding its module and one line in
-//! the `capabilities!` list below.
+//! Host capabilities: what a guest imports, one module each, with the life cycle of Spin's
+//! factors ([`Capability`]): link the WIT interfaces into the linker, build the app-wide state
+//! once at start-up from the capability's own configuration, and prepare each instance's state
+//! from the component's grants (`crate::grants`), which may fail. The store data every instance
+//! runs in is [`store::InstanceState`]. Adding a capability means adding its module and one line
+//! in the `capabilities!` list below.
 
 pub mod bindings;
 pub mod connections;
+pub mod guest_output;
+pub mod key_value;
 pub mod outbound_http;
 pub mod postgres;
 pub mod redis;
+pub mod store;
 pub mod variables;
+pub mod wasi;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use wasmtime::component::Linker;
 
-use crate::manifest::App;
-use crate::server::ServedComponent;
-use crate::state::InstanceState;
-
-/// What every capability's app-wide state is built from.
-pub struct AppConfig<'a> {
-    pub app: &'a App,
-    /// Application variable values from every source but the manifest defaults.
-    pub resolver: &'a variables::Resolver,
-    pub spin_compat: Option<crate::spin_compat::SpinCompat>,
-    /// Server connections per Postgres connection string (`--postgres-pool-size`).
-    pub postgres_pool_size: usize,
-    /// How long a pooled session reuses a prepared statement (`--postgres-statement-max-age-ms`).
-    pub postgres_statement_max_age: std::time::Duration,
-}
+use crate::grants::Grants;
+use store::InstanceState;
 
 /// Where capability `C`'s per-instance state sits in the store data.
 pub type InstanceField<C> = fn(&mut InstanceState) -> &mut <C as Capability>::Instance;
 
-/// One host capability (Spin's factor: `init`, `configure_app`, `prepare`).
+/// What a capability prepares one instance from.
+pub struct Prepare<'a> {
+    /// What the manifest grants the component being instantiated.
+    pub grants: &'a Grants,
+}
+
+/// One host capability (Spin's `Factor`: `init`, `configure_app`, `prepare`).
 pub trait Capability: Sized {
+    /// Its own configuration (flags, runtime config), handed to [`Capability::configure_app`].
+    type Config: Default;
     /// What each instance holds in its store.
     type Instance: Send + 'static;
 
@@ -41,19 +42,26 @@ pub trait Capability: Sized {
     fn add_to_linker(linker: &mut Linker<InstanceState>, field: InstanceField<Self>) -> Result<()>;
 
     /// The app-wide state, built once at start-up.
-    fn configure_app(config: &AppConfig<'_>) -> Result<Self>;
+    fn configure_app(config: Self::Config) -> Result<Self>;
 
-    /// A fresh instance's state, for one request to `component`.
-    fn prepare(&self, component: &ServedComponent) -> Self::Instance;
+    /// A fresh instance's state, for one request to the component `cx.grants` describes.
+    fn prepare(&self, cx: &Prepare<'_>) -> Result<Self::Instance>;
 }
 
-/// Declares the capabilities, one `name: Type` line each: the app-wide [`Capabilities`], the
-/// per-instance [`Instances`] of every store, and each life-cycle step run over all of them.
+/// Declares the capabilities, one `name: Type` line each: the app-wide [`Capabilities`], their
+/// [`Configs`], the per-instance [`Instances`] of every store, and each life-cycle step run over
+/// all of them.
 macro_rules! capabilities {
     ($($name:ident: $capability:ty),* $(,)?) => {
         /// App-wide state of every capability.
         pub struct Capabilities {
             $(pub $name: $capability,)*
+        }
+
+        /// Each capability's configuration; `Default` where nothing configures it.
+        #[derive(Default)]
+        pub struct Configs {
+            $(pub $name: <$capability as Capability>::Config,)*
         }
 
         /// Per-instance state of every capability.
@@ -62,31 +70,38 @@ macro_rules! capabilities {
         }
 
         impl Capabilities {
-            pub fn configure(config: &AppConfig<'_>) -> Result<Capabilities> {
+            pub fn configure(configs: Configs) -> Result<Capabilities> {
                 Ok(Capabilities {
-                    $($name: <$capability>::configure_app(config)?,)*
+                    $($name: <$capability>::configure_app(configs.$name)
+                        .context(concat!("capability ", stringify!($name)))?,)*
                 })
             }
 
-            /// Links WASI and every capability into the linker.
+            /// Links every capability into the linker.
             pub fn add_to_linker(linker: &mut Linker<InstanceState>) -> Result<()> {
-                wasmtime_wasi::p2::add_to_linker_async(linker)?;
                 $(<$capability>::add_to_linker(linker, |s| &mut s.capabilities.$name)?;)*
                 Ok(())
             }
 
-            pub fn prepare(&self, component: &ServedComponent) -> Instances {
-                Instances {
-                    $($name: self.$name.prepare(component),)*
-                }
+            /// Every capability's state for one instance of the component `grants` describes.
+            pub fn prepare(&self, grants: &Grants) -> Result<Instances> {
+                let cx = Prepare { grants };
+                Ok(Instances {
+                    $($name: self.$name.prepare(&cx)
+                        .with_context(|| format!(
+                            "capability {} for component {:?}", stringify!($name), grants.component
+                        ))?,)*
+                })
             }
         }
     };
 }
 
 capabilities! {
+    wasi: wasi::Wasi,
+    outbound_http: outbound_http::OutboundHttp,
     variables: variables::Variables,
     postgres: postgres::Postgres,
     redis: redis::Redis,
-    outbound_http: outbound_http::OutboundHttp,
+    key_value: key_value::KeyValue,
 }

@@ -6,17 +6,17 @@ use std::sync::Arc;
 
 use anyhow::Result;
 use wasmtime::component::Linker;
-use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
+use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpCtx, WasiHttpHooks};
 
-use crate::allowed_hosts::AllowedHosts;
-use crate::capabilities::{AppConfig, Capability, InstanceField};
-use crate::server::ServedComponent;
-use crate::state::InstanceState;
+use crate::capabilities::store::InstanceState;
+use crate::capabilities::{Capability, InstanceField, Prepare};
+use crate::grants::allowed_hosts::AllowedHosts;
 
 /// App-wide outbound HTTP state: none (wasmtime-wasi-http opens a connection per request).
 pub struct OutboundHttp;
 
 impl Capability for OutboundHttp {
+    type Config = ();
     type Instance = OutboundHttpInstance;
 
     /// Links wasi-http (`types` and `outgoing-handler`); it reaches this capability's instance
@@ -26,25 +26,37 @@ impl Capability for OutboundHttp {
         Ok(())
     }
 
-    fn configure_app(_: &AppConfig<'_>) -> Result<OutboundHttp> {
+    fn configure_app((): ()) -> Result<OutboundHttp> {
         Ok(OutboundHttp)
     }
 
-    fn prepare(&self, component: &ServedComponent) -> OutboundHttpInstance {
-        OutboundHttpInstance::new(component.allowed_hosts.clone(), component.id.clone())
+    fn prepare(&self, cx: &Prepare<'_>) -> Result<OutboundHttpInstance> {
+        Ok(OutboundHttpInstance {
+            ctx: WasiHttpCtx::new(),
+            hooks: AllowedHostsOnly::new(
+                cx.grants.allowed_hosts.clone(),
+                cx.grants.component.clone(),
+            ),
+        })
     }
 }
 
-/// Per-instance outbound HTTP state: the hooks wasmtime-wasi-http calls.
-#[derive(Clone)]
+/// Per-instance outbound HTTP state: wasi-http's own and the hooks it calls.
 pub struct OutboundHttpInstance {
+    pub ctx: WasiHttpCtx,
+    pub hooks: AllowedHostsOnly,
+}
+
+/// The hooks wasmtime-wasi-http calls: a request goes out only to an allowed host.
+#[derive(Clone)]
+pub struct AllowedHostsOnly {
     allowed: Arc<AllowedHosts>,
     component: Arc<str>,
 }
 
-impl OutboundHttpInstance {
+impl AllowedHostsOnly {
     pub fn new(allowed: Arc<AllowedHosts>, component: Arc<str>) -> Self {
-        OutboundHttpInstance { allowed, component }
+        AllowedHostsOnly { allowed, component }
     }
 
     /// Whether the address `default_send_request` will dial for `uri` is allowed. It dials the
@@ -79,7 +91,7 @@ type SendFuture = Box<
         > + Send,
 >;
 
-impl WasiHttpHooks for OutboundHttpInstance {
+impl WasiHttpHooks for AllowedHostsOnly {
     fn send_request(
         &mut self,
         request: http::Request<WasiBody>,
@@ -109,9 +121,9 @@ impl WasiHttpHooks for OutboundHttpInstance {
 mod tests {
     use super::*;
 
-    fn instance(entries: &[&str]) -> OutboundHttpInstance {
+    fn instance(entries: &[&str]) -> AllowedHostsOnly {
         let entries: Vec<String> = entries.iter().map(|s| s.to_string()).collect();
-        OutboundHttpInstance::new(
+        AllowedHostsOnly::new(
             Arc::new(AllowedHosts::parse(&entries).unwrap()),
             Arc::from("test"),
         )

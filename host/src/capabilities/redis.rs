@@ -16,12 +16,11 @@ use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, ConnectionAddr, ErrorKind, FromRedisValue, RedisError, Value};
 use wasmtime::component::{HasSelf, Linker, Resource};
 
-use crate::allowed_hosts::{AllowedHosts, redact};
 use crate::capabilities::bindings::fermyon::spin::redis as wit;
 use crate::capabilities::connections::Connections;
-use crate::capabilities::{AppConfig, Capability, InstanceField};
-use crate::server::ServedComponent;
-use crate::state::InstanceState;
+use crate::capabilities::store::InstanceState;
+use crate::capabilities::{Capability, InstanceField, Prepare};
+use crate::grants::allowed_hosts::{AllowedHosts, redact};
 use wit::{Error, RedisParameter, RedisResult};
 
 /// Establishing a connection; a closed port fails at once, a black hole after this.
@@ -245,9 +244,10 @@ fn redis_error(err: RedisError) -> Error {
 }
 
 /// Per-instance Redis state (it lives in the store data).
-pub type RedisInstance = Connections<Redis>;
+pub type RedisInstance = Connections<Redis, Connection>;
 
 impl Capability for Redis {
+    type Config = ();
     type Instance = RedisInstance;
 
     /// Links `fermyon:spin/redis@2.0.0`.
@@ -255,83 +255,71 @@ impl Capability for Redis {
         Ok(wit::add_to_linker::<_, HasSelf<_>>(linker, field)?)
     }
 
-    fn configure_app(_: &AppConfig<'_>) -> Result<Redis> {
+    fn configure_app((): ()) -> Result<Redis> {
         Ok(Redis::new())
     }
 
-    fn prepare(&self, component: &ServedComponent) -> RedisInstance {
-        self.instance(component.allowed_hosts.clone())
+    fn prepare(&self, cx: &Prepare<'_>) -> Result<RedisInstance> {
+        Ok(self.instance(cx.grants.allowed_hosts.clone()))
     }
 }
 
 type Answer<T> = crate::capabilities::connections::Answer<T, Error>;
 
+/// The guest's handle on one of its connections.
+type Handle = Resource<wit::Connection>;
+
 impl wit::Host for RedisInstance {}
 
 impl wit::HostConnection for RedisInstance {
-    async fn open(&mut self, address: String) -> Answer<Resource<Connection>> {
+    async fn open(&mut self, address: String) -> Answer<Handle> {
         let (redis, allowed_hosts) = self.connector();
         let opened = redis.connect(allowed_hosts, &address).await;
         self.opened(opened)
     }
 
-    async fn publish(
-        &mut self,
-        c: Resource<Connection>,
-        channel: String,
-        payload: Vec<u8>,
-    ) -> Answer<()> {
+    async fn publish(&mut self, c: Handle, channel: String, payload: Vec<u8>) -> Answer<()> {
         Ok(self.connection(&c)?.publish(&channel, &payload).await)
     }
 
-    async fn get(&mut self, c: Resource<Connection>, key: String) -> Answer<Option<Vec<u8>>> {
+    async fn get(&mut self, c: Handle, key: String) -> Answer<Option<Vec<u8>>> {
         Ok(self.connection(&c)?.get(&key).await)
     }
 
-    async fn set(&mut self, c: Resource<Connection>, key: String, value: Vec<u8>) -> Answer<()> {
+    async fn set(&mut self, c: Handle, key: String, value: Vec<u8>) -> Answer<()> {
         Ok(self.connection(&c)?.set(&key, &value).await)
     }
 
-    async fn incr(&mut self, c: Resource<Connection>, key: String) -> Answer<i64> {
+    async fn incr(&mut self, c: Handle, key: String) -> Answer<i64> {
         Ok(self.connection(&c)?.incr(&key).await)
     }
 
-    async fn del(&mut self, c: Resource<Connection>, keys: Vec<String>) -> Answer<u32> {
+    async fn del(&mut self, c: Handle, keys: Vec<String>) -> Answer<u32> {
         Ok(self.connection(&c)?.del(&keys).await)
     }
 
-    async fn sadd(
-        &mut self,
-        c: Resource<Connection>,
-        key: String,
-        values: Vec<String>,
-    ) -> Answer<u32> {
+    async fn sadd(&mut self, c: Handle, key: String, values: Vec<String>) -> Answer<u32> {
         Ok(self.connection(&c)?.sadd(&key, &values).await)
     }
 
-    async fn smembers(&mut self, c: Resource<Connection>, key: String) -> Answer<Vec<String>> {
+    async fn smembers(&mut self, c: Handle, key: String) -> Answer<Vec<String>> {
         Ok(self.connection(&c)?.smembers(&key).await)
     }
 
-    async fn srem(
-        &mut self,
-        c: Resource<Connection>,
-        key: String,
-        values: Vec<String>,
-    ) -> Answer<u32> {
+    async fn srem(&mut self, c: Handle, key: String, values: Vec<String>) -> Answer<u32> {
         Ok(self.connection(&c)?.srem(&key, &values).await)
     }
 
     async fn execute(
         &mut self,
-        c: Resource<Connection>,
+        c: Handle,
         command: String,
         arguments: Vec<RedisParameter>,
     ) -> Answer<Vec<RedisResult>> {
         Ok(self.connection(&c)?.execute(&command, &arguments).await)
     }
 
-    async fn drop(&mut self, c: Resource<Connection>) -> wasmtime::Result<()> {
+    async fn drop(&mut self, c: Handle) -> wasmtime::Result<()> {
         self.close(c)
     }
 }

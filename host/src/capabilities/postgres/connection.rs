@@ -6,9 +6,8 @@ use futures_util::TryStreamExt;
 use tokio_postgres::Row;
 
 use super::convert::{SqlParam, convert_row, data_type, param_refs, to_sql_params};
-use super::error::statement_failed;
 use super::sessions::{Pooled, stale_statement};
-use super::spin_compat::SpinCompat;
+use super::spin_compat::{SpinCompat, statement_failed};
 use super::tls::MakeRustlsConnect;
 use super::wit::{Column, Error, ParameterValue, RowSet};
 

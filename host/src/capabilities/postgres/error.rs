@@ -3,7 +3,6 @@
 
 use std::error::Error as StdError;
 
-use super::spin_compat::SpinCompat;
 use super::wit::{DbError, Error, QueryError};
 
 /// Describes a failure to obtain a connection, with its causes.
@@ -61,11 +60,9 @@ pub(super) fn db_error(err: &tokio_postgres::Error) -> Error {
     }
 }
 
-/// Maps a statement failure to the WIT error; under Spin-compat, as that Spin does.
-pub(super) fn statement_failed(err: tokio_postgres::Error, compat: Option<SpinCompat>) -> Error {
-    if let Some(compat) = compat {
-        return compat.statement_failed(&err);
-    }
+/// Maps a statement failure to the WIT error, as this host hands it over (under
+/// `--spin-compat`, `spin_compat::statement_failed` hands it over as that Spin does).
+pub(super) fn statement_failed(err: tokio_postgres::Error) -> Error {
     if err.as_db_error().is_some() {
         return db_error(&err);
     }

@@ -7,7 +7,7 @@
 //! and gives it back when the guest drops it or the instance ends. Failures
 //! are returned to the guest as the WIT `error`, never as a trap.
 //!
-//! Spin-compat mode ([`crate::spin_compat::SpinCompat`]) turns what the released Spins cannot
+//! Spin-compat mode ([`crate::manifest::spin_compat::SpinCompat`]) turns what the released Spins cannot
 //! do into loud errors, or hands errors over in their form, so tests on this host catch it.
 //!
 //! Here: the per-instance state and the WIT host traits. Beside it: `pool` (the app-wide
@@ -36,16 +36,16 @@ use wasmtime::component::{HasSelf, Linker, Resource};
 pub use self::connection::Connection;
 pub use self::pool::{DEFAULT_POOL_SIZE, Postgres};
 pub use self::sessions::{DEFAULT_STATEMENT_MAX_AGE, StatementCache};
-use crate::allowed_hosts::AllowedHosts;
 use crate::capabilities::bindings::spin::postgres::postgres as wit;
 use crate::capabilities::connections::Connections;
-use crate::capabilities::{AppConfig, Capability, InstanceField};
-use crate::server::ServedComponent;
-use crate::state::InstanceState;
+use crate::capabilities::store::InstanceState;
+use crate::capabilities::{Capability, InstanceField, Prepare};
+use crate::grants::allowed_hosts::AllowedHosts;
+use crate::manifest::spin_compat::SpinCompat;
 use wit::{Error, ParameterValue, RowSet};
 
 /// Per-instance Postgres state (it lives in the store data).
-pub type PostgresInstance = Connections<Postgres>;
+pub type PostgresInstance = Connections<Postgres, Connection>;
 
 impl Postgres {
     /// Per-instance state for a component with these allowed outbound hosts.
@@ -54,7 +54,28 @@ impl Postgres {
     }
 }
 
+/// The Postgres capability's configuration (`up`'s flags).
+pub struct PostgresConfig {
+    /// `--spin-compat`: the released Spins' Postgres rules.
+    pub compat: Option<SpinCompat>,
+    /// `--postgres-pool-size`: server connections per connection string.
+    pub pool_size: usize,
+    /// `--postgres-statement-max-age-ms` and the cache's bound.
+    pub statements: StatementCache,
+}
+
+impl Default for PostgresConfig {
+    fn default() -> Self {
+        PostgresConfig {
+            compat: None,
+            pool_size: DEFAULT_POOL_SIZE,
+            statements: StatementCache::default(),
+        }
+    }
+}
+
 impl Capability for Postgres {
+    type Config = PostgresConfig;
     type Instance = PostgresInstance;
 
     /// Links `spin:postgres/postgres@4.0.0`.
@@ -62,43 +83,43 @@ impl Capability for Postgres {
         Ok(wit::add_to_linker::<_, HasSelf<_>>(linker, field)?)
     }
 
-    fn configure_app(config: &AppConfig<'_>) -> Result<Postgres> {
+    fn configure_app(config: PostgresConfig) -> Result<Postgres> {
         Ok(Postgres::with_pool(
-            config.spin_compat,
-            config.postgres_pool_size,
-            StatementCache {
-                max_age: config.postgres_statement_max_age,
-                ..StatementCache::default()
-            },
+            config.compat,
+            config.pool_size,
+            config.statements,
         ))
     }
 
-    fn prepare(&self, component: &ServedComponent) -> PostgresInstance {
-        self.instance(component.allowed_hosts.clone())
+    fn prepare(&self, cx: &Prepare<'_>) -> Result<PostgresInstance> {
+        Ok(self.instance(cx.grants.allowed_hosts.clone()))
     }
 }
 
 type Answer<T> = crate::capabilities::connections::Answer<T, Error>;
 type Params = Vec<ParameterValue>;
 
+/// The guest's handle on one of its connections.
+type Handle = Resource<wit::Connection>;
+
 impl wit::Host for PostgresInstance {}
 
 impl wit::HostConnection for PostgresInstance {
-    async fn open(&mut self, address: String) -> Answer<Resource<Connection>> {
+    async fn open(&mut self, address: String) -> Answer<Handle> {
         let (postgres, allowed_hosts) = self.connector();
         let opened = postgres.connect(allowed_hosts, &address).await;
         self.opened(opened)
     }
 
-    async fn drop(&mut self, connection: Resource<Connection>) -> wasmtime::Result<()> {
+    async fn drop(&mut self, connection: Handle) -> wasmtime::Result<()> {
         self.close(connection)
     }
 
-    async fn query(&mut self, c: Resource<Connection>, sql: String, p: Params) -> Answer<RowSet> {
+    async fn query(&mut self, c: Handle, sql: String, p: Params) -> Answer<RowSet> {
         Ok(self.connection(&c)?.query(&sql, &p).await)
     }
 
-    async fn execute(&mut self, c: Resource<Connection>, sql: String, p: Params) -> Answer<u64> {
+    async fn execute(&mut self, c: Handle, sql: String, p: Params) -> Answer<u64> {
         Ok(self.connection(&c)?.execute(&sql, &p).await)
     }
 }
@@ -109,8 +130,8 @@ mod test_db {
     use std::sync::Arc;
 
     use super::{Connection, Postgres, RowSet};
-    use crate::allowed_hosts::AllowedHosts;
-    use crate::spin_compat::SpinCompat;
+    use crate::grants::allowed_hosts::AllowedHosts;
+    use crate::manifest::spin_compat::SpinCompat;
 
     pub(super) const DATABASE: &str = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable";
 
@@ -144,7 +165,7 @@ mod test_db {
 mod tests {
     use super::test_db::{DATABASE, local_hosts};
     use super::*;
-    use crate::spin_compat::{SpinCompat, SpinRelease};
+    use crate::manifest::spin_compat::{SpinCompat, SpinRelease};
     use wit::{DbValue, HostConnection as _};
 
     #[tokio::test]

@@ -3,12 +3,12 @@
 //! string may dial against the component's allowed hosts. Each pooled session keeps its
 //! prepared statements (`sessions`).
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use deadpool::Runtime;
 use deadpool_postgres::{Manager, ManagerConfig, RecyclingMethod};
+use hashlink::LruCache;
 use tokio_postgres::NoTls;
 use tokio_postgres::config::{Host as PgHost, SslMode};
 
@@ -18,7 +18,7 @@ use super::sessions::{Pool, Sessions, StatementCache};
 use super::spin_compat::SpinCompat;
 use super::tls::MakeRustlsConnect;
 use super::wit::Error;
-use crate::allowed_hosts::{AllowedHosts, redact};
+use crate::grants::allowed_hosts::{AllowedHosts, redact};
 
 /// Connections per connection string, unless `--postgres-pool-size` says otherwise.
 pub const DEFAULT_POOL_SIZE: usize = 32;
@@ -26,6 +26,10 @@ pub const DEFAULT_POOL_SIZE: usize = 32;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 /// Waiting for a pooled connection when all are busy.
 const POOL_WAIT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Connection strings with a pool (Spin keeps 16 clients): the least recently used one's pool
+/// is dropped for a new one; its sessions in use stay open until given back.
+const MAX_TARGETS: usize = 16;
+
 /// App-wide Postgres state: the pools, shared by every instance.
 #[derive(Clone)]
 pub struct Postgres {
@@ -36,7 +40,7 @@ struct Shared {
     compat: Option<SpinCompat>,
     pool_size: usize,
     statements: StatementCache,
-    targets: Mutex<HashMap<String, Arc<Target>>>,
+    targets: Mutex<LruCache<String, Arc<Target>>>,
 }
 
 /// One connection string: where it points and its pool.
@@ -72,17 +76,17 @@ impl Postgres {
                 compat,
                 pool_size: pool_size.max(1),
                 statements,
-                targets: Mutex::new(HashMap::new()),
+                targets: Mutex::new(LruCache::new(MAX_TARGETS)),
             }),
         }
     }
 
     /// Pool use per connection string (password removed), for metrics.
-    #[cfg_attr(not(test), allow(dead_code))] // until the admin listener's /metrics reads it
     pub fn pool_status(&self) -> Vec<(String, deadpool::Status)> {
         let targets = self.shared.targets.lock().expect("postgres pools lock");
         targets
-            .values()
+            .iter()
+            .map(|(_, t)| t)
             .map(|t| (t.display.clone(), t.pool.status()))
             .collect()
     }
@@ -156,7 +160,11 @@ impl Postgres {
             display,
         });
         let mut targets = self.shared.targets.lock().expect("postgres pools lock");
-        Ok(targets.entry(address.to_string()).or_insert(target).clone())
+        if let Some(raced) = targets.get(address) {
+            return Ok(raced.clone());
+        }
+        targets.insert(address.to_string(), target.clone());
+        Ok(target)
     }
 }
 
@@ -221,6 +229,29 @@ fn check_allowed(endpoints: &[Endpoint], allowed_hosts: &AllowedHosts) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn at_most_sixteen_connection_strings_keep_a_pool_the_least_recently_used_goes() {
+        let postgres = Postgres::new(None);
+        let allowed = AllowedHosts::parse(&["postgres://127.0.0.1:5432".to_string()]).unwrap();
+        let address = |i: usize| format!("postgres://u{i}@127.0.0.1:5432/db");
+        for i in 0..MAX_TARGETS {
+            postgres.target(&address(i), &allowed).unwrap();
+        }
+        // Using the first again makes the second the least recently used.
+        postgres.target(&address(0), &allowed).unwrap();
+        postgres.target(&address(MAX_TARGETS), &allowed).unwrap();
+        let pools: Vec<String> = postgres.pool_status().into_iter().map(|(d, _)| d).collect();
+        assert_eq!(pools.len(), MAX_TARGETS);
+        assert!(pools.iter().any(|d| d.contains("u0@")), "{pools:?}");
+        assert!(!pools.iter().any(|d| d.contains("u1@")), "{pools:?}");
+        assert!(
+            pools
+                .iter()
+                .any(|d| d.contains(&format!("u{MAX_TARGETS}@"))),
+            "{pools:?}"
+        );
+    }
 
     #[test]
     fn endpoints_default_to_port_5432() {

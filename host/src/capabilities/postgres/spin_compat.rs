@@ -5,10 +5,18 @@
 use tokio_postgres::types::Type;
 use tokio_postgres::{Row, Statement};
 
-use super::error::db_error;
+use super::error::{self, db_error};
 use super::wit::{Error, QueryError};
-pub use crate::spin_compat::SpinCompat;
-use crate::spin_compat::SpinRelease;
+pub use crate::manifest::spin_compat::SpinCompat;
+use crate::manifest::spin_compat::SpinRelease;
+
+/// Maps a statement failure to the WIT error; under `--spin-compat`, as that Spin does.
+pub(super) fn statement_failed(err: tokio_postgres::Error, compat: Option<SpinCompat>) -> Error {
+    match compat {
+        Some(compat) => compat.statement_failed(&err),
+        None => error::statement_failed(err),
+    }
+}
 
 impl SpinCompat {
     /// The error (and warning log) for a statement `release` cannot run.
@@ -137,7 +145,7 @@ mod tests {
     };
     use crate::capabilities::postgres::wit::DbValue;
     use crate::capabilities::postgres::{Connection, Postgres};
-    use crate::spin_compat::SpinRelease::{V3_6_3, V4_0_2};
+    use crate::manifest::spin_compat::SpinRelease::{V3_6_3, V4_0_2};
 
     #[test]
     fn spin_compat_zero_rows_error_names_rule_and_statement() {

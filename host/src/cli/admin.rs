@@ -76,17 +76,17 @@ fn gen_keys() -> anyhow::Result<()> {
 
 /// A fresh key pair and a MAC key of the verified-token cache for each component group.
 fn generated_keys() -> anyhow::Result<Vec<(&'static str, String)>> {
-    let (signing, public) = crate::dev::generate_signing_keys()?;
+    let (signing, public) = crate::cli::dev::generate_signing_keys()?;
     Ok(vec![
         ("SPIN_VARIABLE_JWT_SIGNING_KEY", signing),
         ("SPIN_VARIABLE_JWT_PUBLIC_KEYS", public),
         (
             "SPIN_VARIABLE_AUTH_TOKEN_CACHE_KEY",
-            crate::dev::generate_cache_key()?,
+            crate::cli::dev::generate_cache_key()?,
         ),
         (
             "SPIN_VARIABLE_DATA_TOKEN_CACHE_KEY",
-            crate::dev::generate_cache_key()?,
+            crate::cli::dev::generate_cache_key()?,
         ),
     ])
 }

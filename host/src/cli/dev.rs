@@ -8,8 +8,8 @@ use anyhow::{Context, Result, bail};
 use spingraph_identity::token_cache::TokenCache;
 use spingraph_identity::{SigningKey, random_urlsafe};
 
-use crate::allowed_hosts::UrlParts;
-use crate::capabilities::variables::{Resolver, Value, Variables};
+use crate::grants::allowed_hosts::UrlParts;
+use crate::grants::variables::{Resolver, Value, Variables};
 use crate::manifest::App;
 
 const SIGNING_KEY: &str = "jwt_signing_key";

@@ -13,13 +13,13 @@ use wasmtime::Engine;
 use wasmtime::component::Linker;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 
-use crate::allowed_hosts::AllowedHosts;
-use crate::capabilities::Capabilities;
-use crate::engine::WasmDigest;
-use crate::manifest::{App, Component, FilesMount};
-use crate::server::ServedComponent;
-use crate::state::InstanceState;
-use crate::{compose, engine};
+use crate::capabilities::store::InstanceState;
+use crate::grants::Grants;
+use crate::grants::variables::Variables;
+use crate::manifest::{App, Component};
+use crate::runtime::engine::{self, WasmDigest};
+use crate::runtime::server::ServedComponent;
+use crate::runtime::{compose, deny};
 
 /// A component's bytes as they are compiled (composed with its dependencies), with their digest.
 pub struct ComponentWasm {
@@ -31,8 +31,8 @@ pub struct ComponentWasm {
 /// once; only the wasm files behind it may change).
 pub struct Loader {
     app: App,
-    /// For the `{{ variable }}`s in `allowed_outbound_hosts`.
-    capabilities: Arc<Capabilities>,
+    /// For the `{{ variable }}`s in what components are granted.
+    variables: Arc<Variables>,
     engine: Engine,
     linker: Linker<InstanceState>,
     cache_dir: PathBuf,
@@ -41,14 +41,14 @@ pub struct Loader {
 impl Loader {
     pub fn new(
         app: App,
-        capabilities: Arc<Capabilities>,
+        variables: Arc<Variables>,
         engine: Engine,
         linker: Linker<InstanceState>,
         cache_dir: PathBuf,
     ) -> Loader {
         Loader {
             app,
-            capabilities,
+            variables,
             engine,
             linker,
             cache_dir,
@@ -99,7 +99,7 @@ impl Loader {
     }
 
     /// Reads component `id`'s wasm (composed with its dependencies) from disk and makes it ready
-    /// to serve, with the allowed hosts, environment and files its manifest grants.
+    /// to serve, with what its manifest grants.
     pub fn load(&self, id: &str) -> Result<ServedComponent> {
         let wasm = self.read(id)?;
         self.build(id, &wasm)
@@ -128,16 +128,14 @@ impl Loader {
     }
 
     fn try_build(&self, id: &str, wasm: &ComponentWasm) -> Result<ServedComponent> {
-        let app = &self.app;
-        let component = self.component(id)?;
         let compiled =
             engine::load_component(&self.engine, &wasm.bytes, &wasm.digest, &self.cache_dir)?;
         // A dependency's denied imports (`deny.rs`) are answered by this component's own copy
         // of the linker; without any, the shared one serves.
         let denied_linker;
-        let linker = if crate::deny::has_denied(&compiled) {
+        let linker = if deny::has_denied(&compiled) {
             let mut linker = self.linker.clone();
-            crate::deny::define_denied(&mut linker, &compiled)?;
+            deny::define_denied(&mut linker, &compiled)?;
             denied_linker = linker;
             &denied_linker
         } else {
@@ -150,30 +148,12 @@ impl Loader {
         let pre = ProxyPre::new(pre)
             .map_err(anyhow::Error::from)
             .context("the component does not export wasi:http/incoming-handler")?;
-        let hosts = self
-            .capabilities
-            .variables
-            .render_all(&component.allowed_outbound_hosts)?;
-        let allowed_hosts = Arc::new(AllowedHosts::parse(&hosts)?);
-        let files = component
-            .files
-            .iter()
-            .filter_map(|f| match f {
-                FilesMount::Placement(p) => Some((app.resolve(&p.source), p.destination.clone())),
-                FilesMount::Pattern(_) => None,
-            })
-            .collect();
+        let grants = Grants::of(&self.app, id, &self.variables)?;
         Ok(ServedComponent {
             id: Arc::from(id),
             digest: wasm.digest,
             pre,
-            allowed_hosts,
-            environment: component
-                .environment
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-            files,
+            grants: Arc::new(grants),
         })
     }
 }

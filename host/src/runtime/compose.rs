@@ -9,8 +9,9 @@ use anyhow::{Context, Result, anyhow, bail};
 use wac_graph::types::{ItemKind, Package, are_semver_compatible};
 use wac_graph::{CompositionGraph, EncodeOptions};
 
-use crate::deny::{self, Inherit};
+use crate::manifest::inherit::Inherit;
 use crate::manifest::{App, Component};
+use crate::runtime::deny;
 
 /// The component's wasm, composed with its dependencies when it has any.
 pub fn component_bytes(app: &App, id: &str, component: &Component) -> Result<Vec<u8>> {

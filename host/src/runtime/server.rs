@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
-use std::path::PathBuf;
+
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -31,13 +31,13 @@ use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
-use crate::access_log::AccessRecord;
-use crate::allowed_hosts::AllowedHosts;
 use crate::capabilities::Capabilities;
-use crate::failure::HostFailure;
-use crate::metrics::Metrics;
-use crate::router::Router;
-use crate::state::InstanceState;
+use crate::capabilities::store::InstanceState;
+use crate::grants::Grants;
+use crate::runtime::access_log::AccessRecord;
+use crate::runtime::failure::HostFailure;
+use crate::runtime::metrics::Metrics;
+use crate::runtime::router::Router;
 
 /// Limits applied to each request and connection.
 #[derive(Debug, Clone, Copy)]
@@ -107,16 +107,13 @@ impl Drop for ClientConnection {
     }
 }
 
-/// A component ready to serve: pre-instantiated, plus what each instance gets.
+/// A component ready to serve: pre-instantiated, plus what each instance is granted.
 pub struct ServedComponent {
     pub id: Arc<str>,
     /// Of the wasm it was compiled from (composed with its dependencies).
-    pub digest: crate::engine::WasmDigest,
+    pub digest: crate::runtime::engine::WasmDigest,
     pub pre: ProxyPre<InstanceState>,
-    pub allowed_hosts: Arc<AllowedHosts>,
-    pub environment: Vec<(String, String)>,
-    /// (host directory, guest path) mounted read-only.
-    pub files: Vec<(PathBuf, String)>,
+    pub grants: Arc<Grants>,
 }
 
 /// The routed components by id. Each one can be replaced while serving (`up --watch`): a request
@@ -484,8 +481,11 @@ impl Server {
         component: &ServedComponent,
         deadline: Instant,
     ) -> Result<Store<InstanceState>> {
-        let state =
-            InstanceState::new(&self.capabilities, component, self.limits.max_memory_bytes)?;
+        let state = InstanceState::new(
+            &self.capabilities,
+            &component.grants,
+            self.limits.max_memory_bytes,
+        )?;
         let mut store = Store::new(component.pre.engine(), state);
         store.limiter(|s| &mut s.limits);
         store.set_epoch_deadline(1);

@@ -18,8 +18,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use tokio::sync::watch;
 
-use crate::loader::Loader;
-use crate::server::Components;
+use crate::runtime::loader::Loader;
+use crate::runtime::server::Components;
 
 /// How often the watched files are looked at.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(300);

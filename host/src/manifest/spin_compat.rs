@@ -5,7 +5,7 @@
 //! tells the guest less wins.
 //!
 //! The rules live beside what they constrain: the manifest ([`crate::manifest::ManifestReader`]),
-//! allowed outbound hosts ([`crate::allowed_hosts::AllowedHosts::check_spin_compat`]) and
+//! allowed outbound hosts ([`crate::grants::allowed_hosts::AllowedHosts::check_spin_compat`]) and
 //! Postgres (`capabilities/postgres/spin_compat.rs`). Each names the Spin source it models.
 
 use std::fmt;

@@ -13,18 +13,20 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use wasmtime::component::Linker;
 
-use crate::allowed_hosts::AllowedHosts;
-use crate::capabilities::variables::{Resolver, VariableSource, Variables};
-use crate::capabilities::{AppConfig, Capabilities};
-use crate::loader::Loader;
-use crate::manifest::App;
-use crate::manifest::ManifestReader;
-use crate::router::Router;
-use crate::server::{Components, RequestLimits, Server};
-use crate::spin_compat::SpinCompat;
-use crate::state::InstanceState;
-use crate::watch::Watcher;
-use crate::{access_log, dev, engine};
+use crate::capabilities::key_value::KeyValueConfig;
+use crate::capabilities::postgres::{PostgresConfig, StatementCache};
+use crate::capabilities::store::InstanceState;
+use crate::capabilities::{Capabilities, Configs};
+use crate::cli::dev;
+use crate::grants::allowed_hosts::AllowedHosts;
+use crate::grants::variables::{Resolver, VariableSource, Variables};
+use crate::manifest::spin_compat::SpinCompat;
+use crate::manifest::{App, ManifestReader};
+use crate::runtime::loader::Loader;
+use crate::runtime::router::Router;
+use crate::runtime::server::{Components, RequestLimits, Server};
+use crate::runtime::watch::Watcher;
+use crate::runtime::{access_log, engine};
 
 #[derive(clap::Args, Debug)]
 pub struct UpArgs {
@@ -238,18 +240,28 @@ async fn up(args: UpArgs) -> Result<()> {
     if args.dev {
         dev::variables(&app, &mut resolver)?;
     }
-    let capabilities = Arc::new(Capabilities::configure(&AppConfig {
-        app: &app,
-        resolver: &resolver,
-        spin_compat,
-        postgres_pool_size: args.postgres_pool_size,
-        postgres_statement_max_age: Duration::from_millis(args.postgres_statement_max_age_ms),
+    let variables = Arc::new(Variables::resolve(&app.manifest.variables, &resolver)?);
+    let capabilities = Arc::new(Capabilities::configure(Configs {
+        postgres: PostgresConfig {
+            compat: spin_compat,
+            pool_size: args.postgres_pool_size,
+            statements: StatementCache {
+                max_age: Duration::from_millis(args.postgres_statement_max_age_ms),
+                ..StatementCache::default()
+            },
+        },
+        key_value: KeyValueConfig::from_runtime_config(&app, runtime_config.as_ref())
+            .with_context(|| match &args.runtime_config_file {
+                Some(path) => format!("runtime config {}", path.display()),
+                None => "key-value stores".to_string(),
+            })?,
+        ..Configs::default()
     })?);
     if args.dev {
-        dev::database(&capabilities.variables).await?;
+        dev::database(&variables).await?;
     }
     if let Some(compat) = spin_compat {
-        check_allowed_hosts_spin_compat(&app, &capabilities.variables, compat)?;
+        check_allowed_hosts_spin_compat(&app, &variables, compat)?;
     }
 
     let limits = RequestLimits {
@@ -273,13 +285,7 @@ async fn up(args: UpArgs) -> Result<()> {
         .cache_dir
         .clone()
         .unwrap_or_else(engine::default_cache_dir);
-    let loader = Arc::new(Loader::new(
-        app,
-        capabilities.clone(),
-        engine,
-        linker,
-        cache_dir,
-    ));
+    let loader = Arc::new(Loader::new(app, variables, engine, linker, cache_dir));
     // Taken before loading, so a file rebuilt while start-up compiles is reloaded too.
     let watcher = args.watch.then(|| Watcher::snapshot(&loader));
     let components = Arc::new(Components::new(loader.load_routed()?));
@@ -292,7 +298,7 @@ async fn up(args: UpArgs) -> Result<()> {
             .map(|t| (t.route.as_str(), t.component.as_str())),
     )?;
 
-    let metrics = crate::metrics::Metrics::new(limits.max_concurrent);
+    let metrics = crate::runtime::metrics::Metrics::new(limits.max_concurrent);
     let server = Arc::new(Server::new(
         router,
         components.clone(),
@@ -312,7 +318,7 @@ async fn up(args: UpArgs) -> Result<()> {
             "spingraph metrics on http://{}/metrics",
             admin_listener.local_addr()?
         );
-        tokio::spawn(crate::metrics::serve_admin(
+        tokio::spawn(crate::runtime::metrics::serve_admin(
             admin_listener,
             metrics,
             stop_rx.clone(),

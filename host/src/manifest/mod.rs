@@ -2,14 +2,19 @@
 //! validation. Every table denies unknown keys, so a key `spingraph up` does not
 //! support is a start-up error naming it rather than a silently ignored setting.
 
+pub mod inherit;
+pub mod spin_compat;
+mod template;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail, ensure};
 use serde::Deserialize;
 
-use crate::deny::Inherit;
-use crate::spin_compat::SpinRelease;
+use inherit::Inherit;
+use spin_compat::SpinRelease;
+pub use template::{Part, Template, validate_variable_name};
 
 /// A loaded manifest plus the directory its relative paths are resolved against.
 #[derive(Debug)]
@@ -38,22 +43,13 @@ pub struct Manifest {
 #[serde(deny_unknown_fields)]
 pub struct Application {
     pub name: String,
-    #[expect(
-        dead_code,
-        reason = "accepted so Spin manifests parse; spingraph up does not use it"
-    )]
+    /// Accepted so Spin manifests parse; spingraph up does not use it.
     #[serde(default)]
     pub version: String,
-    #[expect(
-        dead_code,
-        reason = "accepted so Spin manifests parse; spingraph up does not use it"
-    )]
+    /// Accepted so Spin manifests parse; spingraph up does not use it.
     #[serde(default)]
     pub description: String,
-    #[expect(
-        dead_code,
-        reason = "accepted so Spin manifests parse; spingraph up does not use it"
-    )]
+    /// Accepted so Spin manifests parse; spingraph up does not use it.
     #[serde(default)]
     pub authors: Vec<String>,
     /// Not used here; read only by [`Manifest::check_readable_by`].
@@ -86,10 +82,7 @@ pub struct Triggers {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HttpTrigger {
-    #[expect(
-        dead_code,
-        reason = "accepted so Spin manifests parse; spingraph up does not use it"
-    )]
+    /// Accepted so Spin manifests parse; spingraph up does not use it.
     #[serde(default)]
     pub id: Option<String>,
     pub route: String,
@@ -109,10 +102,7 @@ pub struct Executor {
 #[serde(deny_unknown_fields)]
 pub struct Component {
     pub source: String,
-    #[expect(
-        dead_code,
-        reason = "accepted so Spin manifests parse; spingraph up does not use it"
-    )]
+    /// Accepted so Spin manifests parse; spingraph up does not use it.
     #[serde(default)]
     pub description: String,
     #[serde(default)]
@@ -123,6 +113,9 @@ pub struct Component {
     pub environment: BTreeMap<String, String>,
     #[serde(default)]
     pub files: Vec<FilesMount>,
+    /// The key-value stores (`spin:key-value`) the component may open, by label.
+    #[serde(default)]
+    pub key_value_stores: Vec<String>,
     /// `spin build`'s settings, which `spingraph build` runs.
     #[serde(default)]
     pub build: Option<Build>,
@@ -156,7 +149,6 @@ pub struct Build {
     pub workdir: Option<String>,
     /// For `spin watch`; `spingraph up --watch` watches the built wasm instead.
     #[serde(default)]
-    #[expect(dead_code, reason = "read by `spin watch`, not by spingraph")]
     pub watch: Vec<String>,
 }
 
@@ -335,8 +327,8 @@ impl Manifest {
 
 impl Component {
     /// Whether this component configures anything of capability set `set` (a name of
-    /// [`crate::deny::CAPABILITY_SETS`]). Key-value stores, SQLite databases and AI models are
-    /// fields this host's manifest refuses, so no component here configures them.
+    /// [`crate::manifest::inherit::CAPABILITY_SETS`]). SQLite databases and AI models are fields
+    /// this host's manifest refuses, so no component here configures them.
     #[cfg(test)]
     pub fn configures(&self, set: &str) -> bool {
         match set {
@@ -344,6 +336,7 @@ impl Component {
             "allowed_outbound_hosts" => !self.allowed_outbound_hosts.is_empty(),
             "environment" => !self.environment.is_empty(),
             "files" => !self.files.is_empty(),
+            "key_value_stores" => !self.key_value_stores.is_empty(),
             _ => false,
         }
     }
@@ -443,93 +436,6 @@ impl Manifest {
     }
 }
 
-/// Spin's variable-name rule: lowercase ASCII letters, digits and single
-/// underscores, starting with a letter and ending with a letter or digit.
-pub fn validate_variable_name(name: &str) -> Result<()> {
-    let reason = if name.is_empty() {
-        "must not be empty"
-    } else if !name
-        .chars()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-    {
-        "may contain only lower-case letters, digits and underscores"
-    } else if !name.as_bytes()[0].is_ascii_lowercase() {
-        "must start with a lower-case letter"
-    } else if !name.as_bytes()[name.len() - 1].is_ascii_alphanumeric() {
-        "must end with a letter or digit"
-    } else if name.contains("__") {
-        "must not contain consecutive underscores"
-    } else {
-        return Ok(());
-    };
-    bail!("invalid variable name {name:?}: {reason}")
-}
-
-/// A string with `{{ variable }}` references to application variables.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Template {
-    parts: Vec<Part>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Part {
-    Literal(String),
-    Variable(String),
-}
-
-impl Template {
-    pub fn parse(text: &str) -> Result<Template> {
-        let mut parts = Vec::new();
-        let mut rest = text;
-        while let Some(start) = rest.find("{{") {
-            if start > 0 {
-                parts.push(Part::Literal(rest[..start].to_string()));
-            }
-            let after = &rest[start + 2..];
-            let end = after
-                .find("}}")
-                .with_context(|| format!("unclosed `{{{{` in template {text:?}"))?;
-            let name = after[..end].trim();
-            validate_variable_name(name).with_context(|| format!("in template {text:?}"))?;
-            parts.push(Part::Variable(name.to_string()));
-            rest = &after[end + 2..];
-        }
-        if !rest.is_empty() {
-            parts.push(Part::Literal(rest.to_string()));
-        }
-        Ok(Template { parts })
-    }
-
-    /// The application variables this template refers to.
-    pub fn variables(&self) -> impl Iterator<Item = &str> {
-        self.parts.iter().filter_map(|p| match p {
-            Part::Variable(v) => Some(v.as_str()),
-            Part::Literal(_) => None,
-        })
-    }
-
-    fn check_known(self, declared: &BTreeMap<String, Variable>) -> Result<Template> {
-        if let Some(unknown) = self.variables().find(|v| !declared.contains_key(*v)) {
-            bail!("refers to {unknown:?}, which is not declared in [variables]");
-        }
-        Ok(self)
-    }
-
-    /// Expands the template; `lookup` returns an application variable's value.
-    pub fn render<'a>(&self, lookup: impl Fn(&str) -> Option<&'a str>) -> Result<String> {
-        let mut out = String::new();
-        for part in &self.parts {
-            match part {
-                Part::Literal(l) => out.push_str(l),
-                Part::Variable(v) => {
-                    out.push_str(lookup(v).with_context(|| format!("variable {v:?} has no value"))?)
-                }
-            }
-        }
-        Ok(out)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -577,10 +483,10 @@ database_url = "postgres://{{ db }}/app"
     fn unknown_component_key_is_an_error_naming_it() {
         let text = MINIMAL.replace(
             "source = \"web.wasm\"",
-            "source = \"web.wasm\"\nkey_value_stores = [\"default\"]",
+            "source = \"web.wasm\"\nsqlite_databases = [\"default\"]",
         );
         let err = format!("{:#}", Manifest::parse(&text).unwrap_err());
-        assert!(err.contains("key_value_stores"), "{err}");
+        assert!(err.contains("sqlite_databases"), "{err}");
     }
 
     #[test]

@@ -19,7 +19,7 @@ use std::net::IpAddr;
 
 use anyhow::{Context, bail};
 
-use crate::spin_compat::SpinCompat;
+use crate::manifest::spin_compat::SpinCompat;
 
 /// The parsed allow-list of one component. An empty list denies everything.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -1,0 +1,50 @@
+//! The command line: `up`, `build`, `migrate` and `admin`, and the development signing keys
+//! `up` generates when none is configured.
+
+pub mod admin;
+pub mod build_app;
+pub mod dev;
+pub mod up;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "spingraph",
+    version,
+    about = "Run and operate the spingraph API"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the application described by a Spin manifest (like `spin up`).
+    Up(Box<up::UpArgs>),
+    /// Run every component's build commands, as `spin build` does.
+    Build(build_app::BuildArgs),
+    /// Apply, revert or list schema migrations.
+    Migrate(spingraph_migrate::MigrateArgs),
+    /// Operator tasks: bootstrap users.
+    Admin(admin::AdminArgs),
+}
+
+/// Parses the command line and runs the subcommand; an error is printed with its causes.
+pub fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Up(args) => up::run(*args),
+        Command::Build(args) => build_app::run(args),
+        Command::Migrate(args) => spingraph_migrate::run(args),
+        Command::Admin(args) => admin::run(args),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
