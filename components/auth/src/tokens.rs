@@ -15,7 +15,7 @@ use spingraph_authn_client::{Credential, Principal};
 use spingraph_guest::audit::Audit;
 use spingraph_guest::db::Db;
 use spingraph_guest::sql::{Query, fill};
-use spingraph_guest::{ApiError, Ctx, Reply, Result, cors, kv};
+use spingraph_guest::{ApiError, Ctx, Reply, Result, cors, redis};
 use spingraph_identity::{TokenType, Verifier, hash_secret, revocation, unix_now};
 
 use crate::cookies;
@@ -209,8 +209,8 @@ pub fn refresh(ctx: &Ctx, req: &Request) -> Result<Reply> {
 
 /// Refuse every access token of a session until the longest of them can no longer be accepted.
 fn deny_session(ctx: &Ctx, settings: &Settings, family: uuid::Uuid) -> Result<()> {
-    let conn = kv::connect(ctx)?;
-    kv::set_ex(
+    let conn = redis::connect(ctx)?;
+    redis::set_ex(
         &conn,
         &revocation::session_key(&family.to_string()),
         b"1",
@@ -237,20 +237,20 @@ pub fn logout(ctx: &Ctx, req: &Request, principal: &Principal) -> Result<Reply> 
         .clone()
         .ok_or_else(|| ApiError::internal("authn returned a session principal without a jti"))?;
     let family = principal.session_id;
-    let conn = kv::connect(ctx)?;
+    let conn = redis::connect(ctx)?;
     // Accepted until `exp` plus the clock leeway: the entry lives at least that long.
     let remaining = principal
         .expires_at
         .map(|exp| exp - unix_now())
         .unwrap_or(settings_ttl);
-    kv::set_ex(
+    redis::set_ex(
         &conn,
         &revocation::token_key(&jti),
         b"1",
         revocation::entry_ttl(remaining),
     )?;
     if let Some(family) = family {
-        kv::set_ex(
+        redis::set_ex(
             &conn,
             &revocation::session_key(&family.to_string()),
             b"1",

@@ -9,7 +9,7 @@ use spingraph_authn_client::Principal;
 use spingraph_guest::audit::Audit;
 use spingraph_guest::db::Db;
 use spingraph_guest::sql::{Query, fill};
-use spingraph_guest::{ApiError, Ctx, FieldError, Reply, Result, body, kv};
+use spingraph_guest::{ApiError, Ctx, FieldError, Reply, Result, body, redis};
 use spingraph_identity::{Role, revocation};
 
 use crate::access::require_admin_person;
@@ -210,8 +210,8 @@ pub fn update(ctx: &Ctx, req: &Request, p: &Principal, id: &str) -> Result<Reply
 /// Refuse the user's access tokens of generations before `generation` for as long as any of
 /// them can still be accepted.
 fn deny_older_tokens(ctx: &Ctx, id: uuid::Uuid, generation: i64, access_ttl: i64) -> Result<()> {
-    kv::set_ex(
-        &kv::connect(ctx)?,
+    redis::set_ex(
+        &redis::connect(ctx)?,
         &revocation::user_generation_key(&id.to_string()),
         generation.to_string().as_bytes(),
         revocation::entry_ttl(access_ttl),

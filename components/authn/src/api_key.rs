@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::json;
 use spin_sdk::pg4::ParameterValue;
 use spingraph_guest::log::{self, Level};
-use spingraph_guest::{Config, kv, rate_limit};
+use spingraph_guest::{Config, rate_limit, redis};
 use spingraph_identity::wit::types::{AuthError, Principal, RateLimit as WitLimit};
 use spingraph_identity::{
     Credential, Principal as Who, Role, Scope, hash_secret, looks_like_api_key,
@@ -80,7 +80,7 @@ fn counted(config: &Config, request_id: &str, user_id: &str) -> Option<WitLimit>
     let attempt = || {
         let limit = rate_limit::api_limit(config)?;
         let bucket = rate_limit::Buckets::of(config)?.api(limit, user_id);
-        let conn = kv::open(&config.require(kv::REDIS_URL)?)?;
+        let conn = redis::open(&config.require(redis::REDIS_URL)?)?;
         rate_limit::hit(&conn, &bucket, limit)
     };
     match attempt() {

@@ -34,7 +34,7 @@ use spin_sdk::pg4::ParameterValue;
 use spin_sdk::redis::{Connection, RedisParameter, RedisResult};
 use spingraph_guest::log::{self, Level};
 use spingraph_guest::rate_limit::{self, RateLimit};
-use spingraph_guest::{ApiError, Config, count_window_lua, kv};
+use spingraph_guest::{ApiError, Config, count_window_lua, redis};
 use spingraph_identity::revocation::{self, Standing};
 use spingraph_identity::token::unverified_claims;
 use spingraph_identity::token_cache::{Slot, TokenCache};
@@ -150,7 +150,7 @@ pub fn authenticate(
             .api(settings.api_limit, &user_id.to_string()),
         slot: verifier.slot(jwt),
     };
-    let redis = redis_url(config).and_then(|url| kv::open(&url));
+    let redis = redis_url(config).and_then(|url| redis::open(&url));
     let first = redis
         .as_ref()
         .map_err(Clone::clone)
@@ -231,7 +231,7 @@ pub fn authenticate(
 }
 
 fn redis_url(config: &Config) -> spingraph_guest::Result<String> {
-    config.require(kv::REDIS_URL)
+    config.require(redis::REDIS_URL)
 }
 
 fn first_trip(
@@ -244,7 +244,7 @@ fn first_trip(
         .slot
         .as_ref()
         .map_or("tokencache:-", |s| s.key.as_str());
-    let results = kv::eval(
+    let results = redis::eval(
         conn,
         ROUND_TRIP,
         &[entry_key, &keys.bucket],
@@ -293,7 +293,7 @@ fn store(
     let Some(slot) = &keys.slot else {
         return Ok(None);
     };
-    let results = kv::eval(
+    let results = redis::eval(
         conn,
         STORE,
         &[&slot.key, &keys.bucket],

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use spin_sdk::http::{Request, Response};
 use spingraph_guest::db::Db;
 use spingraph_guest::routes::{Call, Respond, Route, Routes};
-use spingraph_guest::{ApiError, Ctx, Reply, Result, kv, serve};
+use spingraph_guest::{ApiError, Ctx, Reply, Result, redis, serve};
 
 mod facts {
     include!(concat!(env!("OUT_DIR"), "/build_facts.rs"));
@@ -204,13 +204,13 @@ fn check_postgres(ctx: &Ctx) -> Check {
 fn check_redis(ctx: &Ctx) -> Check {
     let started = std::time::Instant::now();
     let elapsed = || started.elapsed().as_millis() as u64;
-    let conn = match kv::connect(ctx) {
+    let conn = match redis::connect(ctx) {
         Ok(conn) => conn,
         Err(e) => return Check::down(elapsed(), describe(&e)),
     };
     match conn.execute("PING", &[]) {
         Ok(_) => Check::up(elapsed()),
-        Err(e) => Check::down(elapsed(), describe(&kv::map_redis_error(&e))),
+        Err(e) => Check::down(elapsed(), describe(&redis::map_redis_error(&e))),
     }
 }
 

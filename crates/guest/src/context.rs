@@ -8,8 +8,8 @@ use serde_json::Value;
 use spin_sdk::http::Request;
 
 use crate::client_addr::{self, TRUSTED_PROXIES_VAR, TrustedProxies};
-use crate::config::Config;
 use crate::log::{self, Level};
+use crate::variables::Config;
 
 /// Per-request facts, built once by [`crate::serve`].
 pub struct Ctx {
@@ -72,16 +72,6 @@ impl Ctx {
             config,
             started: Instant::now(),
         }
-    }
-
-    /// The non-empty, percent-decoded segments of `spin-path-info`: `/users/42/unlock` →
-    /// `["users", "42", "unlock"]`. Match on `(ctx.method.as_str(), ctx.segments().as_slice())`.
-    pub fn segments(&self) -> Vec<String> {
-        self.path_info
-            .split('/')
-            .filter(|s| !s.is_empty())
-            .map(|s| percent_decode(s, false))
-            .collect()
     }
 
     /// The client IP without the port (logs, rate limiting): the peer's, or behind a trusted
@@ -254,7 +244,7 @@ mod tests {
     }
 
     #[test]
-    fn path_info_segments_and_query_are_decoded() {
+    fn path_info_and_query_are_read_and_the_query_decoded() {
         let req = request(
             &[
                 ("spin-path-info", "/users/a%20b/unlock"),
@@ -263,7 +253,7 @@ mod tests {
             "http://localhost/v1/auth/users/a%20b/unlock?x=1&q=a+b%21&flag",
         );
         let ctx = Ctx::build("t", &req, Config::fixed(&[]));
-        assert_eq!(ctx.segments(), vec!["users", "a b", "unlock"]);
+        assert_eq!(ctx.path_info, "/users/a%20b/unlock");
         assert_eq!(ctx.path, "/v1/auth/users/a%20b/unlock");
         assert_eq!(ctx.query_param("q").as_deref(), Some("a b!"));
         assert_eq!(ctx.query_param("flag").as_deref(), Some(""));

@@ -28,11 +28,11 @@
 use serde_json::json;
 use spin_sdk::redis::{Connection, RedisParameter, RedisResult};
 
-use crate::config::Config;
 use crate::context::Ctx;
 use crate::error::{ApiError, Result};
-use crate::kv;
+use crate::redis;
 use crate::reply::Reply;
+use crate::variables::Config;
 
 /// The window every limit is counted over.
 pub const WINDOW_SECS: u64 = 60;
@@ -120,7 +120,7 @@ pub fn hit(conn: &Connection, key: &str, limit: u64) -> Result<RateLimit> {
 
 /// `{count, ttl}` of a window script.
 fn eval(conn: &Connection, script: &str, key: &str) -> Result<(u64, u64)> {
-    let results = kv::eval(
+    let results = redis::eval(
         conn,
         script,
         &[key],
@@ -194,7 +194,7 @@ pub fn login(ctx: &Ctx) -> Result<RateLimit> {
         .max(1);
     let buckets = Buckets::of(&ctx.config)?;
     let ip = ctx.client_bucket().unwrap_or_else(|| "unknown".to_string());
-    let conn = kv::connect(ctx)?;
+    let conn = redis::connect(ctx)?;
     hit(&conn, &buckets.key("login", limit, &ip), limit)
 }
 
@@ -255,7 +255,7 @@ impl AuthFailures {
     }
 
     fn run(&self, ctx: &Ctx, script: &str) -> Option<(u64, u64)> {
-        let attempt = || eval(&kv::connect(ctx)?, script, &self.key);
+        let attempt = || eval(&redis::connect(ctx)?, script, &self.key);
         attempt().map_err(|err| skipped(ctx, &err)).ok()
     }
 }

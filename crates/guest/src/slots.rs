@@ -13,7 +13,7 @@ use spin_sdk::redis::{RedisParameter, RedisResult};
 
 use crate::context::Ctx;
 use crate::error::{ApiError, Result};
-use crate::kv;
+use crate::redis;
 
 /// The Redis key prefix of every slot set (`deploy/redis-acl.conf` grants it to the data user).
 pub const KEY_PREFIX: &str = "slots:";
@@ -92,11 +92,11 @@ impl Slots {
         principal: &str,
         lease_ms: u64,
     ) -> Result<std::result::Result<Slot, Full>> {
-        let redis_url = ctx.config.require(kv::REDIS_URL)?;
-        let conn = kv::open(&redis_url)?;
+        let redis_url = ctx.config.require(redis::REDIS_URL)?;
+        let conn = redis::open(&redis_url)?;
         let keys = self.keys(principal);
         let member = uuid::Uuid::new_v4().to_string();
-        let answer = kv::eval(
+        let answer = redis::eval(
             &conn,
             TAKE,
             &[&keys[0], &keys[1]],
@@ -126,10 +126,10 @@ impl Slots {
 impl Drop for Slot {
     fn drop(&mut self) {
         // A slot that cannot be given back lapses with its lease.
-        let Ok(conn) = kv::open(&self.redis_url) else {
+        let Ok(conn) = redis::open(&self.redis_url) else {
             return;
         };
-        let _ = kv::eval(
+        let _ = redis::eval(
             &conn,
             GIVE_BACK,
             &[&self.keys[0], &self.keys[1]],

@@ -31,6 +31,8 @@ use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
+use spingraph_identity::request_id::is_valid as is_valid_request_id;
+
 use crate::capabilities::Capabilities;
 use crate::capabilities::store::InstanceState;
 use crate::grants::Grants;
@@ -514,13 +516,6 @@ pub fn request_id(headers: &http::HeaderMap) -> String {
         .filter(|v| is_valid_request_id(v))
         .map(str::to_string)
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string())
-}
-
-pub fn is_valid_request_id(id: &str) -> bool {
-    (1..=128).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-')
 }
 
 fn full_url<B>(req: &Request<B>) -> String {
