@@ -31,53 +31,56 @@ use spingraph_guest::{ApiError, Ctx, Reply, Result, cors, rate_limit};
 /// Every route of the wasm (spin.toml decides which reach `auth-signin` and which `auth`). Each
 /// handler starts with how its caller is admitted: the per-IP login limit where credentials are
 /// issued, a signed-in principal under the api limit, or nothing for the public keys.
-pub static ROUTES: Routes<Respond> = Routes::new(&[
-    Route::new("POST", "/v1/auth/token", |c| per_ip(c, login::token)),
-    Route::new("POST", "/v1/auth/session", |c| {
-        // Login CSRF: a page of another site must not sign the browser in (or overwrite its
-        // session); refused before the rate limit counts it or a password is checked.
-        cors::require_same_origin(c.ctx, c.req)?;
-        per_ip(c, login::session)
-    }),
-    Route::new("POST", "/v1/auth/refresh", |c| per_ip(c, tokens::refresh)),
-    Route::new("POST", "/v1/auth/register", |c| {
-        // Hidden entirely (not rate limited either) while sign-up is off.
-        if !c.ctx.config.flag("signup_enabled") {
-            return Err(ApiError::not_found("No such route."));
-        }
-        per_ip(c, users::register)
-    }),
-    Route::new("POST", "/v1/auth/logout", |c| {
-        signed_in(c, |p| tokens::logout(c.ctx, c.req, p))
-    }),
-    Route::new("GET", "/v1/auth/me", |c| signed_in(c, |p| me(c.ctx, p))),
-    Route::new("GET", "/v1/auth/users", |c| {
-        signed_in(c, |p| users::list(c.ctx, p))
-    }),
-    Route::new("POST", "/v1/auth/users", |c| {
-        signed_in(c, |p| users::create(c.ctx, c.req, p))
-    }),
-    Route::new("PATCH", "/v1/auth/users/{id}", |c| {
-        signed_in(c, |p| users::update(c.ctx, c.req, p, c.param("id")))
-    }),
-    Route::new("POST", "/v1/auth/users/{id}/unlock", |c| {
-        signed_in(c, |p| users::unlock(c.ctx, p, c.param("id")))
-    }),
-    Route::new("GET", "/v1/auth/api-keys", |c| {
-        signed_in(c, |p| api_keys::list(c.ctx, p))
-    }),
-    Route::new("POST", "/v1/auth/api-keys", |c| {
-        signed_in(c, |p| api_keys::create(c.ctx, c.req, p))
-    }),
-    Route::new("DELETE", "/v1/auth/api-keys/{id}", |c| {
-        signed_in(c, |p| api_keys::revoke(c.ctx, p, c.param("id")))
-    }),
-    Route::new("GET", "/v1/auth/.well-known/jwks.json", jwks),
-    Route::unlisted("HEAD", "/v1/auth/.well-known/jwks.json", jwks),
-    // Served should a manifest route the root path here (this one does not).
-    Route::new("GET", "/.well-known/jwks.json", jwks),
-    Route::unlisted("HEAD", "/.well-known/jwks.json", jwks),
-]);
+pub static ROUTES: Routes<Respond> = Routes::based(
+    "/v1/auth",
+    &[
+        Route::new("POST", "/v1/auth/token", |c| per_ip(c, login::token)),
+        Route::new("POST", "/v1/auth/session", |c| {
+            // Login CSRF: a page of another site must not sign the browser in (or overwrite its
+            // session); refused before the rate limit counts it or a password is checked.
+            cors::require_same_origin(c.ctx, c.req)?;
+            per_ip(c, login::session)
+        }),
+        Route::new("POST", "/v1/auth/refresh", |c| per_ip(c, tokens::refresh)),
+        Route::new("POST", "/v1/auth/register", |c| {
+            // Hidden entirely (not rate limited either) while sign-up is off.
+            if !c.ctx.config.flag("signup_enabled") {
+                return Err(ApiError::not_found("No such route."));
+            }
+            per_ip(c, users::register)
+        }),
+        Route::new("POST", "/v1/auth/logout", |c| {
+            signed_in(c, |p| tokens::logout(c.ctx, c.req, p))
+        }),
+        Route::new("GET", "/v1/auth/me", |c| signed_in(c, |p| me(c.ctx, p))),
+        Route::new("GET", "/v1/auth/users", |c| {
+            signed_in(c, |p| users::list(c.ctx, p))
+        }),
+        Route::new("POST", "/v1/auth/users", |c| {
+            signed_in(c, |p| users::create(c.ctx, c.req, p))
+        }),
+        Route::new("PATCH", "/v1/auth/users/{id}", |c| {
+            signed_in(c, |p| users::update(c.ctx, c.req, p, c.param("id")))
+        }),
+        Route::new("POST", "/v1/auth/users/{id}/unlock", |c| {
+            signed_in(c, |p| users::unlock(c.ctx, p, c.param("id")))
+        }),
+        Route::new("GET", "/v1/auth/api-keys", |c| {
+            signed_in(c, |p| api_keys::list(c.ctx, p))
+        }),
+        Route::new("POST", "/v1/auth/api-keys", |c| {
+            signed_in(c, |p| api_keys::create(c.ctx, c.req, p))
+        }),
+        Route::new("DELETE", "/v1/auth/api-keys/{id}", |c| {
+            signed_in(c, |p| api_keys::revoke(c.ctx, p, c.param("id")))
+        }),
+        Route::new("GET", "/v1/auth/.well-known/jwks.json", jwks),
+        Route::unlisted("HEAD", "/v1/auth/.well-known/jwks.json", jwks),
+        // Served should a manifest route the root path here (this one does not).
+        Route::new("GET", "/.well-known/jwks.json", jwks),
+        Route::unlisted("HEAD", "/.well-known/jwks.json", jwks),
+    ],
+);
 
 /// The response is written by hand (not through `spin_sdk::http::Response`, whose header map
 /// holds one value per name) so a session can set several cookies. Exported only on wasm:
@@ -97,7 +100,7 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
 }
 
 fn route(ctx: &Ctx, req: &Request) -> Result<Reply> {
-    let (handler, params) = ROUTES.find(&ctx.method, &ctx.path)?;
+    let (handler, params) = ROUTES.route(ctx)?;
     handler(&Call { ctx, req, params })
 }
 
@@ -148,10 +151,7 @@ mod tests {
     use super::*;
 
     fn allow(method: &str, path: &str) -> String {
-        match ROUTES.find(method, path) {
-            Err(ApiError::MethodNotAllowed(allow)) => allow.join(", "),
-            _ => panic!("{method} {path} is not a 405"),
-        }
+        ROUTES.not_allowed(method, path).expect("a 405")
     }
 
     #[test]

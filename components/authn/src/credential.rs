@@ -32,13 +32,7 @@ pub fn presented<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn h(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use spingraph_identity::credential::headers as h;
 
     #[test]
     fn missing_and_malformed_credentials_map_to_their_wit_errors() {

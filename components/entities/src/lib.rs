@@ -14,7 +14,6 @@ pub mod sql;
 pub mod store;
 
 use spin_sdk::http::{Request, Response};
-use spingraph_authn_client::idempotent;
 use spingraph_guest::routes::Handler::{self, Answer, Idempotent};
 use spingraph_guest::routes::{Call, Route, Routes};
 use spingraph_guest::{Ctx, Reply, Result, serve};
@@ -27,67 +26,72 @@ pub const BASE: &str = "/v1/entities";
 
 /// Every route of the component: what answers, and for an idempotent write the rule checked
 /// before a stored answer can be replayed.
-pub static ROUTES: Routes<Handler<Principal>> = Routes::new(&[
-    Route::new("GET", "/v1/entities", Answer(|c, p| entity::list(c.ctx, p))),
-    Route::new(
-        "POST",
-        "/v1/entities",
-        Idempotent(require_write, |c, p, db| {
-            entity::create(c.ctx, c.req, p, db)
-        }),
-    ),
-    Route::new(
-        "POST",
-        "/v1/entities/batch",
-        Idempotent(require_write, |c, p, db| {
-            entity::create_batch(c.ctx, c.req, p, db)
-        }),
-    ),
-    Route::new(
-        "GET",
-        "/v1/entities/{id}",
-        Answer(|c, p| entity::get(c.ctx, c.req, p, c.param("id"))),
-    ),
-    Route::new(
-        "PATCH",
-        "/v1/entities/{id}",
-        Idempotent(require_write, |c, p, db| {
-            entity::patch(c.ctx, c.req, p, db, c.param("id"))
-        }),
-    ),
-    Route::new(
-        "DELETE",
-        "/v1/entities/{id}",
-        Answer(|c, p| entity::delete(c.ctx, c.req, p, c.param("id"))),
-    ),
-    Route::new(
-        "POST",
-        "/v1/entities/{id}/restore",
-        Idempotent(require_restorer, |c, p, db| {
-            entity::restore(c.ctx, p, db, c.param("id"))
-        }),
-    ),
-    Route::new(
-        "POST",
-        "/v1/entities/{id}/merge",
-        Idempotent(require_write, |c, p, db| {
-            merge::merge(c.ctx, c.req, p, db, c.param("id"))
-        }),
-    ),
-    Route::new(
-        "GET",
-        "/v1/entities/by-external-id/{type}/{external_id}",
-        Answer(|c, p| natural_key::get(c.ctx, c.req, p, c.param("type"), c.param("external_id"))),
-    ),
-    Route::new(
-        "PUT",
-        "/v1/entities/by-external-id/{type}/{external_id}",
-        Idempotent(require_write, |c, p, db| {
-            natural_key::put(c.ctx, c.req, p, db, c.param("type"), c.param("external_id"))
-        }),
-    ),
-    Route::new("GET", "/v1/changes", Answer(|c, p| feed::list(c.ctx, p))),
-]);
+pub static ROUTES: Routes<Handler<Principal>> = Routes::based(
+    "/v1/entities",
+    &[
+        Route::new("GET", "/v1/entities", Answer(|c, p| entity::list(c.ctx, p))),
+        Route::new(
+            "POST",
+            "/v1/entities",
+            Idempotent(require_write, |c, p, db| {
+                entity::create(c.ctx, c.req, p, db)
+            }),
+        ),
+        Route::new(
+            "POST",
+            "/v1/entities/batch",
+            Idempotent(require_write, |c, p, db| {
+                entity::create_batch(c.ctx, c.req, p, db)
+            }),
+        ),
+        Route::new(
+            "GET",
+            "/v1/entities/{id}",
+            Answer(|c, p| entity::get(c.ctx, c.req, p, c.param("id"))),
+        ),
+        Route::new(
+            "PATCH",
+            "/v1/entities/{id}",
+            Idempotent(require_write, |c, p, db| {
+                entity::patch(c.ctx, c.req, p, db, c.param("id"))
+            }),
+        ),
+        Route::new(
+            "DELETE",
+            "/v1/entities/{id}",
+            Answer(|c, p| entity::delete(c.ctx, c.req, p, c.param("id"))),
+        ),
+        Route::new(
+            "POST",
+            "/v1/entities/{id}/restore",
+            Idempotent(require_restorer, |c, p, db| {
+                entity::restore(c.ctx, p, db, c.param("id"))
+            }),
+        ),
+        Route::new(
+            "POST",
+            "/v1/entities/{id}/merge",
+            Idempotent(require_write, |c, p, db| {
+                merge::merge(c.ctx, c.req, p, db, c.param("id"))
+            }),
+        ),
+        Route::new(
+            "GET",
+            "/v1/entities/by-external-id/{type}/{external_id}",
+            Answer(|c, p| {
+                natural_key::get(c.ctx, c.req, p, c.param("type"), c.param("external_id"))
+            }),
+        ),
+        Route::new(
+            "PUT",
+            "/v1/entities/by-external-id/{type}/{external_id}",
+            Idempotent(require_write, |c, p, db| {
+                natural_key::put(c.ctx, c.req, p, db, c.param("type"), c.param("external_id"))
+            }),
+        ),
+        Route::new("GET", "/v1/changes", Answer(|c, p| feed::list(c.ctx, p))),
+    ],
+);
 
 // Exported only on wasm: natively (unit tests, the OpenAPI test reading `ROUTES`) the export's
 // `wasi:http/...` symbol name is not valid in a linker version script.
@@ -105,12 +109,8 @@ pub fn route(ctx: &Ctx, req: &Request) -> Result<Reply> {
 }
 
 fn dispatch(ctx: &Ctx, req: &Request, p: &Principal) -> Result<Reply> {
-    let (handler, params) = ROUTES.find(&ctx.method, &ctx.path)?;
-    let call = Call { ctx, req, params };
-    match *handler {
-        Answer(answer) => answer(&call, p),
-        Idempotent(rule, write) => idempotent(ctx, req, p, rule, |db| write(&call, p, db)),
-    }
+    let (handler, params) = ROUTES.route(ctx)?;
+    spingraph_authn_client::run(handler, &Call { ctx, req, params }, p)
 }
 
 #[cfg(test)]
@@ -120,10 +120,7 @@ mod tests {
     use spingraph_identity::{Credential, Role, Scope};
 
     fn allow(method: &str, path: &str) -> String {
-        match ROUTES.find(method, path) {
-            Err(ApiError::MethodNotAllowed(allow)) => allow.join(", "),
-            _ => panic!("{method} {path} is not a 405"),
-        }
+        ROUTES.not_allowed(method, path).expect("a 405")
     }
 
     #[test]

@@ -16,14 +16,17 @@ mod facts {
 pub use facts::{COMPONENTS, EXPECTED_SCHEMA_VERSION};
 
 /// Every route of the component; each answers HEAD as it answers GET.
-pub static ROUTES: Routes<Respond> = Routes::<Respond>::new(&[
-    Route::new("GET", "/v1/health", |c| Ok(health(c.ctx))),
-    Route::new("HEAD", "/v1/health", |c| Ok(health(c.ctx))),
-    Route::new("GET", "/v1/health/live", |_| Ok(live())),
-    Route::new("HEAD", "/v1/health/live", |_| Ok(live())),
-    Route::new("GET", "/v1/health/ready", |c| Ok(ready(c.ctx))),
-    Route::new("HEAD", "/v1/health/ready", |c| Ok(ready(c.ctx))),
-])
+pub static ROUTES: Routes<Respond> = Routes::<Respond>::based(
+    "/v1/health",
+    &[
+        Route::new("GET", "/v1/health", |c| Ok(health(c.ctx))),
+        Route::new("HEAD", "/v1/health", |c| Ok(health(c.ctx))),
+        Route::new("GET", "/v1/health/live", |_| Ok(live())),
+        Route::new("HEAD", "/v1/health/live", |_| Ok(live())),
+        Route::new("GET", "/v1/health/ready", |c| Ok(ready(c.ctx))),
+        Route::new("HEAD", "/v1/health/ready", |c| Ok(ready(c.ctx))),
+    ],
+)
 .not_found("No such health endpoint.");
 
 // Exported only on wasm: natively (unit tests) the export's `wasi:http/...` symbol name is not
@@ -35,7 +38,7 @@ fn handle(req: Request) -> Response {
 }
 
 fn route(ctx: &Ctx, req: &Request) -> Result<Reply> {
-    let (handler, params) = ROUTES.find(&ctx.method, &ctx.path)?;
+    let (handler, params) = ROUTES.route(ctx)?;
     handler(&Call { ctx, req, params })
 }
 

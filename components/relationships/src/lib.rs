@@ -13,7 +13,7 @@ pub mod sql;
 pub mod store;
 
 use spin_sdk::http::Request;
-use spingraph_authn_client::{Principal, idempotent};
+use spingraph_authn_client::Principal;
 use spingraph_guest::routes::Handler::{self, Answer, Idempotent};
 use spingraph_guest::routes::{Call, Route, Routes};
 use spingraph_guest::{Ctx, Reply, Result};
@@ -97,16 +97,12 @@ pub fn route(ctx: &Ctx, req: &Request) -> Result<Reply> {
 }
 
 fn dispatch(ctx: &Ctx, req: &Request, p: &Principal) -> Result<Reply> {
-    let (handler, mut params) = ROUTES.find(&ctx.method, &ctx.path)?;
+    let (handler, mut params) = ROUTES.route(ctx)?;
     // A path id that is no UUID names no relationship: 404 before any rule or replay.
     if let Some(id) = params.get_mut("id") {
         *id = relationship_id(id)?;
     }
-    let call = Call { ctx, req, params };
-    match *handler {
-        Answer(answer) => answer(&call, p),
-        Idempotent(rule, write) => idempotent(ctx, req, p, rule, |db| write(&call, p, db)),
-    }
+    spingraph_authn_client::run(handler, &Call { ctx, req, params }, p)
 }
 
 #[cfg(test)]
@@ -141,10 +137,7 @@ mod tests {
 
     #[test]
     fn another_method_is_405_with_head_listed_after_get() {
-        let allow = |method: &str, path: &str| match ROUTES.find(method, path) {
-            Err(spingraph_guest::ApiError::MethodNotAllowed(allow)) => allow.join(", "),
-            _ => panic!("{method} {path} is not a 405"),
-        };
+        let allow = |method: &str, path: &str| ROUTES.not_allowed(method, path).expect("a 405");
         assert_eq!(allow("PUT", "/v1/relationships"), "GET, HEAD, POST");
         assert_eq!(
             allow("POST", "/v1/relationships/x"),

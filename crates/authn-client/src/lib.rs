@@ -33,6 +33,7 @@ use bindings::spingraph::api::authn;
 use serde_json::json;
 use spin_sdk::http::Request;
 use spingraph_guest::rate_limit::{self, AuthFailures, RateLimit};
+use spingraph_guest::routes::{Call, Handler};
 use spingraph_guest::{ApiError, Ctx, Reply};
 use spingraph_identity::credential::{self, Presented};
 use spingraph_identity::wit::types::{self as wit, AuthError};
@@ -204,6 +205,21 @@ pub fn replay_namespace(principal: &Principal) -> spingraph_guest::idempotency::
 /// serve now; then `write` under [`spingraph_guest::idempotency::run`] in the credential's own
 /// namespace. Rules that need the row (owner, creator) are the handler's: a replay goes only to
 /// the credential that passed them when the answer was made.
+/// Runs the handler a route table found for a signed-in `principal`: an answer as it is, a write
+/// under [`idempotent`] with its rule.
+pub fn run(
+    handler: &Handler<Principal>,
+    call: &Call,
+    principal: &Principal,
+) -> Result<Reply, ApiError> {
+    match *handler {
+        Handler::Answer(answer) => answer(call, principal),
+        Handler::Idempotent(rule, write) => idempotent(call.ctx, call.req, principal, rule, |db| {
+            write(call, principal, db)
+        }),
+    }
+}
+
 pub fn idempotent(
     ctx: &Ctx,
     req: &Request,

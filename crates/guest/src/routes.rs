@@ -45,6 +45,8 @@ impl<H> Route<H> {
 pub struct Routes<H: 'static> {
     routes: &'static [Route<H>],
     not_found: &'static str,
+    /// Where the table's paths live when the component is mounted at a route of its own.
+    base: Option<&'static str>,
 }
 
 impl<H> Routes<H> {
@@ -52,6 +54,17 @@ impl<H> Routes<H> {
         Routes {
             routes,
             not_found: "No such route.",
+            base: None,
+        }
+    }
+
+    /// A table whose component also serves when mounted at a route of its own (`/listed/...`
+    /// in a test manifest): there, its path info is read as the path below `base`.
+    pub const fn based(base: &'static str, routes: &'static [Route<H>]) -> Routes<H> {
+        Routes {
+            routes,
+            not_found: "No such route.",
+            base: Some(base),
         }
     }
 
@@ -61,6 +74,29 @@ impl<H> Routes<H> {
         Routes {
             not_found: detail,
             ..self
+        }
+    }
+
+    /// [`Routes::find`] for a request: its path, or where the component is mounted at a route
+    /// of its own and the path is none of the table's, its path info below the table's base.
+    pub fn route(&self, ctx: &Ctx) -> Result<(&'static H, Params)> {
+        match (self.find(&ctx.method, &ctx.path), self.base) {
+            (Err(err), Some(base)) if err.status() == 404 => {
+                let below = format!("{base}{}", ctx.path_info);
+                if below == ctx.path {
+                    return Err(err);
+                }
+                self.find(&ctx.method, &below)
+            }
+            (found, _) => found,
+        }
+    }
+
+    /// The `Allow` list (`GET, POST`) when `method` is not served at `path` but others are.
+    pub fn not_allowed(&self, method: &str, path: &str) -> Option<String> {
+        match self.find(method, path) {
+            Err(ApiError::MethodNotAllowed(allow)) => Some(allow.join(", ")),
+            _ => None,
         }
     }
 
@@ -184,6 +220,8 @@ fn param_name(part: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Config;
+    use spin_sdk::http::Method;
 
     static ROUTES: Routes<&str> = Routes::new(&[
         Route::new("GET", "/v1/things", "list"),
@@ -285,5 +323,46 @@ mod tests {
             *id = id.to_lowercase();
         }
         assert_eq!(params.get("id"), Some("abc"));
+    }
+
+    /// A GET of `uri` as Spin hands it to a component mounted where its path info is `info`.
+    fn ctx(uri: &str, info: &str) -> Ctx {
+        let mut b = Request::builder();
+        b.method(Method::Get)
+            .uri(uri)
+            .header("spin-path-info", info);
+        Ctx::build("t", &b.build(), Config::fixed(&[]))
+    }
+
+    #[test]
+    fn a_table_with_a_base_also_serves_where_it_is_mounted_at_a_route_of_its_own() {
+        static BASED: Routes<&str> = Routes::based(
+            "/v1/things",
+            &[
+                Route::new("GET", "/v1/things", "list"),
+                Route::new("GET", "/v1/things/{id}", "get"),
+                Route::new("GET", "/v1/changes", "changes"),
+            ],
+        );
+        let found = |uri: &str, info: &str| BASED.route(&ctx(uri, info)).map(|(h, p)| (*h, p));
+        assert_eq!(found("/v1/things/7", "/7").unwrap().0, "get");
+        assert_eq!(found("/v1/changes", "").unwrap().0, "changes");
+        // Mounted at `/listed/...`: the path info is read below the base.
+        let (handler, params) = found("/listed/7", "/7").unwrap();
+        assert_eq!((handler, params.get("id")), ("get", Some("7")));
+        assert_eq!(found("/listed", "").unwrap().0, "list");
+        assert_eq!(found("/listed/7/x", "/7/x").unwrap_err().status(), 404);
+        // Without a base, only the table's own paths are served.
+        assert_eq!(
+            ROUTES
+                .route(&ctx("/listed/42", "/42"))
+                .unwrap_err()
+                .status(),
+            404
+        );
+        assert_eq!(
+            *ROUTES.route(&ctx("/v1/things/42", "/42")).unwrap().0,
+            "get"
+        );
     }
 }

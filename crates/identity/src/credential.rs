@@ -87,16 +87,21 @@ pub fn presented<'a>(
     }
 }
 
+/// Request headers as [`presented`] takes them, from `(name, value)` pairs (unit tests; other
+/// crates get it with the `test-util` feature).
+#[cfg(any(test, feature = "test-util"))]
+pub fn headers(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn h(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use headers as h;
 
     #[test]
     fn bearer_and_api_key_schemes_are_recognised() {

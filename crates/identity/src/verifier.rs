@@ -185,6 +185,25 @@ mod tests {
                 now(),
             )
         }
+
+        /// `claims`, signed, are refused with `error` whether their sealed cache entry is read or
+        /// the signature checked; the token and its slot.
+        fn refused_from_the_cache_and_by_signature(
+            &self,
+            claims: &Claims,
+            error: TokenError,
+        ) -> (String, Slot) {
+            let token = self.sign(claims);
+            let slot = self.verifier().slot(&token).unwrap();
+            let entry = self.cache.seal(&slot, claims);
+            for entry in [Some(entry.as_str()), None] {
+                assert_eq!(
+                    self.verify(&token, entry),
+                    Err(VerifyError::Token(error.clone()))
+                );
+            }
+            (token, slot)
+        }
     }
 
     #[test]
@@ -255,15 +274,7 @@ mod tests {
         let s = setup();
         let mut c = claims(TokenType::Access);
         c.exp = now() - 2 * s.rules.leeway as i64;
-        let token = s.sign(&c);
-        let slot = s.verifier().slot(&token).unwrap();
-        let entry = s.cache.seal(&slot, &c);
-        for entry in [Some(entry.as_str()), None] {
-            assert_eq!(
-                s.verify(&token, entry),
-                Err(VerifyError::Token(TokenError::Expired))
-            );
-        }
+        s.refused_from_the_cache_and_by_signature(&c, TokenError::Expired);
     }
 
     #[test]
@@ -273,15 +284,8 @@ mod tests {
             aud: "another-api".into(),
             ..claims(TokenType::Access)
         };
-        let token = s.sign(&c);
-        let slot = s.verifier().slot(&token).unwrap();
-        let entry = s.cache.seal(&slot, &c);
-        for entry in [Some(entry.as_str()), None] {
-            assert_eq!(
-                s.verify(&token, entry),
-                Err(VerifyError::Token(TokenError::WrongAudience))
-            );
-        }
+        let (token, slot) =
+            s.refused_from_the_cache_and_by_signature(&c, TokenError::WrongAudience);
         // Rules with another audience name other slots: the entry made under ours is stranded.
         let elsewhere = TokenRules::new(s.rules.issuer.clone(), "elsewhere");
         let moved = Verifier::with_jwks(&elsewhere, &s.jwks, Some(&s.cache));
