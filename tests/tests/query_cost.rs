@@ -315,7 +315,7 @@ fn explained(settings: &[(&str, &str)], opts: TestOptions, analyze: bool) -> Exp
          INSERT INTO entities (type, name, owner_id) \
            SELECT 'seed', 'seed ' || g, '{user}' FROM generate_series(1, 10) g; \
          INSERT INTO relationships (source_id, target_id, type, created_by) \
-           SELECT a.id, b.id, 'seed', '{user}' FROM entities a, entities b WHERE a.id < b.id LIMIT 20; \
+           SELECT a.id, b.id, 'seed', '{user}' FROM entities a, entities b WHERE a.id < b.id ORDER BY a.id, b.id LIMIT 20; \
          {analyze}",
         analyze = if analyze { "ANALYZE;" } else { "" },
     ));

@@ -4,6 +4,7 @@
 //! `metrics`).
 
 pub mod access_log;
+pub mod client_connections;
 pub mod compose;
 pub mod deny;
 pub mod engine;

@@ -10,9 +10,8 @@
 
 use std::collections::HashMap;
 use std::convert::Infallible;
-use std::net::{IpAddr, SocketAddr};
-
-use std::sync::{Arc, Mutex};
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
@@ -37,6 +36,7 @@ use crate::capabilities::Capabilities;
 use crate::capabilities::store::InstanceState;
 use crate::grants::Grants;
 use crate::runtime::access_log::AccessRecord;
+use crate::runtime::client_connections::ClientConnections;
 use crate::runtime::failure::HostFailure;
 use crate::runtime::metrics::Metrics;
 use crate::runtime::router::Router;
@@ -60,54 +60,6 @@ pub struct RequestLimits {
 /// How long a connection refused for its client's connection cap may take to send its
 /// request head before it is dropped without an answer.
 const REFUSED_HEADER_TIMEOUT: Duration = Duration::from_secs(2);
-
-/// Open connections per client address, capped ([`ClientConnections::admit`]).
-#[derive(Clone)]
-struct ClientConnections {
-    limit: usize,
-    open: Arc<Mutex<HashMap<IpAddr, usize>>>,
-}
-
-/// One admitted connection; dropping it frees its place.
-struct ClientConnection {
-    ip: IpAddr,
-    open: Arc<Mutex<HashMap<IpAddr, usize>>>,
-}
-
-impl ClientConnections {
-    fn new(limit: usize) -> ClientConnections {
-        ClientConnections {
-            limit,
-            open: Arc::default(),
-        }
-    }
-
-    /// A place for one more connection from `ip`, or `None` when it holds `limit` already.
-    fn admit(&self, ip: IpAddr) -> Option<ClientConnection> {
-        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
-        let count = open.entry(ip).or_insert(0);
-        if self.limit != 0 && *count >= self.limit {
-            return None;
-        }
-        *count += 1;
-        Some(ClientConnection {
-            ip,
-            open: self.open.clone(),
-        })
-    }
-}
-
-impl Drop for ClientConnection {
-    fn drop(&mut self) {
-        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(count) = open.get_mut(&self.ip) {
-            *count -= 1;
-            if *count == 0 {
-                open.remove(&self.ip);
-            }
-        }
-    }
-}
 
 /// A component ready to serve: pre-instantiated, plus what each instance is granted.
 pub struct ServedComponent {
@@ -559,29 +511,5 @@ mod tests {
         assert!(is_valid_request_id(&request_id(&http::HeaderMap::new())));
         assert!(!is_valid_request_id(&"a".repeat(129)));
         assert!(!is_valid_request_id(""));
-    }
-
-    #[test]
-    fn client_connections_are_capped_per_address_and_freed_on_drop() {
-        let cap = ClientConnections::new(2);
-        let a: IpAddr = "127.0.0.1".parse().unwrap();
-        let b: IpAddr = "::1".parse().unwrap();
-        let first = cap.admit(a).expect("first");
-        let second = cap.admit(a).expect("second");
-        assert!(
-            cap.admit(a).is_none(),
-            "a third connection from one address is refused"
-        );
-        let other = cap.admit(b).expect("another address has its own cap");
-        drop(first);
-        let again = cap.admit(a).expect("a closed connection frees its place");
-        drop((second, again, other));
-        assert!(
-            cap.open.lock().unwrap().is_empty(),
-            "no entry left for idle addresses"
-        );
-        let unlimited = ClientConnections::new(0);
-        let held: Vec<_> = (0..1000).map(|_| unlimited.admit(a).unwrap()).collect();
-        assert_eq!(held.len(), 1000);
     }
 }
