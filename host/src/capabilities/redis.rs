@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Result;
-use redis::aio::MultiplexedConnection;
+use redis::aio::{ConnectionLike, MultiplexedConnection};
 use redis::{AsyncConnectionConfig, ConnectionAddr, ErrorKind, FromRedisValue, RedisError, Value};
 use wasmtime::component::{HasSelf, Linker, Resource};
 
@@ -122,14 +122,25 @@ fn check_allowed(
     }
 }
 
-/// An open `connection` resource: a handle on the shared multiplexed connection.
-pub struct Connection {
+/// An open `connection` resource: a handle on the shared multiplexed connection (`C` is
+/// anything that speaks Redis: unit tests hand it redis-test's mock).
+pub struct Connection<C = MultiplexedConnection> {
     redis: Redis,
     address: String,
-    connection: MultiplexedConnection,
+    connection: C,
 }
 
-impl Connection {
+impl<C: ConnectionLike + Send> Connection<C> {
+    /// A connection to `address` over `connection`, cached as `redis`'s (unit tests).
+    #[cfg(test)]
+    fn over(redis: &Redis, address: &str, connection: C) -> Connection<C> {
+        Connection {
+            redis: redis.clone(),
+            address: address.to_string(),
+            connection,
+        }
+    }
+
     /// Runs one command, mapping failures to the WIT error.
     async fn run<T: FromRedisValue>(&mut self, cmd: &redis::Cmd) -> Result<T, Error> {
         match cmd.query_async(&mut self.connection).await {
@@ -327,6 +338,7 @@ impl wit::HostConnection for RedisInstance {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use redis_test::{MockCmd, MockRedisConnection};
     use wit::HostConnection as _;
 
     // Against the real Redis at 127.0.0.1:6379.
@@ -372,48 +384,144 @@ mod tests {
         );
     }
 
-    #[tokio::test]
-    async fn get_set_incr_del_work() {
-        let mut conn = connect().await;
-        let key = unique_key("kv");
-        assert_eq!(conn.get(&key).await.unwrap(), None);
-        conn.set(&key, b"41").await.unwrap();
-        assert_eq!(conn.get(&key).await.unwrap(), Some(b"41".to_vec()));
-        assert_eq!(conn.incr(&key).await.unwrap(), 42);
-        assert_eq!(conn.del(std::slice::from_ref(&key)).await.unwrap(), 1);
-        assert_eq!(conn.del(&[key]).await.unwrap(), 0);
+    /// A connection whose server answers exactly `script` (command, reply) in order.
+    fn scripted(
+        redis: &Redis,
+        script: Vec<(&redis::Cmd, redis::RedisResult<Value>)>,
+    ) -> Connection<MockRedisConnection> {
+        let commands = script
+            .into_iter()
+            .map(|(cmd, reply)| MockCmd::new(cmd.clone(), reply))
+            .collect::<Vec<_>>();
+        Connection::over(redis, ADDRESS, MockRedisConnection::new(commands))
+    }
+
+    fn bulk(bytes: &[u8]) -> redis::RedisResult<Value> {
+        Ok(Value::BulkString(bytes.to_vec()))
     }
 
     #[tokio::test]
-    async fn set_commands_work() {
-        let mut conn = connect().await;
-        let key = unique_key("set");
-        let added = conn
-            .sadd(&key, &["a".into(), "b".into(), "a".into()])
-            .await
-            .unwrap();
-        assert_eq!(added, 2);
-        let mut members = conn.smembers(&key).await.unwrap();
-        members.sort();
-        assert_eq!(members, vec!["a".to_string(), "b".to_string()]);
-        assert_eq!(conn.srem(&key, &["a".into(), "z".into()]).await.unwrap(), 1);
-        conn.del(&[key]).await.unwrap();
-    }
-
-    #[tokio::test]
-    async fn publish_works() {
-        let mut conn = connect().await;
-        conn.publish(&unique_key("channel"), b"hello")
-            .await
-            .unwrap();
-    }
-
-    #[tokio::test]
-    async fn execute_ping_returns_pong_status() {
-        let mut conn = connect().await;
+    async fn each_call_sends_its_command_and_reads_its_reply() {
+        let redis = Redis::new();
+        let members = Value::Array(vec![
+            Value::BulkString(b"a".to_vec()),
+            Value::BulkString(b"b".to_vec()),
+        ]);
+        let mut conn = scripted(
+            &redis,
+            vec![
+                (redis::cmd("GET").arg("k"), Ok(Value::Nil)),
+                (redis::cmd("SET").arg("k").arg(b"41"), Ok(Value::Okay)),
+                (redis::cmd("GET").arg("k"), bulk(b"41")),
+                (redis::cmd("INCR").arg("k"), Ok(Value::Int(42))),
+                (redis::cmd("DEL").arg(&["k", "j"]), Ok(Value::Int(1))),
+                (
+                    redis::cmd("SADD").arg("s").arg(&["a", "b", "a"]),
+                    Ok(Value::Int(2)),
+                ),
+                (redis::cmd("SMEMBERS").arg("s"), Ok(members)),
+                (
+                    redis::cmd("SREM").arg("s").arg(&["a", "z"]),
+                    Ok(Value::Int(1)),
+                ),
+                (
+                    redis::cmd("PUBLISH").arg("c").arg(b"hello"),
+                    Ok(Value::Int(0)),
+                ),
+                (&redis::cmd("PING"), Ok(Value::SimpleString("PONG".into()))),
+            ],
+        );
+        assert_eq!(conn.get("k").await, Ok(None));
+        conn.set("k", b"41").await.unwrap();
+        assert_eq!(conn.get("k").await, Ok(Some(b"41".to_vec())));
+        assert_eq!(conn.incr("k").await, Ok(42));
+        assert_eq!(conn.del(&["k".into(), "j".into()]).await, Ok(1));
+        let values = ["a".to_string(), "b".into(), "a".into()];
+        assert_eq!(conn.sadd("s", &values).await, Ok(2));
         assert_eq!(
-            conn.execute("PING", &[]).await.unwrap(),
-            vec![RedisResult::Status("PONG".into())]
+            conn.smembers("s").await,
+            Ok(vec!["a".to_string(), "b".to_string()])
+        );
+        assert_eq!(conn.srem("s", &["a".into(), "z".into()]).await, Ok(1));
+        conn.publish("c", b"hello").await.unwrap();
+        assert_eq!(
+            conn.execute("PING", &[]).await,
+            Ok(vec![RedisResult::Status("PONG".into())])
+        );
+    }
+
+    #[tokio::test]
+    async fn execute_passes_integers_and_bytes_and_flattens_the_reply() {
+        let redis = Redis::new();
+        let reply = Value::Array(vec![Value::Int(1), Value::Array(vec![Value::Int(60_000)])]);
+        let mut conn = scripted(
+            &redis,
+            vec![(
+                redis::cmd("EVAL")
+                    .arg(b"return 1")
+                    .arg(1)
+                    .arg(b"key")
+                    .arg(60_000),
+                Ok(reply),
+            )],
+        );
+        let args = [
+            RedisParameter::Binary(b"return 1".to_vec()),
+            RedisParameter::Int64(1),
+            RedisParameter::Binary(b"key".to_vec()),
+            RedisParameter::Int64(60_000),
+        ];
+        assert_eq!(
+            conn.execute("EVAL", &args).await,
+            Ok(vec![RedisResult::Int64(1), RedisResult::Int64(60_000)])
+        );
+    }
+
+    #[tokio::test]
+    async fn wrong_type_is_a_type_error_and_server_errors_are_other() {
+        let redis = Redis::new();
+        let wrong_type = || {
+            Err(RedisError::from((
+                ErrorKind::ExtensionError,
+                "WRONGTYPE",
+                "Operation against a key holding the wrong kind of value".to_string(),
+            )))
+        };
+        let mut conn = scripted(
+            &redis,
+            vec![
+                (redis::cmd("INCR").arg("k"), wrong_type()),
+                (redis::cmd("SMEMBERS").arg("k"), wrong_type()),
+                (
+                    &redis::cmd("NOSUCHCOMMAND"),
+                    Err(RedisError::from((
+                        ErrorKind::ResponseError,
+                        "unknown command",
+                    ))),
+                ),
+            ],
+        );
+        assert_eq!(conn.incr("k").await, Err(Error::TypeError));
+        assert_eq!(conn.smembers("k").await, Err(Error::TypeError));
+        let result = conn.execute("NOSUCHCOMMAND", &[]).await;
+        assert!(matches!(result, Err(Error::Other(_))), "{result:?}");
+    }
+
+    /// Against the real Redis: the cache holds real connections.
+    #[tokio::test]
+    async fn a_dropped_connection_is_forgotten_so_the_next_open_reconnects() {
+        let redis = Redis::new();
+        let live = connect().await;
+        redis.cache().insert(ADDRESS.to_string(), live.connection);
+        let dropped = std::io::Error::new(std::io::ErrorKind::BrokenPipe, "gone");
+        let mut conn = scripted(
+            &redis,
+            vec![(redis::cmd("GET").arg("k"), Err(dropped.into()))],
+        );
+        assert!(matches!(conn.get("k").await, Err(Error::Other(_))));
+        assert!(
+            redis.cache().is_empty(),
+            "the broken connection left the cache"
         );
     }
 
@@ -438,8 +546,9 @@ mod tests {
         conn.del(&[key]).await.unwrap();
     }
 
+    /// What the real server says, read as the scripted tests assume.
     #[tokio::test]
-    async fn wrong_type_is_a_type_error_and_server_errors_are_other() {
+    async fn a_real_servers_wrong_type_is_a_type_error_and_unknown_command_other() {
         let mut conn = connect().await;
         let key = unique_key("wrongtype");
         conn.set(&key, b"not a number").await.unwrap();
