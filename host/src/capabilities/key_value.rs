@@ -116,12 +116,14 @@ impl RedisBackend {
 
     /// The shared connection (the manager reconnects after a failure on its own).
     async fn connection(&self) -> BackendResult<ConnectionManager> {
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(CONNECT_TIMEOUT)
-            .set_response_timeout(RESPONSE_TIMEOUT)
-            .set_number_of_retries(1);
         self.connection
-            .get_or_try_init(|| self.client.get_connection_manager_with_config(config))
+            .get_or_try_init(|| {
+                let config = ConnectionManagerConfig::new()
+                    .set_connection_timeout(CONNECT_TIMEOUT)
+                    .set_response_timeout(RESPONSE_TIMEOUT)
+                    .set_number_of_retries(1);
+                self.client.get_connection_manager_with_config(config)
+            })
             .await
             .cloned()
             .map_err(|e| self.failed(e))
