@@ -440,6 +440,17 @@ async fn rejected(conn: &mut PgConnection, sql: &str) -> (String, String) {
     )
 }
 
+/// Asserts that the database refuses each statement with its `(SQLSTATE code, constraint)`.
+async fn assert_rejected(conn: &mut PgConnection, refused: &[(String, (&str, &str))]) {
+    for (sql, (code, constraint)) in refused {
+        assert_eq!(
+            rejected(conn, sql).await,
+            (code.to_string(), constraint.to_string()),
+            "{sql}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn database_rejects_dangling_source_bad_confidence_self_loops_and_duplicates() {
     let db = TestDb::migrated().await;
@@ -464,67 +475,60 @@ async fn database_rejects_dangling_source_bad_confidence_self_loops_and_duplicat
     let bob = "00000000-0000-7000-8000-0000000000a2";
     let nobody = "00000000-0000-7000-8000-0000000000ff";
 
-    // A source id that does not exist.
-    assert_eq!(
-        rejected(&mut conn, &relationship(nobody, bob, "0.5")).await,
-        ("23503".into(), "relationships_source_id_fkey".into())
-    );
-    assert_eq!(
-        rejected(&mut conn, &relationship(ada, nobody, "0.5")).await,
-        ("23503".into(), "relationships_target_id_fkey".into())
-    );
+    let owner_insert = |columns: &str, values: &str| {
+        format!(
+            "INSERT INTO entities ({columns}, owner_id) \
+             VALUES ({values}, '00000000-0000-7000-8000-000000000001')"
+        )
+    };
+    let mut refused = vec![
+        // A source or target id that does not exist.
+        (
+            relationship(nobody, bob, "0.5"),
+            ("23503", "relationships_source_id_fkey"),
+        ),
+        (
+            relationship(ada, nobody, "0.5"),
+            ("23503", "relationships_target_id_fkey"),
+        ),
+    ];
     // Confidence outside 0..1, or not finite.
     for confidence in ["1.5", "-0.1", "'NaN'", "'Infinity'"] {
-        assert_eq!(
-            rejected(
-                &mut conn,
-                &format!(
-                    "INSERT INTO entities (type, name, confidence, owner_id)
-                     VALUES ('person', 'Eve', {confidence}, '00000000-0000-7000-8000-000000000001')"
-                )
-            )
-            .await,
-            ("23514".into(), "entities_confidence_check".into()),
-            "confidence {confidence}"
-        );
+        refused.push((
+            owner_insert(
+                "type, name, confidence",
+                &format!("'person', 'Eve', {confidence}"),
+            ),
+            ("23514", "entities_confidence_check"),
+        ));
     }
-    assert_eq!(
-        rejected(&mut conn, &relationship(ada, bob, "1.5")).await,
-        ("23514".into(), "relationships_confidence_check".into())
-    );
-    // A self-loop.
-    assert_eq!(
-        rejected(&mut conn, &relationship(ada, ada, "0.5")).await,
-        ("23514".into(), "relationships_no_self_loop".into())
-    );
-    // Metadata that is not an object; an empty type; an owner that does not exist.
-    assert_eq!(
-        rejected(
-            &mut conn,
-            "INSERT INTO entities (type, name, metadata, owner_id)
-             VALUES ('person', 'Eve', '[1,2]', '00000000-0000-7000-8000-000000000001')"
-        )
-        .await,
-        ("23514".into(), "entities_metadata_check".into())
-    );
-    assert_eq!(
-        rejected(
-            &mut conn,
-            "INSERT INTO entities (type, name, owner_id) VALUES ('', 'Eve', '00000000-0000-7000-8000-000000000001')"
-        )
-        .await,
-        ("23514".into(), "entities_type_check".into())
-    );
-    assert_eq!(
-        rejected(
-            &mut conn,
-            &format!(
+    refused.extend([
+        (
+            relationship(ada, bob, "1.5"),
+            ("23514", "relationships_confidence_check"),
+        ),
+        // A self-loop.
+        (
+            relationship(ada, ada, "0.5"),
+            ("23514", "relationships_no_self_loop"),
+        ),
+        // Metadata that is not an object; an empty type; an owner that does not exist.
+        (
+            owner_insert("type, name, metadata", "'person', 'Eve', '[1,2]'"),
+            ("23514", "entities_metadata_check"),
+        ),
+        (
+            owner_insert("type, name", "'', 'Eve'"),
+            ("23514", "entities_type_check"),
+        ),
+        (
+            format!(
                 "INSERT INTO entities (type, name, owner_id) VALUES ('person', 'Eve', '{nobody}')"
-            )
-        )
-        .await,
-        ("23503".into(), "entities_owner_id_fkey".into())
-    );
+            ),
+            ("23503", "entities_owner_id_fkey"),
+        ),
+    ]);
+    assert_rejected(&mut conn, &refused).await;
 
     // One live edge per (source, target, type); a soft-deleted one frees the slot.
     conn.execute(AssertSqlSafe(relationship(ada, bob, "0.5")))
@@ -542,22 +546,23 @@ async fn database_rejects_dangling_source_bad_confidence_self_loops_and_duplicat
         .unwrap();
 
     // Roles are admin|user; emails are unique whatever their case.
-    assert_eq!(
-        rejected(
-            &mut conn,
-            "INSERT INTO users (email, password_hash, role) VALUES ('root@example.com', 'x', 'root')"
-        )
-        .await,
-        ("23514".into(), "users_role_check".into())
-    );
-    assert_eq!(
-        rejected(
-            &mut conn,
-            "INSERT INTO users (email, password_hash) VALUES ('owner@EXAMPLE.com', 'x')"
-        )
-        .await,
-        ("23505".into(), "users_email_lower_key".into())
-    );
+    assert_rejected(
+        &mut conn,
+        &[
+            (
+                "INSERT INTO users (email, password_hash, role) \
+                 VALUES ('root@example.com', 'x', 'root')"
+                    .to_string(),
+                ("23514", "users_role_check"),
+            ),
+            (
+                "INSERT INTO users (email, password_hash) VALUES ('owner@EXAMPLE.com', 'x')"
+                    .to_string(),
+                ("23505", "users_email_lower_key"),
+            ),
+        ],
+    )
+    .await;
 
     // Ids made by the database default are UUIDv7.
     let version: i32 = sqlx::query_scalar("SELECT get_byte(uuid_send(uuid_generate_v7()), 6) >> 4")
@@ -726,23 +731,25 @@ async fn list_queries_use_their_indexes_on_100k_rows() {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
+/// `spingraph admin create-user --email <email> --role <role>`, then `extra`, with `password`
+/// and a newline on stdin.
+async fn create_user(
+    db: &TestDb,
+    email: &str,
+    role: &str,
+    extra: &[&str],
+    password: &str,
+) -> Output {
+    let mut args = vec!["admin", "create-user", "--email", email, "--role", role];
+    args.extend_from_slice(extra);
+    spingraph(&args, &db.url, Some(&format!("{password}\n"))).await
+}
+
 #[tokio::test]
 async fn admin_create_user_stores_a_hash_the_shared_password_code_verifies() {
     let db = TestDb::migrated().await;
     let password = "correct horse battery staple";
-    let out = spingraph(
-        &[
-            "admin",
-            "create-user",
-            "--email",
-            "Root@Example.com",
-            "--role",
-            "admin",
-        ],
-        &db.url,
-        Some(&format!("{password}\n")),
-    )
-    .await;
+    let out = create_user(&db, "Root@Example.com", "admin", &[], password).await;
     assert_success(&out);
     assert!(!stdout(&out).contains(password) && !stderr(&out).contains(password));
 
@@ -784,19 +791,7 @@ async fn admin_create_user_stores_a_hash_the_shared_password_code_verifies() {
     );
 
     // The same address in another case is the same account.
-    let out = spingraph(
-        &[
-            "admin",
-            "create-user",
-            "--email",
-            "root@example.COM",
-            "--role",
-            "user",
-        ],
-        &db.url,
-        Some(&format!("{password}\n")),
-    )
-    .await;
+    let out = create_user(&db, "root@example.COM", "user", &[], password).await;
     assert!(!out.status.success());
     assert!(stderr(&out).contains("already exists"), "{}", stderr(&out));
 }
@@ -817,16 +812,14 @@ async fn admin_create_user_refuses_a_password_on_the_command_line_and_creates_no
         vec!["--password=correct horse battery staple"],
         vec!["-p", "correct horse battery staple"],
     ] {
-        let mut args = vec![
-            "admin",
-            "create-user",
-            "--email",
+        let out = create_user(
+            &db,
             "a@example.com",
-            "--role",
             "admin",
-        ];
-        args.extend(flag.iter().copied());
-        let out = spingraph(&args, &db.url, Some("another good password\n")).await;
+            &flag,
+            "another good password",
+        )
+        .await;
         assert!(!out.status.success(), "{flag:?} was accepted");
         assert_eq!(user_and_audit_rows(&db).await, (0, 0), "{flag:?}");
     }
@@ -840,19 +833,7 @@ async fn admin_create_user_rejects_a_weak_password_and_creates_nothing() {
         ("a@example.com", "email"),
         ("", "no password"),
     ] {
-        let out = spingraph(
-            &[
-                "admin",
-                "create-user",
-                "--email",
-                "a@example.com",
-                "--role",
-                "user",
-            ],
-            &db.url,
-            Some(&format!("{password}\n")),
-        )
-        .await;
+        let out = create_user(&db, "a@example.com", "user", &[], password).await;
         assert!(!out.status.success(), "{password:?} was accepted");
         assert!(stderr(&out).contains(why), "{password:?}: {}", stderr(&out));
     }

@@ -1227,6 +1227,16 @@ pub fn header(resp: &Response, name: &str) -> String {
         .to_string()
 }
 
+/// The `action` column of `rows` (a [`TestDatabase::query_json`] result of `audit_log`), in
+/// order.
+pub fn actions(rows: &Value) -> Vec<&str> {
+    rows.as_array()
+        .expect("rows")
+        .iter()
+        .map(|row| row["action"].as_str().expect("an action"))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -555,13 +555,20 @@ fn cookie_value(cookies: &[String], name: &str) -> String {
         .to_string()
 }
 
-#[test]
-fn cookie_session_needs_csrf_header_for_unsafe_requests() {
+/// An app whose admin root@example.com has started a cookie session: the app, the session's
+/// `Set-Cookie` values and the body of its 200.
+fn admin_cookie_session() -> (TestApp, Vec<String>, Value) {
     let app = app();
     app.create_user("root@example.com", "admin");
     let resp = start_session(&app, "root@example.com");
     assert_eq!(resp.status(), 200);
     let cookies = set_cookies(&resp);
+    (app, cookies, json_body(resp))
+}
+
+#[test]
+fn cookie_session_needs_csrf_header_for_unsafe_requests() {
+    let (app, cookies, body) = admin_cookie_session();
     assert_eq!(cookies.len(), 3, "{cookies:?}");
     for c in &cookies {
         assert!(c.contains("Secure"), "{c}");
@@ -571,7 +578,6 @@ fn cookie_session_needs_csrf_header_for_unsafe_requests() {
         let c = cookies.iter().find(|c| c.starts_with(name)).unwrap();
         assert!(c.contains("HttpOnly"), "{c}");
     }
-    let body = json_body(resp);
     assert!(
         body.get("access_token").is_none(),
         "tokens travel only in cookies"
@@ -614,12 +620,8 @@ fn cookie_session_needs_csrf_header_for_unsafe_requests() {
 
 #[test]
 fn session_cookies_carry_host_prefixes_and_a_planted_refresh_twin_is_refused() {
-    let app = app();
-    app.create_user("root@example.com", "admin");
-    let resp = start_session(&app, "root@example.com");
-    assert_eq!(resp.status(), 200);
-    let cookies = set_cookies(&resp);
-    let csrf = json_body(resp)["csrf_token"].as_str().unwrap().to_string();
+    let (app, cookies, body) = admin_cookie_session();
+    let csrf = body["csrf_token"].as_str().unwrap().to_string();
     // Only this host can set a `__Host-` cookie (Secure, Path=/, no Domain); the refresh cookie
     // stays on /v1/auth under `__Secure-`.
     for (name, path) in [

@@ -9,9 +9,18 @@ use std::collections::BTreeSet;
 
 use spingraph_e2e::servers::RedisServer;
 use spingraph_e2e::{
-    PASSWORD, TempDir, TestApp, TestOptions, Value, host_property, host_reads_spin4_manifests,
-    json, json_body, workspace_root,
+    PASSWORD, Response, TempDir, TestApp, TestOptions, Value, actions, host_property,
+    host_reads_spin4_manifests, json, json_body, workspace_root,
 };
+
+/// `POST /v1/entities` of a person named Ada with `token`.
+fn post_ada(app: &TestApp, token: &str) -> Response {
+    app.post_as(
+        token,
+        "/v1/entities",
+        &json!({"type": "person", "name": "Ada"}),
+    )
+}
 
 /// What the authn-probe fixture reported through the parent's `/me`: its principal's email,
 /// `jwt_signing_key=...;jwt_public_keys=...;redis=...@probe`.
@@ -60,6 +69,14 @@ fn a_dependency_reaches_all_or_none_of_its_parents_configuration() {
     );
 }
 
+/// The fixture manifest whose dependencies carry `inherit_configuration` lists, under
+/// `--spin-compat releases`.
+fn inherit_lists(releases: &str) -> TestOptions {
+    TestOptions::default()
+        .manifest(workspace_root().join("tests/fixtures/inherit-lists.toml"))
+        .spin_compat(releases)
+}
+
 /// Spin 4's per-dependency `inherit_configuration` lists (SIP-023), which this host reads too:
 /// a dependency reaches only the capability sets its list names. Spin 3.x cannot read them.
 #[test]
@@ -67,12 +84,7 @@ fn a_dependency_reaches_only_the_capability_sets_its_list_names() {
     if !host_reads_spin4_manifests() {
         return;
     }
-    let manifest = workspace_root().join("tests/fixtures/inherit-lists.toml");
-    let app = TestApp::start(
-        TestOptions::default()
-            .manifest(manifest)
-            .spin_compat("4.0.2"),
-    );
+    let app = TestApp::start(inherit_lists("4.0.2"));
     assert_probe_reports(
         &app,
         &[
@@ -100,13 +112,7 @@ fn spin_compat_3_6_3_refuses_a_manifest_spin_3_6_3_cannot_read() {
     if !host_property("--spin-compat") {
         return;
     }
-    let manifest = workspace_root().join("tests/fixtures/inherit-lists.toml");
-    let exit = TestApp::run_to_exit(
-        TestOptions::default()
-            .manifest(manifest)
-            .spin_compat("3.6.3"),
-        std::time::Duration::from_secs(60),
-    );
+    let exit = TestApp::run_to_exit(inherit_lists("3.6.3"), std::time::Duration::from_secs(60));
     assert!(exit.status.is_some_and(|s| !s.success()), "{}", exit.output);
     for expect in [
         "--spin-compat 3.6.3",
@@ -219,12 +225,7 @@ fn every_component_group_connects_as_its_own_role() {
     let app = TestApp::start(TestOptions::signing_in_freely(&[]));
     app.create_user("roles@example.com", "user");
     let (token, _) = app.tokens("roles@example.com");
-    let resp = app
-        .post_json("/v1/entities", &json!({"type": "person", "name": "Ada"}))
-        .bearer_auth(&token)
-        .send()
-        .unwrap();
-    assert_eq!(resp.status(), 201);
+    assert_eq!(post_ada(&app, &token).status(), 201);
     let resp = app.get("/v1/health/ready").send().unwrap();
     assert_eq!(resp.status(), 200);
     if !host_property("pooled Postgres connections") {
@@ -344,14 +345,8 @@ fn each_group_may_audit_only_its_own_actions_by_a_user() {
     let written = app
         .db
         .query_json("SELECT action FROM audit_log WHERE request_id = 'audit-test' ORDER BY action");
-    let written: Vec<&str> = written
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|row| row["action"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        written,
+        actions(&written),
         [
             "api_key.create",
             "entity.create",
@@ -523,15 +518,7 @@ fn each_group_uses_its_own_redis_acl_user_which_holds_only_its_keys() {
     // (denylist check, api limit), logout (denylist entry), readiness (PING).
     app.create_user("acl@example.com", "user");
     let (token, _) = app.tokens("acl@example.com");
-    let create = |token: &str| {
-        app.post_json("/v1/entities", &json!({"type": "person", "name": "Ada"}))
-            .bearer_auth(token)
-            .send()
-            .unwrap()
-            .status()
-            .as_u16()
-    };
-    assert_eq!(create(&token), 201);
+    assert_eq!(post_ada(&app, &token).status(), 201);
     // A long poll takes and gives back its slot (`slots:*`, sorted sets) as spingraph-data.
     let admin = app.caller("acl-admin", "admin");
     let poll = app.get_as(&admin, "/v1/changes?after=18446744073709551615.1&wait=1");
@@ -544,7 +531,7 @@ fn each_group_uses_its_own_redis_acl_user_which_holds_only_its_keys() {
         .unwrap();
     assert!(resp.status().is_success(), "logout: {}", resp.status());
     // The data components read the denylist entry auth wrote.
-    assert_eq!(create(&token), 401);
+    assert_eq!(post_ada(&app, &token).status(), 401);
     // ... and wrote their verified-token cache entry (tokencache:*) as spingraph-data.
     assert_ne!(
         redis.command_text(&["EVAL", "return #redis.call('KEYS', 'tokencache:*')", "0"]),
@@ -566,11 +553,7 @@ fn each_group_uses_its_own_redis_acl_user_which_holds_only_its_keys() {
     let work = |group: &str| -> bool {
         let resp = match group {
             "spingraph-auth" => app.login("acl@example.com", PASSWORD),
-            "spingraph-data" => app
-                .post_json("/v1/entities", &json!({"type": "person", "name": "Ada"}))
-                .bearer_auth(&fresh)
-                .send()
-                .unwrap(),
+            "spingraph-data" => post_ada(&app, &fresh),
             _ => app.get("/v1/health/ready").send().unwrap(),
         };
         resp.status().is_success()
@@ -648,12 +631,7 @@ fn each_groups_rate_limit_windows_are_writable_by_its_own_redis_user_alone() {
     let (token, _) = app.tokens("windows@example.com");
     assert_eq!(app.me_status(&token), 200);
     assert_eq!(app.me_status("not-a-token"), 401);
-    let resp = app
-        .post_json("/v1/entities", &json!({"type": "person", "name": "Ada"}))
-        .bearer_auth(&token)
-        .send()
-        .unwrap();
-    assert_eq!(resp.status(), 201);
+    assert_eq!(post_ada(&app, &token).status(), 201);
     let resp = app
         .get("/v1/entities?limit=1")
         .bearer_auth("not-a-token")

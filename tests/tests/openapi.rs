@@ -15,6 +15,19 @@ use spingraph_guest::routes::Routes;
 
 const METHODS: &[&str] = &["get", "put", "post", "patch", "delete"];
 
+/// Asserts that `problems` is empty, else lists them, one a line, under `what`.
+fn assert_none(problems: &[impl std::fmt::Display], what: &str) {
+    assert!(
+        problems.is_empty(),
+        "{what}:\n{}",
+        problems
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
 /// openapi.yaml as JSON.
 fn document() -> Value {
     let path = workspace_root().join("openapi.yaml");
@@ -103,10 +116,9 @@ fn every_documented_operation_is_routed_by_a_component() {
             unrouted.push(format!("{method} {path} → {status} {body}"));
         }
     }
-    assert!(
-        unrouted.is_empty(),
-        "documented operations the components do not serve:\n{}",
-        unrouted.join("\n")
+    assert_none(
+        &unrouted,
+        "documented operations the components do not serve",
     );
 }
 
@@ -135,11 +147,7 @@ fn every_method_a_documented_path_allows_is_documented() {
             ));
         }
     }
-    assert!(
-        mismatches.is_empty(),
-        "methods served and documented differ:\n{}",
-        mismatches.join("\n")
-    );
+    assert_none(&mismatches, "methods served and documented differ");
 }
 
 /// `(route, component)` of every `[[trigger.http]]` in spin.toml.
@@ -187,14 +195,8 @@ fn every_manifest_route_has_documented_paths_and_every_path_a_route() {
         .iter()
         .filter(|p| !routes.iter().any(|(r, _)| route_covers(r, p)))
         .collect();
-    assert!(
-        undocumented.is_empty(),
-        "spin.toml routes with no documented path: {undocumented:?}"
-    );
-    assert!(
-        unrouted.is_empty(),
-        "documented paths no spin.toml route serves: {unrouted:?}"
-    );
+    assert_none(&undocumented, "spin.toml routes with no documented path");
+    assert_none(&unrouted, "documented paths no spin.toml route serves");
 }
 
 /// A component's route table as `(METHOD, pattern)` rows, HEAD left out (openapi.yaml documents
@@ -251,11 +253,7 @@ fn every_route_in_a_table_is_documented_with_its_method() {
         }
     }
     assert!(seen >= 30, "only {seen} table routes are reachable");
-    assert!(
-        undocumented.is_empty(),
-        "table routes missing from openapi.yaml:\n{}",
-        undocumented.join("\n")
-    );
+    assert_none(&undocumented, "table routes missing from openapi.yaml");
 }
 
 #[test]
@@ -285,10 +283,9 @@ fn every_documented_operation_is_in_the_route_table_of_its_component() {
             }
         }
     }
-    assert!(
-        missing.is_empty(),
-        "documented operations missing from the route tables:\n{}",
-        missing.join("\n")
+    assert_none(
+        &missing,
+        "documented operations missing from the route tables",
     );
 }
 

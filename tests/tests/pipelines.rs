@@ -1070,6 +1070,24 @@ fn owners_path(kind: &str, xid: &str, owner: &Caller) -> String {
     format!("{}?owner_id={}", external_path(kind, xid), owner.id)
 }
 
+/// An app with the users ada and bob, and bob's company keyed `xid` with the name "fake" (the
+/// squat): `(app, ada, bob, squat)`.
+fn bob_squatting(xid: &str) -> (TestApp, Caller, Caller, Value) {
+    let app = app();
+    let [ada, bob] = app.users(["ada", "bob"]);
+    let squat = keyed(&app, &bob, "company", xid, "fake");
+    (app, ada, bob, squat)
+}
+
+/// Asserts that `squat` (of [`bob_squatting`]) is as bob wrote it.
+fn assert_bobs_entity_untouched(app: &TestApp, squat: &Value, bob: &Caller) {
+    assert_eq!(
+        stored(app, &squat["id"]),
+        json!({"name": "fake", "owner_id": bob.id, "version": 1, "deleted": false}),
+        "bob's entity is untouched"
+    );
+}
+
 /// The entity row `id` as the database holds it (name, owner, version, deleted or not).
 fn stored(app: &TestApp, id: &Value) -> Value {
     app.db.query_json(&format!(
@@ -1082,9 +1100,7 @@ fn stored(app: &TestApp, id: &Value) -> Value {
 
 #[test]
 fn another_users_natural_key_does_not_block_put_post_or_get() {
-    let app = app();
-    let [ada, bob] = app.users(["ada", "bob"]);
-    let squat = keyed(&app, &bob, "company", "crm-1", "fake");
+    let (app, ada, bob, squat) = bob_squatting("crm-1");
 
     let put = put_external(&app, &ada, "company", "crm-1", &json!({"name": "Acme"}));
     assert_eq!(
@@ -1125,18 +1141,12 @@ fn another_users_natural_key_does_not_block_put_post_or_get() {
         &json!({"type": "company", "name": "Acme again", "external_id": "crm-1"}),
     );
     assert!(conflict_detail(post).contains("crm-1"));
-    assert_eq!(
-        stored(&app, &squat["id"]),
-        json!({"name": "fake", "owner_id": bob.id, "version": 1, "deleted": false}),
-        "bob's entity is untouched"
-    );
+    assert_bobs_entity_untouched(&app, &squat, &bob);
 }
 
 #[test]
 fn a_batch_resolves_natural_keys_among_the_callers_own_entities() {
-    let app = app();
-    let [ada, bob] = app.users(["ada", "bob"]);
-    let squat = keyed(&app, &bob, "company", "c-1", "fake");
+    let (app, ada, bob, squat) = bob_squatting("c-1");
     let batch = |on_conflict: &str, names: [&str; 2]| {
         let items = json!([
             {"type": "company", "name": names[0], "external_id": "c-1"},
@@ -1163,11 +1173,7 @@ fn a_batch_resolves_natural_keys_among_the_callers_own_entities() {
     assert_eq!(update["items"][0]["name"], "Acme v2");
     let error = batch("error", ["Acme v3", "Beta v3"]);
     assert!(conflict_detail(error).starts_with("items[0]"));
-    assert_eq!(
-        stored(&app, &squat["id"]),
-        json!({"name": "fake", "owner_id": bob.id, "version": 1, "deleted": false}),
-        "bob's entity is untouched"
-    );
+    assert_bobs_entity_untouched(&app, &squat, &bob);
 }
 
 #[test]
@@ -1451,14 +1457,23 @@ fn merge_moves_relationships_drops_duplicates_and_self_loops_and_redirects() {
     assert_eq!(restore.status(), 409);
 }
 
-#[test]
-fn merge_needs_live_entities_the_caller_owns_and_a_valid_list() {
+/// An app with the users ada and bob and an admin (root), ada holding the entities named
+/// `names[0]` and `names[1]` and bob `names[2]`: `(app, [ada, bob, admin], those entities)`.
+fn two_of_adas_and_one_of_bobs(names: [&str; 3]) -> (TestApp, [Caller; 3], [Value; 3]) {
     let app = app();
     let [ada, bob] = app.users(["ada", "bob"]);
     let admin = app.caller("root", "admin");
-    let a1 = entity(&app, &ada, "A1");
-    let a2 = entity(&app, &ada, "A2");
-    let b1 = entity(&app, &bob, "B1");
+    let entities = [
+        entity(&app, &ada, names[0]),
+        entity(&app, &ada, names[1]),
+        entity(&app, &bob, names[2]),
+    ];
+    (app, [ada, bob, admin], entities)
+}
+
+#[test]
+fn merge_needs_live_entities_the_caller_owns_and_a_valid_list() {
+    let (app, [ada, _, admin], [a1, a2, b1]) = two_of_adas_and_one_of_bobs(["A1", "A2", "B1"]);
     let missing = uuid::Uuid::now_v7().to_string();
     assert_eq!(
         merge(&app, &ada, &a1, &json!({"from": [id_of(&b1)]})).status(),
@@ -1518,12 +1533,8 @@ fn merge_needs_live_entities_the_caller_owns_and_a_valid_list() {
 
 #[test]
 fn only_an_admins_merge_may_move_or_drop_other_users_relationships() {
-    let app = app();
-    let [ada, bob] = app.users(["ada", "bob"]);
-    let admin = app.caller("root", "admin");
-    let keep = entity(&app, &ada, "Keep");
-    let dup = entity(&app, &ada, "Dup");
-    let other = entity(&app, &bob, "Other");
+    let (app, [ada, bob, admin], [keep, dup, other]) =
+        two_of_adas_and_one_of_bobs(["Keep", "Dup", "Other"]);
     let hers = rel(&app, &ada, &dup, &other, "knows");
     let bobs_moving = rel(&app, &bob, &other, &dup, "cites");
     let bobs_self_loop = rel(&app, &bob, &dup, &keep, "same_as");

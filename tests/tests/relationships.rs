@@ -8,8 +8,8 @@ use std::collections::HashSet;
 use std::thread;
 
 use spingraph_e2e::{
-    Response, TestApp, TestOptions, Value, assert_query_rejected, error_fields, header, json,
-    json_body,
+    Response, TestApp, TestOptions, Value, actions, assert_query_rejected, error_fields, header,
+    json, json_body,
 };
 use spingraph_identity::Role;
 use uuid::Uuid;
@@ -821,14 +821,8 @@ fn every_mutation_writes_an_audit_row_with_actor_and_request_id() {
         "SELECT action, actor_id::text AS actor, request_id FROM audit_log \
          WHERE resource_type = 'relationship' AND resource_id = '{id}' ORDER BY at, id"
     ));
-    let actions: Vec<&str> = rows
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["action"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        actions,
+        actions(&rows),
         vec![
             "relationship.create",
             "relationship.update",

@@ -58,6 +58,22 @@ fn status(app: &TestApp, path: &str, token: &str) -> u16 {
         .as_u16()
 }
 
+/// `GET /v1/entities?limit=1` with `token`.
+fn list_one(app: &TestApp, token: &str) -> Response {
+    app.get("/v1/entities?limit=1")
+        .bearer_auth(token)
+        .send()
+        .unwrap()
+}
+
+/// [`list_one`], answered 200 under an api limit of `limit` a minute: the response.
+fn list_one_within_limit(app: &TestApp, token: &str, limit: &str) -> Response {
+    let resp = list_one(app, token);
+    assert_eq!(resp.status(), 200);
+    assert_eq!(header(&resp, "ratelimit-limit"), limit);
+    resp
+}
+
 /// `INFO commandstats` as `{command: calls}`.
 fn command_calls(redis: &RedisServer) -> HashMap<String, u64> {
     redis
@@ -374,20 +390,10 @@ fn the_api_limit_is_counted_on_cache_hits_and_misses_and_forged_tokens_cannot_sp
     }
     // The first request misses the cache (counted with the entry's store), the next hit it.
     for remaining in ["2", "1", "0"] {
-        let resp = app
-            .get("/v1/entities?limit=1")
-            .bearer_auth(&victim.token)
-            .send()
-            .unwrap();
-        assert_eq!(resp.status(), 200);
-        assert_eq!(header(&resp, "ratelimit-limit"), "3");
+        let resp = list_one_within_limit(&app, &victim.token, "3");
         assert_eq!(header(&resp, "ratelimit-remaining"), remaining);
     }
-    let resp = app
-        .get("/v1/entities?limit=1")
-        .bearer_auth(&victim.token)
-        .send()
-        .unwrap();
+    let resp = list_one(&app, &victim.token);
     assert_eq!(resp.status(), 429);
     assert!(!header(&resp, "retry-after").is_empty());
 }
@@ -405,13 +411,7 @@ fn with_the_cache_off_every_request_is_verified_and_still_one_round_trip() {
     assert_eq!(status(&app, "/v1/entities?limit=1", &user.token), 200);
     assert_eq!(redis.command(&["CONFIG", "RESETSTAT"]), "+OK");
     for _ in 0..5 {
-        let resp = app
-            .get("/v1/entities?limit=1")
-            .bearer_auth(&user.token)
-            .send()
-            .unwrap();
-        assert_eq!(resp.status(), 200);
-        assert_eq!(header(&resp, "ratelimit-limit"), "1000");
+        list_one_within_limit(&app, &user.token, "1000");
     }
     assert_eq!(command_calls(&redis).get("eval"), Some(&5));
     assert_eq!(

@@ -150,39 +150,35 @@ fn me(ctx: &Ctx, p: &Principal) -> Result<Reply> {
 mod tests {
     use super::*;
 
-    fn allow(method: &str, path: &str) -> String {
-        ROUTES.not_allowed(method, path).expect("a 405")
-    }
-
     #[test]
     fn another_method_is_405_with_the_methods_of_the_path() {
         for path in ["token", "session", "refresh", "register", "logout"] {
-            assert_eq!(allow("GET", &format!("/v1/auth/{path}")), "POST");
+            ROUTES.assert_allow(&format!("GET /v1/auth/{path} -> POST"));
         }
-        assert_eq!(allow("POST", "/v1/auth/me"), "GET");
-        assert_eq!(allow("DELETE", "/v1/auth/users"), "GET, POST");
-        assert_eq!(allow("DELETE", "/v1/auth/api-keys"), "GET, POST");
-        assert_eq!(allow("GET", "/v1/auth/users/x"), "PATCH");
-        assert_eq!(allow("GET", "/v1/auth/users/x/unlock"), "POST");
-        assert_eq!(allow("GET", "/v1/auth/api-keys/x"), "DELETE");
-        assert_eq!(allow("HEAD", "/v1/auth/me"), "GET");
+        ROUTES.assert_allow(
+            "POST /v1/auth/me -> GET
+             DELETE /v1/auth/users -> GET, POST
+             DELETE /v1/auth/api-keys -> GET, POST
+             GET /v1/auth/users/x -> PATCH
+             GET /v1/auth/users/x/unlock -> POST
+             GET /v1/auth/api-keys/x -> DELETE
+             HEAD /v1/auth/me -> GET",
+        );
         // The public keys answer HEAD, but `Allow` has only ever named GET.
         for path in ["/v1/auth/.well-known/jwks.json", "/.well-known/jwks.json"] {
             assert!(ROUTES.find("HEAD", path).is_ok(), "{path}");
-            assert_eq!(allow("POST", path), "GET");
+            ROUTES.assert_allow(&format!("POST {path} -> GET"));
         }
     }
 
     #[test]
     fn paths_beside_the_table_are_404() {
-        for path in [
-            "/v1/auth",
-            "/v1/auth/",
-            "/v1/auth/users/x/lock",
-            "/v1/entities",
-        ] {
-            let err = ROUTES.find("GET", path).err().unwrap();
-            assert_eq!(err, ApiError::not_found("No such route."), "{path}");
-        }
+        ROUTES.assert_not_found(
+            "No such route.",
+            "GET /v1/auth
+             GET /v1/auth/
+             GET /v1/auth/users/x/lock
+             GET /v1/entities",
+        );
     }
 }

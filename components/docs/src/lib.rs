@@ -47,6 +47,19 @@ const INIT_JS: &str = r##"window.ui = SwaggerUIBundle({
 const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
                    frame-ancestors 'none'; base-uri 'none'";
 
+/// A file of `swagger-ui-dist`, bundled at build time and served at `/docs/{name}` (cached: it
+/// changes only with the package version).
+macro_rules! swagger_ui {
+    ($name:literal, $content_type:expr) => {
+        Asset::new(
+            &[concat!("/docs/", $name)],
+            $content_type,
+            include_bytes!(concat!(env!("OUT_DIR"), "/swagger-ui/", $name)),
+        )
+        .headers(CACHED)
+    };
+}
+
 /// Everything the component serves; the Swagger UI files come from `swagger-ui-dist`.
 const ASSETS: &[Asset] = &[
     Asset::new(&[OPENAPI_PATH], JSON, OPENAPI_JSON.as_bytes()),
@@ -57,24 +70,9 @@ const ASSETS: &[Asset] = &[
     )
     .headers(&[("content-security-policy", CSP)]),
     Asset::new(&["/docs/init.js"], JAVASCRIPT, INIT_JS.as_bytes()),
-    Asset::new(
-        &["/docs/swagger-ui.css"],
-        CSS,
-        include_bytes!(concat!(env!("OUT_DIR"), "/swagger-ui/swagger-ui.css")),
-    )
-    .headers(CACHED),
-    Asset::new(
-        &["/docs/swagger-ui-bundle.js"],
-        JAVASCRIPT,
-        include_bytes!(concat!(env!("OUT_DIR"), "/swagger-ui/swagger-ui-bundle.js")),
-    )
-    .headers(CACHED),
-    Asset::new(
-        &["/docs/favicon-32x32.png"],
-        PNG,
-        include_bytes!(concat!(env!("OUT_DIR"), "/swagger-ui/favicon-32x32.png")),
-    )
-    .headers(CACHED),
+    swagger_ui!("swagger-ui.css", CSS),
+    swagger_ui!("swagger-ui-bundle.js", JAVASCRIPT),
+    swagger_ui!("favicon-32x32.png", PNG),
 ];
 
 spingraph_guest::asset_component!("docs", ASSETS);
@@ -84,12 +82,8 @@ mod tests {
     use super::*;
     use serde_json::Value;
     use spin_sdk::http::Method;
-    use spingraph_guest::{Reply, assets};
+    use spingraph_guest::assets::{self, testing};
     use std::collections::BTreeSet;
-
-    fn get(path: &str) -> Reply {
-        send(Method::Get, path)
-    }
 
     /// openapi.yaml as it is in the repository now, read as JSON.
     fn openapi_yaml() -> Value {
@@ -109,9 +103,7 @@ mod tests {
 
     #[test]
     fn openapi_json_is_the_yaml_document_as_json() {
-        let reply = get(OPENAPI_PATH);
-        assert_eq!(reply.status(), 200);
-        assert_eq!(reply.header_value("content-type"), Some("application/json"));
+        let reply = testing::assert_ok(send, OPENAPI_PATH, "application/json");
         let served: Value = serde_json::from_slice(reply.body()).expect("valid JSON");
         let yaml = openapi_yaml();
         assert_eq!(
@@ -131,18 +123,8 @@ mod tests {
     #[test]
     fn docs_page_is_html_under_a_same_origin_policy_for_every_spelling() {
         for path in ["/docs", "/docs/", "/docs/index.html"] {
-            let reply = get(path);
-            assert_eq!(reply.status(), 200, "{path}");
-            assert_eq!(
-                reply.header_value("content-type"),
-                Some("text/html; charset=utf-8"),
-                "{path}"
-            );
-            let csp = reply
-                .header_value("content-security-policy")
-                .unwrap_or_default();
-            assert!(csp.starts_with("default-src 'self'"), "{path}: {csp}");
-            let html = std::str::from_utf8(reply.body()).expect("UTF-8 HTML");
+            let reply = testing::assert_ok(send, path, "text/html; charset=utf-8");
+            let html = testing::text(&reply);
             assert!(html.contains(r#"<div id="swagger-ui">"#), "{path}");
         }
     }
@@ -153,7 +135,7 @@ mod tests {
         let csp = csp.header_value("content-security-policy").unwrap();
         assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
         let init = get("/docs/init.js");
-        let init = std::str::from_utf8(init.body()).unwrap();
+        let init = testing::text(&init);
         assert!(init.contains("persistAuthorization: false"), "{init}");
         assert!(!init.contains("persistAuthorization: true"), "{init}");
     }
@@ -161,33 +143,20 @@ mod tests {
     #[test]
     fn docs_page_loads_only_bundled_assets_and_no_cdn() {
         let page = get("/docs");
-        let html = std::str::from_utf8(page.body()).unwrap();
+        let html = testing::text(&page);
         let refs = assets::references(html);
         assert!(
             refs.len() >= 4,
             "css, favicon, bundle and init script: {refs:?}"
         );
-        for reference in refs {
-            assert!(
-                reference.starts_with("/docs/"),
-                "{reference} is not one of the page's own files"
-            );
-            let asset = get(reference);
-            assert_eq!(asset.status(), 200, "{reference} is served");
-            assert!(!asset.body().is_empty(), "{reference} is not empty");
-        }
+        testing::assert_own_files(send, &refs, "/docs/");
         let init = get("/docs/init.js");
-        let init_js = std::str::from_utf8(init.body()).unwrap();
+        let init_js = testing::text(&init);
         assert!(
             init_js.contains(&format!("url: \"{OPENAPI_PATH}\"")),
             "{init_js}"
         );
-        for text in [html, init_js] {
-            assert!(
-                !text.contains("http://") && !text.contains("https://") && !text.contains("//cdn"),
-                "no absolute or CDN URL in:\n{text}"
-            );
-        }
+        testing::assert_no_cdn(&[html, init_js]);
     }
 
     #[test]
@@ -202,13 +171,7 @@ mod tests {
                 .iter()
                 .find(|a| a.paths == [path.as_str()])
                 .expect("the asset is listed");
-            let reply = get(&path);
-            assert_eq!(reply.status(), 200, "{name}");
-            assert_eq!(
-                reply.header_value("content-type"),
-                Some(asset.content_type),
-                "{name}"
-            );
+            let reply = testing::assert_ok(send, &path, asset.content_type);
             assert_eq!(reply.body(), asset.body, "{name}");
             assert!(!asset.body.is_empty(), "{name} was bundled empty");
             assert!(reply.header_value("cache-control").is_some(), "{name}");
@@ -236,41 +199,22 @@ mod tests {
 
     #[test]
     fn unknown_paths_are_404_problem_json() {
-        for path in [
-            "/docs/nope.js",
-            "/docs/swagger-ui.css/more",
-            "/docs/../openapi.yaml",
-            "/docs/index.htm",
-            "/v1/openapi.yaml",
-            "/docsx",
-        ] {
-            let reply = get(path);
-            assert_eq!(reply.status(), 404, "{path}");
-            assert_eq!(
-                reply.header_value("content-type"),
-                Some("application/problem+json"),
-                "{path}"
-            );
-            let problem: Value = serde_json::from_slice(reply.body()).unwrap();
-            assert_eq!(problem["status"], 404, "{path}");
-        }
+        testing::assert_not_found(
+            send,
+            &[
+                "/docs/nope.js",
+                "/docs/swagger-ui.css/more",
+                "/docs/../openapi.yaml",
+                "/docs/index.htm",
+                "/v1/openapi.yaml",
+                "/docsx",
+            ],
+        );
     }
 
     #[test]
     fn only_get_and_head_are_allowed_and_head_has_no_body() {
-        for path in [OPENAPI_PATH, "/docs", "/docs/swagger-ui.css"] {
-            let reply = send(Method::Post, path);
-            assert_eq!(reply.status(), 405, "{path}");
-            assert_eq!(reply.header_value("allow"), Some("GET, HEAD"), "{path}");
-            let head = send(Method::Head, path);
-            assert_eq!(head.status(), 200, "{path}");
-            assert!(head.body().is_empty(), "{path}");
-            let get = send(Method::Get, path);
-            assert_eq!(
-                head.header_value("content-type"),
-                get.header_value("content-type"),
-                "HEAD answers with GET's headers: {path}"
-            );
-        }
+        let paths = [OPENAPI_PATH, "/docs", "/docs/swagger-ui.css"];
+        testing::assert_get_and_head_only(send, &paths, &[Method::Post]);
     }
 }

@@ -2,13 +2,13 @@
 //! soft/hard delete and restore. Each handler reads as authorize, parse, connect, store.
 
 use serde_json::json;
-use spin_sdk::http::Request;
 use spingraph_guest::audit::Audit;
 use spingraph_guest::body::{BATCH_LIMIT, DEFAULT_LIMIT};
 use spingraph_guest::context::header;
 use spingraph_guest::db::Db;
 use spingraph_guest::etag::{self, IfMatch};
 use spingraph_guest::page::PageRequest;
+use spingraph_guest::routes::Call;
 use spingraph_guest::validate;
 use spingraph_guest::{ApiError, Ctx, Reply, Result};
 use spingraph_identity::Principal;
@@ -49,12 +49,12 @@ pub(crate) fn stale(id: &str) -> ApiError {
 }
 
 /// `POST /` → 201 with `Location` and `ETag`.
-pub fn create(ctx: &Ctx, req: &Request, p: &Principal, db: &Db) -> Result<Reply> {
+pub fn create(c: &Call, p: &Principal, db: &Db) -> Result<Reply> {
     access::require_write(p)?;
-    let new = input::parse_new(validate::json_value(req, DEFAULT_LIMIT)?)?;
+    let new = input::parse_new(validate::json_value(c.req, DEFAULT_LIMIT)?)?;
     let id = uuid::Uuid::now_v7().to_string();
     let actor = p.user_id.to_string();
-    let stored = store::insert(db, &Audit::by(ctx, &actor), &id, &actor, &new)?;
+    let stored = store::insert(db, &Audit::by(c.ctx, &actor), &id, &actor, &new)?;
     Ok(with_etag(
         Reply::created(&format!("{BASE}/{id}"), &stored),
         &stored,
@@ -66,9 +66,9 @@ pub fn create(ctx: &Ctx, req: &Request, p: &Principal, db: &Db) -> Result<Reply>
 /// per owner) are, by `on_conflict`, a 409 naming the first (`error`, the default), left alone
 /// (`skip`) or written over (`update`); `outcomes[i]` says which of `created` / `updated` /
 /// `skipped` happened to `items[i]` (200 when none was created).
-pub fn create_batch(ctx: &Ctx, req: &Request, p: &Principal, db: &Db) -> Result<Reply> {
+pub fn create_batch(c: &Call, p: &Principal, db: &Db) -> Result<Reply> {
     access::require_write(p)?;
-    let batch = input::parse_batch(validate::json_value(req, BATCH_LIMIT)?)?;
+    let batch = input::parse_batch(validate::json_value(c.req, BATCH_LIMIT)?)?;
     let actor = p.user_id.to_string();
     let write = |db: &Db| {
         // `error` names the first item whose key is taken (the statement alone could only say
@@ -86,7 +86,7 @@ pub fn create_batch(ctx: &Ctx, req: &Request, p: &Principal, db: &Db) -> Result<
         }
         store::insert_batch(
             db,
-            &Audit::by(ctx, &actor),
+            &Audit::by(c.ctx, &actor),
             &actor,
             &batch.items,
             batch.on_conflict,
@@ -114,8 +114,9 @@ pub fn create_batch(ctx: &Ctx, req: &Request, p: &Principal, db: &Db) -> Result<
 }
 
 /// `GET /` with filters, sort and cursor pagination.
-pub fn list(ctx: &Ctx, p: &Principal) -> Result<Reply> {
+pub fn list(c: &Call, p: &Principal) -> Result<Reply> {
     access::require_read(p)?;
+    let ctx = c.ctx;
     let filter = input::parse_filter(|name| ctx.query_param(name))?;
     if filter.include_deleted {
         access::require_admin_to(p, "list deleted entities")?;
@@ -126,9 +127,9 @@ pub fn list(ctx: &Ctx, p: &Principal) -> Result<Reply> {
 }
 
 /// `GET /{id}` with `ETag`; `If-None-Match` → 304. Deleted ones only for admins asking for them.
-pub fn get(ctx: &Ctx, req: &Request, p: &Principal, id: &str) -> Result<Reply> {
+pub fn get(c: &Call, p: &Principal) -> Result<Reply> {
     access::require_read(p)?;
-    let id = entity_id(id)?;
+    let (ctx, id) = (c.ctx, entity_id(c.param("id"))?);
     let include_deleted = admin_flag(ctx, p, "include_deleted", "read deleted entities")?;
     let db = Db::connect(ctx)?;
     let entity = store::find(&db, &id)?.ok_or_else(|| not_found(&id))?;
@@ -147,7 +148,7 @@ pub fn get(ctx: &Ctx, req: &Request, p: &Principal, id: &str) -> Result<Reply> {
         return Err(not_found(&id));
     }
     let tag = entity.etag();
-    if etag::not_modified(header(req, "if-none-match"), &tag) {
+    if etag::not_modified(header(c.req, "if-none-match"), &tag) {
         return Ok(Reply::not_modified().header("etag", &tag));
     }
     Ok(with_etag(Reply::ok(&entity), &entity))
@@ -155,9 +156,9 @@ pub fn get(ctx: &Ctx, req: &Request, p: &Principal, id: &str) -> Result<Reply> {
 
 /// `PATCH /{id}`: a JSON merge patch; owner or admin; `If-Match` → 412 when stale. Without
 /// `If-Match`, a concurrent change is merged again (a few times) rather than lost.
-pub fn patch(ctx: &Ctx, req: &Request, p: &Principal, db: &Db, id: &str) -> Result<Reply> {
+pub fn patch(c: &Call, p: &Principal, db: &Db) -> Result<Reply> {
     access::require_write(p)?;
-    let id = entity_id(id)?;
+    let (ctx, req, id) = (c.ctx, c.req, entity_id(c.param("id"))?);
     let patch = input::parse_patch(validate::json_value(req, DEFAULT_LIMIT)?)?;
     let if_match = etag::if_match(header(req, "if-match"), &id);
     let actor = p.user_id.to_string();
@@ -198,9 +199,9 @@ pub fn patch(ctx: &Ctx, req: &Request, p: &Principal, db: &Db, id: &str) -> Resu
 
 /// `DELETE /{id}` → 204: a soft delete by the owner or an admin; `?hard=true` (admin) deletes for
 /// good. `If-Match` honoured.
-pub fn delete(ctx: &Ctx, req: &Request, p: &Principal, id: &str) -> Result<Reply> {
+pub fn delete(c: &Call, p: &Principal) -> Result<Reply> {
     access::require_write(p)?;
-    let id = entity_id(id)?;
+    let (ctx, req, id) = (c.ctx, c.req, entity_id(c.param("id"))?);
     let hard = admin_flag(ctx, p, "hard", "hard-delete entities")?;
     let if_match = etag::if_match(header(req, "if-match"), &id);
     let db = Db::connect(ctx)?;
@@ -231,12 +232,12 @@ pub fn delete(ctx: &Ctx, req: &Request, p: &Principal, id: &str) -> Result<Reply
 }
 
 /// `POST /{id}/restore` (admin) → 200 with the restored entity.
-pub fn restore(ctx: &Ctx, p: &Principal, db: &Db, id: &str) -> Result<Reply> {
+pub fn restore(c: &Call, p: &Principal, db: &Db) -> Result<Reply> {
     access::require_write(p)?;
     access::require_admin_to(p, "restore entities")?;
-    let id = entity_id(id)?;
+    let id = entity_id(c.param("id"))?;
     let actor = p.user_id.to_string();
-    match store::restore(db, &Audit::by(ctx, &actor), &id)? {
+    match store::restore(db, &Audit::by(c.ctx, &actor), &id)? {
         Restored::Entity(entity) => Ok(with_etag(Reply::ok(&entity), &entity)),
         Restored::NotDeleted => Err(ApiError::conflict(format!("Entity {id} is not deleted."))),
         Restored::Merged(into) => Err(ApiError::conflict(format!(

@@ -17,6 +17,7 @@ use spin_sdk::pg4::ParameterValue;
 use spingraph_authn_client::require_read_scope;
 use spingraph_guest::db::Db;
 use spingraph_guest::page::{DEFAULT_LIMIT, MAX_LIMIT};
+use spingraph_guest::routes::Call;
 use spingraph_guest::slots::Slots;
 use spingraph_guest::sql::{Query, fill};
 use spingraph_guest::validate::Errors;
@@ -159,8 +160,9 @@ pub fn withhold(p: &Principal, items: &mut [Value]) {
 /// sleeps. Waiting needs a slot ([`waiters`]): past `change_feed_max_waiters_per_user` waits of
 /// one user, or `change_feed_max_waiters` in the deployment, the request is a 429 at once. When
 /// Redis cannot be asked, the request answers without waiting (no cap could hold).
-pub fn list(ctx: &Ctx, p: &Principal) -> Result<Reply> {
+pub fn list(c: &Call, p: &Principal) -> Result<Reply> {
     require_reader(p)?;
+    let ctx = c.ctx;
     let request = FeedRequest::parse(|name| ctx.query_param(name))?;
     let cap = ctx
         .config

@@ -20,76 +20,31 @@ use spingraph_guest::{Ctx, Reply, Result, serve};
 use spingraph_identity::Principal;
 
 use crate::access::{require_restorer, require_write};
+use crate::entity::{create, create_batch, delete, get, list, patch, restore};
 
 /// Where entities live; `Location` of a new one is `{BASE}/{id}`.
 pub const BASE: &str = "/v1/entities";
 
+/// An entity by natural key (`natural_key`): its owner's `type` and `external_id`.
+pub const BY_EXTERNAL_ID: &str = "/v1/entities/by-external-id/{type}/{external_id}";
+
 /// Every route of the component: what answers, and for an idempotent write the rule checked
-/// before a stored answer can be replayed.
+/// before a stored answer can be replayed. One row a route (unformatted: it reads as a table).
+#[rustfmt::skip]
 pub static ROUTES: Routes<Handler<Principal>> = Routes::based(
     "/v1/entities",
     &[
-        Route::new("GET", "/v1/entities", Answer(|c, p| entity::list(c.ctx, p))),
-        Route::new(
-            "POST",
-            "/v1/entities",
-            Idempotent(require_write, |c, p, db| {
-                entity::create(c.ctx, c.req, p, db)
-            }),
-        ),
-        Route::new(
-            "POST",
-            "/v1/entities/batch",
-            Idempotent(require_write, |c, p, db| {
-                entity::create_batch(c.ctx, c.req, p, db)
-            }),
-        ),
-        Route::new(
-            "GET",
-            "/v1/entities/{id}",
-            Answer(|c, p| entity::get(c.ctx, c.req, p, c.param("id"))),
-        ),
-        Route::new(
-            "PATCH",
-            "/v1/entities/{id}",
-            Idempotent(require_write, |c, p, db| {
-                entity::patch(c.ctx, c.req, p, db, c.param("id"))
-            }),
-        ),
-        Route::new(
-            "DELETE",
-            "/v1/entities/{id}",
-            Answer(|c, p| entity::delete(c.ctx, c.req, p, c.param("id"))),
-        ),
-        Route::new(
-            "POST",
-            "/v1/entities/{id}/restore",
-            Idempotent(require_restorer, |c, p, db| {
-                entity::restore(c.ctx, p, db, c.param("id"))
-            }),
-        ),
-        Route::new(
-            "POST",
-            "/v1/entities/{id}/merge",
-            Idempotent(require_write, |c, p, db| {
-                merge::merge(c.ctx, c.req, p, db, c.param("id"))
-            }),
-        ),
-        Route::new(
-            "GET",
-            "/v1/entities/by-external-id/{type}/{external_id}",
-            Answer(|c, p| {
-                natural_key::get(c.ctx, c.req, p, c.param("type"), c.param("external_id"))
-            }),
-        ),
-        Route::new(
-            "PUT",
-            "/v1/entities/by-external-id/{type}/{external_id}",
-            Idempotent(require_write, |c, p, db| {
-                natural_key::put(c.ctx, c.req, p, db, c.param("type"), c.param("external_id"))
-            }),
-        ),
-        Route::new("GET", "/v1/changes", Answer(|c, p| feed::list(c.ctx, p))),
+        Route::new("GET", "/v1/entities", Answer(list)),
+        Route::new("POST", "/v1/entities", Idempotent(require_write, create)),
+        Route::new("POST", "/v1/entities/batch", Idempotent(require_write, create_batch)),
+        Route::new("GET", "/v1/entities/{id}", Answer(get)),
+        Route::new("PATCH", "/v1/entities/{id}", Idempotent(require_write, patch)),
+        Route::new("DELETE", "/v1/entities/{id}", Answer(delete)),
+        Route::new("POST", "/v1/entities/{id}/restore", Idempotent(require_restorer, restore)),
+        Route::new("POST", "/v1/entities/{id}/merge", Idempotent(require_write, merge::merge)),
+        Route::new("GET", BY_EXTERNAL_ID, Answer(natural_key::get)),
+        Route::new("PUT", BY_EXTERNAL_ID, Idempotent(require_write, natural_key::put)),
+        Route::new("GET", "/v1/changes", Answer(feed::list)),
     ],
 );
 
@@ -116,56 +71,47 @@ fn dispatch(ctx: &Ctx, req: &Request, p: &Principal) -> Result<Reply> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use spingraph_guest::ApiError;
     use spingraph_identity::{Credential, Role, Scope};
-
-    fn allow(method: &str, path: &str) -> String {
-        ROUTES.not_allowed(method, path).expect("a 405")
-    }
 
     #[test]
     fn another_method_is_405_with_the_methods_of_the_path() {
-        assert_eq!(allow("PUT", "/v1/entities"), "GET, POST");
-        assert_eq!(allow("HEAD", "/v1/entities"), "GET, POST");
-        assert_eq!(allow("GET", "/v1/entities/batch"), "POST");
-        assert_eq!(allow("POST", "/v1/entities/x"), "GET, PATCH, DELETE");
-        assert_eq!(allow("GET", "/v1/entities/x/restore"), "POST");
-        assert_eq!(allow("GET", "/v1/entities/x/merge"), "POST");
-        assert_eq!(allow("POST", "/v1/entities/by-external-id/t/x"), "GET, PUT");
-        assert_eq!(allow("POST", "/v1/changes"), "GET");
+        ROUTES.assert_allow(
+            "PUT /v1/entities -> GET, POST
+             HEAD /v1/entities -> GET, POST
+             GET /v1/entities/batch -> POST
+             POST /v1/entities/x -> GET, PATCH, DELETE
+             GET /v1/entities/x/restore -> POST
+             GET /v1/entities/x/merge -> POST
+             POST /v1/entities/by-external-id/t/x -> GET, PUT
+             POST /v1/changes -> GET",
+        );
     }
 
     #[test]
     fn paths_beside_the_table_are_404() {
-        for path in ["/v1/entities/x/y", "/v1/entities/a/b/c/d", "/v1/changes/x"] {
-            let err = ROUTES.find("GET", path).err().unwrap();
-            assert_eq!(err, ApiError::not_found("No such route."), "{path}");
-        }
+        ROUTES.assert_not_found(
+            "No such route.",
+            "GET /v1/entities/x/y
+             GET /v1/entities/a/b/c/d
+             GET /v1/changes/x",
+        );
     }
 
     #[test]
     fn every_write_that_may_replay_checks_the_write_scope_and_restore_the_admin_role() {
         let user = Principal::for_tests(Role::User, Credential::Bearer, Role::User.scopes());
         let reader = Principal::for_tests(Role::User, Credential::ApiKey, &[Scope::EntitiesRead]);
-        let mut idempotent = Vec::new();
-        for route in ROUTES.iter() {
-            if let Idempotent(rule, _) = route.handler {
-                idempotent.push(format!("{} {}", route.method, route.pattern));
-                assert_eq!(rule(&reader).unwrap_err().status(), 403);
-                let restore = route.pattern.ends_with("/restore");
-                assert_eq!(rule(&user).is_ok(), !restore, "{}", route.pattern);
-            }
-        }
-        assert_eq!(
-            idempotent,
-            [
+        ROUTES.assert_idempotent_rules(
+            &reader,
+            &user,
+            &[
                 "POST /v1/entities",
                 "POST /v1/entities/batch",
                 "PATCH /v1/entities/{id}",
                 "POST /v1/entities/{id}/restore",
                 "POST /v1/entities/{id}/merge",
                 "PUT /v1/entities/by-external-id/{type}/{external_id}",
-            ]
+            ],
         );
     }
 }

@@ -4,11 +4,11 @@
 //! them and the caller is no admin, see [`store::merge`]).
 
 use serde_json::Value;
-use spin_sdk::http::Request;
 use spingraph_guest::audit::Audit;
 use spingraph_guest::body::DEFAULT_LIMIT;
 use spingraph_guest::db::Db;
-use spingraph_guest::{ApiError, Ctx, Reply, Result};
+use spingraph_guest::routes::Call;
+use spingraph_guest::{ApiError, Reply, Result};
 use spingraph_guest::{record, validate};
 use spingraph_identity::Principal;
 
@@ -27,10 +27,10 @@ fn known<'e>(p: &Principal, entity: Option<&'e Entity>) -> Option<&'e Entity> {
 /// `POST /{id}/merge` → 200 with the survivor: the entities of `from` are folded into `id` in
 /// one transaction (see [`store::merge`]); the caller must own every one of them, or be an
 /// admin, and only an admin's merge may move or delete other users' relationships.
-pub fn merge(ctx: &Ctx, req: &Request, p: &Principal, db: &Db, id: &str) -> Result<Reply> {
+pub fn merge(c: &Call, p: &Principal, db: &Db) -> Result<Reply> {
     access::require_write(p)?;
-    let id = entity_id(id)?;
-    let request = input::parse_merge(validate::json_value(req, DEFAULT_LIMIT)?, &id)?;
+    let id = entity_id(c.param("id"))?;
+    let request = input::parse_merge(validate::json_value(c.req, DEFAULT_LIMIT)?, &id)?;
     let actor = p.user_id.to_string();
     db.transaction(|db| {
         let mut ids = request.from.clone();
@@ -93,7 +93,7 @@ pub fn merge(ctx: &Ctx, req: &Request, p: &Principal, db: &Db, id: &str) -> Resu
         };
         let entity = store::merge(
             db,
-            &Audit::by(ctx, &actor),
+            &Audit::by(c.ctx, &actor),
             p.is_admin(),
             &id,
             &request.from,

@@ -4,12 +4,12 @@
 //! with `?owner_id=` another owner's (anyone may read there; only an admin may write there, and
 //! an admin replaces another's entity but never creates one in their name).
 
-use spin_sdk::http::Request;
 use spingraph_guest::audit::Audit;
 use spingraph_guest::body::DEFAULT_LIMIT;
 use spingraph_guest::context::header;
 use spingraph_guest::db::Db;
 use spingraph_guest::etag::{self, IfMatch};
+use spingraph_guest::routes::Call;
 use spingraph_guest::validate;
 use spingraph_guest::{ApiError, Ctx, Reply, Result};
 use spingraph_identity::Principal;
@@ -23,8 +23,9 @@ fn namespace(ctx: &Ctx, p: &Principal) -> Result<String> {
 }
 
 /// `GET /by-external-id/{type}/{external_id}`: the live entity with that natural key.
-pub fn get(ctx: &Ctx, req: &Request, p: &Principal, kind: &str, xid: &str) -> Result<Reply> {
+pub fn get(c: &Call, p: &Principal) -> Result<Reply> {
     access::require_read(p)?;
+    let (ctx, req, kind, xid) = (c.ctx, c.req, c.param("type"), c.param("external_id"));
     let owner = namespace(ctx, p)?;
     let db = Db::connect(ctx)?;
     let entity = store::find_external(&db, &owner, kind, xid)?
@@ -51,15 +52,9 @@ fn external_not_found(p: &Principal, owner: &str, kind: &str, xid: &str) -> ApiE
 /// entity with that natural key among the caller's, or (admin, `?owner_id=`) replace another
 /// owner's. `If-Match` holds (412 when stale or when there is nothing to match), `If-None-Match:
 /// *` creates only. Concurrent first `PUT`s of one key make one entity: the losers replace it.
-pub fn put(
-    ctx: &Ctx,
-    req: &Request,
-    p: &Principal,
-    db: &Db,
-    kind: &str,
-    xid: &str,
-) -> Result<Reply> {
+pub fn put(c: &Call, p: &Principal, db: &Db) -> Result<Reply> {
     access::require_write(p)?;
+    let (ctx, req, kind, xid) = (c.ctx, c.req, c.param("type"), c.param("external_id"));
     let owner = namespace(ctx, p)?;
     if !access::may_modify(p, &owner) {
         return Err(ApiError::forbidden(

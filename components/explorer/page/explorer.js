@@ -359,11 +359,6 @@
       field(list, "Type", r.type);
       field(list, "Confidence", r.confidence);
       field(list, "Owner", whoIs(r.owner_id));
-      field(list, "Version", r.version);
-      field(list, "Created", r.created_at);
-      field(list, "Updated", r.updated_at);
-      field(list, "Id", r.id);
-      field(list, "Metadata", metadataBlock(r.metadata));
     } else {
       $("details-heading").textContent = "Selected relationship";
       field(list, "Type", r.type);
@@ -371,12 +366,13 @@
       field(list, "To", nameOf(r.target_id));
       field(list, "Confidence", r.confidence);
       field(list, "Created by", whoIs(r.created_by));
-      field(list, "Version", r.version);
-      field(list, "Created", r.created_at);
-      field(list, "Updated", r.updated_at);
-      field(list, "Id", r.id);
-      field(list, "Metadata", metadataBlock(r.metadata));
     }
+    // What every record has, entity or relationship.
+    field(list, "Version", r.version);
+    field(list, "Created", r.created_at);
+    field(list, "Updated", r.updated_at);
+    field(list, "Id", r.id);
+    field(list, "Metadata", metadataBlock(r.metadata));
     for (const id of ["expand", "pick-a", "pick-b"]) $(id).hidden = !element.isNode();
     $("delete").textContent = element.isNode() ? "Delete entity" : "Delete relationship";
   }

@@ -48,28 +48,16 @@ spingraph_guest::asset_component!("explorer", ASSETS);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::Value;
     use spin_sdk::http::Method;
-    use spingraph_guest::{Reply, assets};
-
-    fn get(path: &str) -> Reply {
-        send(Method::Get, path)
-    }
-
-    fn text(reply: &Reply) -> &str {
-        std::str::from_utf8(reply.body()).expect("UTF-8")
-    }
+    use spingraph_guest::assets::{self, testing, testing::text};
 
     #[test]
     fn page_is_html_under_a_strict_same_origin_policy_for_every_spelling() {
         for path in ["/explore", "/explore/", "/explore/index.html"] {
-            let reply = get(path);
-            assert_eq!(reply.status(), 200, "{path}");
-            assert_eq!(reply.header_value("content-type"), Some(HTML), "{path}");
+            let reply = testing::assert_ok(send, path, HTML);
             let csp = reply
                 .header_value("content-security-policy")
                 .unwrap_or_default();
-            assert!(csp.starts_with("default-src 'self'"), "{path}: {csp}");
             assert!(
                 !csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"),
                 "{csp}"
@@ -91,25 +79,11 @@ mod tests {
         ] {
             assert!(refs.contains(&file), "the page loads {file}: {refs:?}");
         }
-        for reference in &refs {
-            if reference.starts_with('#') {
-                continue; // in-page links (the skip link)
-            }
-            assert!(
-                reference.starts_with("/explore/"),
-                "{reference} is not one of the page's own files"
-            );
-            let asset = get(reference);
-            assert_eq!(asset.status(), 200, "{reference} is served");
-            assert!(!asset.body().is_empty(), "{reference} is not empty");
-        }
+        // In-page links (the skip link) aside.
+        let files: Vec<&str> = refs.into_iter().filter(|r| !r.starts_with('#')).collect();
+        testing::assert_own_files(send, &files, "/explore/");
         let script = get("/explore/explorer.js");
-        for text in [html, text(&script)] {
-            assert!(
-                !text.contains("http://") && !text.contains("https://") && !text.contains("//cdn"),
-                "no absolute or CDN URL"
-            );
-        }
+        testing::assert_no_cdn(&[html, text(&script)]);
         assert!(!html.contains("<script>"), "no inline script (CSP)");
         assert!(!html.contains("style=\""), "no inline style (CSP)");
     }
@@ -138,9 +112,7 @@ mod tests {
             ),
         ];
         for (path, content_type, cache) in expect {
-            let reply = get(path);
-            assert_eq!(reply.status(), 200, "{path}");
-            assert_eq!(reply.header_value("content-type"), Some(content_type));
+            let reply = testing::assert_ok(send, path, content_type);
             assert_eq!(reply.header_value("cache-control"), Some(cache), "{path}");
         }
         let bundle = get("/explore/cytoscape.min.js");
@@ -152,47 +124,27 @@ mod tests {
 
     #[test]
     fn unknown_paths_are_404_problem_json() {
-        for path in [
-            "/explore/nope.js",
-            "/explore/explorer.js/more",
-            "/explore/../Cargo.toml",
-            "/explore/index.htm",
-            "/explore/page/explorer.js",
-            "/explorex",
-        ] {
-            let reply = get(path);
-            assert_eq!(reply.status(), 404, "{path}");
-            assert_eq!(
-                reply.header_value("content-type"),
-                Some("application/problem+json"),
-                "{path}"
-            );
-            let problem: Value = serde_json::from_slice(reply.body()).unwrap();
-            assert_eq!(problem["status"], 404, "{path}");
-            assert!(problem["request_id"].is_string(), "{path}");
-        }
+        testing::assert_not_found(
+            send,
+            &[
+                "/explore/nope.js",
+                "/explore/explorer.js/more",
+                "/explore/../Cargo.toml",
+                "/explore/index.htm",
+                "/explore/page/explorer.js",
+                "/explorex",
+            ],
+        );
     }
 
     #[test]
     fn only_get_and_head_are_allowed_and_head_has_no_body() {
-        for path in [
+        let paths = [
             "/explore",
             "/explore/explorer.js",
             "/explore/cytoscape.min.js",
-        ] {
-            for method in [Method::Post, Method::Put, Method::Delete] {
-                let reply = send(method, path);
-                assert_eq!(reply.status(), 405, "{path}");
-                assert_eq!(reply.header_value("allow"), Some("GET, HEAD"), "{path}");
-            }
-            let head = send(Method::Head, path);
-            assert_eq!(head.status(), 200, "{path}");
-            assert!(head.body().is_empty(), "{path}");
-            assert_eq!(
-                head.header_value("content-type"),
-                get(path).header_value("content-type"),
-                "HEAD answers with GET's headers: {path}"
-            );
-        }
+        ];
+        let methods = [Method::Post, Method::Put, Method::Delete];
+        testing::assert_get_and_head_only(send, &paths, &methods);
     }
 }

@@ -161,20 +161,38 @@ fn public_error(check: &str) -> String {
     format!("{check} is unreachable or failing (details in the logs)")
 }
 
-/// Postgres answers, and its applied schema version is at least the one this build expects.
-fn check_postgres(ctx: &Ctx) -> Check {
+/// Times `connect` and then `probe` on what it connected: a connection that fails is a down
+/// check with its error; otherwise `judge` makes the check of what the probe answered, given the
+/// latency of both.
+fn timed<C, T>(
+    connect: impl FnOnce() -> Result<C>,
+    probe: impl FnOnce(&C) -> Result<T>,
+    judge: impl FnOnce(Result<T>, u64) -> Check,
+) -> Check {
     let started = std::time::Instant::now();
     let elapsed = || started.elapsed().as_millis() as u64;
-    let db = match Db::connect(ctx) {
-        Ok(db) => db,
+    let conn = match connect() {
+        Ok(conn) => conn,
         Err(e) => return Check::down(elapsed(), describe(&e)),
     };
+    let answer = probe(&conn);
+    judge(answer, elapsed())
+}
+
+/// Postgres answers, and its applied schema version is at least the one this build expects.
+fn check_postgres(ctx: &Ctx) -> Check {
     // One row, one bigint column (NULL before any migration): safe on the released Spin.
-    let version = db.value(
-        "SELECT (SELECT max(version) FROM _sqlx_migrations WHERE success)::bigint AS v",
-        &[],
-    );
-    let latency = elapsed();
+    let version = |db: &Db| {
+        db.value(
+            "SELECT (SELECT max(version) FROM _sqlx_migrations WHERE success)::bigint AS v",
+            &[],
+        )
+    };
+    timed(|| Db::connect(ctx), version, schema_check)
+}
+
+/// The Postgres check of the applied schema version as read (in `latency` ms).
+fn schema_check(version: Result<Value>, latency: u64) -> Check {
     match version {
         Ok(Value::Number(n)) => {
             let applied = n.as_i64().unwrap_or(0);
@@ -205,16 +223,18 @@ fn check_postgres(ctx: &Ctx) -> Check {
 
 /// Redis answers `PING`.
 fn check_redis(ctx: &Ctx) -> Check {
-    let started = std::time::Instant::now();
-    let elapsed = || started.elapsed().as_millis() as u64;
-    let conn = match redis::connect(ctx) {
-        Ok(conn) => conn,
-        Err(e) => return Check::down(elapsed(), describe(&e)),
+    let ping = |conn: &spin_sdk::redis::Connection| {
+        conn.execute("PING", &[])
+            .map_err(|e| redis::map_redis_error(&e))
     };
-    match conn.execute("PING", &[]) {
-        Ok(_) => Check::up(elapsed()),
-        Err(e) => Check::down(elapsed(), describe(&redis::map_redis_error(&e))),
-    }
+    timed(
+        || redis::connect(ctx),
+        ping,
+        |pong, latency| match pong {
+            Ok(_) => Check::up(latency),
+            Err(e) => Check::down(latency, describe(&e)),
+        },
+    )
 }
 
 fn describe(err: &ApiError) -> String {
@@ -245,11 +265,9 @@ mod tests {
         for path in ["/v1/health", "/v1/health/live", "/v1/health/ready/"] {
             assert!(ROUTES.find("GET", path).is_ok(), "{path}");
             assert!(ROUTES.find("HEAD", path).is_ok(), "{path}");
-            let err = ROUTES.find("POST", path).err().unwrap();
-            assert_eq!(err.headers(), vec![("allow", "GET, HEAD".to_string())]);
+            ROUTES.assert_allow(&format!("POST {path} -> GET, HEAD"));
         }
-        let err = ROUTES.find("GET", "/v1/health/nope").err().unwrap();
-        assert_eq!(err, ApiError::not_found("No such health endpoint."));
+        ROUTES.assert_not_found("No such health endpoint.", "GET /v1/health/nope");
     }
 
     #[test]

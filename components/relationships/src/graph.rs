@@ -11,8 +11,9 @@
 use serde_json::{Value, json};
 use spingraph_guest::db::{Db, ParameterValue};
 use spingraph_guest::record;
+use spingraph_guest::routes::Call;
 use spingraph_guest::validate::{self, Errors};
-use spingraph_guest::{ApiError, Ctx, Reply, Result};
+use spingraph_guest::{ApiError, Reply, Result};
 
 use spingraph_authn_client::Principal;
 
@@ -110,9 +111,10 @@ impl PathQuery {
 
 /// `{nodes, edges, truncated}`: nodes nearest first (each with its `depth`), the start at depth 0,
 /// at most `limit` of them; edges are the visible relationships among them.
-pub fn neighbors(ctx: &Ctx, caller: &Principal, raw_id: &str) -> Result<Reply> {
+pub fn neighbors(c: &Call, caller: &Principal) -> Result<Reply> {
     access::require_read(caller)?;
-    let id = validate::uuid_str(raw_id).ok_or_else(no_entity)?;
+    let ctx = c.ctx;
+    let id = validate::uuid_str(c.param("entity_id")).ok_or_else(no_entity)?;
     let q = NeighborsQuery::parse(|name| ctx.query_param(name))?;
     let statement = sql::walk(sql::NEIGHBORS, q.kind.is_some());
     let out: Value = Db::connect(ctx)?.value(
@@ -140,8 +142,9 @@ pub fn neighbors(ctx: &Ctx, caller: &Principal, raw_id: &str) -> Result<Reply> {
 
 /// `{nodes, edges, length}`: the shortest path from `from` to `to`, in order; 404 when either
 /// entity is missing or no path of at most `max_depth` relationships exists.
-pub fn path(ctx: &Ctx, caller: &Principal) -> Result<Reply> {
+pub fn path(c: &Call, caller: &Principal) -> Result<Reply> {
     access::require_read(caller)?;
+    let ctx = c.ctx;
     let q = PathQuery::parse(|name| ctx.query_param(name))?;
     let statement = sql::walk(sql::PATH, q.kind.is_some());
     let out: Value = Db::connect(ctx)?.value(
@@ -350,36 +353,16 @@ mod tests {
 
     #[test]
     fn neighbors_bad_direction_limit_or_type_is_422_and_garbage_is_400() {
-        assert_eq!(
-            NeighborsQuery::parse(params(&[("direction", "up")]))
-                .unwrap_err()
-                .status(),
-            422
-        );
-        assert_eq!(
-            NeighborsQuery::parse(params(&[("limit", "0")]))
-                .unwrap_err()
-                .status(),
-            422
-        );
-        assert_eq!(
-            NeighborsQuery::parse(params(&[("limit", "1001")]))
-                .unwrap_err()
-                .status(),
-            422
-        );
-        assert_eq!(
-            NeighborsQuery::parse(params(&[("type", "")]))
-                .unwrap_err()
-                .status(),
-            422
-        );
-        assert_eq!(
-            NeighborsQuery::parse(params(&[("depth", "two")]))
-                .unwrap_err()
-                .status(),
-            400
-        );
+        for (name, value, status) in [
+            ("direction", "up", 422),
+            ("limit", "0", 422),
+            ("limit", "1001", 422),
+            ("type", "", 422),
+            ("depth", "two", 400),
+        ] {
+            let err = NeighborsQuery::parse(params(&[(name, value)])).unwrap_err();
+            assert_eq!(err.status(), status, "{name}={value}");
+        }
     }
 
     #[test]
@@ -390,28 +373,17 @@ mod tests {
             ApiError::Validation(errors) => assert_eq!(errors[0].field, "max_depth"),
             other => panic!("{other:?}"),
         }
-        assert_eq!(
-            PathQuery::parse(params(&[("from", A), ("to", E), ("max_depth", "0")]))
-                .unwrap_err()
-                .status(),
-            422
-        );
+        let err = PathQuery::parse(params(&[("from", A), ("to", E), ("max_depth", "0")]));
+        assert_eq!(err.unwrap_err().status(), 422);
         let q = PathQuery::parse(params(&[("from", A), ("to", E), ("max_depth", "6")])).unwrap();
         assert_eq!((q.max_depth, q.direction), (6, Direction::Out));
     }
 
     #[test]
     fn path_needs_from_and_to_as_uuids() {
-        assert_eq!(
-            PathQuery::parse(params(&[("to", E)])).unwrap_err().status(),
-            422
-        );
-        assert_eq!(
-            PathQuery::parse(params(&[("from", "x"), ("to", E)]))
-                .unwrap_err()
-                .status(),
-            400
-        );
+        let status = |pairs| PathQuery::parse(params(pairs)).unwrap_err().status();
+        assert_eq!(status(&[("to", E)]), 422);
+        assert_eq!(status(&[("from", "x"), ("to", E)]), 400);
         let q = PathQuery::parse(params(&[("from", A), ("to", E)])).unwrap();
         assert_eq!((q.from.as_str(), q.to.as_str(), q.max_depth), (A, E, 6));
     }

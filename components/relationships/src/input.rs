@@ -261,52 +261,43 @@ mod tests {
         }
     }
 
+    /// The fields a 422 names for a new relationship `body`.
+    fn refused(body: Value) -> Vec<String> {
+        fields(NewRelationship::parse(&obj(body)).unwrap_err())
+    }
+
     #[test]
     fn an_end_is_an_id_or_a_natural_key_never_both() {
-        let r = NewRelationship::parse(&obj(json!({
-            "source": {"type": "company", "external_id": "c-1"}, "target_id": B, "type": "x"
-        })))
-        .unwrap();
-        assert_eq!(
-            r.source,
-            End::External {
+        for (source, owner) in [
+            (json!({"type": "company", "external_id": "c-1"}), None),
+            (
+                json!({"type": "company", "external_id": "c-1", "owner_id": A}),
+                Some(A.parse().unwrap()),
+            ),
+        ] {
+            let body = json!({"source": source, "target_id": B, "type": "x"});
+            let r = NewRelationship::parse(&obj(body)).unwrap();
+            let end = End::External {
                 kind: "company".into(),
                 external_id: "c-1".into(),
-                owner: None,
-            }
-        );
-        let r = NewRelationship::parse(&obj(json!({
-            "source": {"type": "company", "external_id": "c-1", "owner_id": A},
-            "target_id": B, "type": "x"
-        })))
-        .unwrap();
-        assert_eq!(
-            r.source,
-            End::External {
-                kind: "company".into(),
-                external_id: "c-1".into(),
-                owner: Some(A.parse().unwrap()),
-            }
-        );
-        let err = NewRelationship::parse(&obj(json!({
+                owner,
+            };
+            assert_eq!(r.source, end);
+        }
+        let both = json!({
             "source_id": A, "source": {"type": "t", "external_id": "e"},
             "target": {"type": "t", "extra": 1, "owner_id": "bob"}, "type": "x"
-        })))
-        .unwrap_err();
-        assert_eq!(
-            fields(err),
-            vec![
-                "source",
-                "target.external_id",
-                "target.owner_id",
-                "target.extra"
-            ]
-        );
+        });
+        let named = [
+            "source",
+            "target.external_id",
+            "target.owner_id",
+            "target.extra",
+        ];
+        assert_eq!(refused(both), named);
         let same = json!({"type": "t", "external_id": "e"});
-        let err =
-            NewRelationship::parse(&obj(json!({"source": same, "target": same, "type": "x"})))
-                .unwrap_err();
-        assert_eq!(fields(err), vec!["target"]);
+        let twice = json!({"source": same, "target": same, "type": "x"});
+        assert_eq!(refused(twice), ["target"]);
     }
 
     #[test]
@@ -322,38 +313,32 @@ mod tests {
 
     #[test]
     fn self_loop_is_rejected_on_target_id() {
-        let err =
-            NewRelationship::parse(&obj(json!({"source_id": A, "target_id": A, "type": "x"})))
-                .unwrap_err();
-        assert_eq!(fields(err), vec!["target_id"]);
+        let body = json!({"source_id": A, "target_id": A, "type": "x"});
+        assert_eq!(refused(body), ["target_id"]);
     }
 
     #[test]
     fn every_broken_field_of_a_new_relationship_is_named() {
-        let err = NewRelationship::parse(&obj(json!({
+        let body = json!({
             "source_id": "nope", "type": "", "confidence": 2, "metadata": {"k": "\u{0}"}, "extra": 1
-        })))
-        .unwrap_err();
-        assert_eq!(
-            fields(err),
-            vec![
-                "source_id",
-                "target_id",
-                "type",
-                "confidence",
-                "metadata.k",
-                "extra"
-            ]
-        );
+        });
+        let named = [
+            "source_id",
+            "target_id",
+            "type",
+            "confidence",
+            "metadata.k",
+            "extra",
+        ];
+        assert_eq!(refused(body), named);
     }
 
     #[test]
     fn null_confidence_or_metadata_is_rejected_on_create() {
-        let err = NewRelationship::parse(&obj(json!({
+        let body = json!({
             "source_id": A, "target_id": B, "type": "x", "confidence": null, "metadata": null
-        })))
-        .unwrap_err();
-        assert_eq!(fields(err), vec!["confidence", "metadata"]);
+        });
+        assert_eq!(refused(body), ["confidence", "metadata"]);
     }
 
     fn current() -> Relationship {

@@ -21,65 +21,30 @@ use spingraph_guest::{Ctx, Reply, Result};
 use {spin_sdk::http::Response, spingraph_guest::serve};
 
 use crate::access::{require_restorer, require_write};
-use crate::relationship::relationship_id;
+use crate::graph::{neighbors, path};
+use crate::relationship::{create, delete, get, list, relationship_id, restore, update};
 
 /// The component's name in spin.toml (logs, `/v1/health`).
 pub const COMPONENT: &str = "relationships";
 
 /// Every route of the component: what answers, and for an idempotent write the rule checked
-/// before a stored answer can be replayed. GET routes answer HEAD too.
+/// before a stored answer can be replayed. GET routes answer HEAD too. One row a route
+/// (unformatted: it reads as a table).
+#[rustfmt::skip]
 pub static ROUTES: Routes<Handler<Principal>> = Routes::new(&[
     Route::new("GET", "/v1/relationships", Answer(list)),
     Route::new("HEAD", "/v1/relationships", Answer(list)),
-    Route::new(
-        "POST",
-        "/v1/relationships",
-        Idempotent(require_write, |c, p, db| {
-            relationship::create(c.ctx, c.req, p, db)
-        }),
-    ),
+    Route::new("POST", "/v1/relationships", Idempotent(require_write, create)),
     Route::new("GET", "/v1/relationships/{id}", Answer(get)),
     Route::new("HEAD", "/v1/relationships/{id}", Answer(get)),
-    Route::new(
-        "PATCH",
-        "/v1/relationships/{id}",
-        Idempotent(require_write, |c, p, db| {
-            relationship::update(c.ctx, c.req, p, db, c.param("id"))
-        }),
-    ),
-    Route::new(
-        "DELETE",
-        "/v1/relationships/{id}",
-        Answer(|c, p| relationship::delete(c.ctx, c.req, p, c.param("id"))),
-    ),
-    Route::new(
-        "POST",
-        "/v1/relationships/{id}/restore",
-        Idempotent(require_restorer, |c, p, db| {
-            relationship::restore(c.ctx, p, db, c.param("id"))
-        }),
-    ),
+    Route::new("PATCH", "/v1/relationships/{id}", Idempotent(require_write, update)),
+    Route::new("DELETE", "/v1/relationships/{id}", Answer(delete)),
+    Route::new("POST", "/v1/relationships/{id}/restore", Idempotent(require_restorer, restore)),
     Route::new("GET", "/v1/graph/neighbors/{entity_id}", Answer(neighbors)),
     Route::new("HEAD", "/v1/graph/neighbors/{entity_id}", Answer(neighbors)),
     Route::new("GET", "/v1/graph/path", Answer(path)),
     Route::new("HEAD", "/v1/graph/path", Answer(path)),
 ]);
-
-fn list(c: &Call, p: &Principal) -> Result<Reply> {
-    relationship::list(c.ctx, p)
-}
-
-fn get(c: &Call, p: &Principal) -> Result<Reply> {
-    relationship::get(c.ctx, c.req, p, c.param("id"))
-}
-
-fn neighbors(c: &Call, p: &Principal) -> Result<Reply> {
-    graph::neighbors(c.ctx, p, c.param("entity_id"))
-}
-
-fn path(c: &Call, p: &Principal) -> Result<Reply> {
-    graph::path(c.ctx, p)
-}
 
 // Exported only for wasm: natively (unit tests) the `wasi:http/incoming-handler` export symbol
 // is not a valid linker symbol name.
@@ -124,28 +89,24 @@ mod tests {
         ));
         assert!(handler("GET", "/v1/graph/neighbors/x").is_some());
         assert!(handler("HEAD", "/v1/graph/path").is_some());
-        for path in [
-            "/v1/graph",
-            "/v1/graphs",
-            "/v1/entities",
-            "/v1/relationships/a/b",
-        ] {
-            let err = ROUTES.find("GET", path).err().unwrap();
-            assert_eq!(err.status(), 404, "{path}");
-        }
+        ROUTES.assert_not_found(
+            "No such route.",
+            "GET /v1/graph
+             GET /v1/graphs
+             GET /v1/entities
+             GET /v1/relationships/a/b",
+        );
     }
 
     #[test]
     fn another_method_is_405_with_head_listed_after_get() {
-        let allow = |method: &str, path: &str| ROUTES.not_allowed(method, path).expect("a 405");
-        assert_eq!(allow("PUT", "/v1/relationships"), "GET, HEAD, POST");
-        assert_eq!(
-            allow("POST", "/v1/relationships/x"),
-            "GET, HEAD, PATCH, DELETE"
+        ROUTES.assert_allow(
+            "PUT /v1/relationships -> GET, HEAD, POST
+             POST /v1/relationships/x -> GET, HEAD, PATCH, DELETE
+             GET /v1/relationships/x/restore -> POST
+             POST /v1/graph/path -> GET, HEAD
+             DELETE /v1/graph/neighbors/x -> GET, HEAD",
         );
-        assert_eq!(allow("GET", "/v1/relationships/x/restore"), "POST");
-        assert_eq!(allow("POST", "/v1/graph/path"), "GET, HEAD");
-        assert_eq!(allow("DELETE", "/v1/graph/neighbors/x"), "GET, HEAD");
     }
 
     #[test]
@@ -154,22 +115,14 @@ mod tests {
         let user = Principal::for_tests(Role::User, Credential::Bearer, Role::User.scopes());
         let reader =
             Principal::for_tests(Role::User, Credential::ApiKey, &[Scope::RelationshipsRead]);
-        let mut idempotent = Vec::new();
-        for route in ROUTES.iter() {
-            if let Idempotent(rule, _) = route.handler {
-                idempotent.push(format!("{} {}", route.method, route.pattern));
-                assert_eq!(rule(&reader).unwrap_err().status(), 403);
-                let restore = route.pattern.ends_with("/restore");
-                assert_eq!(rule(&user).is_ok(), !restore, "{}", route.pattern);
-            }
-        }
-        assert_eq!(
-            idempotent,
-            [
+        ROUTES.assert_idempotent_rules(
+            &reader,
+            &user,
+            &[
                 "POST /v1/relationships",
                 "PATCH /v1/relationships/{id}",
                 "POST /v1/relationships/{id}/restore",
-            ]
+            ],
         );
     }
 }

@@ -1,13 +1,13 @@
 //! `/v1/relationships/...`: create, read, list, merge-patch, soft/hard delete and restore, each
 //! one statement of [`crate::store`] (its audit row included) after the caller is authorized.
 
-use spin_sdk::http::Request;
 use spingraph_guest::audit::Audit;
 use spingraph_guest::context::header;
 use spingraph_guest::db::{Db, ParameterValue};
 use spingraph_guest::etag::{self, IfMatch};
 use spingraph_guest::page::{KeyKind, PageRequest, Sort, SortKey};
 use spingraph_guest::record;
+use spingraph_guest::routes::Call;
 use spingraph_guest::sql::Query;
 use spingraph_guest::validate::{self, Errors};
 use spingraph_guest::{ApiError, Ctx, Reply, Result, body};
@@ -40,12 +40,12 @@ fn not_found() -> ApiError {
 }
 
 /// `POST /v1/relationships` → 201 with `Location` and `ETag`.
-pub fn create(ctx: &Ctx, req: &Request, caller: &Principal, db: &Db) -> Result<Reply> {
+pub fn create(c: &Call, caller: &Principal, db: &Db) -> Result<Reply> {
     access::require_write(caller)?;
-    let new = NewRelationship::parse(&validate::json_object(req, body::DEFAULT_LIMIT)?)?;
+    let new = NewRelationship::parse(&validate::json_object(c.req, body::DEFAULT_LIMIT)?)?;
     let id = uuid::Uuid::now_v7().to_string();
     let actor = caller.user_id.to_string();
-    let out = store::insert(db, &Audit::by(ctx, &actor), &id, &new)?;
+    let out = store::insert(db, &Audit::by(c.ctx, &actor), &id, &new)?;
     if out.duplicate {
         return Err(ApiError::conflict(
             "An active relationship with this source, target and type already exists.",
@@ -75,8 +75,9 @@ pub fn create(ctx: &Ctx, req: &Request, caller: &Principal, db: &Db) -> Result<R
 }
 
 /// `GET /v1/relationships/{id}` with `ETag`; `If-None-Match` → 304; `include_deleted` (admins).
-pub fn get(ctx: &Ctx, req: &Request, caller: &Principal, id: &str) -> Result<Reply> {
+pub fn get(c: &Call, caller: &Principal) -> Result<Reply> {
     access::require_read(caller)?;
+    let (ctx, req, id) = (c.ctx, c.req, c.param("id"));
     let include_deleted = include_deleted(ctx, caller)?;
     let rel = store::fetch(&Db::connect(ctx)?, id, include_deleted)?.ok_or_else(not_found)?;
     let tag = rel.etag();
@@ -87,8 +88,9 @@ pub fn get(ctx: &Ctx, req: &Request, caller: &Principal, id: &str) -> Result<Rep
 }
 
 /// `GET /v1/relationships?source_id=&target_id=&entity_id=&type=&sort=&limit=&cursor=`.
-pub fn list(ctx: &Ctx, caller: &Principal) -> Result<Reply> {
+pub fn list(c: &Call, caller: &Principal) -> Result<Reply> {
     access::require_read(caller)?;
+    let ctx = c.ctx;
     let page = PageRequest::from_query(ctx, SORTS, Sort::desc(&SORTS[0]))?;
     let mut errors = Errors::new();
     let mut q = Query::new();
@@ -129,8 +131,9 @@ pub fn list(ctx: &Ctx, caller: &Principal) -> Result<Reply> {
 }
 
 /// `PATCH /v1/relationships/{id}`: JSON merge patch; `If-Match` → 412 when stale.
-pub fn update(ctx: &Ctx, req: &Request, caller: &Principal, db: &Db, id: &str) -> Result<Reply> {
+pub fn update(c: &Call, caller: &Principal, db: &Db) -> Result<Reply> {
     access::require_write(caller)?;
+    let (ctx, req, id) = (c.ctx, c.req, c.param("id"));
     let patch = validate::json_object(req, body::DEFAULT_LIMIT)?;
     let current = store::fetch(db, id, false)?.ok_or_else(not_found)?;
     access::require_creator_or_admin(caller, Some(&current.created_by))?;
@@ -164,8 +167,9 @@ pub fn update(ctx: &Ctx, req: &Request, caller: &Principal, db: &Db, id: &str) -
 }
 
 /// `DELETE /v1/relationships/{id}` → 204 (soft); `?hard=true` removes it for good (admins).
-pub fn delete(ctx: &Ctx, req: &Request, caller: &Principal, id: &str) -> Result<Reply> {
+pub fn delete(c: &Call, caller: &Principal) -> Result<Reply> {
     access::require_write(caller)?;
+    let (ctx, req, id) = (c.ctx, c.req, c.param("id"));
     let hard = validate::query_flag(ctx, "hard")?;
     if hard {
         access::require_admin_to(caller, "hard-delete relationships")?;
@@ -199,11 +203,11 @@ pub fn delete(ctx: &Ctx, req: &Request, caller: &Principal, id: &str) -> Result<
 }
 
 /// `POST /v1/relationships/{id}/restore` (admins) → 200 with the restored relationship.
-pub fn restore(ctx: &Ctx, caller: &Principal, db: &Db, id: &str) -> Result<Reply> {
+pub fn restore(c: &Call, caller: &Principal, db: &Db) -> Result<Reply> {
     access::require_write(caller)?;
     access::require_admin_to(caller, "restore relationships")?;
     let actor = caller.user_id.to_string();
-    match store::restore(db, &Audit::by(ctx, &actor), id)? {
+    match store::restore(db, &Audit::by(c.ctx, &actor), c.param("id"))? {
         Restoring { found: false, .. } => Err(not_found()),
         Restoring { deleted: false, .. } => {
             Err(ApiError::conflict("The relationship is not deleted."))

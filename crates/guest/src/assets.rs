@@ -77,7 +77,8 @@ pub fn references(html: &str) -> Vec<&str> {
 
 /// The whole entry point of a component that serves nothing but `assets`, named `name` in logs:
 /// `handle` (the `wasi:http` export, on wasm only: native unit-test builds cannot link its
-/// symbol), `route`, and for unit tests `send(method, path)`, what it answers without a host.
+/// symbol), `route`, and for unit tests `send(method, path)`, what it answers without a host, and
+/// `get(path)`, its GET.
 #[macro_export]
 macro_rules! asset_component {
     ($name:literal, $assets:expr) => {
@@ -98,7 +99,114 @@ macro_rules! asset_component {
         fn send(method: spin_sdk::http::Method, path: &str) -> $crate::Reply {
             $crate::respond_to($name, method, path, route)
         }
+
+        #[cfg(test)]
+        fn get(path: &str) -> $crate::Reply {
+            send(spin_sdk::http::Method::Get, path)
+        }
     };
+}
+
+/// Test aids: what the unit tests of an [`asset_component!`] assert of what its `send` answers.
+/// Other crates get them with the `test-util` feature, enabled only in their [dev-dependencies].
+#[cfg(any(test, feature = "test-util"))]
+pub mod testing {
+    use spin_sdk::http::Method;
+
+    use crate::Reply;
+    use crate::reply::PROBLEM_JSON;
+
+    /// The body of `reply`, which must be UTF-8.
+    pub fn text(reply: &Reply) -> &str {
+        std::str::from_utf8(reply.body()).expect("UTF-8")
+    }
+
+    /// GET of `path`, asserted a `status` answer of `content_type`.
+    fn answer(
+        send: impl Fn(Method, &str) -> Reply,
+        path: &str,
+        status: u16,
+        content_type: &str,
+    ) -> Reply {
+        let reply = send(Method::Get, path);
+        assert_eq!(reply.status(), status, "{path}");
+        let answered = reply.header_value("content-type");
+        assert_eq!(answered, Some(content_type), "{path}");
+        reply
+    }
+
+    /// GET of `path`, asserted a 200 of `content_type`: a page's (HTML) also under a policy that
+    /// starts with `default-src 'self'`.
+    pub fn assert_ok(
+        send: impl Fn(Method, &str) -> Reply,
+        path: &str,
+        content_type: &str,
+    ) -> Reply {
+        let reply = answer(send, path, 200, content_type);
+        if content_type == super::HTML {
+            let csp = reply.header_value("content-security-policy");
+            let csp = csp.unwrap_or_default();
+            assert!(csp.starts_with("default-src 'self'"), "{path}: {csp}");
+        }
+        reply
+    }
+
+    /// Each of `refs`, what a page loads, is one of the files below `prefix`, served and not empty.
+    pub fn assert_own_files(send: impl Fn(Method, &str) -> Reply, refs: &[&str], prefix: &str) {
+        for reference in refs {
+            assert!(
+                reference.starts_with(prefix),
+                "{reference} is not one of the page's own files"
+            );
+            let asset = send(Method::Get, reference);
+            assert_eq!(asset.status(), 200, "{reference} is served");
+            assert!(!asset.body().is_empty(), "{reference} is not empty");
+        }
+    }
+
+    /// None of `texts` (a page, a script) names an absolute or CDN URL.
+    pub fn assert_no_cdn(texts: &[&str]) {
+        for text in texts {
+            assert!(
+                !text.contains("http://") && !text.contains("https://") && !text.contains("//cdn"),
+                "no absolute or CDN URL in:\n{text}"
+            );
+        }
+    }
+
+    /// GET of each of `paths` is a 404 problem+json naming its status and request id.
+    pub fn assert_not_found(send: impl Fn(Method, &str) -> Reply, paths: &[&str]) {
+        for path in paths {
+            let reply = answer(&send, path, 404, PROBLEM_JSON);
+            let problem: serde_json::Value = serde_json::from_slice(reply.body()).unwrap();
+            assert_eq!(problem["status"], 404, "{path}");
+            assert!(problem["request_id"].is_string(), "{path}");
+        }
+    }
+
+    /// `methods` on each of `paths` are 405 with `Allow: GET, HEAD`; HEAD is a 200 with GET's
+    /// content type and no body.
+    pub fn assert_get_and_head_only(
+        send: impl Fn(Method, &str) -> Reply,
+        paths: &[&str],
+        methods: &[Method],
+    ) {
+        for path in paths {
+            for method in methods {
+                let reply = send(method.clone(), path);
+                assert_eq!(reply.status(), 405, "{path}");
+                assert_eq!(reply.header_value("allow"), Some("GET, HEAD"), "{path}");
+            }
+            let head = send(Method::Head, path);
+            assert_eq!(head.status(), 200, "{path}");
+            assert!(head.body().is_empty(), "{path}");
+            assert_eq!(
+                head.header_value("content-type"),
+                send(Method::Get, path).header_value("content-type"),
+                "HEAD answers with GET's headers: {path}"
+            );
+        }
+    }
 }
 
 #[cfg(test)]
@@ -157,13 +265,6 @@ mod tests {
         let post = send(Method::Post, "/p");
         assert_eq!(post.status(), 405);
         assert_eq!(post.header_value("allow"), Some("GET, HEAD"));
-        for uri in ["/p/nope.js", "/p/app.js/x", "/px", "/"] {
-            let reply = send(Method::Get, uri);
-            assert_eq!(reply.status(), 404, "{uri}");
-            assert_eq!(
-                reply.header_value("content-type"),
-                Some(crate::reply::PROBLEM_JSON)
-            );
-        }
+        testing::assert_not_found(send, &["/p/nope.js", "/p/app.js/x", "/px", "/"]);
     }
 }

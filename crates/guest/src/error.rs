@@ -81,25 +81,28 @@ pub struct Problem {
 /// Base of the problem `type` URIs; the OpenAPI document lists every slug.
 pub const PROBLEM_TYPE_BASE: &str = "https://spingraph.dev/problems/";
 
+/// `pub fn name(detail) -> ApiError`: the variant of a detail alone, from any string.
+macro_rules! with_detail {
+    ($($name:ident => $variant:ident),* $(,)?) => {
+        $(
+            #[doc = concat!("An [`ApiError::", stringify!($variant), "`] with `detail`.")]
+            pub fn $name(detail: impl Into<String>) -> Self {
+                ApiError::$variant(detail.into())
+            }
+        )*
+    };
+}
+
 impl ApiError {
-    pub fn bad_request(detail: impl Into<String>) -> Self {
-        ApiError::BadRequest(detail.into())
+    with_detail! {
+        bad_request => BadRequest,
+        unauthorized => Unauthorized,
+        forbidden => Forbidden,
+        not_found => NotFound,
+        conflict => Conflict,
+        internal => Internal,
     }
-    pub fn unauthorized(detail: impl Into<String>) -> Self {
-        ApiError::Unauthorized(detail.into())
-    }
-    pub fn forbidden(detail: impl Into<String>) -> Self {
-        ApiError::Forbidden(detail.into())
-    }
-    pub fn not_found(detail: impl Into<String>) -> Self {
-        ApiError::NotFound(detail.into())
-    }
-    pub fn conflict(detail: impl Into<String>) -> Self {
-        ApiError::Conflict(detail.into())
-    }
-    pub fn internal(detail: impl Into<String>) -> Self {
-        ApiError::Internal(detail.into())
-    }
+
     pub fn unavailable(dependency: &'static str, internal: impl Into<String>) -> Self {
         ApiError::Unavailable {
             dependency,
@@ -111,64 +114,42 @@ impl ApiError {
         ApiError::Validation(vec![FieldError::new(field, message)])
     }
 
-    pub fn status(&self) -> u16 {
+    /// The variant's status, the slug of its problem type and its title: one row a variant.
+    fn kind(&self) -> (u16, &'static str, &'static str) {
         match self {
-            ApiError::BadRequest(_) | ApiError::InvalidQuery(_) => 400,
-            ApiError::Unauthorized(_) => 401,
-            ApiError::Forbidden(_) => 403,
-            ApiError::NotFound(_) => 404,
-            ApiError::MethodNotAllowed(_) => 405,
-            ApiError::Conflict(_) => 409,
-            ApiError::PreconditionFailed(_) => 412,
-            ApiError::PayloadTooLarge { .. } => 413,
-            ApiError::UnsupportedMediaType { .. } => 415,
-            ApiError::Validation(_) => 422,
-            ApiError::PreconditionRequired(_) => 428,
-            ApiError::TooManyRequests { .. } => 429,
-            ApiError::Unavailable { .. } => 503,
-            ApiError::Internal(_) => 500,
+            ApiError::BadRequest(_) => (400, "bad-request", "Bad Request"),
+            ApiError::InvalidQuery(_) => (400, "invalid-query", "Invalid query parameters"),
+            ApiError::Unauthorized(_) => (401, "unauthorized", "Unauthorized"),
+            ApiError::Forbidden(_) => (403, "forbidden", "Forbidden"),
+            ApiError::NotFound(_) => (404, "not-found", "Not Found"),
+            ApiError::MethodNotAllowed(_) => (405, "method-not-allowed", "Method Not Allowed"),
+            ApiError::Conflict(_) => (409, "conflict", "Conflict"),
+            ApiError::PreconditionFailed(_) => (412, "precondition-failed", "Precondition Failed"),
+            ApiError::PayloadTooLarge { .. } => (413, "payload-too-large", "Content Too Large"),
+            ApiError::UnsupportedMediaType { .. } => {
+                (415, "unsupported-media-type", "Unsupported Media Type")
+            }
+            ApiError::Validation(_) => (422, "validation", "Validation failed"),
+            ApiError::PreconditionRequired(_) => {
+                (428, "precondition-required", "Precondition Required")
+            }
+            ApiError::TooManyRequests { .. } => (429, "rate-limited", "Too Many Requests"),
+            ApiError::Unavailable { .. } => (503, "unavailable", "Service Unavailable"),
+            ApiError::Internal(_) => (500, "internal", "Internal Server Error"),
         }
+    }
+
+    pub fn status(&self) -> u16 {
+        self.kind().0
     }
 
     /// The stable slug of the problem type (`type` is `PROBLEM_TYPE_BASE` + slug).
     pub fn slug(&self) -> &'static str {
-        match self {
-            ApiError::BadRequest(_) => "bad-request",
-            ApiError::InvalidQuery(_) => "invalid-query",
-            ApiError::Unauthorized(_) => "unauthorized",
-            ApiError::Forbidden(_) => "forbidden",
-            ApiError::NotFound(_) => "not-found",
-            ApiError::MethodNotAllowed(_) => "method-not-allowed",
-            ApiError::Conflict(_) => "conflict",
-            ApiError::PreconditionFailed(_) => "precondition-failed",
-            ApiError::PayloadTooLarge { .. } => "payload-too-large",
-            ApiError::UnsupportedMediaType { .. } => "unsupported-media-type",
-            ApiError::Validation(_) => "validation",
-            ApiError::PreconditionRequired(_) => "precondition-required",
-            ApiError::TooManyRequests { .. } => "rate-limited",
-            ApiError::Unavailable { .. } => "unavailable",
-            ApiError::Internal(_) => "internal",
-        }
+        self.kind().1
     }
 
     pub fn title(&self) -> &'static str {
-        match self {
-            ApiError::BadRequest(_) => "Bad Request",
-            ApiError::InvalidQuery(_) => "Invalid query parameters",
-            ApiError::Unauthorized(_) => "Unauthorized",
-            ApiError::Forbidden(_) => "Forbidden",
-            ApiError::NotFound(_) => "Not Found",
-            ApiError::MethodNotAllowed(_) => "Method Not Allowed",
-            ApiError::Conflict(_) => "Conflict",
-            ApiError::PreconditionFailed(_) => "Precondition Failed",
-            ApiError::PayloadTooLarge { .. } => "Content Too Large",
-            ApiError::UnsupportedMediaType { .. } => "Unsupported Media Type",
-            ApiError::Validation(_) => "Validation failed",
-            ApiError::PreconditionRequired(_) => "Precondition Required",
-            ApiError::TooManyRequests { .. } => "Too Many Requests",
-            ApiError::Unavailable { .. } => "Service Unavailable",
-            ApiError::Internal(_) => "Internal Server Error",
-        }
+        self.kind().2
     }
 
     /// Detail that never leaks internals; `debug` appends the internal message for 500/503.

@@ -139,6 +139,67 @@ impl<H> Routes<H> {
     }
 }
 
+/// Test aids: what a component's unit tests assert of its table. Other crates get them with the
+/// `test-util` feature, enabled only in their [dev-dependencies].
+#[cfg(any(test, feature = "test-util"))]
+impl<H> Routes<H> {
+    /// Panics unless each line of `table`, `METHOD path -> Allow` (`PUT /v1/things -> GET, POST`),
+    /// is a 405 with that `Allow` list.
+    pub fn assert_allow(&self, table: &str) {
+        for (line, method, path, allow) in rows(table) {
+            assert!(allow.is_some(), "no `-> Allow` in {line:?}");
+            assert_eq!(self.not_allowed(method, path).as_deref(), allow, "{line}");
+        }
+    }
+
+    /// Panics unless each line of `requests`, `METHOD path`, is a 404 whose detail is `detail`.
+    pub fn assert_not_found(&self, detail: &str, requests: &str) {
+        for (line, method, path, _) in rows(requests) {
+            let err = self.find(method, path).err();
+            assert_eq!(err, Some(ApiError::not_found(detail)), "{line}");
+        }
+    }
+}
+
+/// The rows of a test table: each non-blank line, `METHOD path` or `METHOD path -> answer`, and
+/// its parts.
+#[cfg(any(test, feature = "test-util"))]
+fn rows(table: &str) -> impl Iterator<Item = (&str, &str, &str, Option<&str>)> {
+    table
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .map(|line| {
+            let (request, answer) = match line.split_once(" -> ") {
+                Some((request, answer)) => (request, Some(answer)),
+                None => (line, None),
+            };
+            let parts = request.split_once(' ');
+            let (method, path) = parts.unwrap_or_else(|| panic!("not `METHOD path`: {line:?}"));
+            (line, method, path, answer)
+        })
+}
+
+/// The test aid of a signed-in caller's table (entities, relationships; `test-util` feature).
+#[cfg(any(test, feature = "test-util"))]
+impl<P> Routes<Handler<P>> {
+    /// Panics unless the table's idempotent writes are `expected` (`METHOD pattern`, in table
+    /// order), each rule refusing `reader` (403) and admitting `writer`, but for a restore
+    /// (`.../restore`, an admin's).
+    pub fn assert_idempotent_rules(&self, reader: &P, writer: &P, expected: &[&str]) {
+        let mut idempotent = Vec::new();
+        for route in self.iter() {
+            if let Handler::Idempotent(rule, _) = route.handler {
+                idempotent.push(format!("{} {}", route.method, route.pattern));
+                assert_eq!(rule(reader).unwrap_err().status(), 403);
+                let restore = route.pattern.ends_with("/restore");
+                assert_eq!(rule(writer).is_ok(), !restore, "{}", route.pattern);
+            }
+        }
+        assert_eq!(idempotent, expected);
+    }
+}
+
 /// The `{name}` values of a matched path, percent-decoded.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Params(Vec<(&'static str, String)>);
@@ -245,13 +306,6 @@ mod tests {
         ROUTES.find(method, path).err().unwrap()
     }
 
-    fn allow(method: &str, path: &str) -> String {
-        match refused(method, path) {
-            ApiError::MethodNotAllowed(allow) => allow.join(", "),
-            other => panic!("{method} {path}: {other}"),
-        }
-    }
-
     #[test]
     fn method_and_path_find_the_handler_and_its_parameters() {
         assert_eq!(found("GET", "/v1/things").0, "list");
@@ -269,42 +323,53 @@ mod tests {
     #[test]
     fn a_literal_segment_beats_a_parameter() {
         assert_eq!(found("POST", "/v1/things/batch").0, "batch");
-        assert_eq!(allow("GET", "/v1/things/batch"), "POST");
+        ROUTES.assert_allow("GET /v1/things/batch -> POST");
         assert_eq!(found("GET", "/v1/things/by-key").0, "get");
         assert_eq!(found("POST", "/v1/things/by-key/restore").0, "restore");
     }
 
     #[test]
     fn another_method_on_a_known_path_is_405_with_the_tables_methods_in_order() {
-        assert_eq!(allow("PUT", "/v1/things"), "GET, HEAD, POST");
-        assert_eq!(allow("PATCH", "/v1/things/42"), "GET, DELETE");
-        assert_eq!(allow("GET", "/v1/things/42/restore"), "POST");
+        ROUTES.assert_allow(
+            "PUT /v1/things -> GET, HEAD, POST
+             PATCH /v1/things/42 -> GET, DELETE
+             GET /v1/things/42/restore -> POST",
+        );
         assert_eq!(refused("PUT", "/v1/things").status(), 405);
     }
 
     #[test]
     fn an_unlisted_method_is_served_but_not_allowed() {
         assert_eq!(found("HEAD", "/v1/keys.json").0, "keys");
-        assert_eq!(allow("POST", "/v1/keys.json"), "GET");
+        ROUTES.assert_allow("POST /v1/keys.json -> GET");
     }
 
     #[test]
     fn a_path_no_pattern_matches_is_404_with_the_tables_detail() {
-        for path in [
-            "/",
-            "/v1",
-            "/v1/thingsx",
-            "/v1/things/42/merge",
-            "/v1/things/42/restore/x",
-            "/v1/things/by-key/person",
-        ] {
-            let err = refused("GET", path);
-            assert_eq!(err, ApiError::not_found("No such route."), "{path}");
-        }
+        ROUTES.assert_not_found(
+            "No such route.",
+            "GET /
+             GET /v1
+             GET /v1/thingsx
+             GET /v1/things/42/merge
+             GET /v1/things/42/restore/x
+             GET /v1/things/by-key/person",
+        );
         static HEALTH: Routes<()> =
             Routes::new(&[Route::new("GET", "/v1/health/live", ())]).not_found("No such health.");
-        let err = HEALTH.find("GET", "/v1/health/x").err().unwrap();
-        assert_eq!(err, ApiError::not_found("No such health."));
+        HEALTH.assert_not_found("No such health.", "GET /v1/health/x");
+    }
+
+    #[test]
+    #[should_panic(expected = "PUT /v1/things -> GET, POST")]
+    fn a_table_row_that_does_not_hold_fails_its_test() {
+        ROUTES.assert_allow("PUT /v1/things -> GET, POST");
+    }
+
+    #[test]
+    #[should_panic(expected = "no `-> Allow`")]
+    fn a_405_row_without_its_allow_list_fails_its_test() {
+        ROUTES.assert_allow("PUT /v1/things");
     }
 
     #[test]

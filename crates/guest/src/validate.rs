@@ -311,37 +311,24 @@ pub fn uuid_str(raw: &str) -> Option<uuid::Uuid> {
 /// (`2026-01-02`), checked by shape and ranges; Postgres parses the accepted text.
 pub fn is_rfc3339(raw: &str) -> bool {
     let b = raw.as_bytes();
-    let digits = |r: std::ops::Range<usize>| {
-        b.get(r.clone())
-            .is_some_and(|s| s.iter().all(u8::is_ascii_digit))
-    };
+    let shaped =
+        |r: std::ops::Range<usize>, template: &str| b.get(r).is_some_and(|s| fits(s, template));
     let num = |r: std::ops::Range<usize>| raw[r].parse::<u32>().unwrap_or(99);
-    if b.len() < 10
-        || !digits(0..4)
-        || b[4] != b'-'
-        || !digits(5..7)
-        || b[7] != b'-'
-        || !digits(8..10)
+    if !shaped(0..10, "dddd-dd-dd")
+        || !(1..=12).contains(&num(5..7))
+        || !(1..=31).contains(&num(8..10))
     {
-        return false;
-    }
-    if !(1..=12).contains(&num(5..7)) || !(1..=31).contains(&num(8..10)) {
         return false;
     }
     if b.len() == 10 {
         return true;
     }
-    if !matches!(b[10], b'T' | b't' | b' ')
-        || b.len() < 20
-        || !digits(11..13)
-        || b[13] != b':'
-        || !digits(14..16)
-        || b[16] != b':'
-        || !digits(17..19)
+    if b.len() < 20
+        || !shaped(10..19, "Tdd:dd:dd")
+        || num(11..13) > 23
+        || num(14..16) > 59
+        || num(17..19) > 60
     {
-        return false;
-    }
-    if num(11..13) > 23 || num(14..16) > 59 || num(17..19) > 60 {
         return false;
     }
     let mut i = 19;
@@ -357,15 +344,21 @@ pub fn is_rfc3339(raw: &str) -> bool {
     }
     match &raw[i..] {
         "Z" | "z" => true,
-        off => {
-            let o = off.as_bytes();
-            o.len() == 6
-                && matches!(o[0], b'+' | b'-')
-                && o[1..3].iter().all(u8::is_ascii_digit)
-                && o[3] == b':'
-                && o[4..6].iter().all(u8::is_ascii_digit)
-        }
+        offset => fits(offset.as_bytes(), "+dd:dd"),
     }
+}
+
+/// Whether `bytes` has the shape of `template`, byte for byte: `d` is an ASCII digit, `T` the
+/// date-time separator (`T`, `t` or a space), `+` an offset's sign (`+` or `-`), anything else
+/// itself.
+fn fits(bytes: &[u8], template: &str) -> bool {
+    bytes.len() == template.len()
+        && bytes.iter().zip(template.bytes()).all(|(&b, t)| match t {
+            b'd' => b.is_ascii_digit(),
+            b'T' => matches!(b, b'T' | b't' | b' '),
+            b'+' => matches!(b, b'+' | b'-'),
+            _ => b == t,
+        })
 }
 
 /// `raw` (an RFC 3339 timestamp, or a bare date for its midnight UTC) as the UTC instant

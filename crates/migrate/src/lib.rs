@@ -338,26 +338,8 @@ async fn current_version(conn: &mut PgConnection) -> anyhow::Result<i64> {
 async fn up(conn: &mut PgConnection, set: &MigrationSet, out: &dyn Fn(&str)) -> anyhow::Result<()> {
     locked(conn, async |conn| {
         let applied = check_applied(conn, set).await?;
-        let pending: Vec<&Migration> = set
-            .ups()
-            .filter(|m| !applied.contains(&m.version))
-            .collect();
-        if pending.is_empty() {
-            out("no pending migrations");
-        }
-        for migration in pending {
-            let elapsed = conn
-                .apply(TABLE, migration)
-                .await
-                .map_err(|err| explain(set, migration, err))?;
-            out(&format!(
-                "applied  {} ({} ms)",
-                set.path(migration),
-                elapsed.as_millis()
-            ));
-        }
-        out(&format!("schema version {}", current_version(conn).await?));
-        Ok(())
+        let pending = set.ups().filter(|m| !applied.contains(&m.version));
+        run_each(conn, set, pending.map(Ok), false, out).await
     })
     .await
 }
@@ -384,31 +366,56 @@ async fn down(
             None => applied.into_iter().take(1).collect(),
             Some(to) => applied.into_iter().filter(|v| *v > to).collect(),
         };
-        if revert.is_empty() {
-            out("nothing to revert");
-        }
-        for version in revert {
-            let Some(migration) = set.down_migration(version) else {
-                bail!(
+        // Looked up as each one's turn comes: a missing .down.sql stops the run there.
+        let downs = revert.into_iter().map(|version| {
+            set.down_migration(version).ok_or_else(|| {
+                anyhow::anyhow!(
                     "migration {} has no .down.sql in {}; it cannot be reverted",
                     set.label(version),
                     set.origin
-                );
-            };
-            let elapsed = conn
-                .revert(TABLE, migration)
-                .await
-                .map_err(|err| explain(set, migration, err))?;
-            out(&format!(
-                "reverted {} ({} ms)",
-                set.path(migration),
-                elapsed.as_millis()
-            ));
-        }
-        out(&format!("schema version {}", current_version(conn).await?));
-        Ok(())
+                )
+            })
+        });
+        run_each(conn, set, downs, true, out).await
     })
     .await
+}
+
+/// Applies (or with `revert`, reverts) each of `migrations` in order, each in its own
+/// transaction, printing it with its time, or that there was none, and then the schema version.
+/// The first `Err`, a migration's or its step's, ends the run there.
+async fn run_each<'s>(
+    conn: &mut PgConnection,
+    set: &'s MigrationSet,
+    migrations: impl IntoIterator<Item = anyhow::Result<&'s Migration>>,
+    revert: bool,
+    out: &dyn Fn(&str),
+) -> anyhow::Result<()> {
+    let mut ran = 0;
+    for migration in migrations {
+        let migration = migration?;
+        let (done, step) = if revert {
+            ("reverted", conn.revert(TABLE, migration))
+        } else {
+            ("applied ", conn.apply(TABLE, migration))
+        };
+        let elapsed = step.await.map_err(|err| explain(set, migration, err))?;
+        out(&format!(
+            "{done} {} ({} ms)",
+            set.path(migration),
+            elapsed.as_millis()
+        ));
+        ran += 1;
+    }
+    if ran == 0 {
+        out(if revert {
+            "nothing to revert"
+        } else {
+            "no pending migrations"
+        });
+    }
+    out(&format!("schema version {}", current_version(conn).await?));
+    Ok(())
 }
 
 /// Prints one line per migration: applied (when), pending, changed or failed.

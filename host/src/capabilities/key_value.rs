@@ -496,33 +496,28 @@ mod tests {
 
     #[test]
     fn a_label_no_one_defines_or_an_unsupported_store_is_an_error_naming_it() {
-        let err = format!("{:#}", config("[\"cache\"]", "").err().unwrap());
-        assert!(
-            err.contains("\"cache\"") && err.contains("[key_value_store.cache]"),
-            "{err}"
-        );
-        let err = format!(
-            "{:#}",
-            config(
+        for (stores, rc, words) in [
+            (
+                "[\"cache\"]",
+                "",
+                &["\"cache\"", "[key_value_store.cache]"][..],
+            ),
+            (
                 "[]",
-                "[key_value_store.default]\ntype = \"spin\"\npath = \"kv.db\"\n"
-            )
-            .err()
-            .unwrap()
-        );
-        assert!(
-            err.contains("[key_value_store.default]") && err.contains("redis"),
-            "{err}"
-        );
-        let err = format!(
-            "{:#}",
-            config(
+                "[key_value_store.default]\ntype = \"spin\"\npath = \"kv.db\"\n",
+                &["[key_value_store.default]", "redis"],
+            ),
+            (
                 "[]",
-                "[key_value_store.default]\ntype = \"redis\"\nurl = \"redis://h\"\nfoo = 1\n"
-            )
-            .err()
-            .unwrap()
-        );
-        assert!(err.contains("foo"), "{err}");
+                "[key_value_store.default]\ntype = \"redis\"\nurl = \"redis://h\"\nfoo = 1\n",
+                &["foo"],
+            ),
+        ] {
+            let err = format!("{:#}", config(stores, rc).err().unwrap());
+            assert!(
+                words.iter().all(|word| err.contains(word)),
+                "{stores} with {rc:?}: {err}"
+            );
+        }
     }
 }

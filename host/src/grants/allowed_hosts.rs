@@ -535,101 +535,108 @@ mod tests {
         )
     }
 
-    #[test]
-    fn empty_list_denies_everything() {
-        let allowed = hosts(&[]);
-        assert!(!allowed.allows("postgres", "localhost", 5432));
+    /// Asserts that `entries` allow each endpoint of `allowed` and deny each of `denied`: both
+    /// are `scheme://host:port` separated by spaces, the host passed as written (`::1` and
+    /// `[::1]` are two checks). `case` names the check in a failure message.
+    fn assert_allows(case: &str, entries: &[&str], allowed: &str, denied: &str) {
+        let hosts = hosts(entries);
+        let checks = allowed.split_whitespace().map(|e| (e, true));
+        for (endpoint, expected) in checks.chain(denied.split_whitespace().map(|e| (e, false))) {
+            let (scheme, rest) = endpoint.split_once("://").expect("scheme://host:port");
+            let (host, port) = rest.rsplit_once(':').expect("scheme://host:port");
+            assert_eq!(
+                hosts.allows(scheme, host, port.parse().expect("a port")),
+                expected,
+                "{case}: does {entries:?} allow {endpoint}?"
+            );
+        }
     }
 
     #[test]
-    fn exact_entry_allows_only_its_scheme_host_and_port() {
-        let allowed = hosts(&["postgres://localhost:5432"]);
-        assert!(allowed.allows("postgres", "localhost", 5432));
-        assert!(allowed.allows("POSTGRES", "LocalHost", 5432));
-        assert!(!allowed.allows("postgres", "localhost", 5433));
-        assert!(!allowed.allows("redis", "localhost", 5432));
-        assert!(!allowed.allows("postgres", "127.0.0.1", 5432));
-    }
-
-    #[test]
-    fn missing_port_means_the_schemes_default_port() {
-        let allowed = hosts(&[
-            "postgres://db",
-            "redis://cache",
-            "http://web",
-            "https://secure",
-        ]);
-        assert!(allowed.allows("postgres", "db", 5432));
-        assert!(!allowed.allows("postgres", "db", 6543));
-        assert!(allowed.allows("redis", "cache", 6379));
-        assert!(allowed.allows("http", "web", 80));
-        assert!(!allowed.allows("http", "web", 8080));
-        assert!(allowed.allows("https", "secure", 443));
-    }
-
-    #[test]
-    fn wildcard_port_allows_any_port() {
-        let allowed = hosts(&["redis://127.0.0.1:*"]);
-        assert!(allowed.allows("redis", "127.0.0.1", 6379));
-        assert!(allowed.allows("redis", "127.0.0.1", 1));
-        assert!(!allowed.allows("redis", "127.0.0.2", 6379));
-    }
-
-    #[test]
-    fn wildcard_scheme_allows_any_scheme() {
-        let allowed = hosts(&["*://localhost:5432"]);
-        assert!(allowed.allows("postgres", "localhost", 5432));
-        assert!(allowed.allows("https", "localhost", 5432));
-        assert!(!allowed.allows("https", "localhost", 443));
-    }
-
-    #[test]
-    fn subdomain_wildcard_matches_subdomains_but_not_the_domain_itself() {
-        let allowed = hosts(&["https://*.example.com"]);
-        assert!(allowed.allows("https", "api.example.com", 443));
-        assert!(allowed.allows("https", "a.b.example.com", 443));
-        assert!(!allowed.allows("https", "example.com", 443));
-        assert!(!allowed.allows("https", "badexample.com", 443));
-        assert!(!allowed.allows("http", "api.example.com", 80));
+    fn entries_allow_exactly_the_endpoints_they_name() {
+        // (case, entries, endpoints allowed, endpoints denied)
+        let cases: &[(&str, &[&str], &str, &str)] = &[
+            (
+                "empty_list_denies_everything",
+                &[],
+                "",
+                "postgres://localhost:5432",
+            ),
+            (
+                "exact_entry_allows_only_its_scheme_host_and_port",
+                &["postgres://localhost:5432"],
+                "postgres://localhost:5432 POSTGRES://LocalHost:5432",
+                "postgres://localhost:5433 redis://localhost:5432 postgres://127.0.0.1:5432",
+            ),
+            (
+                "missing_port_means_the_schemes_default_port",
+                &[
+                    "postgres://db",
+                    "redis://cache",
+                    "http://web",
+                    "https://secure",
+                ],
+                "postgres://db:5432 redis://cache:6379 http://web:80 https://secure:443",
+                "postgres://db:6543 http://web:8080",
+            ),
+            (
+                "wildcard_port_allows_any_port",
+                &["redis://127.0.0.1:*"],
+                "redis://127.0.0.1:6379 redis://127.0.0.1:1",
+                "redis://127.0.0.2:6379",
+            ),
+            (
+                "wildcard_scheme_allows_any_scheme",
+                &["*://localhost:5432"],
+                "postgres://localhost:5432 https://localhost:5432",
+                "https://localhost:443",
+            ),
+            (
+                "subdomain_wildcard_matches_subdomains_but_not_the_domain_itself",
+                &["https://*.example.com"],
+                "https://api.example.com:443 https://a.b.example.com:443",
+                "https://example.com:443 https://badexample.com:443 http://api.example.com:80",
+            ),
+            (
+                "port_range_is_half_open",
+                &["http://localhost:8000..8010"],
+                "http://localhost:8000 http://localhost:8009",
+                "http://localhost:8010",
+            ),
+            (
+                "ipv6_hosts_match_with_or_without_brackets",
+                &["postgres://[::1]:5432"],
+                "postgres://::1:5432 postgres://[::1]:5432",
+                "postgres://::2:5432",
+            ),
+            (
+                "trailing_slash_is_tolerated",
+                &["https://example.com/"],
+                "https://example.com:443",
+                "",
+            ),
+            (
+                "any_matching_entry_allows",
+                &["postgres://db:5432", "redis://cache:6379"],
+                "postgres://db:5432 redis://cache:6379",
+                "redis://db:6379",
+            ),
+        ];
+        for (case, entries, allowed, denied) in cases {
+            assert_allows(case, entries, allowed, denied);
+        }
     }
 
     #[test]
     fn allow_all_forms_allow_everything() {
         for entry in ["*://*:*", "insecure:allow-all"] {
-            let allowed = hosts(&[entry]);
-            assert!(allowed.allows("postgres", "db.internal", 5432), "{entry}");
-            assert!(allowed.allows("https", "example.com", 8443), "{entry}");
+            assert_allows(
+                entry,
+                &[entry],
+                "postgres://db.internal:5432 https://example.com:8443",
+                "",
+            );
         }
-    }
-
-    #[test]
-    fn port_range_is_half_open() {
-        let allowed = hosts(&["http://localhost:8000..8010"]);
-        assert!(allowed.allows("http", "localhost", 8000));
-        assert!(allowed.allows("http", "localhost", 8009));
-        assert!(!allowed.allows("http", "localhost", 8010));
-    }
-
-    #[test]
-    fn ipv6_hosts_match_with_or_without_brackets() {
-        let allowed = hosts(&["postgres://[::1]:5432"]);
-        assert!(allowed.allows("postgres", "::1", 5432));
-        assert!(allowed.allows("postgres", "[::1]", 5432));
-        assert!(!allowed.allows("postgres", "::2", 5432));
-    }
-
-    #[test]
-    fn trailing_slash_is_tolerated() {
-        let allowed = hosts(&["https://example.com/"]);
-        assert!(allowed.allows("https", "example.com", 443));
-    }
-
-    #[test]
-    fn any_matching_entry_allows() {
-        let allowed = hosts(&["postgres://db:5432", "redis://cache:6379"]);
-        assert!(allowed.allows("postgres", "db", 5432));
-        assert!(allowed.allows("redis", "cache", 6379));
-        assert!(!allowed.allows("redis", "db", 6379));
     }
 
     #[test]
@@ -687,11 +694,11 @@ mod tests {
             ("HTTPS://example.com:443", "case-sensitively"),
         ] {
             let err = compat_error(entry);
-            assert!(err.contains(expect), "{entry:?}: {err}");
             assert!(
                 err.contains("Spin 3.6.3,4.0.2") && err.contains(entry),
                 "{entry:?}: {err}"
             );
+            assert!(err.contains(expect), "{entry:?}: {err}");
         }
     }
 
@@ -721,11 +728,18 @@ mod tests {
 
     #[test]
     fn without_spin_compat_the_legacy_and_extra_forms_stay_accepted() {
-        let allowed = hosts(&["insecure:allow-all"]);
-        assert!(allowed.allows("https", "example.com", 443));
-        let allowed = hosts(&["rediss://cache", "postgres://[::1]"]);
-        assert!(allowed.allows("rediss", "cache", 6379));
-        assert!(allowed.allows("postgres", "::1", 5432));
+        assert_allows(
+            "the legacy allow-all",
+            &["insecure:allow-all"],
+            "https://example.com:443",
+            "",
+        );
+        assert_allows(
+            "the extra forms",
+            &["rediss://cache", "postgres://[::1]"],
+            "rediss://cache:6379 postgres://::1:5432",
+            "",
+        );
     }
 
     #[test]
@@ -737,23 +751,24 @@ mod tests {
 
     #[test]
     fn network_entries_allow_the_addresses_in_them_as_spin_does() {
-        let allowed = hosts(&[
-            "postgres://10.1.2.3/8",
-            "*://127.0.0.1/24:63551",
-            "redis://fd00::/8:6379",
-        ]);
-        assert!(allowed.allows("postgres", "10.200.0.1", 5432));
-        assert!(!allowed.allows("postgres", "11.0.0.1", 5432));
-        assert!(!allowed.allows("postgres", "10.200.0.1", 5433));
-        assert!(!allowed.allows("postgres", "ten.example.com", 5432));
-        assert!(allowed.allows("https", "127.0.0.9", 63551));
-        assert!(!allowed.allows("https", "127.0.1.9", 63551));
-        assert!(allowed.allows("redis", "fd12::1", 6379));
-        assert!(allowed.allows("redis", "[fd12::1]", 6379));
-        assert!(!allowed.allows("redis", "fe80::1", 6379));
-        let any = hosts(&["http://0.0.0.0/0:80"]);
-        assert!(any.allows("http", "192.0.2.1", 80));
-        assert!(!any.allows("http", "::1", 80));
+        assert_allows(
+            "networks",
+            &[
+                "postgres://10.1.2.3/8",
+                "*://127.0.0.1/24:63551",
+                "redis://fd00::/8:6379",
+            ],
+            "postgres://10.200.0.1:5432 https://127.0.0.9:63551 \
+             redis://fd12::1:6379 redis://[fd12::1]:6379",
+            "postgres://11.0.0.1:5432 postgres://10.200.0.1:5433 \
+             postgres://ten.example.com:5432 https://127.0.1.9:63551 redis://fe80::1:6379",
+        );
+        assert_allows(
+            "any IPv4 address",
+            &["http://0.0.0.0/0:80"],
+            "http://192.0.2.1:80",
+            "http://::1:80",
+        );
         assert!(parse_error("http://10.0.0.0/33:80").contains("prefix length"));
         assert!(parse_error("http://10.0.0.0/8/api").contains("not a path"));
         AllowedHosts::check_spin_compat(

@@ -57,18 +57,14 @@ pub struct Application {
     pub targets: Vec<String>,
 }
 
-/// An application variable declaration (`[variables]`).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// An application variable declaration (`[variables]`); every key is optional.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct Variable {
     /// Not used here; read only by [`Manifest::check_readable_by`].
-    #[serde(default)]
     pub description: Option<String>,
-    #[serde(default)]
     pub required: bool,
-    #[serde(default)]
     pub default: Option<String>,
-    #[serde(default)]
     pub secret: bool,
 }
 
@@ -116,12 +112,11 @@ pub struct Component {
     /// The key-value stores (`spin:key-value`) the component may open, by label.
     #[serde(default)]
     pub key_value_stores: Vec<String>,
-    /// `spin build`'s settings, which `spingraph build` runs.
-    #[serde(default)]
+    /// `spin build`'s settings, which `spingraph build` runs. (A missing `Option` is `None`
+    /// without `#[serde(default)]`.)
     pub build: Option<Build>,
     #[serde(default)]
     pub dependencies: BTreeMap<String, Dependency>,
-    #[serde(default)]
     pub dependencies_inherit_configuration: Option<bool>,
 }
 
@@ -161,17 +156,13 @@ pub enum Commands {
 
 /// `"pkg:name/iface@1.0.0" = { path = "x.wasm" }` or `{ component = "other" }` (another
 /// `[component.*]` of this manifest, whose `source` is the dependency), with an optional
-/// `export` and `inherit_configuration`, as Spin's manifest has them.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// `export` and `inherit_configuration`, as Spin's manifest has them; every key is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct Dependency {
-    #[serde(default)]
     pub path: Option<PathBuf>,
-    #[serde(default)]
     pub component: Option<String>,
-    #[serde(default)]
     pub export: Option<String>,
-    #[serde(default)]
     pub inherit_configuration: Option<InheritConfiguration>,
 }
 
@@ -472,38 +463,46 @@ database_url = "postgres://{{ db }}/app"
         assert!(m.variables["key"].secret);
     }
 
-    #[test]
-    fn unknown_top_level_key_is_an_error_naming_it() {
-        let text = format!("{MINIMAL}\nfrobnicate = true\n");
-        let err = format!("{:#}", Manifest::parse(&text).unwrap_err());
-        assert!(err.contains("frobnicate"), "{err}");
+    /// The error, with its causes, that parsing `text` fails with.
+    fn parse_error(text: &str) -> String {
+        format!(
+            "{:#}",
+            Manifest::parse(text).expect_err("the manifest should be rejected")
+        )
     }
 
     #[test]
-    fn unknown_component_key_is_an_error_naming_it() {
-        let text = MINIMAL.replace(
-            "source = \"web.wasm\"",
-            "source = \"web.wasm\"\nsqlite_databases = [\"default\"]",
-        );
-        let err = format!("{:#}", Manifest::parse(&text).unwrap_err());
-        assert!(err.contains("sqlite_databases"), "{err}");
-    }
-
-    #[test]
-    fn unknown_trigger_type_is_an_error_naming_it() {
-        let text = format!("{MINIMAL}\n[[trigger.redis]]\nchannel = \"x\"\ncomponent = \"web\"\n");
-        let err = format!("{:#}", Manifest::parse(&text).unwrap_err());
-        assert!(err.contains("redis"), "{err}");
-    }
-
-    #[test]
-    fn unknown_variable_attribute_is_an_error_naming_it() {
-        let text = MINIMAL.replace(
-            "db = { default = \"x\" }",
-            "db = { default = \"x\", sekret = true }",
-        );
-        let err = format!("{:#}", Manifest::parse(&text).unwrap_err());
-        assert!(err.contains("sekret"), "{err}");
+    fn unknown_keys_trigger_types_and_variable_attributes_are_errors_naming_them() {
+        let source = "source = \"web.wasm\"";
+        let db = "db = { default = \"x\" }";
+        for (case, text, word) in [
+            (
+                "top-level key",
+                format!("{MINIMAL}\nfrobnicate = true\n"),
+                "frobnicate",
+            ),
+            (
+                "component key",
+                MINIMAL.replace(
+                    source,
+                    &format!("{source}\nsqlite_databases = [\"default\"]"),
+                ),
+                "sqlite_databases",
+            ),
+            (
+                "trigger type",
+                format!("{MINIMAL}\n[[trigger.redis]]\nchannel = \"x\"\ncomponent = \"web\"\n"),
+                "redis",
+            ),
+            (
+                "variable attribute",
+                MINIMAL.replace(db, "db = { default = \"x\", sekret = true }"),
+                "sekret",
+            ),
+        ] {
+            let err = parse_error(&text);
+            assert!(err.contains(word), "unknown {case}: {err}");
+        }
     }
 
     #[test]
@@ -520,7 +519,7 @@ database_url = "postgres://{{ db }}/app"
     #[test]
     fn template_referring_to_undeclared_variable_is_rejected() {
         let text = MINIMAL.replace("postgres://{{ db }}/app", "postgres://{{ nope }}/app");
-        let err = format!("{:#}", Manifest::parse(&text).unwrap_err());
+        let err = parse_error(&text);
         assert!(err.contains("nope"), "{err}");
     }
 
@@ -556,23 +555,14 @@ database_url = "postgres://{{ db }}/app"
                 inheriting()
             )
         };
-        let err = format!(
-            "{:#}",
-            Manifest::parse(&with("{ component = \"nope\" }")).unwrap_err()
-        );
+        let err = parse_error(&with("{ component = \"nope\" }"));
         assert!(
             err.contains("\"nope\"") && err.contains("a:b/c@1.0.0"),
             "{err}"
         );
-        let err = format!(
-            "{:#}",
-            Manifest::parse(&with("{ component = \"web\", path = \"x.wasm\" }")).unwrap_err()
-        );
+        let err = parse_error(&with("{ component = \"web\", path = \"x.wasm\" }"));
         assert!(err.contains("not both"), "{err}");
-        let err = format!(
-            "{:#}",
-            Manifest::parse(&with("{ version = \"1\" }")).unwrap_err()
-        );
+        let err = parse_error(&with("{ version = \"1\" }"));
         assert!(err.contains("version"), "{err}");
     }
 
@@ -587,7 +577,7 @@ database_url = "postgres://{{ db }}/app"
             "source = \"web.wasm\"",
             "source = \"web.wasm\"\ndependencies_inherit_configuration = true",
         );
-        let err = format!("{:#}", Manifest::parse(&both).unwrap_err());
+        let err = parse_error(&both);
         assert!(err.contains("mutually exclusive"), "{err}");
     }
 

@@ -239,14 +239,6 @@ mod tests {
     }
 
     #[test]
-    fn exact_route_beats_wildcard() {
-        let r = router(&[("/...", "all"), ("/one", "one")]);
-        assert_eq!(component(&r, "/one"), Some("one"));
-        assert_eq!(component(&r, "/two"), Some("all"));
-        assert_eq!(component(&r, "/"), Some("all"));
-    }
-
-    #[test]
     fn longest_wildcard_prefix_wins_regardless_of_order() {
         for routes in [
             [
@@ -268,37 +260,65 @@ mod tests {
     }
 
     #[test]
-    fn exact_segment_beats_parameter_beats_wildcard() {
-        let r = router(&[
-            ("/users/...", "wild"),
-            ("/users/:id", "param"),
-            ("/users/me", "exact"),
-        ]);
-        assert_eq!(component(&r, "/users/me"), Some("exact"));
-        assert_eq!(component(&r, "/users/42"), Some("param"));
-        assert_eq!(component(&r, "/users/42/posts"), Some("wild"));
-        assert_eq!(component(&r, "/users"), Some("wild"));
-    }
-
-    #[test]
-    fn earlier_exact_segment_decides_over_later_ones() {
-        let r = router(&[("/:a/b", "param-first"), ("/a/:b", "exact-first")]);
-        assert_eq!(component(&r, "/a/b"), Some("exact-first"));
-    }
-
-    #[test]
-    fn parameter_does_not_match_empty_or_extra_segments() {
-        let r = router(&[("/items/:id", "item")]);
-        assert_eq!(component(&r, "/items/"), None);
-        assert_eq!(component(&r, "/items/1/2"), None);
-        assert_eq!(component(&r, "/items/1/"), Some("item"));
-    }
-
-    #[test]
-    fn unmatched_path_has_no_route() {
-        let r = router(&[("/v1/health/...", "health")]);
-        assert_eq!(component(&r, "/v2"), None);
-        assert_eq!(component(&r, "/v1/healthz"), None);
+    fn each_path_goes_to_the_component_of_its_best_route() {
+        type Routes = &'static [(&'static str, &'static str)];
+        type Paths = &'static [(&'static str, Option<&'static str>)];
+        // (case, routes, [(path, component it goes to)])
+        let cases: &[(&str, Routes, Paths)] = &[
+            (
+                "exact route beats wildcard",
+                &[("/...", "all"), ("/one", "one")],
+                &[
+                    ("/one", Some("one")),
+                    ("/two", Some("all")),
+                    ("/", Some("all")),
+                ],
+            ),
+            (
+                "exact segment beats parameter beats wildcard",
+                &[
+                    ("/users/...", "wild"),
+                    ("/users/:id", "param"),
+                    ("/users/me", "exact"),
+                ],
+                &[
+                    ("/users/me", Some("exact")),
+                    ("/users/42", Some("param")),
+                    ("/users/42/posts", Some("wild")),
+                    ("/users", Some("wild")),
+                ],
+            ),
+            (
+                "earlier exact segment decides over later ones",
+                &[("/:a/b", "param-first"), ("/a/:b", "exact-first")],
+                &[("/a/b", Some("exact-first"))],
+            ),
+            (
+                "parameter does not match empty or extra segments",
+                &[("/items/:id", "item")],
+                &[
+                    ("/items/", None),
+                    ("/items/1/2", None),
+                    ("/items/1/", Some("item")),
+                ],
+            ),
+            (
+                "unmatched path has no route",
+                &[("/v1/health/...", "health")],
+                &[("/v2", None), ("/v1/healthz", None)],
+            ),
+            (
+                "later duplicate route wins",
+                &[("/foo", "first"), ("/foo", "second")],
+                &[("/foo", Some("second"))],
+            ),
+        ];
+        for (case, routes, paths) in cases {
+            let r = router(routes);
+            for (path, expected) in *paths {
+                assert_eq!(component(&r, path), *expected, "{case}: {path}");
+            }
+        }
     }
 
     #[test]
@@ -318,12 +338,6 @@ mod tests {
         let m = r.route("/1/2/3").unwrap();
         assert_eq!(m.params, vec![("two", "2".to_string())]);
         assert_eq!(m.path_info, "/3");
-    }
-
-    #[test]
-    fn later_duplicate_route_wins() {
-        let r = router(&[("/foo", "first"), ("/foo", "second")]);
-        assert_eq!(component(&r, "/foo"), Some("second"));
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! App-wide Postgres state: one deadpool pool per connection string, created (without any I/O)
-//! on first use and shared by every instance, and the check of every address a connection
+//! The pools behind [`super::Postgres`]: one deadpool pool per connection string, created
+//! (without any I/O) on first use and shared by every instance, and the check of every address a connection
 //! string may dial against the component's allowed hosts. Each pooled session keeps its
 //! prepared statements (`sessions`).
 
@@ -30,13 +30,8 @@ const POOL_WAIT_TIMEOUT: Duration = Duration::from_secs(5);
 /// is dropped for a new one; its sessions in use stay open until given back.
 const MAX_TARGETS: usize = 16;
 
-/// App-wide Postgres state: the pools, shared by every instance.
-#[derive(Clone)]
-pub struct Postgres {
-    shared: Arc<Shared>,
-}
-
-struct Shared {
+/// The pools, one per connection string (at most [`MAX_TARGETS`]), and how each is made.
+pub(super) struct Pools {
     compat: Option<SpinCompat>,
     pool_size: usize,
     statements: StatementCache,
@@ -57,33 +52,25 @@ enum Endpoint {
     Unix,
 }
 
-impl Postgres {
-    /// With the default pool size (tests; the host sizes its pools from `--postgres-pool-size`).
-    #[cfg(test)]
-    pub fn new(compat: Option<SpinCompat>) -> Self {
-        Self::with_pool(compat, DEFAULT_POOL_SIZE, StatementCache::default())
-    }
-
-    /// With at most `pool_size` (at least 1) server connections per connection string, each
-    /// keeping its prepared statements as `statements` says.
-    pub fn with_pool(
+impl Pools {
+    /// At most `pool_size` (at least 1) server connections per connection string, each keeping
+    /// its prepared statements as `statements` says.
+    pub(super) fn new(
         compat: Option<SpinCompat>,
         pool_size: usize,
         statements: StatementCache,
-    ) -> Self {
-        Self {
-            shared: Arc::new(Shared {
-                compat,
-                pool_size: pool_size.max(1),
-                statements,
-                targets: Mutex::new(LruCache::new(MAX_TARGETS)),
-            }),
+    ) -> Pools {
+        Pools {
+            compat,
+            pool_size: pool_size.max(1),
+            statements,
+            targets: Mutex::new(LruCache::new(MAX_TARGETS)),
         }
     }
 
     /// Pool use per connection string (password removed), for metrics.
-    pub fn pool_status(&self) -> Vec<(String, deadpool::Status)> {
-        let targets = self.shared.targets.lock().expect("postgres pools lock");
+    pub(super) fn status(&self) -> Vec<(String, deadpool::Status)> {
+        let targets = self.targets.lock().expect("postgres pools lock");
         targets
             .iter()
             .map(|(_, t)| t)
@@ -93,7 +80,7 @@ impl Postgres {
 
     /// Opens a connection for a component: checks `address` against its
     /// allowed hosts, then takes a client from the address's pool.
-    pub async fn connect(
+    pub(super) async fn connect(
         &self,
         allowed_hosts: &AllowedHosts,
         address: &str,
@@ -104,14 +91,13 @@ impl Postgres {
             .get()
             .await
             .map_err(|e| connection_failed(&target.display, &e))?;
-        Ok(Connection::new(client, self.shared.compat))
+        Ok(Connection::new(client, self.compat))
     }
 
     /// The cached target for `address`, created (without any I/O) on first use.
     /// The allowed-hosts check runs on every call.
     fn target(&self, address: &str, allowed_hosts: &AllowedHosts) -> Result<Arc<Target>, Error> {
         let cached = self
-            .shared
             .targets
             .lock()
             .expect("postgres pools lock")
@@ -135,7 +121,7 @@ impl Postgres {
         // under compat so do we, so a guest that relies on session state left by an earlier
         // request fails here as it would there.
         let manager_config = ManagerConfig {
-            recycling_method: match self.shared.compat {
+            recycling_method: match self.compat {
                 Some(_) => RecyclingMethod::Clean,
                 None => RecyclingMethod::Fast,
             },
@@ -144,8 +130,8 @@ impl Postgres {
             SslMode::Disable => Manager::from_config(config, NoTls, manager_config),
             _ => Manager::from_config(config, MakeRustlsConnect::new(), manager_config),
         };
-        let pool = Pool::builder(Sessions::new(manager, self.shared.statements))
-            .max_size(self.shared.pool_size)
+        let pool = Pool::builder(Sessions::new(manager, self.statements))
+            .max_size(self.pool_size)
             .runtime(Runtime::Tokio1)
             .wait_timeout(Some(POOL_WAIT_TIMEOUT))
             .create_timeout(Some(CONNECT_TIMEOUT + Duration::from_millis(500)))
@@ -159,7 +145,7 @@ impl Postgres {
             pool,
             display,
         });
-        let mut targets = self.shared.targets.lock().expect("postgres pools lock");
+        let mut targets = self.targets.lock().expect("postgres pools lock");
         if let Some(raced) = targets.get(address) {
             return Ok(raced.clone());
         }
@@ -230,9 +216,13 @@ fn check_allowed(endpoints: &[Endpoint], allowed_hosts: &AllowedHosts) -> Result
 mod tests {
     use super::*;
 
+    fn pools() -> Pools {
+        Pools::new(None, DEFAULT_POOL_SIZE, StatementCache::default())
+    }
+
     #[test]
     fn at_most_sixteen_connection_strings_keep_a_pool_the_least_recently_used_goes() {
-        let postgres = Postgres::new(None);
+        let postgres = pools();
         let allowed = AllowedHosts::parse(&["postgres://127.0.0.1:5432".to_string()]).unwrap();
         let address = |i: usize| format!("postgres://u{i}@127.0.0.1:5432/db");
         for i in 0..MAX_TARGETS {
@@ -241,7 +231,7 @@ mod tests {
         // Using the first again makes the second the least recently used.
         postgres.target(&address(0), &allowed).unwrap();
         postgres.target(&address(MAX_TARGETS), &allowed).unwrap();
-        let pools: Vec<String> = postgres.pool_status().into_iter().map(|(d, _)| d).collect();
+        let pools: Vec<String> = postgres.status().into_iter().map(|(d, _)| d).collect();
         assert_eq!(pools.len(), MAX_TARGETS);
         assert!(pools.iter().any(|d| d.contains("u0@")), "{pools:?}");
         assert!(!pools.iter().any(|d| d.contains("u1@")), "{pools:?}");
@@ -351,7 +341,7 @@ mod tests {
         let allowed =
             Arc::new(AllowedHosts::parse(&["postgres://127.0.0.1:*".to_string()]).unwrap());
         let started = std::time::Instant::now();
-        let result = Postgres::new(None)
+        let result = pools()
             .connect(
                 &allowed,
                 "postgres://postgres@127.0.0.1:1/postgres?sslmode=disable",

@@ -1,11 +1,15 @@
 //! What clients send about entities, validated: a new entity, a batch of them, a JSON merge patch
-//! (RFC 7396), and the filters of a list request. Pure functions, unit-tested natively.
+//! (RFC 7396), a merge (`merge.rs`) and the filters of a list request. Pure functions,
+//! unit-tested natively.
 
 use serde::Serialize;
 use serde_json::{Map, Value};
 use spingraph_guest::record::{self, DEFAULT_CONFIDENCE};
 use spingraph_guest::validate::{self, Errors, Fields};
 use spingraph_guest::{ApiError, Result};
+
+mod merge;
+pub use merge::{MERGE_MAX_FROM, MergeMetadata, MergeRequest, parse_merge};
 
 /// Most items one `POST /batch` may carry.
 pub const BATCH_MAX_ITEMS: usize = 1000;
@@ -305,81 +309,6 @@ impl EntityPatch {
     }
 }
 
-/// Most entities one merge folds into another.
-pub const MERGE_MAX_FROM: usize = 100;
-
-/// What a merge does with the merged entities' metadata.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum MergeMetadata {
-    /// The survivor's metadata stays as it is (the default).
-    #[default]
-    Keep,
-    /// The merged entities' keys are added, the survivor's own winning (then earlier `from`
-    /// entries over later ones).
-    Merge,
-}
-
-impl MergeMetadata {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MergeMetadata::Keep => "keep",
-            MergeMetadata::Merge => "merge",
-        }
-    }
-}
-
-/// A validated `POST /{id}/merge` body.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MergeRequest {
-    /// The entities folded into the survivor: distinct UUIDs, not the survivor's.
-    pub from: Vec<String>,
-    pub metadata: MergeMetadata,
-}
-
-/// The body of `POST /{survivor}/merge`: `{"from": [ids], "metadata": "keep" | "merge"}`.
-pub fn parse_merge(body: Value, survivor: &str) -> Result<MergeRequest> {
-    let obj = validate::object(body)?;
-    let mut errors = Errors::new();
-    let mut f = Fields::new(&obj, "", &mut errors);
-    let metadata = match f.raw("metadata") {
-        None => MergeMetadata::Keep,
-        Some(Value::String(s)) if s == "keep" => MergeMetadata::Keep,
-        Some(Value::String(s)) if s == "merge" => MergeMetadata::Merge,
-        Some(_) => {
-            f.error("metadata", "must be `keep` or `merge`");
-            MergeMetadata::Keep
-        }
-    };
-    let mut from = Vec::new();
-    match f.raw("from") {
-        None | Some(Value::Null) => f.error("from", "is required"),
-        Some(Value::Array(ids)) if (1..=MERGE_MAX_FROM).contains(&ids.len()) => {
-            for (i, raw) in ids.iter().enumerate() {
-                let field = format!("from[{i}]");
-                let Some(id) = raw.as_str().and_then(validate::uuid_str) else {
-                    f.error_at(&field, "must be an entity id (a UUID)");
-                    continue;
-                };
-                let id = id.to_string();
-                if id == survivor {
-                    f.error_at(&field, "is the entity the others are merged into");
-                } else if let Some(j) = from.iter().position(|seen| seen == &id) {
-                    f.error_at(&field, format!("repeats from[{j}]"));
-                } else {
-                    from.push(id);
-                }
-            }
-        }
-        Some(_) => f.error(
-            "from",
-            format!("must be an array of 1 to {MERGE_MAX_FROM} entity ids"),
-        ),
-    }
-    deny_rest(&mut f);
-    errors.into_result()?;
-    Ok(MergeRequest { from, metadata })
-}
-
 /// The body of `PATCH /{id}`.
 pub fn parse_patch(body: Value) -> Result<EntityPatch> {
     let obj = validate::object(body)?;
@@ -527,41 +456,13 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn fields(err: ApiError) -> Vec<String> {
+    pub(super) fn fields(err: ApiError) -> Vec<String> {
         match err {
             ApiError::Validation(e) | ApiError::InvalidQuery(e) => {
                 e.into_iter().map(|e| e.field).collect()
             }
             other => panic!("{other:?}"),
         }
-    }
-
-    #[test]
-    fn merge_requests_need_distinct_ids_other_than_the_survivor() {
-        const S: &str = "0192e4a0-0000-7000-8000-000000000001";
-        const A: &str = "0192e4a0-0000-7000-8000-000000000002";
-        let ok = parse_merge(json!({"from": [A], "metadata": "merge"}), S).unwrap();
-        assert_eq!(ok.from, vec![A.to_string()]);
-        assert_eq!(ok.metadata, MergeMetadata::Merge);
-        assert_eq!(
-            parse_merge(json!({"from": [A]}), S).unwrap().metadata,
-            MergeMetadata::Keep
-        );
-        assert_eq!(
-            fields(parse_merge(json!({"from": [A, A, S, "x"]}), S).unwrap_err()),
-            vec!["from[1]", "from[2]", "from[3]"]
-        );
-        assert_eq!(
-            fields(parse_merge(json!({"from": [], "metadata": 1}), S).unwrap_err()),
-            vec!["metadata", "from"]
-        );
-        let many: Vec<String> = (0..=MERGE_MAX_FROM)
-            .map(|i| format!("0192e4a0-0000-7000-8000-{i:012}"))
-            .collect();
-        assert_eq!(
-            fields(parse_merge(json!({"from": many}), S).unwrap_err()),
-            vec!["from"]
-        );
     }
 
     #[test]

@@ -15,7 +15,10 @@ use spingraph_guest::sql::{Query, fill};
 use spingraph_guest::{ApiError, Result};
 
 use crate::input::{EntityPatch, ListFilter, NewEntity, OnConflict, contains_pattern};
-use crate::sql::{self, ENTITY_JSON, RELATIONSHIP_JSON};
+use crate::sql::{self, ENTITY_JSON};
+
+mod merge;
+pub use merge::{lock, merge};
 
 /// An entity as the API renders it ([`crate::sql::ENTITY_JSON`]); its fields are declared in the
 /// order the JSON has always listed them (by name), so a reply stays byte for byte what the
@@ -398,118 +401,6 @@ pub fn replace(
     db.json(
         &fill(sql::REPLACE, &[("audit", &log), ("change", &feed)]),
         q.params(),
-    )
-}
-
-/// The entities `ids` (deleted or not), locked for update in id order (so two merges over the
-/// same entities queue instead of deadlocking); the ones that exist.
-pub fn lock(db: &Db, ids: &[String]) -> Result<Vec<Entity>> {
-    db.json(sql::LOCK, &[jsonb(&ids)])
-}
-
-/// Fold the live entities `from` into the live `survivor` (both locked by [`lock`]): every live
-/// relationship of theirs is moved to the survivor, except the ones that would become a
-/// self-loop or repeat an active (source, target, type), which are soft-deleted; the merged
-/// entities are soft-deleted with `merged_into`, and ones merged into them earlier now point at
-/// the survivor. `metadata`, when given, becomes the survivor's. Audit rows and change rows for
-/// every entity and relationship touched; the survivor as it is now.
-///
-/// Relationships belong to their creators: unless `admin`, a merge that would move or delete a
-/// live relationship someone other than the actor created writes nothing and is a 409 (the
-/// statement counts them itself, with the entities locked, so none slips in between).
-pub fn merge(
-    db: &Db,
-    audit: &Audit,
-    admin: bool,
-    survivor: &str,
-    from: &[String],
-    metadata: Option<&Map<String, Value>>,
-    how: &str,
-) -> Result<Entity> {
-    let mut q = Query::of([
-        uuid(survivor),
-        jsonb(&from),
-        nullable(audit.actor_id.map(|a| ParameterValue::Uuid(a.to_string()))),
-        nullable(metadata.map(jsonb)),
-        ParameterValue::Boolean(admin),
-    ]);
-    let survivor_log = audit.insert_one(
-        &mut q,
-        "entity.merge",
-        RESOURCE,
-        "e",
-        Some(&json!({"from": from, "metadata": how})),
-    );
-    let merged_log = audit.insert(
-        &mut q,
-        "entity.merged",
-        RESOURCE,
-        "merged",
-        true,
-        Some(&json!({"into": survivor})),
-    );
-    let moved_log = audit.insert(
-        &mut q,
-        "relationship.update",
-        "relationship",
-        "kept",
-        true,
-        Some(&json!({"merge": survivor})),
-    );
-    let dropped_log = audit.insert(
-        &mut q,
-        "relationship.delete",
-        "relationship",
-        "dropped",
-        true,
-        Some(&json!({"merge": survivor})),
-    );
-    let survivor_feed = change("merge", audit).insert(&mut q, "e", Some(ENTITY_JSON));
-    let merged_feed = change("merge", audit).insert_as(&mut q, "merged", "e", Some(ENTITY_JSON));
-    let kept_feed = Change::relationship("update", audit.actor_id).insert_as(
-        &mut q,
-        "kept",
-        "r",
-        Some(RELATIONSHIP_JSON),
-    );
-    let dropped_feed =
-        Change::relationship("delete", audit.actor_id).insert_as(&mut q, "dropped", "r", None);
-    let statement = fill(
-        sql::MERGE,
-        &[
-            ("survivor_log", &survivor_log),
-            ("merged_log", &merged_log),
-            ("moved_log", &moved_log),
-            ("dropped_log", &dropped_log),
-            ("survivor_feed", &survivor_feed),
-            ("merged_feed", &merged_feed),
-            ("kept_feed", &kept_feed),
-            ("dropped_feed", &dropped_feed),
-        ],
-    );
-    #[derive(Deserialize)]
-    struct Merged {
-        blocked: i64,
-        entity: Option<Entity>,
-    }
-    let out: Merged = db.json(&statement, q.params())?;
-    if out.blocked > 0 {
-        return Err(ApiError::conflict(others_relationships(out.blocked)));
-    }
-    out.entity
-        .ok_or_else(|| ApiError::internal("merge found no survivor"))
-}
-
-/// The 409 of a merge that would change `n` relationships of other users.
-fn others_relationships(n: i64) -> String {
-    let (count, them) = match n {
-        1 => ("1 live relationship".to_string(), "it"),
-        n => (format!("{n} live relationships"), "them"),
-    };
-    format!(
-        "The merged entities have {count} created by other users, which a merge would move or \
-         delete; only their creators or an admin may change {them}. Ask them to delete {them} \
-         (GET /v1/relationships?entity_id=... lists them), or an admin to merge."
     )
 }
 
