@@ -668,7 +668,7 @@ pub struct TestKeys {
 
 impl TestKeys {
     pub fn generate() -> TestKeys {
-        let signing_key = spingraph_identity::keys::SigningKey::generate("e2e");
+        let signing_key = spingraph_identity::keys::SigningKey::generate("e2e").unwrap();
         let parsed = spingraph_identity::keys::SigningKey::parse(&signing_key)
             .expect("a generated signing key parses");
         TestKeys {

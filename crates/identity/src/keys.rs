@@ -74,16 +74,17 @@ impl SigningKey {
     }
 
     /// A new random key, e.g. for a development host; returns it in `jwt_signing_key` form.
-    pub fn generate(kid: &str) -> String {
+    pub fn generate(kid: &str) -> Result<String, KeyError> {
         let mut seed = [0u8; 32];
-        getrandom::fill(&mut seed).expect("the OS random number generator failed");
-        format!("{kid}:{}", URL_SAFE_NO_PAD.encode(seed))
+        getrandom::fill(&mut seed)
+            .map_err(|e| key_error(format!("the OS random number generator failed: {e}")))?;
+        Ok(format!("{kid}:{}", URL_SAFE_NO_PAD.encode(seed)))
     }
 
     /// A new random key in both configured forms, `(jwt_signing_key, jwt_public_keys)`: what
     /// `spingraph up --dev` and `spingraph admin gen-keys` hand out.
     pub fn generate_pair(kid: &str) -> Result<(String, String), KeyError> {
-        let signing = SigningKey::generate(kid);
+        let signing = SigningKey::generate(kid)?;
         let public = SigningKey::parse(&signing)?
             .public_keys()
             .to_jwks()
@@ -279,10 +280,10 @@ mod tests {
 
     #[test]
     fn generated_key_parses_and_differs() {
-        let a = SigningKey::generate("dev");
+        let a = SigningKey::generate("dev").unwrap();
         assert!(a.starts_with("dev:"));
         assert!(SigningKey::parse(&a).is_ok());
-        assert_ne!(a, SigningKey::generate("dev"));
+        assert_ne!(a, SigningKey::generate("dev").unwrap());
     }
 
     #[test]
@@ -331,7 +332,7 @@ mod tests {
     #[test]
     fn merge_keeps_existing_kids() {
         let a = SigningKey::parse(SEED_KEY).unwrap().public_keys();
-        let b = SigningKey::parse(&SigningKey::generate("k2"))
+        let b = SigningKey::parse(&SigningKey::generate("k2").unwrap())
             .unwrap()
             .public_keys();
         let merged = a.clone().merge(b).merge(a);

@@ -25,6 +25,6 @@ pub use jsonwebtoken;
 pub use api_key::{ApiKey, looks_like_api_key};
 pub use keys::{KeyError, PublicKeys, SigningKey};
 pub use principal::{Credential, Principal, Role, Scope, UnknownName};
-pub use secret::{constant_time_eq, hash_secret, random_urlsafe};
+pub use secret::{constant_time_eq, hash_secret, random_urlsafe, try_random_urlsafe};
 pub use token::{Claims, TokenError, TokenRules, TokenType, now as unix_now};
 pub use verifier::{Verified, Verifier, VerifyError};

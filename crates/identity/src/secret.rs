@@ -8,11 +8,16 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 
 /// `bytes` bytes from the OS (wasi:random on wasm32-wasip2), base64url without padding.
-pub fn random_urlsafe(bytes: usize) -> String {
+pub fn try_random_urlsafe(bytes: usize) -> Result<String, getrandom::Error> {
     let mut buf = vec![0u8; bytes];
-    // The OS RNG failing leaves no safe way to continue; every caller issues a credential.
-    getrandom::fill(&mut buf).expect("the OS random number generator failed");
-    URL_SAFE_NO_PAD.encode(buf)
+    getrandom::fill(&mut buf)?;
+    Ok(URL_SAFE_NO_PAD.encode(buf))
+}
+
+/// [`try_random_urlsafe`] inside a request: the OS RNG failing leaves no safe way to continue
+/// (every caller issues a credential), so the request traps and is answered 500.
+pub fn random_urlsafe(bytes: usize) -> String {
+    try_random_urlsafe(bytes).expect("the OS random number generator failed")
 }
 
 /// SHA-256 of a high-entropy secret, lowercase hex. Plain SHA-256 (no salt, no work factor)

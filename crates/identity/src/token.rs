@@ -587,7 +587,7 @@ mod tests {
 
     #[test]
     fn unknown_or_missing_kid_is_rejected() {
-        let other = SigningKey::parse(&SigningKey::generate("k2")).unwrap();
+        let other = SigningKey::parse(&SigningKey::generate("k2").unwrap()).unwrap();
         let token = rules().sign(&other, &claims(TokenType::Access)).unwrap();
         assert_eq!(verify(&token), Err(TokenError::UnknownKeyId("k2".into())));
 
@@ -599,7 +599,7 @@ mod tests {
 
     #[test]
     fn other_key_claiming_our_kid_is_rejected() {
-        let impostor = SigningKey::parse(&SigningKey::generate("k1")).unwrap();
+        let impostor = SigningKey::parse(&SigningKey::generate("k1").unwrap()).unwrap();
         let token = rules().sign(&impostor, &claims(TokenType::Access)).unwrap();
         assert_eq!(verify(&token), Err(TokenError::BadSignature));
     }
@@ -607,7 +607,7 @@ mod tests {
     #[test]
     fn kid_selects_among_rotated_keys() {
         let old = key();
-        let new = SigningKey::parse(&SigningKey::generate("k2")).unwrap();
+        let new = SigningKey::parse(&SigningKey::generate("k2").unwrap()).unwrap();
         let keys = old.public_keys().merge(new.public_keys());
         for signer in [&old, &new] {
             let token = rules().sign(signer, &claims(TokenType::Access)).unwrap();

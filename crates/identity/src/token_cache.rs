@@ -76,8 +76,8 @@ impl TokenCache {
 
     /// A new random `token_cache_key`: 32 bytes, base64url (`spingraph up --dev`, `spingraph
     /// admin gen-keys`).
-    pub fn generate_secret() -> String {
-        crate::secret::random_urlsafe(32)
+    pub fn generate_secret() -> Result<String, getrandom::Error> {
+        crate::secret::try_random_urlsafe(32)
     }
 
     fn tag(&self, parts: &[&[u8]]) -> HmacSha256 {
@@ -213,7 +213,10 @@ mod tests {
 
     #[test]
     fn generated_secrets_are_accepted_and_differ() {
-        let (a, b) = (TokenCache::generate_secret(), TokenCache::generate_secret());
+        let (a, b) = (
+            TokenCache::generate_secret().unwrap(),
+            TokenCache::generate_secret().unwrap(),
+        );
         assert_ne!(a, b);
         assert!(a.len() >= MIN_SECRET_LEN);
         assert!(TokenCache::from_secret(&a).unwrap().is_some());

@@ -300,7 +300,7 @@ mod tests {
         let s = setup();
         let token = s.sign(&claims(TokenType::Access));
         let entry = s.verify(&token, None).unwrap().new_entry.unwrap();
-        let other = SigningKey::parse(&SigningKey::generate("k2")).unwrap();
+        let other = SigningKey::parse(&SigningKey::generate("k2").unwrap()).unwrap();
         let rotated = other.public_keys().to_jwks().to_string();
         let v = Verifier::with_jwks(&s.rules, &rotated, Some(&s.cache));
         let slot = v.slot(&token).unwrap();

@@ -6,7 +6,7 @@
 
 use anyhow::{Context, Result, bail};
 use spingraph_identity::token_cache::TokenCache;
-use spingraph_identity::{SigningKey, random_urlsafe};
+use spingraph_identity::{SigningKey, try_random_urlsafe};
 
 use crate::grants::allowed_hosts::UrlParts;
 use crate::grants::variables::{Resolver, Value, Variables};
@@ -67,13 +67,16 @@ fn token_cache_keys(app: &App, resolver: &mut Resolver) -> Result<()> {
 
 /// A `*_token_cache_key` value, as identity's verified-token cache takes it.
 pub(crate) fn generate_cache_key() -> Result<String> {
-    Ok(TokenCache::generate_secret())
+    TokenCache::generate_secret().context("the OS random number generator failed")
 }
 
 /// `("<kid>:<base64url seed>", JWKS JSON)` for a fresh Ed25519 key pair in identity's formats
 /// (`--dev` and `spingraph admin gen-keys`).
 pub(crate) fn generate_signing_keys() -> Result<(String, String)> {
-    let kid = format!("dev-{}", random_urlsafe(6));
+    let kid = format!(
+        "dev-{}",
+        try_random_urlsafe(6).context("the OS random number generator failed")?
+    );
     SigningKey::generate_pair(&kid).context("generating a signing key")
 }
 
