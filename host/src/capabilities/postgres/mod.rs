@@ -420,6 +420,11 @@ mod scripted {
         (scripted, instance)
     }
 
+    /// A handle on a new session to `address`, an allowed host.
+    async fn open(instance: &mut Connections<Scripted, ScriptedSession>, address: &str) -> Handle {
+        instance.open(address.into()).await.unwrap().unwrap()
+    }
+
     fn borrow(handle: &Handle) -> Handle {
         Resource::new_borrow(handle.rep())
     }
@@ -427,16 +432,8 @@ mod scripted {
     #[tokio::test]
     async fn each_handle_reaches_the_session_it_opened_and_its_drop_closes_only_that_one() {
         let (scripted, mut instance) = instance();
-        let first = instance
-            .open("postgres://db".into())
-            .await
-            .unwrap()
-            .unwrap();
-        let second = instance
-            .open("postgres://other".into())
-            .await
-            .unwrap()
-            .unwrap();
+        let first = open(&mut instance, "postgres://db").await;
+        let second = open(&mut instance, "postgres://other").await;
         let params = vec![ParameterValue::Int32(1), ParameterValue::Str("x".into())];
         let rows = instance
             .query(borrow(&second), "SELECT".into(), params)
@@ -479,11 +476,7 @@ mod scripted {
     #[tokio::test]
     async fn a_failed_statement_is_the_wit_error_and_the_connection_stays_usable() {
         let (_, mut instance) = instance();
-        let conn = instance
-            .open("postgres://db".into())
-            .await
-            .unwrap()
-            .unwrap();
+        let conn = open(&mut instance, "postgres://db").await;
         let failed = instance.query(borrow(&conn), "fail".into(), vec![]).await;
         assert!(
             matches!(&failed, Ok(Err(Error::Other(m))) if m == "session 1 failed"),
@@ -500,11 +493,7 @@ mod scripted {
     #[tokio::test]
     async fn a_dropped_handle_is_a_trap_not_another_sessions_answer() {
         let (scripted, mut instance) = instance();
-        let conn = instance
-            .open("postgres://db".into())
-            .await
-            .unwrap()
-            .unwrap();
+        let conn = open(&mut instance, "postgres://db").await;
         let stale = borrow(&conn);
         wit::HostConnection::drop(&mut instance, conn)
             .await
@@ -522,11 +511,7 @@ mod scripted {
     async fn ending_the_instance_closes_every_session_left_open() {
         let (scripted, mut instance) = instance();
         for _ in 0..3 {
-            instance
-                .open("postgres://db".into())
-                .await
-                .unwrap()
-                .unwrap();
+            open(&mut instance, "postgres://db").await;
         }
         drop(instance);
         let mut closed: Vec<String> = scripted
