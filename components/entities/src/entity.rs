@@ -3,6 +3,7 @@
 
 use serde_json::json;
 use spingraph_guest::audit::Audit;
+use spingraph_guest::batch::{self, OnConflict};
 use spingraph_guest::body::{BATCH_LIMIT, DEFAULT_LIMIT};
 use spingraph_guest::context::header;
 use spingraph_guest::db::Db;
@@ -13,8 +14,8 @@ use spingraph_guest::validate;
 use spingraph_guest::{ApiError, Ctx, Reply, Result};
 use spingraph_identity::Principal;
 
-use crate::input::{self, OnConflict};
-use crate::store::{self, BatchOutcome, Entity, Restored};
+use crate::input;
+use crate::store::{self, Entity, Restored};
 use crate::{BASE, access};
 
 /// A path id that is not a UUID names no entity.
@@ -99,17 +100,8 @@ pub fn create_batch(c: &Call, p: &Principal, db: &Db) -> Result<Reply> {
     } else {
         write(db)?
     };
-    let created = stored
-        .iter()
-        .any(|item| item.outcome == BatchOutcome::Created);
-    let (items, outcomes): (Vec<Entity>, Vec<BatchOutcome>) = stored
-        .into_iter()
-        .map(|item| (item.entity, item.outcome))
-        .unzip();
-    let status = if created { 201 } else { 200 };
-    Ok(Reply::json(
-        status,
-        &json!({ "items": items, "outcomes": outcomes }),
+    Ok(batch::reply(
+        stored.into_iter().map(|item| (item.entity, item.outcome)),
     ))
 }
 

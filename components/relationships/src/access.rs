@@ -34,6 +34,11 @@ pub fn require_restorer(p: &Principal) -> Result<()> {
     require_admin_to(p, "restore relationships")
 }
 
+/// Whether `p` may change a relationship `created_by` made: its creator or an admin.
+pub fn may_change(p: &Principal, created_by: &str) -> bool {
+    is_owner_or_admin(p, Some(created_by))
+}
+
 /// 403 unless `p` created the relationship (`created_by`) or is an admin.
 pub fn require_creator_or_admin(p: &Principal, created_by: Option<&str>) -> Result<()> {
     if is_owner_or_admin(p, created_by) {

@@ -22,7 +22,9 @@ use {spin_sdk::http::Response, spingraph_guest::serve};
 
 use crate::access::{require_restorer, require_write};
 use crate::graph::{neighbors, path};
-use crate::relationship::{create, delete, get, list, relationship_id, restore, update};
+use crate::relationship::{
+    create, create_batch, delete, get, list, relationship_id, restore, update,
+};
 
 /// The component's name in spin.toml (logs, `/v1/health`).
 pub const COMPONENT: &str = "relationships";
@@ -35,6 +37,7 @@ pub static ROUTES: Routes<Handler<Principal>> = Routes::new(&[
     Route::new("GET", "/v1/relationships", Answer(list)),
     Route::new("HEAD", "/v1/relationships", Answer(list)),
     Route::new("POST", "/v1/relationships", Idempotent(require_write, create)),
+    Route::new("POST", "/v1/relationships/batch", Idempotent(require_write, create_batch)),
     Route::new("GET", "/v1/relationships/{id}", Answer(get)),
     Route::new("HEAD", "/v1/relationships/{id}", Answer(get)),
     Route::new("PATCH", "/v1/relationships/{id}", Idempotent(require_write, update)),
@@ -104,6 +107,7 @@ mod tests {
             "PUT /v1/relationships -> GET, HEAD, POST
              POST /v1/relationships/x -> GET, HEAD, PATCH, DELETE
              GET /v1/relationships/x/restore -> POST
+             GET /v1/relationships/batch -> POST
              POST /v1/graph/path -> GET, HEAD
              DELETE /v1/graph/neighbors/x -> GET, HEAD",
         );
@@ -120,6 +124,7 @@ mod tests {
             &user,
             &[
                 "POST /v1/relationships",
+                "POST /v1/relationships/batch",
                 "PATCH /v1/relationships/{id}",
                 "POST /v1/relationships/{id}/restore",
             ],

@@ -1,5 +1,6 @@
-//! `/v1/relationships/...`: create, read, list, merge-patch, soft/hard delete and restore, each
-//! one statement of [`crate::store`] (its audit row included) after the caller is authorized.
+//! `/v1/relationships/...`: create (one or a batch), read, list, merge-patch, soft/hard delete
+//! and restore, each one statement of [`crate::store`] (its audit row included) after the
+//! caller is authorized (a batch: two, its ends found, then written, in one transaction).
 
 use spingraph_guest::audit::Audit;
 use spingraph_guest::context::header;
@@ -15,7 +16,7 @@ use spingraph_guest::{ApiError, Ctx, Reply, Result, body};
 use spingraph_authn_client::Principal;
 
 use crate::access;
-use crate::input::{Changes, End, NewRelationship};
+use crate::input::{self, Changes, NewRelationship};
 use crate::sql;
 use crate::store::{self, Relationship, Restoring};
 
@@ -52,18 +53,14 @@ pub fn create(c: &Call, caller: &Principal, db: &Db) -> Result<Reply> {
         ));
     }
     let mut errors = Errors::new();
-    for (exists, end, id_field, ref_field) in [
-        (out.source, &new.source, "source_id", "source"),
-        (out.target, &new.target, "target_id", "target"),
+    for (exists, end, name) in [
+        (out.source, &new.source, "source"),
+        (out.target, &new.target, "target"),
     ] {
-        let field = match end {
-            End::Id(_) => id_field,
-            End::External { .. } => ref_field,
-        };
         if !exists {
-            errors.push(field, end.missing());
-        } else if ref_field == "target" && out.source && out.relationship.is_none() {
-            errors.push(field, "names the source entity (no self-loops)");
+            errors.push(end.field(name), end.missing());
+        } else if name == "target" && out.source && out.relationship.is_none() {
+            errors.push(end.field(name), "names the source entity (no self-loops)");
         }
     }
     errors.into_result()?;
@@ -72,6 +69,30 @@ pub fn create(c: &Call, caller: &Principal, db: &Db) -> Result<Reply> {
         .ok_or_else(|| ApiError::internal("relationship without id"))?;
     let location = format!("{BASE}/{}", rel.id);
     Ok(with_etag(Reply::created(&location, &rel), &rel))
+}
+
+/// `POST /v1/relationships/batch` → 201 `{items, outcomes}`: up to 1000 relationships, all or
+/// nothing, created by the caller, each end by id or by natural key as for one. An item whose
+/// ends and type an active relationship already has is, by `on_conflict`, a 409 naming the
+/// first (`error`, the default), left as it is (`skip`) or given the item's confidence and
+/// metadata (`update`, the creator's or an admin's only); `outcomes[i]` says which of `created`
+/// / `updated` / `skipped` happened to `items[i]` (200 when none was created).
+pub fn create_batch(c: &Call, caller: &Principal, db: &Db) -> Result<Reply> {
+    access::require_write(caller)?;
+    let batch = input::parse_batch(validate::json_value(c.req, body::BATCH_LIMIT)?)?;
+    let actor = caller.user_id.to_string();
+    // One transaction: the ends stay share-locked from the look-up to the write, and an item a
+    // concurrent writer kept unwritten (a 409) rolls the whole batch back.
+    let stored = db.transaction(|db| {
+        let found = store::resolve_batch(db, &actor, &batch.items)?;
+        let planned = input::plan(&batch, found, |creator| access::may_change(caller, creator))?;
+        store::insert_batch(db, &Audit::by(c.ctx, &actor), &planned)
+    })?;
+    Ok(spingraph_guest::batch::reply(
+        stored
+            .into_iter()
+            .map(|item| (item.relationship, item.outcome)),
+    ))
 }
 
 /// `GET /v1/relationships/{id}` with `ETag`; `If-None-Match` → 304; `include_deleted` (admins).

@@ -57,6 +57,30 @@ macro_rules! duplicate_of {
     };
 }
 
+/// The live entity at one end of a new relationship: the one with id `$id`, or, when that is
+/// NULL, the one of type `$kind` with external_id `$xid` among owner `$owner`'s (NULL:
+/// `$caller`'s, natural keys being per owner). At most one row, `id`; the statement share-locks
+/// it (a concurrent soft delete waits for the write).
+macro_rules! live_end {
+    ($id:literal, $kind:literal, $xid:literal, $owner:literal, $caller:literal) => {
+        concat!(
+            "SELECT e.id FROM entities e WHERE e.deleted_at IS NULL AND (e.id = ",
+            $id,
+            " OR (",
+            $id,
+            " IS NULL AND e.owner_id = coalesce(",
+            $owner,
+            ", ",
+            $caller,
+            ") AND e.type = ",
+            $kind,
+            " AND e.external_id = ",
+            $xid,
+            "))"
+        )
+    };
+}
+
 /// Insert relationship $1 from $2 to $3 (type $4, confidence $5, metadata $6, created_by $7)
 /// when both entities exist and are not deleted; an end whose id is NULL is the live entity of
 /// type $8 / $10 with external_id $9 / $11 instead, among those of owner $12 / $13 (NULL: $7's,
@@ -67,12 +91,17 @@ macro_rules! duplicate_of {
 /// SQLSTATE of an error raised while a query runs), and the new row (NULL when an end is missing,
 /// both name one entity, or a duplicate). Audit source: `r`.
 pub const INSERT: &str = concat!(
-    "WITH s AS (SELECT id FROM entities WHERE deleted_at IS NULL AND (id = $2::uuid ",
-    "OR ($2::uuid IS NULL AND owner_id = coalesce($12::uuid, $7::uuid) AND type = $8::text ",
-    "AND external_id = $9::text)) FOR SHARE), ",
-    "t AS (SELECT id FROM entities WHERE deleted_at IS NULL AND (id = $3::uuid ",
-    "OR ($3::uuid IS NULL AND owner_id = coalesce($13::uuid, $7::uuid) AND type = $10::text ",
-    "AND external_id = $11::text)) FOR SHARE), ",
+    "WITH s AS (",
+    live_end!("$2::uuid", "$8::text", "$9::text", "$12::uuid", "$7::uuid"),
+    " FOR SHARE), t AS (",
+    live_end!(
+        "$3::uuid",
+        "$10::text",
+        "$11::text",
+        "$13::uuid",
+        "$7::uuid"
+    ),
+    " FOR SHARE), ",
     "r AS (INSERT INTO relationships ",
     "(id, source_id, target_id, type, confidence, metadata, created_by, version, created_at, updated_at) ",
     "SELECT $1::uuid, s.id, t.id, $4::text, $5::float8, $6::jsonb, $7::uuid, 1, now(), now() ",
@@ -84,6 +113,83 @@ pub const INSERT: &str = concat!(
     "'relationship', (SELECT ",
     relationship_json!(),
     " FROM r)) AS j"
+);
+
+/// Find the ends of the batch items $1 (a jsonb array of `{ord, source_id, source_type,
+/// source_xid, source_owner, target_id, ...}`, each end an id or a natural key as for
+/// [`INSERT`]; natural keys among owner `*_owner`'s or, when NULL, $2's) and share-lock them, in
+/// id order (as a merge locks: two writers never wait on each other in a cycle). `[{source_id,
+/// target_id, existing}]` in `ord` order: each end's live entity (NULL when there is none, or it
+/// was deleted before the lock) and the active relationship joining them with the item's `type`
+/// (`{id, created_by}`, or NULL).
+pub const RESOLVE_BATCH: &str = concat!(
+    "WITH input AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(ord int, ",
+    "source_id uuid, source_type text, source_xid text, source_owner uuid, ",
+    "target_id uuid, target_type text, target_xid text, target_owner uuid, \"type\" text)), ",
+    "found AS (SELECT i.ord, i.\"type\", s.id AS source_id, t.id AS target_id FROM input i ",
+    "LEFT JOIN LATERAL (",
+    live_end!(
+        "i.source_id",
+        "i.source_type",
+        "i.source_xid",
+        "i.source_owner",
+        "$2::uuid"
+    ),
+    ") s ON true LEFT JOIN LATERAL (",
+    live_end!(
+        "i.target_id",
+        "i.target_type",
+        "i.target_xid",
+        "i.target_owner",
+        "$2::uuid"
+    ),
+    ") t ON true), ",
+    "locked AS (SELECT e.id FROM entities e WHERE e.deleted_at IS NULL ",
+    "AND e.id IN (SELECT source_id FROM found UNION SELECT target_id FROM found) ",
+    "ORDER BY e.id FOR SHARE), ",
+    "ends AS (SELECT f.ord, f.\"type\", ls.id AS source_id, lt.id AS target_id FROM found f ",
+    "LEFT JOIN locked ls ON ls.id = f.source_id LEFT JOIN locked lt ON lt.id = f.target_id) ",
+    "SELECT coalesce(jsonb_agg(jsonb_build_object('source_id', n.source_id, 'target_id', n.target_id, ",
+    "'existing', (SELECT jsonb_build_object('id', x.id, 'created_by', x.created_by) ",
+    "FROM relationships x WHERE x.source_id = n.source_id AND x.target_id = n.target_id ",
+    "AND x.type = n.\"type\" AND x.deleted_at IS NULL)) ORDER BY n.ord), '[]'::jsonb) AS j FROM ends n"
+);
+
+/// Write the batch items $1 (a jsonb array of `{ord, id, audit_id, action, existing, source_id,
+/// target_id, type, confidence, metadata}`, the ends found by [`RESOLVE_BATCH`] in this
+/// transaction) by user $2: `action` `create` inserts relationship `id` (unless an active one
+/// joins its ends with its type by now: `ON CONFLICT DO NOTHING`), `update` gives the active
+/// relationship `existing` the item's confidence and metadata, `skip` answers `existing` as it
+/// is. `[{outcome, relationship}]` in `ord` order, an item missing when it was not written or
+/// found. Audit and change sources: `created` and `updated` (slots `{created_log}`,
+/// `{updated_log}`, `{created_feed}`, `{updated_feed}`).
+pub const INSERT_BATCH: &str = concat!(
+    "WITH input AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(ord int, id uuid, audit_id uuid, ",
+    "action text, existing uuid, source_id uuid, target_id uuid, \"type\" text, confidence float8, ",
+    "metadata jsonb)), ",
+    "w AS (INSERT INTO relationships ",
+    "(id, source_id, target_id, type, confidence, metadata, created_by, version, created_at, updated_at) ",
+    "SELECT id, source_id, target_id, \"type\", confidence, metadata, $2::uuid, 1, now(), now() ",
+    "FROM input WHERE action = 'create' ORDER BY ord ",
+    "ON CONFLICT (source_id, target_id, type) WHERE deleted_at IS NULL DO NOTHING RETURNING *), ",
+    "created AS (SELECT i.ord, i.audit_id, w.* FROM input i JOIN w ON w.id = i.id), ",
+    "updated AS (UPDATE relationships x SET confidence = i.confidence, metadata = i.metadata, ",
+    "version = x.version + 1, updated_at = now() FROM input i ",
+    "WHERE i.action = 'update' AND x.id = i.existing AND x.deleted_at IS NULL ",
+    "RETURNING i.ord, i.audit_id, x.*), ",
+    "skipped AS (SELECT i.ord, x.* FROM input i JOIN relationships x ON x.id = i.existing ",
+    "AND x.deleted_at IS NULL WHERE i.action = 'skip'), ",
+    "log_c AS ({created_log}), log_u AS ({updated_log}), ",
+    "feed_c AS ({created_feed}), feed_u AS ({updated_feed}) ",
+    "SELECT coalesce(jsonb_agg(jsonb_build_object('outcome', o.outcome, 'relationship', o.doc) ",
+    "ORDER BY o.ord), '[]'::jsonb) AS j FROM (",
+    "SELECT r.ord, 'created' AS outcome, ",
+    relationship_json!(),
+    " AS doc FROM created r UNION ALL SELECT r.ord, 'updated', ",
+    relationship_json!(),
+    " FROM updated r UNION ALL SELECT r.ord, 'skipped', ",
+    relationship_json!(),
+    " FROM skipped r) o"
 );
 
 /// Set type $2, confidence $3 and metadata $4 of relationship $1 if it is still visible and at
@@ -326,6 +432,7 @@ mod tests {
     use super::*;
 
     const MUTATIONS: [&str; 5] = [INSERT, UPDATE, SOFT_DELETE, HARD_DELETE, RESTORE];
+    const BATCH: [&str; 2] = [RESOLVE_BATCH, INSERT_BATCH];
 
     #[test]
     fn every_statement_returns_one_jsonb_row() {
@@ -340,6 +447,20 @@ mod tests {
         // an aggregate without GROUP BY: one row, `[]` when nothing matches
         assert!(LIST.starts_with("SELECT coalesce(jsonb_agg("), "{LIST}");
         assert!(!LIST.contains("GROUP BY"), "{LIST}");
+        for statement in BATCH {
+            assert!(statement.starts_with("WITH "), "{statement}");
+            assert_eq!(statement.matches("SELECT coalesce(jsonb_agg(").count(), 1);
+            assert!(!statement.contains("GROUP BY"), "{statement}");
+        }
+    }
+
+    #[test]
+    fn a_batch_writes_an_audit_and_a_change_row_for_what_it_creates_and_updates() {
+        for slot in ["created_log", "updated_log", "created_feed", "updated_feed"] {
+            let named = format!("{{{slot}}}");
+            assert_eq!(INSERT_BATCH.matches(&named).count(), 1, "{slot}");
+        }
+        assert!(!RESOLVE_BATCH.contains("INSERT") && !RESOLVE_BATCH.contains("UPDATE"));
     }
 
     #[test]

@@ -6,14 +6,15 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Number, Value, json};
 use spingraph_guest::audit::Audit;
+use spingraph_guest::batch::{self, Outcome};
 use spingraph_guest::changes::Change;
 use spingraph_guest::db::{Db, ParameterValue};
 use spingraph_guest::page::{Page, PageRequest};
 use spingraph_guest::record::Deletion;
 use spingraph_guest::sql::{Query, fill};
-use spingraph_guest::{Result, etag};
+use spingraph_guest::{ApiError, Result, etag};
 
-use crate::input::{Changes, NewRelationship};
+use crate::input::{Action, Changes, NewRelationship, Planned};
 use crate::sql;
 
 /// `resource_type` of relationship rows in `audit_log`.
@@ -102,7 +103,7 @@ pub fn insert(db: &Db, audit: &Audit, id: &str, new: &NewRelationship) -> Result
         target_id,
         ParameterValue::Str(new.kind.clone()),
         ParameterValue::Floating64(new.confidence),
-        ParameterValue::Jsonb(Value::Object(new.metadata.clone()).to_string().into_bytes()),
+        jsonb(&Value::Object(new.metadata.clone())),
         actor(audit),
         source_type,
         source_xid,
@@ -113,6 +114,107 @@ pub fn insert(db: &Db, audit: &Audit, id: &str, new: &NewRelationship) -> Result
     ]);
     let statement = audited(audit, &mut q, sql::INSERT, "relationship.create", None);
     db.json(&statement, q.params())
+}
+
+/// Where [`sql::RESOLVE_BATCH`] found one batch item's ends (`None`: no live entity there) and
+/// the active relationship that already joins them with the item's type.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Resolved {
+    pub source_id: Option<String>,
+    pub target_id: Option<String>,
+    pub existing: Option<Existing>,
+}
+
+/// An active relationship a batch item would repeat.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Existing {
+    pub id: String,
+    pub created_by: String,
+}
+
+/// Find the ends of every item, natural keys among `caller`'s entities unless an end names
+/// another owner, and share-lock them until the transaction ends (see [`sql::RESOLVE_BATCH`]).
+/// One entry per item, in order.
+pub fn resolve_batch(db: &Db, caller: &str, items: &[NewRelationship]) -> Result<Vec<Resolved>> {
+    let rows = batch::rows(items, |item| {
+        let (source_id, source_type, source_xid, source_owner) = item.source.parts();
+        let (target_id, target_type, target_xid, target_owner) = item.target.parts();
+        json!({
+            "type": item.kind,
+            "source_id": source_id, "source_type": source_type, "source_xid": source_xid,
+            "source_owner": source_owner, "target_id": target_id, "target_type": target_type,
+            "target_xid": target_xid, "target_owner": target_owner,
+        })
+    });
+    db.json(
+        sql::RESOLVE_BATCH,
+        &[rows, ParameterValue::Uuid(caller.to_string())],
+    )
+}
+
+/// One item of a batch as written: what happened to it and its relationship.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct BatchItem {
+    pub outcome: Outcome,
+    pub relationship: Relationship,
+}
+
+/// Write every planned item by the audit's actor in one statement (see [`sql::INSERT_BATCH`]):
+/// one entry per item, in order, or a 409 when an item could not be written as planned (a
+/// relationship with its ends and type created, or the one it updates or skips deleted,
+/// concurrently); the caller's transaction then rolls the whole batch back.
+pub fn insert_batch(db: &Db, audit: &Audit, planned: &[Planned]) -> Result<Vec<BatchItem>> {
+    let rows = batch::rows(planned, |p| {
+        let (action, existing) = match &p.action {
+            Action::Create => ("create", None),
+            Action::Update(id) => ("update", Some(id)),
+            Action::Skip(id) => ("skip", Some(id)),
+        };
+        json!({
+            "id": uuid::Uuid::now_v7(), "audit_id": uuid::Uuid::now_v7(),
+            "action": action, "existing": existing, "source_id": p.source_id,
+            "target_id": p.target_id, "type": p.item.kind, "confidence": p.item.confidence,
+            "metadata": p.item.metadata,
+        })
+    });
+    let mut q = Query::of([rows, actor(audit)]);
+    let created_log = audit.insert(
+        &mut q,
+        "relationship.create",
+        RESOURCE,
+        "created",
+        true,
+        Some(&json!({"batch": true})),
+    );
+    let updated_log = audit.insert(
+        &mut q,
+        "relationship.update",
+        RESOURCE,
+        "updated",
+        true,
+        Some(&json!({"batch": true, "fields": ["confidence", "metadata"]})),
+    );
+    let document = Some(sql::RELATIONSHIP_JSON);
+    let created_feed =
+        Change::relationship("create", audit.actor_id).insert_as(&mut q, "created", "r", document);
+    let updated_feed =
+        Change::relationship("update", audit.actor_id).insert_as(&mut q, "updated", "r", document);
+    let statement = fill(
+        sql::INSERT_BATCH,
+        &[
+            ("created_log", &created_log),
+            ("updated_log", &updated_log),
+            ("created_feed", &created_feed),
+            ("updated_feed", &updated_feed),
+        ],
+    );
+    let out: Vec<BatchItem> = db.json(&statement, q.params())?;
+    if out.len() != planned.len() {
+        return Err(ApiError::conflict(
+            "Relationships with these ends and types changed concurrently; retry the batch.",
+        ));
+    }
+    Ok(out)
 }
 
 /// Write `changes` (of the patched `fields`) if the relationship is still visible and at
@@ -129,7 +231,7 @@ pub fn update(
         ParameterValue::Uuid(id.to_string()),
         ParameterValue::Str(changes.kind),
         ParameterValue::Floating64(changes.confidence),
-        ParameterValue::Jsonb(Value::Object(changes.metadata).to_string().into_bytes()),
+        jsonb(&Value::Object(changes.metadata)),
         ParameterValue::Int64(version),
     ]);
     let details = json!({ "fields": fields });
@@ -193,6 +295,10 @@ pub fn list(db: &Db, mut q: Query, page: &PageRequest) -> Result<Page> {
     );
     let rows: Vec<Value> = db.json(&statement, q.params())?;
     Ok(page.page(rows))
+}
+
+fn jsonb(value: &Value) -> ParameterValue {
+    ParameterValue::Jsonb(value.to_string().into_bytes())
 }
 
 /// The audit's actor as a parameter (the creator, the deleter).

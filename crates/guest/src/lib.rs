@@ -27,6 +27,7 @@
 
 pub mod assets;
 pub mod audit;
+pub mod batch;
 pub mod body;
 pub mod changes;
 pub mod client_addr;

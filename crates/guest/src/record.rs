@@ -51,6 +51,23 @@ impl Fields<'_> {
     pub fn metadata(&mut self, key: &'static str) -> Option<Map<String, Value>> {
         self.optional(key, metadata)
     }
+
+    /// `confidence` of a new record: [`DEFAULT_CONFIDENCE`] when absent, `None` when invalid
+    /// (`null` included).
+    pub fn new_confidence(&mut self, key: &'static str) -> Option<f64> {
+        match self.has(key) {
+            true => self.confidence(key),
+            false => Some(DEFAULT_CONFIDENCE),
+        }
+    }
+
+    /// `metadata` of a new record: empty when absent, `None` when invalid (`null` included).
+    pub fn new_metadata(&mut self, key: &'static str) -> Option<Map<String, Value>> {
+        match self.has(key) {
+            true => self.metadata(key),
+            false => Some(Map::new()),
+        }
+    }
 }
 
 /// A finite number in 0.0..=1.0.

@@ -4,20 +4,17 @@
 
 use serde::Serialize;
 use serde_json::{Map, Value};
-use spingraph_guest::record::{self, DEFAULT_CONFIDENCE};
+use spingraph_guest::batch;
+use spingraph_guest::record;
 use spingraph_guest::validate::{self, Errors, Fields};
 use spingraph_guest::{ApiError, Result};
 
 mod merge;
 pub use merge::{MERGE_MAX_FROM, MergeMetadata, MergeRequest, parse_merge};
 
-/// Most items one `POST /batch` may carry.
-pub const BATCH_MAX_ITEMS: usize = 1000;
 pub use spingraph_guest::record::EXTERNAL_ID_MAX_CHARS;
 /// `name`: 1..=512 characters.
 pub const NAME_MAX_CHARS: usize = 512;
-/// Most field errors one 422 lists (a batch of broken items could otherwise produce thousands).
-pub const MAX_REPORTED_ERRORS: usize = 100;
 
 /// Fields the server owns; a client sending them gets a 422 saying so.
 const READ_ONLY: &[&str] = &[
@@ -44,43 +41,9 @@ pub struct NewEntity {
     pub external_id: Option<String>,
 }
 
-/// What a batch does with an item whose `(type, external_id)` a live entity already has.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum OnConflict {
-    /// The batch fails with a 409 naming the item (the default).
-    #[default]
-    Error,
-    /// The existing entity stays as it is.
-    Skip,
-    /// The existing entity takes the item's name, confidence and metadata.
-    Update,
-}
-
-impl OnConflict {
-    fn parse(raw: &str) -> Option<OnConflict> {
-        match raw {
-            "error" => Some(OnConflict::Error),
-            "skip" => Some(OnConflict::Skip),
-            "update" => Some(OnConflict::Update),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OnConflict::Error => "error",
-            OnConflict::Skip => "skip",
-            OnConflict::Update => "update",
-        }
-    }
-}
-
-/// A validated `POST /batch` body.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Batch {
-    pub items: Vec<NewEntity>,
-    pub on_conflict: OnConflict,
-}
+/// A validated `POST /batch` body; `on_conflict` concerns items whose `(type, external_id)` a
+/// live entity of the writer's already has.
+pub type Batch = batch::Batch<NewEntity>;
 
 /// `name`: required, 1..=512 characters without control characters.
 fn read_name(f: &mut Fields<'_>) -> Option<String> {
@@ -102,14 +65,8 @@ pub fn read_new(obj: &Map<String, Value>, prefix: &str, errors: &mut Errors) -> 
     let mut f = Fields::new(obj, prefix, errors);
     let kind = f.kind("type");
     let name = read_name(&mut f);
-    let confidence = match f.raw("confidence") {
-        None => Some(DEFAULT_CONFIDENCE),
-        Some(_) => f.confidence("confidence"),
-    };
-    let metadata = match f.raw("metadata") {
-        None => Some(Map::new()),
-        Some(_) => f.metadata("metadata"),
-    };
+    let confidence = f.new_confidence("confidence");
+    let metadata = f.new_metadata("metadata");
     let external_id = external_id(&mut f);
     deny_rest(&mut f);
     Some(NewEntity {
@@ -165,89 +122,19 @@ pub fn parse_new(body: Value) -> Result<NewEntity> {
     entity.ok_or_else(|| ApiError::internal("validation passed without a value"))
 }
 
-/// The body of `POST /batch`: `{"items": [...], "on_conflict"?}` (or a bare array), 1..=1000
-/// items; every item's errors are reported under `items[i]`, so a client can find the bad one.
-/// Two items with one `(type, external_id)` are a 422 on the second.
+/// The body of `POST /batch` (see `spingraph_guest::batch::parse`): every item's errors are
+/// reported under `items[i]`, so a client can find the bad one. Two items with one
+/// `(type, external_id)` are a 422 on the second.
 pub fn parse_batch(body: Value) -> Result<Batch> {
-    let mut on_conflict = OnConflict::default();
-    let items = match body {
-        Value::Array(items) => items,
-        Value::Object(mut obj) => {
-            let items = obj.remove("items");
-            let mut errors = Errors::new();
-            match obj.remove("on_conflict") {
-                None => {}
-                Some(Value::String(raw)) if OnConflict::parse(&raw).is_some() => {
-                    on_conflict = OnConflict::parse(&raw).unwrap_or_default();
-                }
-                Some(_) => errors.push("on_conflict", "must be one of `error`, `skip`, `update`"),
-            }
-            for key in obj.keys() {
-                errors.push(key.clone(), "unknown field");
-            }
-            match items {
-                Some(Value::Array(items)) => {
-                    errors.into_result()?;
-                    items
-                }
-                Some(_) => {
-                    errors.push("items", "must be an array of entities");
-                    return Err(truncated(errors));
-                }
-                None => {
-                    errors.push("items", "is required");
-                    return Err(truncated(errors));
-                }
-            }
-        }
-        _ => return Err(ApiError::invalid("body", "must be an object with `items`")),
-    };
-    if items.is_empty() || items.len() > BATCH_MAX_ITEMS {
-        return Err(ApiError::invalid(
-            "items",
-            format!(
-                "must hold 1 to {BATCH_MAX_ITEMS} entities (has {})",
-                items.len()
-            ),
-        ));
-    }
-    let mut errors = Errors::new();
-    let mut out = Vec::with_capacity(items.len());
-    for (i, item) in items.iter().enumerate() {
-        let prefix = format!("items[{i}]");
-        match item {
-            Value::Object(obj) => {
-                if let Some(entity) = read_new(obj, &prefix, &mut errors) {
-                    out.push(entity);
-                }
-            }
-            _ => errors.push(prefix, "must be a JSON object"),
-        }
-    }
-    let mut first: std::collections::HashMap<(&str, &str), usize> = Default::default();
-    for (i, entity) in out.iter().enumerate() {
-        if let Some(xid) = &entity.external_id
-            && let Some(j) = first.insert((&entity.kind, xid), i)
-        {
+    batch::parse(body, "entities", read_new, |items, errors| {
+        let key = |e: &NewEntity| Some((e.kind.clone(), e.external_id.clone()?));
+        for (i, j) in batch::repeats(items.iter().map(Option::as_ref), key) {
             errors.push(
                 format!("items[{i}].external_id"),
                 format!("repeats items[{j}] (same type and external_id)"),
             );
         }
-    }
-    if !errors.is_empty() {
-        return Err(truncated(errors));
-    }
-    Ok(Batch {
-        items: out,
-        on_conflict,
     })
-}
-
-fn truncated(errors: Errors) -> ApiError {
-    let mut list = errors.as_slice().to_vec();
-    list.truncate(MAX_REPORTED_ERRORS);
-    ApiError::Validation(list)
 }
 
 /// Every key no reader asked for is an error: read-only fields say so, others are unknown.
@@ -455,6 +342,7 @@ pub fn contains_pattern(needle: &str) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+    use spingraph_guest::batch::OnConflict;
 
     pub(super) fn fields(err: ApiError) -> Vec<String> {
         match err {
@@ -472,7 +360,7 @@ mod tests {
             (e.kind.as_str(), e.external_id.as_deref()),
             ("company", Some("c-1"))
         );
-        assert_eq!(e.confidence, DEFAULT_CONFIDENCE);
+        assert_eq!(e.confidence, record::DEFAULT_CONFIDENCE);
         let same = parse_put(
             json!({"name": "Acme", "type": "company", "external_id": "c-1"}),
             "company",

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Number, Value, json};
 use spin_sdk::pg4::ParameterValue;
 use spingraph_guest::audit::Audit;
+use spingraph_guest::batch::{self, OnConflict};
 use spingraph_guest::changes::Change;
 use spingraph_guest::db::Db;
 use spingraph_guest::etag::{self, IfMatch};
@@ -14,7 +15,7 @@ use spingraph_guest::record::Deletion;
 use spingraph_guest::sql::{Query, fill};
 use spingraph_guest::{ApiError, Result};
 
-use crate::input::{EntityPatch, ListFilter, NewEntity, OnConflict, contains_pattern};
+use crate::input::{EntityPatch, ListFilter, NewEntity, contains_pattern};
 use crate::sql::{self, ENTITY_JSON};
 
 mod merge;
@@ -180,20 +181,10 @@ pub fn find_externals(
     Ok(rows.into_iter().map(|row| (row.ord, row.entity)).collect())
 }
 
-/// What a batch did with one item.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum BatchOutcome {
-    Created,
-    Updated,
-    /// A live entity had its natural key (`on_conflict: skip`): that one is the item's entity.
-    Skipped,
-}
-
 /// One item of a batch as stored: what happened to it and the entity it names.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct BatchItem {
-    pub outcome: BatchOutcome,
+    pub outcome: batch::Outcome,
     pub entity: Entity,
 }
 
@@ -208,18 +199,14 @@ pub fn insert_batch(
     items: &[NewEntity],
     on_conflict: OnConflict,
 ) -> Result<Vec<BatchItem>> {
-    let rows: Vec<Value> = items
-        .iter()
-        .enumerate()
-        .map(|(ord, e)| {
-            json!({
-                "id": uuid::Uuid::now_v7(), "audit_id": uuid::Uuid::now_v7(), "ord": ord,
-                "type": e.kind, "name": e.name, "confidence": e.confidence, "metadata": e.metadata,
-                "external_id": e.external_id,
-            })
+    let rows = batch::rows(items, |e| {
+        json!({
+            "id": uuid::Uuid::now_v7(), "audit_id": uuid::Uuid::now_v7(),
+            "type": e.kind, "name": e.name, "confidence": e.confidence, "metadata": e.metadata,
+            "external_id": e.external_id,
         })
-        .collect();
-    let mut q = Query::of([jsonb(&rows), uuid(owner_id)]);
+    });
+    let mut q = Query::of([rows, uuid(owner_id)]);
     // `error` skips too: an item left unwritten (a natural key taken concurrently, after the
     // caller's look-up) makes the batch a 409 below, and the caller's transaction rolls back.
     let conflict = match on_conflict {

@@ -1,6 +1,6 @@
-//! What clients send: a new relationship (POST) and a JSON merge patch (PATCH), validated with
-//! the rules of the fields entities and relationships share (`spingraph_guest::record`); every
-//! broken field is reported at once as a 422.
+//! What clients send: a new relationship (POST), a batch of them (`batch.rs`) and a JSON merge
+//! patch (PATCH), validated with the rules of the fields entities and relationships share
+//! (`spingraph_guest::record`); every broken field is reported at once as a 422.
 
 use serde_json::{Map, Value};
 use spingraph_guest::record::{self, EXTERNAL_ID_MAX_CHARS};
@@ -8,6 +8,9 @@ use spingraph_guest::validate::{Errors, Fields};
 use spingraph_guest::{ApiError, Result};
 
 use crate::store::Relationship;
+
+mod batch;
+pub use batch::{Action, Planned, parse_batch, plan};
 
 /// Fields the server owns; a client sending them gets a 422 saying so.
 const READ_ONLY: &[&str] = &[
@@ -81,22 +84,39 @@ impl End {
         }
     }
 
-    /// `(id, type, external_id, owner)` as bound values: the unused ones NULL (a NULL owner is
-    /// the caller).
-    pub fn params(&self) -> [spin_sdk::pg4::ParameterValue; 4] {
-        use spin_sdk::pg4::ParameterValue as P;
+    /// `(id, type, external_id, owner)`: the unused ones `None` (a `None` owner is the caller).
+    pub fn parts(
+        &self,
+    ) -> (
+        Option<uuid::Uuid>,
+        Option<&str>,
+        Option<&str>,
+        Option<uuid::Uuid>,
+    ) {
         match self {
-            End::Id(id) => [P::Uuid(id.to_string()), P::DbNull, P::DbNull, P::DbNull],
+            End::Id(id) => (Some(*id), None, None, None),
             End::External {
                 kind,
                 external_id,
                 owner,
-            } => [
-                P::DbNull,
-                P::Str(kind.clone()),
-                P::Str(external_id.clone()),
-                owner.map_or(P::DbNull, |o| P::Uuid(o.to_string())),
-            ],
+            } => (None, Some(kind), Some(external_id), *owner),
+        }
+    }
+
+    /// [`End::parts`] as bound values, `None` as NULL.
+    pub fn params(&self) -> [spin_sdk::pg4::ParameterValue; 4] {
+        use spin_sdk::pg4::ParameterValue as P;
+        let (id, kind, external_id, owner) = self.parts();
+        let uuid = |v: Option<uuid::Uuid>| v.map_or(P::DbNull, |v| P::Uuid(v.to_string()));
+        let text = |v: Option<&str>| v.map_or(P::DbNull, |v| P::Str(v.to_string()));
+        [uuid(id), text(kind), text(external_id), uuid(owner)]
+    }
+
+    /// The field that named this end: `{end}_id` for an id, `{end}` for a natural key.
+    pub fn field(&self, end: &str) -> String {
+        match self {
+            End::Id(_) => format!("{end}_id"),
+            End::External { .. } => end.to_string(),
         }
     }
 
@@ -139,40 +159,40 @@ impl NewRelationship {
     /// unless `owner_id` names another owner's); a self-loop is a 422 on the target.
     pub fn parse(body: &Map<String, Value>) -> Result<NewRelationship> {
         let mut errors = Errors::new();
-        let mut f = Fields::new(body, "", &mut errors);
-        let source_id = End::read(&mut f, "source_id", "source");
-        let target_id = End::read(&mut f, "target_id", "target");
+        let new = NewRelationship::read(body, "", &mut errors);
+        errors.into_result()?;
+        new.ok_or_else(|| ApiError::internal("validated relationship field missing"))
+    }
+
+    /// Read one relationship object (see [`NewRelationship::parse`]), collecting errors under
+    /// `prefix` (`""`, or `items[3]` in a batch).
+    pub fn read(
+        body: &Map<String, Value>,
+        prefix: &str,
+        errors: &mut Errors,
+    ) -> Option<NewRelationship> {
+        let mut f = Fields::new(body, prefix, errors);
+        let source = End::read(&mut f, "source_id", "source");
+        let target = End::read(&mut f, "target_id", "target");
         let kind = f.kind("type");
-        let confidence = f.confidence("confidence");
-        let metadata = f.metadata("metadata");
-        let confidence_given = f.has("confidence");
-        let metadata_given = f.has("metadata");
+        let confidence = f.new_confidence("confidence");
+        let metadata = f.new_metadata("metadata");
         deny_rest(&mut f);
-        if let (Some(s), Some(t)) = (&source_id, &target_id)
+        if let (Some(s), Some(t)) = (&source, &target)
             && s == t
         {
-            let field = match t {
-                End::Id(_) => "target_id",
-                End::External { .. } => "target",
-            };
-            errors.push(field, "must differ from the source (no self-loops)");
+            f.error(
+                &t.field("target"),
+                "must differ from the source (no self-loops)",
+            );
+            return None;
         }
-        errors.into_result()?;
-        let invalid = || ApiError::internal("validated relationship field missing");
-        Ok(NewRelationship {
-            source: source_id.ok_or_else(invalid)?,
-            target: target_id.ok_or_else(invalid)?,
-            kind: kind.ok_or_else(invalid)?,
-            confidence: match confidence {
-                Some(c) => c,
-                None if !confidence_given => record::DEFAULT_CONFIDENCE,
-                None => return Err(invalid()),
-            },
-            metadata: match metadata {
-                Some(m) => m,
-                None if !metadata_given => Map::new(),
-                None => return Err(invalid()),
-            },
+        Some(NewRelationship {
+            source: source?,
+            target: target?,
+            kind: kind?,
+            confidence: confidence?,
+            metadata: metadata?,
         })
     }
 }
