@@ -76,12 +76,16 @@ pub fn parse<T>(
         Value::Object(mut obj) => {
             let items = obj.remove("items");
             let mut errors = Errors::new();
-            match obj.remove("on_conflict") {
+            let raw = obj.remove("on_conflict");
+            match raw
+                .as_ref()
+                .map(|raw| raw.as_str().and_then(OnConflict::parse))
+            {
                 None => {}
-                Some(Value::String(raw)) if OnConflict::parse(&raw).is_some() => {
-                    on_conflict = OnConflict::parse(&raw).unwrap_or_default();
+                Some(Some(parsed)) => on_conflict = parsed,
+                Some(None) => {
+                    errors.push("on_conflict", "must be one of `error`, `skip`, `update`")
                 }
-                Some(_) => errors.push("on_conflict", "must be one of `error`, `skip`, `update`"),
             }
             for key in obj.keys() {
                 errors.push(key.clone(), "unknown field");
