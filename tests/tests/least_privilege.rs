@@ -280,6 +280,7 @@ fn each_group_may_audit_only_its_own_actions_by_a_user() {
     for (role, actor, action, resource) in [
         (data, Some(active), "entity.create", "entity"),
         (data, Some(active), "relationship.delete", "relationship"),
+        (data, Some(active), "graph.export", "graph"),
         (auth, Some(active), "user.login", "user"),
         (auth, Some(active), "api_key.create", "api_key"),
         (auth, None, "token.reuse_detected", "refresh_family"),
@@ -292,6 +293,9 @@ fn each_group_may_audit_only_its_own_actions_by_a_user() {
         (data, "user.login", "user"),
         (data, "api_key.revoke", "api_key"),
         (data, "entity.create", "user"),
+        (data, "graph.export", "entity"),
+        (data, "graph.delete", "graph"),
+        (auth, "graph.export", "graph"),
         (auth, "entity.delete", "entity"),
         (auth, "relationship.create", "relationship"),
         (auth, "user.update", "entity"),

@@ -223,6 +223,7 @@ fn tables() -> Vec<Table> {
         Table::of(&["relationships"], &relationships::ROUTES),
         Table::of(&["auth", "auth-signin"], &auth::ROUTES),
         Table::of(&["health"], &health::ROUTES),
+        Table::of(&["export"], &export::ROUTES),
     ]
 }
 

@@ -81,20 +81,26 @@ impl Db {
 
     /// Like [`Db::json`], as a `serde_json::Value` (`Null` for SQL NULL).
     pub fn value(&self, sql: &str, params: &[ParameterValue]) -> Result<Value> {
+        let row = self.row(sql, params)?;
+        let cell = row
+            .first()
+            .ok_or_else(|| ApiError::internal(format!("query returned no columns: {sql}")))?;
+        decode_json_cell(cell)
+    }
+
+    /// The cells of the one row a query returns (for a statement whose later columns are not
+    /// JSON, such as text a component passes on unparsed).
+    pub fn row(&self, sql: &str, params: &[ParameterValue]) -> Result<Vec<DbValue>> {
         let started = std::time::Instant::now();
         let rows = self
             .conn
             .query(sql, params)
             .map_err(|e| self.query_failed(&e, started))?;
-        let row = rows.rows.first().ok_or_else(|| {
+        rows.rows.into_iter().next().ok_or_else(|| {
             ApiError::internal(format!(
                 "query returned no rows (every query must return one row): {sql}"
             ))
-        })?;
-        let cell = row
-            .first()
-            .ok_or_else(|| ApiError::internal(format!("query returned no columns: {sql}")))?;
-        decode_json_cell(cell)
+        })
     }
 
     /// The API error for a failed `query`. Spin 3.6.3 hands over an error raised while a query

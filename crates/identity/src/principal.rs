@@ -73,17 +73,21 @@ pub enum Scope {
     /// Read the change feed (`GET /v1/changes`).
     #[serde(rename = "changes:read")]
     ChangesRead,
+    /// Export the whole graph (`GET /v1/export`).
+    #[serde(rename = "export")]
+    Export,
     #[serde(rename = "admin")]
     Admin,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 6] = [
+    pub const ALL: [Scope; 7] = [
         Scope::EntitiesRead,
         Scope::EntitiesWrite,
         Scope::RelationshipsRead,
         Scope::RelationshipsWrite,
         Scope::ChangesRead,
+        Scope::Export,
         Scope::Admin,
     ];
 
@@ -94,6 +98,7 @@ impl Scope {
             Scope::RelationshipsRead => "relationships:read",
             Scope::RelationshipsWrite => "relationships:write",
             Scope::ChangesRead => "changes:read",
+            Scope::Export => "export",
             Scope::Admin => "admin",
         }
     }
@@ -204,6 +209,7 @@ mod tests {
         assert!(Role::Admin.scopes().contains(&Scope::Admin));
         assert_eq!(Role::User.scopes().len(), 4);
         assert!(!Role::User.scopes().contains(&Scope::ChangesRead));
+        assert!(!Role::User.scopes().contains(&Scope::Export));
     }
 
     #[test]

@@ -84,9 +84,14 @@ pub struct UpArgs {
     pub max_memory_mb: usize,
 
     /// Per-request time limit, in milliseconds: from the moment the whole body has arrived
-    /// (waiting for a free instance included) to the guest's response.
+    /// (waiting for a free instance included) to the head of the guest's response.
     #[arg(long, default_value_t = 30_000)]
     pub request_timeout_ms: u64,
+
+    /// How long a component may go on writing a streamed response body (an export) after
+    /// sending the response's head, in milliseconds.
+    #[arg(long, default_value_t = 600_000)]
+    pub stream_timeout_ms: u64,
 
     /// Largest request body the host accepts, in bytes.
     #[arg(long, default_value_t = 1024 * 1024)]
@@ -266,6 +271,7 @@ async fn up(args: UpArgs) -> Result<()> {
 
     let limits = RequestLimits {
         timeout: Duration::from_millis(args.request_timeout_ms),
+        stream_timeout: Duration::from_millis(args.stream_timeout_ms),
         max_body_bytes: args.max_body_bytes,
         max_memory_bytes: args.max_memory_mb * 1024 * 1024,
         max_concurrent: args.max_concurrent_requests.max(1),

@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
@@ -44,8 +45,11 @@ use crate::runtime::router::Router;
 /// Limits applied to each request and connection.
 #[derive(Debug, Clone, Copy)]
 pub struct RequestLimits {
-    /// From the whole body's arrival to the response (slot wait included).
+    /// From the whole body's arrival to the response's head (slot wait included).
     pub timeout: Duration,
+    /// From the response's head to the end of its body: how long a component may go on
+    /// writing a streamed body (an export) after answering.
+    pub stream_timeout: Duration,
     pub max_body_bytes: usize,
     pub max_memory_bytes: usize,
     pub max_concurrent: usize,
@@ -355,7 +359,7 @@ impl Server {
             }
         };
 
-        let deadline = Instant::now() + self.limits.timeout;
+        let deadline = Arc::new(Deadline::new(self.limits.timeout));
         // Concurrency cap: wait for a slot, but never beyond the request deadline.
         let permit =
             tokio::time::timeout(self.limits.timeout, self.permits.clone().acquire_owned())
@@ -366,7 +370,7 @@ impl Server {
 
         let req = Request::from_parts(parts, Full::new(body));
 
-        let mut store = self.new_store(&component, deadline).map_err(|e| {
+        let mut store = self.new_store(&component, deadline.clone()).map_err(|e| {
             tracing::error!(request_id, component = %component.id, error = format!("{e:#}"), "cannot prepare instance");
             HostFailure::CannotPrepareInstance
         })?;
@@ -400,9 +404,12 @@ impl Server {
         });
         let abort = task.abort_handle();
 
-        let remaining = deadline.saturating_duration_since(Instant::now());
-        match tokio::time::timeout(remaining, receiver).await {
-            Ok(Ok(Ok(resp))) => Ok(resp),
+        match tokio::time::timeout(deadline.remaining(), receiver).await {
+            Ok(Ok(Ok(resp))) => {
+                // The head is out; what is left is the body, which may stream for longer.
+                deadline.extend(self.limits.stream_timeout);
+                Ok(resp)
+            }
             Ok(Ok(Err(code))) => {
                 tracing::warn!(request_id, component = %component.id, error = ?code, "component answered with an error code");
                 Err(HostFailure::ComponentErrorCode)
@@ -433,7 +440,7 @@ impl Server {
     fn new_store(
         &self,
         component: &ServedComponent,
-        deadline: Instant,
+        deadline: Arc<Deadline>,
     ) -> Result<Store<InstanceState>> {
         let state = InstanceState::new(
             &self.capabilities,
@@ -445,13 +452,53 @@ impl Server {
         store.set_epoch_deadline(1);
         // Yield to other tasks every tick; trap once the request's deadline has passed.
         store.epoch_deadline_callback(move |_| {
-            if Instant::now() >= deadline {
+            if deadline.passed() {
                 Ok(UpdateDeadline::Interrupt)
             } else {
                 Ok(UpdateDeadline::Yield(1))
             }
         });
         Ok(store)
+    }
+}
+
+/// When an instance must stop: the request's time limit until the response's head is out,
+/// then the stream limit (both measured from the moment they start). The epoch callback reads
+/// it on every tick; the server moves it once, when the head arrives.
+pub struct Deadline {
+    start: Instant,
+    /// Milliseconds after `start`.
+    at_ms: AtomicU64,
+}
+
+impl Deadline {
+    pub fn new(limit: Duration) -> Deadline {
+        Deadline {
+            start: Instant::now(),
+            at_ms: AtomicU64::new(limit.as_millis() as u64),
+        }
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.start.elapsed().as_millis() as u64
+    }
+
+    pub fn passed(&self) -> bool {
+        self.now_ms() >= self.at_ms.load(Ordering::Relaxed)
+    }
+
+    pub fn remaining(&self) -> Duration {
+        Duration::from_millis(
+            self.at_ms
+                .load(Ordering::Relaxed)
+                .saturating_sub(self.now_ms()),
+        )
+    }
+
+    /// The deadline is now `limit` from now.
+    pub fn extend(&self, limit: Duration) {
+        self.at_ms
+            .store(self.now_ms() + limit.as_millis() as u64, Ordering::Relaxed);
     }
 }
 
@@ -511,5 +558,21 @@ mod tests {
         assert!(is_valid_request_id(&request_id(&http::HeaderMap::new())));
         assert!(!is_valid_request_id(&"a".repeat(129)));
         assert!(!is_valid_request_id(""));
+    }
+
+    #[test]
+    fn a_deadline_passes_at_its_limit_and_the_head_moves_it() {
+        let deadline = Deadline::new(Duration::ZERO);
+        assert!(deadline.passed());
+        assert_eq!(deadline.remaining(), Duration::ZERO);
+        deadline.extend(Duration::from_secs(600));
+        assert!(!deadline.passed());
+        assert!(deadline.remaining() > Duration::from_secs(590));
+        let request = Deadline::new(Duration::from_secs(30));
+        request.extend(Duration::ZERO);
+        assert!(
+            request.passed(),
+            "a stream limit of 0 ends the instance at the head"
+        );
     }
 }
