@@ -165,13 +165,7 @@ def main():
         }
         print(json.dumps(report, indent=2))
     finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        r.stop(procs)
         for db in dbs:
             r.drop_database(db)
         subprocess.run(["rm", "-rf", work], check=False)

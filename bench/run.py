@@ -167,6 +167,17 @@ def fresh_database():
     return db, db_url, password
 
 
+def stop(procs):
+    """Terminate every process of `procs`, killing the ones that do not exit within 10 s."""
+    for p in procs:
+        p.terminate()
+    for p in procs:
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
 def drop_database(db):
     subprocess.run(["psql", "-q", f"{PG}/postgres", "-c",
                     f"DROP DATABASE IF EXISTS {db} WITH (FORCE)"], check=False)
@@ -318,13 +329,7 @@ def main():
             "startup_s": round(startup, 3),
         }, indent=2))
     finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop(procs)
         drop_database(db)
 
 

@@ -168,20 +168,16 @@ fn graphml_and_jsonld_hold_the_same_graph_and_escape_what_they_must() {
     let of = |tag: &str| -> Vec<roxmltree::Node> {
         graph.children().filter(|n| n.has_tag_name(tag)).collect()
     };
-    let node_ids = sorted(
-        of("node")
-            .iter()
-            .map(|n| n.attribute("id").unwrap().to_string())
-            .collect(),
-    );
-    assert_eq!(node_ids, sorted(entities.clone()));
-    let edge_ids = sorted(
-        of("edge")
-            .iter()
-            .map(|n| n.attribute("id").unwrap().to_string())
-            .collect(),
-    );
-    assert_eq!(edge_ids, sorted(relationships.clone()));
+    let ids_of = |tag: &str| -> Vec<String> {
+        sorted(
+            of(tag)
+                .iter()
+                .map(|n| n.attribute("id").unwrap().to_string())
+                .collect(),
+        )
+    };
+    assert_eq!(ids_of("node"), sorted(entities.clone()));
+    assert_eq!(ids_of("edge"), sorted(relationships.clone()));
     let data = |node: &roxmltree::Node, key: &str| {
         node.children()
             .find(|d| d.attribute("key") == Some(key))

@@ -40,16 +40,11 @@ const GRAPHML_KEYS: &str = concat!(
     "  <key id=\"updated_at\" for=\"all\" attr.name=\"updated_at\" attr.type=\"string\"/>\n",
 );
 
-/// `<data key="k">expr</data>` as SQL (NULL content: an empty element).
+/// `<data key="k">expr</data>, ...` as SQL, one element per `key => expr` (NULL content: an
+/// empty element).
 macro_rules! data {
-    ($key:literal, $expr:expr) => {
-        concat!(
-            "xmlelement(name data, xmlattributes('",
-            $key,
-            "' AS key), ",
-            $expr,
-            ")"
-        )
+    ($($key:literal => $expr:expr),+ $(,)?) => {
+        concat!($("xmlelement(name data, xmlattributes('", $key, "' AS key), ", $expr, "), ",)+)
     };
 }
 
@@ -147,24 +142,15 @@ impl Format {
             ),
             Format::Graphml => concat!(
                 "'    ' || xmlelement(name node, xmlattributes(e.id AS id), ",
-                data!("type", "e.type"),
-                ", ",
-                data!("name", "e.name"),
-                ", ",
-                data!("confidence", "e.confidence"),
-                ", ",
-                data!("metadata", "e.metadata::text"),
-                ", CASE WHEN e.external_id IS NOT NULL THEN ",
-                data!("external_id", "e.external_id"),
-                " END, ",
-                data!("owner_id", "e.owner_id"),
-                ", ",
-                data!("version", "e.version"),
-                ", ",
-                data!("created_at", sql_timestamp!("e.created_at")),
-                ", ",
-                data!("updated_at", sql_timestamp!("e.updated_at")),
-                ")::text"
+                data!("type" => "e.type", "name" => "e.name", "confidence" => "e.confidence",
+                      "metadata" => "e.metadata::text"),
+                "CASE WHEN e.external_id IS NOT NULL THEN ",
+                "xmlelement(name data, xmlattributes('external_id' AS key), e.external_id) END, ",
+                data!("owner_id" => "e.owner_id", "version" => "e.version",
+                      "created_at" => sql_timestamp!("e.created_at")),
+                "xmlelement(name data, xmlattributes('updated_at' AS key), ",
+                sql_timestamp!("e.updated_at"),
+                "))::text"
             ),
             Format::Jsonld => concat!(
                 "(jsonb_build_object('@id', 'urn:uuid:' || e.id, '@type', 'Entity') || ",
@@ -190,20 +176,12 @@ impl Format {
             Format::Graphml => concat!(
                 "'    ' || xmlelement(name edge, ",
                 "xmlattributes(r.id AS id, r.source_id AS source, r.target_id AS target), ",
-                data!("type", "r.type"),
-                ", ",
-                data!("confidence", "r.confidence"),
-                ", ",
-                data!("metadata", "r.metadata::text"),
-                ", ",
-                data!("created_by", "r.created_by"),
-                ", ",
-                data!("version", "r.version"),
-                ", ",
-                data!("created_at", sql_timestamp!("r.created_at")),
-                ", ",
-                data!("updated_at", sql_timestamp!("r.updated_at")),
-                ")::text"
+                data!("type" => "r.type", "confidence" => "r.confidence",
+                      "metadata" => "r.metadata::text", "created_by" => "r.created_by",
+                      "version" => "r.version", "created_at" => sql_timestamp!("r.created_at")),
+                "xmlelement(name data, xmlattributes('updated_at' AS key), ",
+                sql_timestamp!("r.updated_at"),
+                "))::text"
             ),
             Format::Jsonld => concat!(
                 "(",
