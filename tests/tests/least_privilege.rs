@@ -133,7 +133,7 @@ fn application_with_authn_probe(dir: &TempDir) -> std::path::PathBuf {
     let authn = "\"target/wasm32-wasip2/release/authn.wasm\"";
     assert_eq!(
         text.matches(authn).count(),
-        5,
+        6,
         "spin.toml's authn wasm moved"
     );
     let text = text
@@ -355,6 +355,7 @@ fn each_group_may_audit_only_its_own_actions_by_a_user() {
             "api_key.create",
             "entity.create",
             "entity.create",
+            "graph.export",
             "relationship.delete",
             "token.reuse_detected",
             "user.login"
