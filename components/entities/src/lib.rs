@@ -1,7 +1,7 @@
 //! The entities component: `/v1/entities/...` — validated CRUD, search, batch writes, optimistic
 //! concurrency (ETag / If-Match) and an audited soft delete (SPEC §4 "Entities component"), plus
 //! the change feed (`/v1/changes`). This file is the route table ([`ROUTES`]): the handlers are
-//! in `entity` (CRUD and batch), `merge`, `natural_key` and `feed`; what clients send is read in
+//! in `entity` (CRUD and batch), `merge`, `unmerge`, `natural_key` and `feed`; what clients send is read in
 //! `input`, the table is `store` over the statements of `sql`, and `access` says who may do what.
 
 pub mod access;
@@ -12,6 +12,7 @@ pub mod merge;
 pub mod natural_key;
 pub mod sql;
 pub mod store;
+pub mod unmerge;
 
 use spin_sdk::http::{Request, Response};
 use spingraph_guest::routes::Handler::{self, Answer, Idempotent};
@@ -42,6 +43,7 @@ pub static ROUTES: Routes<Handler<Principal>> = Routes::based(
         Route::new("DELETE", "/v1/entities/{id}", Answer(delete)),
         Route::new("POST", "/v1/entities/{id}/restore", Idempotent(require_restorer, restore)),
         Route::new("POST", "/v1/entities/{id}/merge", Idempotent(require_write, merge::merge)),
+        Route::new("POST", "/v1/entities/{id}/unmerge", Idempotent(require_write, unmerge::unmerge)),
         Route::new("GET", BY_EXTERNAL_ID, Answer(natural_key::get)),
         Route::new("PUT", BY_EXTERNAL_ID, Idempotent(require_write, natural_key::put)),
         Route::new("GET", "/v1/changes", Answer(feed::list)),
@@ -82,6 +84,7 @@ mod tests {
              POST /v1/entities/x -> GET, PATCH, DELETE
              GET /v1/entities/x/restore -> POST
              GET /v1/entities/x/merge -> POST
+             GET /v1/entities/x/unmerge -> POST
              POST /v1/entities/by-external-id/t/x -> GET, PUT
              POST /v1/changes -> GET",
         );
@@ -110,6 +113,7 @@ mod tests {
                 "PATCH /v1/entities/{id}",
                 "POST /v1/entities/{id}/restore",
                 "POST /v1/entities/{id}/merge",
+                "POST /v1/entities/{id}/unmerge",
                 "PUT /v1/entities/by-external-id/{type}/{external_id}",
             ],
         );

@@ -1,7 +1,7 @@
 //! `POST /v1/entities/{id}/merge`: fold duplicates into one entity. Who may learn what, in
-//! order: a deleted or merged entity the caller may not change answers as a missing id does;
-//! then ownership (403); then the relationships that would move (409 when others' are among
-//! them and the caller is no admin, see [`store::merge`]).
+//! order ([`involved`], which unmerge shares): a deleted or merged entity the caller may not
+//! change answers as a missing id does; then ownership (403); then the relationships that would
+//! move (409 when others' are among them and the caller is no admin, see [`store::merge`]).
 
 use serde_json::Value;
 use spingraph_guest::audit::Audit;
@@ -18,10 +18,57 @@ use crate::store::Entity;
 use crate::{access, store};
 
 /// `entity` as `p` may learn of it: a deleted (or merged) entity only when `p` may change it
-/// (its owner, or an admin). To anyone else it is missing, so a merge's answers are no oracle
-/// for soft-deleted or merged ids.
+/// (its owner, or an admin). To anyone else it is missing, so the answers of a merge or unmerge
+/// are no oracle for soft-deleted or merged ids.
 fn known<'e>(p: &Principal, entity: Option<&'e Entity>) -> Option<&'e Entity> {
     entity.filter(|e| !e.is_deleted() || access::may_modify(p, &e.owner_id))
+}
+
+/// The entities of a merge or unmerge (`op`) of `from` into `id`, from `locked`: the live
+/// survivor and the `from` entities, every one the caller's to change. In order: a survivor
+/// missing to `p` (see [`known`]) is a 404, a deleted one what `gone` says; then a survivor the
+/// caller may not change is a 403; then each `from[i]` missing to `p`, or what `unfit` names
+/// wrong with it, is a 422; then one the caller may not change a 403.
+pub(crate) fn involved<'e>(
+    p: &Principal,
+    locked: &'e [Entity],
+    id: &str,
+    from: &[String],
+    op: &str,
+    gone: impl Fn(&Entity) -> ApiError,
+    unfit: impl Fn(&Entity) -> Option<String>,
+) -> Result<(&'e Entity, Vec<&'e Entity>)> {
+    let find = |wanted: &str| known(p, locked.iter().find(|e| e.id == wanted));
+    let forbidden = || {
+        ApiError::forbidden(format!(
+            "Only an admin, or the owner of every entity involved, may {op} them."
+        ))
+    };
+    let survivor = find(id).ok_or_else(|| not_found(id))?;
+    if survivor.is_deleted() {
+        return Err(gone(survivor));
+    }
+    if !access::may_modify(p, &survivor.owner_id) {
+        return Err(forbidden());
+    }
+    let mut errors = validate::Errors::new();
+    let mut entities = Vec::new();
+    let mut others = false;
+    for (i, wanted) in from.iter().enumerate() {
+        match find(wanted) {
+            None => errors.push(format!("from[{i}]"), "no such entity"),
+            Some(e) => match unfit(e) {
+                Some(wrong) => errors.push(format!("from[{i}]"), wrong),
+                None if !access::may_modify(p, &e.owner_id) => others = true,
+                None => entities.push(e),
+            },
+        }
+    }
+    errors.into_result()?;
+    if others {
+        return Err(forbidden());
+    }
+    Ok((survivor, entities))
 }
 
 /// `POST /{id}/merge` → 200 with the survivor: the entities of `from` are folded into `id` in
@@ -36,43 +83,18 @@ pub fn merge(c: &Call, p: &Principal, db: &Db) -> Result<Reply> {
         let mut ids = request.from.clone();
         ids.push(id.clone());
         let locked = store::lock(db, &ids)?;
-        let find = |wanted: &str| known(p, locked.iter().find(|e| e.id == wanted));
-        let forbidden = || {
-            ApiError::forbidden(
-                "Only an admin, or the owner of every entity involved, may merge them.",
-            )
+        let gone = |survivor: &Entity| match &survivor.merged_into {
+            Some(into) => ApiError::conflict(format!(
+                "Entity {id} was merged into {into}; merge into that one."
+            )),
+            None => not_found(&id),
         };
-        let survivor = find(&id).ok_or_else(|| not_found(&id))?;
-        if survivor.is_deleted() {
-            return Err(match &survivor.merged_into {
-                Some(into) => ApiError::conflict(format!(
-                    "Entity {id} was merged into {into}; merge into that one."
-                )),
-                None => not_found(&id),
-            });
-        }
-        if !access::may_modify(p, &survivor.owner_id) {
-            return Err(forbidden());
-        }
-        let mut errors = validate::Errors::new();
-        let mut victims = Vec::new();
-        let mut others = false;
-        for (i, from) in request.from.iter().enumerate() {
-            let field = format!("from[{i}]");
-            match find(from) {
-                None => errors.push(field, "no such entity"),
-                Some(e) if e.is_deleted() => match &e.merged_into {
-                    Some(into) => errors.push(field, format!("was already merged into {into}")),
-                    None => errors.push(field, "is deleted"),
-                },
-                Some(e) if !access::may_modify(p, &e.owner_id) => others = true,
-                Some(e) => victims.push(e),
-            }
-        }
-        errors.into_result()?;
-        if others {
-            return Err(forbidden());
-        }
+        let unfit = |e: &Entity| match &e.merged_into {
+            Some(into) => Some(format!("was already merged into {into}")),
+            None if e.is_deleted() => Some("is deleted".to_string()),
+            None => None,
+        };
+        let (survivor, victims) = involved(p, &locked, &id, &request.from, "merge", gone, unfit)?;
         let metadata = match request.metadata {
             MergeMetadata::Keep => None,
             MergeMetadata::Merge => {

@@ -182,13 +182,14 @@ pub const LOCK: &str = concat!(
 /// Fold the entities $2 (a jsonb array of ids) into survivor $1 by actor $3; $4 (NULL: kept)
 /// becomes the survivor's metadata. Unless $5 (the actor may change anyone's relationships: an
 /// admin), nothing is written when a live relationship that would move or go was created by
-/// someone else (`blocked`: how many). `{blocked, entity}`: that count and the survivor (NULL
-/// when blocked). Audit sources: `e` (`{survivor_log}`), `merged`, `kept`, `dropped`
-/// (`{merged_log}`, `{moved_log}`, `{dropped_log}`); change sources likewise (`{survivor_feed}`,
-/// `{merged_feed}`, `{kept_feed}`, `{dropped_feed}`).
+/// someone else (`blocked`: how many). The merge is recorded as merge $6 (`merges`,
+/// `merge_entities`, `merge_relationships`: what [`UNMERGE`] undoes). `{blocked, entity}`: that
+/// count and the survivor (NULL when blocked). Audit sources: `e` (`{survivor_log}`), `merged`,
+/// `kept`, `dropped` (`{merged_log}`, `{moved_log}`, `{dropped_log}`); change sources likewise
+/// (`{survivor_feed}`, `{merged_feed}`, `{kept_feed}`, `{dropped_feed}`).
 pub const MERGE: &str = concat!(
     "WITH v AS (SELECT (jsonb_array_elements_text($2::jsonb))::uuid AS id), ",
-    "moving AS (SELECT r.id, r.type, r.created_at, r.created_by, ",
+    "moving AS (SELECT r.id, r.type, r.created_at, r.created_by, r.source_id, r.target_id, r.version, ",
     "CASE WHEN r.source_id IN (SELECT id FROM v) THEN $1::uuid ELSE r.source_id END AS new_source, ",
     "CASE WHEN r.target_id IN (SELECT id FROM v) THEN $1::uuid ELSE r.target_id END AS new_target ",
     "FROM relationships r WHERE r.deleted_at IS NULL ",
@@ -213,16 +214,133 @@ pub const MERGE: &str = concat!(
     "version = x.version + 1, updated_at = now() ",
     "FROM blocked b WHERE x.id IN (SELECT id FROM v) AND x.deleted_at IS NULL AND b.n = 0 ",
     "RETURNING x.*, gen_random_uuid() AS audit_id), ",
-    "repointed AS (UPDATE entities x SET merged_into = $1::uuid FROM blocked b ",
-    "WHERE x.merged_into IN (SELECT id FROM v) AND b.n = 0 RETURNING x.id), ",
+    "repointed AS (UPDATE entities x SET merged_into = $1::uuid FROM entities o, blocked b ",
+    "WHERE o.id = x.id AND o.merged_into IN (SELECT id FROM v) AND b.n = 0 ",
+    "RETURNING x.id, o.merged_into AS was), ",
     "e AS (UPDATE entities x SET metadata = coalesce($4::jsonb, x.metadata), version = x.version + 1, ",
     "updated_at = now() FROM blocked b WHERE x.id = $1::uuid AND x.deleted_at IS NULL AND b.n = 0 ",
     "RETURNING x.*), ",
+    // The record (`o`: the survivor as the statement's snapshot has it, before `e`).
+    "rec AS (INSERT INTO merges (id, survivor_id, actor_id, metadata_before, metadata_after) ",
+    "SELECT $6::uuid, e.id, $3::uuid, CASE WHEN e.metadata <> o.metadata THEN o.metadata END, ",
+    "CASE WHEN e.metadata <> o.metadata THEN e.metadata END FROM e JOIN entities o ON o.id = e.id ",
+    "RETURNING id), ",
+    "rec_e AS (INSERT INTO merge_entities (merge_id, entity_id, repointed_from) ",
+    "SELECT rec.id, m.id, NULL::uuid FROM rec, merged m ",
+    "UNION ALL SELECT rec.id, p.id, p.was FROM rec, repointed p), ",
+    "rec_r AS (INSERT INTO merge_relationships (merge_id, relationship_id, dropped, source_before, ",
+    "target_before, version_before, version_after) ",
+    "SELECT rec.id, w.id, w.dropped, m.source_id, m.target_id, m.version, w.version FROM rec, ",
+    "(SELECT id, version, false AS dropped FROM kept UNION ALL SELECT id, version, true FROM dropped) w ",
+    "JOIN moving m ON m.id = w.id), ",
     "log_s AS ({survivor_log}), log_m AS ({merged_log}), log_k AS ({moved_log}), ",
     "log_d AS ({dropped_log}), ",
     "feed_s AS ({survivor_feed}), feed_m AS ({merged_feed}), feed_k AS ({kept_feed}), ",
     "feed_d AS ({dropped_feed}) ",
     "SELECT jsonb_build_object('blocked', (SELECT n FROM blocked), 'entity', (SELECT ",
+    entity_json!(),
+    " FROM e)) AS j"
+);
+
+/// The merges into survivor $1 that an unmerge of the entities $2 (a jsonb array of ids) undoes:
+/// for each entity, its latest merge into $1 not yet undone. `[{entity_id, merge_id, staying,
+/// metadata_before, metadata_after}]`, newest merge first; `staying`: how many entities that merge
+/// folded in stay merged after the unmerge.
+pub const MERGE_RECORDS: &str = concat!(
+    "WITH f AS (SELECT (jsonb_array_elements_text($2::jsonb))::uuid AS id), ",
+    "t AS (SELECT DISTINCT ON (me.entity_id) me.entity_id, me.merge_id, m.at, m.metadata_before, ",
+    "m.metadata_after FROM merge_entities me JOIN merges m ON m.id = me.merge_id ",
+    "WHERE me.entity_id IN (SELECT id FROM f) AND me.repointed_from IS NULL AND me.undone_at IS NULL ",
+    "AND m.survivor_id = $1::uuid ORDER BY me.entity_id, m.at DESC, m.id DESC) ",
+    "SELECT coalesce(jsonb_agg(jsonb_build_object('entity_id', t.entity_id, 'merge_id', t.merge_id, ",
+    "'metadata_before', t.metadata_before, 'metadata_after', t.metadata_after, ",
+    "'staying', (SELECT count(*) FROM merge_entities me WHERE me.merge_id = t.merge_id ",
+    "AND me.repointed_from IS NULL AND me.undone_at IS NULL AND me.entity_id NOT IN (SELECT id FROM f))) ",
+    "ORDER BY t.at DESC, t.merge_id DESC), '[]'::jsonb) AS j FROM t"
+);
+
+/// Undo, by actor $3, the merges into survivor $1 of the entities $2 (a jsonb array of
+/// `{merge_id, entity_id}`, found by [`MERGE_RECORDS`], every entity locked): each entity is live
+/// again, the ones its merge re-pointed at $1 are merged into it again, and the relationships the
+/// merge moved or dropped go back to their ends before it, live — each once none of its ends that
+/// merge folded in stays merged. $5 (NULL: kept) becomes the survivor's metadata.
+///
+/// Nothing is written when a relationship to put back changed since (`changed`: its id, the feed
+/// `seq` of the first change after the merge, and whether it is `gone`), a live entity (or another
+/// entity of $2) holds one's natural key (`taken`: `{id, by}`), or, unless $4 (an admin), one was
+/// created by someone else (`blocked`: how many). A relationship put back exactly as an earlier
+/// merge left it keeps that merge undoable (its record's `version_after` moves on).
+/// `{changed, taken, blocked, planned, done, restored, survivor}`: `planned` / `done` relationships
+/// to put back and put back, the entities restored, the survivor when its metadata changed.
+/// Audit sources: `s` (the survivor: `{survivor_log}`), `back`, `moved_back`, `revived`,
+/// `repointed` (`{restored_log}`, `{moved_log}`, `{revived_log}`, `{repointed_log}`); change
+/// sources `e`, `back`, `moved_back`, `revived` (`{survivor_feed}`, `{restored_feed}`,
+/// `{moved_feed}`, `{revived_feed}`).
+pub const UNMERGE: &str = concat!(
+    "WITH t AS (SELECT * FROM jsonb_to_recordset($2::jsonb) AS t(merge_id uuid, entity_id uuid)), ",
+    "staying AS (SELECT me.merge_id, me.entity_id FROM merge_entities me ",
+    "WHERE me.merge_id IN (SELECT merge_id FROM t) AND me.repointed_from IS NULL AND me.undone_at IS NULL ",
+    "AND NOT EXISTS (SELECT 1 FROM t WHERE t.merge_id = me.merge_id AND t.entity_id = me.entity_id)), ",
+    "rb AS (SELECT mr.*, r.version AS version_now, r.created_by FROM merge_relationships mr ",
+    "LEFT JOIN relationships r ON r.id = mr.relationship_id ",
+    "WHERE EXISTS (SELECT 1 FROM t WHERE t.merge_id = mr.merge_id ",
+    "AND t.entity_id IN (mr.source_before, mr.target_before)) ",
+    "AND NOT EXISTS (SELECT 1 FROM staying s WHERE s.merge_id = mr.merge_id ",
+    "AND s.entity_id IN (mr.source_before, mr.target_before))), ",
+    "changed AS (SELECT rb.relationship_id AS id, rb.version_now IS NULL AS gone, ",
+    "(SELECT min(c.seq) FROM changes c WHERE c.resource_id = rb.relationship_id ",
+    "AND c.kind = 'relationship' AND c.version > rb.version_after) AS seq ",
+    "FROM rb WHERE rb.version_now IS DISTINCT FROM rb.version_after), ",
+    "taken AS (SELECT x.id, d.id AS by FROM t JOIN entities x ON x.id = t.entity_id ",
+    "JOIN entities d ON d.owner_id = x.owner_id AND d.type = x.type AND d.external_id = x.external_id ",
+    "AND d.deleted_at IS NULL ",
+    "UNION ALL SELECT x.id, d.id FROM t JOIN entities x ON x.id = t.entity_id ",
+    "JOIN t u ON u.entity_id < t.entity_id JOIN entities d ON d.id = u.entity_id ",
+    "AND d.owner_id = x.owner_id AND d.type = x.type AND d.external_id = x.external_id), ",
+    "blocked AS (SELECT count(*) AS n FROM rb ",
+    "WHERE NOT $4::bool AND rb.version_now IS NOT NULL AND rb.created_by IS DISTINCT FROM $3::uuid), ",
+    "ok AS (SELECT 1 AS go WHERE NOT EXISTS (SELECT 1 FROM changed) AND NOT EXISTS (SELECT 1 FROM taken) ",
+    "AND (SELECT n FROM blocked) = 0), ",
+    "back AS (UPDATE entities x SET deleted_at = NULL, deleted_by = NULL, merged_into = NULL, ",
+    "version = x.version + 1, updated_at = now() FROM t, ok ",
+    "WHERE x.id = t.entity_id AND x.merged_into = $1::uuid RETURNING x.*, gen_random_uuid() AS audit_id), ",
+    "returned AS (UPDATE relationships r SET source_id = rb.source_before, target_id = rb.target_before, ",
+    "deleted_at = NULL, deleted_by = NULL, version = r.version + 1, updated_at = now() FROM rb, ok ",
+    "WHERE r.id = rb.relationship_id AND r.version = rb.version_after ",
+    "RETURNING r.*, rb.dropped, rb.merge_id, rb.version_before AS before_merge, ",
+    "gen_random_uuid() AS audit_id), ",
+    "moved_back AS (SELECT * FROM returned WHERE NOT dropped), ",
+    "revived AS (SELECT * FROM returned WHERE dropped), ",
+    "rebased AS (UPDATE merge_relationships o SET version_after = w.version FROM returned w ",
+    "WHERE o.relationship_id = w.id AND o.merge_id <> w.merge_id AND o.version_after = w.before_merge ",
+    "RETURNING 1), ",
+    "repointed AS (UPDATE entities x SET merged_into = me.repointed_from FROM merge_entities me, t, ok ",
+    "WHERE me.merge_id = t.merge_id AND me.repointed_from = t.entity_id AND x.id = me.entity_id ",
+    "AND x.merged_into = $1::uuid RETURNING x.id, gen_random_uuid() AS audit_id), ",
+    "undone_e AS (UPDATE merge_entities me SET undone_at = now(), undone_by = $3::uuid FROM t, ok ",
+    "WHERE me.merge_id = t.merge_id AND (me.entity_id = t.entity_id OR me.repointed_from = t.entity_id) ",
+    "RETURNING 1), ",
+    "undone_m AS (UPDATE merges m SET undone_at = now(), undone_by = $3::uuid FROM ok ",
+    "WHERE m.id IN (SELECT merge_id FROM t) AND NOT EXISTS (SELECT 1 FROM staying s WHERE s.merge_id = m.id) ",
+    "RETURNING 1), ",
+    "s AS (SELECT x.id FROM entities x, ok WHERE x.id = $1::uuid), ",
+    "e AS (UPDATE entities x SET metadata = $5::jsonb, version = x.version + 1, updated_at = now() ",
+    "FROM ok WHERE x.id = $1::uuid AND $5::jsonb IS NOT NULL RETURNING x.*), ",
+    "log_s AS ({survivor_log}), log_b AS ({restored_log}), log_m AS ({moved_log}), ",
+    "log_r AS ({revived_log}), log_p AS ({repointed_log}), ",
+    "feed_s AS ({survivor_feed}), feed_b AS ({restored_feed}), feed_m AS ({moved_feed}), ",
+    "feed_r AS ({revived_feed}) ",
+    "SELECT jsonb_build_object(",
+    "'changed', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', c.id, 'seq', c.seq, 'gone', c.gone) ",
+    "ORDER BY c.seq NULLS LAST, c.id), '[]'::jsonb) FROM changed c), ",
+    "'taken', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', k.id, 'by', k.by) ORDER BY k.id), ",
+    "'[]'::jsonb) FROM taken k), ",
+    "'blocked', (SELECT n FROM blocked), ",
+    "'planned', (SELECT count(*) FROM rb), 'done', (SELECT count(*) FROM returned), ",
+    "'restored', (SELECT coalesce(jsonb_agg(",
+    entity_json!(),
+    "), '[]'::jsonb) FROM back e), ",
+    "'survivor', (SELECT ",
     entity_json!(),
     " FROM e)) AS j"
 );
@@ -289,10 +407,15 @@ mod tests {
 
     #[test]
     fn every_statement_returns_one_jsonb_row_and_every_mutation_is_audited() {
-        for statement in MUTATIONS
-            .iter()
-            .chain(&[INSERT_BATCH, MERGE, FIND, LIST, LOCK])
-        {
+        for statement in MUTATIONS.iter().chain(&[
+            INSERT_BATCH,
+            MERGE,
+            MERGE_RECORDS,
+            UNMERGE,
+            FIND,
+            LIST,
+            LOCK,
+        ]) {
             assert!(statement.contains(" AS j"), "{statement}");
             assert!(statement.starts_with("SELECT ") || statement.starts_with("WITH "));
         }

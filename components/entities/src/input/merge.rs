@@ -1,5 +1,5 @@
-//! The body of `POST /v1/entities/{id}/merge`, validated: which entities are folded into the
-//! survivor and what becomes of their metadata.
+//! The bodies of `POST /v1/entities/{id}/merge` and `.../unmerge`, validated: which entities
+//! are folded into the survivor (or taken back out) and what becomes of their metadata.
 
 use serde_json::Value;
 use spingraph_guest::Result;
@@ -52,6 +52,33 @@ pub fn parse_merge(body: Value, survivor: &str) -> Result<MergeRequest> {
             MergeMetadata::Keep
         }
     };
+    let from = read_from(&mut f, survivor);
+    deny_rest(&mut f);
+    errors.into_result()?;
+    Ok(MergeRequest { from, metadata })
+}
+
+/// A validated `POST /{id}/unmerge` body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnmergeRequest {
+    /// The entities merged into the survivor to bring back: distinct UUIDs, not the survivor's.
+    pub from: Vec<String>,
+}
+
+/// The body of `POST /{survivor}/unmerge`: `{"from": [ids]}`.
+pub fn parse_unmerge(body: Value, survivor: &str) -> Result<UnmergeRequest> {
+    let obj = validate::object(body)?;
+    let mut errors = Errors::new();
+    let mut f = Fields::new(&obj, "", &mut errors);
+    let from = read_from(&mut f, survivor);
+    deny_rest(&mut f);
+    errors.into_result()?;
+    Ok(UnmergeRequest { from })
+}
+
+/// `from`: 1 to [`MERGE_MAX_FROM`] distinct entity ids other than `survivor`'s, each error
+/// naming its index.
+fn read_from(f: &mut Fields<'_>, survivor: &str) -> Vec<String> {
     let mut from = Vec::new();
     match f.raw("from") {
         None | Some(Value::Null) => f.error("from", "is required"),
@@ -77,9 +104,7 @@ pub fn parse_merge(body: Value, survivor: &str) -> Result<MergeRequest> {
             format!("must be an array of 1 to {MERGE_MAX_FROM} entity ids"),
         ),
     }
-    deny_rest(&mut f);
-    errors.into_result()?;
-    Ok(MergeRequest { from, metadata })
+    from
 }
 
 #[cfg(test)]
@@ -112,6 +137,28 @@ mod tests {
             .collect();
         assert_eq!(
             fields(parse_merge(json!({"from": many}), S).unwrap_err()),
+            vec!["from"]
+        );
+    }
+
+    #[test]
+    fn unmerge_requests_read_from_as_merges_do_and_nothing_else() {
+        const S: &str = "0192e4a0-0000-7000-8000-000000000001";
+        const A: &str = "0192e4a0-0000-7000-8000-000000000002";
+        assert_eq!(
+            parse_unmerge(json!({"from": [A]}), S).unwrap().from,
+            vec![A.to_string()]
+        );
+        assert_eq!(
+            fields(parse_unmerge(json!({"from": [A, A, S]}), S).unwrap_err()),
+            vec!["from[1]", "from[2]"]
+        );
+        assert_eq!(
+            fields(parse_unmerge(json!({"from": [A], "metadata": "merge"}), S).unwrap_err()),
+            vec!["metadata"]
+        );
+        assert_eq!(
+            fields(parse_unmerge(json!({}), S).unwrap_err()),
             vec!["from"]
         );
     }

@@ -10,7 +10,9 @@ use spingraph_guest::validate::{self, Errors, Fields};
 use spingraph_guest::{ApiError, Result};
 
 mod merge;
-pub use merge::{MERGE_MAX_FROM, MergeMetadata, MergeRequest, parse_merge};
+pub use merge::{
+    MERGE_MAX_FROM, MergeMetadata, MergeRequest, UnmergeRequest, parse_merge, parse_unmerge,
+};
 
 pub use spingraph_guest::record::EXTERNAL_ID_MAX_CHARS;
 /// `name`: 1..=512 characters.

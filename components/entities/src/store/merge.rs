@@ -44,6 +44,7 @@ pub fn merge(
         nullable(audit.actor_id.map(|a| ParameterValue::Uuid(a.to_string()))),
         nullable(metadata.map(jsonb)),
         ParameterValue::Boolean(admin),
+        uuid(&uuid::Uuid::now_v7().to_string()),
     ]);
     let survivor_log = audit.insert_one(
         &mut q,
@@ -112,12 +113,17 @@ pub fn merge(
         .ok_or_else(|| ApiError::internal("merge found no survivor"))
 }
 
+/// `n` of `noun` ("live relationship") in words, and the pronoun for them.
+pub(super) fn counted(n: i64, noun: &str) -> (String, &'static str) {
+    match n {
+        1 => (format!("1 {noun}"), "it"),
+        n => (format!("{n} {noun}s"), "them"),
+    }
+}
+
 /// The 409 of a merge that would change `n` relationships of other users.
 fn others_relationships(n: i64) -> String {
-    let (count, them) = match n {
-        1 => ("1 live relationship".to_string(), "it"),
-        n => (format!("{n} live relationships"), "them"),
-    };
+    let (count, them) = counted(n, "live relationship");
     format!(
         "The merged entities have {count} created by other users, which a merge would move or \
          delete; only their creators or an admin may change {them}. Ask them to delete {them} \

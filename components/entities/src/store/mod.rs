@@ -19,7 +19,9 @@ use crate::input::{EntityPatch, ListFilter, NewEntity, contains_pattern};
 use crate::sql::{self, ENTITY_JSON};
 
 mod merge;
+mod unmerge;
 pub use merge::{lock, merge};
+pub use unmerge::{MetadataOutcome, Record, SurvivorMetadata, records, survivor_metadata, unmerge};
 
 /// An entity as the API renders it ([`crate::sql::ENTITY_JSON`]); its fields are declared in the
 /// order the JSON has always listed them (by name), so a reply stays byte for byte what the
