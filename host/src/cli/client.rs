@@ -314,7 +314,7 @@ impl ApiClient {
                             anyhow::Error::new(err).context(format!("after {} tries", attempt + 1)),
                         ));
                     }
-                    (backoff(attempt), format!("{}", without_url(&err)))
+                    (backoff(attempt), without_url(&err))
                 }
             };
             attempt += 1;

@@ -35,6 +35,9 @@ const EDGE_REQUIRED: &[&str] = &[
     "type",
 ];
 
+/// A row's fields, or its metadata.
+type Fields = Map<String, Value>;
+
 /// `--map header=field` pairs.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ColumnMap(Vec<(String, String)>);
@@ -134,7 +137,7 @@ impl Layout {
     }
 
     /// The fields and metadata of one row; `Err` says what is wrong with it.
-    fn read(&self, row: &[&str]) -> Result<(Map<String, Value>, Map<String, Value>), String> {
+    fn read(&self, row: &[&str]) -> Result<(Fields, Fields), String> {
         let mut fields = Map::new();
         let mut metadata = Map::new();
         for (column, cell) in self.columns.iter().zip(row) {

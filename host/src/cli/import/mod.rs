@@ -388,15 +388,17 @@ struct Failure {
 
 impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.first_line == self.last_line {
-            write!(f, "line {}: {}", self.first_line, self.detail)
-        } else {
-            write!(
-                f,
-                "lines {}-{}: {}",
-                self.first_line, self.last_line, self.detail
-            )
-        }
+        let lines = lines_text(self.first_line, self.last_line);
+        write!(f, "{lines}: {}", self.detail)
+    }
+}
+
+/// `line 7`, or `lines 7-9`.
+fn lines_text(first: u64, last: u64) -> String {
+    if first == last {
+        format!("line {first}")
+    } else {
+        format!("lines {first}-{last}")
     }
 }
 
@@ -525,10 +527,10 @@ impl Import {
     fn line_failed(&mut self, line: u64, detail: String, chunk: &Chunk) -> Ended {
         let mut detail = detail;
         if !chunk.is_empty() {
-            let (first, _) = chunk.line_range();
+            let (first, last) = chunk.line_range();
             detail.push_str(&format!(
-                " (lines {first}-{} of its chunk were not sent either)",
-                line - 1
+                " ({} of its chunk not sent either)",
+                lines_text(first, last)
             ));
         }
         self.failures.push(Failure {
@@ -561,7 +563,8 @@ impl Import {
             Err(err @ RequestError::Unreachable(_)) => {
                 let (first, last) = chunk.line_range();
                 self.progress.println(&format!(
-                    "lines {first}-{last} were not imported: {}",
+                    "{} not imported: {}",
+                    lines_text(first, last),
                     err.describe()
                 ));
                 return Ok(Some(Ended::Stopped));
@@ -644,7 +647,10 @@ impl Import {
             self.failures.push(Failure {
                 first_line: line,
                 last_line: line,
-                detail: format!("{detail}; nothing of lines {first}-{last} was written"),
+                detail: format!(
+                    "{detail}; nothing of its chunk ({}) was written",
+                    lines_text(first, last)
+                ),
             });
         }
     }
