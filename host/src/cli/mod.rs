@@ -1,9 +1,11 @@
-//! The command line: `up`, `build`, `migrate` and `admin`, and the development signing keys
-//! `up` generates when none is configured.
+//! The command line: `up`, `build`, `migrate`, `admin` and `import` (with the API client it
+//! uses), and the development signing keys `up` generates when none is configured.
 
 pub mod admin;
 pub mod build_app;
+pub mod client;
 pub mod dev;
+pub mod import;
 pub mod up;
 
 use clap::{Parser, Subcommand};
@@ -29,6 +31,10 @@ enum Command {
     Migrate(spingraph_migrate::MigrateArgs),
     /// Operator tasks: bootstrap users.
     Admin(admin::AdminArgs),
+    /// Load entities and relationships (NDJSON as `export` writes it, or CSV) through the API's
+    /// batch endpoints, resumably. Credentials come from SPINGRAPH_TOKEN, SPINGRAPH_API_KEY or
+    /// --credentials-file, never from a flag.
+    Import(Box<import::ImportArgs>),
 }
 
 /// Parses the command line and runs the subcommand; an error is printed with its causes.
@@ -39,6 +45,7 @@ pub fn main() -> std::process::ExitCode {
         Command::Build(args) => build_app::run(args),
         Command::Migrate(args) => spingraph_migrate::run(args),
         Command::Admin(args) => admin::run(args),
+        Command::Import(args) => return import::main(*args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
