@@ -1,10 +1,11 @@
-//! The command line: `up`, `build`, `migrate`, `admin` and `import` (with the API client it
-//! uses), and the development signing keys `up` generates when none is configured.
+//! The command line: `up`, `build`, `migrate`, `admin`, `import` and `export` (with the API
+//! client they use), and the development signing keys `up` generates when none is configured.
 
 pub mod admin;
 pub mod build_app;
 pub mod client;
 pub mod dev;
+pub mod export;
 pub mod import;
 pub mod up;
 
@@ -35,6 +36,9 @@ enum Command {
     /// batch endpoints, resumably. Credentials come from SPINGRAPH_TOKEN, SPINGRAPH_API_KEY or
     /// --credentials-file, never from a flag.
     Import(Box<import::ImportArgs>),
+    /// Write the whole live graph (`GET /v1/export`: NDJSON, GraphML or JSON-LD) to a file, kept
+    /// only once it is whole. Credentials as for `import`, never from a flag.
+    Export(Box<export::ExportArgs>),
 }
 
 /// Parses the command line and runs the subcommand; an error is printed with its causes.
@@ -46,6 +50,7 @@ pub fn main() -> std::process::ExitCode {
         Command::Migrate(args) => spingraph_migrate::run(args),
         Command::Admin(args) => admin::run(args),
         Command::Import(args) => return import::main(*args),
+        Command::Export(args) => export::run(*args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -14,7 +14,7 @@ pub const VERSION: u64 = 1;
 /// One line, read.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Record {
-    /// The export's header line (checked, nothing to write).
+    /// The export's header or end line (checked, nothing to write).
     Header,
     Entity(EntityRecord),
     Relationship(RelationshipRecord),
@@ -90,6 +90,22 @@ struct HeaderLine {
     exported_at: Option<Value>,
     #[allow(dead_code)]
     as_of: Option<Value>,
+    /// The entity types the export kept (absent or null: all).
+    #[allow(dead_code)]
+    types: Option<Value>,
+}
+
+/// The export's last line: what it wrote (`spingraph export` checks the counts; the importer
+/// only checks its shape).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EndLine {
+    #[allow(dead_code)]
+    kind: String,
+    #[allow(dead_code)]
+    entities: u64,
+    #[allow(dead_code)]
+    relationships: u64,
 }
 
 /// The Entity document of the API plus `kind`. What the importer does not write is still named,
@@ -170,9 +186,13 @@ pub fn parse_line(text: &str, first: bool) -> Result<Option<Record>, String> {
         "header" => return Err("a header may only be the first line".into()),
         "entity" => Record::Entity(entity(value)?),
         "relationship" => Record::Relationship(relationship(value)?),
+        "end" => {
+            serde_json::from_value::<EndLine>(value).map_err(|e| e.to_string())?;
+            Record::Header
+        }
         other => {
             return Err(format!(
-                "unknown kind {other:?} (expected header, entity or relationship)"
+                "unknown kind {other:?} (expected header, entity, relationship or end)"
             ));
         }
     };
@@ -333,6 +353,11 @@ mod tests {
                 .contains("source_id")
         );
         assert!(err(r#"{"kind":"header","format":"spingraph-ndjson"}"#).contains("first line"));
+        assert_eq!(
+            parse_line(r#"{"kind":"end","entities":2,"relationships":1}"#, false),
+            Ok(Some(Record::Header))
+        );
+        assert!(err(r#"{"kind":"end","entities":2}"#).contains("relationships"));
     }
 
     #[test]
