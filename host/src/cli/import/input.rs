@@ -200,6 +200,11 @@ mod tests {
         path
     }
 
+    /// `path` as a nodes file with its own headers, read from `at`.
+    fn nodes(path: &Path, at: &Position) -> anyhow::Result<Csv> {
+        Csv::open(path, Table::Nodes, &ColumnMap::default(), at)
+    }
+
     fn drain(input: &mut dyn Input) -> Vec<(u64, bool)> {
         let mut out = Vec::new();
         while let Some((line, parsed)) = input.next_line().unwrap() {
@@ -212,13 +217,7 @@ mod tests {
     fn csv_records_carry_their_line_and_resume_after_a_position() {
         // The quoted name spans two lines: the next record starts on line 4.
         let path = temp_file("type,name\nt,a\nt,\"b\nb\"\nt,c\nt,\n");
-        let mut csv = Csv::open(
-            &path,
-            Table::Nodes,
-            &ColumnMap::default(),
-            &Position::start(),
-        )
-        .unwrap();
+        let mut csv = nodes(&path, &Position::start()).unwrap();
         let (line, first) = csv.next_line().unwrap().unwrap();
         assert_eq!(line, 2);
         assert!(first.is_ok());
@@ -226,10 +225,10 @@ mod tests {
         let _ = csv.next_line().unwrap().unwrap(); // t,c: the position is its start
         let at = csv.position().unwrap();
         assert_eq!(at.line, 5);
-        let mut again = Csv::open(&path, Table::Nodes, &ColumnMap::default(), &at).unwrap();
+        let mut again = nodes(&path, &at).unwrap();
         assert_eq!(drain(&mut again), [(5, true), (6, false)]);
         std::fs::write(&path, "type,name\nt,X\nt,\"b\nb\"\nt,c\nt,\n").unwrap();
-        let changed = Csv::open(&path, Table::Nodes, &ColumnMap::default(), &at);
+        let changed = nodes(&path, &at);
         assert!(changed.err().unwrap().to_string().contains("not the input"));
         std::fs::remove_file(&path).unwrap();
     }
@@ -237,13 +236,7 @@ mod tests {
     #[test]
     fn a_csv_row_of_the_wrong_width_fails_with_its_line() {
         let path = temp_file("type,name\nt,a\nt,b,extra\n");
-        let mut csv = Csv::open(
-            &path,
-            Table::Nodes,
-            &ColumnMap::default(),
-            &Position::start(),
-        )
-        .unwrap();
+        let mut csv = nodes(&path, &Position::start()).unwrap();
         assert_eq!(drain(&mut csv), [(2, true), (3, false)]);
         std::fs::remove_file(&path).unwrap();
     }
