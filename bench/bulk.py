@@ -34,7 +34,20 @@ def seed(db_url):
           SELECT a.id, b.id, 'link', (SELECT id FROM users WHERE email = 'bench@example.com')
           FROM seed a CROSS JOIN generate_series(1, {DEGREE}) k
           JOIN seed b ON b.n = (a.n + 7 * k) % {ENTITIES};
-        ANALYZE entities; ANALYZE relationships;""")
+        -- each row's `create` in the change history, as the API would have written it, so an
+        -- as-of export reads the same graph
+        INSERT INTO changes (kind, op, resource_id, type, version, document)
+          SELECT 'entity', 'create', e.id, e.type, e.version, jsonb_build_object('id', e.id,
+                 'type', e.type, 'name', e.name, 'confidence', e.confidence, 'metadata', e.metadata,
+                 'owner_id', e.owner_id, 'external_id', e.external_id, 'version', e.version,
+                 'created_at', e.created_at, 'updated_at', e.updated_at) FROM entities e;
+        INSERT INTO changes (kind, op, resource_id, type, version, document)
+          SELECT 'relationship', 'create', x.id, x.type, x.version, jsonb_build_object('id', x.id,
+                 'source_id', x.source_id, 'target_id', x.target_id, 'type', x.type,
+                 'confidence', x.confidence, 'metadata', x.metadata, 'created_by', x.created_by,
+                 'version', x.version, 'created_at', x.created_at, 'updated_at', x.updated_at)
+          FROM relationships x;
+        ANALYZE entities; ANALYZE relationships; ANALYZE changes;""")
 
 
 def rss_mib(pid):
@@ -69,13 +82,21 @@ def timed(fn):
     return time.perf_counter() - t0, out
 
 
-def export(base, token, fmt, path):
-    req = urllib.request.Request(f"{base}/v1/export?format={fmt}",
+def export(base, token, fmt, path, as_of=None):
+    query = f"format={fmt}" + (f"&as_of={as_of}" if as_of else "")
+    req = urllib.request.Request(f"{base}/v1/export?{query}",
                                  headers={"authorization": f"Bearer {token}"})
     with urllib.request.urlopen(req, timeout=600) as resp, open(path, "wb") as out:
         while chunk := resp.read(1 << 20):
             out.write(chunk)
     return os.path.getsize(path)
+
+
+def last_line(path):
+    """The last line of a file (an NDJSON export's end line, which counts what it holds)."""
+    with open(path, "rb") as f:
+        f.seek(max(0, os.path.getsize(path) - 4096))
+        return f.read().decode().strip().splitlines()[-1]
 
 
 def copy_out(db_url, table, path):
@@ -122,12 +143,22 @@ def main():
         print("==> exporting (each format), then psql \\copy of the same rows", file=sys.stderr)
         idle = round(rss_mib(host.pid), 1)
         exports = {}
-        for fmt in ("ndjson", "graphml", "jsonld"):
+        # the last: the same graph read from the change history (`as_of` now)
+        now = subprocess.run(
+            ["psql", "-tAq", src_url, "-c", "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', "
+             "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"],
+            capture_output=True, text=True, check=True).stdout.strip()
+        for name, fmt, as_of in (("ndjson", "ndjson", None), ("graphml", "graphml", None),
+                                 ("jsonld", "jsonld", None), ("ndjson_as_of", "ndjson", now)):
             sampler = RssSampler(host.pid)
             sampler.start()
-            seconds, size = timed(lambda: export(base, token, fmt, os.path.join(work, f"export.{fmt}")))
-            exports[fmt] = {"seconds": round(seconds, 2), "rows_per_s": rate(rows, seconds),
-                            "bytes": size, "host_rss_peak_mib": sampler.stop()}
+            path = os.path.join(work, f"export.{name}")
+            seconds, size = timed(lambda: export(base, token, fmt, path, as_of))
+            exports[name] = {"seconds": round(seconds, 2), "rows_per_s": rate(rows, seconds),
+                             "bytes": size, "host_rss_peak_mib": sampler.stop()}
+        ends = {name: last_line(os.path.join(work, f"export.{name}")) for name in ("ndjson", "ndjson_as_of")}
+        if ends["ndjson"] != ends["ndjson_as_of"]:
+            raise SystemExit(f"the as-of export is not the live one: {ends}")
         floor_s, _ = timed(lambda: (copy_out(src_url, "entities", os.path.join(work, "e.copy")),
                                     copy_out(src_url, "relationships", os.path.join(work, "r.copy"))))
         report["export"] = {

@@ -463,6 +463,18 @@ impl TestDatabase {
     }
 
     /// The rows of a query as a JSON array of objects.
+    /// The database's clock now, as the API writes instants (RFC 3339, UTC, microseconds): a
+    /// write acknowledged before it counts as done by then, and none started after it.
+    pub fn instant(&self) -> String {
+        self.query_json(
+            "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', \
+             'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS t",
+        )[0]["t"]
+            .as_str()
+            .expect("an instant")
+            .to_string()
+    }
+
     pub fn query_json(&self, sql: &str) -> Value {
         rows_as_json(self.url.clone(), sql)
             .unwrap_or_else(|e| panic!("querying {}: {e}", self.name))
@@ -941,6 +953,21 @@ impl TestApp {
         let resp = self.post_as(who, "/v1/entities", body);
         assert_eq!(resp.status(), 201, "creating {body}");
         json_body(resp)
+    }
+
+    /// `POST /v1/relationships` of type `kind` from entity `source` to `target` (their
+    /// documents) as `who`; the created relationship's id (its 201 asserted).
+    pub fn created_relationship(
+        &self,
+        who: &(impl Bearer + ?Sized),
+        source: &Value,
+        target: &Value,
+        kind: &str,
+    ) -> String {
+        let body = json!({"source_id": source["id"], "target_id": target["id"], "type": kind});
+        let resp = self.post_as(who, "/v1/relationships", &body);
+        assert_eq!(resp.status(), 201, "creating {body}");
+        json_body(resp)["id"].as_str().unwrap().to_string()
     }
 
     /// `POST /v1/auth/api-keys` as `owner`: a key named `name` holding `scopes`; the created

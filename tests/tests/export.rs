@@ -306,7 +306,8 @@ fn a_bad_format_or_an_unknown_parameter_is_a_400_naming_it() {
     for (query, param) in [
         ("?format=csv", "format"),
         ("?types=a,,b", "types"),
-        ("?as_of=2026-01-01T00:00:00Z", "as_of"),
+        ("?as_of=last+week", "as_of"),
+        ("?since=2026-01-01T00:00:00Z", "since"),
     ] {
         assert_query_rejected(
             app.get_as(&admin, &format!("{EXPORT}{query}")),

@@ -1316,16 +1316,6 @@ fn patch_and_restore_check_natural_keys_among_the_owners_entities() {
 
 // ------------------------------------------------------------------ entity merge
 
-fn rel(app: &TestApp, who: &Caller, source: &Value, target: &Value, kind: &str) -> String {
-    let resp = app.post_as(
-        who,
-        "/v1/relationships",
-        &json!({"source_id": source["id"], "target_id": target["id"], "type": kind}),
-    );
-    assert_eq!(resp.status(), 201);
-    json_body(resp)["id"].as_str().unwrap().to_string()
-}
-
 fn merge(app: &TestApp, who: &Caller, survivor: &Value, body: &Value) -> Response {
     let path = format!("/v1/entities/{}/merge", survivor["id"].as_str().unwrap());
     app.post_as(who, &path, body)
@@ -1352,13 +1342,13 @@ fn merge_moves_relationships_drops_duplicates_and_self_loops_and_redirects() {
     let v2 = make("V2", json!({"c": 3}));
     let x = make("X", json!({}));
     let y = make("Y", json!({}));
-    rel(&app, &ada, &s, &x, "knows"); // stays
-    rel(&app, &ada, &v1, &x, "knows"); // would repeat S→X knows: dropped
-    let moved = rel(&app, &ada, &v1, &y, "likes"); // becomes S→Y likes
-    rel(&app, &ada, &v2, &y, "likes"); // would repeat the moved one: dropped
-    rel(&app, &ada, &v1, &v2, "rel"); // would be S→S: dropped
-    rel(&app, &ada, &x, &v2, "cites"); // becomes X→S cites
-    rel(&app, &ada, &y, &s, "follows"); // untouched
+    app.created_relationship(&ada, &s, &x, "knows"); // stays
+    app.created_relationship(&ada, &v1, &x, "knows"); // would repeat S→X knows: dropped
+    let moved = app.created_relationship(&ada, &v1, &y, "likes"); // becomes S→Y likes
+    app.created_relationship(&ada, &v2, &y, "likes"); // would repeat the moved one: dropped
+    app.created_relationship(&ada, &v1, &v2, "rel"); // would be S→S: dropped
+    app.created_relationship(&ada, &x, &v2, "cites"); // becomes X→S cites
+    app.created_relationship(&ada, &y, &s, "follows"); // untouched
 
     let resp = merge(
         &app,
@@ -1535,9 +1525,9 @@ fn merge_needs_live_entities_the_caller_owns_and_a_valid_list() {
 fn only_an_admins_merge_may_move_or_drop_other_users_relationships() {
     let (app, [ada, bob, admin], [keep, dup, other]) =
         two_of_adas_and_one_of_bobs(["Keep", "Dup", "Other"]);
-    let hers = rel(&app, &ada, &dup, &other, "knows");
-    let bobs_moving = rel(&app, &bob, &other, &dup, "cites");
-    let bobs_self_loop = rel(&app, &bob, &dup, &keep, "same_as");
+    let hers = app.created_relationship(&ada, &dup, &other, "knows");
+    let bobs_moving = app.created_relationship(&bob, &other, &dup, "cites");
+    let bobs_self_loop = app.created_relationship(&bob, &dup, &keep, "same_as");
     let relationships = "SELECT id::text, source_id::text, target_id::text, version, \
                          deleted_at IS NOT NULL AS deleted FROM relationships ORDER BY id";
     let before = app.db.query_json(relationships);
@@ -1580,7 +1570,7 @@ fn only_an_admins_merge_may_move_or_drop_other_users_relationships() {
 
     // An admin may change anyone's relationships, so an admin's merge moves bob's too.
     let dup2 = entity(&app, &ada, "Dup 2");
-    let bobs = rel(&app, &bob, &other, &dup2, "cites");
+    let bobs = app.created_relationship(&bob, &other, &dup2, "cites");
     assert_eq!(
         merge(&app, &admin, &keep, &json!({"from": [id_of(&dup2)]})).status(),
         200

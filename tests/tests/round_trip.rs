@@ -1,8 +1,8 @@
 //! Export, import, export (issue 29, item 6), through the command line end to end: `spingraph
 //! export` writes a graph from one host, `spingraph import` loads it into an empty database behind
 //! another, and a second export holds the same graph: natural keys and content equal (ids of
-//! entities without a natural key differ; they are matched by content). And `spingraph export`
-//! keeps no file of an export that was cut.
+//! entities without a natural key differ; they are matched by content); `--as-of` exports the
+//! graph of an earlier instant. And `spingraph export` keeps no file of an export that was cut.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -121,6 +121,20 @@ fn export_import_export_gives_the_same_graph() {
     let dir = TempDir::create();
     let first = dir.path().join("first.ndjson");
     export_to(&source, &admin, &first);
+
+    // Changed since: `--as-of` an instant before the change still exports the first graph.
+    let instant = source.db.instant();
+    let resp = source.patch_as(
+        &owner,
+        &format!("/v1/entities/{}", ids[1]),
+        &json!({"name": "Grace H."}),
+    );
+    assert_eq!(resp.status(), 200);
+    let then = dir.path().join("then.ndjson");
+    let then_arg = then.to_str().unwrap();
+    let (ok, stderr) = cli(&source, &admin, &["export", then_arg, "--as-of", &instant]);
+    assert!(ok, "export --as-of failed: {stderr}");
+    assert_eq!(graph(&then), graph(&first));
 
     let target = app(&[]);
     let importer = target.caller("importer", "user");

@@ -26,16 +26,6 @@ fn entity(app: &TestApp, who: &Caller, name: &str, metadata: Value) -> Value {
     )
 }
 
-fn rel(app: &TestApp, who: &Caller, source: &Value, target: &Value, kind: &str) -> String {
-    let resp = app.post_as(
-        who,
-        "/v1/relationships",
-        &json!({"source_id": source["id"], "target_id": target["id"], "type": kind}),
-    );
-    assert_eq!(resp.status(), 201);
-    json_body(resp)["id"].as_str().unwrap().to_string()
-}
-
 fn merge(app: &TestApp, who: &Caller, survivor: &Value, from: &[&Value], how: &str) -> Value {
     let path = format!("/v1/entities/{}/merge", id_of(survivor));
     let from: Vec<&str> = from.iter().map(|e| id_of(e)).collect();
@@ -108,13 +98,13 @@ fn unmerge_puts_back_the_entities_and_every_relationship_the_merge_moved_or_drop
     let v2 = entity(&app, &ada, "V2", json!({"c": 3}));
     let x = entity(&app, &ada, "X", json!({}));
     let y = entity(&app, &ada, "Y", json!({}));
-    rel(&app, &ada, &s, &x, "knows"); // stays
-    rel(&app, &ada, &v1, &x, "knows"); // would repeat S→X knows: dropped
-    rel(&app, &ada, &v1, &y, "likes"); // becomes S→Y likes
-    rel(&app, &ada, &v2, &y, "likes"); // would repeat the moved one: dropped
-    rel(&app, &ada, &v1, &v2, "rel"); // would be S→S: dropped
-    rel(&app, &ada, &x, &v2, "cites"); // becomes X→S cites
-    rel(&app, &ada, &y, &s, "follows"); // untouched
+    app.created_relationship(&ada, &s, &x, "knows"); // stays
+    app.created_relationship(&ada, &v1, &x, "knows"); // would repeat S→X knows: dropped
+    app.created_relationship(&ada, &v1, &y, "likes"); // becomes S→Y likes
+    app.created_relationship(&ada, &v2, &y, "likes"); // would repeat the moved one: dropped
+    app.created_relationship(&ada, &v1, &v2, "rel"); // would be S→S: dropped
+    app.created_relationship(&ada, &x, &v2, "cites"); // becomes X→S cites
+    app.created_relationship(&ada, &y, &s, "follows"); // untouched
     let (edges_before, entities_before) = (relationships(&app), entities(&app));
 
     let merged = merge(&app, &ada, &s, &[&v1, &v2], "merge");
@@ -194,8 +184,8 @@ fn a_partial_unmerge_keeps_what_the_entities_left_merged_still_need() {
     let v1 = entity(&app, &ada, "V1", json!({"b": 2}));
     let v2 = entity(&app, &ada, "V2", json!({"c": 3}));
     let x = entity(&app, &ada, "X", json!({}));
-    let between = rel(&app, &ada, &v1, &v2, "rel"); // dropped: S→S
-    let own = rel(&app, &ada, &v1, &x, "knows"); // moved to S→X
+    let between = app.created_relationship(&ada, &v1, &v2, "rel"); // dropped: S→S
+    let own = app.created_relationship(&ada, &v1, &x, "knows"); // moved to S→X
     let before = relationships(&app);
     merge(&app, &ada, &s, &[&v1, &v2], "merge");
 
@@ -240,7 +230,7 @@ fn a_relationship_changed_after_the_merge_makes_unmerge_a_409_naming_it_and_its_
     let s = entity(&app, &ada, "S", json!({}));
     let v = entity(&app, &ada, "V", json!({}));
     let x = entity(&app, &ada, "X", json!({}));
-    let moved = rel(&app, &ada, &v, &x, "knows");
+    let moved = app.created_relationship(&ada, &v, &x, "knows");
     merge(&app, &ada, &s, &[&v], "keep");
     let path = format!("/v1/relationships/{moved}");
     assert_eq!(
@@ -264,8 +254,8 @@ fn a_relationship_changed_after_the_merge_makes_unmerge_a_409_naming_it_and_its_
     // A relationship dropped by the merge and deleted for good since is named too.
     let t = entity(&app, &ada, "T", json!({}));
     let w = entity(&app, &ada, "W", json!({}));
-    rel(&app, &ada, &t, &x, "knows");
-    let dropped = rel(&app, &ada, &w, &x, "knows");
+    app.created_relationship(&ada, &t, &x, "knows");
+    let dropped = app.created_relationship(&ada, &w, &x, "knows");
     merge(&app, &ada, &t, &[&w], "keep");
     app.db
         .execute(&format!("DELETE FROM relationships WHERE id = '{dropped}'"));
@@ -378,7 +368,7 @@ fn unmerge_answers_other_users_as_merge_does_and_moves_back_their_relationships_
 
     // A relationship bob made, moved by an admin's merge, goes back only by an admin's unmerge.
     let a3 = entity(&app, &ada, "A3", json!({}));
-    let bobs = rel(&app, &bob, &b1, &a3, "cites");
+    let bobs = app.created_relationship(&bob, &b1, &a3, "cites");
     merge(&app, &admin, &a1, &[&a3], "keep");
     let before = everything(&app);
     let detail = conflict_detail(unmerge(&app, &ada, &a1, &[&a3]));
@@ -401,7 +391,7 @@ fn unmerging_the_later_merge_of_a_chain_puts_the_earlier_one_back_under_its_surv
     let app = app();
     let ada = app.caller("ada", "user");
     let [a, b, c, x] = ["A", "B", "C", "X"].map(|n| entity(&app, &ada, n, json!({})));
-    let edge = rel(&app, &ada, &a, &x, "knows");
+    let edge = app.created_relationship(&ada, &a, &x, "knows");
     let before = relationships(&app);
     merge(&app, &ada, &b, &[&a], "keep"); // A→X becomes B→X
     merge(&app, &ada, &c, &[&b], "keep"); // B→X becomes C→X; A now points at C
@@ -434,7 +424,7 @@ fn an_unmerge_replayed_with_its_idempotency_key_writes_nothing_twice() {
     let s = entity(&app, &ada, "S", json!({}));
     let v = entity(&app, &ada, "V", json!({}));
     let x = entity(&app, &ada, "X", json!({}));
-    rel(&app, &ada, &v, &x, "knows");
+    app.created_relationship(&ada, &v, &x, "knows");
     merge(&app, &ada, &s, &[&v], "keep");
     let path = format!("/v1/entities/{}/unmerge", id_of(&s));
     let send = || {

@@ -2,7 +2,9 @@
 //! users and admins create (`entities:write`), the owner or an admin updates and deletes, and
 //! admin-only operations need the admin role (plus the `admin` scope for API keys).
 
-use spingraph_authn_client::{is_owner_or_admin, require_read_scope, require_scope};
+use spingraph_authn_client::{
+    is_owner_or_admin, require_admin_writer, require_read_scope, require_scope,
+};
 use spingraph_guest::Result;
 use spingraph_identity::{Principal, Scope};
 
@@ -20,8 +22,7 @@ pub fn require_write(p: &Principal) -> Result<()> {
 
 /// Restores: a writer who is an admin.
 pub fn require_restorer(p: &Principal) -> Result<()> {
-    require_write(p)?;
-    require_admin_to(p, "restore entities")
+    require_admin_writer(p, Scope::EntitiesWrite, "restore entities")
 }
 
 /// Whether `p` may change an entity owned by `owner_id`.

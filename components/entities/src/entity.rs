@@ -8,6 +8,7 @@ use spingraph_guest::body::{BATCH_LIMIT, DEFAULT_LIMIT};
 use spingraph_guest::context::header;
 use spingraph_guest::db::Db;
 use spingraph_guest::etag::{self, IfMatch};
+use spingraph_guest::history::{self, AsOf};
 use spingraph_guest::page::PageRequest;
 use spingraph_guest::routes::Call;
 use spingraph_guest::validate;
@@ -115,6 +116,9 @@ pub fn list(c: &Call, p: &Principal) -> Result<Reply> {
     }
     let page = PageRequest::from_query(ctx, store::SORTS, store::default_sort())?;
     let db = Db::connect(ctx)?;
+    if let Some(t) = &filter.as_of {
+        t.check(ctx, &db)?;
+    }
     Ok(Reply::ok(&store::list(&db, &filter, &page)?))
 }
 
@@ -124,10 +128,16 @@ pub fn get(c: &Call, p: &Principal) -> Result<Reply> {
     let (ctx, id) = (c.ctx, entity_id(c.param("id"))?);
     let include_deleted = admin_flag(ctx, p, "include_deleted", "read deleted entities")?;
     let db = Db::connect(ctx)?;
-    let entity = store::find(&db, &id)?.ok_or_else(|| not_found(&id))?;
+    let as_of = AsOf::read(ctx, &db, include_deleted)?;
+    let entity = store::find_as_of(&db, &id, as_of.as_ref())?.ok_or_else(|| not_found(&id))?;
     if !include_deleted && entity.is_deleted() {
-        // A merged entity lives on as its survivor: a permanent redirect there.
+        // A merged entity lives on as its survivor: a permanent redirect there (at the same
+        // instant, for an as-of read).
         if let Some(survivor) = &entity.merged_into {
+            let at = as_of
+                .as_ref()
+                .map(|t| format!("?{}={}", history::PARAM, t.instant()))
+                .unwrap_or_default();
             return Ok(Reply::json(
                 308,
                 &json!({
@@ -135,7 +145,7 @@ pub fn get(c: &Call, p: &Principal) -> Result<Reply> {
                     "merged_into": survivor,
                 }),
             )
-            .header("location", &format!("{BASE}/{survivor}")));
+            .header("location", &format!("{BASE}/{survivor}{at}")));
         }
         return Err(not_found(&id));
     }

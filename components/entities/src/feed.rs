@@ -14,14 +14,14 @@
 
 use serde_json::{Value, json};
 use spin_sdk::pg4::ParameterValue;
-use spingraph_authn_client::require_read_scope;
+use spingraph_authn_client::{require_read_scope, require_scope_or_admin};
 use spingraph_guest::db::Db;
 use spingraph_guest::page::{DEFAULT_LIMIT, MAX_LIMIT};
 use spingraph_guest::routes::Call;
 use spingraph_guest::slots::Slots;
 use spingraph_guest::sql::{Query, fill};
 use spingraph_guest::validate::Errors;
-use spingraph_guest::{ApiError, Ctx, Reply, Result, sql_timestamp};
+use spingraph_guest::{Ctx, Reply, Result, sql_timestamp};
 use spingraph_identity::{Principal, Scope};
 
 /// The variable capping how long a long poll waits (seconds), whatever `wait` asked for.
@@ -122,12 +122,7 @@ impl FeedRequest {
 /// `changes:read` (an API key's scope) or admin: a plain user's bearer token cannot follow every
 /// change, which would show other owners' writes as they happen.
 pub fn require_reader(p: &Principal) -> Result<()> {
-    if p.has_scope(Scope::ChangesRead) || p.is_admin() {
-        return Ok(());
-    }
-    Err(ApiError::forbidden(
-        "Reading the change feed needs the `changes:read` scope.",
-    ))
+    require_scope_or_admin(p, Scope::ChangesRead, "Reading the change feed")
 }
 
 /// Whether `p` may read the documents of changes of `kind` (`entity` or `relationship`).

@@ -186,7 +186,8 @@ pub const LOCK: &str = concat!(
 /// `merge_entities`, `merge_relationships`: what [`UNMERGE`] undoes). `{blocked, entity}`: that
 /// count and the survivor (NULL when blocked). Audit sources: `e` (`{survivor_log}`), `merged`,
 /// `kept`, `dropped` (`{merged_log}`, `{moved_log}`, `{dropped_log}`); change sources likewise
-/// (`{survivor_feed}`, `{merged_feed}`, `{kept_feed}`, `{dropped_feed}`).
+/// (`{survivor_feed}`, `{merged_feed}`, `{kept_feed}`, `{dropped_feed}`), and `repointed`
+/// (`{repointed_feed}`: entities merged earlier into a merged one, which name the survivor now).
 pub const MERGE: &str = concat!(
     "WITH v AS (SELECT (jsonb_array_elements_text($2::jsonb))::uuid AS id), ",
     "moving AS (SELECT r.id, r.type, r.created_at, r.created_by, r.source_id, r.target_id, r.version, ",
@@ -214,9 +215,10 @@ pub const MERGE: &str = concat!(
     "version = x.version + 1, updated_at = now() ",
     "FROM blocked b WHERE x.id IN (SELECT id FROM v) AND x.deleted_at IS NULL AND b.n = 0 ",
     "RETURNING x.*, gen_random_uuid() AS audit_id), ",
-    "repointed AS (UPDATE entities x SET merged_into = $1::uuid FROM entities o, blocked b ",
+    "repointed AS (UPDATE entities x SET merged_into = $1::uuid, version = x.version + 1, ",
+    "updated_at = now() FROM entities o, blocked b ",
     "WHERE o.id = x.id AND o.merged_into IN (SELECT id FROM v) AND b.n = 0 ",
-    "RETURNING x.id, o.merged_into AS was), ",
+    "RETURNING x.*, o.merged_into AS was), ",
     "e AS (UPDATE entities x SET metadata = coalesce($4::jsonb, x.metadata), version = x.version + 1, ",
     "updated_at = now() FROM blocked b WHERE x.id = $1::uuid AND x.deleted_at IS NULL AND b.n = 0 ",
     "RETURNING x.*), ",
@@ -236,7 +238,7 @@ pub const MERGE: &str = concat!(
     "log_s AS ({survivor_log}), log_m AS ({merged_log}), log_k AS ({moved_log}), ",
     "log_d AS ({dropped_log}), ",
     "feed_s AS ({survivor_feed}), feed_m AS ({merged_feed}), feed_k AS ({kept_feed}), ",
-    "feed_d AS ({dropped_feed}) ",
+    "feed_d AS ({dropped_feed}), feed_p AS ({repointed_feed}) ",
     "SELECT jsonb_build_object('blocked', (SELECT n FROM blocked), 'entity', (SELECT ",
     entity_json!(),
     " FROM e)) AS j"
@@ -274,8 +276,8 @@ pub const MERGE_RECORDS: &str = concat!(
 /// to put back and put back, the entities restored, the survivor when its metadata changed.
 /// Audit sources: `s` (the survivor: `{survivor_log}`), `back`, `moved_back`, `revived`,
 /// `repointed` (`{restored_log}`, `{moved_log}`, `{revived_log}`, `{repointed_log}`); change
-/// sources `e`, `back`, `moved_back`, `revived` (`{survivor_feed}`, `{restored_feed}`,
-/// `{moved_feed}`, `{revived_feed}`).
+/// sources `e`, `back`, `moved_back`, `revived`, `repointed` (`{survivor_feed}`, `{restored_feed}`,
+/// `{moved_feed}`, `{revived_feed}`, `{repointed_feed}`).
 pub const UNMERGE: &str = concat!(
     "WITH t AS (SELECT * FROM jsonb_to_recordset($2::jsonb) AS t(merge_id uuid, entity_id uuid)), ",
     "staying AS (SELECT me.merge_id, me.entity_id FROM merge_entities me ",
@@ -314,9 +316,10 @@ pub const UNMERGE: &str = concat!(
     "rebased AS (UPDATE merge_relationships o SET version_after = w.version FROM returned w ",
     "WHERE o.relationship_id = w.id AND o.merge_id <> w.merge_id AND o.version_after = w.before_merge ",
     "RETURNING 1), ",
-    "repointed AS (UPDATE entities x SET merged_into = me.repointed_from FROM merge_entities me, t, ok ",
+    "repointed AS (UPDATE entities x SET merged_into = me.repointed_from, version = x.version + 1, ",
+    "updated_at = now() FROM merge_entities me, t, ok ",
     "WHERE me.merge_id = t.merge_id AND me.repointed_from = t.entity_id AND x.id = me.entity_id ",
-    "AND x.merged_into = $1::uuid RETURNING x.id, gen_random_uuid() AS audit_id), ",
+    "AND x.merged_into = $1::uuid RETURNING x.*, gen_random_uuid() AS audit_id), ",
     "undone_e AS (UPDATE merge_entities me SET undone_at = now(), undone_by = $3::uuid FROM t, ok ",
     "WHERE me.merge_id = t.merge_id AND (me.entity_id = t.entity_id OR me.repointed_from = t.entity_id) ",
     "RETURNING 1), ",
@@ -329,7 +332,7 @@ pub const UNMERGE: &str = concat!(
     "log_s AS ({survivor_log}), log_b AS ({restored_log}), log_m AS ({moved_log}), ",
     "log_r AS ({revived_log}), log_p AS ({repointed_log}), ",
     "feed_s AS ({survivor_feed}), feed_b AS ({restored_feed}), feed_m AS ({moved_feed}), ",
-    "feed_r AS ({revived_feed}) ",
+    "feed_r AS ({revived_feed}), feed_p AS ({repointed_feed}) ",
     "SELECT jsonb_build_object(",
     "'changed', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', c.id, 'seq', c.seq, 'gone', c.gone) ",
     "ORDER BY c.seq NULLS LAST, c.id), '[]'::jsonb) FROM changed c), ",

@@ -78,6 +78,12 @@ impl Document {
         }
     }
 
+    /// The export of the graph as it was at `instant` (the header's `as_of`; `None`: now).
+    pub fn as_of(mut self, instant: Option<&str>) -> Document {
+        self.header["as_of"] = json!(instant);
+        self
+    }
+
     pub fn counts(&self) -> Counts {
         self.counts
     }

@@ -19,9 +19,10 @@ pub mod sql;
 use futures::SinkExt;
 use serde_json::json;
 use spin_sdk::http::{OutgoingResponse, Request, Response, ResponseOutparam};
-use spingraph_authn_client::{Principal, Scope, signed_in};
+use spingraph_authn_client::{Principal, Scope, require_scope_or_admin, signed_in};
 use spingraph_guest::audit::Audit;
 use spingraph_guest::db::Db;
+use spingraph_guest::history::AsOf;
 use spingraph_guest::routes::{Route, Routes};
 use spingraph_guest::{ApiError, Ctx, Reply, Result, respond};
 
@@ -55,12 +56,7 @@ async fn handle(req: Request, out: ResponseOutparam) {
 
 /// Who may export: an admin, or an API key holding `export`.
 pub fn require_exporter(p: &Principal) -> Result<()> {
-    if p.has_scope(Scope::Export) || p.is_admin() {
-        return Ok(());
-    }
-    Err(ApiError::forbidden(
-        "Exporting the graph needs the `export` scope (or an admin).",
-    ))
+    require_scope_or_admin(p, Scope::Export, "Exporting the graph")
 }
 
 /// Authenticate, check the route, the scope and the parameters, write the audit row and open
@@ -71,10 +67,14 @@ fn start(ctx: &Ctx, req: &Request, started: &mut Option<Started>) -> Result<Repl
         require_exporter(p)?;
         let request = ExportRequest::parse(&ctx.query_pairs())?;
         let db = Db::connect(ctx)?;
+        if let Some(t) = &request.as_of {
+            t.check(ctx, &db)?;
+        }
         let actor = p.user_id.to_string();
         snapshot::audit(&db, &Audit::by(ctx, &actor), &request)?;
         let snapshot = Snapshot::open(db, &request)?;
-        let document = Document::new(request.format, &snapshot.taken_at, request.types.as_deref());
+        let document = Document::new(request.format, &snapshot.taken_at, request.types.as_deref())
+            .as_of(request.as_of.as_ref().map(AsOf::instant));
         *started = Some(Started { snapshot, document });
         let disposition = format!("attachment; filename=\"{}\"", request.format.file_name());
         Ok(Reply::empty(200)

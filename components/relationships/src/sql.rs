@@ -44,14 +44,24 @@ pub const GET: &str = concat!(
     ")) AS j"
 );
 
+/// `$col = $kind`, compared in collation "C" (the same equality as the column's own), which the
+/// indexes leading with `type` cannot serve: a look-up by ends and type is always a probe by
+/// `source_id` (and `target_id`), never a scan of every relationship of a type that stale
+/// statistics think rare (an import's one type looked so until ANALYZE: 4 s a batch).
+macro_rules! same_type {
+    ($col:literal, $kind:literal) => {
+        concat!($col, " COLLATE \"C\" = ", $kind)
+    };
+}
+
 /// Whether another active relationship than `x` joins `x`'s ends with type `$kind`: what the
 /// active (source, target, type) unique index would refuse, checked by the statement itself.
 macro_rules! duplicate_of {
     ($kind:literal) => {
         concat!(
             "EXISTS (SELECT 1 FROM relationships d WHERE d.source_id = x.source_id ",
-            "AND d.target_id = x.target_id AND d.type = ",
-            $kind,
+            "AND d.target_id = x.target_id AND ",
+            same_type!("d.type", $kind),
             " AND d.deleted_at IS NULL AND d.id <> x.id)"
         )
     };
@@ -144,15 +154,19 @@ pub const RESOLVE_BATCH: &str = concat!(
         "$2::uuid"
     ),
     ") t ON true), ",
-    "locked AS (SELECT e.id FROM entities e WHERE e.deleted_at IS NULL ",
-    "AND e.id IN (SELECT source_id FROM found UNION SELECT target_id FROM found) ",
-    "ORDER BY e.id FOR SHARE), ",
+    // each end locked by an id probe, in id order (a join could be planned as a scan of every
+    // live entity when the statistics are stale, as they are while an import grows the table)
+    "locked AS (SELECT l.id FROM (SELECT source_id AS id FROM found UNION ",
+    "SELECT target_id FROM found ORDER BY 1) f CROSS JOIN LATERAL (SELECT e.id FROM entities e ",
+    "WHERE e.id = f.id AND e.deleted_at IS NULL FOR SHARE) l), ",
     "ends AS (SELECT f.ord, f.\"type\", ls.id AS source_id, lt.id AS target_id FROM found f ",
     "LEFT JOIN locked ls ON ls.id = f.source_id LEFT JOIN locked lt ON lt.id = f.target_id) ",
     "SELECT coalesce(jsonb_agg(jsonb_build_object('source_id', n.source_id, 'target_id', n.target_id, ",
     "'existing', (SELECT jsonb_build_object('id', x.id, 'created_by', x.created_by) ",
     "FROM relationships x WHERE x.source_id = n.source_id AND x.target_id = n.target_id ",
-    "AND x.type = n.\"type\" AND x.deleted_at IS NULL)) ORDER BY n.ord), '[]'::jsonb) AS j FROM ends n"
+    "AND ",
+    same_type!("x.type", "n.\"type\""),
+    " AND x.deleted_at IS NULL)) ORDER BY n.ord), '[]'::jsonb) AS j FROM ends n"
 );
 
 /// Write the batch items $1 (a jsonb array of `{ord, id, audit_id, action, existing, source_id,

@@ -9,6 +9,7 @@ use spingraph_guest::audit::Audit;
 use spingraph_guest::batch::{self, Outcome};
 use spingraph_guest::changes::Change;
 use spingraph_guest::db::{Db, ParameterValue};
+use spingraph_guest::history::{self, AsOf};
 use spingraph_guest::page::{Page, PageRequest};
 use spingraph_guest::record::Deletion;
 use spingraph_guest::sql::{Query, fill};
@@ -84,8 +85,18 @@ pub struct Restoring {
 
 /// The relationship (visible only, unless `include_deleted`), or `None`.
 pub fn fetch(db: &Db, id: &str, include_deleted: bool) -> Result<Option<Relationship>> {
+    fetch_as_of(db, id, include_deleted, None)
+}
+
+/// [`fetch`] as the relationship was at `as_of` (`None`: now).
+pub fn fetch_as_of(
+    db: &Db,
+    id: &str,
+    include_deleted: bool,
+    as_of: Option<&AsOf>,
+) -> Result<Option<Relationship>> {
     db.json(
-        sql::GET,
+        &history::scoped(as_of, sql::GET),
         &[
             ParameterValue::Uuid(id.to_string()),
             ParameterValue::Boolean(include_deleted),
@@ -283,7 +294,7 @@ pub fn restore(db: &Db, audit: &Audit, id: &str) -> Result<Restoring> {
 }
 
 /// One page of relationships: `q` holds the list's conditions over `r`, `s`, `t`.
-pub fn list(db: &Db, mut q: Query, page: &PageRequest) -> Result<Page> {
+pub fn list(db: &Db, mut q: Query, page: &PageRequest, as_of: Option<&AsOf>) -> Result<Page> {
     page.after_cursor(&mut q, "r");
     let statement = fill(
         sql::LIST,
@@ -293,7 +304,7 @@ pub fn list(db: &Db, mut q: Query, page: &PageRequest) -> Result<Page> {
             ("limit", &page.limit_sql()),
         ],
     );
-    let rows: Vec<Value> = db.json(&statement, q.params())?;
+    let rows: Vec<Value> = db.json(&history::scoped(as_of, &statement), q.params())?;
     Ok(page.page(rows))
 }
 

@@ -179,6 +179,32 @@ pub fn require_read_scope(
     require_scope(principal, read)
 }
 
+/// 403 unless the principal holds `scope` or is an admin: "{what} needs the `{scope}` scope (or an
+/// admin)."
+pub fn require_scope_or_admin(
+    principal: &Principal,
+    scope: Scope,
+    what: &str,
+) -> Result<(), ApiError> {
+    if principal.has_scope(scope) || principal.is_admin() {
+        return Ok(());
+    }
+    Err(ApiError::forbidden(format!(
+        "{what} needs the `{scope}` scope (or an admin)."
+    )))
+}
+
+/// A write only admins make (a restore): the `write` scope, then admin ("Only an admin may
+/// {what}.").
+pub fn require_admin_writer(
+    principal: &Principal,
+    write: Scope,
+    what: &str,
+) -> Result<(), ApiError> {
+    require_scope(principal, write)?;
+    require_admin_to(principal, what)
+}
+
 /// [`require_admin`] with a detail naming the operation: "Only an admin may {what}."
 pub fn require_admin_to(principal: &Principal, what: &str) -> Result<(), ApiError> {
     require_admin(principal).map_err(|_| ApiError::forbidden(format!("Only an admin may {what}.")))

@@ -36,6 +36,7 @@ pub mod cors;
 pub mod db;
 pub mod error;
 pub mod etag;
+pub mod history;
 pub mod idempotency;
 pub mod log;
 pub mod page;

@@ -32,6 +32,10 @@ pub struct ExportArgs {
     /// Only entities of these types, and the relationships between them (comma-separated).
     #[arg(long, value_delimiter = ',', value_name = "TYPE,...")]
     types: Vec<String>,
+    /// The graph as it was at this instant (RFC 3339, e.g. 2026-06-30T00:00:00Z), read from the
+    /// server's change history; the server refuses one before its history horizon.
+    #[arg(long, value_name = "INSTANT")]
+    as_of: Option<String>,
     /// Replace FILE when it exists.
     #[arg(long)]
     force: bool,
@@ -81,6 +85,9 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
     let mut query = vec![("format", args.format.as_str().to_string())];
     if !args.types.is_empty() {
         query.push(("types", args.types.join(",")));
+    }
+    if let Some(instant) = &args.as_of {
+        query.push(("as_of", instant.clone()));
     }
     let url = client.url("/v1/export");
     let mut resp = client

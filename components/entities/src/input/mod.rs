@@ -5,6 +5,7 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 use spingraph_guest::batch;
+use spingraph_guest::history::{self, AsOf};
 use spingraph_guest::record;
 use spingraph_guest::validate::{self, Errors, Fields};
 use spingraph_guest::{ApiError, Result};
@@ -264,6 +265,8 @@ pub struct ListFilter {
     pub created_before: Option<String>,
     pub owner_id: Option<String>,
     pub include_deleted: bool,
+    /// The graph as it was then (`as_of`), checked against the history horizon by the caller.
+    pub as_of: Option<AsOf>,
 }
 
 /// Read the filters from `param` (the first value of a query parameter); an empty value
@@ -322,6 +325,10 @@ pub fn parse_filter(raw_param: impl Fn(&str) -> Option<String>) -> Result<ListFi
         "include_deleted",
         raw_param("include_deleted").as_deref(),
     );
+    filter.as_of = AsOf::parse(&mut errors, raw_param(history::PARAM).as_deref());
+    if filter.as_of.is_some() && filter.include_deleted {
+        errors.push("include_deleted", history::NOT_WITH_DELETED);
+    }
     errors.into_query_result()?;
     Ok(filter)
 }

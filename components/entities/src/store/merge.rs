@@ -79,6 +79,9 @@ pub fn merge(
     });
     let survivor_feed = change("merge", audit).insert(&mut q, "e", Some(ENTITY_JSON));
     let merged_feed = change("merge", audit).insert_as(&mut q, "merged", "e", Some(ENTITY_JSON));
+    // Entities merged earlier into a merged one now name the survivor.
+    let repointed_feed =
+        change("merge", audit).insert_as(&mut q, "repointed", "e", Some(ENTITY_JSON));
     let kept_feed = Change::relationship("update", audit.actor_id).insert_as(
         &mut q,
         "kept",
@@ -98,6 +101,7 @@ pub fn merge(
             ("merged_feed", &merged_feed),
             ("kept_feed", &kept_feed),
             ("dropped_feed", &dropped_feed),
+            ("repointed_feed", &repointed_feed),
         ],
     );
     #[derive(Deserialize)]

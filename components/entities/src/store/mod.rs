@@ -10,6 +10,7 @@ use spingraph_guest::batch::{self, OnConflict};
 use spingraph_guest::changes::Change;
 use spingraph_guest::db::Db;
 use spingraph_guest::etag::{self, IfMatch};
+use spingraph_guest::history::{self, AsOf};
 use spingraph_guest::page::{KeyKind, Page, PageRequest, Sort, SortKey};
 use spingraph_guest::record::Deletion;
 use spingraph_guest::sql::{Query, fill};
@@ -263,7 +264,12 @@ pub fn insert_batch(
 
 /// One entity by id, deleted or not; `None` when there is none.
 pub fn find(db: &Db, id: &str) -> Result<Option<Entity>> {
-    db.json(sql::FIND, &[uuid(id)])
+    find_as_of(db, id, None)
+}
+
+/// [`find`] as the entity was at `as_of` (`None`: now).
+pub fn find_as_of(db: &Db, id: &str, as_of: Option<&AsOf>) -> Result<Option<Entity>> {
+    db.json(&history::scoped(as_of, sql::FIND), &[uuid(id)])
 }
 
 /// One page of entities matching `filter`, in `page`'s order.
@@ -311,6 +317,7 @@ pub fn list(db: &Db, filter: &ListFilter, page: &PageRequest) -> Result<Page> {
             ("limit", &page.limit_sql()),
         ],
     );
+    let statement = history::scoped(filter.as_of.as_ref(), &statement);
     let rows: Vec<Value> = db.json(&statement, q.params())?;
     Ok(page.page(rows))
 }

@@ -236,6 +236,9 @@ pub fn unmerge(
     });
     let survivor_feed = change("update", audit).insert(&mut q, "e", Some(ENTITY_JSON));
     let restored_feed = change("restore", audit).insert_as(&mut q, "back", "e", Some(ENTITY_JSON));
+    // Entities a merge re-pointed at the survivor are merged into the restored one again.
+    let repointed_feed =
+        change("merge", audit).insert_as(&mut q, "repointed", "e", Some(ENTITY_JSON));
     let [moved_feed, revived_feed] =
         [("update", "moved_back"), ("restore", "revived")].map(|(op, source)| {
             Change::relationship(op, audit.actor_id).insert_as(
@@ -257,6 +260,7 @@ pub fn unmerge(
             ("restored_feed", &restored_feed),
             ("moved_feed", &moved_feed),
             ("revived_feed", &revived_feed),
+            ("repointed_feed", &repointed_feed),
         ],
     );
     let out: Outcome = db.json(&statement, q.params())?;

@@ -202,14 +202,8 @@ impl Layout {
             kind: take("target_type"),
             external_id: take("target_external_id"),
         };
-        if !metadata.is_empty() {
-            fields.insert("metadata".into(), Value::Object(metadata));
-        }
-        Ok(RelationshipRecord {
-            source,
-            target,
-            fields,
-        })
+        let metadata = Some(metadata).filter(|m| !m.is_empty());
+        Ok(RelationshipRecord::new(source, target, fields, metadata))
     }
 }
 

@@ -38,6 +38,26 @@ pub struct RelationshipRecord {
     pub fields: Map<String, Value>,
 }
 
+impl RelationshipRecord {
+    /// The record of `fields` (`{type, confidence?}`) between `source` and `target`, with
+    /// `metadata` when given.
+    pub fn new(
+        source: End,
+        target: End,
+        mut fields: Map<String, Value>,
+        metadata: Option<Map<String, Value>>,
+    ) -> RelationshipRecord {
+        if let Some(metadata) = metadata {
+            fields.insert("metadata".into(), Value::Object(metadata));
+        }
+        RelationshipRecord {
+            source,
+            target,
+            fields,
+        }
+    }
+}
+
 /// One end of a relationship.
 #[derive(Debug, Clone, PartialEq)]
 pub enum End {
@@ -267,14 +287,12 @@ fn relationship(value: Value) -> Result<RelationshipRecord, String> {
     if let Some(confidence) = line.confidence {
         fields.insert("confidence".into(), json!(confidence));
     }
-    if let Some(metadata) = line.metadata {
-        fields.insert("metadata".into(), Value::Object(metadata));
-    }
-    Ok(RelationshipRecord {
+    Ok(RelationshipRecord::new(
         source,
         target,
         fields,
-    })
+        line.metadata,
+    ))
 }
 
 #[cfg(test)]
