@@ -99,7 +99,11 @@ mod tests {
             assert!(page.contains(&format!("{alias}.id > $1::uuid")), "{page}");
             assert!(page.contains(&format!("ORDER BY {alias}.id LIMIT $3::int8")));
             assert!(page.contains(" AS j, ") && page.contains("{item}"));
-            assert!(!page.contains("OFFSET"));
+            // keyset paging, never OFFSET (`OFFSET 0` only keeps a LATERAL a probe)
+            assert!(
+                !page.replace(" OFFSET 0)", ")").contains("OFFSET"),
+                "{page}"
+            );
         }
     }
 
