@@ -66,14 +66,16 @@ impl Snapshot {
             entity_page: history::scoped(
                 as_of,
                 &fill(sql::ENTITY_PAGE, &[("item", format.entity_item())]),
-            ),
+            )
+            .into_owned(),
             relationship_page: history::scoped(
                 as_of,
                 &fill(
                     sql::RELATIONSHIP_PAGE,
                     &[("item", format.relationship_item())],
                 ),
-            ),
+            )
+            .into_owned(),
             taken_at,
         })
     }

@@ -196,7 +196,8 @@ fn walk(
 ) -> Result<Value> {
     let db = Db::connect(c.ctx)?;
     let as_of = AsOf::read(c.ctx, &db, false)?;
-    let statement = history::scoped(as_of.as_ref(), &sql::walk(statement, kind.is_some()));
+    let walk = sql::walk(statement, kind.is_some());
+    let statement = history::scoped(as_of.as_ref(), &walk);
     let [start, b4, b5, b6] = bounds;
     let mut params = vec![
         start,

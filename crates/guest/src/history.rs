@@ -21,6 +21,8 @@
 //! `changes (resource_id, ...)`; a list or a walk reads each resource's history up to the
 //! instant once per statement. As-of reads are for audits and publishing, not the hot path.
 
+use std::borrow::Cow;
+
 use serde::Deserialize;
 use spin_sdk::pg4::ParameterValue;
 
@@ -171,11 +173,12 @@ impl AsOf {
     }
 }
 
-/// `statement` as of `as_of`, or as it is (reading the live tables) when there is none.
-pub fn scoped(as_of: Option<&AsOf>, statement: &str) -> String {
+/// `statement` as of `as_of`, or as it is (reading the live tables, not copied: live reads are
+/// the hot path) when there is none.
+pub fn scoped<'a>(as_of: Option<&AsOf>, statement: &'a str) -> Cow<'a, str> {
     match as_of {
-        Some(t) => t.scope(statement),
-        None => statement.to_string(),
+        Some(t) => Cow::Owned(t.scope(statement)),
+        None => Cow::Borrowed(statement),
     }
 }
 
