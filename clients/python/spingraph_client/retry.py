@@ -74,16 +74,12 @@ def retry_after(response: httpx.Response) -> float | None:
 class RetryTransport(httpx.BaseTransport):
     """Wraps another transport (by default httpx.HTTPTransport) with the retry policy."""
 
-    def __init__(
-        self, inner: httpx.BaseTransport | None = None, policy: RetryPolicy | None = None
-    ):
+    def __init__(self, inner: httpx.BaseTransport | None = None, policy: RetryPolicy | None = None):
         self.inner = inner or httpx.HTTPTransport()
         self.policy = policy or RetryPolicy()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        keyed = request.method in KEYED_METHODS and not request.url.path.startswith(
-            AUTH_PREFIX
-        )
+        keyed = request.method in KEYED_METHODS and not request.url.path.startswith(AUTH_PREFIX)
         if keyed and "idempotency-key" not in request.headers:
             request.headers["Idempotency-Key"] = str(uuid.uuid4())
         # Sending it again cannot write twice: a safe method, or a key the server replays.

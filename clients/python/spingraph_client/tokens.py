@@ -61,9 +61,7 @@ class BearerAuth(httpx.Auth):
     def __init__(self, tokens: Tokens):
         self.tokens = tokens
 
-    def auth_flow(
-        self, request: httpx.Request
-    ) -> Generator[httpx.Request, httpx.Response, None]:
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         token = self.tokens.current()
         request.headers["Authorization"] = f"Bearer {token}"
         response = yield request
@@ -80,8 +78,6 @@ class ApiKeyAuth(httpx.Auth):
     def __init__(self, key: str):
         self.key = key
 
-    def auth_flow(
-        self, request: httpx.Request
-    ) -> Generator[httpx.Request, httpx.Response, None]:
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         request.headers["Authorization"] = f"ApiKey {self.key}"
         yield request

@@ -41,11 +41,9 @@ def host() -> Host:
 
 
 @pytest.fixture
-def new_user(host: Host) -> Callable[[], User]:
-    def make() -> User:
-        user = User(
-            f"py-{secrets.token_hex(6)}@example.com", secrets.token_urlsafe(18)
-        )
+def new_user(host: Host) -> Callable[..., User]:
+    def make(role: str = "user") -> User:
+        user = User(f"py-{secrets.token_hex(6)}@example.com", secrets.token_urlsafe(18))
         subprocess.run(
             [
                 host.spingraph_bin,
@@ -54,7 +52,7 @@ def new_user(host: Host) -> Callable[[], User]:
                 "--email",
                 user.email,
                 "--role",
-                "user",
+                role,
                 "--database-url",
                 host.database_url,
             ],
@@ -69,7 +67,7 @@ def new_user(host: Host) -> Callable[[], User]:
 
 
 @pytest.fixture
-def signed_in(host: Host, new_user: Callable[[], User]) -> Iterator[Spingraph]:
+def signed_in(host: Host, new_user: Callable[..., User]) -> Iterator[Spingraph]:
     user = new_user()
     with Spingraph(host.url).sign_in(user.email, user.password) as sg:
         yield sg

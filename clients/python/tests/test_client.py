@@ -25,9 +25,7 @@ def create(sg: Spingraph, type_: str, name: str):
 
 def test_signs_in_and_creates_an_entity(signed_in):
     me = signed_in.call(get_me)
-    ada = signed_in.call(
-        create_entity, body=NewEntity(type_="person", name="Ada Lovelace")
-    )
+    ada = signed_in.call(create_entity, body=NewEntity(type_="person", name="Ada Lovelace"))
     assert (ada.name, ada.type_, ada.owner_id) == ("Ada Lovelace", "person", me.id)
 
 
@@ -49,15 +47,16 @@ def test_items_follow_the_cursor_across_pages(signed_in):
     assert sorted(seen) == sorted(made)  # every one, none twice
 
 
-def test_change_feed_is_followed_by_its_cursor(signed_in):
-    # The feed needs the `changes:read` scope (or an admin): a key of this user.
-    key = signed_in.call(
-        create_api_key,
-        body=NewApiKey(
-            name="feed", scopes=[Scope.CHANGESREAD, Scope.ENTITIESREAD]
-        ),
-    ).key
-    feed = Spingraph(signed_in.base_url, api_key=key)
+def test_change_feed_is_followed_by_its_cursor(signed_in, host, new_user):
+    # The feed needs an admin, or an API key with the `changes:read` scope (which only an
+    # admin's key may hold): an admin's key reads what a user writes.
+    admin = new_user("admin")
+    with Spingraph(host.url).sign_in(admin.email, admin.password) as sg:
+        key = sg.call(
+            create_api_key,
+            body=NewApiKey(name="feed", scopes=[Scope.CHANGESREAD, Scope.ENTITIESREAD]),
+        ).key
+    feed = Spingraph(host.url, api_key=key)
     kind = unique("feed")
     made = [create(signed_in, kind, f"c{i}").id for i in range(3)]
 
@@ -154,9 +153,7 @@ def test_429_waits_retry_after_then_succeeds(signed_in):
     first = list_entities.sync_detailed(client=signed_in.client, limit=1)
     remaining = int(first.headers["ratelimit-remaining"])
     if remaining > 5000:
-        pytest.skip(
-            f"api_rate_limit_per_minute leaves {remaining} requests: run with a small one"
-        )
+        pytest.skip(f"api_rate_limit_per_minute leaves {remaining} requests: run with a small one")
     # Use up the window; the request after the last allowed one gets a 429, waits, succeeds.
     for _ in range(remaining + 1):
         started = time.monotonic()

@@ -18,11 +18,11 @@ function env(name: string): string {
 const url = env("SPINGRAPH_URL");
 const unique = (prefix: string) => `${prefix}-${randomBytes(4).toString("hex")}`;
 
-function newUser(): { email: string; password: string } {
+function newUser(role: "user" | "admin" = "user"): { email: string; password: string } {
   const user = { email: `${unique("ts")}@example.com`, password: randomBytes(18).toString("base64url") };
   execFileSync(
     env("SPINGRAPH_BIN"),
-    ["admin", "create-user", "--email", user.email, "--role", "user", "--database-url", env("DATABASE_URL")],
+    ["admin", "create-user", "--email", user.email, "--role", role, "--database-url", env("DATABASE_URL")],
     { input: `${user.password}\n`, stdio: ["pipe", "ignore", "inherit"] },
   );
   return user;
@@ -66,9 +66,12 @@ test("items follow the cursor across pages", async () => {
 
 test("the change feed is followed by its cursor", async () => {
   const sg = await signedIn();
-  // The feed needs the `changes:read` scope (or an admin): a key of this user.
+  // The feed needs an admin, or an API key with the `changes:read` scope (which only an admin's
+  // key may hold): an admin's key reads what a user writes.
+  const admin = newUser("admin");
+  const adminSg = await new Spingraph({ baseUrl: url }).signIn(admin.email, admin.password);
   const { key } = await ok(
-    sg.api.POST("/v1/auth/api-keys", { body: { name: "feed", scopes: ["changes:read", "entities:read"] } }),
+    adminSg.api.POST("/v1/auth/api-keys", { body: { name: "feed", scopes: ["changes:read", "entities:read"] } }),
   );
   const feed = new Spingraph({ baseUrl: url, apiKey: key });
   const kind = unique("feed");
