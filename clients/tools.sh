@@ -4,6 +4,7 @@
 #   target/clients-tools/python-test  the Python client itself + pytest (clients/python/test-requirements.txt)
 #   target/clients-tools/typescript   npm ci of clients/typescript's package.json + package-lock.json:
 #                                     openapi-typescript, openapi-fetch, typescript, @types/node
+#                                     (clients/test compiles a copy of the sources there)
 
 TOOLS=target/clients-tools
 
@@ -24,21 +25,17 @@ ensure_python_generator() {
     ensure_venv "$TOOLS/python" clients/python/generator-requirements.txt
 }
 
-# node_modules from the lockfile, outside the source tree; clients/typescript/node_modules links
-# to it so tsc and node resolve the packages from the sources.
+# node_modules from clients/typescript's lockfile, in a prefix of its own: nothing is installed
+# into the source tree (where `npm ci` stays the user's own).
 ensure_typescript_tools() {
     local prefix=$TOOLS/typescript
-    if ! cmp -s clients/typescript/package-lock.json "$prefix/package-lock.json" ||
-        ! cmp -s clients/typescript/package.json "$prefix/package.json" || [ ! -d "$prefix/node_modules" ]; then
-        say "installing clients/typescript/package-lock.json (npm) into $prefix"
-        rm -rf "$prefix" && mkdir -p "$prefix"
-        cp clients/typescript/package.json clients/typescript/package-lock.json "$prefix/"
-        npm ci --prefix "$prefix" --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null
+    if cmp -s clients/typescript/package-lock.json "$prefix/package-lock.json" &&
+        cmp -s clients/typescript/package.json "$prefix/package.json" &&
+        [ -x "$prefix/node_modules/.bin/openapi-typescript" ] && [ -x "$prefix/node_modules/.bin/tsc" ]; then
+        return
     fi
-    local link=clients/typescript/node_modules
-    if [ -d "$link" ] && [ ! -L "$link" ]; then
-        say "using $link as it is (made by npm install there, not a link to $prefix)"
-    elif [ "$(readlink "$link" 2>/dev/null)" != "../../$prefix/node_modules" ]; then
-        rm -f "$link" && ln -s "../../$prefix/node_modules" "$link"
-    fi
+    say "installing clients/typescript/package-lock.json (npm) into $prefix"
+    rm -rf "$prefix" && mkdir -p "$prefix"
+    cp clients/typescript/package.json clients/typescript/package-lock.json "$prefix/"
+    npm ci --prefix "$prefix" --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null
 }
