@@ -4,6 +4,8 @@ layer (sign-in and refresh, cursors, Idempotency-Key on retries, 429 with Retry-
 from __future__ import annotations
 
 import secrets
+import signal
+import threading
 import time
 
 import httpx
@@ -47,35 +49,75 @@ def test_items_follow_the_cursor_across_pages(signed_in):
     assert sorted(seen) == sorted(made)  # every one, none twice
 
 
-def test_change_feed_is_followed_by_its_cursor(signed_in, host, new_user):
-    # The feed needs an admin, or an API key with the `changes:read` scope (which only an
-    # admin's key may hold): an admin's key reads what a user writes.
+def read_until(feed: Spingraph, after: str | None, kind: str, count: int, timeout: float = 30):
+    """The changes of entities of type `kind` after `after`, read until caught up (each read's
+    last, empty page waits 1 s) as often as it takes for `count` of them to come. A transaction
+    still open elsewhere holds the feed back, ours with it, until it ends."""
+    deadline = time.monotonic() + timeout
+    seen = []
+    while len(seen) < count:
+        assert time.monotonic() < deadline, f"{len(seen)} of {count} changes in {timeout} s"
+        for change in feed.changes(after=after, wait=1, limit=2):
+            after = change.cursor
+            if change.type_ == kind:
+                seen.append(change)
+    return seen
+
+
+@pytest.fixture
+def feed(host, new_user):
+    """A reader of the change feed. It needs an admin, or an API key with the `changes:read`
+    scope (which only an admin's key may hold): an admin's key, reading what users write."""
     admin = new_user("admin")
     with Spingraph(host.url).sign_in(admin.email, admin.password) as sg:
         key = sg.call(
             create_api_key,
             body=NewApiKey(name="feed", scopes=[Scope.CHANGESREAD, Scope.ENTITIESREAD]),
         ).key
-    feed = Spingraph(host.url, api_key=key)
+    with Spingraph(host.url, api_key=key) as reader:
+        yield reader
+
+
+def test_change_feed_is_followed_by_its_cursor(signed_in, feed):
     kind = unique("feed")
     made = [create(signed_in, kind, f"c{i}").id for i in range(3)]
 
-    # From the beginning until caught up: each of ours once, in commit order, with its document.
-    mine, last = [], None
-    for change in feed.changes(limit=2):
-        last = change.cursor
-        if change.type_ == kind:
-            mine.append(change)
+    # From the beginning, page by page (2 a page): each of ours once, in commit order, with its
+    # document.
+    mine = read_until(feed, None, kind, len(made))
     assert [c.id for c in mine] == made
     assert all(c.op == ChangeOp.CREATE and c.kind == ChangeKind.ENTITY for c in mine)
     assert all(c.document is not None for c in mine)
     assert [c.seq for c in mine] == sorted(c.seq for c in mine)
 
-    # Resuming after the last cursor gives only what came since.
+    # Resuming after the last one's cursor gives only what came since.
     later = create(signed_in, kind, "c3").id
-    resumed = [c.id for c in feed.changes(after=last) if c.type_ == kind]
-    assert resumed == [later]
-    feed.close()
+    assert [c.id for c in read_until(feed, mine[-1].cursor, kind, 1)] == [later]
+
+
+def test_following_the_feed_long_polls_until_a_change_comes(signed_in, feed):
+    end = None
+    for change in feed.changes(limit=200):  # catch up
+        end = change.cursor
+    kind = unique("follow")
+    made = []
+    later = threading.Timer(1.0, lambda: made.append(create(signed_in, kind, "late").id))
+
+    def too_long(*_):
+        raise TimeoutError("followed the feed for 30 s without seeing the change")
+
+    previous = signal.signal(signal.SIGALRM, too_long)  # fail, not hang
+    signal.alarm(30)
+    try:
+        later.start()
+        for change in feed.changes(after=end, follow=True, wait=5):
+            if change.type_ == kind:
+                break
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+        later.join()
+    assert (change.id, change.op) == (made[0], ChangeOp.CREATE)
 
 
 def test_token_is_refreshed_before_expiry_on_401_and_on_demand(signed_in):

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { test } from "node:test";
-import { ApiError, type Fetch, ok, type RetryEvent, Spingraph } from "../src/index.js";
+import { ApiError, type Change, type Fetch, ok, type RetryEvent, Spingraph } from "../src/index.js";
 
 function env(name: string): string {
   const value = process.env[name];
@@ -64,27 +64,47 @@ test("items follow the cursor across pages", async () => {
   assert.deepEqual(seen.sort(), made.sort()); // every one, none twice
 });
 
-test("the change feed is followed by its cursor", async () => {
-  const sg = await signedIn();
-  // The feed needs an admin, or an API key with the `changes:read` scope (which only an admin's
-  // key may hold): an admin's key reads what a user writes.
+/**
+ * The changes of entities of type `kind` after `after`, read until caught up (each read's last,
+ * empty page waits 1 s) as often as it takes for `count` of them to come. A transaction still
+ * open elsewhere holds the feed back, ours with it, until it ends.
+ */
+async function readUntil(feed: Spingraph, after: string | undefined, kind: string, count: number): Promise<Change[]> {
+  const deadline = performance.now() + 30_000;
+  const seen: Change[] = [];
+  while (seen.length < count) {
+    assert.ok(performance.now() < deadline, `${seen.length} of ${count} changes in 30 s`);
+    for await (const change of feed.changes({ after, wait: 1, limit: 2 })) {
+      after = change.cursor;
+      if (change.type === kind) seen.push(change);
+    }
+  }
+  return seen;
+}
+
+/**
+ * A reader of the change feed. It needs an admin, or an API key with the `changes:read` scope
+ * (which only an admin's key may hold): an admin's key, reading what users write.
+ */
+async function feedReader(): Promise<Spingraph> {
   const admin = newUser("admin");
   const adminSg = await new Spingraph({ baseUrl: url }).signIn(admin.email, admin.password);
   const { key } = await ok(
     adminSg.api.POST("/v1/auth/api-keys", { body: { name: "feed", scopes: ["changes:read", "entities:read"] } }),
   );
-  const feed = new Spingraph({ baseUrl: url, apiKey: key });
+  return new Spingraph({ baseUrl: url, apiKey: key });
+}
+
+test("the change feed is followed by its cursor", async () => {
+  const sg = await signedIn();
+  const feed = await feedReader();
   const kind = unique("feed");
   const made: string[] = [];
   for (let i = 0; i < 3; i++) made.push((await create(sg, kind, `c${i}`)).id);
 
-  // From the beginning until caught up: each of ours once, in commit order, with its document.
-  const mine = [];
-  let last: string | undefined;
-  for await (const change of feed.changes({ limit: 2 })) {
-    last = change.cursor;
-    if (change.type === kind) mine.push(change);
-  }
+  // From the beginning, page by page (2 a page): each of ours once, in commit order, with its
+  // document.
+  const mine = await readUntil(feed, undefined, kind, made.length);
   assert.deepEqual(
     mine.map((c) => c.id),
     made,
@@ -93,11 +113,31 @@ test("the change feed is followed by its cursor", async () => {
   const seqs = mine.map((c) => c.seq);
   assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b));
 
-  // Resuming after the last cursor gives only what came since.
+  // Resuming after the last one's cursor gives only what came since.
   const later = (await create(sg, kind, "c3")).id;
-  const resumed: string[] = [];
-  for await (const change of feed.changes({ after: last })) if (change.type === kind) resumed.push(change.id);
-  assert.deepEqual(resumed, [later]);
+  const resumed = await readUntil(feed, mine[mine.length - 1].cursor, kind, 1);
+  assert.deepEqual(
+    resumed.map((c) => c.id),
+    [later],
+  );
+});
+
+test("following the feed long-polls until a change comes", { timeout: 30_000 }, async () => {
+  const sg = await signedIn();
+  const feed = await feedReader();
+  let end: string | undefined;
+  for await (const change of feed.changes({ limit: 200 })) end = change.cursor; // catch up
+  const kind = unique("follow");
+  const later = new Promise((resolve) => setTimeout(resolve, 1000)).then(() => create(sg, kind, "late"));
+  let seen: Change | undefined;
+  for await (const change of feed.changes({ after: end, follow: true, wait: 5 })) {
+    if (change.type === kind) {
+      seen = change;
+      break;
+    }
+  }
+  assert.equal(seen?.id, (await later).id);
+  assert.equal(seen?.op, "create");
 });
 
 test("the token is refreshed before expiry, after a 401 and on demand", async () => {
