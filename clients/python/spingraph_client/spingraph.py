@@ -62,6 +62,9 @@ class Spingraph:
                 timeout=self.timeout,
             )
         )
+        # Without this, an operation's asyncio() would go out on a client of the generator's
+        # own making: no credentials, no retries.
+        client.set_async_httpx_client(httpx.AsyncClient(transport=SyncOnly()))
         return client
 
     def sign_in(self, email: str, password: str) -> Spingraph:
@@ -139,3 +142,12 @@ class Spingraph:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class SyncOnly(httpx.AsyncBaseTransport):
+    """The async side of `Spingraph.client`: the layer is synchronous (sync, sync_detailed)."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        raise RuntimeError(
+            "spingraph_client is synchronous: call the operation's sync() or sync_detailed()"
+        )

@@ -1,12 +1,15 @@
-"""The retry transport's decisions, on canned answers (no host): what is retried, with which
-key, after how long."""
+"""The hand-written layer without a host: the retry transport's decisions on canned answers
+(what is retried, with which key, after how long), and the async side of the client refusing."""
 
 from __future__ import annotations
+
+import asyncio
 
 import httpx
 import pytest
 
-from spingraph_client import RetryEvent, RetryPolicy, RetryTransport
+from spingraph_api.api.auth import get_me
+from spingraph_client import RetryEvent, RetryPolicy, RetryTransport, Spingraph
 
 
 def transport(answers: list, policy_args: dict | None = None):
@@ -84,3 +87,10 @@ def test_gives_up_after_the_last_attempt():
     rt, seen, _, _ = transport([503, 503, 503], {"attempts": 3})
     assert send(rt, "GET", "/v1/entities").status_code == 503
     assert len(seen) == 3
+
+
+def test_async_operations_are_refused_not_sent_without_credentials():
+    sg = Spingraph("http://api.test", api_key="sgk_test")
+    with pytest.raises(RuntimeError, match="synchronous"):
+        asyncio.run(get_me.asyncio_detailed(client=sg.client))
+    sg.close()
