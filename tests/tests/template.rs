@@ -16,7 +16,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
 
 use heck::{ToKebabCase, ToSnakeCase, ToUpperCamelCase};
 use liquid_core::parser::{FilterArguments, FilterReflection, ParameterReflection, ParseFilter};
@@ -24,7 +26,8 @@ use liquid_core::{Filter, Runtime, ValueView};
 use serde::Deserialize;
 use spingraph_e2e::{
     Response, TempDir, TestApp, TestOptions, Value, assert_problem,
-    assert_retry_after_within_a_minute, header, json_body, spingraph_bin, workspace_root,
+    assert_retry_after_within_a_minute, header, host_property, json_body, spingraph_bin,
+    workspace_root,
 };
 
 /// The component the tests add (a name no component of the tree has: its wasm lands in the
@@ -34,6 +37,9 @@ const NAME: &str = "route-from-template";
 /// The app's `api_rate_limit_per_minute` here: low enough to reach in a test.
 const API_LIMIT: u32 = 20;
 
+/// The longest a rebuilt component may take to be swapped in (quiet period, then a compile).
+const SWAP_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// `authn-client`'s `UNAUTHENTICATED`: every 401's detail, whatever the reason.
 const UNAUTHENTICATED: &str = "Missing or invalid credentials.";
 
@@ -41,7 +47,10 @@ const UNAUTHENTICATED: &str = "Missing or invalid credentials.";
 fn a_component_added_from_the_template_is_served_behind_authn_by_spingraph_up() {
     let template = Template::load();
     let values = template.values(NAME, &format!("components/{NAME}"));
-    let added = AddedApp::create(&template.render(&values).expect("the template renders"));
+    let added = AddedApp::create(
+        NAME,
+        &template.render(&values).expect("the template renders"),
+    );
 
     let started = Instant::now();
     added.build();
@@ -120,6 +129,78 @@ fn a_component_added_from_the_template_is_served_behind_authn_by_spingraph_up() 
     // The application is still whole.
     assert_eq!(app.get("/v1/health/live").send().unwrap().status(), 200);
     assert_eq!(app.get_as(&ada, "/v1/entities").status(), 200);
+}
+
+/// `spingraph up --watch` swaps a rebuilt component in (SPEC §3); one added from the template
+/// is no different: under steady load, not one request fails while its new version replaces the
+/// old. A name of its own, so its wasm is not the other test's.
+#[test]
+fn a_rebuilt_template_component_is_swapped_in_under_load_without_a_failed_request() {
+    if !host_property("hot swap (`spingraph up --watch`)") {
+        return;
+    }
+    const SWAPPED: &str = "route-swapped-in";
+    let template = Template::load();
+    let values = template.values(SWAPPED, &format!("components/{SWAPPED}"));
+    let added = AddedApp::create(SWAPPED, &template.render(&values).expect("renders"));
+    added.build();
+    let options = TestOptions::signing_in_freely(&[("api_rate_limit_per_minute", "1000000")]);
+    let app = TestApp::start(options.manifest(added.manifest()).host_arg("--watch"));
+    let hello = format!("/v1/{SWAPPED}/hello");
+    let ada = app.caller("ada", "user");
+    let answer = || {
+        let resp = app.get_as(&ada, &hello);
+        (resp.status().as_u16(), json_body(resp))
+    };
+    assert_eq!(answer().0, 200);
+
+    let stop = AtomicBool::new(false);
+    let (served, failures) = thread::scope(|scope| {
+        let load: Vec<_> = (0..2)
+            .map(|_| {
+                scope.spawn(|| {
+                    let (mut served, mut failures) = (0, Vec::new());
+                    while !stop.load(Ordering::Relaxed) {
+                        match app.get(&hello).bearer_auth(&ada.token).send() {
+                            Ok(resp) if resp.status() == 200 => served += 1,
+                            Ok(resp) => failures.push(resp.status().to_string()),
+                            Err(e) => failures.push(e.to_string()),
+                        }
+                    }
+                    (served, failures)
+                })
+            })
+            .collect();
+        added.edit(
+            "\"scopes\": principal.scopes,",
+            "\"scopes\": principal.scopes, \"version\": 2,",
+        );
+        added.build();
+        let deadline = Instant::now() + SWAP_TIMEOUT;
+        while answer().1["version"] != 2 {
+            assert!(
+                Instant::now() < deadline,
+                "not swapped in:\n{}",
+                app.logs.text()
+            );
+            thread::sleep(Duration::from_millis(100));
+        }
+        // Still served, by the new version, with the load going on.
+        thread::sleep(Duration::from_millis(500));
+        stop.store(true, Ordering::Relaxed);
+        load.into_iter().map(|worker| worker.join().unwrap()).fold(
+            (0, Vec::new()),
+            |(n, mut all), (served, failures)| {
+                all.extend(failures);
+                (n + served, all)
+            },
+        )
+    });
+    assert!(failures.is_empty(), "failed during the swap: {failures:?}");
+    assert!(served > 0);
+    eprintln!("{served} requests answered during the swap");
+    let (status, body) = answer();
+    assert_eq!((status, &body["version"]), (200, &Value::from(2)), "{body}");
 }
 
 #[test]
@@ -455,10 +536,11 @@ impl Filter for Case {
 /// its root are ours, so cargo reuses what the shared `target/` already holds.
 struct AddedApp {
     dir: TempDir,
+    name: &'static str,
 }
 
 impl AddedApp {
-    fn create(rendered: &Rendered) -> AddedApp {
+    fn create(name: &'static str, rendered: &Rendered) -> AddedApp {
         let root = workspace_root();
         let dir = TempDir::create();
         let made = [
@@ -483,8 +565,8 @@ impl AddedApp {
             let entry = entry.unwrap();
             link(&entry.path(), &components.join(entry.file_name()));
         }
-        let crate_dir = components.join(NAME);
-        assert!(!crate_dir.exists(), "the tree has a component named {NAME}");
+        let crate_dir = components.join(name);
+        assert!(!crate_dir.exists(), "the tree has a component named {name}");
         for (path, bytes) in &rendered.files {
             let path = crate_dir.join(path);
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -494,7 +576,20 @@ impl AddedApp {
         let manifest = std::fs::read_to_string(root.join("spin.toml")).unwrap();
         let manifest = format!("{}\n\n{}", manifest.trim_end(), rendered.snippet);
         std::fs::write(dir.path().join("spin.toml"), manifest).unwrap();
-        AddedApp { dir }
+        AddedApp { dir, name }
+    }
+
+    /// Replace `from` with `to` in the component's `src/lib.rs` (a new version of it).
+    fn edit(&self, from: &str, to: &str) {
+        let path = self
+            .dir
+            .path()
+            .join("components")
+            .join(self.name)
+            .join("src/lib.rs");
+        let source = std::fs::read_to_string(&path).unwrap();
+        assert!(source.contains(from), "{from:?} in {}", path.display());
+        std::fs::write(&path, source.replacen(from, to, 1)).unwrap();
     }
 
     fn manifest(&self) -> PathBuf {
@@ -515,7 +610,7 @@ impl AddedApp {
             .command(spingraph_bin())
             .args(["build", "-f"])
             .arg(self.manifest())
-            .args(["-c", NAME])
+            .args(["-c", self.name])
             .output()
             .expect("running spingraph build");
         succeeded(
@@ -524,7 +619,7 @@ impl AddedApp {
         );
         let wasm = workspace_root()
             .join("target/wasm32-wasip2/release")
-            .join(format!("{}.wasm", NAME.to_snake_case()));
+            .join(format!("{}.wasm", self.name.to_snake_case()));
         assert!(wasm.exists(), "{} is missing", wasm.display());
     }
 
@@ -534,13 +629,13 @@ impl AddedApp {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let out = self
             .command(&cargo)
-            .args(["fmt", "--check", "-p", NAME])
+            .args(["fmt", "--check", "-p", self.name])
             .output()
             .expect("running cargo fmt");
         succeeded(&out, "cargo fmt --check of the rendered crate");
         let out = self
             .command(&cargo)
-            .args(["test", "-p", NAME])
+            .args(["test", "-p", self.name])
             .output()
             .expect("running cargo test");
         succeeded(&out, "the rendered crate's unit tests");
