@@ -284,6 +284,62 @@ fn a_database_that_cannot_answer_in_time_is_503_problem_json() {
     );
 }
 
+/// Requests the host runs at once in [`as_many_reports_at_once_as_the_host_runs_all_answer`].
+const CONCURRENT: usize = 8;
+
+/// A componentize-py component holds about 17 core instances (CPython's modules and authn's),
+/// nearly three times a Rust one: every request the host may run at once still gets its instance
+/// (host/src/runtime/engine.rs; with the pool's old count, 8 per instance slot, some of these
+/// failed with "maximum concurrent limit of 128 for core instances reached"). The counts wait on
+/// a lock, so all of them hold their instances at the same time.
+#[test]
+fn as_many_reports_at_once_as_the_host_runs_all_answer() {
+    let app = TestApp::start(
+        TestOptions::signing_in_freely(&[("api_rate_limit_per_minute", "100000")])
+            .host_arg("--max-concurrent-requests")
+            .host_arg(&CONCURRENT.to_string()),
+    );
+    let ada = app.caller("ada", "user");
+    app.created_entity(&ada, &json!({"type": "person", "name": "Ada"}));
+    let lock = app
+        .db
+        .hold_open("LOCK TABLE entities IN ACCESS EXCLUSIVE MODE");
+    let answers = thread::scope(|s| {
+        let requests: Vec<_> = (0..CONCURRENT)
+            .map(|_| s.spawn(|| report(&app, &ada)))
+            .collect();
+        // Every count is in flight, waiting for the lock, before it goes.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let waiting = app.db.query_json(
+                "SELECT count(*)::int AS n FROM pg_stat_activity \
+                 WHERE usename = 'spingraph_reports' AND wait_event_type = 'Lock'",
+            )[0]["n"]
+                .as_i64()
+                .unwrap();
+            if waiting == CONCURRENT as i64 {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{waiting} of {CONCURRENT} counts waiting:\n{}",
+                app.logs.text()
+            );
+            thread::sleep(Duration::from_millis(50));
+        }
+        lock.rollback();
+        requests
+            .into_iter()
+            .map(|r| r.join().unwrap())
+            .collect::<Vec<_>>()
+    });
+    let expected =
+        json!({"owner_id": ada.id, "total": 1, "types": [{"type": "person", "count": 1}]});
+    for (status, body) in answers {
+        assert_eq!((status, body), (200, expected.clone()));
+    }
+}
+
 // ------------------------------------------------------------------ hot swap
 
 /// Upper bound on a reload of the reports component (a compile of CPython's wasm included).

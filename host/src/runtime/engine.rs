@@ -20,7 +20,7 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 const KEEP_RESIDENT_BYTES: usize = 4 << 20;
 /// Memories unmapped together when a slot must give its pages back.
 const DECOMMIT_BATCH: usize = 8;
-/// Core instances one composed component may hold (a componentize-py one with authn: ~20).
+/// Core instances one composed component may hold (a componentize-py one with authn: ~17).
 const MAX_CORE_INSTANCES_PER_COMPONENT: u32 = 32;
 
 /// Resource limits applied to every instance.
@@ -38,15 +38,16 @@ pub fn build(limits: EngineLimits) -> Result<Engine> {
     config.wasm_component_model(true);
 
     let mut pool = PoolingAllocationConfig::default();
-    // A composed Rust component (app + authn) holds a handful of core instances, memories and
-    // tables; a componentize-py one (components/reports: CPython as a dozen dynamically linked
-    // modules, plus authn) about 20 core instances but no more memories or tables than a Rust
-    // one (its modules share one memory). Memories and tables are pool slots, each a
+    // A composed Rust component (app + authn) holds about 6 core instances, 2 memories and 4
+    // tables; a componentize-py one (components/reports: CPython as 14 dynamically linked
+    // modules, plus authn) about 17 core instances but no more memories or tables (its modules
+    // share one memory, 12 MiB at start). Memories and tables are pool slots, each a
     // reservation of address space made up front: their totals stay a budget per instance.
     // Core instances are only counted (wasmtime's pooling allocator reserves nothing for them),
     // so their total lets every instance be of the largest shape the per-component limit
-    // admits: a burst of requests to a component with many core instances finds the pool's
-    // count no tighter than its instance slots.
+    // admits: requests to a component with many core instances find the pool's count no
+    // tighter than its instance slots (at `max_instances * 8`, eight concurrent reports
+    // requests under `--max-concurrent-requests 8` failed: tests/tests/reports.rs).
     pool.total_component_instances(limits.max_instances);
     pool.total_core_instances(limits.max_instances * MAX_CORE_INSTANCES_PER_COMPONENT);
     pool.total_memories(limits.max_instances * 4);
