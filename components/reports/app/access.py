@@ -2,7 +2,11 @@
 same one the Rust components import), and what they may do: crates/authn-client's answers for
 its refusals (401 with the one detail for every reason, 403 for a missing scope or a failed CSRF
 check, 503 when authn's dependencies are down) and crates/guest's `RateLimit-*` headers and 429
-for the per-principal api limit authn counted in the same Redis round trip."""
+for the per-principal api limit authn counted in the same Redis round trip.
+
+Not here: crates/authn-client's per-client throttle of failed authentications
+(`auth_failure_limit_per_minute`, counted in Redis by the route component). This component
+imports no Redis; a credential guessed here is refused as everywhere, but not counted."""
 
 from componentize_py_types import Err
 from wit_world.imports import authn
