@@ -1,6 +1,7 @@
 //! Build-time facts health reports: the schema version this build expects (the highest
-//! `migrations/<version>_<name>.up.sql`) and every component's crate name and version
-//! (`components/*/Cargo.toml`), so `/v1/health` tells the truth about what was built together.
+//! `migrations/<version>_<name>.up.sql`) and every component's name and version (a crate's
+//! `components/*/Cargo.toml`, a Python component's `components/*/pyproject.toml`), so `/v1/health`
+//! tells the truth about what was built together.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -16,12 +17,15 @@ fn main() {
     let workspace_version = workspace_version(&root.join("Cargo.toml"));
     let mut list = Vec::new();
     for dir in read_dir_sorted(&components) {
-        let manifest = dir.join("Cargo.toml");
+        let (manifest, table) = match dir.join("Cargo.toml") {
+            crate_manifest if crate_manifest.is_file() => (crate_manifest, "package"),
+            _ => (dir.join("pyproject.toml"), "project"),
+        };
         if !manifest.is_file() {
             continue;
         }
         println!("cargo:rerun-if-changed={}", manifest.display());
-        if let Some(entry) = package_name_version(&manifest, workspace_version.as_deref()) {
+        if let Some(entry) = package_name_version(&manifest, table, workspace_version.as_deref()) {
             list.push(entry);
         }
     }
@@ -76,12 +80,15 @@ fn workspace_version(manifest: &Path) -> Option<String> {
         .map(str::to_string)
 }
 
+/// `name` and `version` of `manifest`'s `table` (`[package]` of a Cargo.toml, `[project]` of a
+/// pyproject.toml).
 fn package_name_version(
     manifest: &Path,
+    table: &str,
     workspace_version: Option<&str>,
 ) -> Option<(String, String)> {
     let doc: toml::Table = fs::read_to_string(manifest).ok()?.parse().ok()?;
-    let package = doc.get("package")?;
+    let package = doc.get(table)?;
     let name = package.get("name")?.as_str()?.to_string();
     let version = match package.get("version") {
         Some(toml::Value::String(v)) => v.clone(),

@@ -169,6 +169,7 @@ pub const ROLE_URLS: &[(&str, &str)] = &[
     ("auth_database_url", "spingraph_auth"),
     ("data_database_url", "spingraph_data"),
     ("health_database_url", "spingraph_health"),
+    ("reports_database_url", "spingraph_reports"),
 ];
 
 /// `base` with `user` as its user and no password (the test cluster trusts 127.0.0.1).

@@ -103,9 +103,13 @@ fn health_reports_every_component_name_and_version() {
     assert_eq!(resp.status(), 200);
     let body = json_body(resp);
     let components = body["components"].as_array().expect("components array");
+    let mut checked = Vec::new();
     for dir in std::fs::read_dir(workspace_root().join("components")).unwrap() {
-        let manifest = dir.unwrap().path().join("Cargo.toml");
-        let Ok(text) = std::fs::read_to_string(&manifest) else {
+        // A crate's Cargo.toml, or a Python component's pyproject.toml (components/reports).
+        let dir = dir.unwrap().path();
+        let Ok(text) = std::fs::read_to_string(dir.join("Cargo.toml"))
+            .or_else(|_| std::fs::read_to_string(dir.join("pyproject.toml")))
+        else {
             continue;
         };
         let field = |key: &str| {
@@ -122,7 +126,9 @@ fn health_reports_every_component_name_and_version() {
                 .any(|c| c["name"] == name.as_str() && c["version"] == version.as_str()),
             "{name} {version} missing from {body}"
         );
+        checked.push(name);
     }
+    assert!(checked.iter().any(|n| n == "reports"), "{checked:?}");
     assert_eq!(body["checks"]["postgres"]["status"], "up");
 }
 

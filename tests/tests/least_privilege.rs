@@ -133,7 +133,7 @@ fn application_with_authn_probe(dir: &TempDir) -> std::path::PathBuf {
     let authn = "\"target/wasm32-wasip2/release/authn.wasm\"";
     assert_eq!(
         text.matches(authn).count(),
-        6,
+        7,
         "spin.toml's authn wasm moved"
     );
     let text = text
@@ -162,6 +162,17 @@ fn the_authn_dependency_of_every_route_cannot_read_the_signing_key() {
         .send()
         .unwrap();
     assert_eq!(resp.status(), 404, "{}", resp.text().unwrap_or_default());
+    // So does reports, in Python: the probe's principal is the one whose entities it counts.
+    let resp = app
+        .get("/v1/reports/types")
+        .bearer_auth("any")
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        json_body(resp)["owner_id"],
+        "00000000-0000-7000-8000-000000000001"
+    );
     // Sign-in still signs: auth-signin holds the key.
     app.create_user("signin@example.com", "user");
     let resp = app.login("signin@example.com", spingraph_e2e::PASSWORD);
@@ -228,6 +239,12 @@ fn every_component_group_connects_as_its_own_role() {
     assert_eq!(post_ada(&app, &token).status(), 201);
     let resp = app.get("/v1/health/ready").send().unwrap();
     assert_eq!(resp.status(), 200);
+    let resp = app
+        .get("/v1/reports/types")
+        .bearer_auth(&token)
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 200);
     if !host_property("pooled Postgres connections") {
         return;
     }
@@ -243,8 +260,73 @@ fn every_component_group_connects_as_its_own_role() {
         .iter()
         .map(|row| row["usename"].clone())
         .collect();
-    for role in ["spingraph_auth", "spingraph_data", "spingraph_health"] {
+    for role in [
+        "spingraph_auth",
+        "spingraph_data",
+        "spingraph_health",
+        "spingraph_reports",
+    ] {
         assert!(users.contains(&json!(role)), "{role} not among {users:?}");
+    }
+}
+
+/// The reports component's role reads the three entity columns its count needs and what its authn
+/// reads (a user's standing, a session's revocation, a key by its hash), and nothing else: no
+/// entity names or metadata, no password hashes, no writes, not even an audit row.
+#[test]
+fn the_reports_role_reads_only_what_its_count_and_its_authn_need() {
+    let app = TestApp::start(TestOptions::signing_in_freely(&[]));
+    let owner = app.caller("reports-role", "user");
+    assert_eq!(post_ada(&app, &owner.token).status(), 201);
+    let reports = "spingraph_reports";
+    let counted = app
+        .db
+        .query_json_as(
+            reports,
+            "SELECT type, count(*)::int AS n FROM entities WHERE deleted_at IS NULL GROUP BY type",
+        )
+        .unwrap();
+    assert_eq!(counted, json!([{"type": "person", "n": 1}]));
+    app.db
+        .query_json_as(
+            reports,
+            "SELECT id, email, role, active, token_generation FROM users",
+        )
+        .unwrap();
+    app.db
+        .query_json_as(reports, "SELECT family_id, revoked_at FROM refresh_tokens")
+        .unwrap();
+    app.db
+        .query_json_as(reports, "SELECT * FROM api_key_lookup('no-such-hash')")
+        .unwrap();
+    for sql in [
+        "SELECT name FROM entities",
+        "SELECT metadata FROM entities",
+        "SELECT id FROM entities",
+        "SELECT password_hash FROM users",
+        "SELECT token_hash FROM refresh_tokens",
+        "SELECT key_hash FROM api_keys",
+        "SELECT id FROM relationships",
+        "SELECT action FROM audit_log",
+        "SELECT resource_id FROM changes",
+    ] {
+        let err = app.db.query_json_as(reports, sql).unwrap_err();
+        assert!(err.contains("permission denied"), "{sql}: {err}");
+    }
+    for sql in [
+        format!(
+            "INSERT INTO entities (type, name, owner_id) VALUES ('x', 'y', '{}')",
+            owner.id
+        ),
+        "UPDATE entities SET deleted_at = now()".to_string(),
+        "DELETE FROM entities".to_string(),
+        format!(
+            "INSERT INTO audit_log (actor_id, action, resource_type) VALUES ('{}', 'entity.create', 'entity')",
+            owner.id
+        ),
+    ] {
+        let err = app.db.execute_as(reports, &sql).unwrap_err();
+        assert!(err.contains("permission denied"), "{sql}: {err}");
     }
 }
 

@@ -86,6 +86,7 @@ const ROLE_URLS: &[(&str, &str)] = &[
     ("auth_database_url", "spingraph_auth"),
     ("data_database_url", "spingraph_data"),
     ("health_database_url", "spingraph_health"),
+    ("reports_database_url", "spingraph_reports"),
 ];
 
 /// `--dev`: each group's URL variable the manifest declares and nothing sets is the owner's

@@ -20,6 +20,8 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 const KEEP_RESIDENT_BYTES: usize = 4 << 20;
 /// Memories unmapped together when a slot must give its pages back.
 const DECOMMIT_BATCH: usize = 8;
+/// Core instances one composed component may hold (a componentize-py one with authn: ~17).
+const MAX_CORE_INSTANCES_PER_COMPONENT: u32 = 32;
 
 /// Resource limits applied to every instance.
 #[derive(Debug, Clone, Copy)]
@@ -36,15 +38,24 @@ pub fn build(limits: EngineLimits) -> Result<Engine> {
     config.wasm_component_model(true);
 
     let mut pool = PoolingAllocationConfig::default();
-    // A composed component (app + authn) holds a handful of core instances and memories.
+    // A composed Rust component (app + authn) holds about 6 core instances, 2 memories and 4
+    // tables; a componentize-py one (components/reports: CPython as 14 dynamically linked
+    // modules, plus authn) about 17 core instances but no more memories or tables (its modules
+    // share one memory, 12 MiB at start). Memories and tables are pool slots, each a
+    // reservation of address space made up front: their totals stay a budget per instance.
+    // Core instances are only counted (wasmtime's pooling allocator reserves nothing for them),
+    // so their total lets every instance be of the largest shape the per-component limit
+    // admits: requests to a component with many core instances find the pool's count no
+    // tighter than its instance slots (at `max_instances * 8`, eight concurrent reports
+    // requests under `--max-concurrent-requests 8` failed: tests/tests/reports.rs).
     pool.total_component_instances(limits.max_instances);
-    pool.total_core_instances(limits.max_instances * 8);
+    pool.total_core_instances(limits.max_instances * MAX_CORE_INSTANCES_PER_COMPONENT);
     pool.total_memories(limits.max_instances * 4);
     pool.total_tables(limits.max_instances * 8);
     pool.total_stacks(limits.max_instances);
     pool.max_memory_size(limits.max_memory_bytes);
     pool.max_memories_per_component(16);
-    pool.max_core_instances_per_component(32);
+    pool.max_core_instances_per_component(MAX_CORE_INSTANCES_PER_COMPONENT);
     pool.max_tables_per_component(32);
     pool.max_component_instance_size(1 << 20);
     pool.max_core_instance_size(1 << 20);
