@@ -88,6 +88,8 @@ from .scope import Scope
 from .session_response import SessionResponse
 from .session_response_user import SessionResponseUser
 from .token_response import TokenResponse
+from .type_report import TypeReport
+from .type_report_types_item import TypeReportTypesItem
 from .unmerge_request import UnmergeRequest
 from .unmerged import Unmerged
 from .unmerged_metadata import UnmergedMetadata
@@ -174,6 +176,8 @@ __all__ = (
     "SessionResponse",
     "SessionResponseUser",
     "TokenResponse",
+    "TypeReport",
+    "TypeReportTypesItem",
     "UnmergeRequest",
     "Unmerged",
     "UnmergedMetadata",

@@ -692,6 +692,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/reports/types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Live entity counts per type of the caller's own entities
+         * @description How many live entities the signed-in principal owns, per type. Live: not deleted (a merged
+         *     entity is deleted by its merge, so it is not counted either). Only the caller's own
+         *     entities are counted, whatever the role: an admin sees their own counts too (this is a
+         *     report of the caller's graph, not of the whole database). Needs the `entities:read` (or
+         *     `entities:write`) scope: bearer tokens and session cookies carry every scope of their
+         *     role, an API key the scopes it was given. Types are in byte order of their names.
+         */
+        get: operations["getTypeReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/openapi.json": {
         parameters: {
             query?: never;
@@ -1108,6 +1133,36 @@ export interface components {
              * @constant
              */
             withheld?: true;
+        };
+        /**
+         * @example {
+         *       "owner_id": "0193a1b2-7c3d-7e4f-8a5b-6c7d8e9f0a1b",
+         *       "total": 3,
+         *       "types": [
+         *         {
+         *           "type": "organization",
+         *           "count": 1
+         *         },
+         *         {
+         *           "type": "person",
+         *           "count": 2
+         *         }
+         *       ]
+         *     }
+         */
+        TypeReport: {
+            /**
+             * Format: uuid
+             * @description The caller
+             */
+            owner_id: string;
+            /** @description The sum of every type's count */
+            total: number;
+            /** @description One item per type the caller has live entities of, in byte order of the type */
+            types: {
+                type: string;
+                count: number;
+            }[];
         };
         ChangePage: {
             items: components["schemas"]["Change"][];
@@ -3276,6 +3331,34 @@ export interface operations {
                 };
             };
             503: components["responses"]["NotReady"];
+        };
+    };
+    getTypeReport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's live entities, counted by type */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TypeReport"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
         };
     };
     getOpenApi: {
