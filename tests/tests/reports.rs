@@ -1,8 +1,10 @@
 //! The reports component (issue 30, item 2): a component written in Python (componentize-py,
 //! components/reports) behind the same `authn` dependency as the Rust ones, over HTTP against the
 //! real host, Postgres and Redis. It refuses as they do (401/403/405/503 problem+json of the same
-//! shape and text), counts only the caller's own live entities, reads Postgres as its own role,
-//! and is hot-swapped by `spingraph up --watch` under load without a failed request.
+//! shape and text), throttles credential guessing as they do and in the same Redis buckets (the
+//! same client address behind a proxy), counts only the caller's own live entities, reads
+//! Postgres as its own role, and is hot-swapped by `spingraph up --watch` under load without a
+//! failed request.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -12,9 +14,10 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use spingraph_e2e::{
-    Caller, Client, TempDir, TestApp, TestOptions, Value, assert_problem, header,
-    host_is_spingraph, json, json_body, workspace_root,
+    Caller, Client, Response, TempDir, TestApp, TestOptions, Value, assert_problem, free_port,
+    header, host_is_spingraph, json, json_body, workspace_root,
 };
+use spingraph_identity::api_key::ApiKey;
 
 const ROUTE: &str = "/v1/reports/types";
 
@@ -338,6 +341,224 @@ fn as_many_reports_at_once_as_the_host_runs_all_answer() {
     for (status, body) in answers {
         assert_eq!((status, body), (200, expected.clone()));
     }
+}
+
+// ------------------------------------------------------------------ credential guessing
+
+/// The application with `auth_failure_limit_per_minute` = `limit` (the bucket's key holds the
+/// limit and the app's own verifying keys, so no other test counts into its windows).
+fn guarded(limit: u64, extra: &[(&str, &str)]) -> TestApp {
+    let limit = limit.to_string();
+    let mut vars = vec![
+        ("auth_failure_limit_per_minute", limit.as_str()),
+        ("api_rate_limit_per_minute", "100000"),
+    ];
+    vars.extend_from_slice(extra);
+    TestApp::start(TestOptions::signing_in_freely(&vars))
+}
+
+/// `GET path` with `credential` (a header) and, when given, `X-Forwarded-For`.
+fn attempt(
+    app: &TestApp,
+    path: &str,
+    credential: (&str, &str),
+    forwarded_for: Option<&str>,
+) -> Response {
+    let mut rb = app.get(path).header(credential.0, credential.1);
+    if let Some(client) = forwarded_for {
+        rb = rb.header("x-forwarded-for", client);
+    }
+    rb.send().unwrap()
+}
+
+const BAD_BEARER: (&str, &str) = ("authorization", "Bearer not.a.token");
+
+/// An API key of the right shape that no one holds.
+fn unknown_key() -> String {
+    ApiKey::generate(uuid::Uuid::now_v7()).key
+}
+
+/// The host's log lines of the reports component whose `msg` is `msg`.
+fn reports_logged(app: &TestApp, msg: &str) -> Vec<Value> {
+    app.logs
+        .json_lines()
+        .into_iter()
+        .filter(|l| l["component"] == "reports" && l["msg"] == msg)
+        .collect()
+}
+
+/// crates/authn-client's throttle, in Python: failures count per client address, 401 turns into
+/// 429 past the limit, an API key is then refused before authn looks it up (even a valid one),
+/// and a valid bearer token still passes (only failures count). The client is the peer: without
+/// `trusted_proxies` an X-Forwarded-For that changes with every guess opens no new bucket.
+#[test]
+fn failed_authentications_on_reports_turn_401_into_429_and_stop_api_key_lookups() {
+    let app = guarded(3, &[]);
+    let owner = app.caller("owner", "user");
+    let valid_key = app.create_api_key(&owner, "reader", &["entities:read"])["key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let mut statuses = Vec::new();
+    let mut remaining = Vec::new();
+    for i in 0..4 {
+        let spoofed = format!("198.51.100.{i}");
+        let resp = attempt(&app, ROUTE, BAD_BEARER, Some(&spoofed));
+        statuses.push(resp.status().as_u16());
+        remaining.push(header(&resp, "ratelimit-remaining"));
+        assert_eq!(header(&resp, "ratelimit-limit"), "3", "guess {i}");
+        if resp.status() == 401 {
+            assert_eq!(header(&resp, "www-authenticate"), "Bearer");
+            assert_eq!(header(&resp, "retry-after"), "", "guess {i}");
+            continue;
+        }
+        spingraph_e2e::assert_retry_after_within_a_minute(&resp);
+        assert_eq!(
+            header(&resp, "ratelimit-reset"),
+            header(&resp, "retry-after")
+        );
+        let body = assert_problem(resp, 429, "the fourth guess");
+        assert_eq!(body["type"], "https://spingraph.dev/problems/rate-limited");
+        assert_eq!(body["instance"], ROUTE);
+    }
+    assert_eq!(statuses, [401, 401, 401, 429]);
+    assert_eq!(remaining, ["2", "1", "0", "0"]);
+    assert_eq!(reports_logged(&app, "authentication failed").len(), 4);
+
+    // Past the limit an API key is refused unchecked, whether anyone holds it or not: authn is
+    // not asked (no "authentication failed", the valid key's lookup never recorded its use).
+    for key in [unknown_key(), valid_key] {
+        let resp = attempt(&app, ROUTE, ("x-api-key", &key), None);
+        spingraph_e2e::assert_retry_after_within_a_minute(&resp);
+        assert_eq!(header(&resp, "ratelimit-remaining"), "0");
+        assert_problem(resp, 429, "an API key past the limit");
+    }
+    let resp = attempt(
+        &app,
+        ROUTE,
+        ("authorization", &format!("ApiKey {}", unknown_key())),
+        None,
+    );
+    assert_eq!(resp.status(), 429, "the ApiKey scheme is an API key too");
+    assert_eq!(reports_logged(&app, "authentication failed").len(), 4);
+    let unchecked = reports_logged(&app, "authentication refused unchecked: too many failures");
+    assert_eq!(unchecked.len(), 3, "{unchecked:?}");
+    assert_eq!(unchecked[0]["ip"], "127.0.0.1");
+    let used = app
+        .db
+        .query_json("SELECT count(*)::int AS n FROM api_keys WHERE last_used_at IS NOT NULL");
+    assert_eq!(used, json!([{"n": 0}]), "no key was looked up");
+
+    // Only failures count: a valid bearer token from the same address is served.
+    let resp = app.get_as(&owner, ROUTE);
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        header(&resp, "ratelimit-limit"),
+        "100000",
+        "its own api limit"
+    );
+}
+
+/// The Python and the Rust throttle count in one bucket (same group, limit, realm and client
+/// address): failures on /v1/entities count on /v1/reports/types and the other way round.
+#[test]
+fn failures_on_entities_and_reports_count_in_one_bucket() {
+    let app = guarded(4, &[]);
+    for _ in 0..2 {
+        assert_eq!(
+            attempt(&app, "/v1/entities", BAD_BEARER, None).status(),
+            401
+        );
+    }
+    // Reports sees the entities' two failures: its own are the third and the fourth.
+    let remaining: Vec<String> = (0..2)
+        .map(|_| {
+            let resp = attempt(&app, ROUTE, BAD_BEARER, None);
+            assert_eq!(resp.status(), 401);
+            header(&resp, "ratelimit-remaining")
+        })
+        .collect();
+    assert_eq!(remaining, ["1", "0"]);
+    // And entities sees reports' two: an API key there is refused unchecked.
+    let key = unknown_key();
+    let resp = attempt(&app, "/v1/entities", ("x-api-key", &key), None);
+    assert_eq!(
+        resp.status(),
+        429,
+        "entities counted the failures on reports"
+    );
+    let resp = attempt(&app, ROUTE, BAD_BEARER, None);
+    assert_problem(resp, 429, "reports after the limit");
+}
+
+/// Behind a trusted proxy both implementations name the same client (the rightmost untrusted
+/// hop of X-Forwarded-For or Forwarded, an IPv6 client by its /64), so each forwarded client
+/// has one bucket on entities and reports, and another client behind the proxy is not limited.
+#[test]
+fn behind_a_trusted_proxy_reports_and_entities_count_each_forwarded_client_alike() {
+    let app = guarded(2, &[("trusted_proxies", "127.0.0.1/32")]);
+    // Client A: the hops before the rightmost untrusted one are the client's to invent.
+    for _ in 0..2 {
+        let resp = attempt(&app, ROUTE, BAD_BEARER, Some("6.6.6.6, 198.51.100.7"));
+        assert_eq!(resp.status(), 401);
+    }
+    let resp = attempt(&app, "/v1/entities", BAD_BEARER, Some("198.51.100.7"));
+    assert_eq!(resp.status(), 429, "entities counts reports' failures of A");
+    let ips: Vec<String> = reports_logged(&app, "authentication failed")
+        .into_iter()
+        .map(|l| l["ip"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(
+        ips, ["198.51.100.7"; 2],
+        "reports logs the forwarded client"
+    );
+    // Client B, behind the same proxy: a bucket of its own.
+    let resp = attempt(&app, ROUTE, BAD_BEARER, Some("203.0.113.5"));
+    assert_eq!(resp.status(), 401, "another client is not limited");
+
+    // Client C, IPv6, named by Forwarded to entities and by X-Forwarded-For to reports.
+    for _ in 0..2 {
+        let resp = app
+            .get("/v1/entities")
+            .header(BAD_BEARER.0, BAD_BEARER.1)
+            .header("forwarded", "for=\"[2001:db8:aa:77::1]:4711\"")
+            .send()
+            .unwrap();
+        assert_eq!(resp.status(), 401);
+    }
+    let same_64 = attempt(&app, ROUTE, BAD_BEARER, Some("2001:db8:aa:77:ffff::9"));
+    assert_eq!(same_64.status(), 429, "the same /64 is the same bucket");
+    let other_64 = attempt(&app, ROUTE, BAD_BEARER, Some("2001:db8:aa:78::1"));
+    assert_eq!(other_64.status(), 401, "another /64 is not");
+}
+
+/// Redis down: the throttle is skipped (logged), never the request: failures stay 401 and an
+/// API key is still checked.
+#[test]
+fn without_redis_failures_are_not_limited_but_logged() {
+    let closed = free_port();
+    let app = guarded(
+        1,
+        &[
+            ("redis_url", &format!("redis://127.0.0.1:{closed}")),
+            ("redis_host", &format!("127.0.0.1:{closed}")),
+        ],
+    );
+    for _ in 0..3 {
+        assert_eq!(attempt(&app, ROUTE, BAD_BEARER, None).status(), 401);
+    }
+    let key = unknown_key();
+    assert_eq!(
+        attempt(&app, ROUTE, ("x-api-key", &key), None).status(),
+        401
+    );
+    let skipped = reports_logged(&app, "rate limit skipped: redis unavailable");
+    assert_eq!(skipped.len(), 5, "every count and the peek: {skipped:?}");
+    assert!(
+        skipped[0]["error"].as_str().unwrap().starts_with("Redis: "),
+        "{skipped:?}"
+    );
 }
 
 // ------------------------------------------------------------------ hot swap

@@ -19,6 +19,7 @@ import access
 import store
 from context import Ctx
 from errors import ApiError
+from rate_limit import RateLimit
 
 ENTITIES_READ = "entities:read"
 ENTITIES_WRITE = "entities:write"
@@ -52,9 +53,11 @@ class Reply:
 def type_report(ctx):
     """GET /v1/reports/types: `{owner_id, total, types: [{type, count}]}`."""
     principal = access.authenticate(ctx)
-    limit_headers = access.rate_limit_headers(principal.rate_limit)
+    # The api limit authn counted; none when Redis was unavailable to it (not limited).
+    limit = RateLimit.of_principal(principal.rate_limit)
+    limit_headers = limit.headers() if limit is not None else []
     try:
-        access.within_limit(principal)
+        access.within_limit(limit)
         access.require_read_scope(principal, ENTITIES_READ, ENTITIES_WRITE)
         with store.connect(ctx) as conn:
             types = store.type_counts(conn, principal.user_id)
@@ -150,9 +153,9 @@ class IncomingHandler(exports.IncomingHandler):
         headers = []
         for name, value in request.headers().entries():
             try:
-                headers.append((name.lower(), value.decode("ascii")))
+                headers.append((name.lower(), value.decode("utf-8")))
             except UnicodeDecodeError:
-                pass  # not visible ASCII: the Rust components skip such values too
+                pass  # not UTF-8: the Rust components skip such values too (`as_str`)
         ctx = Ctx(method_name(request.method()), request.path_with_query() or "/", headers)
         reply = respond(ctx)
         fields = http.Fields.from_list([(n, v.encode()) for n, v in reply.headers.items()])

@@ -1,7 +1,7 @@
 """One request's context, as crates/guest's `Ctx`: the request id (an incoming valid
-`X-Request-Id` kept, else a new UUIDv7), method, path and headers, the component's Spin variables
-(each read at most once: one instance serves one request) and JSON log lines on stderr that carry
-the request id."""
+`X-Request-Id` kept, else a new UUIDv7), method, path and headers, the client's address (for logs
+and per-address limits: client_addr.py), the component's Spin variables (each read at most once:
+one instance serves one request) and JSON log lines on stderr that carry the request id."""
 
 import json
 import os
@@ -11,6 +11,8 @@ import time
 
 from componentize_py_types import Err
 from wit_world.imports import variables
+
+import client_addr
 
 COMPONENT = "reports"
 REQUEST_ID_HEADER = "x-request-id"
@@ -44,14 +46,42 @@ class Ctx:
         return self.headers.get(name)
 
     def var(self, name):
-        """A Spin variable of this component; None when undefined or empty (as the Rust side)."""
+        """A Spin variable of this component; None when undefined or blank (as the Rust side)."""
         if name not in self._vars:
             try:
                 value = variables.get(name)
             except Err:
                 value = ""
-            self._vars[name] = value or None
+            self._vars[name] = value if value.strip() else None
         return self._vars[name]
+
+    def client_ip(self):
+        """The client IP without the port (logs): the peer's, or behind a trusted proxy the one
+        its forwarding headers name; the raw `spin-client-addr` when that is no address."""
+        ip = self._client_ip_addr()
+        return str(ip) if ip is not None else self.header("spin-client-addr")
+
+    def client_bucket(self):
+        """What per-address limits count under: the client IP, an IPv6 client by its /64."""
+        ip = self._client_ip_addr()
+        return client_addr.bucket(ip) if ip is not None else self.header("spin-client-addr")
+
+    def _client_ip_addr(self):
+        peer = client_addr.peer_ip(self.header("spin-client-addr") or "")
+        if peer is None:
+            return None
+        return client_addr.client_ip(
+            peer, self.header("forwarded"), self.header("x-forwarded-for"), self._trusted_proxies()
+        )
+
+    def _trusted_proxies(self):
+        """`trusted_proxies`; unset or invalid (logged) trusts no proxy."""
+        listed = self.var(client_addr.TRUSTED_PROXIES_VAR) or ""
+        try:
+            return client_addr.parse_trusted_proxies(listed)
+        except ValueError as invalid:
+            self.log("warn", "trusted_proxies ignored: no proxy is trusted", reason=str(invalid))
+            return []
 
     def debug(self):
         return (self.var("debug") or "").strip().lower() == "true"
