@@ -207,6 +207,53 @@ fn each_user_sees_counts_of_their_own_live_entities_by_type() {
     );
 }
 
+/// A browser session's cookie works here as on the Rust routes, also when the request carries
+/// its cookies in several `cookie` fields (HTTP/2 sends each cookie as a field of its own, and a
+/// proxy may pass them on so): authn reads every field, so the component must hand it every one.
+#[test]
+fn a_session_cookie_authenticates_also_in_the_second_cookie_field() {
+    let app = app();
+    app.create_user("cookie@example.com", "user");
+    let resp = app
+        .post_json(
+            "/v1/auth/session",
+            &json!({"email": "cookie@example.com", "password": spingraph_e2e::PASSWORD}),
+        )
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let access = resp
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix("__Host-sg_access="))
+        .and_then(|rest| rest.split(';').next())
+        .expect("the access cookie")
+        .to_string();
+    let ask = |fields: &[String]| {
+        let mut request = app.get(ROUTE);
+        for field in fields {
+            request = request.header("cookie", field);
+        }
+        request.send().unwrap()
+    };
+    let session = format!("__Host-sg_access={access}");
+    for (fields, what) in [
+        (vec![session.clone()], "one field"),
+        (
+            vec!["theme=dark".to_string(), session],
+            "the second of two fields",
+        ),
+    ] {
+        let resp = ask(&fields);
+        assert_eq!(resp.status(), 200, "{what}");
+        assert_eq!(json_body(resp)["total"], 0, "{what}");
+    }
+    let resp = ask(&["theme=dark".to_string()]);
+    assert_problem(resp, 401, "no session cookie in any field");
+}
+
 #[test]
 fn other_methods_are_405_naming_get() {
     let app = app();

@@ -26,7 +26,8 @@ CSRF_FAILED = (
 def authenticate(ctx):
     """The principal authn vouches for, or the ApiError refusing the request (with the
     `RateLimit-*` headers of the auth-failure bucket it was counted against, if any)."""
-    headers = list(ctx.headers.items())
+    # Every field, as the Rust routes pass them (authn reads every `cookie` field).
+    headers = ctx.fields
     # The bucket is only read for an API key (before its lookup) and written on a failure: a
     # valid bearer token or cookie costs no extra round trip.
     failures = None
@@ -73,7 +74,9 @@ def presents_api_key(headers):
     """Whether the credential these headers present is an API key, as crates/identity's
     `credential::presented` reads them: `Authorization: ApiKey <key>`, or, without an
     Authorization header, a non-empty `X-API-Key`."""
-    values = dict(headers)
+    values = {}
+    for name, value in headers:
+        values.setdefault(name, value)  # the first of each, as `credential::presented`
     authorization = values.get("authorization")
     if authorization is not None:
         value = authorization.strip()

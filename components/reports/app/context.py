@@ -33,7 +33,10 @@ class Ctx:
     def __init__(self, method, path_with_query, headers):
         self.method = method
         self.path = path_with_query.split("?", 1)[0] or "/"
-        # Header names arrive lowercase (wasi:http); the first value of each, as the Rust side.
+        # Every field as it came, for authn (it reads all `cookie` fields, as an HTTP/2 request
+        # splits cookies into several); names arrive lowercase (wasi:http).
+        self.fields = list(headers)
+        # The first value of each, for the component's own reads, as the Rust side.
         self.headers = {}
         for name, value in headers:
             self.headers.setdefault(name, value)
