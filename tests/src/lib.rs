@@ -28,6 +28,7 @@ use std::net::{SocketAddr, TcpListener};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -1286,5 +1287,76 @@ mod tests {
             database_url_named("postgres://h:5432", "t3"),
             "postgres://h:5432/t3"
         );
+    }
+}
+
+/// What [`TestApp::under_load`] saw: the requests answered 200, every other outcome, and how
+/// many 200s carried the `mark` header's value (a new build's tag).
+#[derive(Debug, Default)]
+pub struct Load {
+    pub served: usize,
+    pub failures: Vec<String>,
+    pub marked: usize,
+}
+
+/// Stops the load when [`TestApp::under_load`]'s `during` returns or panics.
+struct StopOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+impl TestApp {
+    /// Runs `during` (a hot swap, say) while two clients send `GET path` as `who`, back to back,
+    /// and returns its result with what the clients saw; `mark`, a header and the value that tags
+    /// an answer (`Load::marked` counts them).
+    pub fn under_load<T>(
+        &self,
+        who: &Caller,
+        path: &str,
+        mark: Option<(&str, &str)>,
+        during: impl FnOnce() -> T,
+    ) -> (T, Load) {
+        let stop = AtomicBool::new(false);
+        thread::scope(|scope| {
+            let workers: Vec<_> = (0..2)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut load = Load::default();
+                        while !stop.load(Ordering::Relaxed) {
+                            match self.get(path).bearer_auth(&who.token).send() {
+                                Ok(resp) if resp.status() == 200 => {
+                                    load.served += 1;
+                                    if mark
+                                        .is_some_and(|(name, value)| header(&resp, name) == value)
+                                    {
+                                        load.marked += 1;
+                                    }
+                                }
+                                Ok(resp) => load.failures.push(format!("status {}", resp.status())),
+                                Err(e) => load.failures.push(e.to_string()),
+                            }
+                        }
+                        load
+                    })
+                })
+                .collect();
+            let result = {
+                let _stop = StopOnDrop(&stop);
+                during()
+            };
+            let load = workers
+                .into_iter()
+                .map(|worker| worker.join().unwrap())
+                .fold(Load::default(), |mut all, one| {
+                    all.served += one.served;
+                    all.marked += one.marked;
+                    all.failures.extend(one.failures);
+                    all
+                });
+            (result, load)
+        })
     }
 }

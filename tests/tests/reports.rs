@@ -8,14 +8,12 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use spingraph_e2e::{
-    Caller, Client, Response, TempDir, TestApp, TestOptions, Value, assert_problem, free_port,
-    header, host_is_spingraph, json, json_body, workspace_root,
+    Caller, Response, TempDir, TestApp, TestOptions, Value, assert_problem, free_port, header,
+    host_is_spingraph, json, json_body, workspace_root,
 };
 use spingraph_identity::api_key::ApiKey;
 
@@ -676,41 +674,6 @@ fn rebuilt_reports(dir: &Path) -> Vec<u8> {
     std::fs::read(&out).unwrap()
 }
 
-/// What a client hitting the report without pause saw: every answer that was not a 200, the
-/// number of requests, and how many answers carried `x-reports-build: 2`.
-struct Load {
-    failures: Vec<String>,
-    total: usize,
-    rebuilt: usize,
-}
-
-fn keep_asking(url: String, token: String, stop: Arc<AtomicBool>) -> thread::JoinHandle<Load> {
-    thread::spawn(move || {
-        let client = Client::builder()
-            .timeout(Duration::from_secs(30))
-            .build()
-            .unwrap();
-        let mut load = Load {
-            failures: Vec::new(),
-            total: 0,
-            rebuilt: 0,
-        };
-        while !stop.load(Ordering::Relaxed) {
-            load.total += 1;
-            match client.get(&url).bearer_auth(&token).send() {
-                Ok(r) if r.status() == 200 => {
-                    if header(&r, "x-reports-build") == "2" {
-                        load.rebuilt += 1;
-                    }
-                }
-                Ok(r) => load.failures.push(format!("status {}", r.status())),
-                Err(e) => load.failures.push(e.to_string()),
-            }
-        }
-        load
-    })
-}
-
 #[test]
 fn a_rebuilt_reports_component_is_swapped_in_under_load_without_a_failed_request() {
     if !host_is_spingraph() {
@@ -730,52 +693,41 @@ fn a_rebuilt_reports_component_is_swapped_in_under_load_without_a_failed_request
     assert_eq!(before.status(), 200);
     assert_eq!(header(&before, "x-reports-build"), "", "the first build");
 
-    let clients: Vec<_> = (0..2)
-        .map(|_| {
-            let stop = Arc::new(AtomicBool::new(false));
-            let handle = keep_asking(app.url(ROUTE), ada.token.clone(), stop.clone());
-            (stop, handle)
-        })
-        .collect();
-    thread::sleep(Duration::from_millis(500));
-    // Replaced the way a build tool does: a temp file renamed over it.
-    let partial = wasm.with_extension("wasm.partial");
-    std::fs::write(&partial, &rebuilt).unwrap();
-    std::fs::rename(&partial, &wasm).unwrap();
-    let deadline = Instant::now() + RELOAD_TIMEOUT;
-    loop {
-        let resp = app.get_as(&ada, ROUTE);
-        assert_eq!(resp.status(), 200);
-        if header(&resp, "x-reports-build") == "2" {
-            assert_eq!(
-                json_body(resp),
-                json!({"owner_id": ada.id, "total": 1, "types": [{"type": "person", "count": 1}]}),
-                "the new build answers the same report"
+    let ((), load) = app.under_load(&ada, ROUTE, Some(("x-reports-build", "2")), || {
+        thread::sleep(Duration::from_millis(500));
+        // Replaced the way a build tool does: a temp file renamed over it.
+        let partial = wasm.with_extension("wasm.partial");
+        std::fs::write(&partial, &rebuilt).unwrap();
+        std::fs::rename(&partial, &wasm).unwrap();
+        let deadline = Instant::now() + RELOAD_TIMEOUT;
+        loop {
+            let resp = app.get_as(&ada, ROUTE);
+            assert_eq!(resp.status(), 200);
+            if header(&resp, "x-reports-build") == "2" {
+                assert_eq!(
+                    json_body(resp),
+                    json!({"owner_id": ada.id, "total": 1, "types": [{"type": "person", "count": 1}]}),
+                    "the new build answers the same report"
+                );
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the rebuilt component was not swapped in within {RELOAD_TIMEOUT:?}:\n{}",
+                app.logs.text()
             );
-            break;
+            thread::sleep(Duration::from_millis(100));
         }
-        assert!(
-            Instant::now() < deadline,
-            "the rebuilt component was not swapped in within {RELOAD_TIMEOUT:?}:\n{}",
-            app.logs.text()
-        );
-        thread::sleep(Duration::from_millis(100));
-    }
-    // Some more load on the new build, then stop.
-    thread::sleep(Duration::from_millis(500));
-    for (stop, _) in &clients {
-        stop.store(true, Ordering::Relaxed);
-    }
-    for (_, handle) in clients {
-        let load = handle.join().unwrap();
-        assert!(
-            load.failures.is_empty(),
-            "failed during the swap: {:?}",
-            load.failures
-        );
-        assert!(load.total > load.rebuilt, "the client saw the old build");
-        assert!(load.rebuilt > 0, "the client saw the new build");
-    }
+        // Some more load on the new build, then stop.
+        thread::sleep(Duration::from_millis(500));
+    });
+    assert!(
+        load.failures.is_empty(),
+        "failed during the swap: {:?}",
+        load.failures
+    );
+    assert!(load.served > load.marked, "the clients saw the old build");
+    assert!(load.marked > 0, "the clients saw the new build");
     let reloads = app
         .logs
         .json_lines()

@@ -16,7 +16,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -154,23 +153,7 @@ fn a_rebuilt_template_component_is_swapped_in_under_load_without_a_failed_reques
     };
     assert_eq!(answer().0, 200);
 
-    let stop = AtomicBool::new(false);
-    let (served, failures) = thread::scope(|scope| {
-        let load: Vec<_> = (0..2)
-            .map(|_| {
-                scope.spawn(|| {
-                    let (mut served, mut failures) = (0, Vec::new());
-                    while !stop.load(Ordering::Relaxed) {
-                        match app.get(&hello).bearer_auth(&ada.token).send() {
-                            Ok(resp) if resp.status() == 200 => served += 1,
-                            Ok(resp) => failures.push(resp.status().to_string()),
-                            Err(e) => failures.push(e.to_string()),
-                        }
-                    }
-                    (served, failures)
-                })
-            })
-            .collect();
+    let ((), load) = app.under_load(&ada, &hello, None, || {
         added.edit(
             "\"scopes\": principal.scopes,",
             "\"scopes\": principal.scopes, \"version\": 2,",
@@ -187,18 +170,14 @@ fn a_rebuilt_template_component_is_swapped_in_under_load_without_a_failed_reques
         }
         // Still served, by the new version, with the load going on.
         thread::sleep(Duration::from_millis(500));
-        stop.store(true, Ordering::Relaxed);
-        load.into_iter().map(|worker| worker.join().unwrap()).fold(
-            (0, Vec::new()),
-            |(n, mut all), (served, failures)| {
-                all.extend(failures);
-                (n + served, all)
-            },
-        )
     });
-    assert!(failures.is_empty(), "failed during the swap: {failures:?}");
-    assert!(served > 0);
-    eprintln!("{served} requests answered during the swap");
+    assert!(
+        load.failures.is_empty(),
+        "failed during the swap: {:?}",
+        load.failures
+    );
+    assert!(load.served > 0);
+    eprintln!("{} requests answered during the swap", load.served);
     let (status, body) = answer();
     assert_eq!((status, &body["version"]), (200, &Value::from(2)), "{body}");
 }
