@@ -58,6 +58,10 @@ def peer_ip(client_addr):
     """The address of `spin-client-addr` (`ip:port`, `[ip6]:port` or a bare address)."""
     if client_addr.startswith("["):
         v6, _, port = client_addr[1:].partition("]:")
+        # A numeric zone (`[fe80::1%2]:80`), which Rust's `SocketAddr` reads and drops.
+        address, percent, zone = v6.partition("%")
+        if percent and zone.isascii() and zone.isdigit():
+            v6 = address
         ip = _ip(v6)
         return ip if ip is not None and ip.version == 6 and _is_u16(port) else None
     host, colon, port = client_addr.rpartition(":")

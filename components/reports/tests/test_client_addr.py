@@ -164,6 +164,11 @@ class Context(unittest.TestCase):
         peer = peer_ip("127.0.0.1:5555")
         self.assertEqual(str(client_ip(peer, None, None, [])), "127.0.0.1")
 
+    def test_a_link_local_peer_with_a_zone_is_its_address(self):
+        client = client_ip(peer_ip("[fe80::1%2]:80"), None, None, [])
+        self.assertEqual(str(client), "fe80::1")
+        self.assertEqual(bucket(client), "fe80::/64")
+
     def test_client_address_comes_from_forwarding_headers_only_behind_a_trusted_proxy(self):
         peer = peer_ip("127.0.0.1:5555")
         x_forwarded_for = "6.6.6.6, 2001:db8:1:2::7"

@@ -263,6 +263,14 @@ mod tests {
     }
 
     #[test]
+    fn a_link_local_peer_with_a_zone_is_its_address() {
+        let req = request(&[("spin-client-addr", "[fe80::1%2]:80")], "/");
+        let ctx = Ctx::build("t", &req, Config::fixed(&[]));
+        assert_eq!(ctx.client_ip().as_deref(), Some("fe80::1"));
+        assert_eq!(ctx.client_bucket().as_deref(), Some("fe80::/64"));
+    }
+
+    #[test]
     fn client_address_comes_from_forwarding_headers_only_behind_a_trusted_proxy() {
         let req = request(
             &[
