@@ -20,10 +20,14 @@ NAME = "endpoint_macros.py.jinja"
 # (what the template says, what it says here): each must occur exactly once.
 FIXES = [
     (
-        "body:\n    {%- for body in endpoint.bodies -%}"
-        "{% set body_required = body_required and body.prop.required %}",
-        "{% set required = namespace(all=true) %}\nbody:\n    {%- for body in endpoint.bodies -%}"
-        "{% set required.all = required.all and body.prop.required %}",
+        (
+            "body:\n    {%- for body in endpoint.bodies -%}"
+            "{% set body_required = body_required and body.prop.required %}"
+        ),
+        (
+            "{% set required = namespace(all=true) %}\nbody:\n    {%- for body in endpoint.bodies -%}"
+            "{% set required.all = required.all and body.prop.required %}"
+        ),
     ),
     (
         "{%- endfor -%}{% if not body_required %} | Unset = UNSET{% endif %}",
