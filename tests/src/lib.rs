@@ -164,15 +164,6 @@ pub fn database_url_named(base: &str, name: &str) -> String {
     }
 }
 
-/// The application's per-group connection-string variables and the role each connects as
-/// (spin.toml; the roles come from the migrations).
-pub const ROLE_URLS: &[(&str, &str)] = &[
-    ("auth_database_url", "spingraph_auth"),
-    ("data_database_url", "spingraph_data"),
-    ("health_database_url", "spingraph_health"),
-    ("reports_database_url", "spingraph_reports"),
-];
-
 /// `base` with `user` as its user and no password (the test cluster trusts 127.0.0.1).
 pub fn database_url_as(base: &str, user: &str) -> String {
     let Some(scheme_end) = base.find("://").map(|i| i + 3) else {
@@ -1141,7 +1132,7 @@ fn harness_variables(
     _keys: &TestKeys,
 ) -> Vec<(String, String)> {
     let mut vars = vec![("database_url".to_string(), db.url.clone())];
-    // Each component group connects as its own role (migrations/*_component_roles.up.sql).
+    // Each component group connects as its own role (`spingraph_migrate::group_role`).
     // The manifest's application variables: the lines of its `[variables]` table.
     let manifest = std::fs::read_to_string(&opts.manifest).unwrap_or_default();
     let declared: Vec<&str> = manifest
@@ -1149,15 +1140,13 @@ fn harness_variables(
         .skip_while(|l| l.trim() != "[variables]")
         .skip(1)
         .take_while(|l| !l.trim_start().starts_with('['))
+        .filter_map(|l| Some(l.split_once('=')?.0.trim()))
+        .filter(|name| !name.is_empty() && !name.starts_with('#'))
         .collect();
-    let declares = |variable: &str| {
-        declared
-            .iter()
-            .any(|l| l.trim_start().starts_with(&format!("{variable} =")))
-    };
-    for (variable, role) in ROLE_URLS {
-        if declares(variable) {
-            vars.push((variable.to_string(), database_url_as(&db.url, role)));
+    let declares = |variable: &str| declared.contains(&variable);
+    for variable in &declared {
+        if let Some(role) = spingraph_migrate::group_role(variable) {
+            vars.push((variable.to_string(), database_url_as(&db.url, &role)));
         }
     }
     for (name, value) in &opts.variables {

@@ -90,6 +90,21 @@ pub fn run(args: MigrateArgs) -> anyhow::Result<()> {
     })
 }
 
+/// The database role a component group's connection-string variable connects as:
+/// `<group>_database_url` is role `spingraph_<group>` (the migrations make the roles:
+/// `20261202110000_component_roles`, `20261207150000_reports_role`). A convention, not a list,
+/// so a plugin with a role of its own (docs/plugins.md) needs no change to `up --dev` or to the
+/// test harness, which both derive the URLs by it. `None` for any other name, and for the
+/// owner's `database_url` itself.
+pub fn group_role(variable: &str) -> Option<String> {
+    let group = variable.strip_suffix("_database_url")?;
+    let valid = !group.is_empty()
+        && group
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    valid.then(|| format!("spingraph_{group}"))
+}
+
 /// The schema version this binary expects: the newest migration built into it.
 pub fn expected_version() -> i64 {
     EMBEDDED.iter().map(|m| m.version).max().unwrap_or(0)
@@ -481,6 +496,29 @@ async fn status(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_group_url_variable_names_its_role_and_nothing_else_does() {
+        for (variable, role) in [
+            ("auth_database_url", "spingraph_auth"),
+            ("data_database_url", "spingraph_data"),
+            ("health_database_url", "spingraph_health"),
+            ("reports_database_url", "spingraph_reports"),
+            ("my_plugin2_database_url", "spingraph_my_plugin2"),
+        ] {
+            assert_eq!(group_role(variable).as_deref(), Some(role), "{variable}");
+        }
+        for other in [
+            "database_url",
+            "_database_url",
+            "data_redis_url",
+            "Data_database_url",
+            "da-ta_database_url",
+            "data_database_url_x",
+        ] {
+            assert_eq!(group_role(other), None, "{other}");
+        }
+    }
 
     /// Needs the local Postgres (as every data test does); override the server
     /// with SPINGRAPH_TEST_PG_URL.

@@ -80,21 +80,8 @@ pub(crate) fn generate_signing_keys() -> Result<(String, String)> {
     SigningKey::generate_pair(&kid).context("generating a signing key")
 }
 
-/// The database role a component group's connection-string variable connects as under `--dev`:
-/// `<group>_database_url` is role `spingraph_<group>` (the migrations make them; see
-/// migrations/20261202110000_component_roles.up.sql). A convention, not a list, so a plugin
-/// with a role of its own (docs/plugins.md) needs no change here. `None` for any other name,
-/// and for the owner's `database_url` itself.
-fn group_role(variable: &str) -> Option<String> {
-    let group = variable.strip_suffix("_database_url")?;
-    let valid = !group.is_empty()
-        && group
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-    valid.then(|| format!("spingraph_{group}"))
-}
-
-/// `--dev`: each group's URL variable the manifest declares and nothing sets is the owner's
+/// `--dev`: each group's URL variable (`spingraph_migrate::group_role`) the manifest declares
+/// and nothing sets is the owner's
 /// `database_url` (as given, else its default) with the group's role as the user, so one
 /// `--variable database_url=...` points every component at that database.
 fn role_urls(app: &App, resolver: &mut Resolver) -> Result<()> {
@@ -107,7 +94,7 @@ fn role_urls(app: &App, resolver: &mut Resolver) -> Result<()> {
         },
     };
     for variable in declared.keys() {
-        let Some(role) = group_role(variable) else {
+        let Some(role) = spingraph_migrate::group_role(variable) else {
             continue;
         };
         if resolver.lookup(variable)?.is_none() {
@@ -142,29 +129,6 @@ pub(crate) async fn database(variables: &Variables) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn every_group_url_variable_names_its_role_and_nothing_else_does() {
-        for (variable, role) in [
-            ("auth_database_url", "spingraph_auth"),
-            ("data_database_url", "spingraph_data"),
-            ("health_database_url", "spingraph_health"),
-            ("reports_database_url", "spingraph_reports"),
-            ("my_plugin2_database_url", "spingraph_my_plugin2"),
-        ] {
-            assert_eq!(group_role(variable).as_deref(), Some(role), "{variable}");
-        }
-        for other in [
-            "database_url",
-            "_database_url",
-            "data_redis_url",
-            "Data_database_url",
-            "da-ta_database_url",
-            "data_database_url_x",
-        ] {
-            assert_eq!(group_role(other), None, "{other}");
-        }
-    }
 
     #[test]
     fn a_group_url_is_the_owner_url_with_the_group_role_as_user() {
