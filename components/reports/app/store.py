@@ -1,5 +1,5 @@
 """Postgres through `spin:postgres@4.0.0`, as the role `spingraph_reports` (the `database_url`
-variable; migrations/20261208090000_reports_role.up.sql grants it only what it reads). Written for
+variable; migrations/20261207150000_reports_role.up.sql grants it only what it reads). Written for
 the released Spins (SPEC §2): the query returns exactly one row whose one column is `jsonb`, so
 neither a zero-row result nor a `timestamptz` column crosses the boundary, and every statement runs
 under `statement_timeout_ms` (a `-c statement_timeout=` connection option, as
