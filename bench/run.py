@@ -20,9 +20,16 @@ HOST_BIN = os.environ.get("BENCH_HOST_BIN", os.path.join(ROOT, "target", "releas
 DURATION = os.environ.get("BENCH_DURATION", "10s")
 CONNECTIONS = os.environ.get("BENCH_CONNECTIONS", "64")
 LOGIN_ROUNDS = int(os.environ.get("BENCH_LOGIN_ROUNDS", "20"))
-# BENCH_PG: another server (e.g. a throw-away cluster with auto_explain); its host:port must
-# also be the `postgres_host` variable (SPIN_VARIABLE_POSTGRES_HOST).
-PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+# The server (a postgres:// URL without a database): BENCH_PG (e.g. a throw-away cluster with
+# auto_explain), else the PostgreSQL with pgvector `./dev` uses (`./dev postgres url`: the
+# machine's when it has pgvector, else ./dev's own, started if need be). The hosts get its
+# host:port as the `postgres_host` variable (SPIN_VARIABLE_POSTGRES_HOST).
+PG = os.environ.get("BENCH_PG") or subprocess.run(
+    [os.path.join(ROOT, "dev"), "postgres", "url"], check=True, capture_output=True, text=True,
+    cwd=ROOT).stdout.strip()
+PG_HOST = PG.split("://", 1)[1].split("/", 1)[0].rsplit("@", 1)[-1]
+if ":" not in PG_HOST.rsplit("]", 1)[-1]:
+    PG_HOST += ":5432"
 # The seeded graph: SEED_ENTITIES entities, each with SEED_DEGREE outgoing relationships.
 SEED_ENTITIES = int(os.environ.get("BENCH_SEED_ENTITIES", "10000"))
 SEED_DEGREE = int(os.environ.get("BENCH_SEED_DEGREE", "5"))
@@ -118,7 +125,8 @@ def ratio(ours, theirs):
 
 
 def start_host(db_url, port, extra_env=None):
-    env = dict(os.environ, SPIN_VARIABLE_DATABASE_URL=db_url, **(extra_env or {}))
+    env = dict(os.environ, SPIN_VARIABLE_DATABASE_URL=db_url, SPIN_VARIABLE_POSTGRES_HOST=PG_HOST,
+               **(extra_env or {}))
     return subprocess.Popen(
         [HOST_BIN, "up", "--dev", "--listen", f"127.0.0.1:{port}", *LIMITS],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -129,7 +137,7 @@ def start_other_host(command, db_url, port):
     gen-keys`, handed over in the environment, never in argv) and the same limits."""
     keys = subprocess.run([HOST_BIN, "admin", "gen-keys"], check=True, capture_output=True,
                           text=True, cwd=ROOT).stdout
-    env = dict(os.environ, SPIN_VARIABLE_DATABASE_URL=db_url)
+    env = dict(os.environ, SPIN_VARIABLE_DATABASE_URL=db_url, SPIN_VARIABLE_POSTGRES_HOST=PG_HOST)
     # Each component group connects as its own role (what `up --dev` derives by itself).
     for group in ("auth", "data", "health"):
         env[f"SPIN_VARIABLE_{group.upper()}_DATABASE_URL"] = db_url.replace(
@@ -249,7 +257,7 @@ def main():
         pem = Ed25519PublicKey.from_public_bytes(raw).public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
         bport = free_port()
-        benv = dict(os.environ, BASELINE_DATABASE_URL=f"postgresql+asyncpg://postgres@127.0.0.1:5432/{db}",
+        benv = dict(os.environ, BASELINE_DATABASE_URL=PG.replace("postgres://", "postgresql+asyncpg://", 1) + f"/{db}",
                     BASELINE_PUBLIC_KEY_PEM=pem)
         baseline = subprocess.Popen(
             [os.path.join(os.path.dirname(sys.executable), "uvicorn"), "app:app", "--host", "127.0.0.1",
