@@ -19,7 +19,14 @@
 //!   child `spin trigger http` process). Tests of what only `spingraph up` adds
 //!   ([`host_property`]) are skipped there, with the reason printed.
 //! - `SPINGRAPH_TEST_DATABASE_URL`: maintenance database the harness creates and drops test
-//!   databases from (default `postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable`).
+//!   databases from. The server needs pgvector 0.8.0 or newer (the migrations create it); the
+//!   components may reach it: the harness sets `postgres_host` to its `host:port` where the
+//!   manifest declares it. Default: the line of `target/dev-postgres.env`, which `./dev` writes
+//!   when it chooses the server (the machine's on 127.0.0.1:5432 when it has pgvector, else its
+//!   own on 127.0.0.1:55432; README, "PostgreSQL with pgvector"), so `cargo test` by hand after
+//!   a `./dev` run uses the same one (`./dev postgres start` starts it again after a reboot);
+//!   without that file `postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable`.
+//!   `SPINGRAPH_TEST_PG_BIN` (servers.rs, the throw-away clusters' binaries) defaults the same way.
 //! - `SPINGRAPH_TEST_APP_MANIFEST`: run the application tests against another manifest.
 //! - `SPINGRAPH_TEST_ECHO_LOGS=1`: also copy the host's output to stderr as it arrives.
 
@@ -142,9 +149,52 @@ pub fn host_reads_spin4_manifests() -> bool {
 }
 
 fn maintenance_url() -> String {
-    std::env::var("SPINGRAPH_TEST_DATABASE_URL").unwrap_or_else(|_| {
+    spingraph_migrate::test_setting("SPINGRAPH_TEST_DATABASE_URL").unwrap_or_else(|| {
         "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable".to_string()
     })
+}
+
+/// The `host:port` of a `postgres://` URL (5432 when it names no port): what
+/// `allowed_outbound_hosts` must allow for a component to reach it (the `postgres_host` variable).
+pub fn postgres_host_of(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let authority = &rest[..rest.find(['/', '?']).unwrap_or(rest.len())];
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    if host_port.is_empty() {
+        return None;
+    }
+    let has_port = match host_port.rfind(']') {
+        Some(bracket) => host_port[bracket..].contains(':'),
+        None => host_port.contains(':'),
+    };
+    Some(if has_port {
+        host_port.to_string()
+    } else {
+        format!("{host_port}:5432")
+    })
+}
+
+/// The names of the manifest's application variables: the lines of its `[variables]` table.
+fn declared_variables(manifest: &Path) -> Vec<String> {
+    let manifest = std::fs::read_to_string(manifest).unwrap_or_default();
+    manifest
+        .lines()
+        .skip_while(|l| l.trim() != "[variables]")
+        .skip(1)
+        .take_while(|l| !l.trim_start().starts_with('['))
+        .filter_map(|l| Some(l.split_once('=')?.0.trim().to_string()))
+        .filter(|name| !name.is_empty() && !name.starts_with('#'))
+        .collect()
+}
+
+/// The harness's `postgres_host` for a database at `url`, where the manifest declares the
+/// variable: the components may reach the server the test database is in.
+fn postgres_host_variable(declared: &[String], url: &str) -> Option<(String, String)> {
+    let host = postgres_host_of(url)?;
+    declared
+        .iter()
+        .any(|v| v == "postgres_host")
+        .then(|| ("postgres_host".to_string(), host))
 }
 
 /// `base` with its database name replaced by `name` (query string kept).
@@ -847,7 +897,9 @@ impl TestApp {
     pub fn run_to_exit(opts: TestOptions, timeout: Duration) -> HostExit {
         let addr: SocketAddr = ([127, 0, 0, 1], free_port()).into();
         let db_url = database_url_named(&maintenance_url(), "spingraph_never_created");
+        let host = postgres_host_variable(&declared_variables(&opts.manifest), &db_url);
         let mut vars = vec![("database_url".to_string(), db_url)];
+        vars.extend(host);
         vars.extend(opts.variables.iter().cloned());
         let mut child = host_command(&opts, addr, &vars)
             .spawn()
@@ -1132,18 +1184,10 @@ fn harness_variables(
     _keys: &TestKeys,
 ) -> Vec<(String, String)> {
     let mut vars = vec![("database_url".to_string(), db.url.clone())];
+    let declared = declared_variables(&opts.manifest);
+    let declares = |variable: &str| declared.iter().any(|v| v == variable);
+    vars.extend(postgres_host_variable(&declared, &db.url));
     // Each component group connects as its own role (`spingraph_migrate::group_role`).
-    // The manifest's application variables: the lines of its `[variables]` table.
-    let manifest = std::fs::read_to_string(&opts.manifest).unwrap_or_default();
-    let declared: Vec<&str> = manifest
-        .lines()
-        .skip_while(|l| l.trim() != "[variables]")
-        .skip(1)
-        .take_while(|l| !l.trim_start().starts_with('['))
-        .filter_map(|l| Some(l.split_once('=')?.0.trim()))
-        .filter(|name| !name.is_empty() && !name.starts_with('#'))
-        .collect();
-    let declares = |variable: &str| declared.contains(&variable);
     for variable in &declared {
         if let Some(role) = spingraph_migrate::group_role(variable) {
             vars.push((variable.to_string(), database_url_as(&db.url, &role)));
@@ -1258,6 +1302,25 @@ pub fn actions(rows: &Value) -> Vec<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn postgres_host_of_is_the_host_and_port_the_allowed_hosts_name() {
+        for (url, host) in [
+            (
+                "postgres://postgres@127.0.0.1:55432/postgres?sslmode=disable",
+                Some("127.0.0.1:55432"),
+            ),
+            (
+                "postgres://u:p@db.example.com/x",
+                Some("db.example.com:5432"),
+            ),
+            ("postgres://[::1]:6000/x", Some("[::1]:6000")),
+            ("postgres://[::1]/x", Some("[::1]:5432")),
+            ("not a url", None),
+        ] {
+            assert_eq!(postgres_host_of(url).as_deref(), host, "{url}");
+        }
+    }
 
     #[test]
     fn database_url_named_replaces_only_the_database() {

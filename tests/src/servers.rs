@@ -10,8 +10,13 @@
 //! pg.start_again();
 //! ```
 //!
-//! Environment: `SPINGRAPH_TEST_PG_BIN`, the directory holding `initdb` and `pg_ctl` (default: the
-//! newest `/usr/lib/postgresql/*/bin`, else `PATH`); `redis-server` comes from `PATH`.
+//! Environment: `SPINGRAPH_TEST_PG_BIN`, the directory holding `initdb` and `pg_ctl` of a
+//! PostgreSQL with pgvector 0.8.0 or newer (the migrations need it). Default: the line of
+//! `target/dev-postgres.env`, which `./dev` writes (the newest `/usr/lib/postgresql/*/bin` when it
+//! has pgvector, else the PostgreSQL 18 that ./dev unpacks into target/pgvector/install); without
+//! that file the newest `/usr/lib/postgresql/*/bin`. [`debian_bin_without_pgvector`] finds
+//! Debian's own binaries, which have no pgvector (tests/tests/pgvector.rs). `redis-server` comes
+//! from `PATH`.
 
 use std::ffi::CString;
 use std::io::{Read, Write};
@@ -29,9 +34,14 @@ const START_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The directory of `initdb` and `pg_ctl`.
 fn postgres_bin_dir() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("SPINGRAPH_TEST_PG_BIN").filter(|d| !d.is_empty()) {
+    if let Some(dir) = spingraph_migrate::test_setting("SPINGRAPH_TEST_PG_BIN") {
         return Some(PathBuf::from(dir));
     }
+    debian_bin_dirs().pop()
+}
+
+/// Debian's `/usr/lib/postgresql/<major>/bin` directories, oldest first.
+fn debian_bin_dirs() -> Vec<PathBuf> {
     let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
         .into_iter()
         .flatten()
@@ -43,7 +53,36 @@ fn postgres_bin_dir() -> Option<PathBuf> {
         })
         .collect();
     versions.sort();
-    versions.pop().map(|(_, bin)| bin)
+    versions.into_iter().map(|(_, bin)| bin).collect()
+}
+
+/// Whether the PostgreSQL of `bin` has the pgvector extension (`vector.control` in the
+/// `extension` directory of its `pg_config --sharedir`).
+pub fn has_pgvector(bin: &Path) -> bool {
+    let out = Command::new(bin.join("pg_config"))
+        .arg("--sharedir")
+        .output()
+        .unwrap_or_else(|e| panic!("running {}/pg_config: {e}", bin.display()));
+    assert!(out.status.success(), "pg_config: {}", output_text(&out));
+    let share = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    Path::new(&share).join("extension/vector.control").exists()
+}
+
+/// The newest Debian PostgreSQL binaries without pgvector (Debian 12 packages none; ./dev
+/// installs its `postgresql`). Panics when there are none: a test that needs them fails rather
+/// than passing unrun.
+pub fn debian_bin_without_pgvector() -> PathBuf {
+    let dirs = debian_bin_dirs();
+    dirs.iter()
+        .rev()
+        .find(|bin| !has_pgvector(bin))
+        .cloned()
+        .unwrap_or_else(|| {
+            panic!(
+                "no PostgreSQL without pgvector under /usr/lib/postgresql (found {dirs:?}): \
+                 install Debian's postgresql package (./dev does), whose server has no pgvector"
+            )
+        })
 }
 
 /// Postgres refuses to run as root: (uid, gid) of the `postgres` account when we are root.
@@ -94,6 +133,12 @@ impl PostgresCluster {
     pub fn start(settings: &[(&str, &str)]) -> PostgresCluster {
         let bin = postgres_bin_dir()
             .expect("no Postgres binaries: set SPINGRAPH_TEST_PG_BIN to the directory of initdb");
+        PostgresCluster::start_from(&bin, settings)
+    }
+
+    /// [`PostgresCluster::start`] with the binaries of directory `bin` (`initdb`, `pg_ctl`).
+    pub fn start_from(bin: &Path, settings: &[(&str, &str)]) -> PostgresCluster {
+        let bin = bin.to_path_buf();
         let dir = TempDir::create();
         let account = postgres_account();
         let data = dir.path().join("data");

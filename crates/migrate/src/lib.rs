@@ -8,7 +8,7 @@ use std::str::FromStr;
 
 use anyhow::{Context, bail};
 use sqlx::migrate::{Migrate, MigrateError, Migration, MigrationType, Migrator};
-use sqlx::postgres::{PgConnectOptions, PgConnection};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgDatabaseError};
 use sqlx::{AssertSqlSafe, ConnectOptions, Connection, Executor};
 
 /// The migration set this binary was built with.
@@ -23,6 +23,24 @@ pub const DEFAULT_DATABASE_URL: &str =
 /// Advisory-lock key serializing `CREATE DATABASE` between concurrent runners
 /// (taken in the maintenance database; sqlx's own lock lives in the target one).
 const CREATE_DATABASE_LOCK: i64 = 0x5350_4947_5241_5048; // "SPIGRAPH"
+
+/// For tests: the setting `name` (`SPINGRAPH_TEST_PG_URL`, `SPINGRAPH_TEST_DATABASE_URL`,
+/// `SPINGRAPH_TEST_PG_BIN`) from the environment, else from the `target/dev-postgres.env` that
+/// `./dev` writes when it chooses the PostgreSQL with pgvector of this checkout (README,
+/// "PostgreSQL with pgvector"), so a `cargo test` run by hand uses the same server.
+#[doc(hidden)]
+pub fn test_setting(name: &str) -> Option<String> {
+    if let Some(value) = std::env::var(name).ok().filter(|v| !v.is_empty()) {
+        return Some(value);
+    }
+    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/dev-postgres.env");
+    let text = std::fs::read_to_string(file).ok()?;
+    text.lines()
+        .filter_map(|line| line.split_once('='))
+        .find(|(key, _)| key.trim() == name)
+        .map(|(_, value)| value.trim().to_owned())
+        .filter(|value| !value.is_empty())
+}
 
 /// The arguments of `spingraph migrate` and of `spingraph-migrate`: the same CLI.
 #[derive(clap::Args)]
@@ -334,10 +352,34 @@ fn explain(set: &MigrationSet, migration: &Migration, err: MigrateError) -> anyh
     let path = set.path(migration);
     match err {
         MigrateError::ExecuteMigration(source, _) => {
-            anyhow::Error::new(source).context(format!("migration {path} failed; rolled back"))
+            let context = format!("migration {path} failed; rolled back");
+            match with_detail_and_hint(&source) {
+                Some(text) => anyhow::anyhow!(text).context(context),
+                None => anyhow::Error::new(source).context(context),
+            }
         }
         other => anyhow::Error::new(other).context(format!("running migration {path}")),
     }
+}
+
+/// A server error's message followed by its DETAIL and HINT lines, as psql prints them (sqlx's
+/// Display gives the message alone: a migration's `RAISE ... USING HINT` saying what to install
+/// would be lost); `None` for an error with neither, or one that is not the server's.
+fn with_detail_and_hint(err: &sqlx::Error) -> Option<String> {
+    let pg = err
+        .as_database_error()?
+        .try_downcast_ref::<PgDatabaseError>()?;
+    if pg.detail().is_none() && pg.hint().is_none() {
+        return None;
+    }
+    let mut text = pg.message().to_owned();
+    if let Some(detail) = pg.detail() {
+        text.push_str(&format!("\nDETAIL: {detail}"));
+    }
+    if let Some(hint) = pg.hint() {
+        text.push_str(&format!("\nHINT: {hint}"));
+    }
+    Some(text)
 }
 
 async fn current_version(conn: &mut PgConnection) -> anyhow::Result<i64> {
@@ -520,11 +562,11 @@ mod tests {
         }
     }
 
-    /// Needs the local Postgres (as every data test does); override the server
-    /// with SPINGRAPH_TEST_PG_URL.
+    /// Needs a local Postgres with pgvector (as every data test does): SPINGRAPH_TEST_PG_URL,
+    /// else the one ./dev chose ([`test_setting`]), else 127.0.0.1:5432.
     fn server_url() -> String {
-        std::env::var("SPINGRAPH_TEST_PG_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
+        test_setting("SPINGRAPH_TEST_PG_URL")
+            .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432".to_owned())
     }
 
     #[test]

@@ -10,10 +10,11 @@ use sqlx::{AssertSqlSafe, ConnectOptions, Connection, Executor};
 
 const BIN: &str = env!("CARGO_BIN_EXE_spingraph-migrate");
 
-/// Server the test creates its database on (override with SPINGRAPH_TEST_PG_URL).
+/// Server the test creates its database on (SPINGRAPH_TEST_PG_URL, else the one
+/// ./dev chose: `spingraph_migrate::test_setting`).
 fn server_url() -> String {
-    std::env::var("SPINGRAPH_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
+    spingraph_migrate::test_setting("SPINGRAPH_TEST_PG_URL")
+        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432".to_owned())
 }
 
 fn migrate(args: &[&str], database_url: &str) -> Output {
