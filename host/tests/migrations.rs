@@ -299,18 +299,12 @@ async fn up_then_down_to_zero_then_up_rebuilds_the_identical_schema_and_status_r
     )
     .await;
     assert_eq!(tables, vec!["_sqlx_migrations".to_owned()]);
-    // pgvector stays, with its functions and types (20261208100000_retrieval.down.sql: other
-    // schemas of the database may use it); nothing else may.
     let leftovers = lines(
         &mut conn,
-        "SELECT proname::text FROM pg_proc p WHERE pronamespace = 'public'::regnamespace
-                   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass
-                                   AND d.objid = p.oid AND d.deptype = 'e')
-         UNION ALL SELECT extname::text FROM pg_extension WHERE extname NOT IN ('plpgsql', 'vector')
-         UNION ALL SELECT typname::text FROM pg_type t WHERE typnamespace = 'public'::regnamespace
-                   AND typname NOT LIKE '%sqlx_migrations'
-                   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass
-                                   AND d.objid IN (t.oid, t.typelem) AND d.deptype = 'e')",
+        "SELECT proname::text FROM pg_proc WHERE pronamespace = 'public'::regnamespace
+         UNION ALL SELECT extname::text FROM pg_extension WHERE extname <> 'plpgsql'
+         UNION ALL SELECT typname::text FROM pg_type WHERE typnamespace = 'public'::regnamespace
+                   AND typname NOT LIKE '%sqlx_migrations'",
     )
     .await;
     assert_eq!(leftovers, Vec::<String>::new(), "down left objects behind");
