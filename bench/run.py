@@ -249,18 +249,20 @@ def walk_scaling():
 
 # ------------------------------------------------------------------ issue 28: hybrid search
 
-# Entity names are "<Adjective> <Noun> of <Place>" (60 x 60 x 20 = 72,000 names), so a two-word
-# text query such as "amber falcon" matches about SEARCH_VECTORS / 3,600 entities by full text.
+# Entity names are "<Adjective> <Noun> of <Place>" (60 x 60 x 20 = 72,000 names) and descriptions
+# "a <adjective> <noun>", so a two-word text query such as "amber falcon" matches about
+# 4 x SEARCH_VECTORS / 3,600 entities by full text (both words in the name, in the description,
+# or one in each).
 ADJECTIVES = """amber azure bold brave bright calm clever crimson curious daring eager early
     electric emerald fading fierce gentle golden grand hidden hollow humble icy idle jade jolly keen
     lively lone lucky lunar misty modest noble odd pale patient proud quiet rapid rare restless rosy
     rustic scarlet silent silver sleepy slow smooth solar steady stormy swift tawny tidy tiny velvet
-    vivid""".split()
+    vivid zesty""".split()
 NOUNS = """anchor badger beacon bison canyon cedar comet condor coral crane delta ember falcon fern
     fjord forge glacier harbor hawk heron island jaguar kestrel lantern lark lynx maple meadow mesa
     orchid osprey otter panther pebble pine prairie quarry raven reef ridge river sparrow spruce
     summit thistle thunder tiger tundra valley viper walrus willow wolf badland bramble cobalt dune
-    geyser""".split()
+    geyser marsh tarn""".split()
 PLACES = """lisbon oslo kyoto lima quito cairo dakar hanoi porto nairobi bergen perth tromso riga
     tallinn malmo accra cusco hobart nome""".split()
 ENTITY_TYPES = ["person", "place", "org", "document"]
