@@ -78,10 +78,16 @@ def wrk(url, token=None, post=None, bodies=None, duration=None):
         cmd[1:1] = ["-H", f"Authorization: Bearer {token}"]
     script = None
     if post is not None:
-        bodies = [post]
-    if bodies is not None:
         script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
-        # Long brackets: a JSON text never holds "]==]".
+        body = json.dumps(post).replace("\\", "\\\\").replace("'", "\\'")
+        script.write(f"wrk.method = 'POST'\nwrk.body = '{body}'\n"
+                     "wrk.headers['Content-Type'] = 'application/json'\n")
+        script.close()
+        cmd[1:1] = ["-s", script.name]
+    elif bodies is not None:
+        script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
+        # Long brackets: a JSON text never holds "]==]". A `request` function costs a Lua call
+        # per request, so a single body keeps wrk's static request above.
         listed = ",\n".join(f"[==[{json.dumps(b)}]==]" for b in bodies)
         script.write(f"local bodies = {{\n{listed}\n}}\nlocal requests = {{}}\n"
                      "function init(args)\n"
@@ -407,9 +413,10 @@ def exact_top(db_url, owner_id):
 def ann_top(db_url, statement):
     """Each query's first SEARCH_LIMIT ids from the vector list's own statement (with the
     search's hnsw settings), by qid."""
+    quoted = statement.replace(":qv", ":'qv'")  # psql's form of a variable as a literal
     script = "".join(
         f"SELECT v AS qv FROM bench_queries WHERE qid = {qid} \\gset\n"
-        f"SELECT {qid}, ({statement.replace(':qv', ':' + chr(39) + 'qv' + chr(39))});\n"
+        f"SELECT {qid}, ({quoted});\n"
         for qid in range(1, SEARCH_QUERIES + 1))
     rows = psql_script(db_url, script, pg_options(HNSW_SETTINGS)).splitlines()
     return {int(qid): [c["id"] for c in json.loads(j)[:SEARCH_LIMIT]]
