@@ -70,10 +70,14 @@ def wait_ready(url, deadline_s=30):
     raise SystemExit(f"{url} did not answer within {deadline_s}s")
 
 
-def wrk(url, token=None, post=None, bodies=None, duration=None):
+def wrk(url, token=None, post=None, bodies=None, duration=None, timeout=None):
     """`wrk` against `url` for `duration` (default DURATION); `post` (a dict) makes every request
-    a JSON POST of it, `bodies` (a list of dicts) a JSON POST of one of them picked at random."""
+    a JSON POST of it, `bodies` (a list of dicts) a JSON POST of one of them picked at random.
+    `timeout`: how long an answer may take (wrk's default, 2 s, counts a slower one as a timeout
+    and leaves it out of the latencies)."""
     cmd = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{duration or DURATION}", "--latency", url]
+    if timeout:
+        cmd[1:1] = ["--timeout", timeout]
     if token:
         cmd[1:1] = ["-H", f"Authorization: Bearer {token}"]
     script = None
@@ -110,8 +114,12 @@ def wrk(url, token=None, post=None, bodies=None, duration=None):
         return round(float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)], 2)
 
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"rps": rps, "p50_ms": latency(50), "p99_ms": latency(99),
-            "errors": int(non2xx.group(1)) if non2xx else 0}
+    result = {"rps": rps, "p50_ms": latency(50), "p99_ms": latency(99),
+              "errors": int(non2xx.group(1)) if non2xx else 0}
+    sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    if sockets:
+        result["socket_errors"] = dict(zip(("connect", "read", "write", "timeout"), map(int, sockets.groups())))
+    return result
 
 
 def psql(db_url, sql):
@@ -523,9 +531,9 @@ def hybrid_search():
                          for q, v in vectors.items()]
         url = f"{base}/v1/search"
         with phase(f"POST /v1/search, vector only, {CONNECTIONS} connections, {SEARCH_DURATION}"):
-            vec = wrk(url, token, bodies=vector_bodies, duration=SEARCH_DURATION)
+            vec = wrk(url, token, bodies=vector_bodies, duration=SEARCH_DURATION, timeout="30s")
         with phase(f"POST /v1/search, text + vector, {CONNECTIONS} connections, {SEARCH_DURATION}"):
-            hyb = wrk(url, token, bodies=hybrid_bodies, duration=SEARCH_DURATION)
+            hyb = wrk(url, token, bodies=hybrid_bodies, duration=SEARCH_DURATION, timeout="30s")
         report["search_vector"] = {**vec, "recall_at_10": api_recall,
                                    "ratio_to_direct": round(vec["rps"] / floor["rps"], 2)}
         report["search_hybrid"] = {**hyb, "text_hits_per_query": round(text_hits / len(vectors), 1),
