@@ -2,12 +2,13 @@
 // on a running host ($SPINGRAPH_URL). The test makes a user (`spingraph admin create-user` on
 // $DATABASE_URL, or takes $EXPLORER_EMAIL/$EXPLORER_PASSWORD), seeds a neighbourhood of 14
 // entities through the API, then through the page only: signs in (a wrong password first, to see
-// a problem with its request id), searches, draws the neighbourhood (>= 10 nodes), expands a node
-// by clicking it on the canvas and another with the keyboard, finds a shortest path, creates a
-// relationship and sees it drawn, soft-deletes a relationship and an entity. It proves CSRF both
-// ways: every write the page sends carries X-CSRF-Token (the __Host-sg_csrf value), and a write from the
-// page without it is refused 403. It also drops the access cookie to see the page renew the
-// session (POST /v1/auth/refresh) and carry on. Screenshots go to $SCREENSHOT_DIR. Run by `./dev test`.
+// a problem with its request id), searches by filters and by text (POST /v1/search, a hit found
+// by its description), draws the neighbourhood (>= 10 nodes), expands a node by clicking it on
+// the canvas and another with the keyboard, finds a shortest path, creates a relationship and
+// sees it drawn, soft-deletes a relationship and an entity. It proves CSRF both ways: every write
+// the page sends carries X-CSRF-Token (the __Host-sg_csrf value), and a write from the page
+// without it is refused 403. It also drops the access cookie to see the page renew the session
+// (POST /v1/auth/refresh) and carry on. Screenshots go to $SCREENSHOT_DIR. Run by `./dev test`.
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
@@ -47,9 +48,9 @@ async function call(token, method, path, body) {
 /** Hub → six people → each one's office; Alpha's office → Alpha's city (depth 3 from the hub). */
 async function seed(token) {
   const ids = {};
-  const entity = async (name, type) => {
+  const entity = async (name, type, more = {}) => {
     const made = await call(token, "POST", "/v1/entities",
-      { type, name, confidence: 0.9, metadata: { run, seeded_by: "tests/browser/explorer.mjs" } });
+      { type, name, confidence: 0.9, metadata: { run, seeded_by: "tests/browser/explorer.mjs", ...more } });
     if (made.status !== 201) throw new Error(`seeding ${name}: ${made.status} ${JSON.stringify(made.body)}`);
     ids[name] = made.body.id;
   };
@@ -65,7 +66,8 @@ async function seed(token) {
     await relate("Hub", name, "works_with");
     await relate(name, `${name} office`, "works_at");
   }
-  await entity("Alpha city", "place");
+  // Found by its description (full text over a declared metadata field), not by its name.
+  await entity("Alpha city", "place", { description: `where the analytical engine of ${run} was built` });
   await relate("Alpha office", "Alpha city", "located_in");
   return ids;
 }
@@ -176,6 +178,33 @@ try {
   await idle();
   const results = await page.$$eval("#results button", (bs) => bs.map((b) => b.dataset.id));
   check(results.length === 1 && results[0] === ids.Hub, `type + name + metadata finds the hub alone (${results.length})`);
+
+  // Search by text (POST /v1/search): words of Alpha city's description find it; its hit shows
+  // name, type and score, and choosing it draws its neighbourhood.
+  await page.fill("#text-q", `analytical engine ${run}`);
+  await page.press("#text-q", "Enter");
+  await idle();
+  const textHits = await page.$$eval("#text-results button", (bs) => bs.map((b) => ({
+    id: b.dataset.id,
+    name: b.firstChild.textContent,
+    kind: b.querySelector(".kind")?.textContent,
+    score: b.querySelector(".mark")?.textContent,
+  })));
+  check(textHits.length === 1 && textHits[0].id === ids["Alpha city"] && textHits[0].name === "Alpha city"
+    && textHits[0].kind === "place" && /^score 0\.\d{4}$/.test(textHits[0].score ?? ""),
+    `a text search finds Alpha city by its description, with type and score (${JSON.stringify(textHits)})`);
+  check(writes.some((w) => w.method === "POST" && w.path === "/v1/search"), "the text search went to POST /v1/search");
+  await page.click(`#text-results button[data-id="${ids["Alpha city"]}"]`);
+  await idle();
+  check((await page.evaluate((id) => window.cy.getElementById(id).hasClass("root"), ids["Alpha city"]))
+    && (await page.textContent("#details-fields")).includes("Alpha city"),
+    "choosing the hit draws Alpha city and shows its fields");
+  await shot("explorer-text-search.png");
+  await page.fill("#text-q", `zebra ${run}`);
+  await page.click("#text-search button[type=submit]");
+  await idle();
+  check((await page.locator("#text-results button").count()) === 0 && await page.locator("#text-results-empty").isVisible(),
+    "a text search with no match says so");
 
   // Draw the hub's neighbourhood, two hops.
   await page.selectOption("#depth", "2");

@@ -1,6 +1,7 @@
-// The explorer page: signs in with the browser session flow, searches entities, draws
-// neighbourhoods with cytoscape (bundled from npm), expands nodes, finds shortest paths, relates
-// and soft-deletes. Plain script, no build step; it talks only to this origin's API.
+// The explorer page: signs in with the browser session flow, searches entities (by filters, or by
+// text through POST /v1/search), draws neighbourhoods with cytoscape (bundled from npm), expands
+// nodes, finds shortest paths, relates and soft-deletes. Plain script, no build step; it talks only
+// to this origin's API.
 //
 // Security: the session lives in HttpOnly cookies the script never sees; the CSRF token from the
 // sign-in answer stays in the `session` variable below (memory only, gone on reload) and goes
@@ -445,6 +446,9 @@
     picks.a = picks.b = null;
     selectedId = null;
     $("results").replaceChildren();
+    $("text-results").replaceChildren();
+    $("text-results-empty").textContent = "Search by text to list the best matches.";
+    $("text-results-empty").hidden = false;
     $("results-more").hidden = true;
     $("results-empty").textContent = "Sign in and search to list entities.";
     $("results-empty").hidden = false;
@@ -453,7 +457,7 @@
   }
 
   function setSignedIn(yes) {
-    for (const control of $("search").elements) control.disabled = !yes;
+    for (const control of [...$("search").elements, ...$("text-search").elements]) control.disabled = !yes;
     $("sign-out").disabled = !yes;
   }
 
@@ -483,6 +487,23 @@
     $("results-empty").textContent = "No entities match this search.";
     $("results-empty").hidden = count > 0;
     say(count ? `${count} ${count === 1 ? "entity" : "entities"} found${nextCursor ? " (more available)" : ""}.` : "No entities match this search.");
+  }
+
+  /** POST /v1/search with the typed text: the best 20 hits (full text, then similar names),
+   *  each with its type and fused score; choosing one draws it as a result of the list search does. */
+  async function textSearch() {
+    const text = $("text-q").value.trim();
+    const answer = await api("POST", "/v1/search", { text, limit: 20 });
+    $("text-results").replaceChildren(...answer.hits.map(({ entity, score }) => {
+      const item = choice(entity.id, entity.name, entity.type, [`score ${score.toFixed(4)}`]);
+      item.firstChild.addEventListener("click", action(() => draw(entity.id)));
+      return item;
+    }));
+    const count = answer.hits.length;
+    const found = count ? `${count} ${count === 1 ? "hit" : "hits"} for “${text}”.` : `Nothing matches “${text}”.`;
+    $("text-results-empty").textContent = found;
+    $("text-results-empty").hidden = count > 0;
+    say(found);
   }
 
   const neighboursUrl = (id, depth) =>
@@ -622,6 +643,7 @@
     $("sign-out").addEventListener("click", action(signOut));
     $("search").addEventListener("submit", action(() => search(false)));
     $("results-more").addEventListener("click", action(() => search(true)));
+    $("text-search").addEventListener("submit", action(textSearch));
     $("expand").addEventListener("click", action(() => expand(selectedId)));
     $("pick-a").addEventListener("click", () => pick("a"));
     $("pick-b").addEventListener("click", () => pick("b"));
