@@ -12,4 +12,5 @@ DROP FUNCTION embedding_space_create(text, integer, text, text, uuid);
 DROP TABLE embeddings;
 DROP FUNCTION embeddings_check_dimensions();
 DROP TABLE embedding_spaces;
--- The extension stays: other schemas of the database may use it.
+-- As the first migration's down drops pg_trgm: down to zero leaves nothing of ours behind.
+DROP EXTENSION IF EXISTS vector;
