@@ -166,13 +166,16 @@ class CorpusAndQueries(unittest.TestCase):
     def test_queries_name_existing_entities_without_using_their_names(self):
         self.assertGreaterEqual(len(self.queries), 20)
         self.assertGreaterEqual(sum(1 for q in self.queries if q.get("types")), 3)
+        # "text": the full-text words of the e2e test's hybrid search for that query.
+        self.assertGreaterEqual(sum(1 for q in self.queries if q.get("text")), 3)
         by_name = {e["name"]: e for e in self.corpus}
         for q in self.queries:
-            self.assertLessEqual(set(q), {"query", "expect", "types"}, q)
+            self.assertLessEqual(set(q), {"query", "text", "expect", "types"}, q)
             self.assertTrue(1 <= len(q["expect"]) <= 3, q)
             for name in q["expect"]:
                 self.assertIn(name, by_name, q)
                 self.assertFalse(words(name) & words(q["query"]), (name, q["query"]))
+                self.assertFalse(words(name) & words(q.get("text", "")), (name, q.get("text")))
                 if q.get("types"):
                     self.assertIn(by_name[name]["type"], q["types"], q)
 
