@@ -10,14 +10,16 @@ TOOLS=target/clients-tools
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
-# A venv holding exactly the packages of a requirements file. The copy of the file kept inside it
-# says what it holds; --clear because a venv moved with its checkout has stale paths.
+# A venv holding exactly the packages of a requirements file (further arguments go to pip install,
+# e.g. --no-deps). The copy of the file kept inside it says what it holds; --clear because a venv
+# moved with its checkout has stale paths. Also used by ./dev for target/retrieval-venv.
 ensure_venv() {
     local venv=$1 requirements=$2
+    shift 2
     if [ -x "$venv/bin/python" ] && cmp -s "$requirements" "$venv/requirements.txt"; then return; fi
     say "installing $requirements (PyPI) into $venv"
     python3 -m venv --clear "$venv"
-    "$venv/bin/pip" install -q --disable-pip-version-check -r "$requirements"
+    "$venv/bin/pip" install -q --disable-pip-version-check "$@" -r "$requirements"
     cp "$requirements" "$venv/requirements.txt"
 }
 
