@@ -133,7 +133,7 @@ fn application_with_authn_probe(dir: &TempDir) -> std::path::PathBuf {
     let authn = "\"target/wasm32-wasip2/release/authn.wasm\"";
     assert_eq!(
         text.matches(authn).count(),
-        7,
+        8,
         "spin.toml's authn wasm moved"
     );
     let text = text
@@ -545,6 +545,8 @@ fn each_group_may_audit_only_its_own_actions_by_a_user() {
         actions(&written),
         [
             "api_key.create",
+            "embedding_space.create",
+            "embedding_space.delete",
             "entity.create",
             "entity.create",
             "graph.export",
