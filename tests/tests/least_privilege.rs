@@ -133,7 +133,7 @@ fn application_with_authn_probe(dir: &TempDir) -> std::path::PathBuf {
     let authn = "\"target/wasm32-wasip2/release/authn.wasm\"";
     assert_eq!(
         text.matches(authn).count(),
-        7,
+        8,
         "spin.toml's authn wasm moved"
     );
     let text = text
@@ -245,6 +245,12 @@ fn every_component_group_connects_as_its_own_role() {
         .send()
         .unwrap();
     assert_eq!(resp.status(), 200);
+    let resp = app
+        .post_json("/v1/search", &json!({"text": "Ada"}))
+        .bearer_auth(&token)
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 200);
     if !host_property("pooled Postgres connections") {
         return;
     }
@@ -265,6 +271,7 @@ fn every_component_group_connects_as_its_own_role() {
         "spingraph_data",
         "spingraph_health",
         "spingraph_reports",
+        "spingraph_search",
     ] {
         assert!(users.contains(&json!(role)), "{role} not among {users:?}");
     }
@@ -330,6 +337,87 @@ fn the_reports_role_reads_only_what_its_count_and_its_authn_need() {
     }
 }
 
+/// The search component's role reads the graph, the vectors, the text documents and what its
+/// authn reads, and writes none of them: a space is made and dropped only through the owner's
+/// functions, and its only other write is its own kind of audit row (above).
+#[test]
+fn the_search_role_reads_the_graph_and_makes_spaces_only_through_the_owners_functions() {
+    let app = TestApp::start(TestOptions::signing_in_freely(&[]));
+    let owner = app.caller("search-role", "user");
+    assert_eq!(post_ada(&app, &owner.token).status(), 201);
+    let search = "spingraph_search";
+    for sql in [
+        "SELECT id, type, name, metadata, owner_id, merged_into FROM entities",
+        "SELECT id, source_id, target_id, type FROM relationships",
+        "SELECT space_id, entity_id, embedding::text FROM embeddings",
+        "SELECT id, name, dimensions FROM embedding_spaces",
+        "SELECT entity_id, document::text FROM entity_documents",
+        "SELECT field FROM search_text_fields",
+        "SELECT id, email, role, active, token_generation FROM users",
+        "SELECT family_id, revoked_at FROM refresh_tokens",
+        "SELECT * FROM api_key_lookup('no-such-hash')",
+    ] {
+        app.db
+            .query_json_as(search, sql)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    let documents = app
+        .db
+        .query_json_as(search, "SELECT count(*)::int AS n FROM entity_documents")
+        .unwrap();
+    assert_eq!(
+        documents,
+        json!([{"n": 1}]),
+        "the trigger wrote Ada's document"
+    );
+    for sql in [
+        "SELECT password_hash FROM users",
+        "SELECT token_hash FROM refresh_tokens",
+        "SELECT key_hash FROM api_keys",
+        "SELECT action FROM audit_log",
+        "SELECT resource_id FROM changes",
+        "SELECT key FROM idempotency_keys",
+    ] {
+        let err = app.db.query_json_as(search, sql).unwrap_err();
+        assert!(err.contains("permission denied"), "{sql}: {err}");
+    }
+    app.db
+        .execute_as(
+            search,
+            &format!(
+                "SELECT * FROM embedding_space_create('by-role', 3, 'l2', NULL, '{}')",
+                owner.id
+            ),
+        )
+        .expect("the owner's function makes the space and its index");
+    for sql in [
+        format!(
+            "INSERT INTO entities (type, name, owner_id) VALUES ('x', 'y', '{}')",
+            owner.id
+        ),
+        "UPDATE entities SET name = 'z'".to_string(),
+        "DELETE FROM relationships".to_string(),
+        "INSERT INTO embeddings (space_id, entity_id, embedding) \
+         SELECT s.id, e.id, '[1,2,3]' FROM embedding_spaces s, entities e"
+            .to_string(),
+        "INSERT INTO embedding_spaces (name, dimensions, distance) VALUES ('x', 3, 'l2')"
+            .to_string(),
+        "DELETE FROM embedding_spaces".to_string(),
+        "UPDATE entity_documents SET document = ''".to_string(),
+        "INSERT INTO search_text_fields VALUES ('x')".to_string(),
+        "CREATE INDEX sneaky ON embeddings (entity_id)".to_string(),
+    ] {
+        let err = app.db.execute_as(search, &sql).unwrap_err();
+        assert!(
+            err.contains("permission denied") || err.contains("must be owner"),
+            "{sql}: {err}"
+        );
+    }
+    app.db
+        .execute_as(search, "SELECT * FROM embedding_space_drop('by-role')")
+        .expect("the owner's function drops it");
+}
+
 /// Each group's role may append only its own kind of audit row, naming a user as the actor
 /// (auth also a stranger: NULL); health none at all. The owner (migrations, `spingraph
 /// admin`) is not held to it.
@@ -356,7 +444,7 @@ fn each_group_may_audit_only_its_own_actions_by_a_user() {
         let err = result.expect_err(what);
         assert!(err.contains(why), "{what}: {err}");
     };
-    let (auth, data) = ("spingraph_auth", "spingraph_data");
+    let (auth, data, search) = ("spingraph_auth", "spingraph_data", "spingraph_search");
     let (active, inactive, nobody) = (active.as_str(), inactive.as_str(), nobody.as_str());
     // What each group writes.
     for (role, actor, action, resource) in [
@@ -366,6 +454,18 @@ fn each_group_may_audit_only_its_own_actions_by_a_user() {
         (auth, Some(active), "user.login", "user"),
         (auth, Some(active), "api_key.create", "api_key"),
         (auth, None, "token.reuse_detected", "refresh_family"),
+        (
+            search,
+            Some(active),
+            "embedding_space.create",
+            "embedding_space",
+        ),
+        (
+            search,
+            Some(active),
+            "embedding_space.delete",
+            "embedding_space",
+        ),
     ] {
         audit(role, actor, action, resource)
             .unwrap_or_else(|e| panic!("{role} {action} on {resource}: {e}"));
@@ -381,6 +481,11 @@ fn each_group_may_audit_only_its_own_actions_by_a_user() {
         (auth, "entity.delete", "entity"),
         (auth, "relationship.create", "relationship"),
         (auth, "user.update", "entity"),
+        (search, "entity.create", "entity"),
+        (search, "embedding_space.create", "entity"),
+        (search, "user.login", "user"),
+        (data, "embedding_space.create", "embedding_space"),
+        (auth, "embedding_space.delete", "embedding_space"),
     ] {
         let what = format!("{role} {action} on {resource}");
         refused(
@@ -409,6 +514,11 @@ fn each_group_may_audit_only_its_own_actions_by_a_user() {
         "data, no actor",
     );
     refused(
+        audit(search, None, "embedding_space.create", "embedding_space"),
+        "without an actor",
+        "search, no actor",
+    );
+    refused(
         audit("spingraph_health", Some(active), "entity.create", "entity"),
         "permission denied",
         "health",
@@ -435,6 +545,8 @@ fn each_group_may_audit_only_its_own_actions_by_a_user() {
         actions(&written),
         [
             "api_key.create",
+            "embedding_space.create",
+            "embedding_space.delete",
             "entity.create",
             "entity.create",
             "graph.export",

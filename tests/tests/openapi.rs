@@ -258,6 +258,7 @@ fn tables() -> Vec<Table> {
         Table::of(&["auth", "auth-signin"], &auth::ROUTES),
         Table::of(&["health"], &health::ROUTES),
         Table::of(&["export"], &export::ROUTES),
+        Table::of(&["search"], &search::ROUTES),
         Table::of_python(&["reports"], "reports"),
     ]
 }

@@ -26,30 +26,9 @@ pub const MAX_NEIGHBOR_DEPTH: i32 = 3;
 /// `max_depth` of a path search: 1..=6, default 6.
 pub const MAX_PATH_DEPTH: i32 = 6;
 /// `limit` (nodes in a neighbors answer, the start included): 1..=1000, default 100.
-pub const MAX_NODES: i32 = 1000;
-pub const DEFAULT_NODES: i32 = 100;
+pub use spingraph_guest::walk::{DEFAULT_NODES, Direction, MAX_NODES};
 /// Nodes a path search keeps per level (its frontier bound).
 pub const PATH_LEVEL_CAP: i32 = 10_000;
-
-/// Which way relationships are followed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Direction {
-    /// source → target
-    Out,
-    /// target → source
-    In,
-    Both,
-}
-
-impl Direction {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Direction::Out => "out",
-            Direction::In => "in",
-            Direction::Both => "both",
-        }
-    }
-}
 
 /// Parameters of `GET /v1/graph/neighbors/{entity_id}`.
 #[derive(Debug, Clone, PartialEq)]
@@ -290,12 +269,10 @@ impl<'a, F: Fn(&str) -> Option<String>> Params<'a, F> {
     }
 
     fn direction(&mut self, default: Direction) -> Direction {
-        match self.value("direction").as_deref() {
+        match self.value("direction").as_deref().map(Direction::parse) {
             None => default,
-            Some("out") => Direction::Out,
-            Some("in") => Direction::In,
-            Some("both") => Direction::Both,
-            Some(_) => {
+            Some(Some(direction)) => direction,
+            Some(None) => {
                 self.invalid.push("direction", "must be out, in or both");
                 default
             }

@@ -286,142 +286,38 @@ pub const LIST: &str = concat!(
     "{where} ORDER BY {order_by} LIMIT {limit}) x"
 );
 
-/// Breadth-first search from entity $1 as one bounded statement: one row per level holding the
-/// level's new nodes (with the parent and relationship that reached each), every node seen so
-/// far and the relationships read so far (`scanned`), so a node is expanded at most once (cycles
-/// terminate), each level holds at most $5 nodes, and the whole walk reads at most $7 + 1
-/// relationships: each level reads at most what is left of the budget plus one, and no level
-/// starts once the budget is spent. Cost follows relationships read, not nodes kept, so a hub
-/// with 100 000 relationships costs what $7 allows, whatever the depth.
-/// $2 direction (`out`, `in`, `both`), $3 type (NULL = any; `{of_type}` is filled by [`walk`]),
-/// $4 depth bound, $5 node cap per level, $6 node to stop at once reached (NULL = none), $7
-/// relationship budget. Deleted entities and relationships are never walked. Produces CTE
-/// `reached(node, parent, edge, depth)`, each node once, and `budget_spent`: one boolean row,
-/// true when the walk stopped for its budget (so a level may be partial and deeper ones were
-/// not walked).
-macro_rules! bfs {
-    () => {
-        concat!(
-            "WITH RECURSIVE bfs(depth, nodes, parents, edges, visited, scanned) AS (",
-            "SELECT 0, ARRAY[e.id], ARRAY[NULL::uuid], ARRAY[NULL::uuid], ARRAY[e.id], 0::bigint ",
-            "FROM entities e WHERE e.id = $1::uuid AND e.deleted_at IS NULL ",
-            "UNION ALL ",
-            "SELECT b.depth + 1, n.nodes, n.parents, n.edges, b.visited || n.nodes, ",
-            "b.scanned + n.scanned FROM bfs b ",
-            "CROSS JOIN LATERAL (",
-            // the relationships this level reads: what is left of the budget, plus one to tell
-            // "exactly spent" from "more there"; each frontier node's by an equality on the
-            // leading column of the `(source_id|target_id, type COLLATE "C", ...)` indexes (a
-            // LATERAL that OFFSET 0 keeps a per-node probe): whatever the statistics say, the
-            // plan is a probe per node, never a scan of an index by its second column
-            "WITH x AS (",
-            "SELECT e.target_id AS node, e.source_id AS parent, e.id AS edge ",
-            "FROM unnest(b.nodes) AS f(node) CROSS JOIN LATERAL (",
-            "SELECT r.source_id, r.target_id, r.id FROM relationships r WHERE r.source_id = f.node ",
-            "AND r.deleted_at IS NULL AND {of_type} OFFSET 0) e ",
-            "WHERE $2::text IN ('out', 'both') ",
-            "UNION ALL ",
-            "SELECT e.source_id, e.target_id, e.id ",
-            "FROM unnest(b.nodes) AS f(node) CROSS JOIN LATERAL (",
-            "SELECT r.source_id, r.target_id, r.id FROM relationships r WHERE r.target_id = f.node ",
-            "AND r.deleted_at IS NULL AND {of_type} OFFSET 0) e ",
-            "WHERE $2::text IN ('in', 'both') ",
-            "LIMIT $7::bigint - b.scanned + 1) ",
-            "SELECT (SELECT count(*) FROM x) AS scanned, ",
-            "coalesce(array_agg(s.node ORDER BY s.node), '{}') AS nodes, ",
-            "coalesce(array_agg(s.parent ORDER BY s.node), '{}') AS parents, ",
-            "coalesce(array_agg(s.edge ORDER BY s.node), '{}') AS edges FROM (",
-            "SELECT DISTINCT ON (x.node) x.node, x.parent, x.edge FROM x ",
-            // each candidate's entity looked up by id: a LATERAL with LIMIT is never turned into
-            // a hash join over the whole table, whatever the statistics say
-            "CROSS JOIN LATERAL (SELECT 1 FROM entities e WHERE e.id = x.node ",
-            "AND e.deleted_at IS NULL LIMIT 1) live ",
-            // an anti-join against the seen set (hashed), not `<> ALL`, which is candidates × seen
-            "WHERE NOT EXISTS (SELECT 1 FROM unnest(b.visited) AS v(id) WHERE v.id = x.node) ",
-            "ORDER BY x.node, x.edge LIMIT $5::int) s) n ",
-            "WHERE b.depth < $4::int AND cardinality(b.nodes) > 0 AND b.scanned <= $7::bigint ",
-            "AND ($6::uuid IS NULL OR NOT ($6::uuid = ANY (b.visited)))), ",
-            "reached AS (SELECT u.node, u.parent, u.edge, b.depth ",
-            "FROM bfs b, unnest(b.nodes, b.parents, b.edges) AS u(node, parent, edge)), ",
-            "budget_spent AS (SELECT coalesce(max(scanned), 0) > $7::bigint AS spent FROM bfs)"
-        )
-    };
-}
+/// The walks' statement text is shared with `POST /v1/search`'s `expand`
+/// (`spingraph_guest::walk`): the bounds, the budget and what fills `{of_type}`.
+pub use spingraph_guest::walk::{MAX_EDGES, MAX_EDGES_VISITED};
 
-/// What fills a walk's `{of_type}` slot: `r.type = $3` when a type is given, else a condition
-/// that only types `$3` (always NULL then). Two statement texts rather than `($3 IS NULL OR
-/// r.type = $3)`, so that a generic plan (a prepared statement reused by the host's statement
-/// cache) still probes the `(source_id, type)` / `(target_id, type)` indexes for a typed walk.
-///
-/// The typed condition compares in collation "C" (the same equality as the column's own), which
-/// only the `(source_id, type COLLATE "C", ...)` / `(target_id, ...)` indexes serve: indexes
-/// that lead with `type` cannot take it, so a walk never scans every relationship of a type,
-/// however rare the statistics think that type is (a type new since the last ANALYZE looks
-/// like it has no rows at all).
+/// What fills a walk's `{of_type}` slot for an untyped or a one-type walk
+/// (`spingraph_guest::walk::of_type`).
 pub fn of_type(typed: bool) -> &'static str {
-    if typed {
-        "r.type COLLATE \"C\" = $3::text"
-    } else {
-        "$3::text IS NULL"
-    }
+    spingraph_guest::walk::of_type(types(typed))
 }
 
 /// A walk statement (`NEIGHBORS`, `PATH`) for a typed or an untyped walk.
 pub fn walk(statement: &str, typed: bool) -> String {
-    spingraph_guest::sql::fill(statement, &[("of_type", of_type(typed))])
+    spingraph_guest::walk::walk(statement, types(typed))
 }
 
-/// The most edges a neighbors answer lists.
-pub const MAX_EDGES: i64 = 5_000;
+fn types(typed: bool) -> spingraph_guest::walk::Types {
+    match typed {
+        true => spingraph_guest::walk::Types::One,
+        false => spingraph_guest::walk::Types::Any,
+    }
+}
 
-/// The most relationships one graph walk reads (`bfs!`'s $7): 20 000 index entries and entity
-/// look-ups stay in the tens of milliseconds, far inside the statement timeout.
-pub const MAX_EDGES_VISITED: i64 = 20_000;
+/// Neighbors of entity $1 (see `spingraph_guest::walk_neighbors_sql!`): `{found, nodes, edges,
+/// truncated, budget_spent}`.
+pub const NEIGHBORS: &str = spingraph_guest::walk_neighbors_sql!(one);
 
-/// Neighbors of entity $1 up to depth $4 (see `bfs!`, $7 its relationship budget), at most $5
-/// nodes in all (the start node included, nearest first), and the visible relationships (of type
-/// $3, when given) among them, at most $8. `{found, nodes, edges, truncated, budget_spent}`;
-/// `found` is false when the start entity is missing or deleted; `truncated` is true when nodes
-/// or edges were left out, for the limits or because the walk spent its budget.
-///
-/// The edges are found from the kept nodes, never from the table: each kept node's outgoing
-/// relationships through the `source_id` indexes (nearest nodes first, at most $7 + 1 in all,
-/// the walk's own budget), kept when their target is kept too. So the statement reads about what
-/// it answers, however large the table (issue 26: the old form was planned as a scan of every
-/// live relationship). `{of_type}`: see [`of_type`].
-pub const NEIGHBORS: &str = concat!(
-    bfs!(),
-    ", kept AS (SELECT * FROM reached ORDER BY depth, node LIMIT $5::int), ",
-    // OFFSET 0 keeps the LATERAL a per-node index probe (it is never flattened into a join that
-    // could be planned as a scan of the table)
-    "edge_reads AS (SELECT r.* FROM kept k CROSS JOIN LATERAL (SELECT r.* FROM relationships r ",
-    "WHERE r.source_id = k.node AND r.deleted_at IS NULL AND {of_type} OFFSET 0) r ",
-    "LIMIT $7::bigint + 1), ",
-    "edge_rows AS (SELECT c.* FROM edge_reads c WHERE c.target_id IN (SELECT node FROM kept) ",
-    "ORDER BY c.id LIMIT $8::bigint + 1) ",
-    "SELECT jsonb_build_object(",
-    "'found', EXISTS (SELECT 1 FROM kept), ",
-    // each node's document by id (a correlated subquery: an index probe per kept node)
-    "'nodes', (SELECT coalesce(jsonb_agg((SELECT ",
-    entity_json_sql!(),
-    " || jsonb_build_object('depth', k.depth) FROM entities e WHERE e.id = k.node) ",
-    "ORDER BY k.depth, k.node), '[]'::jsonb) FROM kept k), ",
-    "'edges', (SELECT coalesce(jsonb_agg(",
-    relationship_json!(),
-    " ORDER BY r.id), '[]'::jsonb) FROM (SELECT * FROM edge_rows ORDER BY id LIMIT $8::bigint) r), ",
-    "'budget_spent', (SELECT spent FROM budget_spent), ",
-    "'truncated', (SELECT count(*) FROM reached) > $5::int ",
-    "OR (SELECT count(*) FROM edge_rows) > $8::bigint ",
-    "OR (SELECT count(*) FROM edge_reads) > $7::bigint OR (SELECT spent FROM budget_spent)",
-    ") AS j"
-);
-
-/// Shortest path from entity $1 to entity $6 within $4 hops (see `bfs!`; $5 caps each level, $7
-/// is the relationship budget). `{from, to, nodes, edges, budget_spent}`: whether each end is
+/// Shortest path from entity $1 to entity $6 within $4 hops (see
+/// `spingraph_guest::walk_bfs_sql!`; $5 caps each level, $7 is the relationship budget). `{from, to, nodes, edges, budget_spent}`: whether each end is
 /// visible, then the path in order (nodes from $1 to $6, edges along it), both NULL when $6 was
 /// not reached, and whether the walk stopped for its budget (so "not reached" proves nothing).
 pub const PATH: &str = concat!(
-    bfs!(),
+    spingraph_guest::walk_bfs_sql!(one),
     ", walk(node, parent, edge, depth) AS (",
     "SELECT node, parent, edge, depth FROM reached WHERE node = $6::uuid ",
     "UNION ALL ",

@@ -49,6 +49,7 @@ pub mod slots;
 pub mod sql;
 pub mod validate;
 pub mod variables;
+pub mod walk;
 
 pub use context::Ctx;
 pub use error::{ApiError, FieldError, Problem, Result};

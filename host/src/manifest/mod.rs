@@ -670,8 +670,8 @@ database_url = "postgres://{{ db }}/app"
         }
         assert_eq!(holders, 1, "exactly one component holds the signing key");
         assert_eq!(
-            authn_dependencies, 6,
-            "auth, auth-signin, entities, relationships, export, reports"
+            authn_dependencies, 7,
+            "auth, auth-signin, entities, relationships, export, reports, search"
         );
     }
 
