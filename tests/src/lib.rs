@@ -228,18 +228,6 @@ pub fn database_url_as(base: &str, user: &str) -> String {
     format!("{}{user}@{host}", &base[..scheme_end])
 }
 
-/// `host:port` of a `postgres://` URL (port 5432 when it names none); `None` for another form.
-fn url_host_port(url: &str) -> Option<String> {
-    let rest = url.split_once("://")?.1;
-    let authority = &rest[..rest.find(['/', '?']).unwrap_or(rest.len())];
-    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    match host.rsplit_once(':') {
-        Some((_, port)) if !port.is_empty() && !host.ends_with(']') => Some(host.to_string()),
-        _ if host.is_empty() => None,
-        _ => Some(format!("{host}:5432")),
-    }
-}
-
 /// A fresh directory under the system temp directory, removed with its contents when dropped.
 pub struct TempDir(PathBuf);
 
@@ -1204,13 +1192,6 @@ fn harness_variables(
         if let Some(role) = spingraph_migrate::group_role(variable) {
             vars.push((variable.to_string(), database_url_as(&db.url, &role)));
         }
-    }
-    // The components may reach the test database's server (`allowed_outbound_hosts` names
-    // `postgres://{{ postgres_host }}`), wherever SPINGRAPH_TEST_DATABASE_URL puts it.
-    if declares("postgres_host")
-        && let Some(host) = url_host_port(&db.url)
-    {
-        vars.push(("postgres_host".to_string(), host));
     }
     for (name, value) in &opts.variables {
         vars.retain(|(n, _)| n != name);
