@@ -168,6 +168,18 @@ fn a_vector_is_written_read_listed_and_deleted_and_each_write_is_an_embedding_ch
         assert_eq!(c["document"]["name"], "Ada Lovelace");
         assert_eq!(c["document"]["version"], 1);
     }
+    // and each is audited
+    let audit = app.db.query_json(&format!(
+        "SELECT details FROM audit_log WHERE action = 'entity.embedding' AND resource_id = '{}' \
+         AND actor_id = '{}' ORDER BY at, id",
+        id_of(&e),
+        ada.id
+    ));
+    assert_eq!(audit.as_array().unwrap().len(), 4, "{audit}");
+    assert_eq!(
+        audit[3]["details"],
+        json!({"space": "coords", "present": false})
+    );
     let got = json_body(app.get_as(&ada, &format!("/v1/entities/{}", id_of(&e))));
     assert_eq!(got["version"], 1, "a vector write is no entity write");
 
@@ -465,6 +477,13 @@ fn a_batch_is_all_or_nothing_names_each_bad_item_and_replays_under_its_key() {
     assert_eq!(header(&retry, "idempotent-replayed"), "true");
     assert_eq!(json_body(retry), first);
     assert_eq!(embedding_changes(&app, before).len(), 2);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) AS n FROM audit_log WHERE action = 'entity.embedding'"
+        ),
+        2
+    );
     assert_eq!(stored(&app, &a, "minilm").as_deref(), Some("[1,0,0]"));
 
     // the same vectors again, without a key: replaced, 200
@@ -954,7 +973,10 @@ mod statements {
             .replace("$6::int", "10");
         let plan = run(&app.db.url, async |client| {
             client
-                .batch_execute("SET enable_seqscan = off; SET hnsw.iterative_scan = relaxed_order")
+                .batch_execute(
+                    "SET enable_seqscan = off; SET enable_sort = off; \
+                     SET hnsw.iterative_scan = relaxed_order",
+                )
                 .await
                 .unwrap();
             let rows = client

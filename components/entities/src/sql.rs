@@ -468,7 +468,7 @@ pub const VECTORS: &str = concat!(
 
 /// Write vector $3 (pgvector text) of live entity $1 in space $2 (an id, named $5) by actor $4;
 /// an explicit write is no merge's copy (`merged_from` cleared). `{created, item}`; NULL when
-/// the entity is not live. Change source: `touched` (`{change}`).
+/// the entity is not live. Audit and change source: `touched` (`{audit}`, `{change}`).
 pub const PUT_VECTOR: &str = concat!(
     "WITH e AS (SELECT t.* FROM entities t WHERE t.id = $1::uuid AND t.deleted_at IS NULL), ",
     "w AS (INSERT INTO embeddings AS x (space_id, entity_id, embedding, updated_at, updated_by, merged_from) ",
@@ -477,7 +477,7 @@ pub const PUT_VECTOR: &str = concat!(
     "updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by, merged_from = NULL ",
     "RETURNING x.*, (x.xmax = 0) AS created), ",
     "touched AS (SELECT e.*, $5::text AS space_name, true AS present FROM e JOIN w ON w.entity_id = e.id), ",
-    "feed AS ({change}) ",
+    "log AS ({audit}), feed AS ({change}) ",
     "SELECT (SELECT jsonb_build_object('created', x.created, 'item', ",
     vector_json!(),
     ") FROM w x JOIN embedding_spaces s ON s.id = x.space_id) AS j"
@@ -485,7 +485,8 @@ pub const PUT_VECTOR: &str = concat!(
 
 /// Write the vectors $1 (a jsonb array of `{ord, entity_id, vector}`, `vector` pgvector text)
 /// in space $2 (an id, named $4) by actor $3, for the items whose entity is live. `[{entity_id,
-/// created}]` in `ord` order. Change source: `touched` (`{change}`).
+/// created}]` in `ord` order. Audit and change source: `touched` (`{audit}`, one audit row per
+/// item with the id the statement gave it; `{change}`).
 pub const PUT_VECTORS: &str = concat!(
     "WITH input AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS i(ord int, entity_id uuid, vector text)), ",
     "e AS (SELECT t.*, i.ord, i.vector AS new_vector FROM entities t JOIN input i ON i.entity_id = t.id ",
@@ -495,20 +496,21 @@ pub const PUT_VECTORS: &str = concat!(
     "ON CONFLICT (space_id, entity_id) DO UPDATE SET embedding = EXCLUDED.embedding, ",
     "updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by, merged_from = NULL ",
     "RETURNING x.entity_id, (x.xmax = 0) AS created), ",
-    "touched AS (SELECT e.*, $4::text AS space_name, true AS present FROM e JOIN w ON w.entity_id = e.id), ",
-    "feed AS ({change}) ",
+    "touched AS (SELECT e.*, $4::text AS space_name, true AS present, gen_random_uuid() AS audit_id ",
+    "FROM e JOIN w ON w.entity_id = e.id), ",
+    "log AS ({audit}), feed AS ({change}) ",
     "SELECT coalesce((SELECT jsonb_agg(jsonb_build_object('entity_id', w.entity_id, 'created', w.created) ",
     "ORDER BY e.ord) FROM w JOIN e ON e.id = w.entity_id), '[]'::jsonb) AS j"
 );
 
-/// Delete live entity $1's vector in space $2 (an id, named $3). `{deleted}`. Change source:
-/// `touched` (`{change}`).
+/// Delete live entity $1's vector in space $2 (an id, named $3). `{deleted}`. Audit and change
+/// source: `touched` (`{audit}`, `{change}`).
 pub const DELETE_VECTOR: &str = concat!(
     "WITH e AS (SELECT t.* FROM entities t WHERE t.id = $1::uuid AND t.deleted_at IS NULL), ",
     "w AS (DELETE FROM embeddings x USING e WHERE x.space_id = $2::int AND x.entity_id = e.id ",
     "RETURNING x.entity_id), ",
     "touched AS (SELECT e.*, $3::text AS space_name, false AS present FROM e JOIN w ON w.entity_id = e.id), ",
-    "feed AS ({change}) ",
+    "log AS ({audit}), feed AS ({change}) ",
     "SELECT jsonb_build_object('deleted', EXISTS (SELECT 1 FROM w)) AS j"
 );
 

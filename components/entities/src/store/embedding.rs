@@ -11,7 +11,7 @@ use spingraph_guest::db::Db;
 use spingraph_guest::sql::{Query, fill};
 use spingraph_guest::{ApiError, Result};
 
-use super::{Entity, change, nullable, uuid};
+use super::{Entity, RESOURCE, change, nullable, uuid};
 use crate::input::embedding::{BatchItem, Numbers, Shape};
 use crate::sql;
 
@@ -33,6 +33,10 @@ impl Space {
         }
     }
 }
+
+/// The audit action of a vector write (`details`: the space, and whether the entity has a vector
+/// there now).
+pub const ACTION: &str = "entity.embedding";
 
 /// The space named `name`, if any.
 pub fn space(db: &Db, name: &str) -> Result<Option<Space>> {
@@ -95,6 +99,13 @@ pub fn put(
         actor(audit),
         ParameterValue::Str(space.name.clone()),
     ]);
+    let log = audit.insert_one(
+        &mut q,
+        ACTION,
+        RESOURCE,
+        "touched",
+        Some(&json!({"space": space.name, "present": true})),
+    );
     let feed =
         change("embedding", audit).insert_as(&mut q, "touched", "e", Some(sql::EMBEDDING_DOCUMENT));
     #[derive(Deserialize)]
@@ -102,7 +113,10 @@ pub fn put(
         created: bool,
         item: Stored,
     }
-    let out: Option<Put> = db.json(&fill(sql::PUT_VECTOR, &[("change", &feed)]), q.params())?;
+    let out: Option<Put> = db.json(
+        &fill(sql::PUT_VECTOR, &[("audit", &log), ("change", &feed)]),
+        q.params(),
+    )?;
     Ok(out.map(|p| (p.created, p.item)))
 }
 
@@ -131,9 +145,21 @@ pub fn put_batch(
         actor(audit),
         ParameterValue::Str(space.name.clone()),
     ]);
+    // One audit row per item, each with the id the statement gave it.
+    let log = audit.insert(
+        &mut q,
+        ACTION,
+        RESOURCE,
+        "touched",
+        true,
+        Some(&json!({"space": space.name, "present": true, "batch": true})),
+    );
     let feed =
         change("embedding", audit).insert_as(&mut q, "touched", "e", Some(sql::EMBEDDING_DOCUMENT));
-    let out: Vec<Written> = db.json(&fill(sql::PUT_VECTORS, &[("change", &feed)]), q.params())?;
+    let out: Vec<Written> = db.json(
+        &fill(sql::PUT_VECTORS, &[("audit", &log), ("change", &feed)]),
+        q.params(),
+    )?;
     if out.len() != items.len() {
         return Err(ApiError::conflict(
             "An entity of the batch was deleted while it was written; nothing was written.",
@@ -149,9 +175,19 @@ pub fn delete(db: &Db, audit: &Audit, id: &str, space: &Space) -> Result<bool> {
         ParameterValue::Int32(space.id),
         ParameterValue::Str(space.name.clone()),
     ]);
+    let log = audit.insert_one(
+        &mut q,
+        ACTION,
+        RESOURCE,
+        "touched",
+        Some(&json!({"space": space.name, "present": false})),
+    );
     let feed =
         change("embedding", audit).insert_as(&mut q, "touched", "e", Some(sql::EMBEDDING_DOCUMENT));
-    let out: Value = db.json(&fill(sql::DELETE_VECTOR, &[("change", &feed)]), q.params())?;
+    let out: Value = db.json(
+        &fill(sql::DELETE_VECTOR, &[("audit", &log), ("change", &feed)]),
+        q.params(),
+    )?;
     Ok(out["deleted"].as_bool().unwrap_or(false))
 }
 
