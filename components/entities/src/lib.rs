@@ -1,10 +1,12 @@
 //! The entities component: `/v1/entities/...` — validated CRUD, search, batch writes, optimistic
 //! concurrency (ETag / If-Match) and an audited soft delete (SPEC §4 "Entities component"), plus
 //! the change feed (`/v1/changes`). This file is the route table ([`ROUTES`]): the handlers are
-//! in `entity` (CRUD and batch), `merge`, `unmerge`, `natural_key` and `feed`; what clients send is read in
+//! in `entity` (CRUD and batch), `merge`, `unmerge`, `natural_key`, `embedding` (an entity's
+//! vectors and its duplicates) and `feed`; what clients send is read in
 //! `input`, the table is `store` over the statements of `sql`, and `access` says who may do what.
 
 pub mod access;
+pub mod embedding;
 pub mod entity;
 pub mod feed;
 pub mod input;
@@ -44,6 +46,12 @@ pub static ROUTES: Routes<Handler<Principal>> = Routes::based(
         Route::new("POST", "/v1/entities/{id}/restore", Idempotent(require_restorer, restore)),
         Route::new("POST", "/v1/entities/{id}/merge", Idempotent(require_write, merge::merge)),
         Route::new("POST", "/v1/entities/{id}/unmerge", Idempotent(require_write, unmerge::unmerge)),
+        Route::new("GET", "/v1/entities/{id}/embeddings", Answer(embedding::list)),
+        Route::new("PUT", "/v1/entities/{id}/embeddings/{space}", Idempotent(require_write, embedding::put)),
+        Route::new("GET", "/v1/entities/{id}/embeddings/{space}", Answer(embedding::get)),
+        Route::new("DELETE", "/v1/entities/{id}/embeddings/{space}", Answer(embedding::delete)),
+        Route::new("POST", "/v1/entities/embeddings/batch", Idempotent(require_write, embedding::batch)),
+        Route::new("GET", "/v1/entities/{id}/duplicates", Answer(embedding::duplicates)),
         Route::new("GET", BY_EXTERNAL_ID, Answer(natural_key::get)),
         Route::new("PUT", BY_EXTERNAL_ID, Idempotent(require_write, natural_key::put)),
         Route::new("GET", "/v1/changes", Answer(feed::list)),
@@ -86,6 +94,11 @@ mod tests {
              GET /v1/entities/x/merge -> POST
              GET /v1/entities/x/unmerge -> POST
              POST /v1/entities/by-external-id/t/x -> GET, PUT
+             POST /v1/entities/x/embeddings -> GET
+             POST /v1/entities/x/embeddings/minilm -> PUT, GET, DELETE
+             PATCH /v1/entities/x/embeddings/minilm -> PUT, GET, DELETE
+             GET /v1/entities/embeddings/batch -> POST
+             POST /v1/entities/x/duplicates -> GET
              POST /v1/changes -> GET",
         );
     }
@@ -96,7 +109,10 @@ mod tests {
             "No such route.",
             "GET /v1/entities/x/y
              GET /v1/entities/a/b/c/d
-             GET /v1/changes/x",
+             GET /v1/changes/x
+             GET /v1/entities/x/embeddings/minilm/y
+             GET /v1/entities/x/duplicates/y
+             POST /v1/entities/embeddings/batch/x",
         );
     }
 
@@ -114,6 +130,8 @@ mod tests {
                 "POST /v1/entities/{id}/restore",
                 "POST /v1/entities/{id}/merge",
                 "POST /v1/entities/{id}/unmerge",
+                "PUT /v1/entities/{id}/embeddings/{space}",
+                "POST /v1/entities/embeddings/batch",
                 "PUT /v1/entities/by-external-id/{type}/{external_id}",
             ],
         );

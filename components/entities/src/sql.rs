@@ -235,10 +235,20 @@ pub const MERGE: &str = concat!(
     "SELECT rec.id, w.id, w.dropped, m.source_id, m.target_id, m.version, w.version FROM rec, ",
     "(SELECT id, version, false AS dropped FROM kept UNION ALL SELECT id, version, true FROM dropped) w ",
     "JOIN moving m ON m.id = w.id), ",
+    // The survivor's vectors: in each space where it has none, the merged entity's (the first
+    // in `from` order that has one), recorded as this merge's copy (`merged_from`).
+    "copied AS (INSERT INTO embeddings (space_id, entity_id, embedding, updated_at, updated_by, merged_from) ",
+    "SELECT DISTINCT ON (m.space_id) m.space_id, $1::uuid, m.embedding, now(), $3::uuid, $6::uuid ",
+    "FROM embeddings m JOIN merged x ON x.id = m.entity_id ",
+    "JOIN jsonb_array_elements_text($2::jsonb) WITH ORDINALITY AS f(id, ord) ON f.id::uuid = m.entity_id ",
+    "WHERE NOT EXISTS (SELECT 1 FROM embeddings s WHERE s.space_id = m.space_id AND s.entity_id = $1::uuid) ",
+    "ORDER BY m.space_id, f.ord ON CONFLICT (space_id, entity_id) DO NOTHING RETURNING space_id), ",
+    "copied_e AS (SELECT e.*, s.name AS space_name, true AS present FROM e CROSS JOIN copied c ",
+    "JOIN embedding_spaces s ON s.id = c.space_id), ",
     "log_s AS ({survivor_log}), log_m AS ({merged_log}), log_k AS ({moved_log}), ",
     "log_d AS ({dropped_log}), ",
     "feed_s AS ({survivor_feed}), feed_m AS ({merged_feed}), feed_k AS ({kept_feed}), ",
-    "feed_d AS ({dropped_feed}), feed_p AS ({repointed_feed}) ",
+    "feed_d AS ({dropped_feed}), feed_p AS ({repointed_feed}), feed_v AS ({embedding_feed}) ",
     "SELECT jsonb_build_object('blocked', (SELECT n FROM blocked), 'entity', (SELECT ",
     entity_json!(),
     " FROM e)) AS j"
@@ -329,10 +339,21 @@ pub const UNMERGE: &str = concat!(
     "s AS (SELECT x.id FROM entities x, ok WHERE x.id = $1::uuid), ",
     "e AS (UPDATE entities x SET metadata = $5::jsonb, version = x.version + 1, updated_at = now() ",
     "FROM ok WHERE x.id = $1::uuid AND $5::jsonb IS NOT NULL RETURNING x.*), ",
+    // The survivor's vectors the merges undone copied to it: each, when its merge is undone in
+    // full or it is the vector (in its space) of an entity taken out.
+    "taken_back AS (DELETE FROM embeddings c USING ok WHERE c.entity_id = $1::uuid ",
+    "AND c.merged_from IN (SELECT merge_id FROM t) ",
+    "AND (NOT EXISTS (SELECT 1 FROM staying s WHERE s.merge_id = c.merged_from) ",
+    "OR EXISTS (SELECT 1 FROM embeddings o JOIN t ON t.entity_id = o.entity_id AND t.merge_id = c.merged_from ",
+    "WHERE o.space_id = c.space_id AND o.embedding = c.embedding)) RETURNING c.space_id), ",
+    "survivor_now AS (SELECT * FROM e UNION ALL SELECT x.* FROM entities x, ok ",
+    "WHERE x.id = $1::uuid AND NOT EXISTS (SELECT 1 FROM e)), ",
+    "taken_back_e AS (SELECT n.*, s.name AS space_name, false AS present FROM survivor_now n ",
+    "CROSS JOIN taken_back b JOIN embedding_spaces s ON s.id = b.space_id), ",
     "log_s AS ({survivor_log}), log_b AS ({restored_log}), log_m AS ({moved_log}), ",
     "log_r AS ({revived_log}), log_p AS ({repointed_log}), ",
     "feed_s AS ({survivor_feed}), feed_b AS ({restored_feed}), feed_m AS ({moved_feed}), ",
-    "feed_r AS ({revived_feed}), feed_p AS ({repointed_feed}) ",
+    "feed_r AS ({revived_feed}), feed_p AS ({repointed_feed}), feed_v AS ({embedding_feed}) ",
     "SELECT jsonb_build_object(",
     "'changed', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', c.id, 'seq', c.seq, 'gone', c.gone) ",
     "ORDER BY c.seq NULLS LAST, c.id), '[]'::jsonb) FROM changed c), ",
@@ -396,11 +417,214 @@ pub const RESTORE: &str = concat!(
     " FROM e)) AS j"
 );
 
+// ------------------------------------------------------------------ vectors (issue 28)
+//
+// Vectors cross the pg4 boundary as text: bound as `$n::text::vector`, read as
+// `embedding::text` (inside a jsonb answer). No statement returns a column of type `vector`
+// (released Spin has no such type; `--spin-compat` hands it over as unsupported bytes).
+
+/// An embedding row `x` of space `s` as the API's JSON; `vector` is pgvector's text
+/// (`[0.1,0.2]`), which the component reads back as numbers.
+macro_rules! vector_json {
+    () => {
+        concat!(
+            "jsonb_build_object('entity_id', x.entity_id, 'space', s.name, ",
+            "'dimensions', s.dimensions, 'vector', x.embedding::text, ",
+            spingraph_guest::sql_timestamps!("updated_at" => "x.updated_at"),
+            ")"
+        )
+    };
+}
+
+/// The change-feed document of a vector write: the entity row `e` as the API's JSON plus
+/// `"embedding": {"space", "present"}` (the source's `space_name` and `present` columns).
+pub const EMBEDDING_DOCUMENT: &str = concat!(
+    "(",
+    entity_json!(),
+    " || jsonb_build_object('embedding', jsonb_build_object('space', e.space_name, ",
+    "'present', e.present)))"
+);
+
+/// The space named $1: `{id, name, dimensions, distance}`; NULL when there is none.
+pub const SPACE: &str = "SELECT (SELECT jsonb_build_object('id', s.id, 'name', s.name, \
+    'dimensions', s.dimensions, 'distance', s.distance) FROM embedding_spaces s \
+    WHERE s.name = $1::text) AS j";
+
+/// Entity $1's vector in space $2 (an id); NULL when it has none.
+pub const VECTOR: &str = concat!(
+    "SELECT (SELECT ",
+    vector_json!(),
+    " FROM embeddings x JOIN embedding_spaces s ON s.id = x.space_id ",
+    "WHERE x.entity_id = $1::uuid AND x.space_id = $2::int) AS j"
+);
+
+/// Every vector of entity $1, by space name.
+pub const VECTORS: &str = concat!(
+    "SELECT coalesce((SELECT jsonb_agg(",
+    vector_json!(),
+    " ORDER BY s.name) FROM embeddings x JOIN embedding_spaces s ON s.id = x.space_id ",
+    "WHERE x.entity_id = $1::uuid), '[]'::jsonb) AS j"
+);
+
+/// Write vector $3 (pgvector text) of live entity $1 in space $2 (an id, named $5) by actor $4;
+/// an explicit write is no merge's copy (`merged_from` cleared). `{created, item}`; NULL when
+/// the entity is not live. Audit and change source: `touched` (`{audit}`, `{change}`).
+pub const PUT_VECTOR: &str = concat!(
+    "WITH e AS (SELECT t.* FROM entities t WHERE t.id = $1::uuid AND t.deleted_at IS NULL), ",
+    "w AS (INSERT INTO embeddings AS x (space_id, entity_id, embedding, updated_at, updated_by, merged_from) ",
+    "SELECT $2::int, e.id, $3::text::vector, now(), $4::uuid, NULL FROM e ",
+    "ON CONFLICT (space_id, entity_id) DO UPDATE SET embedding = EXCLUDED.embedding, ",
+    "updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by, merged_from = NULL ",
+    "RETURNING x.*, (x.xmax = 0) AS created), ",
+    "touched AS (SELECT e.*, $5::text AS space_name, true AS present FROM e JOIN w ON w.entity_id = e.id), ",
+    "log AS ({audit}), feed AS ({change}) ",
+    "SELECT (SELECT jsonb_build_object('created', x.created, 'item', ",
+    vector_json!(),
+    ") FROM w x JOIN embedding_spaces s ON s.id = x.space_id) AS j"
+);
+
+/// Write the vectors $1 (a jsonb array of `{ord, entity_id, vector}`, `vector` pgvector text)
+/// in space $2 (an id, named $4) by actor $3, for the items whose entity is live. `[{entity_id,
+/// created}]` in `ord` order. Audit and change source: `touched` (`{audit}`, one audit row per
+/// item with the id the statement gave it; `{change}`).
+pub const PUT_VECTORS: &str = concat!(
+    "WITH input AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS i(ord int, entity_id uuid, vector text)), ",
+    "e AS (SELECT t.*, i.ord, i.vector AS new_vector FROM entities t JOIN input i ON i.entity_id = t.id ",
+    "WHERE t.deleted_at IS NULL), ",
+    "w AS (INSERT INTO embeddings AS x (space_id, entity_id, embedding, updated_at, updated_by, merged_from) ",
+    "SELECT $2::int, e.id, e.new_vector::text::vector, now(), $3::uuid, NULL FROM e ORDER BY e.id ",
+    "ON CONFLICT (space_id, entity_id) DO UPDATE SET embedding = EXCLUDED.embedding, ",
+    "updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by, merged_from = NULL ",
+    "RETURNING x.entity_id, (x.xmax = 0) AS created), ",
+    "touched AS (SELECT e.*, $4::text AS space_name, true AS present, gen_random_uuid() AS audit_id ",
+    "FROM e JOIN w ON w.entity_id = e.id), ",
+    "log AS ({audit}), feed AS ({change}) ",
+    "SELECT coalesce((SELECT jsonb_agg(jsonb_build_object('entity_id', w.entity_id, 'created', w.created) ",
+    "ORDER BY e.ord) FROM w JOIN e ON e.id = w.entity_id), '[]'::jsonb) AS j"
+);
+
+/// Delete live entity $1's vector in space $2 (an id, named $3). `{deleted}`. Audit and change
+/// source: `touched` (`{audit}`, `{change}`).
+pub const DELETE_VECTOR: &str = concat!(
+    "WITH e AS (SELECT t.* FROM entities t WHERE t.id = $1::uuid AND t.deleted_at IS NULL), ",
+    "w AS (DELETE FROM embeddings x USING e WHERE x.space_id = $2::int AND x.entity_id = e.id ",
+    "RETURNING x.entity_id), ",
+    "touched AS (SELECT e.*, $3::text AS space_name, false AS present FROM e JOIN w ON w.entity_id = e.id), ",
+    "log AS ({audit}), feed AS ({change}) ",
+    "SELECT jsonb_build_object('deleted', EXISTS (SELECT 1 FROM w)) AS j"
+);
+
+/// `{vector_list}` of [`DUPLICATES`] when there is no space to compare in: no candidates.
+pub const NO_VECTOR_LIST: &str = "SELECT NULL::uuid AS id, NULL::float8 AS distance WHERE false";
+
+/// `{vector_list}` of [`DUPLICATES`]: the nearest live entities of type $2 and owner $3 to
+/// entity $1's vector in space `{space}` (an id) of `{dims}` dimensions, by the space's distance
+/// operator `{op}`, at most $5; none when $1 has no vector there. The space id and dimensions are
+/// literals (filled from the space row, never from a client), so the space's partial HNSW index
+/// over `embedding::vector({dims}) WHERE space_id = {space}` serves the `ORDER BY`.
+pub const VECTOR_LIST: &str = concat!(
+    "SELECT c.entity_id AS id, (c.embedding::vector({dims}) {op} (SELECT q.embedding::vector({dims}) ",
+    "FROM embeddings q WHERE q.space_id = {space} AND q.entity_id = $1::uuid))::float8 AS distance ",
+    "FROM embeddings c JOIN entities x ON x.id = c.entity_id ",
+    "WHERE c.space_id = {space} AND c.entity_id <> $1::uuid AND x.deleted_at IS NULL ",
+    "AND x.type = $2::text AND x.owner_id = $3::uuid ",
+    "AND EXISTS (SELECT 1 FROM embeddings q WHERE q.space_id = {space} AND q.entity_id = $1::uuid) ",
+    "ORDER BY c.embedding::vector({dims}) {op} (SELECT q.embedding::vector({dims}) ",
+    "FROM embeddings q WHERE q.space_id = {space} AND q.entity_id = $1::uuid) LIMIT $5::int"
+);
+
+/// The duplicates of entity $1 (type $2, owner $3, name $4): the live entities of its type and
+/// owner but itself, ranked by reciprocal-rank fusion (k = 60) of `{vector_list}` (nearest
+/// first; [`VECTOR_LIST`] or [`NO_VECTOR_LIST`]) and the names most similar to $4 (trigram
+/// similarity over `pg_trgm`'s `%`, which the GIN index `entities_name_trgm_idx` serves), each
+/// list at most $5 long; the first $6. `[{entity, score, vector_distance, name_similarity}]`,
+/// best first, ties by id.
+pub const DUPLICATES: &str = concat!(
+    "WITH vec AS MATERIALIZED ({vector_list}), ",
+    "vr AS (SELECT v.id, v.distance, row_number() OVER (ORDER BY v.distance, v.id) AS rank FROM vec v), ",
+    "txt AS MATERIALIZED (SELECT x.id, similarity(x.name, $4::text) AS sim FROM entities x ",
+    "WHERE x.name % $4::text AND x.deleted_at IS NULL AND x.type = $2::text AND x.owner_id = $3::uuid ",
+    "AND x.id <> $1::uuid ORDER BY sim DESC, x.id LIMIT $5::int), ",
+    "tr AS (SELECT t.id, row_number() OVER (ORDER BY t.sim DESC, t.id) AS rank FROM txt t), ",
+    "fused AS (SELECT coalesce(vr.id, tr.id) AS id, vr.distance, ",
+    "coalesce(1.0::float8 / (60 + vr.rank), 0) + coalesce(1.0::float8 / (60 + tr.rank), 0) AS score ",
+    "FROM vr FULL JOIN tr ON tr.id = vr.id ORDER BY score DESC, id LIMIT $6::int) ",
+    "SELECT coalesce((SELECT jsonb_agg(jsonb_build_object('entity', ",
+    entity_json!(),
+    ", 'score', f.score, 'vector_distance', f.distance, ",
+    "'name_similarity', similarity(e.name, $4::text)::float8) ORDER BY f.score DESC, f.id) ",
+    "FROM fused f JOIN entities e ON e.id = f.id), '[]'::jsonb) AS j"
+);
+
+/// The distance operator of a space's `distance` (`cosine`, `l2`, `inner_product`: pgvector's
+/// `<=>`, `<->`, `<#>`, the operators of the `vector_*_ops` classes its HNSW index is built with).
+pub fn distance_operator(distance: &str) -> Option<&'static str> {
+    match distance {
+        "cosine" => Some("<=>"),
+        "l2" => Some("<->"),
+        "inner_product" => Some("<#>"),
+        _ => None,
+    }
+}
+
+/// [`VECTOR_LIST`] for space `space_id` of `dimensions` and `op` ([`distance_operator`]):
+/// integers and a fixed operator, never client text.
+pub fn vector_list(space_id: i32, dimensions: i32, op: &'static str) -> String {
+    spingraph_guest::sql::fill(
+        VECTOR_LIST,
+        &[
+            ("space", &space_id.to_string()),
+            ("dims", &dimensions.to_string()),
+            ("op", op),
+        ],
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const MUTATIONS: [&str; 6] = [INSERT, UPDATE, REPLACE, SOFT_DELETE, HARD_DELETE, RESTORE];
+
+    #[test]
+    fn vectors_go_in_as_text_and_come_out_as_text_inside_one_jsonb_row() {
+        let list = vector_list(3, 384, "<=>");
+        for statement in [
+            SPACE,
+            VECTOR,
+            VECTORS,
+            PUT_VECTOR,
+            PUT_VECTORS,
+            DELETE_VECTOR,
+            DUPLICATES,
+        ] {
+            assert!(statement.contains(" AS j"), "{statement}");
+            assert!(statement.starts_with("SELECT ") || statement.starts_with("WITH "));
+        }
+        // every vector a client sends is bound as text and cast
+        assert!(PUT_VECTOR.contains("$3::text::vector"));
+        assert!(PUT_VECTORS.contains("vector text)") && PUT_VECTORS.contains("::text::vector"));
+        // every vector read leaves as pgvector's text inside the jsonb answer
+        for statement in [VECTOR, VECTORS, PUT_VECTOR] {
+            assert!(
+                statement.contains("'vector', x.embedding::text"),
+                "{statement}"
+            );
+        }
+        // the vector list names the space's partial index by its literals, filtered and ordered
+        assert!(list.contains("c.space_id = 3 AND"), "{list}");
+        assert!(
+            list.contains("ORDER BY c.embedding::vector(384) <=> (SELECT q.embedding::vector(384)"),
+            "{list}"
+        );
+        assert_eq!(distance_operator("cosine"), Some("<=>"));
+        assert_eq!(distance_operator("l2"), Some("<->"));
+        assert_eq!(distance_operator("inner_product"), Some("<#>"));
+        assert_eq!(distance_operator("dot"), None);
+        // merge copies and unmerge takes back, each with an `embedding` change
+        assert!(MERGE.contains("feed_v AS ({embedding_feed})") && MERGE.contains("merged_from"));
+        assert!(UNMERGE.contains("feed_v AS ({embedding_feed})") && UNMERGE.contains("taken_back"));
+    }
 
     #[test]
     fn entity_json_renders_timestamps_as_rfc3339_text() {

@@ -10,6 +10,7 @@ use spingraph_guest::record;
 use spingraph_guest::validate::{self, Errors, Fields};
 use spingraph_guest::{ApiError, Result};
 
+pub mod embedding;
 mod merge;
 pub use merge::{
     MERGE_MAX_FROM, MergeMetadata, MergeRequest, UnmergeRequest, parse_merge, parse_unmerge,
@@ -348,7 +349,7 @@ pub fn contains_pattern(needle: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use serde_json::json;
     use spingraph_guest::batch::OnConflict;

@@ -90,6 +90,13 @@ pub fn merge(
     );
     let dropped_feed =
         Change::relationship("delete", audit.actor_id).insert_as(&mut q, "dropped", "r", None);
+    // Vectors of the merged entities copied to the survivor: `embedding` changes of it.
+    let embedding_feed = change("embedding", audit).insert_as(
+        &mut q,
+        "copied_e",
+        "e",
+        Some(sql::EMBEDDING_DOCUMENT),
+    );
     let statement = fill(
         sql::MERGE,
         &[
@@ -102,6 +109,7 @@ pub fn merge(
             ("kept_feed", &kept_feed),
             ("dropped_feed", &dropped_feed),
             ("repointed_feed", &repointed_feed),
+            ("embedding_feed", &embedding_feed),
         ],
     );
     #[derive(Deserialize)]

@@ -19,6 +19,7 @@ use spingraph_guest::{ApiError, Result};
 use crate::input::{EntityPatch, ListFilter, NewEntity, contains_pattern};
 use crate::sql::{self, ENTITY_JSON};
 
+pub mod embedding;
 mod merge;
 mod unmerge;
 pub use merge::{lock, merge};

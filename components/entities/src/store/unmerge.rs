@@ -239,6 +239,13 @@ pub fn unmerge(
     // Entities a merge re-pointed at the survivor are merged into the restored one again.
     let repointed_feed =
         change("merge", audit).insert_as(&mut q, "repointed", "e", Some(ENTITY_JSON));
+    // The survivor's vectors copied by the merges undone, taken back: `embedding` changes.
+    let embedding_feed = change("embedding", audit).insert_as(
+        &mut q,
+        "taken_back_e",
+        "e",
+        Some(sql::EMBEDDING_DOCUMENT),
+    );
     let [moved_feed, revived_feed] =
         [("update", "moved_back"), ("restore", "revived")].map(|(op, source)| {
             Change::relationship(op, audit.actor_id).insert_as(
@@ -261,6 +268,7 @@ pub fn unmerge(
             ("moved_feed", &moved_feed),
             ("revived_feed", &revived_feed),
             ("repointed_feed", &repointed_feed),
+            ("embedding_feed", &embedding_feed),
         ],
     );
     let out: Outcome = db.json(&statement, q.params())?;

@@ -322,6 +322,37 @@ mod tests {
         assert_eq!(rows.rows[0], vec![DbValue::Str("x".into())]);
     }
 
+    #[tokio::test]
+    async fn spin_compat_hands_a_type_of_an_extension_over_as_raw_bytes() {
+        // A type Postgres does not build in (pgvector's `vector`, an enum) has an OID of its
+        // own database's; the released Spins' `convert_entry` knows none of them, so the guest
+        // gets `unsupported`, never a number array. (The test server need not have pgvector:
+        // a type made in this session stands for it.)
+        let mut conn = connect(Some(SpinCompat::all())).await;
+        conn.execute("CREATE TYPE pg_temp.stand_in AS ENUM ('[1,2,3]')", &[])
+            .await
+            .unwrap();
+        let rows = conn
+            .query(
+                "SELECT '[1,2,3]'::pg_temp.stand_in AS embedding, '[1,2,3]'::pg_temp.stand_in::text AS as_text",
+                &[],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            rows.rows[0],
+            vec![
+                DbValue::Unsupported(b"[1,2,3]".to_vec()),
+                DbValue::Str("[1,2,3]".into()),
+            ]
+        );
+        assert!(
+            matches!(&rows.columns[0].data_type, crate::capabilities::postgres::wit::DbDataType::Other(name) if name == "stand_in"),
+            "{:?}",
+            rows.columns[0]
+        );
+    }
+
     /// `application_name` as a session set it, after that session went back to the pool and was
     /// handed out again (the same backend both times).
     async fn session_setting_after_pooling(compat: Option<SpinCompat>) -> Vec<DbValue> {
