@@ -175,7 +175,7 @@ def start_other_host(command, db_url, port):
     env = dict(os.environ, SPIN_VARIABLE_DATABASE_URL=db_url)
     env.setdefault("SPIN_VARIABLE_POSTGRES_HOST", PG_HOST)
     # Each component group connects as its own role (what `up --dev` derives by itself).
-    for group in ("auth", "data", "health"):
+    for group in ("auth", "data", "health", "reports", "search"):
         env[f"SPIN_VARIABLE_{group.upper()}_DATABASE_URL"] = db_url.replace(
             "postgres://postgres@", f"postgres://spingraph_{group}@", 1)
     for line in keys.splitlines():
@@ -290,7 +290,7 @@ ENTITY_TYPES = ["person", "place", "org", "document"]
 # NOISE, the centroid's 1 (so a vector's cosine similarity to its centroid is about 0.85).
 NOISE = 0.6
 # pgvector's settings for the vector list, as components/search sets them (`SET LOCAL` in its
-# transaction; here for the session, through PGOPTIONS): sql.rs ITERATIVE_SCAN.
+# transaction; here for the session, through PGOPTIONS): crates/guest/src/db.rs NEAREST_NEIGHBOUR_SETTINGS.
 HNSW_SETTINGS = {"hnsw.iterative_scan": "relaxed_order", "hnsw.ef_search": "200",
                  "hnsw.max_scan_tuples": "50000"}
 SEARCH_LIMIT = 10

@@ -61,19 +61,6 @@ pub const DROP_SPACE: &str = "WITH s AS (SELECT * FROM embedding_space_drop($1::
      a AS (SELECT NULL::uuid AS id FROM s), log AS ({audit}) \
      SELECT to_jsonb(EXISTS (SELECT 1 FROM s)) AS j";
 
-/// The session settings of a nearest-neighbour search, `SET LOCAL` (they end with the
-/// transaction, so no pooled session keeps them): pgvector's iterative index scan goes on
-/// reading the HNSW graph until the filtered rows fill the `LIMIT` (without it, a filter keeping
-/// 1% of the rows leaves ~0.4 of `ef_search` candidates: too few); `relaxed_order` lets it
-/// return them slightly out of order ([`nearest`] sorts again). `ef_search` is the candidate
-/// list of one pass; `max_scan_tuples` bounds what one search reads (the planner's exact path,
-/// a scan of the filtered rows, serves filters more selective than that).
-pub const ITERATIVE_SCAN: [&str; 3] = [
-    "SET LOCAL hnsw.iterative_scan = relaxed_order",
-    "SET LOCAL hnsw.ef_search = 200",
-    "SET LOCAL hnsw.max_scan_tuples = 50000",
-];
-
 /// The nearest vectors of space `space_id` (of `dimensions`, compared by `operator`) to $1 (text,
 /// `[0.1,...]`) among the entities `{filter}` keeps, at most $2 (int8): `[{id, distance}]`,
 /// nearest first. The candidates come from the space's index in a MATERIALIZED CTE (so the
@@ -164,6 +151,5 @@ mod tests {
         for statement in [CREATED_SPACE, DROP_SPACE] {
             assert_eq!(statement.matches("log AS ({audit})").count(), 1);
         }
-        assert!(ITERATIVE_SCAN.iter().all(|s| s.starts_with("SET LOCAL ")));
     }
 }

@@ -161,10 +161,7 @@ pub fn nearest(
     limit: i64,
 ) -> Result<Vec<Candidate>> {
     let statement = sql::nearest(space.id, space.dimensions, space.distance()?.operator());
-    db.transaction(|db| {
-        for setting in sql::ITERATIVE_SCAN {
-            db.execute(setting, &[])?;
-        }
+    db.nearest_neighbours(|db| {
         let mut q = Query::of([text(vector), ParameterValue::Int64(limit)]);
         let condition = filter_sql(&mut q, filter, owner);
         db.json(&fill(&statement, &[("filter", &condition)]), q.params())

@@ -15,7 +15,8 @@ use crate::sql::Query;
 #[derive(Debug, Clone, Copy)]
 pub struct Change<'a> {
     pub kind: &'static str,
-    /// `create`, `update`, `delete`, `restore`, `merge`.
+    /// `create`, `update`, `delete`, `restore`, `merge`, `embedding` (an entity's vector written
+    /// or removed).
     pub op: &'static str,
     pub actor_id: Option<&'a str>,
 }

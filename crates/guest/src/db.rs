@@ -147,11 +147,31 @@ impl Db {
         result
     }
 
+    /// Run `f` in a transaction whose HNSW index scans are pgvector's iterative ones
+    /// ([`NEAREST_NEIGHBOUR_SETTINGS`]): what a filtered nearest-neighbour statement runs in.
+    pub fn nearest_neighbours<T>(&self, f: impl FnOnce(&Db) -> Result<T>) -> Result<T> {
+        self.transaction(|db| {
+            db.execute(NEAREST_NEIGHBOUR_SETTINGS, &[])?;
+            f(db)
+        })
+    }
+
     /// The underlying connection, for what the helpers do not cover.
     pub fn connection(&self) -> &pg4::Connection {
         &self.conn
     }
 }
+
+/// pgvector's settings for a filtered nearest-neighbour search, for the transaction only
+/// (`set_config(.., true)` is `SET LOCAL`: no pooled session keeps them), in one round trip.
+/// The iterative index scan goes on reading the HNSW graph until the filtered rows fill the
+/// `LIMIT` (without it, a filter keeping 1% of the rows leaves ~0.4 of `ef_search` candidates:
+/// too few); `relaxed_order` may return them slightly out of order, so the statements sort
+/// again. `ef_search` is the candidate list of one pass; `max_scan_tuples` bounds what one
+/// search reads (the planner's exact path, a scan of the filtered rows, serves filters more
+/// selective than that).
+pub const NEAREST_NEIGHBOUR_SETTINGS: &str = "SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true), \
+     set_config('hnsw.ef_search', '200', true), set_config('hnsw.max_scan_tuples', '50000', true)";
 
 /// `url` with `-c statement_timeout=<ms>` added to its startup `options`, so the server bounds
 /// every statement of every session opened with it (`ms = 0`: `url` as it is). The setting

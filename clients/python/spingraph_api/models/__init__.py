@@ -38,6 +38,20 @@ from .create_token_data_body import CreateTokenDataBody
 from .create_token_data_body_grant_type import CreateTokenDataBodyGrantType
 from .created_api_key import CreatedApiKey
 from .credentials import Credentials
+from .duplicate import Duplicate
+from .duplicate_page import DuplicatePage
+from .embedding import Embedding
+from .embedding_batch import EmbeddingBatch
+from .embedding_batch_items_item import EmbeddingBatchItemsItem
+from .embedding_batch_result import EmbeddingBatchResult
+from .embedding_batch_result_items_item import EmbeddingBatchResultItemsItem
+from .embedding_page import EmbeddingPage
+from .embedding_put import EmbeddingPut
+from .embedding_space import EmbeddingSpace
+from .embedding_space_definition import EmbeddingSpaceDefinition
+from .embedding_space_definition_distance import EmbeddingSpaceDefinitionDistance
+from .embedding_space_distance import EmbeddingSpaceDistance
+from .embedding_space_list import EmbeddingSpaceList
 from .entity import Entity
 from .entity_metadata import EntityMetadata
 from .entity_page import EntityPage
@@ -85,6 +99,18 @@ from .relationship_page import RelationshipPage
 from .relationship_patch import RelationshipPatch
 from .role import Role
 from .scope import Scope
+from .search_expand import SearchExpand
+from .search_expand_direction import SearchExpandDirection
+from .search_filter import SearchFilter
+from .search_filter_metadata import SearchFilterMetadata
+from .search_hit import SearchHit
+from .search_request import SearchRequest
+from .search_result import SearchResult
+from .search_result_fusion import SearchResultFusion
+from .search_result_fusion_k import SearchResultFusionK
+from .search_result_fusion_method import SearchResultFusionMethod
+from .search_result_graph import SearchResultGraph
+from .search_result_graph_nodes_item import SearchResultGraphNodesItem
 from .session_response import SessionResponse
 from .session_response_user import SessionResponseUser
 from .token_response import TokenResponse
@@ -126,6 +152,20 @@ __all__ = (
     "CreateTokenDataBodyGrantType",
     "CreatedApiKey",
     "Credentials",
+    "Duplicate",
+    "DuplicatePage",
+    "Embedding",
+    "EmbeddingBatch",
+    "EmbeddingBatchItemsItem",
+    "EmbeddingBatchResult",
+    "EmbeddingBatchResultItemsItem",
+    "EmbeddingPage",
+    "EmbeddingPut",
+    "EmbeddingSpace",
+    "EmbeddingSpaceDefinition",
+    "EmbeddingSpaceDefinitionDistance",
+    "EmbeddingSpaceDistance",
+    "EmbeddingSpaceList",
     "Entity",
     "EntityMetadata",
     "EntityPage",
@@ -173,6 +213,18 @@ __all__ = (
     "RelationshipPatch",
     "Role",
     "Scope",
+    "SearchExpand",
+    "SearchExpandDirection",
+    "SearchFilter",
+    "SearchFilterMetadata",
+    "SearchHit",
+    "SearchRequest",
+    "SearchResult",
+    "SearchResultFusion",
+    "SearchResultFusionK",
+    "SearchResultFusionMethod",
+    "SearchResultGraph",
+    "SearchResultGraphNodesItem",
     "SessionResponse",
     "SessionResponseUser",
     "TokenResponse",

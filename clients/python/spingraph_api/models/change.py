@@ -26,7 +26,9 @@ class Change:
         cursor (str): Resume after this change (`after=`)
         seq (int):
         kind (ChangeKind):
-        op (ChangeOp):
+        op (ChangeOp): `embedding`: one of the entity's vectors was written or deleted (by a PUT, a batch, a merge
+            copying one to the survivor, or an unmerge taking it back); the document is the entity plus `"embedding":
+            {"space", "present"}`
         id (UUID):
         type_ (str):
         version (int): The version the change made

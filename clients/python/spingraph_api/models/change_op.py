@@ -4,6 +4,7 @@ from enum import StrEnum
 class ChangeOp(StrEnum):
     CREATE = "create"
     DELETE = "delete"
+    EMBEDDING = "embedding"
     MERGE = "merge"
     RESTORE = "restore"
     UPDATE = "update"

@@ -417,6 +417,117 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/entities/{id}/embeddings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["entityId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Every vector of an entity (its owner or an admin)
+         * @description One vector per embedding space the entity has one in, by space name. A deleted or merged
+         *     entity answers 404, another user's entity 403.
+         */
+        get: operations["listEntityEmbeddings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/entities/{id}/embeddings/{space}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["entityId"];
+                /** @description An embedding space's name */
+                space: components["parameters"]["spaceName"];
+            };
+            cookie?: never;
+        };
+        /** An entity's vector in a space (its owner or an admin) */
+        get: operations["getEntityEmbedding"];
+        /**
+         * Write an entity's vector in a space (its owner or an admin)
+         * @description The vector must be an array of exactly the space's `dimensions` numbers, each finite as a
+         *     single-precision number (pgvector stores `float4`), and not all zeros in a `cosine` space;
+         *     otherwise a 422 naming `vector`. An unknown space, or a missing, deleted or merged entity,
+         *     is a 404. The write appends an `embedding` change of the entity to the change feed. A
+         *     vector written here is the entity's own: an unmerge never takes it back. Body limit
+         *     64 KiB (2000 numbers of up to 31 characters).
+         */
+        put: operations["putEntityEmbedding"];
+        post?: never;
+        /**
+         * Delete an entity's vector in a space (its owner or an admin)
+         * @description 404 when the entity has none there. Appends an `embedding` change (`present` false).
+         */
+        delete: operations["deleteEntityEmbedding"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/entities/embeddings/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Write up to 256 vectors of one space in one transaction (all or nothing)
+         * @description Every item is checked as a single `PUT` checks its vector; every failing item is named in
+         *     one 422 (`items[3].vector`, `items[4].entity_id`: a missing, deleted or merged entity, or
+         *     one repeated), and nothing is written. An entity of another user's (for anyone but an
+         *     admin) is a 403; an unknown space a 404. Each item appends an `embedding` change of its
+         *     entity. Body limit 1 MiB (the batch limit), a 413 past it: 256 vectors of 384 numbers
+         *     written with 8 significant digits fit; send fewer items per batch for longer vectors
+         *     (about 1 MiB / (dimensions × 11 bytes) items).
+         */
+        post: operations["putEntityEmbeddingsBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/entities/{id}/duplicates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["entityId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Likely duplicates of an entity (its owner or an admin), for a merge
+         * @description Live entities of the same type and owner as this one (merged and deleted ones, and this
+         *     one, excluded), ranked by reciprocal-rank fusion (`score = Σ 1 / (60 + rank)`, ties by id)
+         *     of two lists of up to `max(limit × 4, 40)` candidates each: the nearest vectors to this
+         *     entity's in `space` (when given and the entity has a vector there; by the space's
+         *     distance, over its HNSW index) and the most similar names (trigram similarity, `pg_trgm`;
+         *     names below its similarity threshold, 0.3 by default, are not candidates by name). They
+         *     are what `POST /v1/entities/{id}/merge` takes.
+         */
+        get: operations["getEntityDuplicates"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/entities/by-external-id/{type}/{external_id}": {
         parameters: {
             query?: {
@@ -568,6 +679,91 @@ export interface paths {
         get: operations["getPath"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/embedding-spaces": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every embedding space, with how many vectors it holds
+         * @description Needs `entities:read` (or `entities:write`). Spaces are by name.
+         */
+        get: operations["listEmbeddingSpaces"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/embedding-spaces/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["schemas"]["EmbeddingSpaceName"];
+            };
+            cookie?: never;
+        };
+        /**
+         * One embedding space
+         * @description Needs `entities:read` (or `entities:write`).
+         */
+        get: operations["getEmbeddingSpace"];
+        /**
+         * Define an embedding space (admin)
+         * @description Registers a space of vectors of `dimensions` numbers compared by `distance`, and builds its HNSW index. Idempotent: the same definition again is a 200 with the space; another definition under a taken name is a 409 (drop the space first). Admins only (an API key needs the `admin` scope). Audited (`embedding_space.create`).
+         */
+        put: operations["putEmbeddingSpace"];
+        post?: never;
+        /**
+         * Drop an embedding space, its vectors and its index (admin)
+         * @description Admins only (an API key needs the `admin` scope). Audited (`embedding_space.delete`).
+         */
+        delete: operations["deleteEmbeddingSpace"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Hybrid vector and full-text search, with the hits' neighbourhood
+         * @description The entities nearest `vector` in `space` and best matching `text`, fused by reciprocal
+         *     rank: `score = Σ 1 / (60 + rank)` over the lists a hit is in (rank from 1; ties by id).
+         *     Each list brings up to `max(limit × 4, 40)` candidates: the vector list by the space's
+         *     distance (pgvector's HNSW index with iterative scans, so a selective filter still fills
+         *     `limit`), the text list by full-text rank (`websearch_to_tsquery('english', text)`:
+         *     `"exact phrase"`, `-not`, `or`) over the name and the declared metadata fields, then by
+         *     trigram similarity of the name (a typo still matches).
+         *
+         *     Needs `entities:read` (or `entities:write`), and `relationships:read` (or `:write`) when
+         *     `expand` is given. A user searches their own entities; an admin everyone's, or one
+         *     owner's with `filter.owner`. Deleted entities are never found; merged ones only with
+         *     `filter.include_merged` (their document names `merged_into`).
+         *
+         *     `expand` walks the subgraph around all hits at once, as `GET /v1/graph/neighbors` walks
+         *     (the same budget of 20000 relationships read and 5000 edges listed, the same
+         *     visibility); `truncated` says when `max_nodes` or a budget cut it short.
+         */
+        post: operations["search"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1051,6 +1247,55 @@ export interface components {
             items: components["schemas"]["Entity"][];
             next_cursor: string | null;
         };
+        Embedding: {
+            /** Format: uuid */
+            entity_id: string;
+            /** @description The space's name */
+            space: string;
+            dimensions: number;
+            /** @description As stored (single precision) */
+            vector: number[];
+            updated_at: components["schemas"]["Timestamp"];
+        };
+        EmbeddingPut: {
+            vector: components["schemas"]["Vector"];
+        };
+        EmbeddingPage: {
+            items: components["schemas"]["Embedding"][];
+        };
+        EmbeddingBatch: {
+            /** @description The space's name */
+            space: string;
+            /** @description One vector per entity (an entity repeated is a 422) */
+            items: {
+                /** Format: uuid */
+                entity_id: string;
+                vector: components["schemas"]["Vector"];
+            }[];
+        };
+        EmbeddingBatchResult: {
+            /** @description One per item, in request order */
+            items: {
+                /** Format: uuid */
+                entity_id: string;
+                /** @description The entity had no vector in the space before */
+                created: boolean;
+            }[];
+        };
+        /** @description Exactly the space's `dimensions` finite numbers (single precision); not all zeros in a `cosine` space */
+        Vector: number[];
+        Duplicate: {
+            entity: components["schemas"]["Entity"];
+            /** @description Reciprocal-rank fusion: Σ 1 / (60 + rank) over the lists the entity is in */
+            score: number;
+            /** @description Its vector's distance to this entity's in `space` (the space's distance: cosine, L2, or negative inner product); null when not among the nearest */
+            vector_distance: number | null;
+            /** @description Trigram similarity of the names */
+            name_similarity: number;
+        };
+        DuplicatePage: {
+            items: components["schemas"]["Duplicate"][];
+        };
         /** @description Each end by id (`source_id`, `target_id`) or by natural key (`source`, `target`) */
         NewRelationship: {
             /** Format: uuid */
@@ -1110,14 +1355,114 @@ export interface components {
             /** @description Neighbors only: true when nodes or edges were left out, for `limit`, the 5000-edge answer cap or the walk's 20000-relationship budget. */
             truncated?: boolean;
         };
+        /** @description A space's name */
+        EmbeddingSpaceName: string;
+        EmbeddingSpaceDefinition: {
+            dimensions: number;
+            /** @enum {string} */
+            distance: "cosine" | "l2" | "inner_product";
+            /** @description A label: which model made the vectors */
+            model?: string | null;
+            /** @description Optional; the name in the path when given */
+            name?: components["schemas"]["EmbeddingSpaceName"];
+        };
+        EmbeddingSpace: {
+            name: components["schemas"]["EmbeddingSpaceName"];
+            dimensions: number;
+            /** @enum {string} */
+            distance: "cosine" | "l2" | "inner_product";
+            model: string | null;
+            created_at: components["schemas"]["Timestamp"];
+            /** @description How many vectors the space holds */
+            vectors: number;
+        };
+        EmbeddingSpaceList: {
+            items: components["schemas"]["EmbeddingSpace"][];
+        };
+        /** @description At least one of `text` and `vector`; `vector` needs `space`. */
+        SearchRequest: {
+            text?: string;
+            /** @description As many numbers as the space's dimensions; not all zeros in a cosine space */
+            vector?: number[];
+            space?: components["schemas"]["EmbeddingSpaceName"];
+            filter?: components["schemas"]["SearchFilter"];
+            /** @default 10 */
+            limit?: number;
+            expand?: components["schemas"]["SearchExpand"];
+        };
+        SearchFilter: {
+            types?: components["schemas"]["TypeName"][];
+            min_confidence?: number;
+            /** @description JSON containment */
+            metadata?: Record<string, never>;
+            /**
+             * Format: uuid
+             * @description Admins: one owner's entities (a user may name only themselves)
+             */
+            owner?: string;
+            /** Format: date-time */
+            created_after?: string;
+            /** Format: date-time */
+            created_before?: string;
+            /** @default false */
+            include_merged?: boolean;
+        };
+        SearchExpand: {
+            /** @default 1 */
+            depth?: number;
+            /**
+             * @default both
+             * @enum {string}
+             */
+            direction?: "out" | "in" | "both";
+            types?: components["schemas"]["TypeName"][];
+            /**
+             * @description Nodes in the subgraph
+             * @default 100
+             */
+            max_nodes?: number;
+        };
+        SearchHit: {
+            entity: components["schemas"]["Entity"];
+            /** @description The fused score: Σ 1 / (60 + rank) over the lists the hit is in */
+            score: number;
+            /** @description Its distance to `vector` in the space (cosine distance, L2 distance, or the negative inner product for `inner_product`: smaller is nearer in every space); null when the vector list did not bring it */
+            vector_distance: number | null;
+            /** @description Its full-text rank (`ts_rank_cd`), or for a hit found by its name alone the name's trigram similarity; null when the text list did not bring it */
+            text_rank: number | null;
+            /** @description Its place in the vector list */
+            vector_rank: number | null;
+            /** @description Its place in the text list */
+            text_rank_position: number | null;
+        };
+        SearchResult: {
+            hits: components["schemas"]["SearchHit"][];
+            fusion: {
+                /** @enum {string} */
+                method: "rrf";
+                /** @enum {integer} */
+                k: 60;
+            };
+            /** @description With `expand`, the subgraph around the hits */
+            graph?: {
+                nodes: (components["schemas"]["Entity"] & {
+                    depth?: number;
+                })[];
+                edges: components["schemas"]["Relationship"][];
+                truncated: boolean;
+            };
+        };
         Change: {
             /** @description Resume after this change (`after=`) */
             cursor: string;
             seq: number;
             /** @enum {string} */
             kind: "entity" | "relationship";
-            /** @enum {string} */
-            op: "create" | "update" | "delete" | "restore" | "merge";
+            /**
+             * @description `embedding`: one of the entity's vectors was written or deleted (by a PUT, a batch, a merge copying one to the survivor, or an unmerge taking it back); the document is the entity plus `"embedding": {"space", "present"}`
+             * @enum {string}
+             */
+            op: "create" | "update" | "delete" | "restore" | "merge" | "embedding";
             /** Format: uuid */
             id: string;
             type: string;
@@ -1412,6 +1757,8 @@ export interface components {
         /** @description 304 when the resource still has this ETag */
         ifNoneMatch: string;
         entityId: string;
+        /** @description An embedding space's name */
+        spaceName: string;
         relationshipId: string;
         /** @description The `next_cursor` of the previous page (the last id it showed); empty means the first page */
         idCursor: string;
@@ -2523,6 +2870,273 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    listEntityEmbeddings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["entityId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The entity's vectors */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmbeddingPage"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getEntityEmbedding: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["entityId"];
+                /** @description An embedding space's name */
+                space: components["parameters"]["spaceName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The vector */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Embedding"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    putEntityEmbedding: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first successful answer to a request with this key is stored
+                 *     (per credential: each API key has its own keys, and a user's bearer tokens and session
+                 *     cookies share theirs; `idempotency_key_ttl_seconds`, default 24 h) and a retry with the
+                 *     same key and the same method, path and body, by the same credential, gets it again with
+                 *     `Idempotent-Replayed: true`, without writing again. A replay is answered only after the
+                 *     operation's scope (and admin) check: a credential the operation would refuse gets that
+                 *     403, never the stored answer. The same key with another request is a 422; while the first
+                 *     request is still running, a duplicate waits for it and then replays. Failed requests are
+                 *     not stored.
+                 */
+                "Idempotency-Key"?: components["parameters"]["idempotencyKey"];
+            };
+            path: {
+                id: components["parameters"]["entityId"];
+                /** @description An embedding space's name */
+                space: components["parameters"]["spaceName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "vector": [
+                 *         0.12,
+                 *         -0.03,
+                 *         0.57
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["EmbeddingPut"];
+            };
+        };
+        responses: {
+            /** @description The vector, which replaced the entity's earlier one in the space */
+            200: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Embedding"];
+                };
+            };
+            /** @description The vector, the entity's first in the space */
+            201: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Embedding"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    deleteEntityEmbedding: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["entityId"];
+                /** @description An embedding space's name */
+                space: components["parameters"]["spaceName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    putEntityEmbeddingsBatch: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first successful answer to a request with this key is stored
+                 *     (per credential: each API key has its own keys, and a user's bearer tokens and session
+                 *     cookies share theirs; `idempotency_key_ttl_seconds`, default 24 h) and a retry with the
+                 *     same key and the same method, path and body, by the same credential, gets it again with
+                 *     `Idempotent-Replayed: true`, without writing again. A replay is answered only after the
+                 *     operation's scope (and admin) check: a credential the operation would refuse gets that
+                 *     403, never the stored answer. The same key with another request is a 422; while the first
+                 *     request is still running, a duplicate waits for it and then replays. Failed requests are
+                 *     not stored.
+                 */
+                "Idempotency-Key"?: components["parameters"]["idempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "space": "minilm",
+                 *       "items": [
+                 *         {
+                 *           "entity_id": "0192e4a0-0000-7000-8000-000000000001",
+                 *           "vector": [
+                 *             0.12,
+                 *             -0.03,
+                 *             0.57
+                 *           ]
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["EmbeddingBatch"];
+            };
+        };
+        responses: {
+            /** @description Every item replaced a vector its entity had in the space */
+            200: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmbeddingBatchResult"];
+                };
+            };
+            /** @description The items, in request order (some vectors were new) */
+            201: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmbeddingBatchResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getEntityDuplicates: {
+        parameters: {
+            query?: {
+                /** @description The embedding space to compare vectors in (404 when there is none); absent or empty, by name alone */
+                space?: string;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: components["parameters"]["entityId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The candidates, best first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DuplicatePage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     getEntityByExternalId: {
         parameters: {
             query?: {
@@ -3170,6 +3784,192 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listEmbeddingSpaces: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The spaces */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmbeddingSpaceList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getEmbeddingSpace: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["schemas"]["EmbeddingSpaceName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The space */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmbeddingSpace"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    putEmbeddingSpace: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["schemas"]["EmbeddingSpaceName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "dimensions": 384,
+                 *       "distance": "cosine",
+                 *       "model": "all-MiniLM-L6-v2"
+                 *     }
+                 */
+                "application/json": components["schemas"]["EmbeddingSpaceDefinition"];
+            };
+        };
+        responses: {
+            /** @description The space, already defined so */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmbeddingSpace"];
+                };
+            };
+            /** @description The new space */
+            201: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmbeddingSpace"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    deleteEmbeddingSpace: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["schemas"]["EmbeddingSpaceName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Dropped */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    search: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "text": "analytical engine programmer",
+                 *       "filter": {
+                 *         "types": [
+                 *           "person"
+                 *         ],
+                 *         "min_confidence": 0.5
+                 *       },
+                 *       "limit": 10,
+                 *       "expand": {
+                 *         "depth": 1,
+                 *         "direction": "both",
+                 *         "max_nodes": 100
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["SearchRequest"];
+            };
+        };
+        responses: {
+            /** @description The hits, best first, and the subgraph when `expand` was given */
+            200: {
+                headers: {
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["Unavailable"];

@@ -240,10 +240,7 @@ pub fn duplicates(
     ];
     match space {
         None => db.json(&statement, &params),
-        Some(_) => db.transaction(|db| {
-            db.execute("SET LOCAL hnsw.iterative_scan = relaxed_order", &[])?;
-            db.json(&statement, &params)
-        }),
+        Some(_) => db.nearest_neighbours(|db| db.json(&statement, &params)),
     }
 }
 
