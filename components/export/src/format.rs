@@ -1,7 +1,9 @@
 //! The three export formats: what frames the document (head, separator, tail) and the SQL that
 //! renders one entity (`e`) or one relationship (`r`, with its ends' natural keys) as an item
-//! of it. Postgres renders and escapes every item (`jsonb`'s text, `xmlelement`), so the
-//! component only concatenates pages it never parses.
+//! of it. Postgres renders and escapes every item (`jsonb`'s text; GraphML's markup with
+//! `xml_text!`, as `xmlelement` escapes, without needing a server built with libxml: the
+//! PostgreSQL `./dev` provides has none), so the component only concatenates pages it never
+//! parses.
 
 use spingraph_guest::{entity_json_sql, relationship_json_sql, sql_timestamp};
 
@@ -40,11 +42,27 @@ const GRAPHML_KEYS: &str = concat!(
     "  <key id=\"updated_at\" for=\"all\" attr.name=\"updated_at\" attr.type=\"string\"/>\n",
 );
 
-/// `<data key="k">expr</data>, ...` as SQL, one element per `key => expr` (NULL content: an
-/// empty element).
+/// SQL text expression `$expr` (cast to text) escaped as XML character data, as `xmlelement`
+/// escapes content: `&`, `<`, `>` and carriage return.
+macro_rules! xml_text {
+    ($expr:expr) => {
+        concat!(
+            "replace(replace(replace(replace((",
+            $expr,
+            ")::text, '&', '&amp;'), '<', '&lt;'), ",
+            "'>', '&gt;'), chr(13), '&#x0d;')"
+        )
+    };
+}
+
+/// `<data key="k">expr</data>` as SQL text, one element per `key => expr`, each followed by
+/// ` || ` (NULL content: an empty element, as `xmlelement` writes it).
 macro_rules! data {
     ($($key:literal => $expr:expr),+ $(,)?) => {
-        concat!($("xmlelement(name data, xmlattributes('", $key, "' AS key), ", $expr, "), ",)+)
+        concat!($(
+            "coalesce('<data key=\"", $key, "\">' || ", xml_text!($expr), " || '</data>', ",
+            "'<data key=\"", $key, "\"/>') || ",
+        )+)
     };
 }
 
@@ -141,16 +159,16 @@ impl Format {
                 ")::text"
             ),
             Format::Graphml => concat!(
-                "'    ' || xmlelement(name node, xmlattributes(e.id AS id), ",
+                "('    <node id=\"' || e.id || '\">' || ",
                 data!("type" => "e.type", "name" => "e.name", "confidence" => "e.confidence",
                       "metadata" => "e.metadata::text"),
-                "CASE WHEN e.external_id IS NOT NULL THEN ",
-                "xmlelement(name data, xmlattributes('external_id' AS key), e.external_id) END, ",
+                "coalesce('<data key=\"external_id\">' || ",
+                xml_text!("e.external_id"),
+                " || '</data>', '') || ",
                 data!("owner_id" => "e.owner_id", "version" => "e.version",
-                      "created_at" => sql_timestamp!("e.created_at")),
-                "xmlelement(name data, xmlattributes('updated_at' AS key), ",
-                sql_timestamp!("e.updated_at"),
-                "))::text"
+                      "created_at" => sql_timestamp!("e.created_at"),
+                      "updated_at" => sql_timestamp!("e.updated_at")),
+                "'</node>')::text"
             ),
             Format::Jsonld => concat!(
                 "(jsonb_build_object('@id', 'urn:uuid:' || e.id, '@type', 'Entity') || ",
@@ -174,14 +192,13 @@ impl Format {
                 ")::text"
             ),
             Format::Graphml => concat!(
-                "'    ' || xmlelement(name edge, ",
-                "xmlattributes(r.id AS id, r.source_id AS source, r.target_id AS target), ",
+                "('    <edge id=\"' || r.id || '\" source=\"' || r.source_id || ",
+                "'\" target=\"' || r.target_id || '\">' || ",
                 data!("type" => "r.type", "confidence" => "r.confidence",
                       "metadata" => "r.metadata::text", "created_by" => "r.created_by",
-                      "version" => "r.version", "created_at" => sql_timestamp!("r.created_at")),
-                "xmlelement(name data, xmlattributes('updated_at' AS key), ",
-                sql_timestamp!("r.updated_at"),
-                "))::text"
+                      "version" => "r.version", "created_at" => sql_timestamp!("r.created_at"),
+                      "updated_at" => sql_timestamp!("r.updated_at")),
+                "'</edge>')::text"
             ),
             Format::Jsonld => concat!(
                 "(",
@@ -258,8 +275,8 @@ mod tests {
             Format::Graphml.entity_item(),
             Format::Graphml.relationship_item(),
         ] {
-            for used in item.split("xmlattributes('").skip(1) {
-                let key = used.split('\'').next().unwrap();
+            for used in item.split("<data key=\"").skip(1) {
+                let key = used.split('"').next().unwrap();
                 assert!(declared.contains(&key), "undeclared GraphML key {key}");
             }
         }
