@@ -83,6 +83,20 @@ fn actor(audit: &Audit) -> ParameterValue {
     nullable(audit.actor_id.map(|a| ParameterValue::Uuid(a.to_string())))
 }
 
+/// The `{change}` slot of a vector write: an `embedding` change of each entity the statement
+/// touched (CTE `touched`), its document the entity plus what changed.
+fn embedding_change(q: &mut Query, audit: &Audit) -> String {
+    change("embedding", audit).insert_as(q, "touched", "e", Some(sql::EMBEDDING_DOCUMENT))
+}
+
+/// The `{audit}` and `{change}` slots of a write of one entity's vector in `space` (`present`:
+/// written, or removed).
+fn one_write(q: &mut Query, audit: &Audit, space: &Space, present: bool) -> (String, String) {
+    let details = json!({"space": space.name, "present": present});
+    let log = audit.insert_one(q, ACTION, RESOURCE, "touched", Some(&details));
+    (log, embedding_change(q, audit))
+}
+
 /// Write live entity `id`'s vector in `space`: `(created, stored)`; `None` when the entity is
 /// not live (deleted meanwhile).
 pub fn put(
@@ -99,15 +113,7 @@ pub fn put(
         actor(audit),
         ParameterValue::Str(space.name.clone()),
     ]);
-    let log = audit.insert_one(
-        &mut q,
-        ACTION,
-        RESOURCE,
-        "touched",
-        Some(&json!({"space": space.name, "present": true})),
-    );
-    let feed =
-        change("embedding", audit).insert_as(&mut q, "touched", "e", Some(sql::EMBEDDING_DOCUMENT));
+    let (log, feed) = one_write(&mut q, audit, space, true);
     #[derive(Deserialize)]
     struct Put {
         created: bool,
@@ -154,8 +160,7 @@ pub fn put_batch(
         true,
         Some(&json!({"space": space.name, "present": true, "batch": true})),
     );
-    let feed =
-        change("embedding", audit).insert_as(&mut q, "touched", "e", Some(sql::EMBEDDING_DOCUMENT));
+    let feed = embedding_change(&mut q, audit);
     let out: Vec<Written> = db.json(
         &fill(sql::PUT_VECTORS, &[("audit", &log), ("change", &feed)]),
         q.params(),
@@ -175,15 +180,7 @@ pub fn delete(db: &Db, audit: &Audit, id: &str, space: &Space) -> Result<bool> {
         ParameterValue::Int32(space.id),
         ParameterValue::Str(space.name.clone()),
     ]);
-    let log = audit.insert_one(
-        &mut q,
-        ACTION,
-        RESOURCE,
-        "touched",
-        Some(&json!({"space": space.name, "present": false})),
-    );
-    let feed =
-        change("embedding", audit).insert_as(&mut q, "touched", "e", Some(sql::EMBEDDING_DOCUMENT));
+    let (log, feed) = one_write(&mut q, audit, space, false);
     let out: Value = db.json(
         &fill(sql::DELETE_VECTOR, &[("audit", &log), ("change", &feed)]),
         q.params(),
