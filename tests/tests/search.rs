@@ -1095,3 +1095,50 @@ fn a_filtered_vector_search_keeps_its_recall_over_20000_vectors() {
         "without iterative scans only {too_few_without_iterative_scan} of {queries} queries came back short"
     );
 }
+
+#[test]
+fn the_text_list_holds_at_most_the_candidates_and_names_only_fill_what_full_text_left() {
+    let app = app();
+    let [user] = app.users(["search-text-cap"]);
+    let admin = app.caller("search-text-cap-admin", "admin");
+    made_space(&app, &admin, "cap2", 2, "l2");
+    // `limit` 10: 40 candidates per list. Full text matches 40 names, so the list is full.
+    let zephyrs: Vec<Value> = (0..40)
+        .map(|i| entity(&app, &user, "thing", &format!("Zephyr {i}"), json!({})))
+        .collect();
+    // A name only trigram similarity finds ("zephyx" shares 5 of 9 trigrams with "zephyr"),
+    // the only vector, so the vector list's first.
+    let typo = entity(&app, &user, "thing", "Zephyx", json!({}));
+    store_vector(&app, "cap2", &typo["id"], &[1.0, 0.0]);
+
+    let body = json!({"text": "zephyr", "vector": [1, 0], "space": "cap2", "limit": 10});
+    let (status, answer) = search(&app, &user, &body);
+    assert_eq!(status, 200, "{answer}");
+    let hits = answer["hits"].as_array().unwrap();
+    let typo_hit = hits
+        .iter()
+        .find(|h| h["entity"]["name"] == "Zephyx")
+        .unwrap_or_else(|| panic!("the vector list's first is a hit: {answer}"));
+    // not 41st in a text list of 41: the list was full without it
+    assert_eq!(typo_hit["text_rank_position"], Value::Null, "{answer}");
+    assert_eq!(typo_hit["vector_rank"], 1, "{answer}");
+    for hit in hits {
+        let position = hit["text_rank_position"].as_u64();
+        assert!(position.is_none_or(|p| p <= 40), "{answer}");
+    }
+
+    // with room left in the list (39 live full-text matches), the name fills it
+    let gone = app.delete_as(
+        &user,
+        &format!("/v1/entities/{}", zephyrs[0]["id"].as_str().unwrap()),
+    );
+    assert_eq!(gone.status(), 204);
+    let (_, answer) = search(&app, &user, &body);
+    let typo_hit = answer["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["entity"]["name"] == "Zephyx")
+        .unwrap_or_else(|| panic!("{answer}"));
+    assert_eq!(typo_hit["text_rank_position"], 40, "{answer}");
+}

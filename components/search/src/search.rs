@@ -84,7 +84,7 @@ fn answer(db: &Db, req: &SearchRequest, owner: Option<&str>) -> Result<Value> {
     let candidates = req.candidates();
     let vector_list = match (&req.vector, &req.space) {
         (Some(vector), Some(name)) => {
-            let space = store::space(db, name)?
+            let space = store::space_definition(db, name)?
                 .ok_or_else(|| ApiError::invalid("space", format!("no embedding space {name}")))?;
             let text = input::check_vector("vector", vector, space.dimensions, space.distance()?)?;
             store::nearest(db, &space, &text, &req.filter, owner, candidates)?

@@ -11,14 +11,22 @@
 use spingraph_guest::{entity_json_sql, sql_timestamps};
 
 /// A space row aliased `s` as the API's JSON, with its internal `id` (dropped before it is
-/// answered) and how many vectors it holds.
+/// answered); with `counted`, how many vectors it holds too (a count of the space's vectors:
+/// what the space routes answer, not what a search needs).
 macro_rules! space_json {
     () => {
         concat!(
             "jsonb_build_object('id', s.id, 'name', s.name, 'dimensions', s.dimensions, ",
             "'distance', s.distance, 'model', s.model, ",
             sql_timestamps!("created_at" => "s.created_at"),
-            ", 'vectors', (SELECT count(*) FROM embeddings m WHERE m.space_id = s.id))"
+            ")"
+        )
+    };
+    (counted) => {
+        concat!(
+            space_json!(),
+            " || jsonb_build_object('vectors', ",
+            "(SELECT count(*) FROM embeddings m WHERE m.space_id = s.id))"
         )
     };
 }
@@ -26,12 +34,20 @@ macro_rules! space_json {
 /// Every space, by name.
 pub const LIST_SPACES: &str = concat!(
     "SELECT coalesce(jsonb_agg(",
-    space_json!(),
+    space_json!(counted),
     " ORDER BY s.name), '[]'::jsonb) AS j FROM embedding_spaces s"
 );
 
-/// The space named $1; NULL when there is none.
+/// The space named $1 with its count of vectors; NULL when there is none.
 pub const GET_SPACE: &str = concat!(
+    "SELECT (SELECT ",
+    space_json!(counted),
+    " FROM embedding_spaces s WHERE s.name = $1::text) AS j"
+);
+
+/// The space named $1 as defined, without counting its vectors (a search's: its cost must not
+/// follow the space's size); NULL when there is none.
+pub const SPACE_DEFINITION: &str = concat!(
     "SELECT (SELECT ",
     space_json!(),
     " FROM embedding_spaces s WHERE s.name = $1::text) AS j"
@@ -51,7 +67,7 @@ pub const CREATED_SPACE: &str = concat!(
     "WITH a AS (SELECT NULL::uuid AS id FROM embedding_spaces WHERE name = $1::text), ",
     "log AS ({audit}) ",
     "SELECT (SELECT ",
-    space_json!(),
+    space_json!(counted),
     " FROM embedding_spaces s WHERE s.name = $1::text) AS j"
 );
 
@@ -80,17 +96,19 @@ pub fn nearest(space_id: i32, dimensions: i32, operator: &str) -> String {
     )
 }
 
-/// The entities `{filter}` keeps that match text $1, at most $2: first those whose text
-/// document matches `websearch_to_tsquery('english', $1)` by `ts_rank_cd`, then those whose
-/// name is trigram-similar to $1 (`%`, pg_trgm's threshold: a typo still matches) by
-/// `similarity`. `[{id, rank, via}]` in that order (`via`: `text` or `name`).
+/// The entities `{filter}` keeps that match text $1, at most $2 in all: first those whose text
+/// document matches `websearch_to_tsquery('english', $1)` by `ts_rank_cd`, then, to fill what
+/// is left of $2, those whose name is trigram-similar to $1 (`%`, pg_trgm's threshold: a typo
+/// still matches) by `similarity`. `[{id, rank, via}]` in that order (`via`: `text` or `name`).
+/// When the full text fills the list the trigram scan does not run (`LIMIT 0` reads nothing):
+/// on common words it is the costly half, rechecking every name that shares a trigram.
 pub const MATCHING: &str = "WITH q AS (SELECT websearch_to_tsquery('english', $1::text) AS tsq), \
      ft AS (SELECT d.entity_id AS id, ts_rank_cd(d.document, q.tsq)::float8 AS rank \
      FROM q, entity_documents d JOIN entities e ON e.id = d.entity_id \
      WHERE d.document @@ q.tsq AND {filter} ORDER BY 2 DESC, 1 LIMIT $2::int8), \
      tg AS (SELECT e.id, similarity(e.name, $1::text)::float8 AS rank FROM entities e \
      WHERE e.name % $1::text AND {filter} AND e.id NOT IN (SELECT id FROM ft) \
-     ORDER BY 2 DESC, 1 LIMIT $2::int8) \
+     ORDER BY 2 DESC, 1 LIMIT $2::int8 - (SELECT count(*) FROM ft)) \
      SELECT coalesce(jsonb_agg(jsonb_build_object('id', x.id, 'rank', x.rank, 'via', x.via) \
      ORDER BY x.ord, x.rank DESC, x.id), '[]'::jsonb) AS j FROM (\
      SELECT id, rank, 0 AS ord, 'text' AS via FROM ft \
@@ -118,6 +136,7 @@ mod tests {
         for statement in [
             LIST_SPACES,
             GET_SPACE,
+            SPACE_DEFINITION,
             CREATED_SPACE,
             DROP_SPACE,
             MATCHING,
@@ -144,6 +163,15 @@ mod tests {
         assert!(s.contains("ORDER BY c.distance + 0, c.id"), "{s}");
         // no column of type vector leaves Postgres
         assert!(!s.contains("'embedding'"), "{s}");
+    }
+
+    #[test]
+    fn only_the_space_routes_count_a_spaces_vectors() {
+        for statement in [LIST_SPACES, GET_SPACE, CREATED_SPACE] {
+            assert!(statement.contains("count(*)"), "{statement}");
+        }
+        // what a search reads first: its cost must not follow the space's size
+        assert!(!SPACE_DEFINITION.contains("count("), "{SPACE_DEFINITION}");
     }
 
     #[test]

@@ -23,7 +23,9 @@ pub struct Space {
     pub distance: String,
     pub model: Option<String>,
     pub created_at: String,
-    pub vectors: i64,
+    /// How many vectors it holds: counted by the space routes, not by a search.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vectors: Option<i64>,
 }
 
 impl Space {
@@ -58,6 +60,11 @@ pub fn spaces(db: &Db) -> Result<Vec<Space>> {
 
 pub fn space(db: &Db, name: &str) -> Result<Option<Space>> {
     db.json(sql::GET_SPACE, &[text(name)])
+}
+
+/// The space named `name` without its count of vectors (what a search reads).
+pub fn space_definition(db: &Db, name: &str) -> Result<Option<Space>> {
+    db.json(sql::SPACE_DEFINITION, &[text(name)])
 }
 
 /// Make the space `def` (its index too) as `audit`'s actor; `None` when the name is taken
