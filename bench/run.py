@@ -3,7 +3,8 @@ load both with wrk, print each measurement next to its baseline as a ratio. `--c
 the same load against another host command (`SPINGRAPH_HOST_CMD`, e.g. `spin up`) serving the same
 manifest on the same database. `--only search` runs only the hybrid-search scenario (issue 28:
 POST /v1/search on 100,000 vectors next to its own vector statement run by pgbench), which the
-full run also ends with. Stdlib only (plus the baseline's venv)."""
+full run also ends with. `--only cpu-split`: GET /v1/entities/{id} and /v1/health/live with the
+cores each process used (issue 26, item 5). Stdlib only (plus the baseline's venv)."""
 import base64
 import json
 import os
@@ -551,14 +552,69 @@ def hybrid_search():
         drop_database(db)
 
 
+def cpu_by_process():
+    """CPU seconds used so far by every process running now, summed by process name."""
+    out = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()
+        out[name] = out.get(name, 0) + (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return out
+
+
+def with_cpu(load):
+    """`load()`'s result plus the cores each process used while it ran (0.02 and up), and the
+    host's CPU per request."""
+    before, t0 = cpu_by_process(), time.monotonic()
+    result = load()
+    elapsed, after = time.monotonic() - t0, cpu_by_process()
+    cores = {name: round((after[name] - before.get(name, 0)) / elapsed, 2) for name in after}
+    result["cores"] = {n: c for n, c in sorted(cores.items(), key=lambda x: -x[1]) if c >= 0.02}
+    result["host_cpu_us_per_request"] = round(cores.get("spingraph", 0) / result["rps"] * 1e6)
+    return result
+
+
+def cpu_split(rounds=2):
+    """`--only cpu-split` (issue 26, item 5): GET /v1/entities/{id} and /v1/health/live, `rounds`
+    times each in turn, with the cores the host, Postgres and Redis used: where a GET's cost
+    goes, next to the cheapest request the host serves."""
+    db, db_url, password = fresh_database()
+    port = free_port()
+    host = start_host(db_url, port)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(f"{base}/v1/health/live", 120)
+        _, tok = http("POST", f"{base}/v1/auth/token", {"email": "bench@example.com", "password": password})
+        token = tok["access_token"]
+        _, ent = http("POST", f"{base}/v1/entities", {"type": "person", "name": "Ada", "metadata": {}},
+                      {"authorization": f"Bearer {token}"})
+        out = []
+        for _ in range(rounds):
+            get = with_cpu(lambda: wrk(f"{base}/v1/entities/{ent['id']}", token))
+            live = with_cpu(lambda: wrk(f"{base}/v1/health/live"))
+            out.append({"get_entity": get, "health_live": live,
+                        "get_over_live": round(get["rps"] / live["rps"], 3)})
+        return out
+    finally:
+        stop([host])
+        drop_database(db)
+
+
 def main():
     args = sys.argv[1:]
     if "--walk-scaling" in args:
         return walk_scaling()
     if args[:2] == ["--only", "search"]:
         return print(json.dumps({"hybrid_search": hybrid_search()}, indent=2))
+    if args[:2] == ["--only", "cpu-split"]:
+        return print(json.dumps({"cpu_split": cpu_split()}, indent=2))
     if "--only" in args:
-        raise SystemExit("--only takes one scenario: search")
+        raise SystemExit("--only takes one scenario: search or cpu-split")
     compare = "--compare" in sys.argv[1:]
     other_cmd = os.environ.get("SPINGRAPH_HOST_CMD", "")
     if compare and not other_cmd:
