@@ -17,7 +17,7 @@ pub mod store;
 use spin_sdk::http::Request;
 use spingraph_authn_client::Principal;
 use spingraph_guest::routes::Handler::{self, Answer};
-use spingraph_guest::routes::{Call, Route, Routes};
+use spingraph_guest::routes::{Route, Routes};
 use spingraph_guest::{Ctx, Reply, Result};
 #[cfg(target_arch = "wasm32")]
 use {spin_sdk::http::Response, spingraph_guest::serve};
@@ -43,16 +43,10 @@ fn handle(req: Request) -> Response {
     serve(COMPONENT, req, route)
 }
 
-/// Authenticate (failures count against the client's auth-failure limit), count the request
-/// against the principal's rate limit (429 when exceeded), then dispatch; the `RateLimit-*`
-/// headers of whichever limit applied go on every answer, errors included.
+/// Every request: authenticated, rate limited, then routed through [`ROUTES`]
+/// (`spingraph_authn_client::serve_routes`).
 pub fn route(ctx: &Ctx, req: &Request) -> Result<Reply> {
-    spingraph_authn_client::signed_in(ctx, req, |p| dispatch(ctx, req, p))
-}
-
-fn dispatch(ctx: &Ctx, req: &Request, p: &Principal) -> Result<Reply> {
-    let (handler, params) = ROUTES.route(ctx)?;
-    spingraph_authn_client::run(handler, &Call { ctx, req, params }, p)
+    spingraph_authn_client::serve_routes(ctx, req, &ROUTES)
 }
 
 #[cfg(test)]

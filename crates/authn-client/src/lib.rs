@@ -33,7 +33,7 @@ use bindings::spingraph::api::authn;
 use serde_json::json;
 use spin_sdk::http::Request;
 use spingraph_guest::rate_limit::{self, AuthFailures, RateLimit};
-use spingraph_guest::routes::{Call, Handler};
+use spingraph_guest::routes::{Call, Handler, Routes};
 use spingraph_guest::{ApiError, Ctx, Reply};
 use spingraph_identity::credential::{self, Presented};
 use spingraph_identity::wit::types::{self as wit, AuthError};
@@ -70,6 +70,22 @@ pub fn signed_in(
         Ok((principal, limit)) => rate_limit::limited(ctx, limit.as_ref(), || handler(&principal)),
         Err(Refusal { error, limit }) => rate_limit::limited(ctx, limit.as_ref(), || Err(error)),
     }
+}
+
+/// What a component of signed-in routes does with every request: authenticate (failures count
+/// against the client's auth-failure limit), count the request against the principal's rate
+/// limit (429 when exceeded), then find its row of `routes` (404, or 405 with `Allow`) and
+/// [`run`] it. The `RateLimit-*` headers of whichever limit applied go on every answer, errors
+/// included.
+pub fn serve_routes(
+    ctx: &Ctx,
+    req: &Request,
+    routes: &Routes<Handler<Principal>>,
+) -> Result<Reply, ApiError> {
+    signed_in(ctx, req, |p| {
+        let (handler, params) = routes.route(ctx)?;
+        run(handler, &Call { ctx, req, params }, p)
+    })
 }
 
 /// The principal and the api limit `authn` counted for this request (none: Redis unavailable).
