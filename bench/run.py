@@ -199,6 +199,14 @@ def load(base, token, entity_id, graph_node, prefix="/v1", graph_prefix="/v1/gra
     return out
 
 
+def bench_user_with_entity(base, password):
+    """Sign the bench user in at `base` and create one entity: (access token, the entity)."""
+    _, tok = http("POST", f"{base}/v1/auth/token", {"email": "bench@example.com", "password": password})
+    token = tok["access_token"]
+    _, ent = http("POST", f"{base}/v1/entities", {"type": "person", "name": "Ada", "metadata": {}},
+                  {"authorization": f"Bearer {token}"})
+    return token, ent
+
 def fresh_database():
     """A new, migrated database with the bench user: (name, url, password)."""
     db = f"spingraph_bench_{uuid.uuid4().hex[:8]}"
@@ -589,10 +597,7 @@ def cpu_split(rounds=2):
     base = f"http://127.0.0.1:{port}"
     try:
         wait_ready(f"{base}/v1/health/live", 120)
-        _, tok = http("POST", f"{base}/v1/auth/token", {"email": "bench@example.com", "password": password})
-        token = tok["access_token"]
-        _, ent = http("POST", f"{base}/v1/entities", {"type": "person", "name": "Ada", "metadata": {}},
-                      {"authorization": f"Bearer {token}"})
+        token, ent = bench_user_with_entity(base, password)
         out = []
         for _ in range(rounds):
             get = with_cpu(lambda: wrk(f"{base}/v1/entities/{ent['id']}", token))
@@ -626,10 +631,7 @@ def main():
     procs = [host]
     try:
         wait_ready(f"{base}/v1/health/live", 120)  # first start may compile
-        _, tok = http("POST", f"{base}/v1/auth/token", {"email": "bench@example.com", "password": password})
-        token = tok["access_token"]
-        _, ent = http("POST", f"{base}/v1/entities", {"type": "person", "name": "Ada", "metadata": {}},
-                      {"authorization": f"Bearer {token}"})
+        token, ent = bench_user_with_entity(base, password)
         _, jwks = http("GET", f"{base}/v1/auth/.well-known/jwks.json")
         print(f"==> seeding {SEED_ENTITIES} entities and {SEED_ENTITIES * SEED_DEGREE} relationships",
               file=sys.stderr)

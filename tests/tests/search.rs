@@ -45,6 +45,14 @@ fn names(answer: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The hit of the entity named `name` (asserted to be among the hits).
+fn hit_named<'a>(answer: &'a Value, name: &str) -> &'a Value {
+    answer["hits"]
+        .as_array()
+        .and_then(|hits| hits.iter().find(|h| h["entity"]["name"] == name))
+        .unwrap_or_else(|| panic!("no hit named {name}: {answer}"))
+}
+
 /// The names the search `body` finds as `who` (its 200 asserted).
 fn found(app: &TestApp, who: &Caller, body: Value) -> Vec<String> {
     let (status, answer) = search(app, who, &body);
@@ -1114,15 +1122,12 @@ fn the_text_list_holds_at_most_the_candidates_and_names_only_fill_what_full_text
     let body = json!({"text": "zephyr", "vector": [1, 0], "space": "cap2", "limit": 10});
     let (status, answer) = search(&app, &user, &body);
     assert_eq!(status, 200, "{answer}");
-    let hits = answer["hits"].as_array().unwrap();
-    let typo_hit = hits
-        .iter()
-        .find(|h| h["entity"]["name"] == "Zephyx")
-        .unwrap_or_else(|| panic!("the vector list's first is a hit: {answer}"));
+    // the vector list's first is a hit
+    let typo_hit = hit_named(&answer, "Zephyx");
     // not 41st in a text list of 41: the list was full without it
     assert_eq!(typo_hit["text_rank_position"], Value::Null, "{answer}");
     assert_eq!(typo_hit["vector_rank"], 1, "{answer}");
-    for hit in hits {
+    for hit in answer["hits"].as_array().unwrap() {
         let position = hit["text_rank_position"].as_u64();
         assert!(position.is_none_or(|p| p <= 40), "{answer}");
     }
@@ -1134,11 +1139,6 @@ fn the_text_list_holds_at_most_the_candidates_and_names_only_fill_what_full_text
     );
     assert_eq!(gone.status(), 204);
     let (_, answer) = search(&app, &user, &body);
-    let typo_hit = answer["hits"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|h| h["entity"]["name"] == "Zephyx")
-        .unwrap_or_else(|| panic!("{answer}"));
+    let typo_hit = hit_named(&answer, "Zephyx");
     assert_eq!(typo_hit["text_rank_position"], 40, "{answer}");
 }
