@@ -334,6 +334,7 @@ fn neighbors_rejects_out_of_range_parameters_and_unknown_entities() {
         "depth=0",
         "depth=4",
         "direction=sideways",
+        "direction=",
         "limit=0",
         "limit=1001",
     ] {

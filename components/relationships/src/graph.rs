@@ -243,14 +243,19 @@ impl<'a, F: Fn(&str) -> Option<String>> Params<'a, F> {
         }
     }
 
+    /// The trimmed value, empty included: `?depth=` or `?direction=` is not one of the schema's
+    /// values, so it is rejected as the list routes reject `?limit=` and `?sort=`.
+    fn raw(&self, name: &str) -> Option<String> {
+        (self.get)(name).map(|v| v.trim().to_string())
+    }
+
+    /// The trimmed value, an empty one read as absent (the ids, which are required).
     fn value(&self, name: &str) -> Option<String> {
-        (self.get)(name)
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty())
+        self.raw(name).filter(|v| !v.is_empty())
     }
 
     fn int(&mut self, name: &'static str, default: i32, min: i32, max: i32) -> i32 {
-        let Some(raw) = self.value(name) else {
+        let Some(raw) = self.raw(name) else {
             return default;
         };
         match raw.parse::<i64>() {
@@ -269,7 +274,7 @@ impl<'a, F: Fn(&str) -> Option<String>> Params<'a, F> {
     }
 
     fn direction(&mut self, default: Direction) -> Direction {
-        match self.value("direction").as_deref().map(Direction::parse) {
+        match self.raw("direction").as_deref().map(Direction::parse) {
             None => default,
             Some(Some(direction)) => direction,
             Some(None) => {
@@ -364,7 +369,11 @@ mod tests {
             ("limit", "0", 422),
             ("limit", "1001", 422),
             ("type", "", 422),
+            ("direction", "", 422),
+            ("direction", " ", 422),
             ("depth", "two", 400),
+            ("depth", "", 400),
+            ("limit", "", 400),
         ] {
             let err = NeighborsQuery::parse(params(&[(name, value)])).unwrap_err();
             assert_eq!(err.status(), status, "{name}={value}");
@@ -380,6 +389,10 @@ mod tests {
             other => panic!("{other:?}"),
         }
         let err = PathQuery::parse(params(&[("from", A), ("to", E), ("max_depth", "0")]));
+        assert_eq!(err.unwrap_err().status(), 422);
+        let err = PathQuery::parse(params(&[("from", A), ("to", E), ("max_depth", "")]));
+        assert_eq!(err.unwrap_err().status(), 400);
+        let err = PathQuery::parse(params(&[("from", A), ("to", E), ("direction", "")]));
         assert_eq!(err.unwrap_err().status(), 422);
         let q = PathQuery::parse(params(&[("from", A), ("to", E), ("max_depth", "6")])).unwrap();
         assert_eq!((q.max_depth, q.direction), (6, Direction::Out));
