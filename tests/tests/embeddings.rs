@@ -281,7 +281,7 @@ fn each_vector_rule_is_a_422_naming_vector_and_unknown_things_are_404s() {
 }
 
 #[test]
-fn only_the_owner_or_an_admin_touches_an_entitys_vectors_and_a_reader_key_only_reads() {
+fn only_the_owner_or_an_admin_writes_an_entitys_vectors_and_every_reader_reads_them() {
     let app = app();
     let [ada, bob] = app.users(["ada", "bob"]);
     let admin = app.caller("root", "admin");
@@ -297,12 +297,13 @@ fn only_the_owner_or_an_admin_touches_an_entitys_vectors_and_a_reader_key_only_r
         put_vector(&app, &bob, &e, "minilm", json!([0, 1])).status(),
         403
     );
-    assert_eq!(app.get_as(&bob, &p).status(), 403);
-    assert_eq!(
-        app.get_as(&bob, &format!("/v1/entities/{}/embeddings", id_of(&e)))
-            .status(),
-        403
-    );
+    // any principal with entities:read reads any entity (SPEC §4), and so its vectors
+    let resp = app.get_as(&bob, &p);
+    assert_eq!(resp.status(), 200);
+    assert_eq!(json_body(resp)["vector"], json!([1.0, 0.0]));
+    let resp = app.get_as(&bob, &format!("/v1/entities/{}/embeddings", id_of(&e)));
+    assert_eq!(resp.status(), 200);
+    assert_eq!(json_body(resp)["items"].as_array().unwrap().len(), 1);
     assert_eq!(app.delete_as(&bob, &p).status(), 403);
     let batch = json!({"space": "minilm", "items": [{"entity_id": e["id"], "vector": [0, 1]}]});
     assert_eq!(

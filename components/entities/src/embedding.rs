@@ -1,8 +1,9 @@
 //! An entity's vectors (docs/retrieval.md, "An entity's vectors"): `PUT/GET/DELETE
 //! /{id}/embeddings/{space}`, `GET /{id}/embeddings`, `POST /embeddings/batch`, and
-//! `GET /{id}/duplicates`. Access is the entity's: reading needs `entities:read` and being its
-//! owner or an admin, writing `entities:write` and the same; a deleted (or merged) entity's
-//! vectors answer as a missing entity (404). Each handler reads as authorize, parse, connect,
+//! `GET /{id}/duplicates`. Access is the entity's: reading needs `entities:read`, as any
+//! principal with it reads any entity (SPEC §4, entities: "any authenticated principal reads"); writing needs `entities:write` and
+//! being its owner or an admin, as does listing its duplicates (what a merge of it takes); a
+//! deleted (or merged) entity's vectors answer as a missing entity (404). Each handler reads as authorize, parse, connect,
 //! check, store.
 
 use serde_json::json;
@@ -26,15 +27,20 @@ fn space(db: &Db, name: &str) -> Result<Space> {
         .ok_or_else(|| ApiError::not_found(format!("No embedding space named {name:?}.")))
 }
 
-/// Live entity `id` (from `found`), when `p` may `verb` its vectors: a missing or deleted one is
-/// a 404, another user's a 403.
-fn entity_for(p: &Principal, id: &str, found: Option<Entity>, verb: &str) -> Result<Entity> {
-    let entity = found
+/// Live entity `id` (from `found`): a missing or deleted one is a 404.
+fn live_entity(id: &str, found: Option<Entity>) -> Result<Entity> {
+    found
         .filter(|e| !e.is_deleted())
-        .ok_or_else(|| not_found(id))?;
+        .ok_or_else(|| not_found(id))
+}
+
+/// Live entity `id` (from `found`), when `p` may `act` on it (`"change its vectors"`): a missing
+/// or deleted one is a 404, another user's a 403.
+fn entity_for(p: &Principal, id: &str, found: Option<Entity>, act: &str) -> Result<Entity> {
+    let entity = live_entity(id, found)?;
     if !access::may_modify(p, &entity.owner_id) {
         return Err(ApiError::forbidden(format!(
-            "Only the entity's owner or an admin may {verb} its vectors."
+            "Only the entity's owner or an admin may {act}."
         )));
     }
     Ok(entity)
@@ -44,7 +50,7 @@ fn entity_for(p: &Principal, id: &str, found: Option<Entity>, verb: &str) -> Res
 /// [`entity_for`] finds it.
 fn locked_entity(db: &Db, p: &Principal, id: &str) -> Result<Entity> {
     let found = store::lock(db, &[id.to_string()])?.into_iter().next();
-    entity_for(p, id, found, "change")
+    entity_for(p, id, found, "change its vectors")
 }
 
 /// `PUT /{id}/embeddings/{space}` → 201 with the vector when new (`Location`), 200 when it
@@ -76,7 +82,7 @@ pub fn get(c: &Call, p: &Principal) -> Result<Reply> {
     let id = entity_id(c.param("id"))?;
     let db = Db::connect(c.ctx)?;
     let space = space(&db, c.param("space"))?;
-    entity_for(p, &id, store::find(&db, &id)?, "read")?;
+    live_entity(&id, store::find(&db, &id)?)?;
     let stored = vectors::vector(&db, &id, &space)?.ok_or_else(|| {
         ApiError::not_found(format!(
             "Entity {id} has no vector in space {:?}.",
@@ -91,7 +97,7 @@ pub fn list(c: &Call, p: &Principal) -> Result<Reply> {
     access::require_read(p)?;
     let id = entity_id(c.param("id"))?;
     let db = Db::connect(c.ctx)?;
-    entity_for(p, &id, store::find(&db, &id)?, "read")?;
+    live_entity(&id, store::find(&db, &id)?)?;
     Ok(Reply::ok(&json!({ "items": vectors::vectors(&db, &id)? })))
 }
 
@@ -164,7 +170,7 @@ pub fn duplicates(c: &Call, p: &Principal) -> Result<Reply> {
     let ctx = c.ctx;
     let (space_name, limit) = input::parse_duplicates(|name| ctx.query_param(name))?;
     let db = Db::connect(ctx)?;
-    let entity = entity_for(p, &id, store::find(&db, &id)?, "read")?;
+    let entity = entity_for(p, &id, store::find(&db, &id)?, "list its duplicates")?;
     let space = match &space_name {
         Some(name) => Some(space(&db, name)?),
         None => None,

@@ -74,25 +74,24 @@ pub fn search(c: &Call, p: &Principal) -> Result<Reply> {
     if req.expand.is_some() {
         access::require_expand(p)?;
     }
-    let owner = access::owner_scope(p, req.filter.owner.as_deref())?;
     let db = Db::connect(c.ctx)?;
-    let answer = db.transaction(|db| answer(db, &req, owner.as_deref()))?;
+    let answer = db.transaction(|db| answer(db, &req))?;
     Ok(Reply::ok(&answer))
 }
 
-fn answer(db: &Db, req: &SearchRequest, owner: Option<&str>) -> Result<Value> {
+fn answer(db: &Db, req: &SearchRequest) -> Result<Value> {
     let candidates = req.candidates();
     let vector_list = match (&req.vector, &req.space) {
         (Some(vector), Some(name)) => {
             let space = store::space_definition(db, name)?
                 .ok_or_else(|| ApiError::invalid("space", format!("no embedding space {name}")))?;
             let text = input::check_vector("vector", vector, space.dimensions, space.distance()?)?;
-            store::nearest(db, &space, &text, &req.filter, owner, candidates)?
+            store::nearest(db, &space, &text, &req.filter, candidates)?
         }
         _ => Vec::new(),
     };
     let text_list = match &req.text {
-        Some(text) => store::matching(db, text, &req.filter, owner, candidates)?,
+        Some(text) => store::matching(db, text, &req.filter, candidates)?,
         None => Vec::new(),
     };
     let fused = fuse(&vector_list, &text_list, req.limit as usize);

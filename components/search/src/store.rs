@@ -113,16 +113,16 @@ pub fn drop_space(db: &Db, audit: &Audit, name: &str) -> Result<bool> {
     db.json(&fill(sql::DROP_SPACE, &[("audit", &log)]), q.params())
 }
 
-/// Which entities a search sees: live ones (and merged ones with `include_merged`) of `owner`
-/// (`None`: everyone's, for an admin), narrowed by the request's filters. Conditions on `e`,
+/// Which entities a search sees: every owner's live ones (and merged ones with
+/// `include_merged`), narrowed by the request's filters (`owner` among them). Conditions on `e`,
 /// their values bound in `q`.
-pub fn filter_sql(q: &mut Query, filter: &Filter, owner: Option<&str>) -> String {
+pub fn filter_sql(q: &mut Query, filter: &Filter) -> String {
     let mut conditions = vec![match filter.include_merged {
         true => "(e.deleted_at IS NULL OR e.merged_into IS NOT NULL)".to_string(),
         false => "e.deleted_at IS NULL".to_string(),
     }];
-    if let Some(owner) = owner {
-        let p = q.bind(ParameterValue::Uuid(owner.to_string()));
+    if let Some(owner) = &filter.owner {
+        let p = q.bind(ParameterValue::Uuid(owner.clone()));
         conditions.push(format!("e.owner_id = {p}"));
     }
     if let Some(types) = &filter.types {
@@ -164,28 +164,21 @@ pub fn nearest(
     space: &Space,
     vector: &str,
     filter: &Filter,
-    owner: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Candidate>> {
     let statement = sql::nearest(space.id, space.dimensions, space.distance()?.operator());
     db.nearest_neighbours(|db| {
         let mut q = Query::of([text(vector), ParameterValue::Int64(limit)]);
-        let condition = filter_sql(&mut q, filter, owner);
+        let condition = filter_sql(&mut q, filter);
         db.json(&fill(&statement, &[("filter", &condition)]), q.params())
     })
 }
 
 /// The `limit` entities the filter keeps that best match `text`: full-text matches first, then
 /// names similar to it.
-pub fn matching(
-    db: &Db,
-    text_query: &str,
-    filter: &Filter,
-    owner: Option<&str>,
-    limit: i64,
-) -> Result<Vec<Candidate>> {
+pub fn matching(db: &Db, text_query: &str, filter: &Filter, limit: i64) -> Result<Vec<Candidate>> {
     let mut q = Query::of([text(text_query), ParameterValue::Int64(limit)]);
-    let condition = filter_sql(&mut q, filter, owner);
+    let condition = filter_sql(&mut q, filter);
     db.json(&fill(sql::MATCHING, &[("filter", &condition)]), q.params())
 }
 
@@ -231,16 +224,12 @@ mod tests {
             types: Some(vec!["person".into()]),
             min_confidence: Some(0.5),
             metadata: Some(serde_json::from_str(r#"{"lang":"en"}"#).unwrap()),
-            owner: None,
+            owner: Some("0192e4a0-0000-7000-8000-000000000001".into()),
             created_after: Some("2026-01-01T00:00:00Z".into()),
             created_before: Some("2027-01-01T00:00:00Z".into()),
             include_merged: true,
         };
-        let sql = filter_sql(
-            &mut q,
-            &filter,
-            Some("0192e4a0-0000-7000-8000-000000000001"),
-        );
+        let sql = filter_sql(&mut q, &filter);
         assert_eq!(
             sql,
             "((e.deleted_at IS NULL OR e.merged_into IS NOT NULL) AND e.owner_id = $3::uuid \
@@ -251,7 +240,7 @@ mod tests {
         assert_eq!(q.params().len(), 8);
         let mut q = Query::new();
         assert_eq!(
-            filter_sql(&mut q, &Filter::default(), None),
+            filter_sql(&mut q, &Filter::default()),
             "(e.deleted_at IS NULL)"
         );
     }

@@ -23,7 +23,7 @@ class SearchFilter:
         types (list[str] | Unset):
         min_confidence (float | Unset):
         metadata (SearchFilterMetadata | Unset): JSON containment
-        owner (UUID | Unset): Admins: one owner's entities (a user may name only themselves)
+        owner (UUID | Unset): Only this owner's entities
         created_after (datetime.datetime | Unset):
         created_before (datetime.datetime | Unset):
         include_merged (bool | Unset):  Default: False.

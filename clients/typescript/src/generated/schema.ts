@@ -427,9 +427,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Every vector of an entity (its owner or an admin)
-         * @description One vector per embedding space the entity has one in, by space name. A deleted or merged
-         *     entity answers 404, another user's entity 403.
+         * Every vector of an entity
+         * @description One vector per embedding space the entity has one in, by space name. Any principal with
+         *     `entities:read` reads any entity's vectors, as it reads the entity. A deleted or merged
+         *     entity answers 404.
          */
         get: operations["listEntityEmbeddings"];
         put?: never;
@@ -451,7 +452,7 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** An entity's vector in a space (its owner or an admin) */
+        /** An entity's vector in a space (any reader of the entity) */
         get: operations["getEntityEmbedding"];
         /**
          * Write an entity's vector in a space (its owner or an admin)
@@ -755,8 +756,8 @@ export interface paths {
          *     trigram similarity of the name (a typo still matches).
          *
          *     Needs `entities:read` (or `entities:write`), and `relationships:read` (or `:write`) when
-         *     `expand` is given. A user searches their own entities; an admin everyone's, or one
-         *     owner's with `filter.owner`. Deleted entities are never found; merged ones only with
+         *     `expand` is given. A search sees every owner's entities, as any principal with
+         *     `entities:read` reads any entity; `filter.owner` narrows it to one owner's. Deleted entities are never found; merged ones only with
          *     `filter.include_merged` (their document names `merged_into`).
          *
          *     `expand` walks the subgraph around all hits at once, as `GET /v1/graph/neighbors` walks
@@ -1397,7 +1398,7 @@ export interface components {
             metadata?: Record<string, never>;
             /**
              * Format: uuid
-             * @description Admins: one owner's entities (a user may name only themselves)
+             * @description Only this owner's entities
              */
             owner?: string;
             /** Format: date-time */

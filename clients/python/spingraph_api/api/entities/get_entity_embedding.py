@@ -84,7 +84,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
 ) -> Response[Embedding | Problem]:
-    """An entity's vector in a space (its owner or an admin)
+    """An entity's vector in a space (any reader of the entity)
 
     Args:
         id (UUID):
@@ -116,7 +116,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
 ) -> Embedding | Problem | None:
-    """An entity's vector in a space (its owner or an admin)
+    """An entity's vector in a space (any reader of the entity)
 
     Args:
         id (UUID):
@@ -143,7 +143,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
 ) -> Response[Embedding | Problem]:
-    """An entity's vector in a space (its owner or an admin)
+    """An entity's vector in a space (any reader of the entity)
 
     Args:
         id (UUID):
@@ -173,7 +173,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
 ) -> Embedding | Problem | None:
-    """An entity's vector in a space (its owner or an admin)
+    """An entity's vector in a space (any reader of the entity)
 
     Args:
         id (UUID):

@@ -81,10 +81,11 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
 ) -> Response[EmbeddingPage | Problem]:
-    """Every vector of an entity (its owner or an admin)
+    """Every vector of an entity
 
-     One vector per embedding space the entity has one in, by space name. A deleted or merged
-    entity answers 404, another user's entity 403.
+     One vector per embedding space the entity has one in, by space name. Any principal with
+    `entities:read` reads any entity's vectors, as it reads the entity. A deleted or merged
+    entity answers 404.
 
     Args:
         id (UUID):
@@ -113,10 +114,11 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
 ) -> EmbeddingPage | Problem | None:
-    """Every vector of an entity (its owner or an admin)
+    """Every vector of an entity
 
-     One vector per embedding space the entity has one in, by space name. A deleted or merged
-    entity answers 404, another user's entity 403.
+     One vector per embedding space the entity has one in, by space name. Any principal with
+    `entities:read` reads any entity's vectors, as it reads the entity. A deleted or merged
+    entity answers 404.
 
     Args:
         id (UUID):
@@ -140,10 +142,11 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
 ) -> Response[EmbeddingPage | Problem]:
-    """Every vector of an entity (its owner or an admin)
+    """Every vector of an entity
 
-     One vector per embedding space the entity has one in, by space name. A deleted or merged
-    entity answers 404, another user's entity 403.
+     One vector per embedding space the entity has one in, by space name. Any principal with
+    `entities:read` reads any entity's vectors, as it reads the entity. A deleted or merged
+    entity answers 404.
 
     Args:
         id (UUID):
@@ -170,10 +173,11 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
 ) -> EmbeddingPage | Problem | None:
-    """Every vector of an entity (its owner or an admin)
+    """Every vector of an entity
 
-     One vector per embedding space the entity has one in, by space name. A deleted or merged
-    entity answers 404, another user's entity 403.
+     One vector per embedding space the entity has one in, by space name. Any principal with
+    `entities:read` reads any entity's vectors, as it reads the entity. A deleted or merged
+    entity answers 404.
 
     Args:
         id (UUID):

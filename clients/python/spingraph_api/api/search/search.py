@@ -111,8 +111,9 @@ def sync_detailed(
     trigram similarity of the name (a typo still matches).
 
     Needs `entities:read` (or `entities:write`), and `relationships:read` (or `:write`) when
-    `expand` is given. A user searches their own entities; an admin everyone's, or one
-    owner's with `filter.owner`. Deleted entities are never found; merged ones only with
+    `expand` is given. A search sees every owner's entities, as any principal with
+    `entities:read` reads any entity; `filter.owner` narrows it to one owner's. Deleted entities are
+    never found; merged ones only with
     `filter.include_merged` (their document names `merged_into`).
 
     `expand` walks the subgraph around all hits at once, as `GET /v1/graph/neighbors` walks
@@ -157,8 +158,9 @@ def sync(
     trigram similarity of the name (a typo still matches).
 
     Needs `entities:read` (or `entities:write`), and `relationships:read` (or `:write`) when
-    `expand` is given. A user searches their own entities; an admin everyone's, or one
-    owner's with `filter.owner`. Deleted entities are never found; merged ones only with
+    `expand` is given. A search sees every owner's entities, as any principal with
+    `entities:read` reads any entity; `filter.owner` narrows it to one owner's. Deleted entities are
+    never found; merged ones only with
     `filter.include_merged` (their document names `merged_into`).
 
     `expand` walks the subgraph around all hits at once, as `GET /v1/graph/neighbors` walks
@@ -198,8 +200,9 @@ async def asyncio_detailed(
     trigram similarity of the name (a typo still matches).
 
     Needs `entities:read` (or `entities:write`), and `relationships:read` (or `:write`) when
-    `expand` is given. A user searches their own entities; an admin everyone's, or one
-    owner's with `filter.owner`. Deleted entities are never found; merged ones only with
+    `expand` is given. A search sees every owner's entities, as any principal with
+    `entities:read` reads any entity; `filter.owner` narrows it to one owner's. Deleted entities are
+    never found; merged ones only with
     `filter.include_merged` (their document names `merged_into`).
 
     `expand` walks the subgraph around all hits at once, as `GET /v1/graph/neighbors` walks
@@ -242,8 +245,9 @@ async def asyncio(
     trigram similarity of the name (a typo still matches).
 
     Needs `entities:read` (or `entities:write`), and `relationships:read` (or `:write`) when
-    `expand` is given. A user searches their own entities; an admin everyone's, or one
-    owner's with `filter.owner`. Deleted entities are never found; merged ones only with
+    `expand` is given. A search sees every owner's entities, as any principal with
+    `entities:read` reads any entity; `filter.owner` narrows it to one owner's. Deleted entities are
+    never found; merged ones only with
     `filter.include_merged` (their document names `merged_into`).
 
     `expand` walks the subgraph around all hits at once, as `GET /v1/graph/neighbors` walks
