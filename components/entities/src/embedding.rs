@@ -1,10 +1,10 @@
 //! An entity's vectors (docs/retrieval.md, "An entity's vectors"): `PUT/GET/DELETE
 //! /{id}/embeddings/{space}`, `GET /{id}/embeddings`, `POST /embeddings/batch`, and
 //! `GET /{id}/duplicates`. Access is the entity's: reading needs `entities:read`, as any
-//! principal with it reads any entity (SPEC §4, entities: "any authenticated principal reads"); writing needs `entities:write` and
-//! being its owner or an admin, as does listing its duplicates (what a merge of it takes); a
-//! deleted (or merged) entity's vectors answer as a missing entity (404). Each handler reads as authorize, parse, connect,
-//! check, store.
+//! principal with it reads any entity (SPEC §4, entities: "any authenticated principal
+//! reads"); writing needs `entities:write` and being its owner or an admin, as does listing its
+//! duplicates (what a merge of it takes); a deleted (or merged) entity's vectors answer as a
+//! missing entity (404). Each handler reads as authorize, parse, connect, check, store.
 
 use serde_json::json;
 use spingraph_guest::audit::Audit;
